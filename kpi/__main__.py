@@ -1,0 +1,223 @@
+"""``python -m kpi``: the KPI engine from the command line.
+
+Exit codes: 0 done, 1 the data source failed, 2 the question or the input was
+wrong (a one-line message on stderr says why and what would be accepted).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from datetime import datetime, timezone
+from pathlib import Path
+
+from kpi.compute import KpiResult
+from kpi.config import Settings, get_settings
+from kpi.errors import DataImportError, DefinitionError, KpiError, SourceError, UserInputError
+from kpi.present import (
+    breakdown_key,
+    change_text,
+    explain_lines,
+    format_value,
+    period_label,
+    reason_text,
+    summary_lines,
+)
+from kpi.service import KpiService
+
+log = logging.getLogger("kpi")
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def result_json(result: KpiResult, service: KpiService) -> dict:
+    def iso(dt: datetime) -> str:
+        return dt.isoformat()
+
+    data = {
+        "kpi": result.kpi.key,
+        "period": {"start": iso(result.current.start), "end": iso(result.current.end),
+                   "label": period_label(result.current, service.language)},
+        "value": result.value,
+        "previous": {"start": iso(result.previous.start), "end": iso(result.previous.end),
+                     "value": result.previous_value},
+        "unit": result.kpi.unit.value,
+        "reason": reason_text(result.reason, service.catalog, service.language),
+    }
+    if result.by:
+        data["by"] = result.by
+        data["breakdown"] = [{"key": breakdown_key(r.key, service.language), "value": r.value}
+                             for r in result.breakdown]
+    return data
+
+
+def cmd_list(args, settings: Settings) -> int:
+    service = KpiService.from_settings(settings)
+    lang = settings.kpi_language
+    rows = [{"key": k.key, "name": k.name(lang), "unit": k.unit.value, "direction": k.direction.value,
+             "dimensions": list(service.catalog.dimensions[k.key])}
+            for k in service.catalog.kpis.values()]
+    if args.json:
+        print(json.dumps(rows, ensure_ascii=False, indent=2))
+    else:
+        width = max(len(r["key"]) for r in rows)
+        for r in rows:
+            print(f"{r['key']:<{width}}  {r['unit']:<8}  {r['name']}")
+    return 0
+
+
+def cmd_compute(args, settings: Settings) -> int:
+    service = KpiService.from_settings(settings)
+    result = service.ask(args.kpi, args.period, _now(), by=args.by)
+    if args.json:
+        print(json.dumps(result_json(result, service), ensure_ascii=False, indent=2))
+    else:
+        print("\n".join(summary_lines(result, service.catalog, service.language, service.currency)))
+    return 0
+
+
+def cmd_explain(args, settings: Settings) -> int:
+    service = KpiService.from_settings(settings)
+    kpi = service.resolve(args.kpi)
+    current = None
+    try:
+        current = service.ask(kpi, "month", _now())
+    except SourceError:
+        pass  # the explanation stands without the current value
+    print("\n".join(explain_lines(kpi, service.catalog, service.language, current, service.currency)))
+    return 0
+
+
+def cmd_overview(args, settings: Settings) -> int:
+    service = KpiService.from_settings(settings)
+    lang = service.language
+    results = service.overview(args.period, _now())
+    print(period_label(results[0].current, lang))
+    width = max(len(r.kpi.name(lang)) for r in results)
+    for r in results:
+        value = format_value(r.value, r.kpi.unit, lang, service.currency)
+        note = change_text(r, lang, service.currency) or (reason_text(r.reason, service.catalog, lang) or "")
+        print(f"  {r.kpi.name(lang):<{width}}  {value:>14}  {note}")
+    return 0
+
+
+def cmd_demo_data(args, settings: Settings) -> int:
+    from kpi import demo
+    from kpi.store import facts, migrations
+
+    migrations.upgrade(settings.database_url)
+    url = settings.source_url
+    existing = sum(facts.row_counts(url).values())
+    if existing and not args.replace:
+        print(f"The canonical tables already hold {existing} rows; nothing was changed. "
+              "Use --replace to overwrite them with demo data.", file=sys.stderr)
+        return 2
+    counts = facts.replace_all(url, demo.generate(_now(), days=args.days, seed=args.seed))
+    print("Demo data loaded: " + ", ".join(f"{n} {k}" for k, n in counts.items()))
+    return 0
+
+
+def cmd_import(args, settings: Settings) -> int:
+    from kpi.importer import import_csv
+
+    count = import_csv(settings.source_url, args.table, Path(args.file))
+    print(f"Imported {count} rows into {args.table}.")
+    return 0
+
+
+def cmd_migrate(args, settings: Settings) -> int:
+    from kpi.store import migrations
+
+    migrations.upgrade(settings.database_url)
+    print("Database is up to date.")
+    return 0
+
+
+def cmd_demo(args, settings: Settings) -> int:
+    """Migrate, load demo data when the tables are empty, and show the month's KPIs."""
+    from kpi import demo
+    from kpi.store import facts, migrations
+
+    migrations.upgrade(settings.database_url)
+    if not sum(facts.row_counts(settings.source_url).values()):
+        facts.replace_all(settings.source_url, demo.generate(_now()))
+    args.period = "month"
+    cmd_overview(args, settings)
+    print()
+    print("Try: python -m kpi compute cac month | python -m kpi compute revenue last-month --by category"
+          " | python -m kpi explain nps")
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m kpi", description="Compute and explain business KPIs.")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    s = sub.add_parser("list", help="every KPI: key, unit, name")
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(func=cmd_list)
+
+    s = sub.add_parser("compute", help="a KPI over a period, with the previous period")
+    s.add_argument("kpi")
+    s.add_argument("period", nargs="?", default="month")
+    s.add_argument("--by", help="break the KPI down by a dimension (channel, product, category, project)")
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(func=cmd_compute)
+
+    s = sub.add_parser("explain", help="what a KPI means, how to read it, what moves it")
+    s.add_argument("kpi")
+    s.set_defaults(func=cmd_explain)
+
+    s = sub.add_parser("overview", help="every KPI over one period")
+    s.add_argument("period", nargs="?", default="month")
+    s.set_defaults(func=cmd_overview)
+
+    s = sub.add_parser("demo-data", help="fill the canonical tables with realistic demo data")
+    s.add_argument("--days", type=int, default=365)
+    s.add_argument("--seed", type=int, default=42)
+    s.add_argument("--replace", action="store_true", help="overwrite tables that already hold rows")
+    s.set_defaults(func=cmd_demo_data)
+
+    s = sub.add_parser("import", help="load a CSV file into a canonical table (all or nothing)")
+    s.add_argument("table")
+    s.add_argument("file")
+    s.set_defaults(func=cmd_import)
+
+    s = sub.add_parser("migrate", help="create or upgrade the database tables (alembic upgrade head)")
+    s.set_defaults(func=cmd_migrate)
+
+    s = sub.add_parser("demo", help="migrate, load demo data if empty, show this month's KPIs")
+    s.set_defaults(func=cmd_demo)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    args = parser().parse_args(argv)
+    try:
+        settings = get_settings()
+    except ValueError as exc:  # pydantic's ValidationError is a ValueError
+        print(f"error: invalid configuration: {exc}", file=sys.stderr)
+        return 2
+    try:
+        return args.func(args, settings)
+    except DefinitionError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except (UserInputError, DataImportError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except SourceError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except KpiError as exc:  # pragma: no cover - every subclass is handled above
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,267 @@
+"""Compute KPIs: the database aggregates, pandas does the ratios, comparisons and breakdowns.
+
+One call issues one SQL round trip for every measure the asked KPIs need, over
+the current and the previous period (and per dimension value when broken down).
+A zero denominator gives no value (``None``) and a :class:`Reason`, never an
+exception or a 0.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from enum import Enum
+
+import numpy as np
+import pandas as pd
+from sqlalchemy.engine import Engine
+
+from kpi.catalog import Catalog, Direction, Kpi
+from kpi.periods import Period, PeriodPair
+from kpi.store.aggregate import Window, aggregate
+from kpi.store.expr import BinOp, Expr, Neg, Num, Ref, refs
+
+TOTAL = "__total__"
+
+
+class ReasonCode(str, Enum):
+    ZERO_DENOMINATOR = "zero_denominator"  # e.g. no leads in the period
+    NO_DATA = "no_data"                    # an average/min/max over no rows
+
+
+@dataclass(frozen=True)
+class Reason:
+    code: ReasonCode
+    measures: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class BreakdownRow:
+    key: str | None  # None: rows whose dimension is empty
+    value: float | None
+    previous: float | None
+    measures: dict[str, float | None] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class KpiResult:
+    kpi: Kpi
+    current: Period
+    previous: Period
+    value: float | None
+    previous_value: float | None
+    reason: Reason | None
+    previous_reason: Reason | None
+    measures: dict[str, float | None]           # current value of each measure in the formula
+    previous_measures: dict[str, float | None]
+    by: str | None = None
+    breakdown: tuple[BreakdownRow, ...] = ()
+
+    @property
+    def change(self) -> float | None:
+        if self.value is None or self.previous_value is None:
+            return None
+        return self.value - self.previous_value
+
+    @property
+    def change_pct(self) -> float | None:
+        """Relative change (0.1 = +10 %); None when the previous value is 0 or missing."""
+        if self.change is None or not self.previous_value:
+            return None
+        return self.change / abs(self.previous_value)
+
+    @property
+    def improved(self) -> bool | None:
+        """True when the change goes the KPI's good way, False the bad way, None when flat/unknown."""
+        if not self.change:
+            return None
+        match self.kpi.direction:
+            case Direction.UP:
+                return self.change > 0
+            case Direction.DOWN:
+                return self.change < 0
+        raise AssertionError(self.kpi.direction)
+
+
+def window(period: Period) -> Window:
+    return Window(period.start_utc(), period.end_utc(), period.first_day(), period.end_day())
+
+
+def compute(
+    catalog: Catalog, engine: Engine, kpi: Kpi | str, pair: PeriodPair, by: str | None = None
+) -> KpiResult:
+    """One KPI over ``pair``, optionally broken down by a dimension of the KPI."""
+    kpi = catalog.resolve(kpi) if isinstance(kpi, str) else kpi
+    if by is not None:
+        by = catalog.dimension(kpi, by)
+    return compute_many(catalog, engine, [kpi], pair, by=by)[0]
+
+
+def compute_many(
+    catalog: Catalog, engine: Engine, kpis: list[Kpi], pair: PeriodPair, by: str | None = None
+) -> list[KpiResult]:
+    """Several KPIs over the same periods in one database round trip."""
+    names: list[str] = []
+    for kpi in kpis:
+        for name in catalog.measures_of(kpi):
+            if name not in names:
+                names.append(name)
+    grouping = {name: catalog.dimension_ref(name, by) for name in names} if by else None
+    specs = [catalog.specs[name] for name in names]
+    windows = [window(pair.current), window(pair.previous)]
+    frame = aggregate(engine, specs, windows, by=grouping)
+    totals = None
+    if by and not all(catalog.measures[n].additive for n in names):
+        # A distinct count or an average is not the sum of its parts: ask for the total too.
+        totals = aggregate(engine, specs, windows)
+    return [_result(catalog, kpi, pair, frame, by, totals) for kpi in kpis]
+
+
+def _series(catalog: Catalog, frame: pd.DataFrame, name: str, w: int, keys: list) -> pd.Series:
+    rows = frame[(frame["measure"] == name) & (frame["window"] == w)]
+    values = pd.Series(rows["value"].to_numpy(dtype=float), index=rows["key"].fillna(TOTAL).to_list(), dtype=float)
+    values = values.groupby(level=0).sum(min_count=1)
+    out = values.reindex(keys)
+    if catalog.measures[name].additive:
+        out = out.fillna(0.0)  # no rows: nothing counted, nothing summed
+    return out
+
+
+def _result(
+    catalog: Catalog,
+    kpi: Kpi,
+    pair: PeriodPair,
+    frame: pd.DataFrame,
+    by: str | None,
+    totals: pd.DataFrame | None = None,
+) -> KpiResult:
+    names = catalog.measures_of(kpi)
+    formula = catalog.formulas[kpi.key]
+    relevant = frame[frame["measure"].isin(names)]
+    keys = list(dict.fromkeys(relevant["key"].fillna(TOTAL))) if by else [TOTAL]
+    if by:
+        keys.sort(key=lambda k: (k == TOTAL, str(k)))
+
+    per_window = []
+    for w in (0, 1):
+        env = {name: _series(catalog, relevant, name, w, keys) for name in names}
+        values, zero = evaluate(formula, env)
+        per_window.append((env, values, zero))
+
+    (env0, val0, zero0), (env1, val1, zero1) = per_window
+    if by:
+        # The KPI's total over all keys: the measures' totals, then the formula.
+        tot0 = {n: _total(catalog, n, s, totals, 0) for n, s in env0.items()}
+        tot1 = {n: _total(catalog, n, s, totals, 1) for n, s in env1.items()}
+        v0, z0 = evaluate(formula, {n: pd.Series([v], index=[TOTAL]) for n, v in tot0.items()})
+        v1, z1 = evaluate(formula, {n: pd.Series([v], index=[TOTAL]) for n, v in tot1.items()})
+        value, prev = _scalar(v0), _scalar(v1)
+        breakdown = tuple(
+            BreakdownRow(
+                key=None if k == TOTAL else str(k),
+                value=_clean(val0[k]),
+                previous=_clean(val1[k]),
+                measures={n: _clean(env0[n][k]) for n in names},
+            )
+            for k in keys
+        )
+        breakdown = tuple(sorted(breakdown, key=lambda r: (r.value is None, -(r.value or 0.0), str(r.key))))
+        m0, m1 = tot0, tot1
+    else:
+        v0, z0, v1, z1 = val0, zero0, val1, zero1
+        value, prev = _scalar(v0), _scalar(v1)
+        breakdown = ()
+        m0 = {n: _clean(s.iloc[0]) for n, s in env0.items()}
+        m1 = {n: _clean(s.iloc[0]) for n, s in env1.items()}
+
+    return KpiResult(
+        kpi=kpi,
+        current=pair.current,
+        previous=pair.previous,
+        value=value,
+        previous_value=prev,
+        reason=_reason(value, z0),
+        previous_reason=_reason(prev, z1),
+        measures=m0,
+        previous_measures=m1,
+        by=by,
+        breakdown=breakdown,
+    )
+
+
+def _total(catalog: Catalog, name: str, series: pd.Series, totals: pd.DataFrame | None, w: int) -> float:
+    if totals is None or catalog.measures[name].additive:
+        return float(series.sum())
+    return float(_series(catalog, totals, name, w, [TOTAL]).iloc[0])
+
+
+def _clean(value) -> float | None:
+    if value is None:
+        return None
+    value = float(value)
+    if math.isnan(value) or math.isinf(value):
+        return None
+    # 12 significant digits drop binary float noise (1727520.2599999998 -> 1727520.26); +0.0 avoids -0.0
+    return float(f"{value:.12g}") + 0.0
+
+
+def _scalar(series: pd.Series) -> float | None:
+    return _clean(series.iloc[0]) if len(series) else None
+
+
+def _reason(value: float | None, zero: list[str]) -> Reason | None:
+    if value is not None:
+        return None
+    if zero:
+        return Reason(ReasonCode.ZERO_DENOMINATOR, tuple(zero))
+    return Reason(ReasonCode.NO_DATA)
+
+
+def evaluate(expr: Expr, env: dict[str, pd.Series]) -> tuple[pd.Series, list[str]]:
+    """Evaluate a formula over aligned Series; division by zero gives NaN.
+
+    Returns the values and the names of the measures found zero in a
+    denominator (the reason a value is missing).
+    """
+    zero: list[str] = []
+
+    def ev(node: Expr) -> pd.Series | float:
+        match node:
+            case Num(value=value):
+                return value
+            case Ref(name=name):
+                return env[name]
+            case Neg(operand=operand):
+                return -ev(operand)
+            case BinOp(op="+", left=left, right=right):
+                return ev(left) + ev(right)
+            case BinOp(op="-", left=left, right=right):
+                return ev(left) - ev(right)
+            case BinOp(op="*", left=left, right=right):
+                return ev(left) * ev(right)
+            case BinOp(op="/", left=left, right=right):
+                num, den = ev(left), ev(right)
+                den_s = den if isinstance(den, pd.Series) else pd.Series(den, index=_index(env))
+                is_zero = den_s == 0
+                if bool(is_zero.any()):
+                    names = [r.name for r in refs(right) if bool((env[r.name] == 0).any())]
+                    for n in names or [f"({_text(right)})"]:
+                        if n not in zero:
+                            zero.append(n)
+                return num / den_s.where(~is_zero, np.nan)
+        raise AssertionError(node)
+
+    result = ev(expr)
+    if not isinstance(result, pd.Series):
+        result = pd.Series(result, index=_index(env), dtype=float)
+    return result.astype(float), zero
+
+
+def _index(env: dict[str, pd.Series]) -> pd.Index:
+    return next(iter(env.values())).index
+
+
+def _text(expr: Expr) -> str:
+    from kpi.store.expr import render
+
+    return render(expr)

@@ -1,0 +1,213 @@
+"""Turning results into words and numbers for people, in English or French (Babel formats).
+
+Shared by the CLI and the Slack app, so that a number reads the same everywhere.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from babel import Locale
+from babel.dates import format_date, format_interval
+from babel.numbers import format_currency, format_decimal, format_percent
+
+from kpi.catalog import Catalog, Direction, Kpi, Unit
+from kpi.compute import KpiResult, Reason, ReasonCode
+from kpi.periods import Grain, Kind, Period
+from kpi.texts import babel_locale, t
+
+
+def format_value(value: float | None, unit: Unit, lang: str, currency: str = "EUR") -> str:
+    if value is None:
+        return "—"
+    loc = babel_locale(lang)
+    match unit:
+        case Unit.PERCENT:
+            return format_percent(value, _percent_pattern(value, loc), locale=loc)
+        case Unit.CURRENCY:
+            return format_currency(value, currency, locale=loc)
+        case Unit.SCORE:
+            return format_decimal(value, "#,##0.0", locale=loc)
+        case Unit.NUMBER:
+            return format_decimal(value, "#,##0.##", locale=loc)
+        case Unit.RATIO:
+            return format_decimal(value, "#,##0.00", locale=loc) + "×"
+    raise AssertionError(unit)
+
+
+def _percent_pattern(value: float, loc: str) -> str:
+    """The locale's percent pattern ('#,##0%' / '#,##0 %') with one decimal, two for small rates."""
+    base = Locale.parse(loc).percent_formats[None].pattern
+    decimals = "0.00" if abs(value) < 0.1 else "0.0"
+    head, sep, tail = base.rpartition("0")
+    return f"{head}{decimals}{tail}" if sep else base
+
+
+def format_delta(delta: float, unit: Unit, lang: str, currency: str = "EUR") -> str:
+    """An absolute change with its sign; percentages change by points."""
+    loc = babel_locale(lang)
+    sign = "+" if delta > 0 else ("−" if delta < 0 else "±")
+    size = abs(delta)
+    match unit:
+        case Unit.PERCENT:
+            text = format_decimal(size * 100, "#,##0.0" if size >= 0.001 else "#,##0.00", locale=loc)
+            text += " " + t(lang, "points")
+        case Unit.CURRENCY:
+            text = format_currency(size, currency, locale=loc)
+        case Unit.SCORE:
+            text = format_decimal(size, "#,##0.0", locale=loc)
+        case Unit.NUMBER:
+            text = format_decimal(size, "#,##0.##", locale=loc)
+        case Unit.RATIO:
+            text = format_decimal(size, "#,##0.00", locale=loc)
+        case _:
+            raise AssertionError(unit)
+    return sign + text
+
+
+def format_pct_change(change: float, lang: str) -> str:
+    sign = "+" if change > 0 else ("−" if change < 0 else "±")
+    loc = babel_locale(lang)
+    return sign + format_percent(abs(change), _percent_pattern(1.0, loc), locale=loc)
+
+
+def arrow(result: KpiResult) -> str:
+    """▲/▼ for the direction of the move, with 🟢 when it is good and 🔴 when it is bad."""
+    if result.change is None:
+        return ""
+    if result.change == 0:
+        return "="
+    mark = "▲" if result.change > 0 else "▼"
+    return f"{mark} {'🟢' if result.improved else '🔴'}"
+
+
+def change_text(result: KpiResult, lang: str, currency: str = "EUR") -> str:
+    """'+€8.16 (+5.4 %) ▲ 🔴 worse' — or '' when there is nothing to compare."""
+    if result.change is None:
+        return ""
+    parts = [format_delta(result.change, result.kpi.unit, lang, currency)]
+    if result.change_pct is not None:
+        parts.append(f"({format_pct_change(result.change_pct, lang)})")
+    verdict = t(lang, "flat") if result.improved is None else t(lang, "better" if result.improved else "worse")
+    parts += [arrow(result), verdict]
+    return " ".join(p for p in parts if p)
+
+
+def direction_text(kpi: Kpi, lang: str) -> str:
+    match kpi.direction:
+        case Direction.UP:
+            return t(lang, "higher_is_better")
+        case Direction.DOWN:
+            return t(lang, "lower_is_better")
+    raise AssertionError(kpi.direction)
+
+
+def reason_text(reason: Reason | None, catalog: Catalog, lang: str) -> str | None:
+    if reason is None:
+        return None
+    match reason.code:
+        case ReasonCode.ZERO_DENOMINATOR:
+            names = [catalog.measures[m].label(lang) if m in catalog.measures else m for m in reason.measures]
+            return t(lang, "reason_zero_denominator", measures=", ".join(f"«{n}»" for n in names))
+        case ReasonCode.NO_DATA:
+            return t(lang, "reason_no_data")
+    raise AssertionError(reason.code)
+
+
+def dimension_name(dimension: str, lang: str) -> str:
+    key = f"dimension_{dimension}"
+    from kpi.texts import messages
+
+    return messages(lang).get(key, dimension)
+
+
+def breakdown_key(key: str | None, lang: str) -> str:
+    return t(lang, "none_key") if key is None else key
+
+
+def period_label(period: Period, lang: str) -> str:
+    """'October 2026', 'November 2026 to date', 'last 30 days', 'week 43, 2026'…"""
+    loc = babel_locale(lang)
+    start = period.start.date()
+    match period.kind:
+        case Kind.ROLLING:
+            days = round((period.end - period.start).total_seconds() / 86400)
+            return t(lang, "rolling_label", days=days)
+        case Kind.RANGE:
+            return period_span(period, lang)
+        case Kind.CALENDAR | Kind.TO_DATE:
+            base = _grain_label(start, period.grain, loc, lang)
+            return f"{base} {t(lang, 'to_date')}" if period.kind is Kind.TO_DATE else base
+    raise AssertionError(period.kind)
+
+
+def _grain_label(start, grain: Grain | None, loc: str, lang: str) -> str:
+    match grain:
+        case Grain.DAY:
+            return format_date(start, "medium", locale=loc)
+        case Grain.WEEK:
+            iso = start.isocalendar()
+            return t(lang, "week_label", week=iso.week, year=iso.year)
+        case Grain.MONTH:
+            return format_date(start, "LLLL y", locale=loc)
+        case Grain.QUARTER:
+            return t(lang, "quarter_label", quarter=(start.month - 1) // 3 + 1, year=start.year)
+        case Grain.YEAR:
+            return str(start.year)
+        case None:
+            return start.isoformat()
+    raise AssertionError(grain)
+
+
+def period_span(period: Period, lang: str) -> str:
+    """The days a period covers, e.g. 'Oct 1 – 25, 2026' (a single day when it is one)."""
+    loc = babel_locale(lang)
+    first = period.first_day()
+    last = period.end_day() - timedelta(days=1)
+    if last < first:
+        return format_date(first, "medium", locale=loc)
+    if last == first:
+        return format_date(first, "medium", locale=loc)
+    return format_interval(first, last, "yMMMd", locale=loc)
+
+
+def summary_lines(result: KpiResult, catalog: Catalog, lang: str, currency: str = "EUR") -> list[str]:
+    """A plain-text answer: value, comparison, reason, and the one-line reminder."""
+    kpi = result.kpi
+    lines = [
+        f"{kpi.name(lang)} — {period_label(result.current, lang)} ({period_span(result.current, lang)})",
+        f"  {format_value(result.value, kpi.unit, lang, currency)}",
+    ]
+    reason = reason_text(result.reason, catalog, lang)
+    if reason:
+        lines.append(f"  {reason}")
+    prev = format_value(result.previous_value, kpi.unit, lang, currency)
+    comparison = f"  {t(lang, 'previous')} {prev} ({period_span(result.previous, lang)})"
+    change = change_text(result, lang, currency)
+    lines.append(comparison + (f"  {change}" if change else ""))
+    if result.by:
+        lines.append(f"  {t(lang, 'breakdown_by', dimension=dimension_name(result.by, lang))}")
+        width = max((len(breakdown_key(r.key, lang)) for r in result.breakdown), default=0)
+        for row in result.breakdown:
+            lines.append(
+                f"    {breakdown_key(row.key, lang):<{width}}  {format_value(row.value, kpi.unit, lang, currency)}"
+            )
+    lines.append(f"  {kpi.description(lang)} {t(lang, 'formula')} {catalog.formula_text(kpi, lang)}")
+    return lines
+
+
+def explain_lines(kpi: Kpi, catalog: Catalog, lang: str, current: KpiResult | None = None,
+                  currency: str = "EUR") -> list[str]:
+    lines = [
+        f"{kpi.name(lang)} ({kpi.key})",
+        kpi.description(lang),
+        "",
+        f"{t(lang, 'formula')} {catalog.formula_text(kpi, lang)}",
+        f"{t(lang, 'meaning')} {kpi.explanation.meaning(lang)}",
+        f"{t(lang, 'reading')} {kpi.explanation.reading(lang)}",
+        f"{t(lang, 'drivers')} {kpi.explanation.drivers(lang)}",
+    ]
+    if current is not None:
+        value = format_value(current.value, kpi.unit, lang, currency)
+        lines.append(f"{t(lang, 'current_value', period=period_label(current.current, lang))} {value}")
+    return lines

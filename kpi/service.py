@@ -1,0 +1,56 @@
+"""The KPI engine's front door: what the CLI and the Slack app ask.
+
+Built once from the configuration; holds the validated catalog and the source
+engine. Every method takes ``now`` (aware) instead of reading the clock.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.engine import Engine
+
+from kpi.catalog import Catalog, Kpi, load_catalog
+from kpi.compute import KpiResult, compute, compute_many
+from kpi.config import Settings
+from kpi.periods import PeriodPair, parse_period
+from kpi.store.engines import get_engine
+
+
+@dataclass(frozen=True)
+class KpiService:
+    catalog: Catalog
+    source: Engine
+    tz: ZoneInfo
+    language: str
+    currency: str
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> "KpiService":
+        return cls(
+            catalog=load_catalog(settings.kpi_definitions),
+            source=get_engine(settings.source_url),
+            tz=settings.tz,
+            language=settings.kpi_language,
+            currency=settings.kpi_currency,
+        )
+
+    def period(self, text: str, now: datetime) -> PeriodPair:
+        return parse_period(text, now, self.tz)
+
+    def resolve(self, name: str) -> Kpi:
+        return self.catalog.resolve(name)
+
+    def ask(self, kpi: str | Kpi, period: str, now: datetime, by: str | None = None) -> KpiResult:
+        """One KPI for a period given as text (``month``, ``2026-Q3``…), optionally broken down."""
+        kpi = self.resolve(kpi) if isinstance(kpi, str) else kpi
+        if by is not None:
+            by = self.catalog.dimension(kpi, by)  # refuse a bad dimension before parsing the period
+        return compute(self.catalog, self.source, kpi, self.period(period, now), by)
+
+    def overview(self, period: str, now: datetime, keys: list[str] | None = None) -> list[KpiResult]:
+        """Every KPI (or the listed ones) for one period, in one round trip."""
+        kpis = [self.resolve(k) for k in keys] if keys else list(self.catalog.kpis.values())
+        return compute_many(self.catalog, self.source, kpis, self.period(period, now))

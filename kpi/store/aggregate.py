@@ -1,0 +1,283 @@
+"""Aggregate push-down: one SQL query answers every measure × window (× dimension value).
+
+The caller describes *what* to aggregate with frozen specs; this module builds
+SQLAlchemy Core statements (identifiers from definition files only, every value
+a bound parameter) and returns a small long-format frame::
+
+    measure  window  key   value
+    leads    0       None  412.0
+    leads    1       None  388.0
+
+Fact tables are never read into memory: the database does the grouping.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Literal
+
+import pandas as pd
+from sqlalchemy import (
+    Date,
+    DateTime,
+    Float,
+    Text,
+    and_,
+    cast,
+    column,
+    distinct,
+    func,
+    literal_column,
+    null,
+    select,
+    table,
+    union_all,
+)
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.sql import ColumnElement
+
+from kpi.errors import SourceError
+from kpi.store.expr import BinOp, Expr, Neg, Num, Ref
+
+log = logging.getLogger(__name__)
+
+Agg = Literal["count", "sum", "avg", "min", "max", "count_distinct"]
+FilterOp = Literal["=", "!=", "<", "<=", ">", ">=", "in", "not in", "is null", "is not null", "before_end"]
+ADDITIVE: frozenset[str] = frozenset({"count", "sum", "count_distinct"})
+
+
+@dataclass(frozen=True)
+class JoinSpec:
+    alias: str
+    table: str
+    local: str   # column of the measure's table
+    remote: str  # column of the joined table
+    schema: str | None = None
+
+
+@dataclass(frozen=True)
+class FilterSpec:
+    column: Ref
+    op: FilterOp
+    value: object = None
+    is_date: bool = False  # for before_end: compare with the end day instead of the end instant
+
+
+@dataclass(frozen=True)
+class MeasureSpec:
+    name: str
+    table: str
+    time_column: str
+    time_is_date: bool
+    agg: Agg
+    expr: Expr | None = None
+    filters: tuple[FilterSpec, ...] = ()
+    joins: tuple[JoinSpec, ...] = ()
+    to_end: bool = False  # cumulative: everything before the window's end
+    schema: str | None = None
+
+
+@dataclass(frozen=True)
+class Window:
+    """One period's bounds, in the forms the two kinds of time column need."""
+
+    start_utc: datetime  # naive UTC
+    end_utc: datetime
+    first_day: date      # DATE columns: first_day <= day < end_day
+    end_day: date
+
+
+@dataclass
+class _Tables:
+    """Collects which columns each table alias needs, then builds lightweight tables."""
+
+    spec: MeasureSpec
+    columns: dict[str | None, dict[str, object]] = field(default_factory=dict)
+
+    def need(self, ref: Ref, type_=None) -> None:
+        self.columns.setdefault(ref.alias, {}).setdefault(ref.name, type_)
+        if type_ is not None:
+            self.columns[ref.alias][ref.name] = type_
+
+    def build(self):
+        spec = self.spec
+        joins = {j.alias: j for j in spec.joins}
+        self.need(Ref(spec.time_column), Date if spec.time_is_date else DateTime)
+        for alias in [a for a in self.columns if a is not None]:
+            self.need(Ref(joins[alias].local))
+            self.columns[alias].setdefault(joins[alias].remote, None)
+
+        def make(name: str, schema: str | None, cols: dict[str, object], alias: str):
+            t = table(name, *(column(c, t) if t is not None else column(c) for c, t in cols.items()),
+                      schema=schema)
+            return t.alias(alias)
+
+        base = make(spec.table, spec.schema, self.columns[None], "t")
+        aliases = {None: base}
+        source = base
+        for alias, cols in self.columns.items():
+            if alias is None:
+                continue
+            j = joins[alias]
+            joined = make(j.table, j.schema, cols, f"j_{alias}")
+            aliases[alias] = joined
+            source = source.outerjoin(joined, base.c[j.local] == joined.c[j.remote])
+        return aliases, source
+
+
+def _compile(expr: Expr, aliases) -> ColumnElement:
+    match expr:
+        case Num(value=value):
+            return literal_column(repr(float(value)), Float)
+        case Ref(name=name, alias=alias):
+            return aliases[alias].c[name]
+        case Neg(operand=operand):
+            return -_compile(operand, aliases)
+        case BinOp(op=op, left=left, right=right):
+            a, b = _compile(left, aliases), _compile(right, aliases)
+            match op:
+                case "+":
+                    return a + b
+                case "-":
+                    return a - b
+                case "*":
+                    return a * b
+                case "/":
+                    return cast(a, Float) / func.nullif(cast(b, Float), 0)
+    raise AssertionError(expr)
+
+
+def _walk_refs(expr: Expr | None, out: list[Ref]) -> list[Ref]:
+    match expr:
+        case None | Num():
+            pass
+        case Ref():
+            out.append(expr)
+        case Neg(operand=operand):
+            _walk_refs(operand, out)
+        case BinOp(left=left, right=right):
+            _walk_refs(left, out)
+            _walk_refs(right, out)
+    return out
+
+
+def _filter(f: FilterSpec, col: ColumnElement, window: Window) -> ColumnElement:
+    match f.op:
+        case "=":
+            return col == f.value
+        case "!=":
+            return col != f.value
+        case "<":
+            return col < f.value
+        case "<=":
+            return col <= f.value
+        case ">":
+            return col > f.value
+        case ">=":
+            return col >= f.value
+        case "in":
+            return col.in_(list(f.value))  # type: ignore[arg-type]
+        case "not in":
+            return col.not_in(list(f.value))  # type: ignore[arg-type]
+        case "is null":
+            return col.is_(None)
+        case "is not null":
+            return col.is_not(None)
+        case "before_end":
+            return col < (window.end_day if f.is_date else window.end_utc)
+    raise AssertionError(f.op)
+
+
+def _aggregate(spec: MeasureSpec, value: ColumnElement | None) -> ColumnElement:
+    match spec.agg:
+        case "count":
+            agg = func.count() if value is None else func.count(value)
+        case "count_distinct":
+            agg = func.count(distinct(value))
+        case "sum":
+            agg = func.sum(value)
+        case "avg":
+            agg = func.avg(value)
+        case "min":
+            agg = func.min(value)
+        case "max":
+            agg = func.max(value)
+        case _:
+            raise AssertionError(spec.agg)
+    return cast(agg, Float)
+
+
+def measure_select(
+    spec: MeasureSpec, index: int, window: Window, window_index: int, by: Ref | None
+):
+    """The SELECT for one measure over one window, grouped by ``by`` when given."""
+    tables = _Tables(spec)
+    for ref in _walk_refs(spec.expr, []):
+        tables.need(ref)
+    for f in spec.filters:
+        tables.need(f.column, (Date if f.is_date else DateTime) if f.op == "before_end" else None)
+    if by is not None:
+        tables.need(by)
+    aliases, source = tables.build()
+    time_col = aliases[None].c[spec.time_column]
+
+    if spec.time_is_date:
+        lower, upper = window.first_day, window.end_day
+    else:
+        lower, upper = window.start_utc, window.end_utc
+    conditions = [time_col < upper] if spec.to_end else [time_col >= lower, time_col < upper]
+    conditions += [_filter(f, aliases[f.column.alias].c[f.column.name], window) for f in spec.filters]
+
+    key = cast(aliases[by.alias].c[by.name], Text) if by is not None else cast(null(), Text)
+    value = _compile(spec.expr, aliases) if spec.expr is not None else None
+    stmt = (
+        select(
+            literal_column(str(int(index))).label("measure"),
+            literal_column(str(int(window_index))).label("window"),
+            key.label("key"),
+            _aggregate(spec, value).label("value"),
+        )
+        .select_from(source)
+        .where(and_(*conditions))
+    )
+    return stmt.group_by(key) if by is not None else stmt
+
+
+def aggregate(
+    engine: Engine,
+    measures: list[MeasureSpec],
+    windows: list[Window],
+    by: dict[str, Ref] | None = None,
+) -> pd.DataFrame:
+    """Run every measure over every window in one round trip.
+
+    ``by`` maps a measure name to the column it is grouped by; measures absent
+    from it are not grouped. Returns columns ``measure`` (name), ``window``
+    (index into ``windows``), ``key`` (text or None) and ``value`` (float or NaN).
+    """
+    if not measures or not windows:
+        return pd.DataFrame(columns=["measure", "window", "key", "value"])
+    by = by or {}
+    selects = [
+        measure_select(spec, i, window, w, by.get(spec.name))
+        for i, spec in enumerate(measures)
+        for w, window in enumerate(windows)
+    ]
+    stmt = selects[0] if len(selects) == 1 else union_all(*selects)
+    try:
+        with engine.connect() as conn:
+            rows = conn.execute(stmt).all()
+    except SQLAlchemyError as exc:
+        log.exception("aggregate query failed on %s", engine.url.render_as_string(hide_password=True))
+        raise SourceError(
+            f"The data source could not answer ({type(exc.orig or exc).__name__})."
+        ) from exc
+    frame = pd.DataFrame(rows, columns=["measure", "window", "key", "value"])
+    frame["measure"] = [measures[int(i)].name for i in frame["measure"]]
+    frame["window"] = frame["window"].astype(int)
+    frame["value"] = pd.to_numeric(frame["value"], errors="coerce").astype(float)
+    frame["key"] = frame["key"].astype(object).where(frame["key"].notna(), None)
+    return frame

@@ -1,0 +1,196 @@
+import textwrap
+from datetime import datetime, timezone
+
+import pytest
+from sqlalchemy import Column, DateTime, Integer, MetaData, Numeric, Table, Text
+
+from kpi.catalog import Direction, Unit, load_catalog
+from kpi.compute import compute
+from kpi.errors import DefinitionError
+from kpi.periods import parse_period
+from kpi.store.engines import get_engine
+
+NOW = datetime(2026, 11, 25, 10, 30, tzinfo=timezone.utc)
+
+
+def write(tmp_path, text):
+    path = tmp_path / "team.yml"
+    path.write_text(textwrap.dedent(text), encoding="utf-8")
+    return path
+
+
+def test_builtin_catalog_has_the_seed_kpis():
+    catalog = load_catalog()
+    assert catalog.keys() == ["conversion_rate", "visitor_conversion", "cac", "revenue", "nps", "ltv",
+                              "project_margin", "utilization", "ltv_cac"]
+    assert catalog.kpis["cac"].direction is Direction.DOWN
+    assert catalog.kpis["revenue"].unit is Unit.CURRENCY
+    assert catalog.dimensions["revenue"] == ("product", "category", "channel")
+    assert catalog.dimensions["conversion_rate"] == ("channel",)
+    assert catalog.dimensions["project_margin"] == ("project",)
+    for kpi in catalog.kpis.values():  # every KPI is explained in both languages
+        for lang in ("en", "fr"):
+            assert kpi.explanation.meaning(lang) and kpi.explanation.reading(lang) and kpi.explanation.drivers(lang)
+            assert catalog.formula_text(kpi, lang)
+    assert catalog.formula_text(catalog.kpis["project_margin"], "en") == "(invoiced − cost of time spent) ÷ invoiced"
+
+
+def test_definitions_are_frozen():
+    kpi = load_catalog().kpis["cac"]
+    with pytest.raises(Exception):
+        kpi.formula = "1"  # type: ignore[misc]
+
+
+TEAM = """
+measures:
+  orders:
+    label: {en: orders, fr: commandes}
+    table: shop_orders
+    time: placed_at
+    agg: count
+    filters:
+      - {column: state, op: "!=", value: cancelled}
+    dimensions: {country: country}
+  order_value:
+    label: {en: order value, fr: valeur des commandes}
+    table: shop_orders
+    time: placed_at
+    agg: sum
+    expr: total - discount
+    dimensions: {country: country}
+kpis:
+  average_basket:
+    name: {en: Average basket, fr: Panier moyen}
+    aliases: [panier, basket]
+    formula: order_value / orders
+    unit: currency
+    direction: up
+    description: {en: Average order value., fr: Valeur moyenne d'une commande.}
+    explanation:
+      meaning: {en: What a customer spends per order., fr: Ce qu'un client dépense par commande.}
+      reading: {en: Higher is better., fr: "Plus c'est haut, mieux c'est."}
+      drivers: {en: Prices and bundles., fr: Prix et offres groupées.}
+"""
+
+
+def test_team_definitions_over_their_own_table(tmp_path, db_url):
+    catalog = load_catalog(write(tmp_path, TEAM))
+    assert catalog.resolve("panier").key == "average_basket"
+    assert "revenue" in catalog.kpis  # the built-in catalog is still there
+    meta = MetaData()
+    orders = Table("shop_orders", meta, Column("id", Integer, primary_key=True), Column("placed_at", DateTime),
+                   Column("state", Text), Column("country", Text), Column("total", Numeric(10, 2)),
+                   Column("discount", Numeric(10, 2)))
+    engine = get_engine(db_url)
+    meta.drop_all(engine)
+    meta.create_all(engine)
+    try:
+        with engine.begin() as conn:
+            conn.execute(orders.insert(), [
+                {"id": 1, "placed_at": datetime(2026, 10, 2), "state": "paid", "country": "FR", "total": 100, "discount": 10},
+                {"id": 2, "placed_at": datetime(2026, 10, 3), "state": "paid", "country": "DE", "total": 50, "discount": 0},
+                {"id": 3, "placed_at": datetime(2026, 10, 4), "state": "cancelled", "country": "FR", "total": 999, "discount": 0},
+            ])
+        result = compute(catalog, engine, "basket", parse_period("2026-10", NOW))
+        # value counts every order (1089 - 10) but orders excludes the cancelled one: (90 + 50 + 999) / 2
+        assert result.value == pytest.approx((90 + 50 + 999) / 2)
+        by_country = compute(catalog, engine, "basket", parse_period("2026-10", NOW), by="country")
+        assert {r.key: r.value for r in by_country.breakdown} == {"FR": pytest.approx(1089 / 1), "DE": 50.0}
+    finally:
+        meta.drop_all(engine)
+
+
+def issues_of(tmp_path, text):
+    with pytest.raises(DefinitionError) as info:
+        load_catalog(write(tmp_path, text))
+    return info.value.issues
+
+
+def test_malformed_definitions_name_the_file_the_object_and_the_fix(tmp_path):
+    issues = issues_of(tmp_path, """
+    measures:
+      m1:
+        label: {en: one, fr: un}
+        table: t
+        time: at
+        agg: sum
+      m2:
+        label: {en: two, fr: deux}
+        table: t
+        time: at
+        agg: count
+        dimensions: {region: geo.region}
+        filters:
+          - {column: kind, op: in, value: x}
+    kpis:
+      broken:
+        name: {en: Broken, fr: Cassé}
+        formula: m1 / m3
+        unit: "%"
+        direction: up
+        description: {en: d, fr: d}
+        explanation:
+          meaning: {en: m, fr: m}
+          reading: {en: r, fr: r}
+          drivers: {en: d, fr: d}
+    """)
+    text = "\n".join(str(i) for i in issues)
+    assert all(i.file.endswith("team.yml") for i in issues)
+    assert "measures.m1: agg 'sum' needs an expr" in text
+    assert "measures.m2: dimension 'region' column 'geo.region' uses join 'geo' which is not declared" in text
+    assert "measures.m2: filter on 'kind' with op 'in' needs a non-empty list value" in text
+    assert "kpis.broken: formula uses unknown measure 'm3'. Fix: did you mean 'm" in text
+    assert all(i.fix for i in issues)
+
+
+def test_structural_errors_are_reported_with_their_place(tmp_path):
+    issues = issues_of(tmp_path, """
+    kpis:
+      x:
+        name: {en: X, fr: X}
+        formula: leads
+        unit: percent
+        direction: sideways
+        colour: blue
+        description: {en: d, fr: d}
+        explanation:
+          meaning: {en: m, fr: m}
+          reading: {en: r, fr: r}
+    """)
+    text = "\n".join(str(i) for i in issues)
+    assert "kpis.x: unit" in text
+    assert "kpis.x: direction" in text
+    assert "kpis.x: colour: Extra inputs are not permitted. Fix: remove this field" in text
+    assert "kpis.x: explanation.drivers: Field required. Fix: add this field" in text
+
+
+@pytest.mark.parametrize("formula", ["__import__('os').system('x')", "leads.__class__", "leads if 1 else 2",
+                                     "'a'", "leads ** 2", "", "leads; drop"])
+def test_formulas_accept_arithmetic_only(tmp_path, formula):
+    issues = issues_of(tmp_path, f"""
+    kpis:
+      x:
+        name: {{en: X, fr: X}}
+        formula: "{formula}"
+        unit: number
+        direction: up
+        description: {{en: d, fr: d}}
+        explanation:
+          meaning: {{en: m, fr: m}}
+          reading: {{en: r, fr: r}}
+          drivers: {{en: d, fr: d}}
+    """)
+    assert any(i.obj == "kpis.x" for i in issues)
+
+
+def test_invalid_yaml_and_missing_file(tmp_path):
+    issues = issues_of(tmp_path, "measures: [unclosed\n")
+    assert "not valid YAML" in issues[0].problem and issues[0].obj.startswith("line")
+    with pytest.raises(DefinitionError) as info:
+        load_catalog(tmp_path / "nope.yml")
+    assert "does not exist" in str(info.value)
+
+
+def test_alias_used_twice_is_refused(tmp_path):
+    issues = issues_of(tmp_path, TEAM.replace("aliases: [panier, basket]", "aliases: [panier, ca]"))
+    assert any("alias 'ca' is already used by 'revenue'" in str(i) for i in issues)
