@@ -1,5 +1,5 @@
 # Two commands for a newcomer:
-#   make demo   - run the product on an embedded SQLite file filled with demo data
+#   make demo   - try the Slack app in a console, on a local SQLite file (demo.db) with demo data
 #   make test   - run the whole test suite (PostgreSQL too when TEST_POSTGRES_URL is set)
 # Each one creates the virtual environment and installs what it needs by itself.
 
@@ -19,7 +19,7 @@ $(STAMP): pyproject.toml
 venv: $(STAMP)
 
 demo: $(STAMP)
-	DATABASE_URL=$${DATABASE_URL:-sqlite:///demo.db} $(BIN)/python -m kpi demo
+	$(BIN)/python -m bot console --demo
 
 test: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -39,6 +39,19 @@ class Settings(BaseSettings):
     kpi_definitions: Path | None = Field(
         None, description="Optional YAML file with the team's own KPI definitions."
     )
+
+    # -- the Slack app (bot/) --------------------------------------------------------------
+    slack_bot_token: SecretStr | None = Field(None, description="xoxb- token of the installed app.")
+    slack_signing_secret: SecretStr | None = Field(None, description="Verifies that requests come from Slack.")
+    slack_app_token: SecretStr | None = Field(None, description="xapp- token; when set, Socket Mode is used.")
+    slack_api_url: str = Field("https://slack.com/api/", description="Base URL of the Slack Web API.")
+    port: int = Field(3000, ge=1, le=65535, description="HTTP port of the web process.")
+    web_concurrency: int = Field(1, ge=1, le=64, description="Web worker processes (set by platforms).")
+    kpi_inline_budget: float = Field(
+        2.0, ge=0, le=2.5,
+        description="Seconds a slash command may compute before it is acknowledged and answered later.",
+    )
+    log_level: str = Field("INFO", description="Logging level of the app.")
 
     @field_validator("kpi_timezone")
     @classmethod
@@ -69,6 +82,20 @@ class Settings(BaseSettings):
         if not self.source_database_url:
             object.__setattr__(self, "source_database_url", self.database_url)
         return self
+
+    @field_validator("slack_api_url")
+    @classmethod
+    def _trailing_slash(cls, value: str) -> str:
+        return value if value.endswith("/") else value + "/"
+
+    @property
+    def socket_mode(self) -> bool:
+        return self.slack_app_token is not None and bool(self.slack_app_token.get_secret_value())
+
+    def secrets(self) -> list[str]:
+        """Every secret value, so that logging can redact them."""
+        return [s.get_secret_value() for s in (self.slack_bot_token, self.slack_signing_secret, self.slack_app_token)
+                if s is not None and s.get_secret_value()]
 
     @property
     def tz(self) -> ZoneInfo:

@@ -1,0 +1,52 @@
+"""Build the Bolt app: configuration read once, one Web API client, listeners registered."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import datetime
+
+from slack_bolt import App
+from slack_sdk import WebClient
+
+from bot import listeners
+from bot.deps import Deps, utc_now
+from kpi.config import Settings
+from kpi.service import KpiService
+
+
+class ConfigurationError(Exception):
+    """The app cannot start with this configuration; the message says which variable to set."""
+
+
+def create_app(
+    settings: Settings,
+    service: KpiService | None = None,
+    *,
+    clock: Callable[[], datetime] = utc_now,
+    process_before_response: bool = False,
+) -> App:
+    token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else ""
+    secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else ""
+    if not token:
+        raise ConfigurationError("SLACK_BOT_TOKEN is not set (the xoxb- token of the installed app).")
+    if not settings.socket_mode and not secret:
+        raise ConfigurationError("SLACK_SIGNING_SECRET is not set (Basic Information page of the Slack app).")
+    logger = logging.getLogger("bot.bolt")
+    client = WebClient(token=token, base_url=settings.slack_api_url, logger=logging.getLogger("slack_sdk.web"))
+    app = App(
+        client=client,
+        signing_secret=secret or None,
+        request_verification_enabled=not settings.socket_mode,
+        process_before_response=process_before_response,
+        logger=logger,
+    )
+
+    @app.error
+    def on_error(error, body, logger):  # errors raised outside our own guarded handlers
+        logger.error("unhandled error in Bolt (%s)", type(error).__name__, exc_info=error)
+
+    deps = Deps(settings=settings, service=service or KpiService.from_settings(settings), clock=clock)
+    listeners.register(app, deps)
+    app.deps = deps  # type: ignore[attr-defined]  # for the console and tests
+    return app

@@ -1,0 +1,113 @@
+"""`python -m bot console [--demo]`: try the Slack app in a terminal, no workspace needed.
+
+Typed lines (`/kpi cac month`, or just `cac month`) become slash-command
+requests signed like Slack's and go through the same Bolt listeners as in
+production; answers (inline, or posted to the response URL) are printed as
+text. With ``--demo`` the app runs on a local SQLite file filled with demo data.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import datetime, timezone
+from typing import TextIO
+from urllib.parse import urlencode
+
+from pydantic import SecretStr
+from slack_bolt.request import BoltRequest
+
+from bot.app import create_app
+from bot.local_slack import LocalSlack
+from bot.signing import signed_headers
+from bot.text_render import blocks_to_text
+from kpi.config import Settings
+
+SECRET = "console-signing-secret"
+DEMO_URL = "sqlite:///demo.db"
+FIRST_EXAMPLE = "/kpi cac month"
+
+
+def prepare_demo(settings: Settings) -> Settings:
+    from kpi import demo
+    from kpi.store import facts, migrations
+
+    settings = settings.model_copy(update={"database_url": DEMO_URL, "source_database_url": DEMO_URL})
+    migrations.upgrade(settings.database_url)
+    if not sum(facts.row_counts(settings.source_url).values()):
+        facts.replace_all(settings.source_url, demo.generate(datetime.now(timezone.utc)))
+    return settings
+
+
+class Console:
+    def __init__(self, settings: Settings, out: TextIO = sys.stdout):
+        self.slack = LocalSlack().start()
+        self.settings = settings.model_copy(update={
+            "slack_api_url": self.slack.api_url,
+            "slack_bot_token": SecretStr("xoxb-console-local"),
+            "slack_signing_secret": SecretStr(SECRET),
+            "slack_app_token": None,
+        })
+        self.app = create_app(self.settings, process_before_response=True)
+        self.out = out
+        self.count = 0
+
+    def close(self) -> None:
+        self.slack.stop()
+
+    def run_line(self, line: str) -> str:
+        """Send one typed line through the app; returns what Slack would show, as text."""
+        line = line.strip()
+        if line.startswith("/") and not line.lower().startswith("/kpi"):
+            return "Only /kpi is available here. Try /kpi help."
+        text = line[4:].strip() if line.lower().startswith("/kpi") else line
+        self.count += 1
+        seen = len(self.slack.calls)
+        body = urlencode({
+            "token": "unused", "team_id": "T0LOCAL", "team_domain": "local", "channel_id": "C0CONSOLE",
+            "channel_name": "console", "user_id": "U0CONSOLE", "user_name": "you", "command": "/kpi",
+            "text": text, "api_app_id": "A0LOCAL", "response_url": self.slack.response_url(str(self.count)),
+            "trigger_id": f"console.{self.count}",
+        })
+        response = self.app.dispatch(BoltRequest(body=body, headers=signed_headers(SECRET, body)))
+        shown = []
+        if response.body:
+            try:
+                shown.append(_show(json.loads(response.body)))
+            except ValueError:
+                shown.append(response.body)
+        for call in self.slack.calls[seen:]:
+            if call.kind == "response_url" or call.name == "chat.postMessage":
+                shown.append(_show(call.payload))
+        return "\n\n".join(s for s in shown if s) or "(no answer)"
+
+
+def _show(message: dict) -> str:
+    visibility = "(visible to everyone in the channel)" if message.get("response_type") == "in_channel" \
+        else "(only visible to you)"
+    return f"{blocks_to_text(message)}\n  {visibility}"
+
+
+def main(settings: Settings, demo: bool, stdin: TextIO = sys.stdin, out: TextIO = sys.stdout) -> int:
+    if demo:
+        settings = prepare_demo(settings)
+    console = Console(settings, out)
+    interactive = stdin.isatty()
+    try:
+        print("KPI bot console: type /kpi help, /kpi list, /kpi cac month… (Ctrl-D or 'exit' to quit)", file=out)
+        if demo:
+            print(f"\n> {FIRST_EXAMPLE}\n{console.run_line(FIRST_EXAMPLE)}\n", file=out, flush=True)
+        while True:
+            if interactive:
+                print("kpi> ", end="", file=out, flush=True)
+            line = stdin.readline()
+            if not line or line.strip().lower() in ("exit", "quit", "\\q"):
+                break
+            if not line.strip():
+                continue
+            if not interactive:
+                print(f"> {line.strip()}", file=out)
+            print(console.run_line(line) + "\n", file=out, flush=True)
+    finally:
+        console.close()
+    return 0

@@ -1,0 +1,85 @@
+"""What every listener needs, built once at start-up and passed to each ``register()``."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+
+from kpi.config import Settings
+from kpi.errors import DefinitionError, PeriodError, SourceError, UnknownDimension, UnknownKpi
+from kpi.service import KpiService
+from kpi.texts import t
+
+from bot import render
+
+log = logging.getLogger("bot")
+
+
+def utc_now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+@dataclass
+class Deps:
+    settings: Settings
+    service: KpiService
+    clock: Callable[[], datetime] = utc_now
+    executor: ThreadPoolExecutor = field(default_factory=lambda: ThreadPoolExecutor(8, thread_name_prefix="kpi"))
+
+    @property
+    def lang(self) -> str:
+        return self.settings.kpi_language
+
+    @property
+    def currency(self) -> str:
+        return self.settings.kpi_currency
+
+
+class Replier:
+    """Answers once through ``ack`` while Slack still waits, then through ``respond``."""
+
+    def __init__(self, ack, respond):
+        self._ack = ack
+        self._respond = respond
+        self.acked = False
+
+    def ack(self, **message) -> None:
+        if not self.acked:
+            self.acked = True
+            self._ack(**message)
+
+    def reply(self, message: dict, response_type: str = "ephemeral") -> None:
+        if not self.acked:
+            self.acked = True
+            self._ack(response_type=response_type, **message)
+        elif self._respond is not None:
+            self._respond(response_type=response_type, replace_original=False, **message)
+
+
+@contextmanager
+def guard(replier: Replier, lang: str, kpi_name: str = "") -> Iterator[None]:
+    """Expected failures get their polite answer; anything else gets an apology with an error id,
+    and its traceback goes to the log under the same id. Nothing is swallowed silently."""
+    try:
+        yield
+    except UnknownKpi as exc:
+        replier.reply(render.unknown_kpi(exc, lang))
+    except PeriodError as exc:
+        replier.reply(render.bad_period(exc, lang))
+    except UnknownDimension as exc:
+        replier.reply(render.bad_dimension(exc, lang))
+    except SourceError:
+        log.warning("source database unavailable while answering %s", kpi_name or "a command")
+        replier.reply(render.notice(t(lang, "err_source", kpi=render.escape(kpi_name or "KPI"))))
+    except DefinitionError:
+        log.exception("KPI definitions are invalid")
+        replier.reply(render.notice(t(lang, "err_definitions")))
+    except Exception:
+        error_id = uuid.uuid4().hex[:10]
+        log.exception("unexpected error while handling a Slack request [error_id=%s]", error_id)
+        replier.reply(render.notice(t(lang, "err_internal", error_id=error_id)))

@@ -1,0 +1,12 @@
+"""Listener modules; each has one ``register(app, deps)``."""
+
+from slack_bolt import App
+
+from bot.deps import Deps
+from bot.listeners import actions, commands, home
+
+
+def register(app: App, deps: Deps) -> None:
+    commands.register(app, deps)
+    actions.register(app, deps)
+    home.register(app, deps)

@@ -1,0 +1,51 @@
+"""Buttons on answers: Share in channel, Explain."""
+
+from __future__ import annotations
+
+import json
+
+from slack_bolt import App
+
+from bot import render
+from bot.deps import Deps, Replier, guard
+from bot.listeners.commands import build
+from bot.parse import Ask, Explain
+from kpi.texts import t
+
+
+def register(app: App, deps: Deps) -> None:
+    @app.action(render.ACTION_SHARE)
+    def share(ack, respond, action, body):
+        ack()
+        replier = Replier(ack, respond)
+        replier.acked = True
+        with guard(replier, deps.lang):
+            query = _query(action.get("value"))
+            if query is None:
+                replier.reply(render.notice(t(deps.lang, "err_not_understood", words="…")))
+                return
+            message, _ = build(deps, Ask(query["k"], query["p"], query["b"], share=True),
+                               body.get("user", {}).get("id", ""))
+            replier.reply(message, "in_channel")
+
+    @app.action(render.ACTION_EXPLAIN)
+    def explain(ack, respond, action):
+        ack()
+        replier = Replier(ack, respond)
+        replier.acked = True
+        with guard(replier, deps.lang):
+            message, _ = build(deps, Explain(str(action.get("value", ""))[:64]), "")
+            replier.reply(message)
+
+
+def _query(value) -> dict | None:
+    """The KPI question carried by a button; None when the value is not one we wrote."""
+    try:
+        data = json.loads(value or "")
+    except (TypeError, ValueError):
+        return None
+    if not isinstance(data, dict) or not isinstance(data.get("k"), str) or not isinstance(data.get("p"), str):
+        return None
+    if data.get("b") is not None and not isinstance(data["b"], str):
+        return None
+    return {"k": data["k"][:64], "p": data["p"][:64], "b": data.get("b")}

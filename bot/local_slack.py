@@ -1,0 +1,201 @@
+"""A local stand-in for Slack's Web API and response URLs, on a loopback port.
+
+The console uses it so that a newcomer sees the real app answer without a
+Slack workspace, and the tests use it as the fake Slack server the app reaches
+through ``SLACK_API_URL``. It records every call, answers like Slack for the
+methods the app uses, and can be told to fail (HTTP 429 with Retry-After, 5xx)
+to test delivery. It is not a security boundary: it listens on 127.0.0.1 only.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import threading
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs
+
+
+@dataclass
+class Call:
+    kind: str          # "api" or "response_url"
+    name: str          # Web API method ("chat.postMessage") or the response_url id
+    payload: dict
+    headers: dict = field(default_factory=dict)
+
+
+@dataclass
+class Failure:
+    status: int
+    retry_after: int | None = None
+    remaining: int = 1
+
+
+class LocalSlack:
+    def __init__(self, team_id: str = "T0LOCAL", users: dict[str, dict] | None = None):
+        self.team_id = team_id
+        self.users = users or {}
+        self.calls: list[Call] = []
+        self._failures: dict[str, list[Failure]] = {}
+        self._cond = threading.Condition()
+        self._ts = itertools.count(1)
+        self._server: ThreadingHTTPServer | None = None
+
+    # -- lifecycle ---------------------------------------------------------------------------
+    def start(self) -> "LocalSlack":
+        handler = _handler(self)
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self._server.daemon_threads = True
+        threading.Thread(target=self._server.serve_forever, name="local-slack", daemon=True).start()
+        return self
+
+    def stop(self) -> None:
+        if self._server:
+            self._server.shutdown()
+            self._server.server_close()
+
+    def __enter__(self) -> "LocalSlack":
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+    @property
+    def url(self) -> str:
+        assert self._server, "start() first"
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}/"
+
+    @property
+    def api_url(self) -> str:
+        return self.url + "api/"
+
+    def response_url(self, name: str) -> str:
+        return f"{self.url}response/{name}"
+
+    # -- inspection -------------------------------------------------------------------------
+    def calls_to(self, name: str) -> list[Call]:
+        with self._cond:
+            return [c for c in self.calls if c.name == name]
+
+    def responses(self) -> list[Call]:
+        with self._cond:
+            return [c for c in self.calls if c.kind == "response_url"]
+
+    def wait_for(self, predicate, timeout: float = 10.0) -> list[Call]:
+        """Block until ``predicate(calls)`` is true (a synchronisation, not a sleep)."""
+        with self._cond:
+            if not self._cond.wait_for(lambda: predicate(self.calls), timeout=timeout):
+                raise TimeoutError(f"expected Slack calls did not arrive; got {[c.name for c in self.calls]}")
+            return list(self.calls)
+
+    def reset(self) -> None:
+        with self._cond:
+            self.calls.clear()
+            self._failures.clear()
+
+    def fail(self, name: str, status: int, times: int = 1, retry_after: int | None = None) -> None:
+        """Make the next ``times`` calls to ``name`` (method or response id, or "*") fail."""
+        with self._cond:
+            self._failures.setdefault(name, []).append(Failure(status, retry_after, times))
+
+    # -- behaviour ----------------------------------------------------------------------------
+    def _failure_for(self, name: str) -> Failure | None:
+        for key in (name, "*"):
+            queue = self._failures.get(key)
+            while queue:
+                failure = queue[0]
+                if failure.remaining > 0:
+                    failure.remaining -= 1
+                    if failure.remaining == 0:
+                        queue.pop(0)
+                    return failure
+                queue.pop(0)
+        return None
+
+    def _record(self, call: Call) -> None:
+        with self._cond:
+            self.calls.append(call)
+            self._cond.notify_all()
+
+    def answer(self, method: str, payload: dict) -> dict:
+        ts = f"1700000000.{next(self._ts):06d}"
+        match method:
+            case "auth.test":
+                return {"ok": True, "url": "https://local.slack/", "team": "Local", "user": "kpi",
+                        "team_id": self.team_id, "user_id": "UKPIBOT", "bot_id": "BKPIBOT"}
+            case "chat.postMessage":
+                return {"ok": True, "channel": payload.get("channel"), "ts": ts,
+                        "message": {"text": payload.get("text"), "ts": ts}}
+            case "chat.update":
+                return {"ok": True, "channel": payload.get("channel"), "ts": payload.get("ts")}
+            case "chat.postEphemeral":
+                return {"ok": True, "message_ts": ts}
+            case "users.info":
+                user = self.users.get(payload.get("user", ""))
+                return {"ok": True, "user": user} if user else {"ok": False, "error": "user_not_found"}
+            case "views.open" | "views.publish" | "views.update" | "views.push":
+                return {"ok": True, "view": {"id": f"V{next(self._ts)}", **(payload.get("view") or {})}}
+            case _:
+                return {"ok": True}
+
+
+def _handler(slack: LocalSlack):
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, *args) -> None:  # keep test and console output clean
+            pass
+
+        def do_POST(self) -> None:  # noqa: N802 - http.server naming
+            length = int(self.headers.get("Content-Length") or 0)
+            raw = self.rfile.read(length) if length else b""
+            payload = _decode(raw, self.headers.get("Content-Type", ""))
+            if self.path.startswith("/api/"):
+                kind, name = "api", self.path[len("/api/"):].split("?")[0]
+            elif self.path.startswith("/response/"):
+                kind, name = "response_url", self.path[len("/response/"):]
+            else:
+                return self._reply(404, {"ok": False, "error": "not_found"})
+            failure = slack._failure_for(name)
+            if failure is not None:
+                headers = {"Retry-After": str(failure.retry_after)} if failure.retry_after is not None else {}
+                return self._reply(failure.status, {"ok": False, "error": "ratelimited" if failure.status == 429
+                                                    else "fatal_error"}, headers)
+            slack._record(Call(kind, name, payload, {k.lower(): v for k, v in self.headers.items()}))
+            if kind == "response_url":
+                return self._reply(200, {"ok": True})
+            return self._reply(200, slack.answer(name, payload))
+
+        def _reply(self, status: int, body: dict, headers: dict | None = None) -> None:
+            data = json.dumps(body).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json; charset=utf-8")
+            self.send_header("Content-Length", str(len(data)))
+            for key, value in (headers or {}).items():
+                self.send_header(key, value)
+            self.end_headers()
+            self.wfile.write(data)
+
+    return Handler
+
+
+def _decode(raw: bytes, content_type: str) -> dict:
+    if not raw:
+        return {}
+    text = raw.decode("utf-8", errors="replace")
+    if "json" in content_type:
+        try:
+            data = json.loads(text)
+            return data if isinstance(data, dict) else {"_": data}
+        except ValueError:
+            return {"_raw": text}
+    fields = {k: v[0] if len(v) == 1 else v for k, v in parse_qs(text).items()}
+    for key in ("blocks", "view", "attachments"):
+        if isinstance(fields.get(key), str):
+            try:
+                fields[key] = json.loads(fields[key])
+            except ValueError:
+                pass
+    return fields

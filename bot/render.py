@@ -1,0 +1,228 @@
+"""Block Kit messages, built with ``slack_sdk.models.blocks`` (which enforces Slack's limits).
+
+Every message is a dict ``{"text": fallback, "blocks": [...]}`` ready for
+``ack``, ``respond`` or ``chat.postMessage``. Anything that came from a user or
+from the data (names typed, product names) is escaped so that it can neither
+format nor mention (``<!channel>``).
+"""
+
+from __future__ import annotations
+
+import json
+
+from slack_sdk.models.blocks import (
+    ActionsBlock,
+    Block,
+    ButtonElement,
+    ContextBlock,
+    DividerBlock,
+    HeaderBlock,
+    MarkdownTextObject,
+    PlainTextObject,
+    SectionBlock,
+)
+
+from kpi.catalog import Catalog, Kpi
+from kpi.compute import KpiResult
+from kpi.errors import PeriodError, UnknownDimension, UnknownKpi
+from kpi.periods import ACCEPTED_FORMS
+from kpi.present import (
+    breakdown_key,
+    change_text,
+    dimension_name,
+    direction_text,
+    format_pct_change,
+    format_value,
+    period_label,
+    period_span,
+    reason_text,
+)
+from kpi.texts import t
+
+MAX_BLOCKS = 50
+MAX_SECTION = 3000
+MAX_FIELD = 2000
+MAX_HEADER = 150
+MAX_BREAKDOWN_ROWS = 25
+ACTION_SHARE = "kpi_share"
+ACTION_EXPLAIN = "kpi_explain"
+
+
+def escape(text: str) -> str:
+    """Slack's own escaping: & < > are the only control characters of mrkdwn links and mentions."""
+    return str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _md(text: str, limit: int = MAX_SECTION) -> MarkdownTextObject:
+    return MarkdownTextObject(text=_clip(text, limit))
+
+
+def _header(text: str) -> HeaderBlock:
+    return HeaderBlock(text=PlainTextObject(text=_clip(text, MAX_HEADER), emoji=True))
+
+
+def message(text: str, blocks: list[Block]) -> dict:
+    blocks = blocks[:MAX_BLOCKS]
+    return {"text": _clip(text, 3000), "blocks": [b.to_dict() for b in blocks]}  # to_dict validates limits
+
+
+def query_value(kpi: str, period: str, by: str | None) -> str:
+    return json.dumps({"k": kpi, "p": period, "b": by}, separators=(",", ":"))
+
+
+# -- answers ------------------------------------------------------------------------------
+
+
+def answer(result: KpiResult, catalog: Catalog, lang: str, currency: str, period_text: str,
+           shared_by: str | None = None) -> dict:
+    kpi = result.kpi
+    value = format_value(result.value, kpi.unit, lang, currency)
+    period = f"{period_label(result.current, lang)} ({period_span(result.current, lang)})"
+    previous = format_value(result.previous_value, kpi.unit, lang, currency)
+    change = change_text(result, lang, currency) or "—"
+    blocks: list[Block] = [
+        _header(kpi.name(lang)),
+        SectionBlock(
+            text=_md(f"*{value}*  ·  {escape(period)}"),
+            fields=[
+                _md(f"*{t(lang, 'field_previous')}*\n{previous} ({escape(period_span(result.previous, lang))})", MAX_FIELD),
+                _md(f"*{t(lang, 'field_change')}*\n{change}", MAX_FIELD),
+            ],
+        ),
+    ]
+    reason = reason_text(result.reason, catalog, lang)
+    if reason:
+        blocks.append(SectionBlock(text=_md(f":information_source: {escape(reason)}")))
+    if result.by:
+        blocks.append(SectionBlock(text=_md(breakdown_table(result, lang, currency))))
+    blocks.append(ContextBlock(elements=[_md(
+        f"{escape(kpi.description(lang))} {t(lang, 'formula')} {escape(catalog.formula_text(kpi, lang))}"
+        f"  ·  {direction_text(kpi, lang)}")]))
+    if shared_by:
+        blocks.append(ContextBlock(elements=[_md(t(lang, "shared_by", user=escape(shared_by)))]))
+    else:
+        value_json = query_value(kpi.key, period_text, result.by)
+        blocks.append(ActionsBlock(elements=[
+            ButtonElement(text=t(lang, "button_share"), action_id=ACTION_SHARE, value=value_json, style="primary"),
+            ButtonElement(text=t(lang, "button_explain"), action_id=ACTION_EXPLAIN, value=kpi.key),
+        ]))
+    fallback = f"{kpi.name(lang)}, {period}: {value} ({t(lang, 'field_previous').lower()} {previous}; {change})"
+    return message(fallback, blocks)
+
+
+def breakdown_table(result: KpiResult, lang: str, currency: str) -> str:
+    """A compact aligned table in a code block, cut with "… and N more" to fit one section."""
+    title = f"*{t(lang, 'breakdown_title', dimension=dimension_name(result.by or '', lang))}*"
+    rows = []
+    for row in result.breakdown:
+        change = ""
+        if row.value is not None and row.previous:
+            change = format_pct_change((row.value - row.previous) / abs(row.previous), lang)
+        rows.append((escape(_clip(breakdown_key(row.key, lang), 40)),
+                     format_value(row.value, result.kpi.unit, lang, currency), change))
+    width_key = max((len(r[0]) for r in rows), default=0)
+    width_val = max((len(r[1]) for r in rows), default=0)
+    lines, used = [], len(title) + 20
+    shown = 0
+    for key, value, change in rows:
+        line = f"{key:<{width_key}}  {value:>{width_val}}  {change}".rstrip()
+        if shown >= MAX_BREAKDOWN_ROWS or used + len(line) + 1 > MAX_SECTION - 60:
+            break
+        lines.append(line)
+        used += len(line) + 1
+        shown += 1
+    text = f"{title}\n```\n" + "\n".join(lines) + "\n```"
+    if shown < len(rows):
+        text += "\n" + t(lang, "breakdown_more", count=len(rows) - shown)
+    return text
+
+
+def kpi_list(results: list[KpiResult], lang: str, currency: str) -> dict:
+    period = period_label(results[0].current, lang) if results else ""
+    blocks: list[Block] = [_header(t(lang, "list_title", period=period))]
+    fields = []
+    for r in results:
+        value = format_value(r.value, r.kpi.unit, lang, currency)
+        trend = ""
+        if r.change is not None:
+            mark = "▲" if r.change > 0 else ("▼" if r.change < 0 else "=")
+            colour = "" if r.improved is None else (" 🟢" if r.improved else " 🔴")
+            pct = f" {format_pct_change(r.change_pct, lang)}" if r.change_pct is not None else ""
+            trend = f"  {mark}{pct}{colour}"
+        fields.append(_md(f"*{escape(r.kpi.name(lang))}* (`{r.kpi.key}`)\n{value}{trend}", MAX_FIELD))
+    for i in range(0, len(fields), 10):  # a section holds at most 10 fields
+        blocks.append(SectionBlock(fields=fields[i:i + 10]))
+    if results:
+        blocks.append(ContextBlock(elements=[_md(
+            f"{escape(period_span(results[0].current, lang))} · {t(lang, 'field_previous').lower()}: "
+            f"{escape(period_span(results[0].previous, lang))}")]))
+    lines = [f"{r.kpi.name(lang)}: {format_value(r.value, r.kpi.unit, lang, currency)}" for r in results]
+    return message(t(lang, "list_fallback", period=period) + "\n" + "\n".join(lines), blocks)
+
+
+def explanation(kpi: Kpi, catalog: Catalog, lang: str, currency: str, current: KpiResult | None) -> dict:
+    blocks: list[Block] = [
+        _header(f"{kpi.name(lang)} ({kpi.key})"),
+        SectionBlock(text=_md(escape(kpi.description(lang))), fields=[
+            _md(f"*{t(lang, 'formula').rstrip(' :')}*\n{escape(catalog.formula_text(kpi, lang))}", MAX_FIELD),
+            _md(f"*{t(lang, 'field_direction')}*\n{direction_text(kpi, lang)}", MAX_FIELD),
+        ]),
+        SectionBlock(text=_md(f"*{t(lang, 'meaning')}* {escape(kpi.explanation.meaning(lang))}")),
+        SectionBlock(text=_md(f"*{t(lang, 'reading')}* {escape(kpi.explanation.reading(lang))}")),
+        SectionBlock(text=_md(f"*{t(lang, 'drivers')}* {escape(kpi.explanation.drivers(lang))}")),
+    ]
+    if current is not None:
+        value = format_value(current.value, kpi.unit, lang, currency)
+        change = change_text(current, lang, currency)
+        blocks.append(ContextBlock(elements=[_md(
+            f"{t(lang, 'current_value', period=period_label(current.current, lang))} *{value}*"
+            + (f"  {change}" if change else ""))]))
+    fallback = f"{kpi.name(lang)}: {kpi.description(lang)} {t(lang, 'formula')} {catalog.formula_text(kpi, lang)}"
+    return message(fallback, blocks)
+
+
+def help_message(catalog: Catalog, lang: str) -> dict:
+    kpis = ", ".join(f"`{k}`" for k in catalog.keys())
+    blocks: list[Block] = [
+        _header(t(lang, "help_title")),
+        SectionBlock(text=_md(t(lang, "help_intro"))),
+        SectionBlock(text=_md(t(lang, "help_commands"))),
+        SectionBlock(text=_md(t(lang, "help_examples"))),
+        DividerBlock(),
+        ContextBlock(elements=[_md(t(lang, "help_periods"), MAX_FIELD), _md(t(lang, "help_kpis", kpis=kpis), MAX_FIELD)]),
+    ]
+    return message(t(lang, "help_title") + "\n" + t(lang, "help_commands"), blocks)
+
+
+# -- refusals -----------------------------------------------------------------------------
+
+
+def notice(text: str) -> dict:
+    return message(text, [SectionBlock(text=_md(text))])
+
+
+def unknown_kpi(error: UnknownKpi, lang: str) -> dict:
+    parts = [t(lang, "err_unknown_kpi", name=escape(error.name[:64]))]
+    if error.suggestions:
+        parts.append(t(lang, "err_did_you_mean", names=" / ".join(f"`{s}`" for s in error.suggestions)))
+    parts.append(t(lang, "err_known_kpis", names=", ".join(f"`{k}`" for k in error.known)))
+    return notice(" ".join(parts))
+
+
+def bad_period(error: PeriodError, lang: str) -> dict:
+    forms = ", ".join(f"`{f}`" for f in ACCEPTED_FORMS)
+    return notice(t(lang, "err_period", text=escape(error.text[:64])) + " " + t(lang, "err_period_forms", forms=forms))
+
+
+def bad_dimension(error: UnknownDimension, lang: str) -> dict:
+    if not error.known:
+        return notice(t(lang, "err_no_dimension", kpi=escape(error.kpi)))
+    parts = [t(lang, "err_dimension", kpi=escape(error.kpi), name=escape(error.name[:64]))]
+    if error.suggestions:
+        parts.append(t(lang, "err_did_you_mean", names=" / ".join(f"`{s}`" for s in error.suggestions)))
+    parts.append(t(lang, "err_dimension_known", names=", ".join(f"`{k}`" for k in error.known)))
+    return notice(" ".join(parts))

@@ -1,0 +1,103 @@
+"""The HTTP face of the app: Bolt's ASGI adapter served by uvicorn, plus /healthz.
+
+``POST /slack/events`` takes commands, interactivity and events (signature
+verified by Bolt); ``GET /healthz`` answers 200 when the database answers,
+503 otherwise. Bolt's sync dispatch runs in a worker thread so that one slow
+request never blocks the event loop. Bodies above ``MAX_BODY`` get 413 unread.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+
+from slack_bolt import App
+from slack_bolt.adapter.asgi import SlackRequestHandler
+from slack_bolt.adapter.asgi.http_request import AsgiHttpRequest
+from slack_bolt.request import BoltRequest
+from slack_bolt.response import BoltResponse
+
+from kpi.config import Settings, get_settings
+from kpi.store.engines import ping
+
+log = logging.getLogger("bot.web")
+MAX_BODY = 1_000_000  # Slack's largest payloads (view submissions) are far below this
+
+
+class KpiAsgi(SlackRequestHandler):
+    def __init__(self, app: App, settings: Settings):
+        super().__init__(app, path="/slack/events")
+        self.settings = settings
+
+    async def dispatch(self, request: AsgiHttpRequest) -> BoltResponse:
+        body = await request.get_raw_body()
+        bolt_request = BoltRequest(body=body, query=request.query_string, headers=request.get_headers())
+        return await asyncio.to_thread(self.app.dispatch, bolt_request)
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] != "http":
+            return await super().__call__(scope, receive, send)
+        if scope["path"] == "/healthz" and scope["method"] in ("GET", "HEAD"):
+            return await self._health(send)
+        body, too_big = await _read_body(scope, receive)
+        if too_big:
+            return await _send(send, 413, {"error": "payload too large"})
+
+        sent = False
+
+        async def replay():
+            nonlocal sent
+            if sent:
+                return {"type": "http.disconnect"}
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+
+        await super().__call__(scope, replay, send)
+
+    async def _health(self, send) -> None:
+        ok = await asyncio.to_thread(ping, self.settings.database_url)
+        await _send(send, 200 if ok else 503, {"status": "ok" if ok else "unavailable",
+                                               "database": "ok" if ok else "unreachable"})
+
+
+async def _read_body(scope, receive) -> tuple[bytes, bool]:
+    headers = dict(scope.get("headers") or [])
+    try:
+        declared = int(headers.get(b"content-length", b"0") or 0)
+    except ValueError:
+        declared = 0
+    if declared > MAX_BODY:
+        return b"", True
+    chunks, size = [], 0
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            break
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > MAX_BODY:
+            return b"", True
+        chunks.append(chunk)
+        if not message.get("more_body"):
+            break
+    return b"".join(chunks), False
+
+
+async def _send(send, status: int, payload: dict) -> None:
+    body = json.dumps(payload).encode()
+    await send({"type": "http.response.start", "status": status,
+                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
+    await send({"type": "http.response.body", "body": body})
+
+
+def create_asgi(settings: Settings | None = None, app: App | None = None) -> KpiAsgi:
+    """Factory used by uvicorn (one call per worker process): no scheduler is started here."""
+    from bot import logs
+    from bot.app import create_app
+
+    settings = settings or get_settings()
+    if app is None:
+        logs.configure(settings.log_level, settings.secrets())
+        app = create_app(settings)
+    return KpiAsgi(app, settings)

@@ -1,0 +1,142 @@
+"""The real app over real HTTP: uvicorn on a loopback port, the local fake Slack behind SLACK_API_URL."""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from urllib.parse import urlencode
+
+import pytest
+import uvicorn
+from pydantic import SecretStr
+
+from bot.app import create_app
+from bot.local_slack import LocalSlack
+from bot.signing import signed_headers
+from bot.web import create_asgi
+from kpi.config import Settings
+from tests.kpi import fixtures
+
+SECRET = "test-signing-secret-0123456789"
+TOKEN = "xoxb-test-0000-secret-token"
+NOW = datetime(2026, 11, 25, 10, 30, tzinfo=timezone.utc)
+
+
+@pytest.fixture
+def slack():
+    with LocalSlack() as fake:
+        yield fake
+
+
+def make_settings(db_url: str, slack: LocalSlack, **overrides) -> Settings:
+    values = dict(
+        _env_file=None,
+        database_url=db_url,
+        source_database_url=db_url,
+        kpi_timezone="UTC",
+        kpi_language="en",
+        slack_bot_token=SecretStr(TOKEN),
+        slack_signing_secret=SecretStr(SECRET),
+        slack_api_url=slack.api_url,
+        kpi_inline_budget=2.0,
+    )
+    values.update(overrides)
+    return Settings(**values)
+
+
+@dataclass
+class Response:
+    status: int
+    body: str
+
+    def json(self):
+        return json.loads(self.body)
+
+
+class Server:
+    """A running app: its URL, its fake Slack, and helpers to send signed requests."""
+
+    def __init__(self, settings: Settings, slack: LocalSlack, clock=lambda: NOW):
+        self.settings = settings
+        self.slack = slack
+        self.app = create_app(settings, clock=clock)
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(("127.0.0.1", 0))
+        self.port = sock.getsockname()[1]
+        self.server = uvicorn.Server(uvicorn.Config(create_asgi(settings, self.app), log_config=None,
+                                                    lifespan="off", access_log=False))
+        self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [sock]}, daemon=True)
+        self.thread.start()
+        deadline = time.monotonic() + 10
+        while not self.server.started:  # start-up of the server thread, not a test delay
+            if time.monotonic() > deadline:
+                raise RuntimeError("uvicorn did not start")
+            time.sleep(0.01)
+        self.count = 0
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=10)
+
+    def request(self, method: str, path: str, body: bytes | None = None, headers: dict | None = None) -> Response:
+        req = urllib.request.Request(self.url + path, data=body, method=method, headers=headers or {})
+        try:
+            with urllib.request.urlopen(req, timeout=30) as res:
+                return Response(res.status, res.read().decode())
+        except urllib.error.HTTPError as err:
+            return Response(err.code, err.read().decode())
+
+    def command_body(self, text: str, user: str = "U123", channel: str = "C123") -> tuple[str, str]:
+        self.count += 1
+        response_url = self.slack.response_url(f"cmd{self.count}")
+        body = urlencode({
+            "token": "legacy", "team_id": "T123", "team_domain": "acme", "channel_id": channel,
+            "channel_name": "general", "user_id": user, "user_name": "ana", "command": "/kpi", "text": text,
+            "api_app_id": "A123", "response_url": response_url, "trigger_id": f"trig.{self.count}",
+        })
+        return body, response_url
+
+    def command(self, text: str, **kwargs) -> Response:
+        body, _ = self.command_body(text, **kwargs)
+        return self.post_signed(body)
+
+    def post_signed(self, body: str, timestamp: int | None = None, secret: str = SECRET,
+                    content_type: str = "application/x-www-form-urlencoded") -> Response:
+        headers = signed_headers(secret, body, timestamp, content_type)
+        return self.request("POST", "/slack/events", body.encode(), headers)
+
+    def action(self, action_id: str, value: str, user: str = "U123") -> Response:
+        self.count += 1
+        payload = {
+            "type": "block_actions", "team": {"id": "T123"}, "user": {"id": user}, "api_app_id": "A123",
+            "channel": {"id": "C123"}, "trigger_id": f"trig.{self.count}",
+            "response_url": self.slack.response_url(f"act{self.count}"),
+            "actions": [{"type": "button", "action_id": action_id, "block_id": "b", "value": value,
+                         "action_ts": "1.2"}],
+        }
+        return self.post_signed(urlencode({"payload": json.dumps(payload)}))
+
+
+@pytest.fixture
+def data(db_url):
+    fixtures.load(db_url)
+    return db_url
+
+
+@pytest.fixture
+def server(data, slack):
+    running = Server(make_settings(data, slack), slack)
+    slack.reset()  # forget auth.test from start-up
+    yield running
+    running.stop()

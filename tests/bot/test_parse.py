@@ -1,0 +1,57 @@
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from bot import parse as p
+from kpi.catalog import load_catalog
+
+CATALOG = load_catalog()
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("", p.Help()),
+        ("help", p.Help()),
+        ("aide", p.Help()),
+        ("list", p.ListKpis("month")),
+        ("liste 30d", p.ListKpis("30d")),
+        ("cac month", p.Ask("cac", "month")),
+        ("cac", p.Ask("cac", "month")),
+        ("revenue last-month by category", p.Ask("revenue", "last-month", "category")),
+        ("nps 2026-Q3", p.Ask("nps", "2026-Q3")),
+        ("conversion_rate 30d by channel", p.Ask("conversion_rate", "30d", "channel")),
+        ("by channel conversion_rate", p.BadKpi),
+        ("revenue by category last-month", p.Ask("revenue", "last-month", "category")),
+        ("taux de transformation 30j par canal", p.Ask("conversion_rate", "30j", "canal")),
+        ("Chiffre d'affaires mois-dernier par produit", p.Ask("revenue", "mois-dernier", "produit")),
+        ("CA last month", p.Ask("revenue", "last month")),
+        ("share cac 2026-10", p.Ask("cac", "2026-10", share=True)),
+        ("partager marge trimestre", p.Ask("project_margin", "trimestre", share=True)),
+        ("explain nps", p.Explain("nps")),
+        ("expliquer valeur vie client", p.Explain("ltv")),
+        ("explain", p.MissingKpi()),
+        ("share", p.MissingKpi()),
+        ("cac month extra", p.NotUnderstood("extra")),
+        ("list everything", p.NotUnderstood("everything")),
+        ("x" * 501, p.TooLong(501)),
+    ],
+)
+def test_parse(text, expected):
+    got = p.parse(text, CATALOG)
+    if isinstance(expected, type):
+        assert isinstance(got, expected)
+    else:
+        assert got == expected
+
+
+def test_unknown_kpi_carries_suggestions():
+    got = p.parse("revnue month", CATALOG)
+    assert isinstance(got, p.BadKpi) and got.error.suggestions[0] == "revenue"
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.text(max_size=600))
+def test_any_text_parses_to_a_command_or_a_clear_error(text):
+    got = p.parse(text, CATALOG)
+    assert isinstance(got, (p.Help, p.ListKpis, p.Explain, p.Ask, p.TooLong, p.NotUnderstood, p.MissingKpi, p.BadKpi))

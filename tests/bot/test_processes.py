@@ -1,0 +1,95 @@
+"""The entry points as a user starts them: real processes, piped input, a real production server."""
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+from bot.local_slack import LocalSlack
+from bot.signing import signed_headers
+from tests.bot.conftest import SECRET, TOKEN
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def env(**values) -> dict:
+    base = {k: v for k, v in os.environ.items()
+            if not k.startswith(("KPI_", "SLACK_", "DATABASE_URL", "SOURCE_", "PORT", "WEB_CONCURRENCY"))}
+    base.update(values)
+    return base
+
+
+def test_console_demo_answers_cac_month_with_piped_input(tmp_path):
+    lines = "/kpi revenue last-month by category\n/kpi revenu\n/kpi share nps 30d\nexit\n"
+    out = subprocess.run([sys.executable, "-m", "bot", "console", "--demo"], input=lines, capture_output=True,
+                         text=True, cwd=tmp_path, env=env(), timeout=300)
+    assert out.returncode == 0, out.stderr
+    text = out.stdout
+    first = text.split("> /kpi cac month")[1]
+    assert "Customer acquisition cost" in first and "Previous: €" in first and "lower is better" in first
+    assert "[Share in channel] [Explain]" in first
+    assert "By category" in text and "Services" in text and "Hardware" in text
+    assert "I don't know the KPI revenu. Did you mean `revenue`?" in text
+    assert "Shared by @U0CONSOLE" in text and "(visible to everyone in the channel)" in text
+    assert (tmp_path / "demo.db").exists()
+    assert "Traceback" not in out.stderr
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_python_m_bot_web_serves_signed_commands_with_uvicorn(tmp_path):
+    db = f"sqlite:///{tmp_path / 'web.db'}"
+    subprocess.run([sys.executable, "-m", "kpi", "demo-data", "--days", "40"], cwd=tmp_path,
+                   env=env(DATABASE_URL=db), check=True, capture_output=True, timeout=120)
+    port = free_port()
+    with LocalSlack() as slack:
+        proc = subprocess.Popen([sys.executable, "-m", "bot", "web"], cwd=tmp_path, stdout=subprocess.PIPE,
+                                stderr=subprocess.STDOUT, text=True,
+                                env=env(DATABASE_URL=db, SLACK_BOT_TOKEN=TOKEN, SLACK_SIGNING_SECRET=SECRET,
+                                        SLACK_API_URL=slack.api_url, PORT=str(port), WEB_CONCURRENCY="2"))
+        try:
+            deadline = time.monotonic() + 60
+            while True:  # wait for the server process to listen
+                try:
+                    with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as res:
+                        assert json.loads(res.read()) == {"status": "ok", "database": "ok"}
+                        break
+                except OSError:
+                    assert proc.poll() is None, proc.stdout.read()
+                    assert time.monotonic() < deadline, "server did not start"
+                    time.sleep(0.1)
+            body = "command=%2Fkpi&text=cac+30d&user_id=U1&channel_id=C1&team_id=T1&response_url=" + \
+                   slack.response_url("r1")
+            req = urllib.request.Request(f"http://127.0.0.1:{port}/slack/events", data=body.encode(),
+                                         headers=signed_headers(SECRET, body), method="POST")
+            with urllib.request.urlopen(req, timeout=30) as res:
+                message = json.loads(res.read())
+            assert message["blocks"][0]["text"]["text"] == "Customer acquisition cost"
+            assert "€" in message["blocks"][1]["text"]["text"]
+        finally:
+            proc.terminate()
+            output = proc.communicate(timeout=30)[0]
+    assert TOKEN not in output and SECRET not in output
+    assert "Uvicorn running" in output or "Started server process" in output
+
+
+def test_missing_slack_configuration_is_reported(tmp_path):
+    out = subprocess.run([sys.executable, "-m", "bot", "web"], capture_output=True, text=True, cwd=tmp_path,
+                         env=env(DATABASE_URL=f"sqlite:///{tmp_path / 'x.db'}"), timeout=60)
+    assert out.returncode == 2
+    assert "SLACK_BOT_TOKEN is not set" in out.stderr and "Traceback" not in out.stderr
+
+
+def test_socket_mode_is_chosen_when_an_app_token_is_set():
+    from kpi.config import Settings
+
+    assert Settings(_env_file=None, slack_app_token="xapp-1-x").socket_mode
+    assert not Settings(_env_file=None).socket_mode
