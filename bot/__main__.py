@@ -1,8 +1,10 @@
-"""`python -m bot [web|console]`.
+"""`python -m bot [web|clock|run-jobs|console]`.
 
-* no argument: serve the app — Socket Mode when SLACK_APP_TOKEN is set, otherwise HTTP
-  on PORT with uvicorn (WEB_CONCURRENCY workers);
-* ``web``: HTTP only, never a scheduler (the Procfile's web process);
+* no argument: one process for small teams — the app (Socket Mode when SLACK_APP_TOKEN is
+  set, otherwise HTTP on PORT with uvicorn) and the scheduler together;
+* ``web``: HTTP only (WEB_CONCURRENCY uvicorn workers), never a scheduler (Procfile ``web:``);
+* ``clock``: the scheduler alone (Procfile ``clock:``);
+* ``run-jobs``: one pass of everything due (rules, digests, deliveries), then exit (cron);
 * ``console [--demo]``: try the app in a terminal without Slack.
 """
 
@@ -17,14 +19,18 @@ from kpi.config import get_settings
 log = logging.getLogger("bot")
 
 
-def serve_http(settings) -> int:
+def serve_http(settings, with_scheduler: bool = False) -> int:
     import uvicorn
 
     from bot.app import create_app
 
     create_app(settings)  # fail fast, in the parent, on a configuration error
+    workers = settings.web_concurrency
+    if with_scheduler:
+        _background_scheduler(settings)
+        workers = 1  # the single-process mode: one web worker beside the scheduler
     uvicorn.run("bot.web:create_asgi", factory=True, host="0.0.0.0", port=settings.port,
-                workers=settings.web_concurrency, log_config=None, access_log=False, proxy_headers=True)
+                workers=workers, log_config=None, access_log=False, proxy_headers=True)
     return 0
 
 
@@ -34,7 +40,36 @@ def serve_socket_mode(settings) -> int:
     from bot.app import create_app
 
     app = create_app(settings)
+    _background_scheduler(settings)
     SocketModeHandler(app, settings.slack_app_token.get_secret_value()).start()
+    return 0
+
+
+def _background_scheduler(settings):
+    from bot import scheduler
+
+    sched = scheduler.build(settings.kpi_eval_interval, blocking=False)
+    sched.start()
+    log.info("scheduler started: evaluation every %ss", settings.kpi_eval_interval)
+    return sched
+
+
+def run_clock(settings) -> int:
+    from bot import scheduler
+
+    log.info("clock started: evaluation every %ss, digests checked every minute", settings.kpi_eval_interval)
+    scheduler.build(settings.kpi_eval_interval, blocking=True).start()
+    return 0
+
+
+def run_jobs_once(settings) -> int:
+    from datetime import datetime, timezone
+
+    from bot.jobs import JobContext, run_pass
+
+    report = run_pass(JobContext.from_settings(settings), datetime.now(timezone.utc))
+    print(f"{report.rules} rules evaluated, events {dict(report.events) or 'none'}, {report.digests} digests, "
+          f"delivery: {report.delivery}")
     return 0
 
 
@@ -42,6 +77,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bot", description="The KPI bot for Slack.")
     sub = parser.add_subparsers(dest="mode")
     sub.add_parser("web", help="serve HTTP only (no scheduler)")
+    sub.add_parser("clock", help="run the scheduler alone")
+    sub.add_parser("run-jobs", help="run one pass of everything due, then exit")
     console = sub.add_parser("console", help="try the app in a terminal, without Slack")
     console.add_argument("--demo", action="store_true", help="use a local SQLite file with demo data")
     args = parser.parse_args(argv)
@@ -62,9 +99,13 @@ def main(argv: list[str] | None = None) -> int:
 
             return console_main(settings, demo=args.demo)
         logs.configure(settings.log_level, settings.secrets())
+        if args.mode == "clock":
+            return run_clock(settings)
+        if args.mode == "run-jobs":
+            return run_jobs_once(settings)
         if args.mode is None and settings.socket_mode:
             return serve_socket_mode(settings)
-        return serve_http(settings)
+        return serve_http(settings, with_scheduler=args.mode is None)
     except (ConfigurationError, KpiError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

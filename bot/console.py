@@ -47,8 +47,11 @@ class Console:
             "slack_bot_token": SecretStr("xoxb-console-local"),
             "slack_signing_secret": SecretStr(SECRET),
             "slack_app_token": None,
+            "kpi_admins": "",  # the console user is an admin of the local workspace (see LocalSlack users)
         })
+        self.slack.users["U0CONSOLE"] = {"id": "U0CONSOLE", "is_admin": True}
         self.app = create_app(self.settings, process_before_response=True)
+        self.app.deps.synchronous = True  # a new rule is evaluated before the prompt comes back
         self.out = out
         self.count = 0
 
@@ -77,8 +80,13 @@ class Console:
             except ValueError:
                 shown.append(response.body)
         for call in self.slack.calls[seen:]:
-            if call.kind == "response_url" or call.name == "chat.postMessage":
+            if call.kind == "response_url":
                 shown.append(_show(call.payload))
+            elif call.name in ("chat.postMessage", "chat.update"):
+                shown.append(_show({**call.payload, "response_type": "in_channel"}))
+            elif call.name == "views.open":
+                shown.append("(a form opens in Slack here; in the console, type the rule instead, "
+                             "e.g. /kpi alert cac > 150 30d)")
         return "\n\n".join(s for s in shown if s) or "(no answer)"
 
 

@@ -30,6 +30,30 @@ class Deps:
     service: KpiService
     clock: Callable[[], datetime] = utc_now
     executor: ThreadPoolExecutor = field(default_factory=lambda: ThreadPoolExecutor(8, thread_name_prefix="kpi"))
+    synchronous: bool = False  # run follow-up work (evaluate a new rule, post a digest) before answering
+    _jobs: object = None
+
+    @property
+    def jobs(self):
+        """The scheduler's context, for work a command starts at once (evaluate a new rule, digest now)."""
+        if self._jobs is None:
+            from bot.jobs import JobContext
+
+            self._jobs = JobContext.from_settings(self.settings, self.service)
+        return self._jobs
+
+    def later(self, fn, *args) -> None:
+        """Run ``fn`` after the answer (inline in the console), logging any failure with its traceback."""
+        def run():
+            try:
+                fn(*args)
+            except Exception:
+                log.exception("background work %s failed", getattr(fn, "__name__", fn))
+
+        if self.synchronous:
+            run()
+        else:
+            self.executor.submit(run)
 
     @property
     def lang(self) -> str:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from kpi import alerts as al
 from kpi.catalog import Catalog
 from kpi.errors import UnknownKpi
 from kpi.periods import looks_like_period
@@ -28,6 +29,16 @@ _LIST = {"list", "liste", "all", "tous"}
 _EXPLAIN = {"explain", "expliquer", "explique", "explication", "why", "pourquoi"}
 _SHARE = {"share", "partager", "partage"}
 _BY = {"by", "par"}
+_ALERTS = {"alerts", "alertes", "rules", "regles"}
+_ALERT = {"alert", "alerte", "rule", "regle"}
+_REMOVE = {"remove", "delete", "rm", "supprimer", "suppr"}
+_SNOOZE = {"snooze", "mute", "suspendre", "pause"}
+_HISTORY = {"history", "historique", "log", "audit"}
+_DIGEST = {"digest", "recap", "récap", "resume", "résumé"}
+_DAYS = {"mon": 0, "monday": 0, "lun": 0, "lundi": 0, "tue": 1, "tuesday": 1, "mar": 1, "mardi": 1,
+         "wed": 2, "wednesday": 2, "mer": 2, "mercredi": 2, "thu": 3, "thursday": 3, "jeu": 3, "jeudi": 3,
+         "fri": 4, "friday": 4, "ven": 4, "vendredi": 4, "sat": 5, "saturday": 5, "sam": 5, "samedi": 5,
+         "sun": 6, "sunday": 6, "dim": 6, "dimanche": 6}
 
 
 @dataclass(frozen=True)
@@ -76,8 +87,59 @@ class BadKpi:
     error: UnknownKpi
 
 
-Command = Help | ListKpis | Explain | Ask
-ParseError = TooLong | NotUnderstood | MissingKpi | BadKpi
+@dataclass(frozen=True)
+class ListRules:
+    pass
+
+
+@dataclass(frozen=True)
+class RuleModal:
+    pass
+
+
+@dataclass(frozen=True)
+class CreateRule:
+    spec: al.RuleSpec
+
+
+@dataclass(frozen=True)
+class RemoveRule:
+    rule_id: int
+
+
+@dataclass(frozen=True)
+class SnoozeRule:
+    rule_id: int
+    seconds: int
+
+
+@dataclass(frozen=True)
+class RuleHistory:
+    pass
+
+
+@dataclass(frozen=True)
+class Digest:
+    action: str                      # daily | weekly | off | now | show
+    at_time: str | None = None       # HH:MM
+    weekday: int | None = None
+    timezone: str | None = None
+    kpis: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class BadRule:
+    problem: str   # '' = show the usage
+
+
+@dataclass(frozen=True)
+class BadDigest:
+    problem: str
+
+
+Command = Help | ListKpis | Explain | Ask | ListRules | RuleModal | CreateRule | RemoveRule | SnoozeRule \
+    | RuleHistory | Digest
+ParseError = TooLong | NotUnderstood | MissingKpi | BadKpi | BadRule | BadDigest
 
 
 def parse(text: str | None, catalog: Catalog) -> Command | ParseError:
@@ -93,6 +155,12 @@ def parse(text: str | None, catalog: Catalog) -> Command | ParseError:
         if len(rest) > 1 or (rest and not looks_like_period(rest[0])):
             return NotUnderstood(" ".join(rest))
         return ListKpis(rest[0] if rest else DEFAULT_PERIOD)
+    if head in _ALERTS and len(words) == 1:
+        return ListRules()
+    if head in _ALERT:
+        return _alert(words[1:], catalog)
+    if head in _DIGEST:
+        return _digest(words[1:], catalog)
     if head in _EXPLAIN:
         if len(words) == 1:
             return MissingKpi()
@@ -146,3 +214,143 @@ def _unknown(words: list[str], catalog: Catalog) -> UnknownKpi:
     except UnknownKpi as exc:
         return exc
     raise AssertionError("resolvable name reported unknown")  # pragma: no cover
+
+
+def _alert(words: list[str], catalog: Catalog) -> Command | ParseError:
+    if not words:
+        return RuleModal()
+    sub = words[0].lower()
+    if sub in _HISTORY and len(words) == 1:
+        return RuleHistory()
+    if sub in _REMOVE:
+        ident = _rule_id(words[1:2])
+        return RemoveRule(ident) if ident is not None and len(words) == 2 else BadRule("")
+    if sub in _SNOOZE:
+        ident = _rule_id(words[1:2])
+        if ident is None or len(words) > 3:
+            return BadRule("")
+        try:
+            delta = al.parse_duration(words[2] if len(words) == 3 else "1d")
+        except al.RuleError as exc:
+            return BadRule(exc.message)
+        return SnoozeRule(ident, int(delta.total_seconds()))
+    kpi, rest = _kpi_prefix(words, catalog)
+    if kpi is None:
+        return BadKpi(_unknown(words, catalog))
+    try:
+        return CreateRule(rule_spec(kpi, rest, catalog))
+    except al.RuleError as exc:
+        return BadRule(exc.message)
+
+
+def _rule_id(words: list[str]) -> int | None:
+    if len(words) != 1:
+        return None
+    text = words[0].lstrip("#")
+    return int(text) if text.isdigit() and len(text) < 10 else None
+
+
+def rule_spec(kpi: str, words_in: list[str], catalog: Catalog) -> al.RuleSpec:
+    """`OP VALUE [WINDOW] [for N] [recover V] [min N] [repeat D]` or `drops|rises N% [WINDOW] …`."""
+    unit = catalog.kpis[kpi].unit
+    words = []
+    for word in words_in:
+        if word in ("%", "€", "$", "£") and words:
+            words[-1] += word  # "12 %" as typed in French
+        else:
+            words.append(word)
+    if len(words) >= 2 and words[0].lower() in ("au", "en") and words[1].lower() in ("dessus", "dessous"):
+        words = [f"{words[0]}-{words[1]}".lower()] + words[2:]
+    if not words:
+        raise al.RuleError("")
+    head = words[0].lower()
+    if head in al.CHANGE_WORDS:
+        if len(words) < 2:
+            raise al.RuleError("")
+        up = al.CHANGE_WORDS[head]
+        pct = al.parse_change(words[1])
+        kind, op, threshold = al.RuleKind.CHANGE, (al.Op.GE if up else al.Op.LE), (pct if up else -pct)
+    elif head in al.OP_WORDS:
+        if len(words) < 2:
+            raise al.RuleError("")
+        kind, op, threshold = al.RuleKind.THRESHOLD, al.OP_WORDS[head], al.parse_threshold(words[1], unit)
+    else:
+        raise al.RuleError("")
+    rest = words[2:]
+    window = al.DEFAULT_WINDOW
+    options: dict = {}
+    i = 0
+    while i < len(rest):
+        word = rest[i].lower()
+        value = rest[i + 1] if i + 1 < len(rest) else None
+        if word in ("for", "pendant") and value:
+            if not value.isdigit() or not 1 <= int(value) <= 100:
+                raise al.RuleError(f"'for' takes a count from 1 to 100, not '{value[:20]}'")
+            options["for_count"] = int(value)
+        elif word in ("recover", "retour", "recovery") and value:
+            options["recovery"] = (al.parse_threshold(value, unit) if kind is al.RuleKind.THRESHOLD
+                                   else al.parse_change(value) * (1 if op.upward else -1))
+        elif word in ("min", "minimum") and value:
+            number, _ = al.parse_number(value)
+            if number < 0:
+                raise al.RuleError("'min' must be positive")
+            options["min_denominator"] = number
+        elif word in ("repeat", "every", "rappel") and value:
+            options["repeat_seconds"] = int(al.parse_duration(value).total_seconds())
+        elif i == 0 and looks_like_period(rest[i]):
+            window = al.check_window(rest[i])
+            i += 1
+            continue
+        else:
+            raise al.RuleError(f"I didn't understand '{rest[i][:32]}'")
+        i += 2
+    recovery = options.get("recovery")
+    if recovery is not None and ((op.upward and recovery > threshold) or (not op.upward and recovery < threshold)):
+        raise al.RuleError("the recovery line must be on the normal side of the threshold")
+    return al.RuleSpec(kpi=kpi, kind=kind, op=op, threshold=threshold, window=window, **options)
+
+
+def _digest(words: list[str], catalog: Catalog) -> Command | ParseError:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    if not words:
+        return Digest("show")
+    action = words[0].lower()
+    if action in ("off", "stop", "arret", "arrêt") and len(words) == 1:
+        return Digest("off")
+    if action in ("now", "maintenant") and len(words) == 1:
+        return Digest("now")
+    if action not in ("daily", "weekly", "quotidien", "hebdo", "hebdomadaire"):
+        return BadDigest("")
+    weekly = action in ("weekly", "hebdo", "hebdomadaire")
+    rest = words[1:]
+    weekday = None
+    if weekly:
+        if not rest or rest[0].lower().rstrip(".") not in _DAYS:
+            return BadDigest("which day? e.g. `weekly mon 09:00`")
+        weekday = _DAYS[rest[0].lower().rstrip(".")]
+        rest = rest[1:]
+    at_time = "09:00"
+    if rest and ":" in rest[0] or (rest and rest[0][:-1].isdigit() and rest[0][-1:] in "hH"):
+        text = rest[0].lower().replace("h", ":")
+        hour, _, minute = text.partition(":")
+        minute = minute or "00"
+        if not (hour.isdigit() and minute.isdigit() and 0 <= int(hour) <= 23 and 0 <= int(minute) <= 59):
+            return BadDigest(f"'{rest[0][:16]}' is not a time (HH:MM)")
+        at_time = f"{int(hour):02d}:{int(minute):02d}"
+        rest = rest[1:]
+    timezone_name = None
+    if rest and "/" in rest[0] or (rest and rest[0].upper() == "UTC"):
+        try:
+            ZoneInfo(rest[0])
+            timezone_name = rest[0]
+        except (ZoneInfoNotFoundError, ValueError):
+            return BadDigest(f"'{rest[0][:40]}' is not a time zone (e.g. Europe/Paris)")
+        rest = rest[1:]
+    kpis = []
+    for word in rest:
+        try:
+            kpis.append(catalog.resolve(word).key)
+        except UnknownKpi as exc:
+            return BadKpi(exc)
+    return Digest("weekly" if weekly else "daily", at_time, weekday, timezone_name, tuple(dict.fromkeys(kpis)))

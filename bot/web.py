@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+from datetime import datetime, timezone
 
 from slack_bolt import App
 from slack_bolt.adapter.asgi import SlackRequestHandler
@@ -23,12 +24,15 @@ from kpi.store.engines import ping
 
 log = logging.getLogger("bot.web")
 MAX_BODY = 1_000_000  # Slack's largest payloads (view submissions) are far below this
+DRAIN_LIMIT = 10 * MAX_BODY
 
 
 class KpiAsgi(SlackRequestHandler):
-    def __init__(self, app: App, settings: Settings):
+    def __init__(self, app: App, settings: Settings, clock=None):
         super().__init__(app, path="/slack/events")
         self.settings = settings
+        self.clock = clock or (lambda: datetime.now(timezone.utc))
+        self.started = self.clock()
 
     async def dispatch(self, request: AsgiHttpRequest) -> BoltResponse:
         body = await request.get_raw_body()
@@ -56,20 +60,25 @@ class KpiAsgi(SlackRequestHandler):
         await super().__call__(scope, replay, send)
 
     async def _health(self, send) -> None:
-        ok = await asyncio.to_thread(ping, self.settings.database_url)
-        await _send(send, 200 if ok else 503, {"status": "ok" if ok else "unavailable",
-                                               "database": "ok" if ok else "unreachable"})
+        payload = await asyncio.to_thread(self.health)
+        await _send(send, 200 if payload["status"] == "ok" else 503, payload)
+
+    def health(self) -> dict:
+        """Database reachable, and a scheduler pass succeeded within twice KPI_EVAL_INTERVAL."""
+        from bot.jobs import health
+
+        if not ping(self.settings.database_url):
+            return {"status": "unavailable", "database": "unreachable", "scheduler": "unknown", "last_pass": None}
+        fresh, detail = health(self.settings.database_url, self.settings.kpi_eval_interval, self.started,
+                               self.clock())
+        return {"status": "ok" if fresh else "unavailable", "database": "ok",
+                "scheduler": "ok" if fresh else "stale", **detail}
 
 
 async def _read_body(scope, receive) -> tuple[bytes, bool]:
-    headers = dict(scope.get("headers") or [])
-    try:
-        declared = int(headers.get(b"content-length", b"0") or 0)
-    except ValueError:
-        declared = 0
-    if declared > MAX_BODY:
-        return b"", True
-    chunks, size = [], 0
+    """The body, or (b"", True) when it is over MAX_BODY. An oversized body is read and thrown
+    away (up to DRAIN_LIMIT) so that the client receives the 413 instead of a reset connection."""
+    chunks, size, too_big = [], 0, False
     while True:
         message = await receive()
         if message["type"] != "http.request":
@@ -77,11 +86,12 @@ async def _read_body(scope, receive) -> tuple[bytes, bool]:
         chunk = message.get("body", b"")
         size += len(chunk)
         if size > MAX_BODY:
-            return b"", True
-        chunks.append(chunk)
-        if not message.get("more_body"):
+            too_big, chunks = True, []
+        elif not too_big:
+            chunks.append(chunk)
+        if not message.get("more_body") or size > DRAIN_LIMIT:
             break
-    return b"".join(chunks), False
+    return (b"", True) if too_big else (b"".join(chunks), False)
 
 
 async def _send(send, status: int, payload: dict) -> None:
@@ -100,4 +110,5 @@ def create_asgi(settings: Settings | None = None, app: App | None = None) -> Kpi
     if app is None:
         logs.configure(settings.log_level, settings.secrets())
         app = create_app(settings)
-    return KpiAsgi(app, settings)
+    clock = getattr(getattr(app, "deps", None), "clock", None)
+    return KpiAsgi(app, settings, clock)

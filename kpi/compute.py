@@ -41,6 +41,7 @@ class BreakdownRow:
     value: float | None
     previous: float | None
     measures: dict[str, float | None] = field(default_factory=dict)
+    previous_measures: dict[str, float | None] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -162,6 +163,7 @@ def _result(
                 value=_clean(val0[k]),
                 previous=_clean(val1[k]),
                 measures={n: _clean(env0[n][k]) for n in names},
+                previous_measures={n: _clean(env1[n][k]) for n in names},
             )
             for k in keys
         )

@@ -53,6 +53,15 @@ class Settings(BaseSettings):
     )
     log_level: str = Field("INFO", description="Logging level of the app.")
 
+    # -- alerts, scheduler, digests ---------------------------------------------------------
+    kpi_admins: str = Field("", description="Comma-separated Slack user IDs who may manage rules; "
+                                            "empty: workspace admins and owners.")
+    kpi_eval_interval: int = Field(300, ge=10, le=86400, description="Seconds between two evaluation passes.")
+    kpi_digest_grace: int = Field(3600, ge=0, le=86400,
+                                  description="A digest missed while down is still posted within this many seconds.")
+    kpi_delivery_budget: float = Field(20.0, ge=1, le=600,
+                                       description="Seconds a pass may spend delivering before leaving the rest.")
+
     @field_validator("kpi_timezone")
     @classmethod
     def _known_timezone(cls, value: str) -> str:
@@ -87,6 +96,10 @@ class Settings(BaseSettings):
     @classmethod
     def _trailing_slash(cls, value: str) -> str:
         return value if value.endswith("/") else value + "/"
+
+    @property
+    def admins(self) -> list[str]:
+        return [u.strip() for u in self.kpi_admins.split(",") if u.strip()]
 
     @property
     def socket_mode(self) -> bool:

@@ -22,7 +22,7 @@ def messages(lang: str) -> dict[str, str]:
     return yaml.safe_load((LOCALES / f"{lang}.yml").read_text(encoding="utf-8"))
 
 
-def t(lang: str, key: str, **values: object) -> str:
+def t(lang: str, key: str, /, **values: object) -> str:
     """The text ``key`` in ``lang``, with ``{placeholders}`` filled from ``values``."""
     text = messages(lang)[key]
     return text.format(**values) if values else text

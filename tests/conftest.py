@@ -44,6 +44,9 @@ def migrated(tmp_path_factory) -> dict[str, str]:
 
 
 def clear(url: str) -> None:
+    from kpi.store.state import clear_state
+
+    clear_state(url)
     with get_engine(url).begin() as conn:
         for table in reversed(list(FACT_TABLES.values())):
             conn.execute(delete(table))

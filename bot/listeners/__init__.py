@@ -3,10 +3,11 @@
 from slack_bolt import App
 
 from bot.deps import Deps
-from bot.listeners import actions, commands, home
+from bot.listeners import actions, alerts, commands, home
 
 
 def register(app: App, deps: Deps) -> None:
     commands.register(app, deps)
     actions.register(app, deps)
     home.register(app, deps)
+    alerts.register(app, deps)

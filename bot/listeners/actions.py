@@ -8,7 +8,7 @@ from slack_bolt import App
 
 from bot import render
 from bot.deps import Deps, Replier, guard
-from bot.listeners.commands import build
+from bot.answers import build
 from bot.parse import Ask, Explain
 from kpi.texts import t
 

@@ -8,25 +8,34 @@ from slack_bolt import App
 
 from bot import parse as p
 from bot import render
+from bot.answers import build
 from bot.deps import Deps, Replier, guard
+from bot.listeners import alerts as alert_commands
 from kpi.texts import t
 
 
 def register(app: App, deps: Deps) -> None:
     @app.command("/kpi")
-    def kpi_command(ack, respond, command):
-        handle(deps, Replier(ack, respond), command.get("text", ""), command.get("user_id", ""))
+    def kpi_command(ack, respond, command, client):
+        handle(deps, Replier(ack, respond), command, client)
 
 
-def handle(deps: Deps, replier: Replier, text: str, user: str) -> None:
+def handle(deps: Deps, replier: Replier, command: dict, client) -> None:
     lang = deps.lang
+    user = command.get("user_id", "")
     with guard(replier, lang):
-        parsed = p.parse(text, deps.service.catalog)
+        parsed = p.parse(command.get("text", ""), deps.service.catalog)
         match parsed:
             case p.TooLong(length=length):
                 replier.reply(render.notice(t(lang, "err_too_long", length=length, limit=p.MAX_TEXT)))
             case p.NotUnderstood(words=words):
                 replier.reply(render.notice(t(lang, "err_not_understood", words=render.escape(words[:100]))))
+            case p.BadRule(problem=problem):
+                text = t(lang, "err_rule", problem=render.escape(problem)) + " " if problem else ""
+                replier.reply(render.notice(text + t(lang, "err_rule_usage")))
+            case p.BadDigest(problem=problem):
+                replier.reply(render.notice((render.escape(problem) + ". " if problem else "")
+                                            + t(lang, "err_digest_usage")))
             case p.MissingKpi():
                 replier.reply(render.notice(t(lang, "err_missing_kpi")))
             case p.BadKpi(error=error):
@@ -35,25 +44,11 @@ def handle(deps: Deps, replier: Replier, text: str, user: str) -> None:
                 replier.reply(render.help_message(deps.service.catalog, lang))
             case p.ListKpis() | p.Explain() | p.Ask():
                 _answer_within_budget(deps, replier, parsed, user)
+            case p.ListRules() | p.RuleHistory() | p.RuleModal() | p.CreateRule() | p.RemoveRule() \
+                    | p.SnoozeRule() | p.Digest():
+                alert_commands.handle(deps, replier, parsed, command, client)
             case _:
                 raise AssertionError(parsed)
-
-
-def build(deps: Deps, command: p.ListKpis | p.Explain | p.Ask, user: str) -> tuple[dict, str]:
-    """The message answering ``command`` and its response type; raises KpiError for bad input."""
-    service, lang, currency, now = deps.service, deps.lang, deps.currency, deps.clock()
-    match command:
-        case p.ListKpis(period=period):
-            return render.kpi_list(service.overview(period, now), lang, currency), "ephemeral"
-        case p.Explain(kpi=key):
-            kpi = service.resolve(key)
-            return render.explanation(kpi, service.catalog, lang, currency, service.ask(kpi, "month", now)), "ephemeral"
-        case p.Ask(kpi=key, period=period, by=by, share=share):
-            result = service.ask(key, period, now, by=by)
-            shared_by = user if share else None
-            message = render.answer(result, service.catalog, lang, currency, period, shared_by=shared_by)
-            return message, "in_channel" if share else "ephemeral"
-    raise AssertionError(command)
 
 
 def _answer_within_budget(deps: Deps, replier: Replier, command, user: str) -> None:

@@ -7,6 +7,7 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 
+from kpi.store import state_schema  # noqa: F401  (registers the state tables)
 from kpi.store.schema import metadata as target_metadata
 
 ROOT = Path(__file__).resolve().parents[2]

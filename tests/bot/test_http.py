@@ -151,14 +151,17 @@ def test_forged_and_stale_requests_get_401_and_do_nothing(server):
     assert server.slack.calls == []
 
 
-def test_huge_payloads_are_refused_unread(server):
-    big = "text=" + "a" * 2_000_000
-    assert server.post_signed(big).status == 413
+def test_huge_payloads_are_refused_and_do_nothing(server):
+    big = "command=%2Fkpi&text=share+revenue&" + "a" * 2_000_000
+    res = server.post_signed(big)
+    assert (res.status, res.json()) == (413, {"error": "payload too large"})
+    assert server.slack.calls == []
 
 
 def test_healthz_reports_the_database(server, slack):
     res = server.request("GET", "/healthz")
-    assert (res.status, res.json()) == (200, {"status": "ok", "database": "ok"})
+    assert (res.status, res.json()) == (200, {"status": "ok", "database": "ok", "scheduler": "ok",
+                                              "last_pass": None})
     down = Server(make_settings("postgresql+psycopg://nobody@127.0.0.1:1/none", slack), slack)
     try:
         res = down.request("GET", "/healthz")

@@ -1,0 +1,134 @@
+"""Delivering the outbox to Slack: once, in order, paced, with retries that respect Slack.
+
+* Each notification is claimed first (a lease), so two processes never post the same one.
+* Replies and updates wait until the message they belong to has been posted.
+* At most about one message per second per channel.
+* HTTP 429: wait ``Retry-After`` when it fits in the pass's budget, else leave it for the next pass.
+* 5xx and connection errors: exponential backoff (5 s, 10 s… up to 5 min) across passes.
+* Errors that will not go away (channel_not_found, not_in_channel, invalid_blocks…) are marked failed
+  and logged once, instead of being retried forever.
+* A pass stops after ``KPI_DELIVERY_BUDGET`` seconds; what is left stays in the outbox.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+from slack_sdk.errors import SlackApiError
+
+from kpi.store import state
+
+if TYPE_CHECKING:  # pragma: no cover
+    from bot.jobs import JobContext
+
+log = logging.getLogger("bot.delivery")
+LEASE = timedelta(minutes=2)
+PER_CHANNEL_GAP = 1.0
+PERMANENT = {
+    "channel_not_found", "not_in_channel", "is_archived", "invalid_blocks", "invalid_blocks_format",
+    "msg_too_long", "no_text", "message_not_found", "cant_update_message", "invalid_auth", "account_inactive",
+    "token_revoked", "no_permission", "missing_scope", "restricted_action", "invalid_arguments",
+}
+
+
+@dataclass
+class Report:
+    delivered: int = 0
+    retried: int = 0
+    failed: int = 0
+    left: int = 0
+
+    def __str__(self) -> str:
+        return f"{self.delivered} delivered, {self.retried} to retry, {self.failed} failed, {self.left} left"
+
+
+def backoff(attempts: int) -> timedelta:
+    return timedelta(seconds=min(300, 5 * 2 ** max(attempts, 0)))
+
+
+def deliver(ctx: "JobContext", now: datetime) -> Report:
+    """Deliver what is due in the outbox, within the time budget. ``now`` is naive UTC."""
+    report = Report()
+    start = ctx.monotonic()
+    budget = ctx.settings.kpi_delivery_budget
+    last_sent: dict[str, float] = {}
+    rows = state.pending_outbox(ctx.url, now)
+    for index, row in enumerate(rows):
+        if ctx.monotonic() - start > budget:
+            report.left = len(rows) - index
+            break
+        if not state.claim(ctx.url, row["id"], ctx.worker, now, LEASE):
+            continue
+        thread_ts = None
+        if row["method"] == "chat.update" or row["in_thread"]:
+            thread_ts = state.message_ts(ctx.url, row["message_id"]) if row["message_id"] else None
+            if thread_ts is None:
+                state.release(ctx.url, row["id"])  # its message is not posted yet
+                report.left += 1
+                continue
+        outcome = _send_with_retries(ctx, row, thread_ts, last_sent, start, budget, now)
+        match outcome:
+            case ("ok", ts):
+                state.delivered(ctx.url, row["id"], ts, now)
+                report.delivered += 1
+            case ("retry", at, error):
+                state.retry_later(ctx.url, row["id"], at, error)
+                report.retried += 1
+            case ("failed", error):
+                state.failed(ctx.url, row["id"], error, now)
+                log.error("notification %s to %s dropped: Slack says %s", row["dedupe_key"], row["channel_id"], error)
+                report.failed += 1
+            case _:
+                raise AssertionError(outcome)
+    return report
+
+
+def _send_with_retries(ctx, row: dict, thread_ts, last_sent: dict, start: float, budget: float, now: datetime):
+    payload = json.loads(row["payload"])
+    channel = row["channel_id"]
+    while True:
+        gap = PER_CHANNEL_GAP - (ctx.monotonic() - last_sent.get(channel, -1e9))
+        if gap > 0:
+            ctx.sleep(gap)
+        try:
+            if row["method"] == "chat.update":
+                response = ctx.client.chat_update(channel=channel, ts=thread_ts, text=payload.get("text", ""),
+                                                  blocks=payload.get("blocks"))
+            else:
+                response = ctx.client.chat_postMessage(channel=channel, text=payload.get("text", ""),
+                                                       blocks=payload.get("blocks"), thread_ts=thread_ts,
+                                                       unfurl_links=False, unfurl_media=False)
+            last_sent[channel] = ctx.monotonic()
+            return ("ok", response.get("ts"))
+        except SlackApiError as exc:
+            last_sent[channel] = ctx.monotonic()
+            status = exc.response.status_code
+            error = str(exc.response.get("error", status))
+            if status == 429:
+                wait = _retry_after(exc.response.headers)
+                if ctx.monotonic() - start + wait <= budget:
+                    ctx.sleep(wait)
+                    continue
+                return ("retry", now + timedelta(seconds=wait), f"rate limited ({wait:g}s)")
+            if status >= 500:
+                return ("retry", now + backoff(row["attempts"]), f"HTTP {status}")
+            if error in PERMANENT:
+                return ("failed", error)
+            return ("retry", now + backoff(row["attempts"]), error)
+        except (OSError, ValueError) as exc:  # connection refused/reset, timeouts, bad gateway bodies
+            last_sent[channel] = ctx.monotonic()
+            return ("retry", now + backoff(row["attempts"]), f"{type(exc).__name__}: {exc}"[:200])
+
+
+def _retry_after(headers) -> float:
+    for key, value in (headers or {}).items():
+        if key.lower() == "retry-after":
+            try:
+                return max(1.0, float(value if not isinstance(value, list) else value[0]))
+            except (TypeError, ValueError):
+                return 1.0
+    return 1.0

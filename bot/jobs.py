@@ -1,0 +1,363 @@
+"""Scheduled work: the evaluation pass, due digests, outbox delivery. Importable jobs with stable ids.
+
+``run_pass(ctx, now)`` is everything due at ``now``: every rule observed (each
+KPI × window computed once), state machines stepped, and for each channel the
+new states, history rows and notifications written in one transaction; then
+due digests; then delivery of the outbox. Two processes running it at once
+post each notification once (rule versions + the outbox's unique keys).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import socket
+import time
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta, timezone
+from functools import lru_cache
+from zoneinfo import ZoneInfo
+
+from apscheduler.triggers.cron import CronTrigger
+from slack_sdk import WebClient
+
+from bot import delivery
+from bot import render_alerts as ra
+from kpi import alerts
+from kpi.alerts import Event, Observation, RuleKind, RuleSpec, RuleState, State, Status
+from kpi.config import Settings, get_settings
+from kpi.errors import KpiError
+from kpi.present import format_value
+from kpi.service import KpiService
+from kpi.store import state
+from kpi.texts import t
+
+log = logging.getLogger("bot.jobs")
+HEARTBEAT = "scheduler"
+JOB_PASS = "kpi.pass"
+JOB_DIGESTS = "kpi.digests"
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+@dataclass
+class JobContext:
+    settings: Settings
+    service: KpiService
+    client: WebClient
+    worker: str = field(default_factory=lambda: f"{socket.gethostname()}:{os.getpid()}")
+    sleep: object = time.sleep          # injected by tests: nothing ever really waits there
+    monotonic: object = time.monotonic
+
+    @classmethod
+    def from_settings(cls, settings: Settings, service: KpiService | None = None) -> "JobContext":
+        token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else ""
+        client = WebClient(token=token, base_url=settings.slack_api_url, retry_handlers=[],
+                           logger=logging.getLogger("slack_sdk.web"))
+        return cls(settings, service or KpiService.from_settings(settings), client)
+
+    @property
+    def url(self) -> str:
+        return self.settings.database_url
+
+    @property
+    def lang(self) -> str:
+        return self.settings.kpi_language
+
+
+@dataclass
+class PassReport:
+    rules: int = 0
+    events: Counter = field(default_factory=Counter)
+    conflicts: int = 0
+    digests: int = 0
+    delivery: delivery.Report | None = None
+
+
+def naive(moment: datetime) -> datetime:
+    """Naive UTC, as stored."""
+    return moment.astimezone(timezone.utc).replace(tzinfo=None) if moment.tzinfo else moment
+
+
+def spec_of(row: dict) -> RuleSpec:
+    return RuleSpec(kpi=row["kpi"], kind=RuleKind(row["kind"]), op=alerts.Op(row["op"]),
+                    threshold=row["threshold"], window=row["window_spec"], recovery=row["recovery"],
+                    min_denominator=row["min_denominator"], for_count=row["for_count"],
+                    repeat_seconds=row["repeat_seconds"])
+
+
+def rule_fields(spec: RuleSpec) -> dict:
+    return {"kpi": spec.kpi, "kind": spec.kind.value, "op": spec.op.value, "threshold": spec.threshold,
+            "window_spec": spec.window, "recovery": spec.recovery, "min_denominator": spec.min_denominator,
+            "for_count": spec.for_count, "repeat_seconds": spec.repeat_seconds}
+
+
+# -- the pass ----------------------------------------------------------------------------------
+
+
+def run_pass(ctx: JobContext, now: datetime, deliver: bool = True, rule_ids: set[int] | None = None) -> PassReport:
+    """Everything due at ``now`` (aware). Never raises for data or Slack trouble: it reports it."""
+    stored_now = naive(now)
+    report = PassReport()
+    state.beat(ctx.url, HEARTBEAT, stored_now, success=False)
+    evaluate_rules(ctx, now, report, rule_ids)
+    if rule_ids is None:
+        post_due_digests(ctx, now, report)
+    if deliver:
+        report.delivery = delivery.deliver(ctx, stored_now)
+    state.beat(ctx.url, HEARTBEAT, stored_now, success=True)
+    log.info("pass done: %d rules, events %s, %d conflicts, %d digests, delivery %s", report.rules,
+             dict(report.events), report.conflicts, report.digests, report.delivery)
+    return report
+
+
+@dataclass
+class _Planned:
+    row: dict
+    spec: RuleSpec
+    obs: Observation
+    new: RuleState
+    events: tuple[Event, ...]
+    incident: dict | None
+    snapshot: dict | None = None
+
+
+def evaluate_rules(ctx: JobContext, now: datetime, report: PassReport, rule_ids: set[int] | None = None) -> None:
+    stored_now = naive(now)
+    rows = [r for r in state.rules(ctx.url) if rule_ids is None or r["id"] in rule_ids]
+    report.rules = len(rows)
+    if not rows:
+        return
+    specs = {r["id"]: spec_of(r) for r in rows}
+    observations = alerts.observe_all(ctx.service, specs, now)
+    open_incidents = state.open_incidents(ctx.url, [r["id"] for r in rows])
+    groups: dict[tuple[str, str], list[_Planned]] = defaultdict(list)
+    for row in rows:
+        spec, obs = specs[row["id"]], observations[row["id"]]
+        incident = open_incidents.get(row["id"])
+        current = RuleState(
+            state=State(row["state"]), pending_count=row["pending_count"], incident_open=incident is not None,
+            last_notified_at=incident["last_notified_at"] if incident else None,
+            acked=bool(incident and incident["acked_by"]), snoozed_until=row["snoozed_until"],
+        )
+        stepped = alerts.step(spec, current, obs, stored_now)
+        planned = _Planned(row, spec, obs, stepped.state, stepped.events, incident)
+        if {Event.FIRING, Event.REPEAT} & set(stepped.events) and obs.result is not None:
+            by, top = alerts.movers(ctx.service, spec, now)
+            since = ra.when_text(incident["opened_at"], ctx.service.tz, ctx.lang) if incident else None
+            seq = incident["seq"] if incident else row["incident_count"] + 1
+            planned.snapshot = ra.alert_snapshot(row["id"], seq, spec, obs.result, ctx.service.catalog, ctx.lang,
+                                                 ctx.settings.kpi_currency, by, top, since)
+        groups[(row["team_id"], row["channel_id"])].append(planned)
+    for (team, channel), planned in groups.items():
+        try:
+            _write_channel(ctx, team, channel, planned, stored_now)
+            for p in planned:
+                report.events.update(e.value for e in p.events)
+        except state.Conflict as exc:
+            report.conflicts += 1
+            log.info("channel %s skipped: %s", channel, exc)
+
+
+def _write_channel(ctx: JobContext, team: str, channel: str, planned: list[_Planned], now: datetime) -> None:
+    lang, catalog = ctx.lang, ctx.service.catalog
+    with state.unit_of_work(ctx.url) as uow:
+        alerting = [p for p in planned if p.snapshot is not None]
+        message_id = None
+        if alerting:
+            refs = []
+            for p in alerting:
+                seq = p.incident["seq"] if p.incident else p.row["incident_count"] + 1
+                refs.append(f"{p.row['id']}#{seq}:{p.row['version']}")
+            key = "alert:" + ",".join(sorted(refs))
+            message_id = uow.new_message(team, channel, key, now)
+            uow.add_outbox(key, team, channel, "chat.postMessage",
+                           ra.alert_message([p.snapshot for p in alerting], [None] * len(alerting), lang),
+                           now, message_id=message_id)
+        notices = []
+        for p in planned:
+            values = {"state": p.new.state.value, "pending_count": p.new.pending_count,
+                      "last_evaluated_at": now, "last_error": p.obs.detail or None}
+            if p.obs.status is Status.VALUE:
+                values["last_value"] = p.obs.value
+            kpi = catalog.kpis.get(p.spec.kpi)
+            name = kpi.name(lang) if kpi else p.spec.kpi
+            for event in p.events:
+                match event:
+                    case Event.FIRING:
+                        seq = p.row["incident_count"] + 1
+                        incident_id = uow.open_incident(p.row["id"], seq, now, message_id, p.snapshot)
+                        values |= {"incident_count": seq, "open_incident_id": incident_id}
+                    case Event.REPEAT:
+                        uow.renotify_incident(p.incident["id"], now, message_id, p.snapshot)
+                    case Event.RESOLVED:
+                        _resolve(ctx, uow, team, channel, p, name, now)
+                        values["open_incident_id"] = None
+                    case Event.NO_DATA:
+                        notices.append(t(lang, "alert_no_data", kpi=ra.escape(name), window=p.spec.window,
+                                         id=p.row["id"], detail=ra.escape(p.obs.detail)))
+                    case Event.ERROR:
+                        notices.append(t(lang, "alert_error", kpi=ra.escape(name), window=p.spec.window,
+                                         id=p.row["id"]))
+                    case _:
+                        raise AssertionError(event)
+            if p.new.state.value != p.row["state"] or p.events:
+                uow.add_history(p.row["id"], now, p.row["state"], p.new.state.value,
+                                p.obs.value if p.obs.status is Status.VALUE else None,
+                                ",".join(e.value for e in p.events) + (f" {p.obs.detail}" if p.obs.detail else ""))
+            uow.update_rule(p.row["id"], p.row["version"], **values)
+        if notices:
+            key = "notice:" + ",".join(f"{p.row['id']}:{p.row['version']}" for p in planned
+                                       if {Event.NO_DATA, Event.ERROR} & set(p.events))
+            uow.add_outbox(key, team, channel, "chat.postMessage", ra.notice_message(notices), now)
+
+
+def _resolve(ctx: JobContext, uow: state.UnitOfWork, team: str, channel: str, p: _Planned, name: str,
+             now: datetime) -> None:
+    incident = p.incident
+    assert incident is not None
+    uow.resolve_incident(incident["id"], now, p.obs.value)
+    kpi = ctx.service.catalog.kpis.get(p.spec.kpi)
+    unit = kpi.unit if kpi else ra.Unit.NUMBER
+    shown = (format_value(p.obs.value, ra.Unit.PERCENT, ctx.lang) if p.spec.kind is RuleKind.CHANGE
+             else format_value(p.obs.value, unit, ctx.lang, ctx.settings.kpi_currency))
+    line = ra.line_text(p.spec, unit, ctx.lang, ctx.settings.kpi_currency)
+    message_id = incident["message_id"]
+    uow.add_outbox(f"incident:{incident['id']}:resolved", team, channel, "chat.postMessage",
+                   ra.resolved_reply(name, shown, line, ctx.lang), now, message_id=message_id, in_thread=True)
+    uow.add_outbox(f"incident:{incident['id']}:resolved:update", team, channel, "chat.update",
+                   rerender(ctx, uow.incidents_of_message(message_id)), now, message_id=message_id)
+
+
+def statuses(ctx: JobContext, incidents: list[dict]) -> list[str | None]:
+    out = []
+    for inc in incidents:
+        if inc["resolved_at"] is not None:
+            snapshot = json.loads(inc["snapshot"])
+            kpi = ctx.service.catalog.kpis.get(snapshot.get("kpi", ""))
+            unit = ra.Unit.PERCENT if snapshot.get("change") or kpi is None else kpi.unit
+            value = format_value(inc.get("resolved_value"), unit, ctx.lang, ctx.settings.kpi_currency)
+            out.append(t(ctx.lang, "alert_resolved_mark",
+                         when=ra.when_text(inc["resolved_at"], ctx.service.tz, ctx.lang), value=value))
+        elif inc["acked_by"]:
+            out.append(t(ctx.lang, "alert_acked", user=ra.escape(inc["acked_by"])))
+        else:
+            out.append(None)
+    return out
+
+
+def rerender(ctx: JobContext, incidents: list[dict]) -> dict:
+    """The grouped alert message again, each alert marked resolved or acknowledged where it is."""
+    snapshots = [json.loads(i["snapshot"]) for i in incidents]
+    return ra.alert_message(snapshots, statuses(ctx, incidents), ctx.lang)
+
+
+# -- digests ---------------------------------------------------------------------------------
+
+
+def trigger_of(digest: dict) -> CronTrigger:
+    hour, minute = (int(x) for x in digest["at_time"].split(":"))
+    dow = WEEKDAYS[digest["weekday"]] if digest["cadence"] == "weekly" else "*"
+    return CronTrigger(hour=hour, minute=minute, day_of_week=dow, timezone=ZoneInfo(digest["timezone"]))
+
+
+def last_slot(digest: dict, now: datetime) -> datetime | None:
+    """The latest scheduled instant at or before ``now`` (aware), DST-correct through APScheduler."""
+    trigger = trigger_of(digest)
+    start = now - timedelta(days=8)
+    fire = trigger.get_next_fire_time(None, start)
+    found = None
+    while fire is not None and fire <= now:
+        found = fire
+        fire = trigger.get_next_fire_time(fire, fire + timedelta(seconds=1))
+    return found
+
+
+def post_due_digests(ctx: JobContext, now: datetime, report: PassReport | None = None) -> int:
+    """Post each digest whose slot has come (once), if not older than the grace time."""
+    posted = 0
+    grace = timedelta(seconds=ctx.settings.kpi_digest_grace)
+    for digest in state.active_digests(ctx.url):
+        slot = last_slot(digest, now)
+        if slot is None:
+            continue
+        stored_slot = naive(slot)
+        if digest["last_slot"] is not None and stored_slot <= digest["last_slot"]:
+            continue
+        late = now - slot > grace
+        try:
+            with state.unit_of_work(ctx.url) as uow:
+                uow.mark_digest(digest["id"], digest["last_slot"], stored_slot)
+                if not late:
+                    payload = digest_payload(ctx, digest, now)
+                    uow.add_outbox(f"digest:{digest['id']}:{stored_slot.isoformat()}", digest["team_id"],
+                                   digest["channel_id"], "chat.postMessage", payload, naive(now))
+                    posted += 1
+                else:
+                    log.warning("digest %s for %s skipped: %s is past the grace time", digest["id"],
+                                digest["channel_id"], slot.isoformat())
+        except state.Conflict:
+            continue
+        except KpiError as exc:
+            log.warning("digest %s not built: %s", digest["id"], exc.message)
+    if report is not None:
+        report.digests += posted
+    return posted
+
+
+def digest_payload(ctx: JobContext, digest: dict | None, now: datetime, team: str = "", channel: str = "") -> dict:
+    service = ctx.service
+    keys = [k for k in (digest["kpis"].split(",") if digest and digest["kpis"] else []) if k]
+    weekly = bool(digest and digest["cadence"] == "weekly")
+    first = service.overview("last-week" if weekly else "yesterday", now, keys or None)
+    month = service.overview("month", now, keys or None)
+    team = digest["team_id"] if digest else team
+    channel = digest["channel_id"] if digest else channel
+    firing = []
+    for row in state.rules(ctx.url, team, channel):
+        if row["state"] == State.FIRING.value:
+            kpi = service.catalog.kpis.get(row["kpi"])
+            firing.append(f"#{row['id']} {kpi.name(ctx.lang) if kpi else row['kpi']}")
+    day = now.astimezone(service.tz).date()
+    return ra.digest_message(day, weekly, first, month, firing, ctx.lang, ctx.settings.kpi_currency)
+
+
+# -- scheduled entry points (stable ids, importable) ---------------------------------------------
+
+
+@lru_cache(maxsize=1)
+def default_context() -> JobContext:
+    return JobContext.from_settings(get_settings())
+
+
+def scheduled_pass() -> None:
+    """Job ``kpi.pass``: evaluate every rule, post due digests, deliver."""
+    try:
+        run_pass(default_context(), datetime.now(timezone.utc))
+    except Exception:  # the scheduler must keep running; the traceback is logged
+        log.exception("evaluation pass failed")
+
+
+def scheduled_digests() -> None:
+    """Job ``kpi.digests`` (every minute): post digests whose time has come, deliver."""
+    try:
+        ctx = default_context()
+        now = datetime.now(timezone.utc)
+        if post_due_digests(ctx, now):
+            delivery.deliver(ctx, naive(now))
+    except Exception:
+        log.exception("digest job failed")
+
+
+def health(url: str, interval: int, started: datetime, now: datetime) -> tuple[bool, dict]:
+    """Healthy while a pass succeeded within twice the interval (or the process is younger than that)."""
+    beat = state.last_beat(url, HEARTBEAT)
+    last = beat["last_success_at"] if beat else None
+    reference = max(x for x in (last, naive(started)) if x is not None)
+    ok = naive(now) - reference <= timedelta(seconds=2 * interval)
+    return ok, {"last_pass": last.isoformat() + "Z" if last else None}
+
+
+def day_of(moment: datetime, tz: ZoneInfo) -> date:
+    return moment.astimezone(tz).date()

@@ -1,0 +1,212 @@
+"""Alert rules and digests: `/kpi alert…`, `/kpi alerts`, `/kpi digest…`, alert buttons, the rule modal."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+from slack_bolt import App
+
+from bot import modals
+from bot import parse as p
+from bot import permissions, render
+from bot import render_alerts as ra
+from bot.deps import Deps, Replier, guard
+from bot.jobs import WEEKDAYS, digest_payload, naive, rerender, rule_fields, run_pass, spec_of
+from bot.answers import build
+from kpi.alerts import RuleError
+from kpi.store import state
+from kpi.texts import t
+
+
+def register(app: App, deps: Deps) -> None:
+    @app.action(ra.ACTION_ACK)
+    def acknowledge(ack, respond, action, body):
+        ack()
+        replier = _acked(ack, respond)
+        with guard(replier, deps.lang):
+            ref = _ref(action.get("value"))
+            if ref is None:
+                return
+            team, user = _team(body), body.get("user", {}).get("id", "")
+            incident = state.acknowledge(deps.settings.database_url, team, ref[0], ref[1], user,
+                                         naive(deps.clock()))
+            if incident is None:
+                replier.reply(render.notice(t(deps.lang, "rule_not_found", id=ref[0])))
+                return
+            if incident["message_id"]:  # show who acknowledged it on the alert itself
+                respond(replace_original=True, **rerender(
+                    deps.jobs, state.incidents_for_message(deps.settings.database_url, incident["message_id"])))
+            replier.reply(render.notice(t(deps.lang, "incident_acked")))
+
+    def snooze(days: int):
+        def handler(ack, respond, action, body, client):
+            ack()
+            replier = _acked(ack, respond)
+            with guard(replier, deps.lang):
+                ref = _ref(action.get("value"))
+                user = body.get("user", {}).get("id", "")
+                if ref is None:
+                    return
+                if not permissions.can_manage(deps.settings, client, user):
+                    replier.reply(render.notice(permissions.refusal(deps.settings, deps.lang)))
+                    return
+                _snooze(deps, replier, _team(body), ref[0], int(timedelta(days=days).total_seconds()), user)
+        return handler
+
+    app.action(ra.ACTION_SNOOZE_DAY)(snooze(1))
+    app.action(ra.ACTION_SNOOZE_WEEK)(snooze(7))
+
+    @app.action(ra.ACTION_BREAKDOWN)
+    def breakdown(ack, respond, action):
+        ack()
+        replier = _acked(ack, respond)
+        with guard(replier, deps.lang):
+            kpi, _, rest = str(action.get("value", "")).partition("|")
+            window, _, by = rest.partition("|")
+            message, _ = build(deps, p.Ask(kpi[:64], window[:16] or "30d", by[:32] or None), "")
+            replier.reply(message)
+
+    @app.view(modals.CALLBACK_RULE)
+    def rule_submitted(ack, body, view, client):
+        user = body.get("user", {}).get("id", "")
+        values = modals.submitted(view)
+        try:
+            meta = json.loads(view.get("private_metadata") or "{}")
+        except ValueError:
+            meta = {}
+        channel, team = str(meta.get("channel", ""))[:32], str(meta.get("team", ""))[:32] or _team(body)
+        if not permissions.can_manage(deps.settings, client, user):
+            ack(response_action="errors", errors={"kpi": permissions.refusal(deps.settings, deps.lang)[:150]})
+            return
+        words = [values.get("op", ""), values.get("threshold", ""), values.get("window", "30d"),
+                 "for", values.get("for") or "1", "repeat", values.get("repeat") or "24h"]
+        if values.get("kpi") not in deps.service.catalog.kpis:
+            ack(response_action="errors", errors={"kpi": t(deps.lang, "err_missing_kpi")[:150]})
+            return
+        try:
+            spec = p.rule_spec(values["kpi"], words, deps.service.catalog)
+        except RuleError as exc:
+            field = "for" if "for" in exc.message else "threshold"
+            ack(response_action="errors", errors={field: (exc.message or t(deps.lang, "modal_threshold_hint"))[:150]})
+            return
+        ack()
+        rule_id = _create(deps, team, channel, spec, user)
+        client.chat_postEphemeral(channel=channel, user=user, **_created_message(deps, rule_id, spec))
+
+
+def handle(deps: Deps, replier: Replier, command: p.Command, body: dict, client) -> None:
+    """The alert and digest commands (called by the /kpi listener, inside its guard)."""
+    lang, url = deps.lang, deps.settings.database_url
+    team, channel, user = body.get("team_id", ""), body.get("channel_id", ""), body.get("user_id", "")
+    now = deps.clock()
+    match command:
+        case p.ListRules():
+            rows = state.rules(url, team, channel)
+            replier.reply(ra.rules_message([(r, spec_of(r)) for r in rows], deps.service.catalog, naive(now),
+                                           deps.service.tz, lang, deps.currency))
+            return
+        case p.RuleHistory():
+            replier.reply(ra.history_message(state.audit_entries(url, team, channel), deps.service.tz, lang))
+            return
+        case p.Digest(action="show"):
+            current = state.active_digests(url, team, channel)
+            text = _digest_text(deps, current[0]) if current else t(lang, "digest_not_subscribed")
+            replier.reply(render.notice(text + " " + t(lang, "err_digest_usage")))
+            return
+        case p.Digest(action="now"):
+            replier.ack(response_type="ephemeral", text=t(lang, "digest_posting"))
+            deps.later(_digest_now, deps, team, channel)
+            return
+    # Everything below changes rules or digests.
+    if not permissions.can_manage(deps.settings, client, user):
+        replier.reply(render.notice(permissions.refusal(deps.settings, lang)))
+        return
+    match command:
+        case p.RuleModal():
+            replier.ack()
+            client.views_open(trigger_id=body.get("trigger_id", ""),
+                              view=modals.rule_modal(deps.service.catalog, lang, channel, team))
+        case p.CreateRule(spec=spec):
+            rule_id = _create(deps, team, channel, spec, user)
+            replier.reply(_created_message(deps, rule_id, spec))
+        case p.RemoveRule(rule_id=rule_id):
+            done = state.remove_rule(url, team, rule_id, user, naive(now))
+            replier.reply(render.notice(t(lang, "rule_removed" if done else "rule_not_found", id=rule_id)))
+        case p.SnoozeRule(rule_id=rule_id, seconds=seconds):
+            _snooze(deps, replier, team, rule_id, seconds, user)
+        case p.Digest(action="off"):
+            done = state.unsubscribe_digest(url, team, channel, user, naive(now))
+            replier.reply(render.notice(t(lang, "digest_off" if done else "digest_not_subscribed")))
+        case p.Digest(action=cadence, at_time=at_time, weekday=weekday, timezone=tz, kpis=kpis):
+            fields = {"cadence": cadence, "weekday": weekday, "at_time": at_time,
+                      "timezone": tz or deps.settings.kpi_timezone, "kpis": ",".join(kpis)}
+            state.subscribe_digest(url, team, channel, fields, user, naive(now))
+            replier.reply(render.notice(_digest_text(deps, fields)))
+        case _:
+            raise AssertionError(command)
+
+
+def _create(deps: Deps, team: str, channel: str, spec, user: str) -> int:
+    rule_id = state.create_rule(deps.settings.database_url, team, channel, rule_fields(spec), user,
+                                naive(deps.clock()))
+    # A new rule is checked at once: the channel learns now, not in five minutes, if it is already crossed.
+    deps.later(run_pass, deps.jobs, deps.clock(), True, {rule_id})
+    return rule_id
+
+
+def _created_message(deps: Deps, rule_id: int, spec) -> dict:
+    kpi = deps.service.catalog.kpis[spec.kpi]
+    return render.notice(t(deps.lang, "rule_created", id=rule_id, kpi=render.escape(kpi.name(deps.lang)),
+                           line=ra.line_text(spec, kpi.unit, deps.lang, deps.currency), window=spec.window,
+                           minutes=max(1, deps.settings.kpi_eval_interval // 60)))
+
+
+def _snooze(deps: Deps, replier: Replier, team: str, rule_id: int, seconds: int, user: str) -> None:
+    now = naive(deps.clock())
+    until = now + timedelta(seconds=seconds)
+    done = state.snooze_rule(deps.settings.database_url, team, rule_id, until, user, now)
+    text = (t(deps.lang, "rule_snoozed", id=rule_id, until=ra.when_text(until, deps.service.tz, deps.lang))
+            if done else t(deps.lang, "rule_not_found", id=rule_id))
+    replier.reply(render.notice(text))
+
+
+def _digest_text(deps: Deps, digest: dict) -> str:
+    lang = deps.lang
+    cadence = t(lang, f"cadence_{digest['cadence']}")
+    if digest["cadence"] == "weekly":
+        when = t(lang, "digest_when_weekly", day=WEEKDAYS[digest["weekday"]], time=digest["at_time"])
+    else:
+        when = t(lang, "digest_when_daily", time=digest["at_time"])
+    kpis = t(lang, "digest_kpis", kpis=digest["kpis"].replace(",", ", ")) if digest["kpis"] else ""
+    return t(lang, "digest_subscribed", cadence=cadence, when=when, tz=digest["timezone"], kpis=kpis)
+
+
+def _digest_now(deps: Deps, team: str, channel: str) -> None:
+    from bot import delivery
+
+    ctx = deps.jobs
+    now = deps.clock()
+    current = state.active_digests(deps.settings.database_url, team, channel)
+    payload = digest_payload(ctx, current[0] if current else None, now, team, channel)
+    with state.unit_of_work(ctx.url) as uow:
+        uow.add_outbox(f"digest-now:{team}:{channel}:{naive(now).isoformat()}", team, channel, "chat.postMessage",
+                       payload, naive(now))
+    delivery.deliver(ctx, naive(now))
+
+
+def _ref(value) -> tuple[int, int] | None:
+    rule, _, seq = str(value or "").partition(":")
+    if rule.isdigit() and seq.isdigit() and len(rule) < 10 and len(seq) < 10:
+        return int(rule), int(seq)
+    return None
+
+
+def _team(body: dict) -> str:
+    return str((body.get("team") or {}).get("id") or body.get("team_id") or "")
+
+
+def _acked(ack, respond) -> Replier:
+    replier = Replier(ack, respond)
+    replier.acked = True
+    return replier

@@ -1,0 +1,227 @@
+"""Block Kit for alerts, rule management and digests (same conventions as bot/render.py)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from babel.dates import format_datetime, format_date
+from slack_sdk.models.blocks import (
+    ActionsBlock,
+    Block,
+    ButtonElement,
+    ContextBlock,
+    HeaderBlock,
+    PlainTextObject,
+    SectionBlock,
+)
+
+from kpi.alerts import Mover, Op, RuleKind, RuleSpec
+from kpi.catalog import Catalog, Unit
+from kpi.compute import KpiResult
+from kpi.present import (
+    arrow,
+    breakdown_key,
+    change_text,
+    format_pct_change,
+    format_value,
+    period_label,
+    period_span,
+)
+from kpi.texts import babel_locale, t
+
+from bot.render import MAX_FIELD, _clip, _md, escape, message
+
+ACTION_ACK = "alert_ack"
+ACTION_SNOOZE_DAY = "alert_snooze_day"
+ACTION_SNOOZE_WEEK = "alert_snooze_week"
+ACTION_BREAKDOWN = "alert_breakdown"
+MAX_ALERTS_PER_MESSAGE = 8
+
+
+def op_text(op: Op, lang: str) -> str:
+    match op:
+        case Op.GT:
+            return t(lang, "op_gt")
+        case Op.LT:
+            return t(lang, "op_lt")
+        case Op.GE:
+            return t(lang, "op_ge")
+        case Op.LE:
+            return t(lang, "op_le")
+    raise AssertionError(op)
+
+
+def line_text(spec: RuleSpec, unit: Unit, lang: str, currency: str) -> str:
+    """'above €150.00', 'drops by 20.0% or more'."""
+    match spec.kind:
+        case RuleKind.THRESHOLD:
+            return f"{op_text(spec.op, lang)} {format_value(spec.threshold, unit, lang, currency)}"
+        case RuleKind.CHANGE:
+            pct = format_value(abs(spec.threshold), Unit.PERCENT, lang)
+            return t(lang, "change_rises" if spec.op.upward else "change_drops", pct=pct)
+    raise AssertionError(spec.kind)
+
+
+def when_text(moment: datetime, tz, lang: str) -> str:
+    return format_datetime(moment.replace(tzinfo=timezone.utc).astimezone(tz), "d MMM HH:mm",
+                           locale=babel_locale(lang))
+
+
+def alert_snapshot(rule_id: int, seq: int, spec: RuleSpec, result: KpiResult, catalog: Catalog, lang: str,
+                   currency: str, by: str | None, top: list[Mover], since: str | None = None) -> dict:
+    """The blocks that describe one firing rule, kept with the incident to re-render it later."""
+    kpi = result.kpi
+    line = line_text(spec, kpi.unit, lang, currency)
+    title = f"🔴 {kpi.name(lang)} {line}"
+    window = f"{period_label(result.current, lang)} ({period_span(result.current, lang)})"
+    now_value = format_value(result.value, kpi.unit, lang, currency)
+    if spec.kind is RuleKind.CHANGE and result.change_pct is not None:
+        now_value += f" ({format_pct_change(result.change_pct, lang)})"
+    fields = [
+        _md(f"*{t(lang, 'alert_now')}*\n{now_value}", MAX_FIELD),
+        _md(f"*{t(lang, 'alert_threshold')}*\n{line}", MAX_FIELD),
+        _md(f"*{t(lang, 'alert_previous_window')}*\n{format_value(result.previous_value, kpi.unit, lang, currency)}"
+            f" ({escape(period_span(result.previous, lang))})", MAX_FIELD),
+        _md(f"*{t(lang, 'field_change')}*\n{change_text(result, lang, currency) or '—'}", MAX_FIELD),
+    ]
+    blocks: list[Block] = [
+        SectionBlock(text=_md(f"*{escape(title)}* · {escape(window)}"), fields=fields),
+    ]
+    drivers = []
+    for name in catalog.measures_of(kpi):
+        cur, prev = result.measures.get(name), result.previous_measures.get(name)
+        if cur is None or prev is None:
+            continue
+        pct = format_pct_change((cur - prev) / abs(prev), lang) if prev else "—"
+        drivers.append("• " + t(lang, "alert_measure_change", measure=escape(catalog.measures[name].label(lang)),
+                                current=_measure_value(catalog, name, cur, lang, currency),
+                                previous=_measure_value(catalog, name, prev, lang, currency), pct=pct))
+    for mover in top:
+        drivers.append("• " + t(lang, "alert_mover", key=escape(breakdown_key(mover.key, lang)),
+                                measure=escape(catalog.measures[mover.measure].label(lang)),
+                                current=_measure_value(catalog, mover.measure, mover.current, lang, currency),
+                                previous=_measure_value(catalog, mover.measure, mover.previous, lang, currency)))
+    if drivers:
+        blocks.append(SectionBlock(text=_md(f"*{t(lang, 'alert_drivers')}*\n" + "\n".join(drivers))))
+    blocks.append(ContextBlock(elements=[_md(
+        f"*{t(lang, 'alert_what')}:* {escape(kpi.description(lang))} {t(lang, 'formula')} "
+        f"{escape(catalog.formula_text(kpi, lang))}. {escape(kpi.explanation.reading(lang))}")]))
+    if since:
+        blocks.append(ContextBlock(elements=[_md(t(lang, "alert_still_firing", since=since))]))
+    ref = f"{rule_id}:{seq}"
+    blocks.append(ActionsBlock(elements=[
+        ButtonElement(text=t(lang, "button_ack"), action_id=ACTION_ACK, value=ref),
+        ButtonElement(text=t(lang, "button_snooze_day"), action_id=ACTION_SNOOZE_DAY, value=ref),
+        ButtonElement(text=t(lang, "button_snooze_week"), action_id=ACTION_SNOOZE_WEEK, value=ref),
+        ButtonElement(text=t(lang, "button_breakdown"), action_id=ACTION_BREAKDOWN,
+                      value=f"{kpi.key}|{spec.window}|{by or ''}"),
+    ]))
+    return {"title": title, "kpi": kpi.key, "change": spec.kind is RuleKind.CHANGE,
+            "blocks": [b.to_dict() for b in blocks]}
+
+
+def _measure_value(catalog: Catalog, name: str, value: float, lang: str, currency: str) -> str:
+    m = catalog.measures[name]
+    money = m.agg == "sum" and m.expr is not None and any(w in m.expr for w in ("amount", "cost"))
+    return format_value(value, Unit.CURRENCY if money else Unit.NUMBER, lang, currency)
+
+
+def alert_message(snapshots: list[dict], statuses: list[str | None], lang: str) -> dict:
+    """One message for every alert of a channel in a pass (statuses: resolved/acked lines or None)."""
+    shown = snapshots[:MAX_ALERTS_PER_MESSAGE]
+    title = shown[0]["title"] if len(snapshots) == 1 else f"🔴 {t(lang, 'alert_several', count=len(snapshots))}"
+    blocks = [HeaderBlock(text=PlainTextObject(text=_clip(title, 150), emoji=True)).to_dict()]
+    for snapshot, status in zip(shown, statuses):
+        blocks += [b for b in snapshot["blocks"] if not (status and b["type"] == "actions")]
+        if status:
+            blocks.append(ContextBlock(elements=[_md(status)]).to_dict())
+    if len(snapshots) > len(shown):
+        rest = ", ".join(s["title"] for s in snapshots[len(shown):])
+        blocks.append(SectionBlock(text=_md(escape(rest))).to_dict())
+    text = t(lang, "alert_fallback", title=" · ".join(s["title"] for s in snapshots))
+    return {"text": _clip(text, 3000), "blocks": blocks[:50]}
+
+
+def notice_message(lines: list[str]) -> dict:
+    return message(lines[0], [SectionBlock(text=_md(line)) for line in lines[:49]])
+
+
+def resolved_reply(kpi_name: str, value: str, line: str, lang: str) -> dict:
+    text = t(lang, "alert_resolved_reply", kpi=escape(kpi_name), value=value, line=line)
+    return message(text, [SectionBlock(text=_md(text))])
+
+
+# -- rules and audit ---------------------------------------------------------------------------
+
+
+def state_text(rule: dict, now: datetime, tz, lang: str) -> str:
+    if rule.get("snoozed_until") and rule["snoozed_until"] > now:
+        return t(lang, "state_snoozed", until=when_text(rule["snoozed_until"], tz, lang))
+    return t(lang, f"state_{rule['state']}")
+
+
+def rules_message(rules: list[tuple[dict, RuleSpec]], catalog: Catalog, now: datetime, tz, lang: str,
+                  currency: str) -> dict:
+    if not rules:
+        return message(t(lang, "rule_list_empty"), [SectionBlock(text=_md(t(lang, "rule_list_empty")))])
+    lines = []
+    for row, spec in rules:
+        kpi = catalog.kpis.get(spec.kpi)
+        unit = kpi.unit if kpi else Unit.NUMBER
+        line = t(lang, "rule_line", id=row["id"], kpi=escape(kpi.name(lang) if kpi else spec.kpi),
+                 line=line_text(spec, unit, lang, currency), window=spec.window,
+                 state=state_text(row, now, tz, lang))
+        if row.get("last_value") is not None:
+            shown = (format_value(row["last_value"], Unit.PERCENT, lang) if spec.kind is RuleKind.CHANGE
+                     else format_value(row["last_value"], unit, lang, currency))
+            line += f" · {t(lang, 'rule_last_value', value=shown)}"
+        lines.append(line)
+    blocks: list[Block] = [HeaderBlock(text=PlainTextObject(text=t(lang, "rule_list_title")))]
+    chunk: list[str] = []
+    for line in lines:
+        if sum(len(c) + 1 for c in chunk) + len(line) > 2900:
+            blocks.append(SectionBlock(text=_md("\n".join(chunk))))
+            chunk = []
+        chunk.append(line)
+    if chunk:
+        blocks.append(SectionBlock(text=_md("\n".join(chunk))))
+    return message(t(lang, "rule_list_title") + "\n" + "\n".join(lines), blocks)
+
+
+def history_message(entries: list[dict], tz, lang: str) -> dict:
+    if not entries:
+        return message(t(lang, "history_empty"), [SectionBlock(text=_md(t(lang, "history_empty")))])
+    lines = []
+    for e in entries:
+        what = t(lang, "action_" + e["action"].replace(".", "_"), target=escape(e.get("target") or ""))
+        lines.append(t(lang, "history_line", when=when_text(e["at"], tz, lang), user=escape(e["user_id"]), what=what))
+    return message(t(lang, "history_title") + "\n" + "\n".join(lines),
+                   [HeaderBlock(text=PlainTextObject(text=t(lang, "history_title"))),
+                    SectionBlock(text=_md("\n".join(lines)))])
+
+
+# -- digests -----------------------------------------------------------------------------------
+
+
+def digest_message(day, weekly: bool, yesterday: list[KpiResult], month: list[KpiResult], firing: list[str],
+                   lang: str, currency: str) -> dict:
+    loc = babel_locale(lang)
+    title = t(lang, "digest_title_weekly" if weekly else "digest_title_daily",
+              date=format_date(day, "EEEE d MMMM y", locale=loc))
+    blocks: list[Block] = [HeaderBlock(text=PlainTextObject(text=_clip(title, 150)))]
+    blocks.append(SectionBlock(text=_md(t(lang, "digest_firing", rules=escape(", ".join(firing))) if firing
+                                        else t(lang, "digest_all_quiet"))))
+    fields = []
+    label_first = t(lang, "digest_yesterday") if not weekly else escape(period_label(yesterday[0].current, lang)) \
+        if yesterday else ""
+    for first, mtd in zip(yesterday, month):
+        kpi = first.kpi
+        fields.append(_md(
+            f"*{escape(kpi.name(lang))}*\n{label_first}: {format_value(first.value, kpi.unit, lang, currency)} "
+            f"{arrow(first)}\n{t(lang, 'digest_mtd')}: {format_value(mtd.value, kpi.unit, lang, currency)} "
+            f"{arrow(mtd)} {format_pct_change(mtd.change_pct, lang) if mtd.change_pct is not None else ''}".rstrip(),
+            MAX_FIELD))
+    for i in range(0, len(fields), 10):
+        blocks.append(SectionBlock(fields=fields[i:i + 10]))
+    lines = [f"{m.kpi.name(lang)}: {format_value(m.value, m.kpi.unit, lang, currency)}" for m in month]
+    return message(title + "\n" + "\n".join(lines), blocks)

@@ -1,0 +1,349 @@
+"""Reading and writing the bot's state (rules, incidents, history, audit, outbox, digests).
+
+Changes that must land together (a rule's new state, its history row, the
+notification to send) go through a :class:`UnitOfWork`: one transaction, all or
+nothing. Rule updates are optimistic (``version``): when two scheduler processes
+evaluate the same rule, the second one's transaction is rolled back
+(:class:`Conflict`), and the outbox's unique ``dedupe_key`` guarantees that a
+notification is recorded once.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, insert, or_, select, update
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import IntegrityError
+
+from kpi.store.engines import get_engine
+from kpi.store.state_schema import (
+    alert_history,
+    alert_messages,
+    alert_rules,
+    audit_log,
+    digests,
+    heartbeat,
+    incidents,
+    outbox,
+)
+
+
+class Conflict(Exception):
+    """Another process changed the same row first; this unit of work was rolled back."""
+
+
+def _rows(result) -> list[dict]:
+    return [dict(r._mapping) for r in result]
+
+
+# -- audit ---------------------------------------------------------------------------------
+
+
+def _audit(conn: Connection, team: str, channel: str | None, user: str, action: str, target: str | None,
+           detail: dict | None, now: datetime) -> None:
+    conn.execute(insert(audit_log).values(team_id=team, channel_id=channel, user_id=user, at=now, action=action,
+                                          target=target, detail=json.dumps(detail or {}, ensure_ascii=False)))
+
+
+def audit(url: str, team: str, channel: str | None, user: str, action: str, target: str | None,
+          detail: dict | None, now: datetime) -> None:
+    with get_engine(url).begin() as conn:
+        _audit(conn, team, channel, user, action, target, detail, now)
+
+
+def audit_entries(url: str, team: str, channel: str | None = None, limit: int = 20) -> list[dict]:
+    query = select(audit_log).where(audit_log.c.team_id == team)
+    if channel is not None:
+        query = query.where(audit_log.c.channel_id == channel)
+    with get_engine(url).connect() as conn:
+        return _rows(conn.execute(query.order_by(audit_log.c.at.desc(), audit_log.c.id.desc()).limit(limit)))
+
+
+# -- rules ---------------------------------------------------------------------------------
+
+
+def create_rule(url: str, team: str, channel: str, fields: dict, user: str, now: datetime) -> int:
+    with get_engine(url).begin() as conn:
+        rule_id = conn.execute(insert(alert_rules).values(team_id=team, channel_id=channel, created_by=user,
+                                                          created_at=now, **fields)
+                               .returning(alert_rules.c.id)).scalar_one()
+        _audit(conn, team, channel, user, "rule.create", str(rule_id), fields, now)
+    return rule_id
+
+
+def rules(url: str, team: str | None = None, channel: str | None = None) -> list[dict]:
+    """Active rules (all teams when ``team`` is None), oldest first."""
+    query = select(alert_rules).where(alert_rules.c.removed_at.is_(None))
+    if team is not None:
+        query = query.where(alert_rules.c.team_id == team)
+    if channel is not None:
+        query = query.where(alert_rules.c.channel_id == channel)
+    with get_engine(url).connect() as conn:
+        return _rows(conn.execute(query.order_by(alert_rules.c.id)))
+
+
+def rule(url: str, team: str, rule_id: int) -> dict | None:
+    with get_engine(url).connect() as conn:
+        row = conn.execute(select(alert_rules).where(alert_rules.c.id == rule_id, alert_rules.c.team_id == team,
+                                                     alert_rules.c.removed_at.is_(None))).first()
+    return dict(row._mapping) if row else None
+
+
+def remove_rule(url: str, team: str, rule_id: int, user: str, now: datetime) -> bool:
+    with get_engine(url).begin() as conn:
+        row = conn.execute(select(alert_rules.c.channel_id).where(
+            alert_rules.c.id == rule_id, alert_rules.c.team_id == team, alert_rules.c.removed_at.is_(None))).first()
+        if row is None:
+            return False
+        conn.execute(update(alert_rules).where(alert_rules.c.id == rule_id)
+                     .values(removed_at=now, version=alert_rules.c.version + 1))
+        _audit(conn, team, row.channel_id, user, "rule.remove", str(rule_id), None, now)
+    return True
+
+
+def snooze_rule(url: str, team: str, rule_id: int, until: datetime, user: str, now: datetime) -> bool:
+    with get_engine(url).begin() as conn:
+        row = conn.execute(select(alert_rules.c.channel_id).where(
+            alert_rules.c.id == rule_id, alert_rules.c.team_id == team, alert_rules.c.removed_at.is_(None))).first()
+        if row is None:
+            return False
+        conn.execute(update(alert_rules).where(alert_rules.c.id == rule_id)
+                     .values(snoozed_until=until, version=alert_rules.c.version + 1))
+        _audit(conn, team, row.channel_id, user, "rule.snooze", str(rule_id), {"until": until.isoformat()}, now)
+    return True
+
+
+def acknowledge(url: str, team: str, rule_id: int, seq: int, user: str, now: datetime) -> dict | None:
+    """Mark an incident acknowledged (no more repeats); returns it, or None when unknown/resolved."""
+    with get_engine(url).begin() as conn:
+        row = conn.execute(
+            select(incidents, alert_rules.c.channel_id).join(alert_rules, alert_rules.c.id == incidents.c.rule_id)
+            .where(incidents.c.rule_id == rule_id, incidents.c.seq == seq, alert_rules.c.team_id == team)).first()
+        if row is None:
+            return None
+        if row.acked_by is None:
+            conn.execute(update(incidents).where(incidents.c.id == row.id).values(acked_by=user, acked_at=now))
+            _audit(conn, team, row.channel_id, user, "incident.ack", f"{rule_id}#{seq}", None, now)
+        found = conn.execute(select(incidents).where(incidents.c.id == row.id)).first()
+    return dict(found._mapping)
+
+
+def history(url: str, rule_id: int, limit: int = 50) -> list[dict]:
+    with get_engine(url).connect() as conn:
+        return _rows(conn.execute(select(alert_history).where(alert_history.c.rule_id == rule_id)
+                                  .order_by(alert_history.c.id).limit(limit)))
+
+
+def open_incidents(url: str, rule_ids: list[int]) -> dict[int, dict]:
+    if not rule_ids:
+        return {}
+    with get_engine(url).connect() as conn:
+        found = _rows(conn.execute(select(incidents).where(incidents.c.rule_id.in_(rule_ids),
+                                                           incidents.c.resolved_at.is_(None))))
+    return {r["rule_id"]: r for r in found}
+
+
+def incidents_for_message(url: str, message_id: int) -> list[dict]:
+    with get_engine(url).connect() as conn:
+        return _rows(conn.execute(select(incidents).where(incidents.c.message_id == message_id)
+                                  .order_by(incidents.c.id)))
+
+
+# -- one pass's changes ---------------------------------------------------------------------
+
+
+class UnitOfWork:
+    """The writes of one channel's evaluation, in one transaction."""
+
+    def __init__(self, conn: Connection):
+        self._conn = conn
+
+    def update_rule(self, rule_id: int, version: int, **values) -> None:
+        result = self._conn.execute(update(alert_rules)
+                                    .where(alert_rules.c.id == rule_id, alert_rules.c.version == version)
+                                    .values(version=version + 1, **values))
+        if result.rowcount != 1:
+            raise Conflict(f"rule {rule_id} changed meanwhile")
+
+    def add_history(self, rule_id: int, at: datetime, from_state: str, to_state: str, value: float | None,
+                    detail: str | None) -> None:
+        self._conn.execute(insert(alert_history).values(rule_id=rule_id, at=at, from_state=from_state,
+                                                        to_state=to_state, value=value, detail=detail))
+
+    def new_message(self, team: str, channel: str, key: str, now: datetime) -> int:
+        return self._conn.execute(insert(alert_messages).values(team_id=team, channel_id=channel, key=key,
+                                                                created_at=now)
+                                  .returning(alert_messages.c.id)).scalar_one()
+
+    def open_incident(self, rule_id: int, seq: int, now: datetime, message_id: int, snapshot: dict) -> int:
+        return self._conn.execute(insert(incidents).values(rule_id=rule_id, seq=seq, message_id=message_id,
+                                                           opened_at=now, last_notified_at=now,
+                                                           snapshot=json.dumps(snapshot, ensure_ascii=False))
+                                  .returning(incidents.c.id)).scalar_one()
+
+    def renotify_incident(self, incident_id: int, now: datetime, message_id: int, snapshot: dict) -> None:
+        self._conn.execute(update(incidents).where(incidents.c.id == incident_id)
+                           .values(last_notified_at=now, message_id=message_id,
+                                   snapshot=json.dumps(snapshot, ensure_ascii=False)))
+
+    def resolve_incident(self, incident_id: int, now: datetime, value: float | None) -> None:
+        self._conn.execute(update(incidents).where(incidents.c.id == incident_id)
+                           .values(resolved_at=now, resolved_value=value))
+
+    def incidents_of_message(self, message_id: int) -> list[dict]:
+        return _rows(self._conn.execute(select(incidents).where(incidents.c.message_id == message_id)
+                                        .order_by(incidents.c.id)))
+
+    def add_outbox(self, key: str, team: str, channel: str, method: str, payload: dict, now: datetime,
+                   message_id: int | None = None, in_thread: bool = False) -> None:
+        self._conn.execute(insert(outbox).values(dedupe_key=key, team_id=team, channel_id=channel, method=method,
+                                                 payload=json.dumps(payload, ensure_ascii=False),
+                                                 message_id=message_id, in_thread=in_thread, created_at=now,
+                                                 next_attempt_at=now))
+
+    def mark_digest(self, digest_id: int, previous_slot: datetime | None, slot: datetime) -> None:
+        condition = (digests.c.last_slot.is_(None) if previous_slot is None else digests.c.last_slot == previous_slot)
+        result = self._conn.execute(update(digests).where(digests.c.id == digest_id, condition)
+                                    .values(last_slot=slot))
+        if result.rowcount != 1:
+            raise Conflict(f"digest {digest_id} was posted meanwhile")
+
+
+@contextmanager
+def unit_of_work(url: str) -> Iterator[UnitOfWork]:
+    """One transaction; a Conflict or a duplicate notification rolls it all back (raised as Conflict)."""
+    try:
+        with get_engine(url).begin() as conn:
+            yield UnitOfWork(conn)
+    except IntegrityError as exc:
+        raise Conflict(f"already recorded by another process ({type(exc.orig).__name__})") from exc
+
+
+# -- outbox delivery -------------------------------------------------------------------------
+
+
+def pending_outbox(url: str, now: datetime, limit: int = 500) -> list[dict]:
+    query = (select(outbox).where(outbox.c.delivered_at.is_(None), outbox.c.failed_at.is_(None),
+                                  outbox.c.next_attempt_at <= now)
+             .order_by(outbox.c.id).limit(limit))
+    with get_engine(url).connect() as conn:
+        return _rows(conn.execute(query))
+
+
+def claim(url: str, outbox_id: int, worker: str, now: datetime, lease: timedelta) -> bool:
+    """Take a notification for delivery; only one process can hold it at a time."""
+    with get_engine(url).begin() as conn:
+        result = conn.execute(update(outbox).where(
+            outbox.c.id == outbox_id, outbox.c.delivered_at.is_(None), outbox.c.failed_at.is_(None),
+            or_(outbox.c.claimed_until.is_(None), outbox.c.claimed_until < now),
+        ).values(claimed_by=worker, claimed_until=now + lease))
+    return result.rowcount == 1
+
+
+def delivered(url: str, outbox_id: int, ts: str | None, now: datetime) -> None:
+    with get_engine(url).begin() as conn:
+        row = conn.execute(select(outbox.c.method, outbox.c.message_id, outbox.c.in_thread)
+                           .where(outbox.c.id == outbox_id)).first()
+        conn.execute(update(outbox).where(outbox.c.id == outbox_id)
+                     .values(delivered_at=now, result_ts=ts, claimed_until=None, attempts=outbox.c.attempts + 1))
+        if row and row.method == "chat.postMessage" and row.message_id and not row.in_thread and ts:
+            conn.execute(update(alert_messages).where(alert_messages.c.id == row.message_id,
+                                                      alert_messages.c.ts.is_(None)).values(ts=ts))
+
+
+def retry_later(url: str, outbox_id: int, at: datetime, error: str) -> None:
+    with get_engine(url).begin() as conn:
+        conn.execute(update(outbox).where(outbox.c.id == outbox_id)
+                     .values(next_attempt_at=at, last_error=error[:500], claimed_until=None,
+                             attempts=outbox.c.attempts + 1))
+
+
+def release(url: str, outbox_id: int) -> None:
+    """Give a claimed notification back untouched (its parent message is not delivered yet)."""
+    with get_engine(url).begin() as conn:
+        conn.execute(update(outbox).where(outbox.c.id == outbox_id).values(claimed_until=None))
+
+
+def failed(url: str, outbox_id: int, error: str, now: datetime) -> None:
+    with get_engine(url).begin() as conn:
+        conn.execute(update(outbox).where(outbox.c.id == outbox_id)
+                     .values(failed_at=now, last_error=error[:500], claimed_until=None,
+                             attempts=outbox.c.attempts + 1))
+
+
+def message_ts(url: str, message_id: int) -> str | None:
+    with get_engine(url).connect() as conn:
+        return conn.execute(select(alert_messages.c.ts).where(alert_messages.c.id == message_id)).scalar_one_or_none()
+
+
+def outbox_rows(url: str) -> list[dict]:
+    with get_engine(url).connect() as conn:
+        return _rows(conn.execute(select(outbox).order_by(outbox.c.id)))
+
+
+# -- digests ------------------------------------------------------------------------------
+
+
+def subscribe_digest(url: str, team: str, channel: str, fields: dict, user: str, now: datetime) -> int:
+    """Subscribe the channel (replacing its current subscription) and record who did it."""
+    with get_engine(url).begin() as conn:
+        conn.execute(update(digests).where(digests.c.team_id == team, digests.c.channel_id == channel,
+                                           digests.c.removed_at.is_(None)).values(removed_at=now))
+        digest_id = conn.execute(insert(digests).values(team_id=team, channel_id=channel, created_by=user,
+                                                        created_at=now, last_slot=now, **fields)
+                                 .returning(digests.c.id)).scalar_one()
+        _audit(conn, team, channel, user, "digest.subscribe", str(digest_id), fields, now)
+    return digest_id
+
+
+def unsubscribe_digest(url: str, team: str, channel: str, user: str, now: datetime) -> bool:
+    with get_engine(url).begin() as conn:
+        result = conn.execute(update(digests).where(digests.c.team_id == team, digests.c.channel_id == channel,
+                                                    digests.c.removed_at.is_(None)).values(removed_at=now))
+        if result.rowcount:
+            _audit(conn, team, channel, user, "digest.off", channel, None, now)
+    return bool(result.rowcount)
+
+
+def active_digests(url: str, team: str | None = None, channel: str | None = None) -> list[dict]:
+    query = select(digests).where(digests.c.removed_at.is_(None))
+    if team is not None:
+        query = query.where(digests.c.team_id == team)
+    if channel is not None:
+        query = query.where(digests.c.channel_id == channel)
+    with get_engine(url).connect() as conn:
+        return _rows(conn.execute(query.order_by(digests.c.id)))
+
+
+# -- heartbeat -----------------------------------------------------------------------------
+
+
+def beat(url: str, name: str, now: datetime, success: bool) -> None:
+    column = "last_success_at" if success else "last_started_at"
+    with get_engine(url).begin() as conn:
+        changed = conn.execute(update(heartbeat).where(heartbeat.c.name == name).values({column: now})).rowcount
+        if not changed:
+            try:
+                with conn.begin_nested():
+                    conn.execute(insert(heartbeat).values(name=name, **{column: now}))
+            except IntegrityError:
+                conn.execute(update(heartbeat).where(heartbeat.c.name == name).values({column: now}))
+
+
+def last_beat(url: str, name: str) -> dict | None:
+    with get_engine(url).connect() as conn:
+        row = conn.execute(select(heartbeat).where(heartbeat.c.name == name)).first()
+    return dict(row._mapping) if row else None
+
+
+def clear_state(url: str) -> None:
+    """Empty every state table (tests and `demo` resets)."""
+    with get_engine(url).begin() as conn:
+        for table in (outbox, alert_history, incidents, alert_messages, audit_log, alert_rules, digests, heartbeat):
+            conn.execute(delete(table))
+
+

@@ -1,0 +1,164 @@
+"""The bot's own state: alert rules, incidents, history, audit, outbox, digests, heartbeat.
+
+All times are naive UTC. Every table carries ``team_id`` so that one database can
+serve several Slack workspaces without mixing their data.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Column,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+from kpi.store.schema import metadata
+
+alert_rules = Table(
+    "alert_rules",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("team_id", Text, nullable=False, server_default=""),
+    Column("channel_id", Text, nullable=False),
+    Column("kpi", Text, nullable=False),
+    Column("kind", Text, nullable=False),             # threshold | change
+    Column("op", Text, nullable=False),               # > < >= <=
+    Column("threshold", Float, nullable=False),       # KPI units; for change rules a fraction (0.2)
+    Column("window_spec", Text, nullable=False),      # 30d, 7d, week, month…
+    Column("recovery", Float, nullable=True),         # hysteresis: back to normal only past this
+    Column("min_denominator", Float, nullable=True),  # below it: no data, not a breach
+    Column("for_count", Integer, nullable=False, server_default="1"),
+    Column("repeat_seconds", Integer, nullable=False, server_default="86400"),
+    Column("created_by", Text, nullable=False, server_default=""),
+    Column("created_at", DateTime, nullable=False),
+    Column("removed_at", DateTime, nullable=True),
+    Column("snoozed_until", DateTime, nullable=True),
+    Column("state", Text, nullable=False, server_default="ok"),  # ok pending firing no_data error
+    Column("pending_count", Integer, nullable=False, server_default="0"),
+    Column("incident_count", Integer, nullable=False, server_default="0"),
+    Column("open_incident_id", Integer, nullable=True),
+    Column("last_value", Float, nullable=True),
+    Column("last_evaluated_at", DateTime, nullable=True),
+    Column("last_error", Text, nullable=True),
+    Column("version", Integer, nullable=False, server_default="0"),
+    CheckConstraint("kind IN ('threshold', 'change')", name="kind"),
+    CheckConstraint("op IN ('>', '<', '>=', '<=')", name="op"),
+    CheckConstraint("state IN ('ok', 'pending', 'firing', 'no_data', 'error')", name="state"),
+    Index("ix_alert_rules_team_channel", "team_id", "channel_id"),
+)
+
+alert_messages = Table(
+    "alert_messages",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("team_id", Text, nullable=False, server_default=""),
+    Column("channel_id", Text, nullable=False),
+    Column("key", Text, nullable=False),
+    Column("ts", Text, nullable=True),  # Slack's message ts, once delivered
+    Column("created_at", DateTime, nullable=False),
+    UniqueConstraint("key", name="uq_alert_messages_key"),
+)
+
+incidents = Table(
+    "incidents",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("rule_id", Integer, ForeignKey("alert_rules.id"), nullable=False),
+    Column("seq", Integer, nullable=False),
+    Column("message_id", Integer, ForeignKey("alert_messages.id"), nullable=True),
+    Column("opened_at", DateTime, nullable=False),
+    Column("last_notified_at", DateTime, nullable=False),
+    Column("resolved_at", DateTime, nullable=True),
+    Column("resolved_value", Float, nullable=True),
+    Column("acked_by", Text, nullable=True),
+    Column("acked_at", DateTime, nullable=True),
+    Column("snapshot", Text, nullable=False),  # JSON: what the alert said, to re-render it
+    UniqueConstraint("rule_id", "seq", name="uq_incidents_rule_seq"),
+)
+
+alert_history = Table(
+    "alert_history",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("rule_id", Integer, ForeignKey("alert_rules.id"), nullable=False),
+    Column("at", DateTime, nullable=False),
+    Column("from_state", Text, nullable=False),
+    Column("to_state", Text, nullable=False),
+    Column("value", Float, nullable=True),
+    Column("detail", Text, nullable=True),
+    Index("ix_alert_history_rule_at", "rule_id", "at"),
+)
+
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("team_id", Text, nullable=False, server_default=""),
+    Column("channel_id", Text, nullable=True),
+    Column("user_id", Text, nullable=False),
+    Column("at", DateTime, nullable=False),
+    Column("action", Text, nullable=False),
+    Column("target", Text, nullable=True),
+    Column("detail", Text, nullable=True),
+    Index("ix_audit_log_team_channel_at", "team_id", "channel_id", "at"),
+)
+
+outbox = Table(
+    "outbox",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("dedupe_key", Text, nullable=False),
+    Column("team_id", Text, nullable=False, server_default=""),
+    Column("channel_id", Text, nullable=False),
+    Column("method", Text, nullable=False),            # chat.postMessage | chat.update
+    Column("payload", Text, nullable=False),           # JSON message (text, blocks)
+    Column("message_id", Integer, ForeignKey("alert_messages.id"), nullable=True),
+    Column("in_thread", Boolean(create_constraint=False), nullable=False, server_default="0"),
+    Column("created_at", DateTime, nullable=False),
+    Column("next_attempt_at", DateTime, nullable=False),
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("claimed_by", Text, nullable=True),
+    Column("claimed_until", DateTime, nullable=True),
+    Column("delivered_at", DateTime, nullable=True),
+    Column("failed_at", DateTime, nullable=True),
+    Column("last_error", Text, nullable=True),
+    Column("result_ts", Text, nullable=True),
+    UniqueConstraint("dedupe_key", name="uq_outbox_dedupe_key"),
+    Index("ix_outbox_pending", "delivered_at", "failed_at", "next_attempt_at"),
+)
+
+digests = Table(
+    "digests",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("team_id", Text, nullable=False, server_default=""),
+    Column("channel_id", Text, nullable=False),
+    Column("cadence", Text, nullable=False),   # daily | weekly
+    Column("weekday", Integer, nullable=True),  # 0 = Monday, for weekly
+    Column("at_time", Text, nullable=False),   # HH:MM local
+    Column("timezone", Text, nullable=False),
+    Column("kpis", Text, nullable=False, server_default=""),  # comma-separated keys; empty = all
+    Column("created_by", Text, nullable=False, server_default=""),
+    Column("created_at", DateTime, nullable=False),
+    Column("removed_at", DateTime, nullable=True),
+    Column("last_slot", DateTime, nullable=True),  # UTC instant of the last slot posted
+    CheckConstraint("cadence IN ('daily', 'weekly')", name="cadence"),
+    Index("ix_digests_team_channel", "team_id", "channel_id"),
+)
+
+heartbeat = Table(
+    "heartbeat",
+    metadata,
+    Column("name", Text, primary_key=True),
+    Column("last_started_at", DateTime, nullable=True),
+    Column("last_success_at", DateTime, nullable=True),
+    Column("detail", Text, nullable=True),
+)

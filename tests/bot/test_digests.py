@@ -1,0 +1,99 @@
+"""Digests: on time in their own time zone (DST included), once, caught up after downtime within grace."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from bot.jobs import JobContext, last_slot, post_due_digests, run_pass
+from kpi.store import state
+from tests.bot.conftest import make_settings
+from tests.bot.test_alerts import CAC_ABOVE_300, T0, FakeTime, add_rule, posts
+from tests.bot.test_http import texts
+
+PARIS = ZoneInfo("Europe/Paris")
+
+
+@pytest.fixture
+def ctx(data, slack):
+    context = JobContext.from_settings(make_settings(data, slack))
+    fake = FakeTime()
+    context.sleep, context.monotonic = fake.sleep, fake.monotonic
+    return context
+
+
+def subscribe(url, at="09:00", tz="Europe/Paris", cadence="daily", weekday=None, kpis="", since=None,
+              channel="C1"):
+    since = since or datetime(2026, 10, 30, 12, 0)
+    return state.subscribe_digest(url, "T1", channel, {"cadence": cadence, "weekday": weekday, "at_time": at,
+                                                       "timezone": tz, "kpis": kpis}, "UADMIN", since)
+
+
+def local(y, m, d, h, mi=0, tz=PARIS):
+    return datetime(y, m, d, h, mi, tzinfo=tz).astimezone(timezone.utc)
+
+
+def test_posted_once_at_its_local_time(ctx, slack):
+    subscribe(ctx.url)
+    assert post_due_digests(ctx, local(2026, 10, 31, 8, 59)) == 0
+    assert run_pass(ctx, local(2026, 10, 31, 9, 0)).digests == 1
+    assert run_pass(ctx, local(2026, 10, 31, 9, 5)).digests == 0
+    assert JobContext.from_settings(ctx.settings) and run_pass(ctx, local(2026, 10, 31, 9, 10)).digests == 0
+    assert len(posts(slack, "C1")) == 1
+    assert run_pass(ctx, local(2026, 11, 1, 9, 0)).digests == 1  # the next day
+
+
+def test_slots_follow_dst_in_the_subscription_time_zone():
+    digest = {"cadence": "daily", "weekday": None, "at_time": "09:00", "timezone": "Europe/Paris"}
+    # Paris switches to summer time on 2026-03-29: 09:00 is 08:00 UTC before, 07:00 UTC after
+    assert last_slot(digest, datetime(2026, 3, 28, 12, tzinfo=timezone.utc)) == local(2026, 3, 28, 9)
+    assert last_slot(digest, datetime(2026, 3, 28, 12, tzinfo=timezone.utc)).astimezone(timezone.utc).hour == 8
+    assert last_slot(digest, datetime(2026, 3, 30, 12, tzinfo=timezone.utc)).astimezone(timezone.utc).hour == 7
+    # back to winter time on 2026-10-25
+    assert last_slot(digest, datetime(2026, 10, 26, 12, tzinfo=timezone.utc)).astimezone(timezone.utc).hour == 8
+    weekly = {"cadence": "weekly", "weekday": 0, "at_time": "08:30", "timezone": "America/New_York"}
+    slot = last_slot(weekly, datetime(2026, 11, 25, 12, tzinfo=timezone.utc))  # a Wednesday
+    assert slot == datetime(2026, 11, 23, 8, 30, tzinfo=ZoneInfo("America/New_York"))
+
+
+def test_a_digest_missed_while_down_is_posted_once_within_grace(ctx, slack):
+    subscribe(ctx.url)
+    # down from 08:00 to 09:40 (grace is one hour): posted on restart, once
+    assert run_pass(ctx, local(2026, 10, 31, 9, 40)).digests == 1
+    assert run_pass(ctx, local(2026, 10, 31, 9, 45)).digests == 0
+    # down from the day before 08:00 until 11:00 the next day: past the grace time, skipped, never twice
+    assert run_pass(ctx, local(2026, 11, 1, 10, 30)).digests == 0
+    assert run_pass(ctx, local(2026, 11, 2, 9, 0)).digests == 1
+    assert len(posts(slack)) == 2
+
+
+def test_digest_content_yesterday_month_to_date_and_firing_rules(ctx, slack):
+    rule = add_rule(ctx.url, CAC_ABOVE_300)
+    subscribe(ctx.url, at="13:00", tz="UTC", kpis="revenue,cac")
+    run_pass(ctx, T0)  # the rule fires at 12:00
+    run_pass(ctx, T0 + timedelta(hours=1))  # 13:00 digest
+    digest = [p for p in posts(slack) if "KPI digest" in p.payload["text"]][0].payload
+    body = texts(digest)
+    assert "KPI digest - Saturday 31 October 2026" in body
+    assert f"🔴 Firing now: #{rule} Customer acquisition cost" in body
+    assert "*Revenue*\nYesterday: €0.00" in body and "Month to date: €400.00" in body
+    assert "*Customer acquisition cost*" in body and "Net Promoter Score" not in body
+
+
+def test_weekly_digest(ctx, slack):
+    subscribe(ctx.url, cadence="weekly", weekday=0, at="08:00", tz="UTC")  # Mondays
+    assert run_pass(ctx, datetime(2026, 11, 1, 8, 0, tzinfo=timezone.utc)).digests == 0  # a Sunday
+    assert run_pass(ctx, datetime(2026, 11, 2, 8, 1, tzinfo=timezone.utc)).digests == 1
+    assert "Weekly KPI digest" in posts(slack)[0].payload["text"]
+
+
+def test_subscribing_again_replaces_and_off_stops(ctx, slack):
+    subscribe(ctx.url, at="09:00")
+    subscribe(ctx.url, at="10:00")
+    assert [d["at_time"] for d in state.active_digests(ctx.url)] == ["10:00"]
+    state.unsubscribe_digest(ctx.url, "T1", "C1", "UADMIN", datetime(2026, 10, 31))
+    assert run_pass(ctx, local(2026, 11, 1, 10, 0)).digests == 0
+    assert [e["action"] for e in state.audit_entries(ctx.url, "T1")] == ["digest.off", "digest.subscribe",
+                                                                        "digest.subscribe"]
