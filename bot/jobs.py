@@ -16,7 +16,7 @@ import socket
 import time
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
@@ -358,6 +358,3 @@ def health(url: str, interval: int, started: datetime, now: datetime) -> tuple[b
     ok = naive(now) - reference <= timedelta(seconds=2 * interval)
     return ok, {"last_pass": last.isoformat() + "Z" if last else None}
 
-
-def day_of(moment: datetime, tz: ZoneInfo) -> date:
-    return moment.astimezone(tz).date()

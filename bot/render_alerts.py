@@ -131,7 +131,7 @@ def alert_message(snapshots: list[dict], statuses: list[str | None], lang: str) 
     shown = snapshots[:MAX_ALERTS_PER_MESSAGE]
     title = shown[0]["title"] if len(snapshots) == 1 else f"🔴 {t(lang, 'alert_several', count=len(snapshots))}"
     blocks = [HeaderBlock(text=PlainTextObject(text=_clip(title, 150), emoji=True)).to_dict()]
-    for snapshot, status in zip(shown, statuses):
+    for snapshot, status in zip(shown, statuses[:len(shown)], strict=True):
         blocks += [b for b in snapshot["blocks"] if not (status and b["type"] == "actions")]
         if status:
             blocks.append(ContextBlock(elements=[_md(status)]).to_dict())
@@ -212,9 +212,11 @@ def digest_message(day, weekly: bool, yesterday: list[KpiResult], month: list[Kp
     blocks.append(SectionBlock(text=_md(t(lang, "digest_firing", rules=escape(", ".join(firing))) if firing
                                         else t(lang, "digest_all_quiet"))))
     fields = []
-    label_first = t(lang, "digest_yesterday") if not weekly else escape(period_label(yesterday[0].current, lang)) \
-        if yesterday else ""
-    for first, mtd in zip(yesterday, month):
+    if weekly and yesterday:
+        label_first = escape(period_label(yesterday[0].current, lang))  # "week 47, 2026"
+    else:
+        label_first = t(lang, "digest_yesterday")
+    for first, mtd in zip(yesterday, month, strict=True):
         kpi = first.kpi
         fields.append(_md(
             f"*{escape(kpi.name(lang))}*\n{label_first}: {format_value(first.value, kpi.unit, lang, currency)} "

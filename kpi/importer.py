@@ -167,7 +167,7 @@ def import_csv(url: str, table: str, path: Path) -> int:
                     problems.append(ImportProblem(line, None, f"has {len(values)} fields, expected {len(columns)}"))
                     continue
                 row = {}
-                for column, text in zip(columns, values):
+                for column, text in zip(columns, values, strict=True):
                     try:
                         row[column] = convert(table, column, text, comma_decimal)
                     except _Bad as exc:

@@ -96,7 +96,7 @@ def test_socket_mode_is_chosen_when_an_app_token_is_set():
 
 
 def test_two_run_jobs_at_once_post_each_alert_once(data, tmp_path):
-    from datetime import datetime, timezone
+    from datetime import datetime, timedelta, timezone
 
     from bot.jobs import rule_fields
     from kpi.alerts import Op, RuleKind, RuleSpec
@@ -104,7 +104,7 @@ def test_two_run_jobs_at_once_post_each_alert_once(data, tmp_path):
     from tests.conftest import insert
 
     now = datetime.now(timezone.utc).replace(tzinfo=None)
-    insert(data, "sales", [{"id": 100 + i, "sold_at": now.replace(microsecond=0) - __import__("datetime").timedelta(days=1),
+    insert(data, "sales", [{"id": 100 + i, "sold_at": now.replace(microsecond=0) - timedelta(days=1),
                             "customer_id": None, "product_id": None, "amount": 1000, "cost": 0} for i in range(3)])
     for channel in ("C1", "C2", "C3"):
         state.create_rule(data, "T1", channel, rule_fields(RuleSpec("revenue", RuleKind.THRESHOLD, Op.GT, 10.0, "7d")),

@@ -2,6 +2,7 @@ import textwrap
 from datetime import datetime, timezone
 
 import pytest
+from pydantic import ValidationError
 from sqlalchemy import Column, DateTime, Integer, MetaData, Numeric, Table, Text
 
 from kpi.catalog import Direction, Unit, load_catalog
@@ -37,7 +38,7 @@ def test_builtin_catalog_has_the_seed_kpis():
 
 def test_definitions_are_frozen():
     kpi = load_catalog().kpis["cac"]
-    with pytest.raises(Exception):
+    with pytest.raises(ValidationError, match="frozen"):
         kpi.formula = "1"  # type: ignore[misc]
 
 

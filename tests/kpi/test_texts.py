@@ -1,4 +1,3 @@
-from datetime import datetime, timezone
 
 from kpi.catalog import Unit
 from kpi.present import format_delta, format_value
