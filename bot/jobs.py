@@ -73,6 +73,7 @@ class PassReport:
     conflicts: int = 0
     digests: int = 0
     delivery: delivery.Report | None = None
+    rollup: object = None
 
 
 def naive(moment: datetime) -> datetime:
@@ -101,6 +102,11 @@ def run_pass(ctx: JobContext, now: datetime, deliver: bool = True, rule_ids: set
     stored_now = naive(now)
     report = PassReport()
     state.beat(ctx.url, HEARTBEAT, stored_now, success=False)
+    if rule_ids is None:
+        try:
+            report.rollup = ctx.service.refresh_rollups(now)
+        except KpiError as exc:  # answers fall back to the source; the rules report the outage below
+            log.warning("rollup refresh failed: %s", exc.message)
     evaluate_rules(ctx, now, report, rule_ids)
     if rule_ids is None:
         post_due_digests(ctx, now, report)

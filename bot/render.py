@@ -9,6 +9,9 @@ format nor mention (``<!channel>``).
 from __future__ import annotations
 
 import json
+from datetime import timezone
+
+from babel.dates import format_time
 
 from slack_sdk.models.blocks import (
     ActionsBlock,
@@ -37,7 +40,7 @@ from kpi.present import (
     period_span,
     reason_text,
 )
-from kpi.texts import t
+from kpi.texts import babel_locale, t
 
 MAX_BLOCKS = 50
 MAX_SECTION = 3000
@@ -101,7 +104,7 @@ def answer(result: KpiResult, catalog: Catalog, lang: str, currency: str, period
         blocks.append(SectionBlock(text=_md(breakdown_table(result, lang, currency))))
     blocks.append(ContextBlock(elements=[_md(
         f"{escape(kpi.description(lang))} {t(lang, 'formula')} {escape(catalog.formula_text(kpi, lang))}"
-        f"  ·  {direction_text(kpi, lang)}")]))
+        f"  ·  {direction_text(kpi, lang)}" + as_of_text(result, lang))]))
     if shared_by:
         blocks.append(ContextBlock(elements=[_md(t(lang, "shared_by", user=escape(shared_by)))]))
     else:
@@ -112,6 +115,14 @@ def answer(result: KpiResult, catalog: Catalog, lang: str, currency: str, period
         ]))
     fallback = f"{kpi.name(lang)}, {period}: {value} ({t(lang, 'field_previous').lower()} {previous}; {change})"
     return message(fallback, blocks)
+
+
+def as_of_text(result: KpiResult, lang: str) -> str:
+    """'· past days as of 09:15' when whole past days came from the daily rollup."""
+    if result.as_of is None:
+        return ""
+    moment = result.as_of.replace(tzinfo=timezone.utc).astimezone(result.current.tz)
+    return "  ·  " + t(lang, "as_of", time=format_time(moment, "HH:mm", locale=babel_locale(lang)))
 
 
 def breakdown_table(result: KpiResult, lang: str, currency: str) -> str:

@@ -124,8 +124,25 @@ def cmd_demo_data(args, settings: Settings) -> int:
 def cmd_import(args, settings: Settings) -> int:
     from kpi.importer import import_csv
 
-    count = import_csv(settings.source_url, args.table, Path(args.file))
-    print(f"Imported {count} rows into {args.table}.")
+    result = import_csv(settings.source_url, args.table, Path(args.file))
+    print(f"Imported {result.rows} rows into {args.table}.")
+    service = KpiService.from_settings(settings)
+    if service.rollups is not None and result.rows:
+        from datetime import timedelta
+
+        first = result.first_day - timedelta(days=1) if result.first_day else None  # a UTC day may start locally the day before
+        specs = list(service.catalog.specs.values())
+        if service.rollups.invalidate(specs, args.table, first):
+            service.refresh_rollups(_now())
+            print("Rollups brought up to date for the imported days.")
+    return 0
+
+
+def cmd_rollup(args, settings: Settings) -> int:
+    service = KpiService.from_settings(settings.model_copy(update={"kpi_rollups": True}))
+    report = service.refresh_rollups(_now(), rebuild=args.rebuild)
+    print(f"Rollups {'rebuilt' if args.rebuild else 'refreshed'}: {report.measures} measures, "
+          f"{report.days} measure-days, {report.rows} rows.")
     return 0
 
 
@@ -186,6 +203,10 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("table")
     s.add_argument("file")
     s.set_defaults(func=cmd_import)
+
+    s = sub.add_parser("rollup", help="refresh the daily rollups (recent days), or rebuild them all")
+    s.add_argument("--rebuild", action="store_true", help="recompute every day from the source")
+    s.set_defaults(func=cmd_rollup)
 
     s = sub.add_parser("migrate", help="create or upgrade the database tables (alembic upgrade head)")
     s.set_defaults(func=cmd_migrate)

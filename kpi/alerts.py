@@ -245,7 +245,7 @@ def observe_all(service: KpiService, specs: dict[int, RuleSpec], now: datetime) 
         try:
             kpis = [service.catalog.kpis[k] for k in keys if k in service.catalog.kpis]
             results = {r.kpi.key: r for r in compute_many(service.catalog, service.source, kpis,
-                                                          service.period(window, now))}
+                                                          service.period(window, now), rollups=service.rollups)}
         except SourceError as exc:
             for i in ids:
                 out[i] = Observation(Status.ERROR, detail=exc.message)
@@ -334,7 +334,8 @@ def movers(service: KpiService, spec: RuleSpec, now: datetime, top: int = 3) -> 
         return None, []
     by = dims[0]
     try:
-        result = compute(service.catalog, service.source, spec.kpi, service.period(spec.window, now), by)
+        result = compute(service.catalog, service.source, spec.kpi, service.period(spec.window, now), by,
+                         service.rollups)
     except SourceError:
         return by, []
     found: list[Mover] = []

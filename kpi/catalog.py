@@ -309,6 +309,7 @@ def _spec(key: str, m: Measure) -> MeasureSpec:
         ),
         joins=tuple(joins),
         to_end=m.window == "to_end",
+        dimensions=tuple(_ref(col) for col in m.dimensions.values()),
     )
 
 

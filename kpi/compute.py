@@ -9,7 +9,8 @@ exception or a 0.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from datetime import datetime
 from enum import Enum
 
 import numpy as np
@@ -57,6 +58,7 @@ class KpiResult:
     previous_measures: dict[str, float | None]
     by: str | None = None
     breakdown: tuple[BreakdownRow, ...] = ()
+    as_of: datetime | None = None  # set when past days came from the daily rollup (naive UTC)
 
     @property
     def change(self) -> float | None:
@@ -85,21 +87,21 @@ class KpiResult:
 
 
 def window(period: Period) -> Window:
-    return Window(period.start_utc(), period.end_utc(), period.first_day(), period.end_day())
+    return Window(period.start_utc(), period.end_utc(), period.first_day(), period.end_day(), period.end.date())
 
 
 def compute(
-    catalog: Catalog, engine: Engine, kpi: Kpi | str, pair: PeriodPair, by: str | None = None
+    catalog: Catalog, engine: Engine, kpi: Kpi | str, pair: PeriodPair, by: str | None = None, rollups=None
 ) -> KpiResult:
     """One KPI over ``pair``, optionally broken down by a dimension of the KPI."""
     kpi = catalog.resolve(kpi) if isinstance(kpi, str) else kpi
     if by is not None:
         by = catalog.dimension(kpi, by)
-    return compute_many(catalog, engine, [kpi], pair, by=by)[0]
+    return compute_many(catalog, engine, [kpi], pair, by=by, rollups=rollups)[0]
 
 
 def compute_many(
-    catalog: Catalog, engine: Engine, kpis: list[Kpi], pair: PeriodPair, by: str | None = None
+    catalog: Catalog, engine: Engine, kpis: list[Kpi], pair: PeriodPair, by: str | None = None, rollups=None
 ) -> list[KpiResult]:
     """Several KPIs over the same periods in one database round trip."""
     names: list[str] = []
@@ -110,12 +112,13 @@ def compute_many(
     grouping = {name: catalog.dimension_ref(name, by) for name in names} if by else None
     specs = [catalog.specs[name] for name in names]
     windows = [window(pair.current), window(pair.previous)]
-    frame = aggregate(engine, specs, windows, by=grouping)
+    frame = aggregate(engine, specs, windows, by=grouping, rollups=rollups)
     totals = None
     if by and not all(catalog.measures[n].additive for n in names):
         # A distinct count or an average is not the sum of its parts: ask for the total too.
         totals = aggregate(engine, specs, windows)
-    return [_result(catalog, kpi, pair, frame, by, totals) for kpi in kpis]
+    as_of = frame.attrs.get("as_of")
+    return [replace(_result(catalog, kpi, pair, frame, by, totals), as_of=as_of) for kpi in kpis]
 
 
 def _series(catalog: Catalog, frame: pd.DataFrame, name: str, w: int, keys: list) -> pd.Series:

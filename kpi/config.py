@@ -52,6 +52,8 @@ class Settings(BaseSettings):
         description="Seconds a slash command may compute before it is acknowledged and answered later.",
     )
     log_level: str = Field("INFO", description="Logging level of the app.")
+    kpi_rollups: bool = Field(True, description="Answer past days from the daily rollups the scheduler refreshes.")
+    kpi_late_days: int = Field(3, ge=0, le=60, description="Recent days recomputed at every rollup refresh.")
 
     # -- alerts, scheduler, digests ---------------------------------------------------------
     kpi_admins: str = Field("", description="Comma-separated Slack user IDs who may manage rules; "

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import csv
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -119,8 +120,9 @@ def convert(table: str, column: str, text: str, comma_decimal: bool = False):
     return value
 
 
-def import_csv(url: str, table: str, path: Path) -> int:
-    """Load ``path`` into ``table``; returns the number of rows. All or nothing."""
+def import_csv(url: str, table: str, path: Path) -> "ImportResult":
+    """Load ``path`` into ``table``, all or nothing; returns how many rows and the earliest day they touch
+    (so that the caller can bring the rollups up to date from there)."""
     name = str(path)
     if table not in FACT_TABLES:
         raise DataImportError(name, [ImportProblem(0, None, f"unknown table '{table}'; "
@@ -157,6 +159,8 @@ def import_csv(url: str, table: str, path: Path) -> int:
                 text.append(f"repeated column(s) {', '.join(duplicated)}")
             raise DataImportError(name, [ImportProblem(1, None, "; ".join(text) + f" (columns of {table}: {', '.join(known)})")])
         comma_decimal = getattr(dialect, "delimiter", ",") == ";"
+        time_column = _time_column(table)
+        earliest: list = []
 
         def rows() -> Iterator[dict]:
             for values in reader:
@@ -174,10 +178,27 @@ def import_csv(url: str, table: str, path: Path) -> int:
                         problems.append(ImportProblem(line, column, str(exc)))
                 if len(problems) >= MAX_PROBLEMS:
                     return
+                moment = row.get(time_column) if time_column else None
+                if moment is not None and (not earliest or moment < earliest[0]):
+                    earliest[:] = [moment]
                 if not problems:
                     yield row
 
         count = facts.load(url, table, rows(), lambda: problems)
     if problems:
         raise DataImportError(name, problems)
-    return count
+    first = earliest[0] if earliest else None
+    return ImportResult(count, first.date() if isinstance(first, datetime) else first)
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    rows: int
+    first_day: date | None  # the earliest day the rows belong to (UTC day for timestamps)
+
+
+def _time_column(table: str) -> str | None:
+    """The column the canonical catalog reads the table's time from."""
+    return {"leads": "created_at", "deals": "closed_at", "customers": "acquired_at", "visits": "day",
+            "spend": "day", "sales": "sold_at", "nps_responses": "responded_at", "project_time": "day",
+            "project_invoices": "invoiced_on"}.get(table)

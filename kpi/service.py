@@ -17,6 +17,7 @@ from kpi.compute import KpiResult, compute, compute_many
 from kpi.config import Settings
 from kpi.periods import PeriodPair, parse_period
 from kpi.store.engines import get_engine
+from kpi.store.rollup import RefreshReport, Rollups
 
 
 @dataclass(frozen=True)
@@ -26,6 +27,7 @@ class KpiService:
     tz: ZoneInfo
     language: str
     currency: str
+    rollups: Rollups | None = None
 
     @classmethod
     def from_settings(cls, settings: Settings) -> "KpiService":
@@ -35,7 +37,14 @@ class KpiService:
             tz=settings.tz,
             language=settings.kpi_language,
             currency=settings.kpi_currency,
+            rollups=Rollups(settings.database_url, settings.tz, settings.kpi_late_days) if settings.kpi_rollups else None,
         )
+
+    def refresh_rollups(self, now: datetime, rebuild: bool = False) -> RefreshReport | None:
+        """Bring the daily rollups up to date (every pass of the scheduler; ``--rebuild`` from scratch)."""
+        if self.rollups is None:
+            return None
+        return self.rollups.refresh(self.source, list(self.catalog.specs.values()), now, rebuild)
 
     def period(self, text: str, now: datetime) -> PeriodPair:
         return parse_period(text, now, self.tz)
@@ -48,9 +57,9 @@ class KpiService:
         kpi = self.resolve(kpi) if isinstance(kpi, str) else kpi
         if by is not None:
             by = self.catalog.dimension(kpi, by)  # refuse a bad dimension before parsing the period
-        return compute(self.catalog, self.source, kpi, self.period(period, now), by)
+        return compute(self.catalog, self.source, kpi, self.period(period, now), by, self.rollups)
 
     def overview(self, period: str, now: datetime, keys: list[str] | None = None) -> list[KpiResult]:
         """Every KPI (or the listed ones) for one period, in one round trip."""
         kpis = [self.resolve(k) for k in keys] if keys else list(self.catalog.kpis.values())
-        return compute_many(self.catalog, self.source, kpis, self.period(period, now))
+        return compute_many(self.catalog, self.source, kpis, self.period(period, now), rollups=self.rollups)

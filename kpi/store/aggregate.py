@@ -78,6 +78,7 @@ class MeasureSpec:
     joins: tuple[JoinSpec, ...] = ()
     to_end: bool = False  # cumulative: everything before the window's end
     schema: str | None = None
+    dimensions: tuple[Ref, ...] = ()  # every column the measure can be broken down by
 
 
 @dataclass(frozen=True)
@@ -88,6 +89,7 @@ class Window:
     end_utc: datetime
     first_day: date      # DATE columns: first_day <= day < end_day
     end_day: date
+    whole_end: date | None = None  # days in [first_day, whole_end) lie entirely inside the window
 
 
 @dataclass
@@ -210,35 +212,47 @@ def _aggregate(spec: MeasureSpec, value: ColumnElement | None) -> ColumnElement:
     return cast(agg, Float)
 
 
-def measure_select(
-    spec: MeasureSpec, index: int, window: Window, window_index: int, by: Ref | None
-):
-    """The SELECT for one measure over one window, grouped by ``by`` when given."""
+def source_of(spec: MeasureSpec, extra: list[Ref] = ()):  # type: ignore[assignment]
+    """The FROM clause (base table and the joins it needs), its aliases and its time column."""
     tables = _Tables(spec)
     for ref in _walk_refs(spec.expr, []):
         tables.need(ref)
     for f in spec.filters:
         tables.need(f.column, (Date if f.is_date else DateTime) if f.op == "before_end" else None)
-    if by is not None:
-        tables.need(by)
+    for ref in extra:
+        tables.need(ref)
     aliases, source = tables.build()
-    time_col = aliases[None].c[spec.time_column]
+    return aliases, source, aliases[None].c[spec.time_column]
+
+
+def value_of(spec: MeasureSpec, aliases) -> ColumnElement:
+    return _aggregate(spec, _compile(spec.expr, aliases) if spec.expr is not None else None)
+
+
+def filters_of(spec: MeasureSpec, aliases, window: Window) -> list[ColumnElement]:
+    return [_filter(f, aliases[f.column.alias].c[f.column.name], window) for f in spec.filters]
+
+
+def measure_select(
+    spec: MeasureSpec, index: int, window: Window, window_index: int, by: Ref | None
+):
+    """The SELECT for one measure over one window, grouped by ``by`` when given."""
+    aliases, source, time_col = source_of(spec, [by] if by is not None else [])
 
     if spec.time_is_date:
         lower, upper = window.first_day, window.end_day
     else:
         lower, upper = window.start_utc, window.end_utc
     conditions = [time_col < upper] if spec.to_end else [time_col >= lower, time_col < upper]
-    conditions += [_filter(f, aliases[f.column.alias].c[f.column.name], window) for f in spec.filters]
+    conditions += filters_of(spec, aliases, window)
 
     key = cast(aliases[by.alias].c[by.name], Text) if by is not None else cast(null(), Text)
-    value = _compile(spec.expr, aliases) if spec.expr is not None else None
     stmt = (
         select(
             literal_column(str(int(index))).label("measure"),
             literal_column(str(int(window_index))).label("window"),
             key.label("key"),
-            _aggregate(spec, value).label("value"),
+            value_of(spec, aliases).label("value"),
         )
         .select_from(source)
         .where(and_(*conditions))
@@ -246,37 +260,64 @@ def measure_select(
     return stmt.group_by(key) if by is not None else stmt
 
 
+COLUMNS = ["measure", "window", "key", "value"]
+
+
 def aggregate(
     engine: Engine,
     measures: list[MeasureSpec],
     windows: list[Window],
     by: dict[str, Ref] | None = None,
+    rollups=None,
 ) -> pd.DataFrame:
-    """Run every measure over every window in one round trip.
+    """Run every measure over every window: one round trip to the source (and one to the rollups).
 
     ``by`` maps a measure name to the column it is grouped by; measures absent
-    from it are not grouped. Returns columns ``measure`` (name), ``window``
-    (index into ``windows``), ``key`` (text or None) and ``value`` (float or NaN).
+    from it are not grouped. With ``rollups`` (a :class:`kpi.store.rollup.Rollups`),
+    whole past days come from the daily rollup table and only the rest from the
+    source; the frame's ``attrs["as_of"]`` then says when the rollup was refreshed.
+    Returns columns ``measure`` (name), ``window`` (index into ``windows``),
+    ``key`` (text or None) and ``value`` (float or NaN); a measure × window may
+    come in several rows (pieces) to be summed.
     """
     if not measures or not windows:
-        return pd.DataFrame(columns=["measure", "window", "key", "value"])
+        return pd.DataFrame(columns=COLUMNS)
     by = by or {}
-    selects = [
-        measure_select(spec, i, window, w, by.get(spec.name))
-        for i, spec in enumerate(measures)
-        for w, window in enumerate(windows)
-    ]
-    stmt = selects[0] if len(selects) == 1 else union_all(*selects)
+    rollup_frame, as_of = None, None
+    if rollups is not None:
+        pieces, reads, as_of = rollups.plan(measures, windows, by)
+        rollup_frame = rollups.read(reads, [m.name for m in measures])
+    else:
+        pieces = [(spec, i, window, w, by.get(spec.name))
+                  for i, spec in enumerate(measures) for w, window in enumerate(windows)]
+    selects = [measure_select(spec, i, part, w, ref) for spec, i, part, w, ref in pieces]
+    frames = []
+    if selects:
+        stmt = selects[0] if len(selects) == 1 else union_all(*selects)
+        frames.append(_run(engine, stmt, measures))
+    if rollup_frame is not None and len(rollup_frame):
+        frames.append(rollup_frame)
+    frame = pd.concat(frames, ignore_index=True) if len(frames) > 1 else (frames[0] if frames else
+                                                                           pd.DataFrame(columns=COLUMNS))
+    frame.attrs["as_of"] = as_of
+    return frame
+
+
+def _run(engine: Engine, stmt, measures: list[MeasureSpec]) -> pd.DataFrame:
     try:
         with engine.connect() as conn:
             rows = conn.execute(stmt).all()
     except SQLAlchemyError as exc:
         log.exception("aggregate query failed on %s", engine.url.render_as_string(hide_password=True))
         raise SourceError(
-            f"The data source could not answer ({type(exc.orig or exc).__name__})."
+            f"The data source could not answer ({type(getattr(exc, 'orig', None) or exc).__name__})."
         ) from exc
-    frame = pd.DataFrame(rows, columns=["measure", "window", "key", "value"])
-    frame["measure"] = [measures[int(i)].name for i in frame["measure"]]
+    return frame_of(rows, [m.name for m in measures])
+
+
+def frame_of(rows, names: list[str]) -> pd.DataFrame:
+    frame = pd.DataFrame(rows, columns=COLUMNS)
+    frame["measure"] = [names[int(i)] for i in frame["measure"]]
     frame["window"] = frame["window"].astype(int)
     frame["value"] = pd.to_numeric(frame["value"], errors="coerce").astype(float)
     frame["key"] = frame["key"].astype(object).where(frame["key"].notna(), None)

@@ -41,6 +41,7 @@ leads = Table(
     Column("created_at", DateTime, nullable=False),
     Column("channel", Text, nullable=True),
     Index("ix_leads_created_at", "created_at"),
+    Index("ix_leads_created_at_channel", "created_at", "channel"),
 )
 
 deals = Table(
@@ -64,6 +65,7 @@ customers = Table(
     Column("acquired_at", DateTime, nullable=False),
     Column("channel", Text, nullable=True),
     Index("ix_customers_acquired_at", "acquired_at"),
+    Index("ix_customers_acquired_at_channel", "acquired_at", "channel"),
 )
 
 visits = Table(
@@ -107,6 +109,8 @@ sales = Table(
     Column("amount", MONEY, nullable=False),
     Column("cost", MONEY, nullable=False),
     Index("ix_sales_sold_at", "sold_at"),
+    Index("ix_sales_sold_at_product_id", "sold_at", "product_id"),
+    Index("ix_sales_customer_id", "customer_id"),
 )
 
 nps_responses = Table(

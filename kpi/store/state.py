@@ -29,6 +29,8 @@ from kpi.store.state_schema import (
     heartbeat,
     incidents,
     outbox,
+    rollup_daily,
+    rollup_state,
 )
 
 
@@ -343,7 +345,8 @@ def last_beat(url: str, name: str) -> dict | None:
 def clear_state(url: str) -> None:
     """Empty every state table (tests and `demo` resets)."""
     with get_engine(url).begin() as conn:
-        for table in (outbox, alert_history, incidents, alert_messages, audit_log, alert_rules, digests, heartbeat):
+        for table in (outbox, alert_history, incidents, alert_messages, audit_log, alert_rules, digests, heartbeat,
+                      rollup_daily, rollup_state):
             conn.execute(delete(table))
 
 

@@ -10,6 +10,7 @@ from sqlalchemy import (
     Boolean,
     CheckConstraint,
     Column,
+    Date,
     DateTime,
     Float,
     ForeignKey,
@@ -161,4 +162,25 @@ heartbeat = Table(
     Column("last_started_at", DateTime, nullable=True),
     Column("last_success_at", DateTime, nullable=True),
     Column("detail", Text, nullable=True),
+)
+
+rollup_daily = Table(
+    "rollup_daily",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("measure", Text, nullable=False),
+    Column("dim", Text, nullable=False),       # '' = the measure's total
+    Column("day", Date, nullable=False),        # local day in KPI_TIMEZONE
+    Column("key", Text, nullable=True),         # dimension value (NULL: rows without one)
+    Column("value", Float, nullable=False),
+    Index("ix_rollup_daily_measure_dim_day", "measure", "dim", "day"),
+)
+
+rollup_state = Table(
+    "rollup_state",
+    metadata,
+    Column("measure", Text, primary_key=True),
+    Column("fingerprint", Text, nullable=False),  # definition + time zone: a change invalidates the rollup
+    Column("horizon", Date, nullable=True),       # last whole day stored
+    Column("refreshed_at", DateTime, nullable=False),
 )

@@ -80,7 +80,7 @@ def test_recovery_replies_in_the_thread_and_updates_the_alert(ctx, slack, data):
     rule = add_rule(ctx.url)
     run_pass(ctx, T0)
     alert_ts = state.outbox_rows(ctx.url)[0]["result_ts"]  # the ts Slack gave the alert
-    insert(data, "customers", [{"id": 10 + i, "acquired_at": datetime(2026, 10, 20), "channel": "organic"}
+    insert(data, "customers", [{"id": 10 + i, "acquired_at": datetime(2026, 10, 30), "channel": "organic"}
                                for i in range(3)])  # 5 customers: CAC €200
     report = run_pass(ctx, T0 + timedelta(minutes=5))
     assert report.events["resolved"] == 1
@@ -118,10 +118,10 @@ def test_pending_for_consecutive_evaluations(ctx, slack):
 def test_hysteresis_keeps_firing_until_the_recovery_line(ctx, slack, data):
     add_rule(ctx.url, RuleSpec("cac", RuleKind.THRESHOLD, Op.GT, 300.0, "30d", recovery=150.0))
     run_pass(ctx, T0)
-    insert(data, "customers", [{"id": 10 + i, "acquired_at": datetime(2026, 10, 20), "channel": "x"} for i in range(2)])
+    insert(data, "customers", [{"id": 10 + i, "acquired_at": datetime(2026, 10, 30), "channel": "x"} for i in range(2)])
     assert run_pass(ctx, T0 + timedelta(minutes=5)).events == {}  # €250: below 300 but above 150
     assert state.rules(ctx.url)[0]["state"] == "firing"
-    insert(data, "customers", [{"id": 20 + i, "acquired_at": datetime(2026, 10, 20), "channel": "x"} for i in range(5)])
+    insert(data, "customers", [{"id": 20 + i, "acquired_at": datetime(2026, 10, 30), "channel": "x"} for i in range(5)])
     assert run_pass(ctx, T0 + timedelta(minutes=10)).events["resolved"] == 1  # €111
 
 
@@ -249,7 +249,7 @@ def test_permanent_slack_errors_are_not_retried_forever(ctx, slack, caplog):
 def test_messages_to_one_channel_are_paced(ctx, slack):
     add_rule(ctx.url)
     run_pass(ctx, T0)
-    insert(ctx.url, "customers", [{"id": 10 + i, "acquired_at": datetime(2026, 10, 20), "channel": "x"}
+    insert(ctx.url, "customers", [{"id": 10 + i, "acquired_at": datetime(2026, 10, 30), "channel": "x"}
                                   for i in range(3)])
     run_pass(ctx, T0 + timedelta(minutes=5))  # reply + update to the same channel
     assert any(0 < s <= 1.0 for s in ctx.fake.slept)

@@ -24,7 +24,7 @@ def csv_file(tmp_path, text, name="data.csv"):
 
 def test_import_leads_converts_offsets_to_utc(db_url, tmp_path):
     path = csv_file(tmp_path, "id,created_at,channel\n1,2026-10-05T14:30:00+02:00,organic\n2,2026-10-06 09:00:00,\n")
-    assert import_csv(db_url, "leads", path) == 2
+    assert import_csv(db_url, "leads", path).rows == 2
     assert rows(db_url, "leads") == [
         {"id": 1, "created_at": datetime(2026, 10, 5, 12, 30), "channel": "organic"},
         {"id": 2, "created_at": datetime(2026, 10, 6, 9, 0), "channel": None},
@@ -33,7 +33,7 @@ def test_import_leads_converts_offsets_to_utc(db_url, tmp_path):
 
 def test_import_french_spreadsheet_export(db_url, tmp_path):
     path = csv_file(tmp_path, "\ufeffday;kind;channel;amount\n2026-10-05;marketing;social;1 234,50\n2026-10-06;sales;;99,9\n")
-    assert import_csv(db_url, "spend", path) == 2
+    assert import_csv(db_url, "spend", path).rows == 2
     amounts = [r["amount"] for r in rows(db_url, "spend")]
     assert [Decimal(str(a)).quantize(Decimal("0.01")) for a in amounts] == [Decimal("1234.50"), Decimal("99.90")]
 

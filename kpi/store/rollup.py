@@ -1,0 +1,303 @@
+"""Daily rollups: per measure × local day × dimension value, kept in ``rollup_daily``.
+
+Only additive measures are rolled up (``count`` and ``sum`` over the period,
+with no filter that depends on the period's end): their value over a period is
+the sum of their values over its days, so an answer can add
+
+    whole past days (from the rollup)  +  the partial edges and recent days (from the source)
+
+and be exactly what the source alone would say. Distinct counts, averages and
+cumulative measures (LTV's "everything before the end of the period") always
+read the source.
+
+Local days follow the KPI time zone. Timestamps (naive UTC) are bucketed in
+SQL with a fixed UTC offset per stretch between two DST transitions, so the
+bucketing is exact in any zone, on SQLite and PostgreSQL alike.
+
+Each refresh recomputes the days since the last one plus a late-data window
+(default: the last 3 days) from the source. A measure whose definition, or the
+time zone, changed since its rollup was built is not read until it is rebuilt
+(the fingerprint in ``rollup_state``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta, timezone
+from zoneinfo import ZoneInfo
+
+import pandas as pd
+from sqlalchemy import Date, Text, cast, delete, func, insert, literal_column, select, union_all, update
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+
+from kpi.errors import SourceError
+from kpi.store.aggregate import COLUMNS, MeasureSpec, Window, filters_of, frame_of, source_of, value_of
+from kpi.store.engines import get_engine
+from kpi.store.expr import Ref
+from kpi.store.state_schema import rollup_daily, rollup_state
+
+log = logging.getLogger(__name__)
+TOTAL = ""
+SUPPORTED = ("sqlite", "postgresql")
+
+
+def eligible(spec: MeasureSpec) -> bool:
+    return spec.agg in ("count", "sum") and not spec.to_end and not any(f.op == "before_end" for f in spec.filters)
+
+
+def fingerprint(spec: MeasureSpec, tz: ZoneInfo) -> str:
+    return hashlib.sha256(f"{spec!r}|{tz.key}".encode()).hexdigest()[:32]
+
+
+def dim_name(ref: Ref | None) -> str:
+    return TOTAL if ref is None else ref.dotted
+
+
+@dataclass
+class MeasureState:
+    fingerprint: str
+    horizon: date | None
+    refreshed_at: datetime
+
+
+@dataclass
+class RefreshReport:
+    measures: int = 0
+    rebuilt: int = 0
+    days: int = 0
+    rows: int = 0
+
+
+class Rollups:
+    """Reads and refreshes the daily rollups kept in the bot's database (``state_url``)."""
+
+    def __init__(self, state_url: str, tz: ZoneInfo, late_days: int = 3):
+        self.state_url = state_url
+        self.tz = tz
+        self.late_days = late_days
+
+    # -- reading -----------------------------------------------------------------------------
+    def states(self, names: list[str]) -> dict[str, MeasureState]:
+        try:
+            with get_engine(self.state_url).connect() as conn:
+                rows = conn.execute(select(rollup_state).where(rollup_state.c.measure.in_(names))).all()
+        except SQLAlchemyError:
+            log.warning("rollup state unreadable; answering from the source", exc_info=True)
+            return {}
+        return {r.measure: MeasureState(r.fingerprint, r.horizon, r.refreshed_at) for r in rows}
+
+    def midnight_utc(self, day: date) -> datetime:
+        return datetime.combine(day, time(), tzinfo=self.tz).astimezone(timezone.utc).replace(tzinfo=None)
+
+    def plan(self, measures: list[MeasureSpec], windows: list[Window], by: dict[str, Ref]):
+        """Split each measure × window into rollup days and source pieces.
+
+        Returns (source pieces [(spec, measure index, window piece, window index, grouping)],
+        rollup reads [(measure index, name, window index, dim, first day, end day)],
+        the oldest refresh time used or None).
+        """
+        states = self.states([m.name for m in measures if eligible(m)])
+        pieces, reads, used = [], [], []
+        for i, spec in enumerate(measures):
+            ref = by.get(spec.name)
+            state = states.get(spec.name) if eligible(spec) else None
+            usable = (state is not None and state.horizon is not None
+                      and state.fingerprint == fingerprint(spec, self.tz)
+                      and (ref is None or ref in spec.dimensions))
+            for w, window in enumerate(windows):
+                first = window.first_day
+                last = min(window.whole_end or first, state.horizon + timedelta(days=1)) if usable else first
+                if not usable or last <= first:
+                    pieces.append((spec, i, window, w, ref))
+                    continue
+                reads.append((i, spec.name, w, dim_name(ref), first, last))
+                used.append(state.refreshed_at)
+                for part in self._rest(spec, window, first, last):
+                    pieces.append((spec, i, part, w, ref))
+        return pieces, reads, (min(used) if used else None)
+
+    def _rest(self, spec: MeasureSpec, window: Window, first: date, last: date) -> list[Window]:
+        """The parts of ``window`` outside the rollup days [first, last)."""
+        parts = []
+        if spec.time_is_date:
+            if last < window.end_day:
+                parts.append(Window(window.start_utc, window.end_utc, last, window.end_day))
+            return parts
+        head_end, tail_start = self.midnight_utc(first), self.midnight_utc(last)
+        if window.start_utc < head_end:
+            parts.append(Window(window.start_utc, head_end, window.first_day, window.end_day))
+        if tail_start < window.end_utc:
+            parts.append(Window(tail_start, window.end_utc, window.first_day, window.end_day))
+        return parts
+
+    def read(self, reads: list[tuple], names: list[str]) -> pd.DataFrame:
+        if not reads:
+            return pd.DataFrame(columns=COLUMNS)
+        selects = [
+            select(literal_column(str(int(i))).label("measure"), literal_column(str(int(w))).label("window"),
+                   rollup_daily.c.key, func.sum(rollup_daily.c.value).label("value"))
+            .where(rollup_daily.c.measure == name, rollup_daily.c.dim == dim, rollup_daily.c.day >= first,
+                   rollup_daily.c.day < last)
+            .group_by(rollup_daily.c.key)
+            for i, name, w, dim, first, last in reads
+        ]
+        stmt = selects[0] if len(selects) == 1 else union_all(*selects)
+        try:
+            with get_engine(self.state_url).connect() as conn:
+                rows = conn.execute(stmt).all()
+        except SQLAlchemyError as exc:
+            raise SourceError("The rollup table could not answer.") from exc
+        return frame_of(rows, names)
+
+    def invalidate(self, specs: list[MeasureSpec], table: str, first_day: date | None) -> int:
+        """New rows were loaded into ``table``: recompute the days they touch at the next refresh.
+
+        Measures reading ``table`` as their base go back to ``first_day``; measures that only join it
+        (its columns may now name other keys) are rebuilt whole. Returns how many measures changed."""
+        base = [s.name for s in specs if eligible(s) and s.table == table]
+        joined = [s.name for s in specs if eligible(s) and s.table != table and any(j.table == table for j in s.joins)]
+        with get_engine(self.state_url).begin() as conn:
+            if base and first_day is not None:
+                conn.execute(update(rollup_state).where(rollup_state.c.measure.in_(base),
+                                                        rollup_state.c.horizon >= first_day)
+                             .values(horizon=first_day - timedelta(days=1)))
+            if joined:
+                conn.execute(update(rollup_state).where(rollup_state.c.measure.in_(joined)).values(fingerprint=""))
+        return len(base) + len(joined)
+
+    # -- refreshing --------------------------------------------------------------------------
+    def refresh(self, source: Engine, specs: list[MeasureSpec], now: datetime, rebuild: bool = False) -> RefreshReport:
+        """Recompute recent days (or everything) of every eligible measure from ``source``."""
+        report = RefreshReport()
+        if source.dialect.name not in SUPPORTED:
+            log.info("rollups are not kept for %s sources; answers read the source", source.dialect.name)
+            return report
+        today = now.astimezone(self.tz).date()
+        specs = [s for s in specs if eligible(s)]
+        states = self.states([s.name for s in specs])
+        stamp = now.astimezone(timezone.utc).replace(tzinfo=None)
+        for spec in specs:
+            fp = fingerprint(spec, self.tz)
+            state = states.get(spec.name)
+            fresh_build = rebuild or state is None or state.fingerprint != fp or state.horizon is None
+            if fresh_build:
+                start = self._first_day(source, spec) or today
+            else:
+                start = min(state.horizon + timedelta(days=1), today - timedelta(days=self.late_days))
+            rows = self._compute(source, spec, start, today) if start < today else []
+            self._write(spec.name, fp, rows, start, today - timedelta(days=1), stamp, replace_all=fresh_build)
+            report.measures += 1
+            report.rebuilt += int(fresh_build)
+            report.days += max((today - start).days, 0)
+            report.rows += len(rows)
+        return report
+
+    def _first_day(self, source: Engine, spec: MeasureSpec) -> date | None:
+        _, table, time_col = source_of(spec)
+        try:
+            with source.connect() as conn:
+                first = conn.execute(select(func.min(time_col)).select_from(table)).scalar()
+        except SQLAlchemyError as exc:
+            raise SourceError("The data source could not answer.") from exc
+        if first is None:
+            return None
+        if isinstance(first, str):  # SQLite without a typed column in a custom definition
+            first = datetime.fromisoformat(first)
+        if isinstance(first, datetime):
+            return first.replace(tzinfo=timezone.utc).astimezone(self.tz).date()
+        return first
+
+    def _compute(self, source: Engine, spec: MeasureSpec, start: date, end: date) -> list[dict]:
+        """Rows (dim, day, key, value) for the days [start, end)."""
+        dims = list(spec.dimensions)
+        aliases, table, time_col = source_of(spec, dims)
+        dim_cols = [cast(aliases[r.alias].c[r.name], Text).label(f"d{j}") for j, r in enumerate(dims)]
+        window = Window(self.midnight_utc(start), self.midnight_utc(end), start, end)
+        statements = []
+        if spec.time_is_date:
+            day = time_col
+            statements.append(([time_col >= start, time_col < end], day))
+        else:
+            for lo, hi, offset in self.stretches(start, end):
+                statements.append(([time_col >= lo, time_col < hi], _local_day(source.dialect.name, time_col, offset)))
+        frames = []
+        for conditions, day in statements:
+            stmt = (select(day.label("day"), *dim_cols, value_of(spec, aliases).label("value"))
+                    .select_from(table).where(*conditions, *filters_of(spec, aliases, window))
+                    .group_by(day, *dim_cols))
+            try:
+                with source.connect() as conn:
+                    rows = conn.execute(stmt).all()
+            except SQLAlchemyError as exc:
+                raise SourceError("The data source could not answer.") from exc
+            frames.append(pd.DataFrame(rows, columns=["day"] + [f"d{j}" for j in range(len(dims))] + ["value"]))
+        data = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+        if data.empty:
+            return []
+        data["day"] = [d if isinstance(d, date) else date.fromisoformat(str(d)[:10]) for d in data["day"]]
+        data["value"] = pd.to_numeric(data["value"], errors="coerce").fillna(0.0).astype(float)
+        out = []
+        totals = data.groupby("day", dropna=False)["value"].sum()
+        out += [{"dim": TOTAL, "day": d, "key": None, "value": float(v)} for d, v in totals.items()]
+        for j, ref in enumerate(dims):
+            grouped = data.groupby(["day", f"d{j}"], dropna=False)["value"].sum()
+            out += [{"dim": ref.dotted, "day": d, "key": None if pd.isna(k) else str(k), "value": float(v)}
+                    for (d, k), v in grouped.items()]
+        return out
+
+    def stretches(self, start: date, end: date) -> list[tuple[datetime, datetime, int]]:
+        """[from, to) in naive UTC with the zone's constant UTC offset (seconds) over each."""
+        out = []
+        lo = self.midnight_utc(start)
+        stop = self.midnight_utc(end)
+        offset = self._offset(lo)
+        cursor = lo
+        while cursor < stop:
+            nxt = min(cursor + timedelta(days=1), stop)
+            if self._offset(nxt - timedelta(microseconds=1)) != offset:
+                a, b = cursor, nxt  # a transition inside: find its instant to the minute
+                while b - a > timedelta(minutes=1):
+                    mid = a + (b - a) / 2
+                    a, b = (mid, b) if self._offset(mid) == offset else (a, mid)
+                change = b.replace(second=0, microsecond=0)
+                out.append((lo, change, offset))
+                lo, offset = change, self._offset(change)
+            cursor = nxt
+        out.append((lo, stop, offset))
+        return [s for s in out if s[0] < s[1]]
+
+    def _offset(self, utc_naive: datetime) -> int:
+        return int(utc_naive.replace(tzinfo=timezone.utc).astimezone(self.tz).utcoffset().total_seconds())
+
+    def _write(self, name: str, fp: str, rows: list[dict], start: date, horizon: date, stamp: datetime,
+               replace_all: bool) -> None:
+        """Replace the measure's days, serialised per measure: two schedulers never double a rollup."""
+        engine = get_engine(self.state_url)
+        try:  # a placeholder row to lock (never read: its fingerprint matches nothing)
+            with engine.begin() as conn:
+                conn.execute(insert(rollup_state).values(measure=name, fingerprint="", horizon=None,
+                                                         refreshed_at=stamp))
+        except IntegrityError:
+            pass
+        with engine.begin() as conn:
+            # Updating the state row first takes its lock: a concurrent refresh waits here, then
+            # deletes what this one wrote before writing its own rows.
+            conn.execute(update(rollup_state).where(rollup_state.c.measure == name)
+                         .values(fingerprint=fp, horizon=horizon, refreshed_at=stamp))
+            wipe = delete(rollup_daily).where(rollup_daily.c.measure == name)
+            conn.execute(wipe if replace_all else wipe.where(rollup_daily.c.day >= start))
+            for i in range(0, len(rows), 5000):
+                conn.execute(insert(rollup_daily), [{"measure": name, **r} for r in rows[i:i + 5000]])
+
+
+def _local_day(dialect: str, column, offset_seconds: int):
+    """The local calendar day of a naive-UTC timestamp, for a fixed UTC offset."""
+    match dialect:
+        case "sqlite":
+            return func.date(column, f"{int(offset_seconds):+d} seconds")
+        case "postgresql":  # an integer we computed, never user input
+            return cast(column + literal_column(f"INTERVAL '{int(offset_seconds)} seconds'"), Date)
+    raise AssertionError(dialect)
