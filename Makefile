@@ -8,7 +8,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test venv clean
+.PHONY: demo test venv clean bench
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -26,3 +26,7 @@ test: $(STAMP)
 
 clean:
 	rm -rf $(VENV) demo.db kpi.db .pytest_cache .hypothesis
+
+# The benchmark (not part of `make test`): writes BENCHMARKS.md. PostgreSQL too when TEST_POSTGRES_URL is set.
+bench: $(STAMP)
+	$(BIN)/python tests/benchmarks/bench.py $(BENCH_ARGS)

@@ -139,6 +139,7 @@ def evaluate_rules(ctx: JobContext, now: datetime, report: PassReport, rule_ids:
     observations = alerts.observe_all(ctx.service, specs, now)
     open_incidents = state.open_incidents(ctx.url, [r["id"] for r in rows])
     groups: dict[tuple[str, str], list[_Planned]] = defaultdict(list)
+    plans: list[_Planned] = []
     for row in rows:
         spec, obs = specs[row["id"]], observations[row["id"]]
         incident = open_incidents.get(row["id"])
@@ -148,14 +149,17 @@ def evaluate_rules(ctx: JobContext, now: datetime, report: PassReport, rule_ids:
             acked=bool(incident and incident["acked_by"]), snoozed_until=row["snoozed_until"],
         )
         stepped = alerts.step(spec, current, obs, stored_now)
-        planned = _Planned(row, spec, obs, stepped.state, stepped.events, incident)
-        if {Event.FIRING, Event.REPEAT} & set(stepped.events) and obs.result is not None:
-            by, top = alerts.movers(ctx.service, spec, now)
-            since = ra.when_text(incident["opened_at"], ctx.service.tz, ctx.lang) if incident else None
-            seq = incident["seq"] if incident else row["incident_count"] + 1
-            planned.snapshot = ra.alert_snapshot(row["id"], seq, spec, obs.result, ctx.service.catalog, ctx.lang,
-                                                 ctx.settings.kpi_currency, by, top, since)
-        groups[(row["team_id"], row["channel_id"])].append(planned)
+        plans.append(_Planned(row, spec, obs, stepped.state, stepped.events, incident))
+    alerting = [p for p in plans if {Event.FIRING, Event.REPEAT} & set(p.events) and p.obs.result is not None]
+    moved = alerts.movers(ctx.service, {(p.spec.kpi, p.spec.window) for p in alerting}, now)
+    for p in alerting:
+        by, top = moved[(p.spec.kpi, p.spec.window)]
+        since = ra.when_text(p.incident["opened_at"], ctx.service.tz, ctx.lang) if p.incident else None
+        seq = p.incident["seq"] if p.incident else p.row["incident_count"] + 1
+        p.snapshot = ra.alert_snapshot(p.row["id"], seq, p.spec, p.obs.result, ctx.service.catalog, ctx.lang,
+                                       ctx.settings.kpi_currency, by, top, since)
+    for p in plans:
+        groups[(p.row["team_id"], p.row["channel_id"])].append(p)
     for (team, channel), planned in groups.items():
         try:
             _write_channel(ctx, team, channel, planned, stored_now)

@@ -22,7 +22,7 @@ from datetime import datetime, timedelta, timezone
 from enum import Enum
 
 from kpi.catalog import Catalog, Unit
-from kpi.compute import KpiResult, compute, compute_many
+from kpi.compute import KpiResult, compute_many
 from kpi.errors import PeriodError, SourceError, UserInputError
 from kpi.periods import Kind, parse_period
 from kpi.service import KpiService
@@ -327,17 +327,33 @@ class Mover:
     previous: float
 
 
-def movers(service: KpiService, spec: RuleSpec, now: datetime, top: int = 3) -> tuple[str | None, list[Mover]]:
-    """The dimension values whose measures moved most (e.g. the channel whose spend jumped)."""
-    dims = service.catalog.dimensions.get(spec.kpi, ())
-    if not dims:
-        return None, []
-    by = dims[0]
-    try:
-        result = compute(service.catalog, service.source, spec.kpi, service.period(spec.window, now), by,
-                         service.rollups)
-    except SourceError:
-        return by, []
+def movers(service: KpiService, wanted: set[tuple[str, str]], now: datetime,
+           top: int = 3) -> dict[tuple[str, str], tuple[str | None, list[Mover]]]:
+    """For each (KPI, window), the dimension values whose measures moved most (e.g. the channel whose
+    spend jumped). One query per window × dimension, however many rules fire."""
+    out: dict[tuple[str, str], tuple[str | None, list[Mover]]] = {}
+    groups: dict[tuple[str, str], list[str]] = defaultdict(list)
+    for kpi, window in wanted:
+        dims = service.catalog.dimensions.get(kpi, ())
+        if dims:
+            groups[(window, dims[0])].append(kpi)
+        else:
+            out[(kpi, window)] = (None, [])
+    for (window, by), keys in groups.items():
+        kpis = [service.catalog.kpis[k] for k in sorted(keys)]
+        try:
+            results = compute_many(service.catalog, service.source, kpis, service.period(window, now), by,
+                                   service.rollups)
+        except SourceError:
+            results = []
+        for kpi in kpis:
+            out[(kpi.key, window)] = (by, [])
+        for result in results:
+            out[(result.kpi.key, window)] = (by, _top(result, top))
+    return out
+
+
+def _top(result: KpiResult, top: int) -> list[Mover]:
     found: list[Mover] = []
     for row in result.breakdown:
         for name, cur in row.measures.items():
@@ -346,4 +362,4 @@ def movers(service: KpiService, spec: RuleSpec, now: datetime, top: int = 3) -> 
                 found.append(Mover(row.key, name, cur, prev))
     found.sort(key=lambda m: abs(m.current - m.previous) / max(abs(m.previous), abs(m.current), 1e-9)
                * math.log1p(abs(m.current - m.previous)), reverse=True)
-    return by, found[:top]
+    return found[:top]

@@ -121,11 +121,18 @@ def compute_many(
     return [replace(_result(catalog, kpi, pair, frame, by, totals), as_of=as_of) for kpi in kpis]
 
 
-def _series(catalog: Catalog, frame: pd.DataFrame, name: str, w: int, keys: list) -> pd.Series:
-    rows = frame[(frame["measure"] == name) & (frame["window"] == w)]
-    values = pd.Series(rows["value"].to_numpy(dtype=float), index=rows["key"].fillna(TOTAL).to_list(), dtype=float)
-    values = values.groupby(level=0).sum(min_count=1)
-    out = values.reindex(keys)
+def _grouped(frame: pd.DataFrame) -> dict[tuple[str, int], pd.Series]:
+    """Each measure × window as a Series by key (pieces of the same key summed), in one pass."""
+    if frame.empty:
+        return {}
+    data = frame.assign(key=frame["key"].fillna(TOTAL))
+    sums = data.groupby(["measure", "window", "key"], sort=False)["value"].sum(min_count=1)
+    return {(m, w): part.droplevel([0, 1]) for (m, w), part in sums.groupby(level=[0, 1], sort=False)}
+
+
+def _series(catalog: Catalog, grouped: dict, name: str, w: int, keys: list) -> pd.Series:
+    values = grouped.get((name, w), pd.Series(dtype=float))
+    out = values.reindex(keys).astype(float)
     if catalog.measures[name].additive:
         out = out.fillna(0.0)  # no rows: nothing counted, nothing summed
     return out
@@ -146,9 +153,10 @@ def _result(
     if by:
         keys.sort(key=lambda k: (k == TOTAL, str(k)))
 
+    grouped = _grouped(relevant)
     per_window = []
     for w in (0, 1):
-        env = {name: _series(catalog, relevant, name, w, keys) for name in names}
+        env = {name: _series(catalog, grouped, name, w, keys) for name in names}
         values, zero = evaluate(formula, env)
         per_window.append((env, values, zero))
 
@@ -197,7 +205,7 @@ def _result(
 def _total(catalog: Catalog, name: str, series: pd.Series, totals: pd.DataFrame | None, w: int) -> float:
     if totals is None or catalog.measures[name].additive:
         return float(series.sum())
-    return float(_series(catalog, totals, name, w, [TOTAL]).iloc[0])
+    return float(_series(catalog, _grouped(totals[totals["measure"] == name]), name, w, [TOTAL]).iloc[0])
 
 
 def _clean(value) -> float | None:

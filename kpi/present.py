@@ -6,6 +6,7 @@ Shared by the CLI and the Slack app, so that a number reads the same everywhere.
 from __future__ import annotations
 
 from datetime import timedelta
+from functools import lru_cache
 
 from babel import Locale
 from babel.dates import format_date, format_interval
@@ -37,8 +38,13 @@ def format_value(value: float | None, unit: Unit, lang: str, currency: str = "EU
 
 def _percent_pattern(value: float, loc: str) -> str:
     """The locale's percent pattern ('#,##0%' / '#,##0 %') with one decimal, two for small rates."""
+    return _pattern(loc, abs(value) < 0.1)
+
+
+@lru_cache(maxsize=None)
+def _pattern(loc: str, small: bool) -> str:
     base = Locale.parse(loc).percent_formats[None].pattern
-    decimals = "0.00" if abs(value) < 0.1 else "0.0"
+    decimals = "0.00" if small else "0.0"
     head, sep, tail = base.rpartition("0")
     return f"{head}{decimals}{tail}" if sep else base
 

@@ -37,7 +37,9 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql import ColumnElement
+from sqlalchemy.sql.functions import FunctionElement
 
 from kpi.errors import SourceError
 from kpi.store.expr import BinOp, Expr, Neg, Num, Ref
@@ -90,6 +92,34 @@ class Window:
     first_day: date      # DATE columns: first_day <= day < end_day
     end_day: date
     whole_end: date | None = None  # days in [first_day, whole_end) lie entirely inside the window
+    cumulative_from: datetime | None = None  # cumulative measures: only what became true from here on
+
+
+class Greatest(FunctionElement):
+    """GREATEST(a, b, …): the later of several instants (SQLite spells it MAX with several arguments)."""
+
+    inherit_cache = True
+    name = "greatest"
+
+
+@compiles(Greatest)
+def _greatest_default(element, compiler, **kw):
+    return f"GREATEST({compiler.process(element.clauses, **kw)})"
+
+
+@compiles(Greatest, "sqlite")
+def _greatest_sqlite(element, compiler, **kw):
+    return f"MAX({compiler.process(element.clauses, **kw)})"
+
+
+def effective_time(spec: "MeasureSpec", aliases, time_col):
+    """For a cumulative measure, the instant a row starts to count: its own time, or later the time its
+    period-end filters become true (a sale counts once both it and its customer's acquisition happened).
+    ``time < E and acquired_at < E``  ⟺  ``greatest(time, acquired_at) < E``, which is additive by day."""
+    later = [aliases[f.column.alias].c[f.column.name] for f in spec.filters if f.op == "before_end"]
+    if not later:
+        return time_col, []
+    return Greatest(time_col, *later), [c.is_not(None) for c in later]
 
 
 @dataclass
@@ -243,8 +273,15 @@ def measure_select(
         lower, upper = window.first_day, window.end_day
     else:
         lower, upper = window.start_utc, window.end_utc
-    conditions = [time_col < upper] if spec.to_end else [time_col >= lower, time_col < upper]
-    conditions += filters_of(spec, aliases, window)
+    if spec.to_end and window.cumulative_from is not None:
+        # the part of a cumulative measure the rollup does not hold: rows that started to count lately
+        effective, not_null = effective_time(spec, aliases, time_col)
+        conditions = [effective >= window.cumulative_from, effective < window.end_utc, *not_null]
+        conditions += [c for f, c in zip(spec.filters, filters_of(spec, aliases, window), strict=True)
+                       if f.op != "before_end"]
+    else:
+        conditions = [time_col < upper] if spec.to_end else [time_col >= lower, time_col < upper]
+        conditions += filters_of(spec, aliases, window)
 
     key = cast(aliases[by.alias].c[by.name], Text) if by is not None else cast(null(), Text)
     stmt = (

@@ -34,7 +34,16 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from kpi.errors import SourceError
-from kpi.store.aggregate import COLUMNS, MeasureSpec, Window, filters_of, frame_of, source_of, value_of
+from kpi.store.aggregate import (
+    COLUMNS,
+    MeasureSpec,
+    Window,
+    effective_time,
+    filters_of,
+    frame_of,
+    source_of,
+    value_of,
+)
 from kpi.store.engines import get_engine
 from kpi.store.expr import Ref
 from kpi.store.state_schema import rollup_daily, rollup_state
@@ -44,8 +53,18 @@ TOTAL = ""
 SUPPORTED = ("sqlite", "postgresql")
 
 
+EARLIEST = date(1900, 1, 1)
+
+
 def eligible(spec: MeasureSpec) -> bool:
-    return spec.agg in ("count", "sum") and not spec.to_end and not any(f.op == "before_end" for f in spec.filters)
+    """Additive by day: a count or a sum, over the period or cumulative (to the period's end) with
+    period-end filters on timestamps only."""
+    if spec.agg not in ("count", "sum"):
+        return False
+    ends = [f for f in spec.filters if f.op == "before_end"]
+    if spec.to_end:
+        return not spec.time_is_date and not any(f.is_date for f in ends)
+    return not ends
 
 
 def fingerprint(spec: MeasureSpec, tz: ZoneInfo) -> str:
@@ -108,7 +127,7 @@ class Rollups:
                       and state.fingerprint == fingerprint(spec, self.tz)
                       and (ref is None or ref in spec.dimensions))
             for w, window in enumerate(windows):
-                first = window.first_day
+                first = EARLIEST if spec.to_end else window.first_day
                 last = min(window.whole_end or first, state.horizon + timedelta(days=1)) if usable else first
                 if not usable or last <= first:
                     pieces.append((spec, i, window, w, ref))
@@ -122,6 +141,12 @@ class Rollups:
     def _rest(self, spec: MeasureSpec, window: Window, first: date, last: date) -> list[Window]:
         """The parts of ``window`` outside the rollup days [first, last)."""
         parts = []
+        if spec.to_end:  # everything before the rollup's end is in it; the source adds what came since
+            since = self.midnight_utc(last)
+            if since < window.end_utc:
+                parts.append(Window(window.start_utc, window.end_utc, window.first_day, window.end_day,
+                                    window.whole_end, cumulative_from=since))
+            return parts
         if spec.time_is_date:
             if last < window.end_day:
                 parts.append(Window(window.start_utc, window.end_utc, last, window.end_day))
@@ -216,17 +241,21 @@ class Rollups:
         aliases, table, time_col = source_of(spec, dims)
         dim_cols = [cast(aliases[r.alias].c[r.name], Text).label(f"d{j}") for j, r in enumerate(dims)]
         window = Window(self.midnight_utc(start), self.midnight_utc(end), start, end)
+        effective, not_null = effective_time(spec, aliases, time_col) if spec.to_end else (time_col, [])
+        filters = [c for f, c in zip(spec.filters, filters_of(spec, aliases, window), strict=True)
+                   if f.op != "before_end"]
         statements = []
         if spec.time_is_date:
             day = time_col
             statements.append(([time_col >= start, time_col < end], day))
         else:
             for lo, hi, offset in self.stretches(start, end):
-                statements.append(([time_col >= lo, time_col < hi], _local_day(source.dialect.name, time_col, offset)))
+                statements.append(([effective >= lo, effective < hi, *not_null],
+                                   _local_day(source.dialect.name, effective, offset)))
         frames = []
         for conditions, day in statements:
             stmt = (select(day.label("day"), *dim_cols, value_of(spec, aliases).label("value"))
-                    .select_from(table).where(*conditions, *filters_of(spec, aliases, window))
+                    .select_from(table).where(*conditions, *filters)
                     .group_by(day, *dim_cols))
             try:
                 with source.connect() as conn:

@@ -2,6 +2,7 @@
 
 import json
 import subprocess
+from dataclasses import replace
 import sys
 import threading
 from datetime import datetime, timedelta, timezone
@@ -95,9 +96,13 @@ def test_answers_say_as_of_when_past_days_came_from_the_rollup(loaded):
     assert today.as_of is None  # nothing of today comes from the rollup
 
 
-def test_cumulative_and_distinct_measures_read_the_source():
-    assert not eligible(CATALOG.specs["lifetime_margin"]) and not eligible(CATALOG.specs["customers_to_date"])
+def test_which_measures_are_rolled_up():
+    # cumulative ones too: "sold before E by a customer acquired before E" = greatest(sold, acquired) < E
+    assert eligible(CATALOG.specs["lifetime_margin"]) and eligible(CATALOG.specs["customers_to_date"])
     assert eligible(CATALOG.specs["sales_amount"]) and eligible(CATALOG.specs["won_deals"])
+    distinct = replace(CATALOG.specs["new_customers"], agg="count_distinct")
+    average = replace(CATALOG.specs["sales_amount"], agg="avg")
+    assert not eligible(distinct) and not eligible(average)
 
 
 def test_a_changed_definition_is_not_read_until_rebuilt(loaded, db_url):
