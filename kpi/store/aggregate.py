@@ -112,14 +112,24 @@ def _greatest_sqlite(element, compiler, **kw):
     return f"MAX({compiler.process(element.clauses, **kw)})"
 
 
+def effective_ranges(spec: "MeasureSpec", aliases, time_col, lower, upper) -> list[list[ColumnElement]]:
+    """``lower <= effective < upper`` as disjoint condition sets that each bound one plain column
+    (so that its index is used): the first column to reach ``lower`` is the one in range."""
+    columns = [time_col] + [aliases[f.column.alias].c[f.column.name] for f in spec.filters if f.op == "before_end"]
+    out = []
+    for j, col in enumerate(columns):
+        out.append([col >= lower, col < upper]
+                   + [c < lower for c in columns[:j]]
+                   + [c < upper for c in columns[j + 1:]])
+    return out
+
+
 def effective_time(spec: "MeasureSpec", aliases, time_col):
     """For a cumulative measure, the instant a row starts to count: its own time, or later the time its
     period-end filters become true (a sale counts once both it and its customer's acquisition happened).
     ``time < E and acquired_at < E``  ⟺  ``greatest(time, acquired_at) < E``, which is additive by day."""
     later = [aliases[f.column.alias].c[f.column.name] for f in spec.filters if f.op == "before_end"]
-    if not later:
-        return time_col, []
-    return Greatest(time_col, *later), [c.is_not(None) for c in later]
+    return Greatest(time_col, *later) if later else time_col
 
 
 @dataclass
@@ -263,26 +273,21 @@ def filters_of(spec: MeasureSpec, aliases, window: Window) -> list[ColumnElement
     return [_filter(f, aliases[f.column.alias].c[f.column.name], window) for f in spec.filters]
 
 
-def measure_select(
+def measure_selects(
     spec: MeasureSpec, index: int, window: Window, window_index: int, by: Ref | None
-):
-    """The SELECT for one measure over one window, grouped by ``by`` when given."""
-    aliases, source, time_col = source_of(spec, [by] if by is not None else [])
-
-    if spec.time_is_date:
-        lower, upper = window.first_day, window.end_day
-    else:
-        lower, upper = window.start_utc, window.end_utc
+) -> list:
+    """The SELECT(s) for one measure over one window, grouped by ``by`` when given."""
     if spec.to_end and window.cumulative_from is not None:
-        # the part of a cumulative measure the rollup does not hold: rows that started to count lately
-        effective, not_null = effective_time(spec, aliases, time_col)
-        conditions = [effective >= window.cumulative_from, effective < window.end_utc, *not_null]
-        conditions += [c for f, c in zip(spec.filters, filters_of(spec, aliases, window), strict=True)
-                       if f.op != "before_end"]
-    else:
-        conditions = [time_col < upper] if spec.to_end else [time_col >= lower, time_col < upper]
-        conditions += filters_of(spec, aliases, window)
+        aliases, source, time_col = source_of(spec, [by] if by is not None else [])
+        others = [c for f, c in zip(spec.filters, filters_of(spec, aliases, window), strict=True)
+                  if f.op != "before_end"]
+        return [_select(spec, index, window_index, by, aliases, source, conditions + others)
+                for conditions in effective_ranges(spec, aliases, time_col, window.cumulative_from,
+                                                   window.end_utc)]
+    return [measure_select(spec, index, window, window_index, by)]
 
+
+def _select(spec: MeasureSpec, index: int, window_index: int, by: Ref | None, aliases, source, conditions):
     key = cast(aliases[by.alias].c[by.name], Text) if by is not None else cast(null(), Text)
     stmt = (
         select(
@@ -295,6 +300,22 @@ def measure_select(
         .where(and_(*conditions))
     )
     return stmt.group_by(key) if by is not None else stmt
+
+
+def measure_select(
+    spec: MeasureSpec, index: int, window: Window, window_index: int, by: Ref | None
+):
+    """The SELECT for one measure over one window, grouped by ``by`` when given."""
+    aliases, source, time_col = source_of(spec, [by] if by is not None else [])
+
+    if spec.time_is_date:
+        lower, upper = window.first_day, window.end_day
+    else:
+        lower, upper = window.start_utc, window.end_utc
+    conditions = [time_col < upper] if spec.to_end else [time_col >= lower, time_col < upper]
+    conditions += filters_of(spec, aliases, window)
+    return _select(spec, window_index=window_index, index=index, by=by, aliases=aliases, source=source,
+                   conditions=conditions)
 
 
 COLUMNS = ["measure", "window", "key", "value"]
@@ -327,7 +348,7 @@ def aggregate(
     else:
         pieces = [(spec, i, window, w, by.get(spec.name))
                   for i, spec in enumerate(measures) for w, window in enumerate(windows)]
-    selects = [measure_select(spec, i, part, w, ref) for spec, i, part, w, ref in pieces]
+    selects = [s for spec, i, part, w, ref in pieces for s in measure_selects(spec, i, part, w, ref)]
     frames = []
     if selects:
         stmt = selects[0] if len(selects) == 1 else union_all(*selects)

@@ -38,6 +38,7 @@ from kpi.store.aggregate import (
     COLUMNS,
     MeasureSpec,
     Window,
+    effective_ranges,
     effective_time,
     filters_of,
     frame_of,
@@ -241,7 +242,7 @@ class Rollups:
         aliases, table, time_col = source_of(spec, dims)
         dim_cols = [cast(aliases[r.alias].c[r.name], Text).label(f"d{j}") for j, r in enumerate(dims)]
         window = Window(self.midnight_utc(start), self.midnight_utc(end), start, end)
-        effective, not_null = effective_time(spec, aliases, time_col) if spec.to_end else (time_col, [])
+        effective = effective_time(spec, aliases, time_col) if spec.to_end else time_col
         filters = [c for f, c in zip(spec.filters, filters_of(spec, aliases, window), strict=True)
                    if f.op != "before_end"]
         statements = []
@@ -250,8 +251,10 @@ class Rollups:
             statements.append(([time_col >= start, time_col < end], day))
         else:
             for lo, hi, offset in self.stretches(start, end):
-                statements.append(([effective >= lo, effective < hi, *not_null],
-                                   _local_day(source.dialect.name, effective, offset)))
+                day = _local_day(source.dialect.name, effective, offset)
+                ranges = (effective_ranges(spec, aliases, time_col, lo, hi) if spec.to_end
+                          else [[time_col >= lo, time_col < hi]])
+                statements += [(conditions, day) for conditions in ranges]
         frames = []
         for conditions, day in statements:
             stmt = (select(day.label("day"), *dim_cols, value_of(spec, aliases).label("value"))
