@@ -24,7 +24,6 @@ def create_app(
     service: KpiService | None = None,
     *,
     clock: Callable[[], datetime] = utc_now,
-    process_before_response: bool = False,
 ) -> App:
     token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else ""
     secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else ""
@@ -38,7 +37,9 @@ def create_app(
         client=client,
         signing_secret=secret or None,
         request_verification_enabled=not settings.socket_mode,
-        process_before_response=process_before_response,
+        # Listeners run in the request's thread and return at once: slow work goes to deps.later or to
+        # a future's callback. (Without it Bolt polls for the ack every 10 ms, a floor on every answer.)
+        process_before_response=True,
         logger=logger,
     )
 

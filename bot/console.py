@@ -50,7 +50,7 @@ class Console:
             "kpi_admins": "",  # the console user is an admin of the local workspace (see LocalSlack users)
         })
         self.slack.users["U0CONSOLE"] = {"id": "U0CONSOLE", "is_admin": True}
-        self.app = create_app(self.settings, process_before_response=True)
+        self.app = create_app(self.settings)
         self.app.deps.synchronous = True  # a new rule is evaluated before the prompt comes back
         self.out = out
         self.count = 0

@@ -72,6 +72,13 @@ class Replier:
         self._respond = respond
         self.acked = False
 
+    @classmethod
+    def after_ack(cls, respond) -> "Replier":
+        """For work done after the ack: every reply goes through ``respond`` (the response URL)."""
+        replier = cls(None, respond)
+        replier.acked = True
+        return replier
+
     def ack(self, **message) -> None:
         if not self.acked:
             self.acked = True

@@ -17,25 +17,28 @@ def register(app: App, deps: Deps) -> None:
     @app.action(render.ACTION_SHARE)
     def share(ack, respond, action, body):
         ack()
-        replier = Replier(ack, respond)
-        replier.acked = True
-        with guard(replier, deps.lang):
-            query = _query(action.get("value"))
-            if query is None:
-                replier.reply(render.notice(t(deps.lang, "err_not_understood", words="…")))
-                return
-            message, _ = build(deps, Ask(query["k"], query["p"], query["b"], share=True),
-                               body.get("user", {}).get("id", ""))
-            replier.reply(message, "in_channel")
+        deps.later(_share, deps, Replier.after_ack(respond), action.get("value"), body.get("user", {}).get("id", ""))
 
     @app.action(render.ACTION_EXPLAIN)
     def explain(ack, respond, action):
         ack()
-        replier = Replier(ack, respond)
-        replier.acked = True
-        with guard(replier, deps.lang):
-            message, _ = build(deps, Explain(str(action.get("value", ""))[:64]), "")
-            replier.reply(message)
+        deps.later(_explain, deps, Replier.after_ack(respond), str(action.get("value", ""))[:64])
+
+
+def _share(deps: Deps, replier: Replier, value, user: str) -> None:
+    with guard(replier, deps.lang):
+        query = _query(value)
+        if query is None:
+            replier.reply(render.notice(t(deps.lang, "err_not_understood", words="…")))
+            return
+        message, _ = build(deps, Ask(query["k"], query["p"], query["b"], share=True), user)
+        replier.reply(message, "in_channel")
+
+
+def _explain(deps: Deps, replier: Replier, key: str) -> None:
+    with guard(replier, deps.lang):
+        message, _ = build(deps, Explain(key), "")
+        replier.reply(message)
 
 
 def _query(value) -> dict | None:

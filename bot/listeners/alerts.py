@@ -23,7 +23,7 @@ def register(app: App, deps: Deps) -> None:
     @app.action(ra.ACTION_ACK)
     def acknowledge(ack, respond, action, body):
         ack()
-        replier = _acked(ack, respond)
+        replier = Replier.after_ack(respond)
         with guard(replier, deps.lang):
             ref = _ref(action.get("value"))
             if ref is None:
@@ -42,7 +42,7 @@ def register(app: App, deps: Deps) -> None:
     def snooze(days: int):
         def handler(ack, respond, action, body, client):
             ack()
-            replier = _acked(ack, respond)
+            replier = Replier.after_ack(respond)
             with guard(replier, deps.lang):
                 ref = _ref(action.get("value"))
                 user = body.get("user", {}).get("id", "")
@@ -60,12 +60,7 @@ def register(app: App, deps: Deps) -> None:
     @app.action(ra.ACTION_BREAKDOWN)
     def breakdown(ack, respond, action):
         ack()
-        replier = _acked(ack, respond)
-        with guard(replier, deps.lang):
-            kpi, _, rest = str(action.get("value", "")).partition("|")
-            window, _, by = rest.partition("|")
-            message, _ = build(deps, p.Ask(kpi[:64], window[:16] or "30d", by[:32] or None), "")
-            replier.reply(message)
+        deps.later(_breakdown, deps, Replier.after_ack(respond), str(action.get("value", "")))
 
     @app.view(modals.CALLBACK_RULE)
     def rule_submitted(ack, body, view, client):
@@ -195,6 +190,14 @@ def _digest_now(deps: Deps, team: str, channel: str) -> None:
     delivery.deliver(ctx, naive(now))
 
 
+def _breakdown(deps: Deps, replier: Replier, value: str) -> None:
+    with guard(replier, deps.lang):
+        kpi, _, rest = value.partition("|")
+        window, _, by = rest.partition("|")
+        message, _ = build(deps, p.Ask(kpi[:64], window[:16] or "30d", by[:32] or None), "")
+        replier.reply(message)
+
+
 def _ref(value) -> tuple[int, int] | None:
     rule, _, seq = str(value or "").partition(":")
     if rule.isdigit() and seq.isdigit() and len(rule) < 10 and len(seq) < 10:
@@ -204,9 +207,3 @@ def _ref(value) -> tuple[int, int] | None:
 
 def _team(body: dict) -> str:
     return str((body.get("team") or {}).get("id") or body.get("team_id") or "")
-
-
-def _acked(ack, respond) -> Replier:
-    replier = Replier(ack, respond)
-    replier.acked = True
-    return replier

@@ -52,13 +52,22 @@ def handle(deps: Deps, replier: Replier, command: dict, client) -> None:
 
 
 def _answer_within_budget(deps: Deps, replier: Replier, command, user: str) -> None:
-    """Answer inline when the computation is fast; otherwise ack now and post via response_url."""
+    """Answer inline when the computation is fast; otherwise ack now and post via response_url later."""
     name = getattr(command, "kpi", "")
     with guard(replier, deps.lang, name):
         future = deps.executor.submit(build, deps, command, user)
         try:
-            message, response_type = future.result(timeout=deps.settings.kpi_inline_budget)
+            message, response_type = future.result(
+                timeout=None if deps.synchronous else deps.settings.kpi_inline_budget)
         except FutureTimeout:
             replier.ack(response_type="ephemeral", text=t(deps.lang, "working", kpi=render.escape(name or "KPI")))
-            message, response_type = future.result()
+            future.add_done_callback(lambda done: _late_answer(deps, replier, done, name))
+            return
+        replier.reply(message, response_type)
+
+
+def _late_answer(deps: Deps, replier: Replier, done, name: str) -> None:
+    """Post a slow answer through response_url once it is ready (errors answered politely, logged)."""
+    with guard(replier, deps.lang, name):
+        message, response_type = done.result()
         replier.reply(message, response_type)

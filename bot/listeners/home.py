@@ -12,12 +12,15 @@ from kpi.errors import KpiError
 def register(app: App, deps: Deps) -> None:
     @app.event("app_home_opened")
     def home_opened(event, client, logger):
-        if event.get("tab") not in (None, "home"):
-            return
-        try:
-            results = deps.service.overview("month", deps.clock())
-            blocks = render.kpi_list(results, deps.lang, deps.currency)["blocks"]
-        except KpiError as exc:
-            logger.warning("App Home shows a notice instead of KPIs: %s", exc.message)
-            blocks = render.notice(render.escape(exc.message))["blocks"]
-        client.views_publish(user_id=event["user"], view={"type": "home", "blocks": blocks})
+        if event.get("tab") in (None, "home"):
+            deps.later(publish_home, deps, client, event["user"], logger)
+
+
+def publish_home(deps: Deps, client, user: str, logger) -> None:
+    try:
+        results = deps.service.overview("month", deps.clock())
+        blocks = render.kpi_list(results, deps.lang, deps.currency)["blocks"]
+    except KpiError as exc:
+        logger.warning("App Home shows a notice instead of KPIs: %s", exc.message)
+        blocks = render.notice(render.escape(exc.message))["blocks"]
+    client.views_publish(user_id=user, view={"type": "home", "blocks": blocks})
