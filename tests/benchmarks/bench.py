@@ -337,7 +337,7 @@ def write(results: dict[str, list[dict]], path: Path, now: datetime) -> None:
         lines += [f"## {backend}", "", "| metric | " + " | ".join(f"{r['rows']:,} rows" for r in rows) + " | target |",
                   "|---|" + "---|" * (len(rows) + 1)]
 
-        def row(label, key, fmt="{:.1f}", target=""):
+        def row(label, key, fmt="{:.1f}", target="", rows=rows, lines=lines):
             values = [fmt.format(r[key]) if key in r else "—" for r in rows]
             lines.append(f"| {label} | " + " | ".join(values) + f" | {target} |")
 
