@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import sys
+from pathlib import Path
 from datetime import datetime, timezone
 from typing import TextIO
 from urllib.parse import urlencode
@@ -84,10 +85,29 @@ class Console:
                 shown.append(_show(call.payload))
             elif call.name in ("chat.postMessage", "chat.update"):
                 shown.append(_show({**call.payload, "response_type": "in_channel"}))
+            elif call.name == "files.completeUploadExternal":
+                shown.append(self._save_charts(call.payload))
             elif call.name == "views.open":
                 shown.append("(a form opens in Slack here; in the console, type the rule instead, "
                              "e.g. /kpi alert cac > 150 30d)")
         return "\n\n".join(s for s in shown if s) or "(no answer)"
+
+
+    def _save_charts(self, payload: dict) -> str:
+        """Slack would show the image; the console saves it next to you and says where."""
+        files = payload.get("files")
+        files = json.loads(files) if isinstance(files, str) else (files or [])
+        folder = Path("kpi-charts")
+        folder.mkdir(exist_ok=True)
+        saved = []
+        for f in files:
+            data = self.slack.uploads.get(f.get("id", ""))
+            if data:
+                path = folder / f"{f.get('title') or f.get('id')}-{self.count}.png"
+                path.write_bytes(data)
+                saved.append(str(path))
+        comment = payload.get("initial_comment", "")
+        return f"📈 {comment}\n  chart saved to {', '.join(saved)} (in Slack it shows in the channel)"
 
 
 def _show(message: dict) -> str:

@@ -72,6 +72,10 @@ class Replier:
         self._respond = respond
         self.acked = False
 
+    @property
+    def respond(self):
+        return self._respond
+
     @classmethod
     def after_ack(cls, respond) -> "Replier":
         """For work done after the ack: every reply goes through ``respond`` (the response URL)."""

@@ -37,6 +37,7 @@ class LocalSlack:
         self.team_id = team_id
         self.users = users or {}
         self.calls: list[Call] = []
+        self.uploads: dict[str, bytes] = {}  # file id -> bytes sent to its upload URL
         self._failures: dict[str, list[Failure]] = {}
         self._cond = threading.Condition()
         self._ts = itertools.count(1)
@@ -135,6 +136,14 @@ class LocalSlack:
             case "users.info":
                 user = self.users.get(payload.get("user", ""))
                 return {"ok": True, "user": user} if user else {"ok": False, "error": "user_not_found"}
+            case "files.getUploadURLExternal":
+                file_id = f"F{next(self._ts):06d}"
+                return {"ok": True, "file_id": file_id, "upload_url": f"{self.url}upload/{file_id}"}
+            case "files.completeUploadExternal":
+                files = payload.get("files")
+                files = json.loads(files) if isinstance(files, str) else (files or [])
+                return {"ok": True, "files": [{"id": f.get("id"), "title": f.get("title"),
+                                               "size": len(self.uploads.get(f.get("id"), b""))} for f in files]}
             case "views.open" | "views.publish" | "views.update" | "views.push":
                 return {"ok": True, "view": {"id": f"V{next(self._ts)}", **(payload.get("view") or {})}}
             case _:
@@ -151,6 +160,12 @@ def _handler(slack: LocalSlack):
         def do_POST(self) -> None:  # noqa: N802 - http.server naming
             length = int(self.headers.get("Content-Length") or 0)
             raw = self.rfile.read(length) if length else b""
+            if self.path.startswith("/upload/"):
+                file_id = self.path[len("/upload/"):]
+                with slack._cond:
+                    slack.uploads[file_id] = raw
+                slack._record(Call("upload", file_id, {"bytes": len(raw)}))
+                return self._reply(200, {"ok": True})
             payload = _decode(raw, self.headers.get("Content-Type", ""))
             if self.path.startswith("/api/"):
                 kind, name = "api", self.path[len("/api/"):].split("?")[0]

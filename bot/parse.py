@@ -29,6 +29,7 @@ _LIST = {"list", "liste", "all", "tous"}
 _EXPLAIN = {"explain", "expliquer", "explique", "explication", "why", "pourquoi"}
 _SHARE = {"share", "partager", "partage"}
 _BY = {"by", "par"}
+_CHART = {"chart", "graph", "graphique", "courbe", "plot"}
 _ALERTS = {"alerts", "alertes", "rules", "regles"}
 _ALERT = {"alert", "alerte", "rule", "regle"}
 _REMOVE = {"remove", "delete", "rm", "supprimer", "suppr"}
@@ -62,6 +63,7 @@ class Ask:
     period: str = DEFAULT_PERIOD
     by: str | None = None
     share: bool = False
+    chart: bool = False
 
 
 # -- errors -------------------------------------------------------------------------------
@@ -176,10 +178,14 @@ def parse(text: str | None, catalog: Catalog) -> Command | ParseError:
     kpi, rest = _kpi_prefix(words, catalog)
     if kpi is None:
         return BadKpi(_unknown(words, catalog))
-    period, by, leftover = None, None, []
+    period, by, leftover, chart = None, None, [], False
     i = 0
     while i < len(rest):
         word = rest[i]
+        if word.lower() in _CHART and not chart:
+            chart = True
+            i += 1
+            continue
         if word.lower() in _BY and i + 1 < len(rest) and by is None:
             by = rest[i + 1]
             i += 2
@@ -194,7 +200,7 @@ def parse(text: str | None, catalog: Catalog) -> Command | ParseError:
         i += 1
     if leftover:
         return NotUnderstood(" ".join(leftover))
-    return Ask(kpi=kpi, period=period or DEFAULT_PERIOD, by=by, share=share)
+    return Ask(kpi=kpi, period=period or DEFAULT_PERIOD, by=by, share=share, chart=chart)
 
 
 def _kpi_prefix(words: list[str], catalog: Catalog) -> tuple[str | None, list[str]]:

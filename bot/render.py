@@ -49,6 +49,7 @@ MAX_HEADER = 150
 MAX_BREAKDOWN_ROWS = 25
 ACTION_SHARE = "kpi_share"
 ACTION_EXPLAIN = "kpi_explain"
+ACTION_CHART = "kpi_chart"
 
 
 def escape(text: str) -> str:
@@ -111,6 +112,7 @@ def answer(result: KpiResult, catalog: Catalog, lang: str, currency: str, period
         value_json = query_value(kpi.key, period_text, result.by)
         blocks.append(ActionsBlock(elements=[
             ButtonElement(text=t(lang, "button_share"), action_id=ACTION_SHARE, value=value_json, style="primary"),
+            ButtonElement(text=t(lang, "button_chart"), action_id=ACTION_CHART, value=value_json),
             ButtonElement(text=t(lang, "button_explain"), action_id=ACTION_EXPLAIN, value=kpi.key),
         ]))
     fallback = f"{kpi.name(lang)}, {period}: {value} ({t(lang, 'field_previous').lower()} {previous}; {change})"

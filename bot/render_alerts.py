@@ -29,7 +29,7 @@ from kpi.present import (
 )
 from kpi.texts import babel_locale, t
 
-from bot.render import MAX_FIELD, _clip, _md, escape, message
+from bot.render import MAX_FIELD, _clip, _md, escape, message, query_value
 
 ACTION_ACK = "alert_ack"
 ACTION_SNOOZE_DAY = "alert_snooze_day"
@@ -115,6 +115,8 @@ def alert_snapshot(rule_id: int, seq: int, spec: RuleSpec, result: KpiResult, ca
         ButtonElement(text=t(lang, "button_snooze_week"), action_id=ACTION_SNOOZE_WEEK, value=ref),
         ButtonElement(text=t(lang, "button_breakdown"), action_id=ACTION_BREAKDOWN,
                       value=f"{kpi.key}|{spec.window}|{by or ''}"),
+        ButtonElement(text=t(lang, "button_chart"), action_id="kpi_chart",
+                      value=query_value(kpi.key, spec.window, None)),
     ]))
     return {"title": title, "kpi": kpi.key, "change": spec.kind is RuleKind.CHANGE,
             "blocks": [b.to_dict() for b in blocks]}

@@ -131,14 +131,15 @@ def breakdown_key(key: str | None, lang: str) -> str:
     return t(lang, "none_key") if key is None else key
 
 
-def period_label(period: Period, lang: str) -> str:
-    """'October 2026', 'November 2026 to date', 'last 30 days', 'week 43, 2026'…"""
+def period_label(period: Period, lang: str, previous: bool = False) -> str:
+    """'October 2026', 'November 2026 to date', 'last 30 days' ('the 30 days before' as a previous
+    period), 'week 43, 2026'…"""
     loc = babel_locale(lang)
     start = period.start.date()
     match period.kind:
         case Kind.ROLLING:
-            days = round((period.end - period.start).total_seconds() / 86400)
-            return t(lang, "rolling_label", days=days)
+            days = round((period.end_utc() - period.start_utc()).total_seconds() / 86400)
+            return t(lang, "rolling_previous_label" if previous else "rolling_label", days=days)
         case Kind.RANGE:
             return period_span(period, lang)
         case Kind.CALENDAR | Kind.TO_DATE:

@@ -8,6 +8,7 @@ from slack_bolt import App
 
 from bot import render
 from bot.deps import Deps, Replier, guard
+from bot import chart_posts
 from bot.answers import build
 from bot.parse import Ask, Explain
 from kpi.texts import t
@@ -18,6 +19,13 @@ def register(app: App, deps: Deps) -> None:
     def share(ack, respond, action, body):
         ack()
         deps.later(_share, deps, Replier.after_ack(respond), action.get("value"), body.get("user", {}).get("id", ""))
+
+    @app.action(render.ACTION_CHART)
+    def chart(ack, respond, action, body, client):
+        ack()
+        channel = (body.get("channel") or {}).get("id", "")
+        team = (body.get("team") or {}).get("id", "")
+        deps.later(_chart, deps, Replier.after_ack(respond), client, team, channel, action.get("value"))
 
     @app.action(render.ACTION_EXPLAIN)
     def explain(ack, respond, action):
@@ -33,6 +41,15 @@ def _share(deps: Deps, replier: Replier, value, user: str) -> None:
             return
         message, _ = build(deps, Ask(query["k"], query["p"], query["b"], share=True), user)
         replier.reply(message, "in_channel")
+
+
+def _chart(deps: Deps, replier: Replier, client, team: str, channel: str, value) -> None:
+    with guard(replier, deps.lang):
+        query = _query(value)
+        if query is None or not channel:
+            replier.reply(render.notice(t(deps.lang, "err_not_understood", words="…")))
+            return
+        chart_posts.post(deps, client, team, channel, query["k"], query["p"], query["b"])
 
 
 def _explain(deps: Deps, replier: Replier, key: str) -> None:

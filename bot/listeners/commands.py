@@ -8,6 +8,7 @@ from slack_bolt import App
 
 from bot import parse as p
 from bot import render
+from bot import chart_posts
 from bot.answers import build
 from bot.deps import Deps, Replier, guard
 from bot.listeners import alerts as alert_commands
@@ -42,6 +43,15 @@ def handle(deps: Deps, replier: Replier, command: dict, client) -> None:
                 replier.reply(render.unknown_kpi(error, lang))
             case p.Help():
                 replier.reply(render.help_message(deps.service.catalog, lang))
+            case p.Ask(chart=True):
+                service = deps.service
+                kpi = service.resolve(parsed.kpi)
+                if parsed.by:
+                    service.catalog.dimension(kpi, parsed.by)  # refuse a bad breakdown before acking
+                service.period(parsed.period, deps.clock())    # and a bad period
+                replier.ack(response_type="ephemeral",
+                            text=t(lang, "chart_posting", kpi=render.escape(kpi.name(lang))))
+                deps.later(_chart, deps, Replier.after_ack(replier.respond), client, command, parsed)
             case p.ListKpis() | p.Explain() | p.Ask():
                 _answer_within_budget(deps, replier, parsed, user)
             case p.ListRules() | p.RuleHistory() | p.RuleModal() | p.CreateRule() | p.RemoveRule() \
@@ -49,6 +59,12 @@ def handle(deps: Deps, replier: Replier, command: dict, client) -> None:
                 alert_commands.handle(deps, replier, parsed, command, client)
             case _:
                 raise AssertionError(parsed)
+
+
+def _chart(deps: Deps, replier: Replier, client, command: dict, ask: p.Ask) -> None:
+    with guard(replier, deps.lang, ask.kpi):
+        chart_posts.post(deps, client, command.get("team_id", ""), command.get("channel_id", ""), ask.kpi,
+                         ask.period, ask.by)
 
 
 def _answer_within_budget(deps: Deps, replier: Replier, command, user: str) -> None:

@@ -110,7 +110,7 @@ class Rollups:
         return {r.measure: MeasureState(r.fingerprint, r.horizon, r.refreshed_at) for r in rows}
 
     def midnight_utc(self, day: date) -> datetime:
-        return datetime.combine(day, time(), tzinfo=self.tz).astimezone(timezone.utc).replace(tzinfo=None)
+        return _midnight_utc(self.tz, day)
 
     def plan(self, measures: list[MeasureSpec], windows: list[Window], by: dict[str, Ref]):
         """Split each measure × window into rollup days and source pieces.
@@ -237,72 +237,10 @@ class Rollups:
         return first
 
     def _compute(self, source: Engine, spec: MeasureSpec, start: date, end: date) -> list[dict]:
-        """Rows (dim, day, key, value) for the days [start, end)."""
-        dims = list(spec.dimensions)
-        aliases, table, time_col = source_of(spec, dims)
-        dim_cols = [cast(aliases[r.alias].c[r.name], Text).label(f"d{j}") for j, r in enumerate(dims)]
-        window = Window(self.midnight_utc(start), self.midnight_utc(end), start, end)
-        effective = effective_time(spec, aliases, time_col) if spec.to_end else time_col
-        filters = [c for f, c in zip(spec.filters, filters_of(spec, aliases, window), strict=True)
-                   if f.op != "before_end"]
-        statements = []
-        if spec.time_is_date:
-            day = time_col
-            statements.append(([time_col >= start, time_col < end], day))
-        else:
-            for lo, hi, offset in self.stretches(start, end):
-                day = _local_day(source.dialect.name, effective, offset)
-                ranges = (effective_ranges(spec, aliases, time_col, lo, hi) if spec.to_end
-                          else [[time_col >= lo, time_col < hi]])
-                statements += [(conditions, day) for conditions in ranges]
-        frames = []
-        for conditions, day in statements:
-            stmt = (select(day.label("day"), *dim_cols, value_of(spec, aliases).label("value"))
-                    .select_from(table).where(*conditions, *filters)
-                    .group_by(day, *dim_cols))
-            try:
-                with source.connect() as conn:
-                    rows = conn.execute(stmt).all()
-            except SQLAlchemyError as exc:
-                raise SourceError("The data source could not answer.") from exc
-            frames.append(pd.DataFrame(rows, columns=["day"] + [f"d{j}" for j in range(len(dims))] + ["value"]))
-        data = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
-        if data.empty:
-            return []
-        data["day"] = [d if isinstance(d, date) else date.fromisoformat(str(d)[:10]) for d in data["day"]]
-        data["value"] = pd.to_numeric(data["value"], errors="coerce").fillna(0.0).astype(float)
-        out = []
-        totals = data.groupby("day", dropna=False)["value"].sum()
-        out += [{"dim": TOTAL, "day": d, "key": None, "value": float(v)} for d, v in totals.items()]
-        for j, ref in enumerate(dims):
-            grouped = data.groupby(["day", f"d{j}"], dropna=False)["value"].sum()
-            out += [{"dim": ref.dotted, "day": d, "key": None if pd.isna(k) else str(k), "value": float(v)}
-                    for (d, k), v in grouped.items()]
-        return out
+        return daily_values(source, spec, self.tz, start, end)
 
     def stretches(self, start: date, end: date) -> list[tuple[datetime, datetime, int]]:
-        """[from, to) in naive UTC with the zone's constant UTC offset (seconds) over each."""
-        out = []
-        lo = self.midnight_utc(start)
-        stop = self.midnight_utc(end)
-        offset = self._offset(lo)
-        cursor = lo
-        while cursor < stop:
-            nxt = min(cursor + timedelta(days=1), stop)
-            if self._offset(nxt - timedelta(microseconds=1)) != offset:
-                a, b = cursor, nxt  # a transition inside: find its instant to the minute
-                while b - a > timedelta(minutes=1):
-                    mid = a + (b - a) / 2
-                    a, b = (mid, b) if self._offset(mid) == offset else (a, mid)
-                change = b.replace(second=0, microsecond=0)
-                out.append((lo, change, offset))
-                lo, offset = change, self._offset(change)
-            cursor = nxt
-        out.append((lo, stop, offset))
-        return [s for s in out if s[0] < s[1]]
-
-    def _offset(self, utc_naive: datetime) -> int:
-        return int(utc_naive.replace(tzinfo=timezone.utc).astimezone(self.tz).utcoffset().total_seconds())
+        return stretches(self.tz, start, end)
 
     def _write(self, name: str, fp: str, rows: list[dict], start: date, horizon: date, stamp: datetime,
                replace_all: bool) -> None:
@@ -333,3 +271,77 @@ def _local_day(dialect: str, column, offset_seconds: int):
         case "postgresql":  # an integer we computed, never user input
             return cast(column + literal_column(f"INTERVAL '{int(offset_seconds)} seconds'"), Date)
     raise AssertionError(dialect)
+
+
+def daily_values(source: Engine, spec: MeasureSpec, tz: ZoneInfo, start: date, end: date) -> list[dict]:
+    """The measure per local day (and per value of each of its dimensions) for the days [start, end):
+    rows {dim, day, key, value}; dim '' is the total. Exact in any zone (one offset per DST stretch)."""
+    dims = list(spec.dimensions)
+    aliases, table, time_col = source_of(spec, dims)
+    dim_cols = [cast(aliases[r.alias].c[r.name], Text).label(f"d{j}") for j, r in enumerate(dims)]
+    window = Window(_midnight_utc(tz, start), _midnight_utc(tz, end), start, end)
+    effective = effective_time(spec, aliases, time_col) if spec.to_end else time_col
+    filters = [c for f, c in zip(spec.filters, filters_of(spec, aliases, window), strict=True)
+               if f.op != "before_end"]
+    statements = []
+    if spec.time_is_date:
+        day = time_col
+        statements.append(([time_col >= start, time_col < end], day))
+    else:
+        for lo, hi, offset in stretches(tz, start, end):
+            day = _local_day(source.dialect.name, effective, offset)
+            ranges = (effective_ranges(spec, aliases, time_col, lo, hi) if spec.to_end
+                      else [[time_col >= lo, time_col < hi]])
+            statements += [(conditions, day) for conditions in ranges]
+    frames = []
+    for conditions, day in statements:
+        stmt = (select(day.label("day"), *dim_cols, value_of(spec, aliases).label("value"))
+                .select_from(table).where(*conditions, *filters)
+                .group_by(day, *dim_cols))
+        try:
+            with source.connect() as conn:
+                rows = conn.execute(stmt).all()
+        except SQLAlchemyError as exc:
+            raise SourceError("The data source could not answer.") from exc
+        frames.append(pd.DataFrame(rows, columns=["day"] + [f"d{j}" for j in range(len(dims))] + ["value"]))
+    data = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+    if data.empty:
+        return []
+    data["day"] = [d if isinstance(d, date) else date.fromisoformat(str(d)[:10]) for d in data["day"]]
+    data["value"] = pd.to_numeric(data["value"], errors="coerce").fillna(0.0).astype(float)
+    out = []
+    totals = data.groupby("day", dropna=False)["value"].sum()
+    out += [{"dim": TOTAL, "day": d, "key": None, "value": float(v)} for d, v in totals.items()]
+    for j, ref in enumerate(dims):
+        grouped = data.groupby(["day", f"d{j}"], dropna=False)["value"].sum()
+        out += [{"dim": ref.dotted, "day": d, "key": None if pd.isna(k) else str(k), "value": float(v)}
+                for (d, k), v in grouped.items()]
+    return out
+
+def stretches(tz: ZoneInfo, start: date, end: date) -> list[tuple[datetime, datetime, int]]:
+    """[from, to) in naive UTC with the zone's constant UTC offset (seconds) over each."""
+    out = []
+    lo = _midnight_utc(tz, start)
+    stop = _midnight_utc(tz, end)
+    offset = _offset(tz, lo)
+    cursor = lo
+    while cursor < stop:
+        nxt = min(cursor + timedelta(days=1), stop)
+        if _offset(tz, nxt - timedelta(microseconds=1)) != offset:
+            a, b = cursor, nxt  # a transition inside: find its instant to the minute
+            while b - a > timedelta(minutes=1):
+                mid = a + (b - a) / 2
+                a, b = (mid, b) if _offset(tz, mid) == offset else (a, mid)
+            change = b.replace(second=0, microsecond=0)
+            out.append((lo, change, offset))
+            lo, offset = change, _offset(tz, change)
+        cursor = nxt
+    out.append((lo, stop, offset))
+    return [s for s in out if s[0] < s[1]]
+
+def _offset(tz: ZoneInfo, utc_naive: datetime) -> int:
+    return int(utc_naive.replace(tzinfo=timezone.utc).astimezone(tz).utcoffset().total_seconds())
+
+
+def _midnight_utc(tz: ZoneInfo, day: date) -> datetime:
+    return datetime.combine(day, time(), tzinfo=tz).astimezone(timezone.utc).replace(tzinfo=None)

@@ -68,7 +68,7 @@ def test_a_breach_posts_one_alert_with_the_numbers_and_the_explanation(ctx, slac
     assert "Formula: marketing and sales spend ÷ new customers" in body and "Lower is better" in body
     blocks = post.payload["blocks"]
     actions = [e["action_id"] for b in blocks if b["type"] == "actions" for e in b["elements"]]
-    assert actions == ["alert_ack", "alert_snooze_day", "alert_snooze_week", "alert_breakdown"]
+    assert actions == ["alert_ack", "alert_snooze_day", "alert_snooze_week", "alert_breakdown", "kpi_chart"]
     assert [h["to_state"] for h in state.history(ctx.url, rule)] == ["firing"]
 
     # the next pass, still breached: nothing posted

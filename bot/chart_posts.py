@@ -1,0 +1,55 @@
+"""Drawing a KPI's chart and posting it where it was asked for (files_upload_v2)."""
+
+from __future__ import annotations
+
+import logging
+
+from bot import charts
+from bot.deps import Deps
+from bot.jobs import naive
+from kpi.alerts import RuleKind
+from kpi.compute import compute
+from kpi.present import dimension_name, period_label
+from kpi.series import series
+from kpi.store import state
+from kpi.texts import t
+
+log = logging.getLogger("bot.charts")
+
+
+def draw(deps: Deps, kpi_key: str, period_text: str, by: str | None, team: str = "",
+         channel: str = "") -> tuple[bytes, str, str]:
+    """(PNG, file name, comment) for a KPI over a period: a trend, or grouped bars when broken down."""
+    service, lang, currency = deps.service, deps.lang, deps.currency
+    kpi = service.resolve(kpi_key)
+    pair = service.period(period_text, deps.clock())
+    current, previous = period_label(pair.current, lang), period_label(pair.previous, lang, previous=True)
+    comment = t(lang, "chart_comment", kpi=kpi.name(lang), period=current, previous=previous)
+    if by:
+        by = service.catalog.dimension(kpi, by)
+        result = compute(service.catalog, service.source, kpi, pair, by, service.rollups)
+        title = t(lang, "chart_breakdown_title", kpi=kpi.name(lang), dimension=dimension_name(by, lang),
+                  period=current)
+        return charts.breakdown(result, title, current, previous, lang, currency), f"{kpi.key}-{by}.png", comment
+    threshold = _threshold(deps, team, channel, kpi.key, period_text)
+    png = charts.trend(series(service, kpi, pair), f"{kpi.name(lang)} - {current}", current, previous, lang,
+                       currency, threshold)
+    return png, f"{kpi.key}.png", comment
+
+
+def _threshold(deps: Deps, team: str, channel: str, kpi: str, window: str) -> float | None:
+    """The line of a threshold rule of this channel watching this KPI over this window, if any."""
+    if not channel:
+        return None
+    for rule in state.rules(deps.settings.database_url, team, channel):
+        if rule["kpi"] == kpi and rule["kind"] == RuleKind.THRESHOLD.value and rule["window_spec"] == window.lower():
+            return rule["threshold"]
+    return None
+
+
+def post(deps: Deps, client, team: str, channel: str, kpi: str, period: str, by: str | None,
+         thread_ts: str | None = None) -> None:
+    png, filename, comment = draw(deps, kpi, period, by, team, channel)
+    client.files_upload_v2(channel=channel, file=png, filename=filename, title=filename.removesuffix(".png"),
+                           initial_comment=comment, thread_ts=thread_ts)
+    log.info("chart %s posted in %s (%d bytes) at %s", filename, channel, len(png), naive(deps.clock()))

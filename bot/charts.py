@@ -1,0 +1,109 @@
+"""Charts as PNG, rendered server-side with matplotlib (Agg backend: no display needed).
+
+* ``trend``: the KPI by day (or week) over the period, the previous period dashed behind it
+  (aligned point by point), and the alert threshold when a rule watches the KPI;
+* ``breakdown``: grouped bars, current vs previous, one pair per dimension value;
+* ``sparklines``: one small line per KPI, for digests.
+
+Sized for Slack's preview (880 × 400 px), numbers in the KPI's unit and the team's language.
+"""
+
+from __future__ import annotations
+
+import io
+
+import matplotlib
+
+matplotlib.use("Agg")  # before pyplot: never look for a display
+
+from babel.dates import format_date  # noqa: E402
+from matplotlib import pyplot as plt  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+from matplotlib.ticker import FuncFormatter, MaxNLocator  # noqa: E402
+
+from kpi.compute import KpiResult  # noqa: E402
+from kpi.present import breakdown_key, format_value  # noqa: E402
+from kpi.series import Series  # noqa: E402
+from kpi.texts import babel_locale, t  # noqa: E402
+
+WIDTH, HEIGHT, DPI = 8.0, 3.64, 110  # 880 x 400 px
+CURRENT, PREVIOUS, THRESHOLD = "#1f6feb", "#8b949e", "#cf222e"
+
+
+def _figure(height: float = HEIGHT) -> tuple[Figure, object]:
+    fig = Figure(figsize=(WIDTH, height), dpi=DPI)
+    ax = fig.add_subplot(1, 1, 1)
+    for side in ("top", "right"):
+        ax.spines[side].set_visible(False)
+    ax.grid(axis="y", color="#e5e7eb", linewidth=0.8)
+    ax.set_axisbelow(True)
+    return fig, ax
+
+
+def _png(fig: Figure) -> bytes:
+    buffer = io.BytesIO()
+    fig.tight_layout()
+    fig.savefig(buffer, format="png", dpi=DPI)
+    plt.close(fig)
+    return buffer.getvalue()
+
+
+def trend(series: Series, title: str, current_label: str, previous_label: str, lang: str, currency: str,
+          threshold: float | None = None) -> bytes:
+    kpi = series.kpi
+    fig, ax = _figure()
+    xs = list(range(len(series.current.values)))
+    cur = [float("nan") if v is None else v for v in series.current.values]
+    prev = [float("nan") if v is None else v for v in series.previous.values][: len(xs)]
+    if prev:
+        ax.plot(range(len(prev)), prev, color=PREVIOUS, linestyle="--", linewidth=1.6, label=previous_label)
+    ax.plot(xs, cur, color=CURRENT, linewidth=2.4, marker="o" if len(xs) <= 31 else None, markersize=3,
+            label=current_label)
+    if threshold is not None:
+        ax.axhline(threshold, color=THRESHOLD, linestyle=":", linewidth=1.6,
+                   label=f"{t(lang, 'alert_threshold')}: {format_value(threshold, kpi.unit, lang, currency)}")
+    loc = babel_locale(lang)
+    labels = [format_date(d, "d MMM", locale=loc) for d in series.current.labels]
+    ax.xaxis.set_major_locator(MaxNLocator(nbins=8, integer=True))
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _: labels[int(x)] if 0 <= int(x) < len(labels) else ""))
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda y, _: format_value(y, kpi.unit, lang, currency)))
+    ax.set_title(title, loc="left", fontsize=12, fontweight="bold")
+    ax.legend(loc="best", frameon=False, fontsize=9)
+    return _png(fig)
+
+
+def breakdown(result: KpiResult, title: str, current_label: str, previous_label: str, lang: str, currency: str,
+              limit: int = 12) -> bytes:
+    rows = [r for r in result.breakdown if r.value is not None][:limit]
+    fig, ax = _figure(max(HEIGHT, 0.35 * len(rows) + 1.2))
+    keys = [breakdown_key(r.key, lang)[:28] for r in rows][::-1]
+    ys = list(range(len(rows)))
+    cur = [r.value or 0.0 for r in rows][::-1]
+    prev = [r.previous or 0.0 for r in rows][::-1]
+    ax.barh([y + 0.2 for y in ys], cur, height=0.38, color=CURRENT, label=current_label)
+    ax.barh([y - 0.2 for y in ys], prev, height=0.38, color=PREVIOUS, label=previous_label)
+    ax.set_yticks(ys, keys)
+    ax.grid(axis="x", color="#e5e7eb", linewidth=0.8)
+    ax.grid(axis="y", visible=False)
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _: format_value(x, result.kpi.unit, lang, currency)))
+    ax.set_title(title, loc="left", fontsize=12, fontweight="bold")
+    ax.legend(loc="lower right", frameon=False, fontsize=9)
+    return _png(fig)
+
+
+def sparklines(all_series: list[tuple[str, Series, str]], lang: str) -> bytes:
+    """One compact image for the digest: a small trend per KPI with its latest value."""
+    count = max(len(all_series), 1)
+    cols = 3
+    rows = (count + cols - 1) // cols
+    fig = Figure(figsize=(WIDTH, 1.1 * rows + 0.2), dpi=DPI)
+    for i, (name, series, latest) in enumerate(all_series):
+        ax = fig.add_subplot(rows, cols, i + 1)
+        values = [float("nan") if v is None else v for v in series.current.values]
+        ax.plot(range(len(values)), values, color=CURRENT, linewidth=1.6)
+        ax.set_title(f"{name[:26]}  {latest}", fontsize=8, loc="left")
+        ax.set_xticks([])
+        ax.set_yticks([])
+        for side in ("top", "right", "left", "bottom"):
+            ax.spines[side].set_visible(False)
+    return _png(fig)

@@ -1,0 +1,76 @@
+"""A KPI as a series over time (per day, or per ISO week for long periods), for charts.
+
+The measures are aggregated per local day in SQL (the same exact bucketing as the
+rollups), the formula is applied per day (or week) in pandas. Cumulative measures
+(LTV's) add their history before the period, so each point is the KPI *at the end*
+of that day. Days run over the period's whole local days.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta, timezone
+
+import pandas as pd
+
+from kpi.catalog import Kpi
+from kpi.compute import evaluate
+from kpi.periods import Period, PeriodPair
+from kpi.service import KpiService
+from kpi.store.aggregate import Window, aggregate
+from kpi.store.rollup import daily_values
+
+MAX_DAYS_BY_DAY = 62
+
+
+@dataclass(frozen=True)
+class Points:
+    labels: list[date]            # first day of each point
+    values: list[float | None]
+
+
+@dataclass(frozen=True)
+class Series:
+    kpi: Kpi
+    grain: str                    # "day" | "week"
+    current: Points
+    previous: Points
+
+
+def series(service: KpiService, kpi: Kpi, pair: PeriodPair) -> Series:
+    days = (pair.current.end_day() - pair.current.first_day()).days
+    grain = "day" if days <= MAX_DAYS_BY_DAY else "week"
+    return Series(kpi, grain, _points(service, kpi, pair.current, grain), _points(service, kpi, pair.previous, grain))
+
+
+def _points(service: KpiService, kpi: Kpi, period: Period, grain: str) -> Points:
+    catalog = service.catalog
+    start, end = period.first_day(), period.end_day()
+    if end <= start:
+        return Points([], [])
+    days = [start + timedelta(days=i) for i in range((end - start).days)]
+    env = {}
+    for name in catalog.measures_of(kpi):
+        spec = catalog.specs[name]
+        rows = [r for r in daily_values(service.source, spec, service.tz, start, end) if r["dim"] == ""]
+        daily = pd.Series({r["day"]: r["value"] for r in rows}, dtype=float).reindex(days).fillna(0.0)
+        if spec.to_end:  # the KPI at the end of each day: history before the period, then running total
+            before = _before(service, spec, period)
+            daily = daily.cumsum() + before
+        env[name] = daily
+    frame = pd.DataFrame(env, index=days)
+    if grain == "week":
+        keys = [d - timedelta(days=d.weekday()) for d in days]
+        cumulative = [n for n in env if catalog.specs[n].to_end]
+        agg = {n: ("last" if n in cumulative else "sum") for n in env}
+        frame = frame.groupby(keys).agg(agg)
+    values, _ = evaluate(catalog.formulas[kpi.key], {n: frame[n] for n in frame.columns})
+    return Points(list(frame.index), [None if pd.isna(v) else float(v) for v in values])
+
+
+def _before(service: KpiService, spec, period: Period) -> float:
+    """A cumulative measure's value at the first counted day's local midnight (rollups when kept)."""
+    first = period.first_day()
+    edge = datetime.combine(first, time(), tzinfo=period.tz).astimezone(timezone.utc).replace(tzinfo=None)
+    frame = aggregate(service.source, [spec], [Window(edge, edge, first, first, first)], rollups=service.rollups)
+    return float(frame["value"].sum()) if len(frame) else 0.0
