@@ -130,6 +130,24 @@ class Digest:
 
 
 @dataclass(frozen=True)
+class Pin:
+    kpi: str
+    on: bool = True
+
+
+@dataclass(frozen=True)
+class Target:
+    kpi: str
+    grain: str
+    value: float | None  # None: remove it
+
+
+@dataclass(frozen=True)
+class BadTarget:
+    problem: str
+
+
+@dataclass(frozen=True)
 class BadRule:
     problem: str   # '' = show the usage
 
@@ -140,8 +158,8 @@ class BadDigest:
 
 
 Command = Help | ListKpis | Explain | Ask | ListRules | RuleModal | CreateRule | RemoveRule | SnoozeRule \
-    | RuleHistory | Digest
-ParseError = TooLong | NotUnderstood | MissingKpi | BadKpi | BadRule | BadDigest
+    | RuleHistory | Digest | Pin | Target
+ParseError = TooLong | NotUnderstood | MissingKpi | BadKpi | BadRule | BadDigest | BadTarget
 
 
 def parse(text: str | None, catalog: Catalog) -> Command | ParseError:
@@ -163,6 +181,15 @@ def parse(text: str | None, catalog: Catalog) -> Command | ParseError:
         return _alert(words[1:], catalog)
     if head in _DIGEST:
         return _digest(words[1:], catalog)
+    if head in ("pin", "epingler", "épingler", "unpin", "desepingler", "désépingler"):
+        if len(words) == 1:
+            return MissingKpi()
+        kpi, rest = _kpi_prefix(words[1:], catalog)
+        if kpi is None:
+            return BadKpi(_unknown(words[1:], catalog))
+        return Pin(kpi, head in ("pin", "epingler", "épingler")) if not rest else NotUnderstood(" ".join(rest))
+    if head in ("target", "objectif"):
+        return _target(words[1:], catalog)
     if head in _EXPLAIN:
         if len(words) == 1:
             return MissingKpi()
@@ -360,3 +387,29 @@ def _digest(words: list[str], catalog: Catalog) -> Command | ParseError:
         except UnknownKpi as exc:
             return BadKpi(exc)
     return Digest("weekly" if weekly else "daily", at_time, weekday, timezone_name, tuple(dict.fromkeys(kpis)))
+
+
+_GRAINS = {"week": "week", "semaine": "week", "month": "month", "mois": "month", "quarter": "quarter",
+           "trimestre": "quarter", "year": "year", "annee": "year", "année": "year"}
+
+
+def _target(words: list[str], catalog: Catalog) -> Command | ParseError:
+    if not words:
+        return BadTarget("")
+    kpi, rest = _kpi_prefix(words, catalog)
+    if kpi is None:
+        return BadKpi(_unknown(words, catalog))
+    if not rest:
+        return BadTarget("")
+    grain = _GRAINS.get(rest[-1].lower(), None) if len(rest) > 1 else None
+    body = rest[:-1] if grain else rest
+    grain = grain or "month"
+    if len(body) == 1 and body[0].lower() in ("off", "none", "aucun", "supprimer"):
+        return Target(kpi, grain, None)
+    if len(body) != 1:
+        return BadTarget("")
+    try:
+        value = al.parse_threshold(body[0], catalog.kpis[kpi].unit)
+    except al.RuleError as exc:
+        return BadTarget(exc.message)
+    return Target(kpi, grain, value)

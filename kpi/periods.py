@@ -83,6 +83,13 @@ class Period:
     def start_utc(self) -> datetime:
         return _naive_utc(self.start)
 
+    def calendar_end(self) -> datetime:
+        """Where the whole calendar period ends (for 'November 2026 to date': Dec 1); else ``end``."""
+        if self.grain is None or self.kind not in (Kind.TO_DATE, Kind.CALENDAR):
+            return self.end
+        nxt = _shift(self.start.date(), self.grain, 1)
+        return _localize(datetime.combine(nxt, time()), self.start.tzinfo)
+
     def end_utc(self) -> datetime:
         return _naive_utc(self.end)
 

@@ -15,6 +15,7 @@ from bot.deps import Deps, Replier, guard
 from bot.jobs import WEEKDAYS, digest_payload, naive, rerender, rule_fields, run_pass, spec_of
 from bot.answers import build
 from kpi.alerts import RuleError
+from kpi.present import format_value
 from kpi.store import state
 from kpi.texts import t
 
@@ -130,6 +131,20 @@ def handle(deps: Deps, replier: Replier, command: p.Command, body: dict, client)
             replier.reply(render.notice(t(lang, "rule_removed" if done else "rule_not_found", id=rule_id)))
         case p.SnoozeRule(rule_id=rule_id, seconds=seconds):
             _snooze(deps, replier, team, rule_id, seconds, user)
+        case p.Pin(kpi=key, on=on):
+            name = render.escape(deps.service.catalog.kpis[key].name(lang))
+            changed = state.pin(url, team, key, user, naive(now), on)
+            replier.reply(render.notice(t(lang, ("pinned" if on else "unpinned") if changed else "pin_unchanged",
+                                          kpi=name)))
+        case p.Target(kpi=key, grain=grain, value=value):
+            kpi = deps.service.catalog.kpis[key]
+            state.set_target(url, team, key, grain, value, user, naive(now))
+            if value is None:
+                text = t(lang, "target_removed", kpi=render.escape(kpi.name(lang)), grain=grain)
+            else:
+                text = t(lang, "target_set", kpi=render.escape(kpi.name(lang)), grain=grain,
+                         value=format_value(value, kpi.unit, lang, deps.currency))
+            replier.reply(render.notice(text))
         case p.Digest(action="off"):
             done = state.unsubscribe_digest(url, team, channel, user, naive(now))
             replier.reply(render.notice(t(lang, "digest_off" if done else "digest_not_subscribed")))

@@ -34,6 +34,9 @@ def handle(deps: Deps, replier: Replier, command: dict, client) -> None:
             case p.BadRule(problem=problem):
                 text = t(lang, "err_rule", problem=render.escape(problem)) + " " if problem else ""
                 replier.reply(render.notice(text + t(lang, "err_rule_usage")))
+            case p.BadTarget(problem=problem):
+                replier.reply(render.notice((render.escape(problem) + ". " if problem else "")
+                                            + t(lang, "err_target_usage")))
             case p.BadDigest(problem=problem):
                 replier.reply(render.notice((render.escape(problem) + ". " if problem else "")
                                             + t(lang, "err_digest_usage")))
@@ -55,7 +58,7 @@ def handle(deps: Deps, replier: Replier, command: dict, client) -> None:
             case p.ListKpis() | p.Explain() | p.Ask():
                 _answer_within_budget(deps, replier, parsed, user)
             case p.ListRules() | p.RuleHistory() | p.RuleModal() | p.CreateRule() | p.RemoveRule() \
-                    | p.SnoozeRule() | p.Digest():
+                    | p.SnoozeRule() | p.Digest() | p.Pin() | p.Target():
                 alert_commands.handle(deps, replier, parsed, command, client)
             case _:
                 raise AssertionError(parsed)

@@ -1,26 +1,91 @@
-"""App Home: the month's KPIs at a glance when someone opens the app's Home tab."""
+"""App Home: the team's dashboard — pinned KPIs with value, change and pacing against targets, the
+rules firing, the next digest; buttons change the period and pin or unpin KPIs."""
 
 from __future__ import annotations
 
+from datetime import timezone
+
 from slack_bolt import App
 
-from bot import render
+from bot import permissions, render
+from bot import render_alerts as ra
 from bot.deps import Deps
+from bot.jobs import naive, trigger_of
+from bot.render_home import ACTION_PERIOD, ACTION_PIN, ACTION_UNPIN, PERIODS, home_view
 from kpi.errors import KpiError
+from kpi.pacing import pace
+from kpi.store import state
+from kpi.texts import t
 
 
 def register(app: App, deps: Deps) -> None:
     @app.event("app_home_opened")
-    def home_opened(event, client, logger):
+    def home_opened(event, body, client, logger):
         if event.get("tab") in (None, "home"):
-            deps.later(publish_home, deps, client, event["user"], logger)
+            deps.later(publish_home, deps, client, body.get("team_id", ""), event["user"], "month", logger)
+
+    for period in PERIODS:
+        @app.action(f"{ACTION_PERIOD}_{period}")
+        def change_period(ack, body, client, logger, action):
+            ack()
+            deps.later(publish_home, deps, client, _team(body), body["user"]["id"],
+                       action.get("value") if action.get("value") in PERIODS else "month", logger)
+
+    def pin_handler(on: bool):
+        def handler(ack, body, client, logger, action):
+            ack()
+            user, team = body["user"]["id"], _team(body)
+            key = str(action.get("value", ""))[:64]
+            if key in deps.service.catalog.kpis and permissions.can_manage(deps.settings, client, user):
+                state.pin(deps.settings.database_url, team, key, user, naive(deps.clock()), on)
+            deps.later(publish_home, deps, client, team, user, "month", logger)
+        return handler
+
+    app.action(ACTION_PIN)(pin_handler(True))
+    app.action(ACTION_UNPIN)(pin_handler(False))
 
 
-def publish_home(deps: Deps, client, user: str, logger) -> None:
+def _team(body: dict) -> str:
+    return str((body.get("team") or {}).get("id") or body.get("team_id") or "")
+
+
+def dashboard(deps: Deps, team: str, period: str) -> dict:
+    service, lang, url = deps.service, deps.lang, deps.settings.database_url
+    now = deps.clock()
+    pinned = [k for k in state.pinned(url, team) if k in service.catalog.kpis]
+    results = service.overview(period, now, pinned or None)
+    targets = state.team_targets(url, team)
+    paces = {}
+    for r in results:
+        target = targets.get((r.kpi.key, period))
+        if target is not None:
+            found = pace(service.catalog, r, target, now, r.current.calendar_end())
+            if found is not None:
+                paces[r.kpi.key] = found
+    firing = []
+    for row in state.rules(url, team):
+        if row["state"] == "firing":
+            kpi = service.catalog.kpis.get(row["kpi"])
+            firing.append(f"#{row['id']} {kpi.name(lang) if kpi else row['kpi']} (<#{row['channel_id']}>)")
+    next_digest = None
+    upcoming = []
+    for digest in state.active_digests(url, team):
+        fire = trigger_of(digest).get_next_fire_time(None, now)
+        if fire is not None:
+            upcoming.append((fire, digest))
+    if upcoming:
+        fire, digest = min(upcoming, key=lambda item: item[0])
+        when = ra.when_text(fire.astimezone(timezone.utc).replace(tzinfo=None), service.tz, lang)
+        next_digest = t(lang, "home_next_digest", channel=digest["channel_id"], when=when)
+    return home_view(results, paces, pinned, period, firing, next_digest, lang, deps.currency)
+
+
+def publish_home(deps: Deps, client, team: str, user: str, period: str, logger) -> None:
     try:
-        results = deps.service.overview("month", deps.clock())
-        blocks = render.kpi_list(results, deps.lang, deps.currency)["blocks"]
+        view = dashboard(deps, team, period)
     except KpiError as exc:
         logger.warning("App Home shows a notice instead of KPIs: %s", exc.message)
-        blocks = render.notice(render.escape(exc.message))["blocks"]
-    client.views_publish(user_id=user, view={"type": "home", "blocks": blocks})
+        view = {"type": "home", "blocks": render.notice(render.escape(exc.message))["blocks"]}
+    client.views_publish(user_id=user, view=view)
+
+

@@ -29,8 +29,10 @@ from kpi.store.state_schema import (
     heartbeat,
     incidents,
     outbox,
+    pins,
     rollup_daily,
     rollup_state,
+    targets,
 )
 
 
@@ -321,6 +323,45 @@ def active_digests(url: str, team: str | None = None, channel: str | None = None
         return _rows(conn.execute(query.order_by(digests.c.id)))
 
 
+# -- the dashboard: pins and targets ---------------------------------------------------------
+
+
+def pinned(url: str, team: str) -> list[str]:
+    with get_engine(url).connect() as conn:
+        return [r.kpi for r in conn.execute(select(pins.c.kpi).where(pins.c.team_id == team).order_by(pins.c.id))]
+
+
+def pin(url: str, team: str, kpi: str, user: str, now: datetime, on: bool = True) -> bool:
+    """Pin (or unpin) a KPI on the team's dashboard; False when nothing changed."""
+    with get_engine(url).begin() as conn:
+        exists = conn.execute(select(pins.c.id).where(pins.c.team_id == team, pins.c.kpi == kpi)).first()
+        if on == bool(exists):
+            return False
+        if on:
+            conn.execute(insert(pins).values(team_id=team, kpi=kpi, pinned_by=user, pinned_at=now))
+        else:
+            conn.execute(delete(pins).where(pins.c.team_id == team, pins.c.kpi == kpi))
+        _audit(conn, team, None, user, "pin.add" if on else "pin.remove", kpi, None, now)
+    return True
+
+
+def team_targets(url: str, team: str) -> dict[tuple[str, str], float]:
+    with get_engine(url).connect() as conn:
+        rows = conn.execute(select(targets).where(targets.c.team_id == team)).all()
+    return {(r.kpi, r.grain): r.value for r in rows}
+
+
+def set_target(url: str, team: str, kpi: str, grain: str, value: float | None, user: str, now: datetime) -> None:
+    """Set (or, with None, remove) the team's target for a KPI over a calendar grain."""
+    with get_engine(url).begin() as conn:
+        conn.execute(delete(targets).where(targets.c.team_id == team, targets.c.kpi == kpi, targets.c.grain == grain))
+        if value is not None:
+            conn.execute(insert(targets).values(team_id=team, kpi=kpi, grain=grain, value=value, set_by=user,
+                                                set_at=now))
+        _audit(conn, team, None, user, "target.set" if value is not None else "target.remove", kpi,
+               {"grain": grain, "value": value}, now)
+
+
 # -- heartbeat -----------------------------------------------------------------------------
 
 
@@ -346,7 +387,7 @@ def clear_state(url: str) -> None:
     """Empty every state table (tests and `demo` resets)."""
     with get_engine(url).begin() as conn:
         for table in (outbox, alert_history, incidents, alert_messages, audit_log, alert_rules, digests, heartbeat,
-                      rollup_daily, rollup_state):
+                      rollup_daily, rollup_state, pins, targets):
             conn.execute(delete(table))
 
 

@@ -184,3 +184,28 @@ rollup_state = Table(
     Column("horizon", Date, nullable=True),       # last whole day stored
     Column("refreshed_at", DateTime, nullable=False),
 )
+
+pins = Table(
+    "pins",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("team_id", Text, nullable=False, server_default=""),
+    Column("kpi", Text, nullable=False),
+    Column("pinned_by", Text, nullable=False),
+    Column("pinned_at", DateTime, nullable=False),
+    UniqueConstraint("team_id", "kpi", name="uq_pins_team_kpi"),
+)
+
+targets = Table(
+    "targets",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("team_id", Text, nullable=False, server_default=""),
+    Column("kpi", Text, nullable=False),
+    Column("grain", Text, nullable=False),   # week | month | quarter | year
+    Column("value", Float, nullable=False),
+    Column("set_by", Text, nullable=False),
+    Column("set_at", DateTime, nullable=False),
+    UniqueConstraint("team_id", "kpi", "grain", name="uq_targets_team_kpi_grain"),
+    CheckConstraint("grain IN ('week', 'month', 'quarter', 'year')", name="grain"),
+)

@@ -205,5 +205,5 @@ def test_app_home_shows_the_months_kpis(server):
     assert publish.payload["user_id"] == "U9"
     view = publish.payload["view"] if isinstance(publish.payload["view"], dict) else json.loads(publish.payload["view"])
     assert view["type"] == "home"
-    assert "KPIs - November 2026 to date" in json.dumps(view, ensure_ascii=False)
+    assert "📊 Dashboard - November 2026 to date" in json.dumps(view, ensure_ascii=False)
     assert publish.headers["authorization"] == f"Bearer {TOKEN}"
