@@ -92,14 +92,14 @@ def breakdown(result: KpiResult, title: str, current_label: str, previous_label:
 
 
 def sparklines(all_series: list[tuple[str, Series, str]], lang: str) -> bytes:
-    """One compact image for the digest: a small trend per KPI with its latest value."""
+    """One compact image for the digest: a small trend per KPI (complete days only) with its latest value."""
     count = max(len(all_series), 1)
     cols = 3
     rows = (count + cols - 1) // cols
     fig = Figure(figsize=(WIDTH, 1.1 * rows + 0.2), dpi=DPI)
     for i, (name, series, latest) in enumerate(all_series):
         ax = fig.add_subplot(rows, cols, i + 1)
-        values = [float("nan") if v is None else v for v in series.current.values]
+        values = [float("nan") if v is None else v for v in series.current.values[:-1]]  # today is partial
         ax.plot(range(len(values)), values, color=CURRENT, linewidth=1.6)
         ax.set_title(f"{name[:26]}  {latest}", fontsize=8, loc="left")
         ax.set_xticks([])

@@ -103,7 +103,8 @@ class Console:
         for f in files:
             data = self.slack.uploads.get(f.get("id", ""))
             if data:
-                path = folder / f"{f.get('title') or f.get('id')}-{self.count}.png"
+                name = "".join(c if c.isalnum() else "-" for c in (f.get("title") or f.get("id"))).strip("-").lower()
+                path = folder / f"{name}-{self.count}.png"
                 path.write_bytes(data)
                 saved.append(str(path))
         comment = payload.get("initial_comment", "")

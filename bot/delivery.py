@@ -12,13 +12,14 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from slack_sdk.errors import SlackApiError
+from slack_sdk.errors import SlackApiError, SlackRequestError
 
 from kpi.store import state
 
@@ -98,6 +99,12 @@ def _send_with_retries(ctx, row: dict, thread_ts, last_sent: dict, start: float,
             if row["method"] == "chat.update":
                 response = ctx.client.chat_update(channel=channel, ts=thread_ts, text=payload.get("text", ""),
                                                   blocks=payload.get("blocks"))
+            elif row["method"] == "files.upload":
+                ctx.client.files_upload_v2(channel=channel, file=base64.b64decode(payload["file_b64"]),
+                                           filename=payload.get("filename", "chart.png"),
+                                           title=payload.get("title"), thread_ts=thread_ts)
+                last_sent[channel] = ctx.monotonic()
+                return ("ok", None)
             else:
                 response = ctx.client.chat_postMessage(channel=channel, text=payload.get("text", ""),
                                                        blocks=payload.get("blocks"), thread_ts=thread_ts,
@@ -119,6 +126,9 @@ def _send_with_retries(ctx, row: dict, thread_ts, last_sent: dict, start: float,
             if error in PERMANENT:
                 return ("failed", error)
             return ("retry", now + backoff(row["attempts"]), error)
+        except SlackRequestError as exc:  # the file upload step itself failed (non-200)
+            last_sent[channel] = ctx.monotonic()
+            return ("retry", now + backoff(row["attempts"]), str(exc)[:200])
         except (OSError, ValueError) as exc:  # connection refused/reset, timeouts, bad gateway bodies
             last_sent[channel] = ctx.monotonic()
             return ("retry", now + backoff(row["attempts"]), f"{type(exc).__name__}: {exc}"[:200])

@@ -9,6 +9,7 @@ post each notification once (rule versions + the outbox's unique keys).
 
 from __future__ import annotations
 
+import base64
 import json
 import logging
 import os
@@ -23,13 +24,15 @@ from zoneinfo import ZoneInfo
 from apscheduler.triggers.cron import CronTrigger
 from slack_sdk import WebClient
 
-from bot import delivery
+from bot import charts, delivery
 from bot import render_alerts as ra
 from kpi import alerts
 from kpi.alerts import Event, Observation, RuleKind, RuleSpec, RuleState, State, Status
 from kpi.config import Settings, get_settings
 from kpi.errors import KpiError
+from kpi.pacing import pace
 from kpi.present import format_value
+from kpi.series import series, unusualness
 from kpi.service import KpiService
 from kpi.store import state
 from kpi.texts import t
@@ -300,9 +303,9 @@ def post_due_digests(ctx: JobContext, now: datetime, report: PassReport | None =
             with state.unit_of_work(ctx.url) as uow:
                 uow.mark_digest(digest["id"], digest["last_slot"], stored_slot)
                 if not late:
-                    payload = digest_payload(ctx, digest, now)
-                    uow.add_outbox(f"digest:{digest['id']}:{stored_slot.isoformat()}", digest["team_id"],
-                                   digest["channel_id"], "chat.postMessage", payload, naive(now))
+                    key = f"digest:{digest['id']}:{stored_slot.isoformat()}"
+                    add_digest(uow, key, digest["team_id"], digest["channel_id"],
+                               *digest_payload(ctx, digest, now), naive(now))
                     posted += 1
                 else:
                     log.warning("digest %s for %s skipped: %s is past the grace time", digest["id"],
@@ -316,8 +319,19 @@ def post_due_digests(ctx: JobContext, now: datetime, report: PassReport | None =
     return posted
 
 
-def digest_payload(ctx: JobContext, digest: dict | None, now: datetime, team: str = "", channel: str = "") -> dict:
-    service = ctx.service
+def add_digest(uow: state.UnitOfWork, key: str, team: str, channel: str, message: dict, image: dict,
+               now: datetime) -> None:
+    """The digest, then its sparkline image in the digest's thread (delivered once the digest has its ts)."""
+    message_id = uow.new_message(team, channel, key, now)
+    uow.add_outbox(key, team, channel, "chat.postMessage", message, now, message_id=message_id)
+    uow.add_outbox(f"{key}:sparklines", team, channel, "files.upload", image, now, message_id=message_id,
+                   in_thread=True)
+
+
+def digest_payload(ctx: JobContext, digest: dict | None, now: datetime, team: str = "",
+                   channel: str = "") -> tuple[dict, dict]:
+    """The digest message, and the sparkline image (as an outbox payload) posted in its thread."""
+    service, lang, currency = ctx.service, ctx.lang, ctx.settings.kpi_currency
     keys = [k for k in (digest["kpis"].split(",") if digest and digest["kpis"] else []) if k]
     weekly = bool(digest and digest["cadence"] == "weekly")
     first = service.overview("last-week" if weekly else "yesterday", now, keys or None)
@@ -328,9 +342,26 @@ def digest_payload(ctx: JobContext, digest: dict | None, now: datetime, team: st
     for row in state.rules(ctx.url, team, channel):
         if row["state"] == State.FIRING.value:
             kpi = service.catalog.kpis.get(row["kpi"])
-            firing.append(f"#{row['id']} {kpi.name(ctx.lang) if kpi else row['kpi']}")
+            firing.append(f"#{row['id']} {kpi.name(lang) if kpi else row['kpi']}")
+    # what moved most against its usual variation first (yesterday vs the four weeks before)
+    window = service.period("30d", now)
+    trends = {r.kpi.key: series(service, r.kpi, window, with_previous=False) for r in month}
+    order = sorted(range(len(month)), key=lambda i: -unusualness(trends[month[i].kpi.key].current.values))
+    first, month = [first[i] for i in order], [month[i] for i in order]
+    targets = state.team_targets(ctx.url, team)
+    paces = {}
+    for r in month:
+        if (r.kpi.key, "month") in targets:
+            found = pace(service.catalog, r, targets[(r.kpi.key, "month")], now, r.current.calendar_end())
+            if found is not None:
+                paces[r.kpi.key] = found
     day = now.astimezone(service.tz).date()
-    return ra.digest_message(day, weekly, first, month, firing, ctx.lang, ctx.settings.kpi_currency)
+    message = ra.digest_message(day, weekly, first, month, firing, lang, currency, paces)
+    png = charts.sparklines([(r.kpi.name(lang), trends[r.kpi.key], format_value(y.value, r.kpi.unit, lang, currency))
+                             for r, y in zip(month, first, strict=True)], lang)
+    image = {"file_b64": base64.b64encode(png).decode(), "filename": "kpi-digest.png",
+             "title": t(lang, "digest_sparklines")}
+    return message, image
 
 
 # -- scheduled entry points (stable ids, importable) ---------------------------------------------

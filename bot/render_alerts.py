@@ -206,7 +206,11 @@ def history_message(entries: list[dict], tz, lang: str) -> dict:
 
 
 def digest_message(day, weekly: bool, yesterday: list[KpiResult], month: list[KpiResult], firing: list[str],
-                   lang: str, currency: str) -> dict:
+                   lang: str, currency: str, paces: dict | None = None) -> dict:
+    """Firing rules first, then each KPI in the order given (what moved most first), with pacing."""
+    from bot.render_home import pace_text
+
+    paces = paces or {}
     loc = babel_locale(lang)
     title = t(lang, "digest_title_weekly" if weekly else "digest_title_daily",
               date=format_date(day, "EEEE d MMMM y", locale=loc))
@@ -223,7 +227,8 @@ def digest_message(day, weekly: bool, yesterday: list[KpiResult], month: list[Kp
         fields.append(_md(
             f"*{escape(kpi.name(lang))}*\n{label_first}: {format_value(first.value, kpi.unit, lang, currency)} "
             f"{arrow(first)}\n{t(lang, 'digest_mtd')}: {format_value(mtd.value, kpi.unit, lang, currency)} "
-            f"{arrow(mtd)} {format_pct_change(mtd.change_pct, lang) if mtd.change_pct is not None else ''}".rstrip(),
+            f"{arrow(mtd)} {format_pct_change(mtd.change_pct, lang) if mtd.change_pct is not None else ''}".rstrip()
+            + (f"\n{pace_text(paces[kpi.key], kpi.unit, lang, currency)}" if kpi.key in paces else ""),
             MAX_FIELD))
     for i in range(0, len(fields), 10):
         blocks.append(SectionBlock(fields=fields[i:i + 10]))

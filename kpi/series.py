@@ -9,6 +9,7 @@ of that day. Days run over the period's whole local days.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import pairwise
 from datetime import date, datetime, time, timedelta, timezone
 
 import pandas as pd
@@ -37,10 +38,27 @@ class Series:
     previous: Points
 
 
-def series(service: KpiService, kpi: Kpi, pair: PeriodPair) -> Series:
+def series(service: KpiService, kpi: Kpi, pair: PeriodPair, with_previous: bool = True) -> Series:
     days = (pair.current.end_day() - pair.current.first_day()).days
     grain = "day" if days <= MAX_DAYS_BY_DAY else "week"
-    return Series(kpi, grain, _points(service, kpi, pair.current, grain), _points(service, kpi, pair.previous, grain))
+    previous = _points(service, kpi, pair.previous, grain) if with_previous else Points([], [])
+    return Series(kpi, grain, _points(service, kpi, pair.current, grain), previous)
+
+
+def unusualness(values: list[float | None], baseline_min: int = 7) -> float:
+    """How unusual the last complete day's move is (the point before today's partial one): its change
+    from the day before, in standard deviations of the usual day-to-day changes. A KPI that always
+    climbs (a cumulative one) is not unusual for climbing; one that jumps is. The digest leads with it."""
+    complete = values[:-1]  # the last point is today, still partial
+    moves = [b - a for a, b in pairwise(complete) if a is not None and b is not None]
+    if len(complete) < 2 or complete[-1] is None or complete[-2] is None or len(moves) < baseline_min + 1:
+        return 0.0
+    last, baseline = moves[-1], moves[:-1]
+    mean = sum(baseline) / len(baseline)
+    spread = (sum((m - mean) ** 2 for m in baseline) / len(baseline)) ** 0.5
+    if spread == 0:
+        return 0.0 if last == mean else float("inf")
+    return abs(last - mean) / spread
 
 
 def _points(service: KpiService, kpi: Kpi, period: Period, grain: str) -> Points:

@@ -12,7 +12,7 @@ from bot import parse as p
 from bot import permissions, render
 from bot import render_alerts as ra
 from bot.deps import Deps, Replier, guard
-from bot.jobs import WEEKDAYS, digest_payload, naive, rerender, rule_fields, run_pass, spec_of
+from bot.jobs import WEEKDAYS, add_digest, digest_payload, naive, rerender, rule_fields, run_pass, spec_of
 from bot.answers import build
 from kpi.alerts import RuleError
 from kpi.present import format_value
@@ -198,10 +198,10 @@ def _digest_now(deps: Deps, team: str, channel: str) -> None:
     ctx = deps.jobs
     now = deps.clock()
     current = state.active_digests(deps.settings.database_url, team, channel)
-    payload = digest_payload(ctx, current[0] if current else None, now, team, channel)
+    message, image = digest_payload(ctx, current[0] if current else None, now, team, channel)
     with state.unit_of_work(ctx.url) as uow:
-        uow.add_outbox(f"digest-now:{team}:{channel}:{naive(now).isoformat()}", team, channel, "chat.postMessage",
-                       payload, naive(now))
+        add_digest(uow, f"digest-now:{team}:{channel}:{naive(now).isoformat()}", team, channel, message, image,
+                   naive(now))
     delivery.deliver(ctx, naive(now))
 
 

@@ -97,3 +97,38 @@ def test_subscribing_again_replaces_and_off_stops(ctx, slack):
     assert run_pass(ctx, local(2026, 11, 1, 10, 0)).digests == 0
     assert [e["action"] for e in state.audit_entries(ctx.url, "T1")] == ["digest.off", "digest.subscribe",
                                                                         "digest.subscribe"]
+
+
+def test_unusualness_is_a_move_against_the_usual_day_to_day_changes():
+    from kpi.series import unusualness
+
+    steady_climb = [float(i) for i in range(30)]
+    assert unusualness(steady_climb) == 0.0  # always +1 a day: nothing unusual
+    jump = [10.0, 11.0] * 14 + [40.0, 12.0]  # the last complete day jumps (the final point is today)
+    assert unusualness(jump) > 10
+    assert unusualness([None] * 30) == 0.0 and unusualness([1.0, 2.0]) == 0.0
+
+
+def test_digest_leads_with_the_biggest_move_paces_targets_and_threads_an_image(ctx, slack, data):
+    from tests.conftest import insert
+
+    # revenue: a sale every day for four weeks, then a huge one yesterday (Oct 30)
+    insert(data, "sales", [{"id": 100 + d, "sold_at": datetime(2026, 10, 1 + d, 10), "customer_id": None,
+                            "product_id": 1, "amount": 10, "cost": 0} for d in range(29)]
+           + [{"id": 200, "sold_at": datetime(2026, 10, 30, 10), "customer_id": None, "product_id": 1,
+               "amount": 5000, "cost": 0}])
+    state.set_target(ctx.url, "T1", "revenue", "month", 6000.0, "UADMIN", datetime(2026, 10, 1))
+    subscribe(ctx.url, at="13:00", tz="UTC")
+    run_pass(ctx, T0 + timedelta(hours=1))
+    digest = [p for p in posts(slack) if "KPI digest" in p.payload["text"]][0].payload
+    fields = [f["text"] for b in digest["blocks"] if b["type"] == "section" for f in b.get("fields", [])]
+    assert fields[0].startswith("*Revenue*")  # the biggest move against its usual variation leads
+    assert "🎯" in fields[0] and "target €6,000.00" in fields[0]
+    calls = slack.wait_for(lambda calls: any(c.name == "files.completeUploadExternal" for c in calls))
+    complete = [c for c in calls if c.name == "files.completeUploadExternal"][0]
+    digest_ts = [r for r in state.outbox_rows(ctx.url) if r["method"] == "chat.postMessage"][0]["result_ts"]
+    assert complete.payload["thread_ts"] == digest_ts
+    [png] = slack.uploads.values()
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+    run_pass(ctx, T0 + timedelta(hours=1, minutes=5))
+    assert len(slack.uploads) == 1  # once
