@@ -5,11 +5,14 @@ from __future__ import annotations
 import json
 
 from slack_sdk.models.blocks import (
+    ConversationSelectElement,
     InputBlock,
     Option,
     PlainTextInputElement,
     PlainTextObject,
+    StaticMultiSelectElement,
     StaticSelectElement,
+    TimePickerElement,
 )
 from slack_sdk.models.views import View
 
@@ -18,6 +21,8 @@ from kpi.catalog import Catalog
 from kpi.texts import t
 
 CALLBACK_RULE = "alert_rule_modal"
+CALLBACK_DIGEST = "digest_modal"
+WEEKDAY_VALUES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 OPS = [(">", "op_gt"), ("<", "op_lt"), (">=", "op_ge"), ("<=", "op_le"), ("drops", None), ("rises", None)]
 REPEATS = ["1h", "6h", "12h", "24h", "1w"]
 
@@ -26,42 +31,108 @@ def _option(text: str, value: str) -> Option:
     return Option(text=PlainTextObject(text=text[:75]), value=value)
 
 
-def rule_modal(catalog: Catalog, lang: str, channel: str, team: str) -> dict:
+def _pick(options: list[Option], value) -> Option:
+    return next((o for o in options if o.value == value), options[0])
+
+
+def rule_modal(catalog: Catalog, lang: str, channel: str, team: str, rule: dict | None = None) -> dict:
+    """Create a rule, or edit ``rule`` (a stored row) when given."""
     kpis = [_option(k.name(lang), k.key) for k in list(catalog.kpis.values())[:100]]
     ops = [_option(t(lang, key) if key else value, value) for value, key in OPS]
     windows = [_option(w, w) for w in WINDOWS]
     repeats = [_option(r, r) for r in REPEATS]
+    current = rule or {}
+    op_value = current.get("op", ">")
+    threshold = ""
+    if rule is not None:
+        if rule["kind"] == "change":
+            op_value = "rises" if rule["op"] in (">", ">=") else "drops"
+            threshold = f"{abs(rule['threshold']) * 100:g}%"
+        else:
+            unit = catalog.kpis[rule["kpi"]].unit if rule["kpi"] in catalog.kpis else None
+            threshold = f"{rule['threshold'] * 100:g}%" if unit is not None and unit.value == "%" else f"{rule['threshold']:g}"
+    repeat = {3600: "1h", 21600: "6h", 43200: "12h", 86400: "24h", 604800: "1w"}.get(current.get("repeat_seconds"), "24h")
     view = View(
         type="modal",
         callback_id=CALLBACK_RULE,
         title=PlainTextObject(text=t(lang, "modal_title")[:24]),
         submit=PlainTextObject(text=t(lang, "modal_submit")),
         close=PlainTextObject(text=t(lang, "modal_cancel")),
-        private_metadata=json.dumps({"channel": channel, "team": team}),
+        private_metadata=json.dumps({"channel": channel, "team": team, "rule": current.get("id")}),
         blocks=[
             InputBlock(block_id="kpi", label=t(lang, "modal_kpi"),
-                       element=StaticSelectElement(action_id="value", options=kpis, initial_option=kpis[0])),
+                       element=StaticSelectElement(action_id="value", options=kpis,
+                                                   initial_option=_pick(kpis, current.get("kpi")))),
             InputBlock(block_id="op", label=t(lang, "modal_op"),
-                       element=StaticSelectElement(action_id="value", options=ops, initial_option=ops[0])),
+                       element=StaticSelectElement(action_id="value", options=ops, initial_option=_pick(ops, op_value))),
             InputBlock(block_id="threshold", label=t(lang, "modal_threshold"),
                        element=PlainTextInputElement(action_id="value", placeholder=t(lang, "modal_threshold_hint"),
-                                                     max_length=32)),
+                                                     max_length=32, initial_value=threshold or None)),
             InputBlock(block_id="window", label=t(lang, "modal_window"),
-                       element=StaticSelectElement(action_id="value", options=windows, initial_option=windows[1])),
+                       element=StaticSelectElement(action_id="value", options=windows,
+                                                   initial_option=_pick(windows, current.get("window_spec", "30d")))),
+            InputBlock(block_id="channel", label=t(lang, "modal_channel"),
+                       element=ConversationSelectElement(action_id="value",
+                                                         initial_conversation=current.get("channel_id", channel) or None)),
             InputBlock(block_id="for", label=t(lang, "modal_for"), optional=True,
-                       element=PlainTextInputElement(action_id="value", initial_value="1", max_length=3)),
+                       element=PlainTextInputElement(action_id="value", initial_value=str(current.get("for_count", 1)),
+                                                     max_length=3)),
             InputBlock(block_id="repeat", label=t(lang, "modal_repeat"),
-                       element=StaticSelectElement(action_id="value", options=repeats, initial_option=repeats[3])),
+                       element=StaticSelectElement(action_id="value", options=repeats,
+                                                   initial_option=_pick(repeats, repeat))),
+        ],
+    )
+    return view.to_dict()
+
+
+def digest_modal(catalog: Catalog, lang: str, channel: str, team: str, default_tz: str,
+                 current: dict | None = None) -> dict:
+    """Subscribe a channel to the digest with menus (prefilled with its current subscription)."""
+    current = current or {}
+    cadences = [_option(t(lang, "cadence_daily"), "daily"), _option(t(lang, "cadence_weekly"), "weekly")]
+    days = [_option(d, d) for d in WEEKDAY_VALUES]
+    kpis = [_option(k.name(lang), k.key) for k in list(catalog.kpis.values())[:100]]
+    chosen = [o for o in kpis if o.value in (current.get("kpis") or "").split(",")]
+    view = View(
+        type="modal",
+        callback_id=CALLBACK_DIGEST,
+        title=PlainTextObject(text=t(lang, "modal_digest_title")[:24]),
+        submit=PlainTextObject(text=t(lang, "modal_save")),
+        close=PlainTextObject(text=t(lang, "modal_cancel")),
+        private_metadata=json.dumps({"channel": channel, "team": team}),
+        blocks=[
+            InputBlock(block_id="cadence", label=t(lang, "modal_cadence"),
+                       element=StaticSelectElement(action_id="value", options=cadences,
+                                                   initial_option=_pick(cadences, current.get("cadence")))),
+            InputBlock(block_id="weekday", label=t(lang, "modal_weekday"), optional=True,
+                       element=StaticSelectElement(action_id="value", options=days, initial_option=_pick(
+                           days, WEEKDAY_VALUES[current["weekday"]] if current.get("weekday") is not None else "mon"))),
+            InputBlock(block_id="time", label=t(lang, "modal_time"),
+                       element=TimePickerElement(action_id="value", initial_time=current.get("at_time", "09:00"))),
+            InputBlock(block_id="timezone", label=t(lang, "modal_timezone"),
+                       element=PlainTextInputElement(action_id="value", max_length=64,
+                                                     initial_value=current.get("timezone", default_tz))),
+            InputBlock(block_id="kpis", label=t(lang, "modal_kpis"), optional=True,
+                       element=StaticMultiSelectElement(action_id="value", options=kpis,
+                                                        initial_options=chosen or None)),
+            InputBlock(block_id="channel", label=t(lang, "modal_channel"),
+                       element=ConversationSelectElement(action_id="value", initial_conversation=channel or None)),
         ],
     )
     return view.to_dict()
 
 
 def submitted(view: dict) -> dict[str, str]:
-    """The values of a submitted rule modal, by block id."""
+    """The values of a submitted modal, by block id (multi-selects joined with commas)."""
     out = {}
     for block_id, actions in (view.get("state", {}).get("values", {}) or {}).items():
         element = (actions or {}).get("value") or {}
-        selected = element.get("selected_option") or {}
-        out[block_id] = str(selected.get("value") if selected else (element.get("value") or ""))[:64]
+        if element.get("selected_options") is not None:
+            value = ",".join(str(o.get("value", "")) for o in element["selected_options"][:100])
+        elif element.get("selected_option"):
+            value = element["selected_option"].get("value")
+        else:
+            value = (element.get("value") or element.get("selected_time") or element.get("selected_conversation")
+                     or "")
+        out[block_id] = str(value)[:1000]
     return out

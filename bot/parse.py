@@ -105,6 +105,11 @@ class CreateRule:
 
 
 @dataclass(frozen=True)
+class EditRule:
+    rule_id: int
+
+
+@dataclass(frozen=True)
 class RemoveRule:
     rule_id: int
 
@@ -158,7 +163,7 @@ class BadDigest:
 
 
 Command = Help | ListKpis | Explain | Ask | ListRules | RuleModal | CreateRule | RemoveRule | SnoozeRule \
-    | RuleHistory | Digest | Pin | Target
+    | RuleHistory | Digest | Pin | Target | EditRule
 ParseError = TooLong | NotUnderstood | MissingKpi | BadKpi | BadRule | BadDigest | BadTarget
 
 
@@ -255,6 +260,9 @@ def _alert(words: list[str], catalog: Catalog) -> Command | ParseError:
     sub = words[0].lower()
     if sub in _HISTORY and len(words) == 1:
         return RuleHistory()
+    if sub in ("edit", "modifier", "change"):
+        ident = _rule_id(words[1:2])
+        return EditRule(ident) if ident is not None and len(words) == 2 else BadRule("")
     if sub in _REMOVE:
         ident = _rule_id(words[1:2])
         return RemoveRule(ident) if ident is not None and len(words) == 2 else BadRule("")

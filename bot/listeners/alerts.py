@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from slack_bolt import App
 
@@ -71,7 +73,9 @@ def register(app: App, deps: Deps) -> None:
             meta = json.loads(view.get("private_metadata") or "{}")
         except ValueError:
             meta = {}
-        channel, team = str(meta.get("channel", ""))[:32], str(meta.get("team", ""))[:32] or _team(body)
+        team = str(meta.get("team", ""))[:32] or _team(body)
+        channel = (values.get("channel") or str(meta.get("channel", "")))[:32]
+        editing = meta.get("rule") if isinstance(meta.get("rule"), int) else None
         if not permissions.can_manage(deps.settings, client, user):
             ack(response_action="errors", errors={"kpi": permissions.refusal(deps.settings, deps.lang)[:150]})
             return
@@ -87,8 +91,53 @@ def register(app: App, deps: Deps) -> None:
             ack(response_action="errors", errors={field: (exc.message or t(deps.lang, "modal_threshold_hint"))[:150]})
             return
         ack()
+        if editing is not None:
+            fields = {**rule_fields(spec), "channel_id": channel}
+            if state.edit_rule(deps.settings.database_url, team, editing, fields, user, naive(deps.clock())):
+                kpi = deps.service.catalog.kpis[spec.kpi]
+                text = t(deps.lang, "rule_updated", id=editing, kpi=render.escape(kpi.name(deps.lang)),
+                         line=ra.line_text(spec, kpi.unit, deps.lang, deps.currency), window=spec.window)
+                client.chat_postEphemeral(channel=channel, user=user, **render.notice(text))
+            return
         rule_id = _create(deps, team, channel, spec, user)
         client.chat_postEphemeral(channel=channel, user=user, **_created_message(deps, rule_id, spec))
+
+    @app.view(modals.CALLBACK_DIGEST)
+    def digest_submitted(ack, body, view, client):
+        user = body.get("user", {}).get("id", "")
+        values = modals.submitted(view)
+        try:
+            meta = json.loads(view.get("private_metadata") or "{}")
+        except ValueError:
+            meta = {}
+        team = str(meta.get("team", ""))[:32] or _team(body)
+        channel = (values.get("channel") or str(meta.get("channel", "")))[:32]
+        if not permissions.can_manage(deps.settings, client, user):
+            ack(response_action="errors", errors={"cadence": permissions.refusal(deps.settings, deps.lang)[:150]})
+            return
+        errors = {}
+        tz = values.get("timezone", "").strip()
+        try:
+            ZoneInfo(tz)
+        except (ZoneInfoNotFoundError, ValueError):
+            errors["timezone"] = t(deps.lang, "err_timezone", value=tz[:40])[:150]
+        at = values.get("time", "")
+        if not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", at):
+            errors["time"] = t(deps.lang, "err_digest_usage")[:150]
+        cadence = values.get("cadence") if values.get("cadence") in ("daily", "weekly") else "daily"
+        weekday = modals.WEEKDAY_VALUES.index(values["weekday"]) if values.get("weekday") in modals.WEEKDAY_VALUES \
+            else None
+        if cadence == "weekly" and weekday is None:
+            errors["weekday"] = t(deps.lang, "err_weekday")
+        kpis = [k for k in values.get("kpis", "").split(",") if k in deps.service.catalog.kpis]
+        if errors:
+            ack(response_action="errors", errors=errors)
+            return
+        ack()
+        fields = {"cadence": cadence, "weekday": weekday if cadence == "weekly" else None, "at_time": at,
+                  "timezone": tz, "kpis": ",".join(kpis)}
+        state.subscribe_digest(deps.settings.database_url, team, channel, fields, user, naive(deps.clock()))
+        client.chat_postEphemeral(channel=channel, user=user, **render.notice(_digest_text(deps, fields)))
 
 
 def handle(deps: Deps, replier: Replier, command: p.Command, body: dict, client) -> None:
@@ -105,7 +154,7 @@ def handle(deps: Deps, replier: Replier, command: p.Command, body: dict, client)
         case p.RuleHistory():
             replier.reply(ra.history_message(state.audit_entries(url, team, channel), deps.service.tz, lang))
             return
-        case p.Digest(action="show"):
+        case p.Digest(action="show") if not permissions.can_manage(deps.settings, client, user):
             current = state.active_digests(url, team, channel)
             text = _digest_text(deps, current[0]) if current else t(lang, "digest_not_subscribed")
             replier.reply(render.notice(text + " " + t(lang, "err_digest_usage")))
@@ -123,6 +172,20 @@ def handle(deps: Deps, replier: Replier, command: p.Command, body: dict, client)
             replier.ack()
             client.views_open(trigger_id=body.get("trigger_id", ""),
                               view=modals.rule_modal(deps.service.catalog, lang, channel, team))
+        case p.EditRule(rule_id=rule_id):
+            row = state.rule(url, team, rule_id)
+            if row is None:
+                replier.reply(render.notice(t(lang, "rule_not_found", id=rule_id)))
+                return
+            replier.ack()
+            client.views_open(trigger_id=body.get("trigger_id", ""),
+                              view=modals.rule_modal(deps.service.catalog, lang, channel, team, row))
+        case p.Digest(action="show"):
+            current = state.active_digests(url, team, channel)
+            replier.ack()
+            client.views_open(trigger_id=body.get("trigger_id", ""),
+                              view=modals.digest_modal(deps.service.catalog, lang, channel, team,
+                                                       deps.settings.kpi_timezone, current[0] if current else None))
         case p.CreateRule(spec=spec):
             rule_id = _create(deps, team, channel, spec, user)
             replier.reply(_created_message(deps, rule_id, spec))

@@ -58,7 +58,7 @@ def handle(deps: Deps, replier: Replier, command: dict, client) -> None:
             case p.ListKpis() | p.Explain() | p.Ask():
                 _answer_within_budget(deps, replier, parsed, user)
             case p.ListRules() | p.RuleHistory() | p.RuleModal() | p.CreateRule() | p.RemoveRule() \
-                    | p.SnoozeRule() | p.Digest() | p.Pin() | p.Target():
+                    | p.SnoozeRule() | p.Digest() | p.Pin() | p.Target() | p.EditRule():
                 alert_commands.handle(deps, replier, parsed, command, client)
             case _:
                 raise AssertionError(parsed)

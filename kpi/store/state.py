@@ -97,6 +97,17 @@ def rule(url: str, team: str, rule_id: int) -> dict | None:
     return dict(row._mapping) if row else None
 
 
+def edit_rule(url: str, team: str, rule_id: int, fields: dict, user: str, now: datetime) -> bool:
+    """Change a rule's definition (its state carries on; the next pass judges it anew)."""
+    with get_engine(url).begin() as conn:
+        found = conn.execute(update(alert_rules).where(alert_rules.c.id == rule_id, alert_rules.c.team_id == team,
+                                                       alert_rules.c.removed_at.is_(None))
+                             .values(version=alert_rules.c.version + 1, pending_count=0, **fields)).rowcount
+        if found:
+            _audit(conn, team, fields.get("channel_id"), user, "rule.edit", str(rule_id), fields, now)
+    return bool(found)
+
+
 def remove_rule(url: str, team: str, rule_id: int, user: str, now: datetime) -> bool:
     with get_engine(url).begin() as conn:
         row = conn.execute(select(alert_rules.c.channel_id).where(
