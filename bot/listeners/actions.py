@@ -10,6 +10,8 @@ from bot import render
 from bot.deps import Deps, Replier, guard
 from bot import chart_posts
 from bot.answers import build
+from bot.jobs import naive
+from kpi.store import state
 from bot.parse import Ask, Explain
 from kpi.texts import t
 
@@ -18,6 +20,7 @@ def register(app: App, deps: Deps) -> None:
     @app.action(render.ACTION_SHARE)
     def share(ack, respond, action, body):
         ack()
+        _audit(deps, body, "answer.share", action.get("value"))
         deps.later(_share, deps, Replier.after_ack(respond), action.get("value"), body.get("user", {}).get("id", ""))
 
     @app.action(render.ACTION_CHART)
@@ -25,12 +28,20 @@ def register(app: App, deps: Deps) -> None:
         ack()
         channel = (body.get("channel") or {}).get("id", "")
         team = (body.get("team") or {}).get("id", "")
+        _audit(deps, body, "chart.post", action.get("value"))
         deps.later(_chart, deps, Replier.after_ack(respond), client, team, channel, action.get("value"))
 
     @app.action(render.ACTION_EXPLAIN)
     def explain(ack, respond, action):
         ack()
         deps.later(_explain, deps, Replier.after_ack(respond), str(action.get("value", ""))[:64])
+
+
+def _audit(deps: Deps, body: dict, action: str, value) -> None:
+    """Buttons that post for everyone are kept in the audit log (who, when, what)."""
+    state.audit(deps.settings.database_url, (body.get("team") or {}).get("id", ""),
+                (body.get("channel") or {}).get("id"), (body.get("user") or {}).get("id", ""), action,
+                str(value or "")[:200], None, naive(deps.clock()))
 
 
 def _share(deps: Deps, replier: Replier, value, user: str) -> None:

@@ -79,10 +79,13 @@ def test_show_chart_button_on_answers(server, slack):
     message = server.command("revenue 2026-10 by category").json()
     button = [e for b in message["blocks"] if b["type"] == "actions" for e in b["elements"]
               if e["action_id"] == "kpi_chart"][0]
-    server.action("kpi_chart", button["value"])
+    server.action("kpi_chart", button["value"], user="U77")
     slack.wait_for(lambda calls: any(c.name == "files.completeUploadExternal" for c in calls))
     [png] = slack.uploads.values()
     assert png[:8] == PNG
+    from kpi.store import state
+    [entry] = state.audit_entries(server.settings.database_url, "T123")
+    assert (entry["user_id"], entry["action"]) == ("U77", "chart.post")
 
 
 def test_bad_chart_requests_change_nothing(server, slack):
