@@ -67,14 +67,7 @@ def register(app: App, deps: Deps) -> None:
 
     @app.view(modals.CALLBACK_RULE)
     def rule_submitted(ack, body, view, client):
-        user = body.get("user", {}).get("id", "")
-        values = modals.submitted(view)
-        try:
-            meta = json.loads(view.get("private_metadata") or "{}")
-        except ValueError:
-            meta = {}
-        team = str(meta.get("team", ""))[:32] or _team(body)
-        channel = (values.get("channel") or str(meta.get("channel", "")))[:32]
+        user, values, team, channel, meta = _submission(body, view)
         editing = meta.get("rule") if isinstance(meta.get("rule"), int) else None
         if not permissions.can_manage(deps.settings, client, user):
             ack(response_action="errors", errors={"kpi": permissions.refusal(deps.settings, deps.lang)[:150]})
@@ -104,14 +97,7 @@ def register(app: App, deps: Deps) -> None:
 
     @app.view(modals.CALLBACK_DIGEST)
     def digest_submitted(ack, body, view, client):
-        user = body.get("user", {}).get("id", "")
-        values = modals.submitted(view)
-        try:
-            meta = json.loads(view.get("private_metadata") or "{}")
-        except ValueError:
-            meta = {}
-        team = str(meta.get("team", ""))[:32] or _team(body)
-        channel = (values.get("channel") or str(meta.get("channel", "")))[:32]
+        user, values, team, channel, _ = _submission(body, view)
         if not permissions.can_manage(deps.settings, client, user):
             ack(response_action="errors", errors={"cadence": permissions.refusal(deps.settings, deps.lang)[:150]})
             return
@@ -281,6 +267,19 @@ def _ref(value) -> tuple[int, int] | None:
     if rule.isdigit() and seq.isdigit() and len(rule) < 10 and len(seq) < 10:
         return int(rule), int(seq)
     return None
+
+
+def _submission(body: dict, view: dict) -> tuple[str, dict, str, str, dict]:
+    """Who submitted a modal, its values, and the team and channel it is for (picked, else where it opened)."""
+    values = modals.submitted(view)
+    try:
+        meta = json.loads(view.get("private_metadata") or "{}")
+    except ValueError:
+        meta = {}
+    meta = meta if isinstance(meta, dict) else {}
+    team = str(meta.get("team", ""))[:32] or _team(body)
+    channel = (values.get("channel") or str(meta.get("channel", "")))[:32]
+    return body.get("user", {}).get("id", ""), values, team, channel, meta
 
 
 def _team(body: dict) -> str:

@@ -79,15 +79,20 @@ def create_rule(url: str, team: str, channel: str, fields: dict, user: str, now:
     return rule_id
 
 
-def rules(url: str, team: str | None = None, channel: str | None = None) -> list[dict]:
-    """Active rules (all teams when ``team`` is None), oldest first."""
-    query = select(alert_rules).where(alert_rules.c.removed_at.is_(None))
+def _active(url: str, table, team: str | None, channel: str | None) -> list[dict]:
+    """Rows not removed, of one team and channel when given (all teams when ``team`` is None), oldest first."""
+    query = select(table).where(table.c.removed_at.is_(None))
     if team is not None:
-        query = query.where(alert_rules.c.team_id == team)
+        query = query.where(table.c.team_id == team)
     if channel is not None:
-        query = query.where(alert_rules.c.channel_id == channel)
+        query = query.where(table.c.channel_id == channel)
     with get_engine(url).connect() as conn:
-        return _rows(conn.execute(query.order_by(alert_rules.c.id)))
+        return _rows(conn.execute(query.order_by(table.c.id)))
+
+
+def rules(url: str, team: str | None = None, channel: str | None = None) -> list[dict]:
+    """Active alert rules."""
+    return _active(url, alert_rules, team, channel)
 
 
 def rule(url: str, team: str, rule_id: int) -> dict | None:
@@ -325,13 +330,8 @@ def unsubscribe_digest(url: str, team: str, channel: str, user: str, now: dateti
 
 
 def active_digests(url: str, team: str | None = None, channel: str | None = None) -> list[dict]:
-    query = select(digests).where(digests.c.removed_at.is_(None))
-    if team is not None:
-        query = query.where(digests.c.team_id == team)
-    if channel is not None:
-        query = query.where(digests.c.channel_id == channel)
-    with get_engine(url).connect() as conn:
-        return _rows(conn.execute(query.order_by(digests.c.id)))
+    """Active digest subscriptions."""
+    return _active(url, digests, team, channel)
 
 
 # -- the dashboard: pins and targets ---------------------------------------------------------

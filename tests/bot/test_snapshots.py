@@ -6,7 +6,6 @@ A change in what people read shows up here as a diff. After a deliberate change,
 
 import json
 import os
-from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
