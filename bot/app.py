@@ -6,13 +6,16 @@ import logging
 from collections.abc import Callable
 from datetime import datetime
 
-from slack_bolt import App
+from datetime import timezone
+
+from slack_bolt import App, BoltResponse
 from slack_sdk import WebClient
 
 from bot import listeners
 from bot.deps import Deps, utc_now
 from kpi.config import Settings
 from kpi.service import KpiService
+from kpi.store import state
 
 
 class ConfigurationError(Exception):
@@ -42,6 +45,17 @@ def create_app(
         process_before_response=True,
         logger=logger,
     )
+
+    @app.middleware
+    def once_per_event(body, next):
+        """Slack retries an event it thinks was lost (X-Slack-Retry-Num) and may send one twice: each
+        event_id is handled once, whatever the number of web processes."""
+        event_id = body.get("event_id") if body.get("type") == "event_callback" else None
+        if event_id and not state.first_delivery(settings.database_url, str(body.get("team_id", "")),
+                                                 str(event_id), clock().astimezone(timezone.utc).replace(tzinfo=None)):
+            logger.info("event %s already handled; this delivery is ignored", str(event_id)[:40])
+            return BoltResponse(status=200, body="")
+        return next()
 
     @app.error
     def on_error(error, body, logger):  # errors raised outside our own guarded handlers

@@ -372,20 +372,34 @@ def default_context() -> JobContext:
     return JobContext.from_settings(get_settings())
 
 
+LEASE = "clock"
+
+
+def is_leader(ctx: JobContext, now: datetime) -> bool:
+    """Only one scheduler runs the jobs: the holder of the ``clock`` lease (renewed at every job;
+    a standby takes over when the leader stops renewing it for two intervals)."""
+    ttl = timedelta(seconds=2 * ctx.settings.kpi_eval_interval + 30)
+    return state.lead(ctx.url, LEASE, ctx.worker, naive(now), ttl)
+
+
 def scheduled_pass() -> None:
-    """Job ``kpi.pass``: evaluate every rule, post due digests, deliver."""
+    """Job ``kpi.pass``: evaluate every rule, post due digests, deliver (on the leader only)."""
     try:
-        run_pass(default_context(), datetime.now(timezone.utc))
+        ctx, now = default_context(), datetime.now(timezone.utc)
+        if not is_leader(ctx, now):
+            log.info("standby: another scheduler holds the clock lease")
+            return
+        run_pass(ctx, now)
     except Exception:  # the scheduler must keep running; the traceback is logged
         log.exception("evaluation pass failed")
 
 
 def scheduled_digests() -> None:
-    """Job ``kpi.digests`` (every minute): post digests whose time has come, deliver."""
+    """Job ``kpi.digests`` (every minute): post digests whose time has come, deliver (leader only)."""
     try:
         ctx = default_context()
         now = datetime.now(timezone.utc)
-        if post_due_digests(ctx, now):
+        if is_leader(ctx, now) and post_due_digests(ctx, now):
             delivery.deliver(ctx, naive(now))
     except Exception:
         log.exception("digest job failed")

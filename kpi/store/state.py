@@ -28,8 +28,10 @@ from kpi.store.state_schema import (
     digests,
     heartbeat,
     incidents,
+    leases,
     outbox,
     pins,
+    processed_events,
     rollup_daily,
     rollup_state,
     targets,
@@ -373,6 +375,40 @@ def set_target(url: str, team: str, kpi: str, grain: str, value: float | None, u
                {"grain": grain, "value": value}, now)
 
 
+# -- leadership and idempotent events ----------------------------------------------------------
+
+
+def lead(url: str, name: str, holder: str, now: datetime, ttl: timedelta) -> bool:
+    """Take or renew the lease ``name`` for ``holder``; False while another live holder has it.
+
+    A lease row works the same on SQLite and PostgreSQL: the update only succeeds for the
+    holder itself or once the previous holder's lease has expired (it died or stopped)."""
+    with get_engine(url).begin() as conn:
+        taken = conn.execute(update(leases).where(leases.c.name == name,
+                                                  or_(leases.c.holder == holder, leases.c.expires_at < now))
+                             .values(holder=holder, expires_at=now + ttl)).rowcount
+        if taken:
+            return True
+        if conn.execute(select(leases.c.name).where(leases.c.name == name)).first() is not None:
+            return False
+        try:
+            with conn.begin_nested():
+                conn.execute(insert(leases).values(name=name, holder=holder, expires_at=now + ttl))
+            return True
+        except IntegrityError:
+            return False
+
+
+def first_delivery(url: str, team: str, event_id: str, now: datetime) -> bool:
+    """True the first time Slack's ``event_id`` is seen; False for a retry or a duplicate."""
+    try:
+        with get_engine(url).begin() as conn:
+            conn.execute(insert(processed_events).values(event_id=event_id[:100], team_id=team[:32], received_at=now))
+        return True
+    except IntegrityError:
+        return False
+
+
 # -- heartbeat -----------------------------------------------------------------------------
 
 
@@ -398,7 +434,7 @@ def clear_state(url: str) -> None:
     """Empty every state table (tests and `demo` resets)."""
     with get_engine(url).begin() as conn:
         for table in (outbox, alert_history, incidents, alert_messages, audit_log, alert_rules, digests, heartbeat,
-                      rollup_daily, rollup_state, pins, targets):
+                      rollup_daily, rollup_state, pins, targets, leases, processed_events):
             conn.execute(delete(table))
 
 

@@ -209,3 +209,19 @@ targets = Table(
     UniqueConstraint("team_id", "kpi", "grain", name="uq_targets_team_kpi_grain"),
     CheckConstraint("grain IN ('week', 'month', 'quarter', 'year')", name="grain"),
 )
+
+leases = Table(
+    "leases",
+    metadata,
+    Column("name", Text, primary_key=True),     # "clock": who runs the scheduler
+    Column("holder", Text, nullable=False),
+    Column("expires_at", DateTime, nullable=False),
+)
+
+processed_events = Table(
+    "processed_events",
+    metadata,
+    Column("event_id", Text, primary_key=True),  # Slack's event_id: a retry or a duplicate is seen once
+    Column("team_id", Text, nullable=False, server_default=""),
+    Column("received_at", DateTime, nullable=False),
+)

@@ -1,0 +1,93 @@
+"""Production behaviour: one clock leader, events handled once, no secret in logs."""
+
+import json
+from datetime import timedelta
+
+from bot.jobs import JobContext, is_leader
+from tests.bot.conftest import SECRET, TOKEN, make_settings
+from tests.bot.test_alerts import T0
+
+
+def test_one_clock_leads_and_a_standby_takes_over_when_it_stops(data, slack):
+    first = JobContext.from_settings(make_settings(data, slack))
+    second = JobContext.from_settings(make_settings(data, slack))
+    first.worker, second.worker = "host-a:1", "host-b:2"
+    assert is_leader(first, T0)
+    assert not is_leader(second, T0)
+    assert is_leader(first, T0 + timedelta(minutes=5))  # renewed
+    assert not is_leader(second, T0 + timedelta(minutes=10))
+    # the leader stops renewing (killed): after the lease (2 intervals + 30 s) the standby leads
+    assert is_leader(second, T0 + timedelta(minutes=5 + 11))
+    assert not is_leader(first, T0 + timedelta(minutes=5 + 12))
+
+
+def test_event_retries_and_duplicates_have_no_second_effect(server, slack):
+    event = {"token": "x", "team_id": "T123", "api_app_id": "A123", "type": "event_callback",
+             "event_id": "EvDUP1", "event_time": 1,
+             "event": {"type": "app_home_opened", "user": "U9", "tab": "home", "channel": "D1"}}
+    body = json.dumps(event)
+    from bot.signing import signed_headers
+
+    assert server.request("POST", "/slack/events", body.encode(),
+                          signed_headers(SECRET, body, content_type="application/json")).status == 200
+    slack.wait_for(lambda calls: any(c.name == "views.publish" for c in calls))
+    retry = {**signed_headers(SECRET, body, content_type="application/json"), "x-slack-retry-num": "1",
+             "x-slack-retry-reason": "http_timeout"}
+    assert server.request("POST", "/slack/events", body.encode(), retry).status == 200
+    assert server.post_signed(body, content_type="application/json").status == 200
+    server.command("help")  # a later request, to be sure nothing was still on its way
+    assert len(slack.calls_to("views.publish")) == 1
+
+
+def test_no_secret_reaches_the_logs_even_at_debug(data, tmp_path):
+    """A real `python -m bot web` at LOG_LEVEL=DEBUG: commands, an error, a Web API call with the token.
+
+    Guards the whole stack (Bolt, slack-sdk, our code) against writing a secret at DEBUG; our own
+    redaction filter is proven separately in test_logs.py."""
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+
+    from bot.local_slack import LocalSlack
+    from bot.signing import signed_headers
+    from tests.bot.test_processes import env, free_port
+
+    port = free_port()
+    with LocalSlack() as slack:
+        proc = subprocess.Popen([sys.executable, "-m", "bot", "web"], cwd=tmp_path, stdout=subprocess.PIPE,
+                                stderr=subprocess.STDOUT, text=True,
+                                env=env(DATABASE_URL=data, SLACK_BOT_TOKEN=TOKEN, SLACK_SIGNING_SECRET=SECRET,
+                                        SLACK_API_URL=slack.api_url, PORT=str(port), LOG_LEVEL="DEBUG"))
+        try:
+            deadline = time.monotonic() + 60
+            while True:  # wait for the server process to listen
+                try:
+                    urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2).read()
+                    break
+                except OSError:
+                    assert proc.poll() is None and time.monotonic() < deadline
+                    time.sleep(0.1)
+
+            def post(body, content_type="application/x-www-form-urlencoded"):
+                req = urllib.request.Request(f"http://127.0.0.1:{port}/slack/events", data=body.encode(),
+                                             headers=signed_headers(SECRET, body, content_type=content_type),
+                                             method="POST")
+                try:
+                    urllib.request.urlopen(req, timeout=30).read()
+                except urllib.error.HTTPError:
+                    pass
+
+            for text in ("cac+2026-10", "revenu", "share+nps+2026-10"):
+                post(f"command=%2Fkpi&text={text}&user_id=U1&channel_id=C1&team_id=T1&response_url="
+                     + slack.response_url("r"))
+            post(json.dumps({"type": "event_callback", "team_id": "T1", "event_id": "EvLOG", "event_time": 1,
+                             "event": {"type": "app_home_opened", "user": "U1", "tab": "home"}}), "application/json")
+            slack.wait_for(lambda calls: any(c.name == "views.publish" for c in calls))
+            assert slack.calls_to("views.publish")[0].headers["authorization"] == f"Bearer {TOKEN}"
+        finally:
+            proc.terminate()
+            logs = proc.communicate(timeout=30)[0]
+    assert "DEBUG" in logs  # logging really ran at DEBUG
+    for secret in ("xoxb-", "xoxp-", "xapp-", SECRET):
+        assert secret not in logs, secret
