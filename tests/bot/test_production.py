@@ -91,3 +91,45 @@ def test_no_secret_reaches_the_logs_even_at_debug(data, tmp_path):
     assert "DEBUG" in logs  # logging really ran at DEBUG
     for secret in ("xoxb-", "xoxp-", "xapp-", SECRET):
         assert secret not in logs, secret
+
+
+HOSTILE = ["'; DROP TABLE sales; --", "\" OR 1=1 --", "<!channel>", "<@U123|boss>", "${jndi:ldap://x}",
+           "../../etc/passwd", "\x00\x01", "🙂" * 300, "%s%s%n", "1e309", "NaN", "-0", "cac; DELETE FROM leads"]
+
+
+def _facts(url):
+    from sqlalchemy import func, select
+
+    from kpi.store.engines import get_engine
+    from kpi.store.schema import FACT_TABLES
+
+    with get_engine(url).connect() as conn:
+        return {n: conn.execute(select(func.count()).select_from(t)).scalar_one() for n, t in FACT_TABLES.items()}
+
+
+def test_hostile_strings_in_every_argument_change_nothing(server, slack, data):
+    from urllib.parse import urlencode
+
+    before = _facts(data)
+    templates = ["{}", "cac {}", "cac month by {}", "explain {}", "alert {} > 3", "alert cac > {}", "alert cac > 3 {}",
+                 "alert remove {}", "digest daily {}", "target revenue {}", "pin {}", "share {}", "list {}",
+                 "cac {} chart"]
+    for hostile in HOSTILE:
+        for template in templates:
+            res = server.command(template.format(hostile), user="UPLEB")
+            assert res.status == 200
+            body = res.json()
+            assert body.get("text") and "<!channel>" not in json.dumps(body)
+        for action in ("kpi_share", "kpi_chart", "kpi_explain", "alert_ack", "alert_snooze_day", "alert_breakdown",
+                       "home_pin", "home_period_week"):
+            server.action(action, hostile, user="UPLEB")
+    server.command("help")  # everything above has been answered
+    assert _facts(data) == before
+    assert server.request("GET", "/healthz").json()["database"] == "ok"
+    assert state_rules(data) == []
+
+
+def state_rules(url):
+    from kpi.store import state
+
+    return state.rules(url)
