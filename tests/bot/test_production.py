@@ -108,7 +108,6 @@ def _facts(url):
 
 
 def test_hostile_strings_in_every_argument_change_nothing(server, slack, data):
-    from urllib.parse import urlencode
 
     before = _facts(data)
     templates = ["{}", "cac {}", "cac month by {}", "explain {}", "alert {} > 3", "alert cac > {}", "alert cac > 3 {}",
