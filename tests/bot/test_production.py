@@ -108,7 +108,6 @@ def _facts(url):
 
 
 def test_hostile_strings_in_every_argument_change_nothing(server, slack, data):
-
     before = _facts(data)
     templates = ["{}", "cac {}", "cac month by {}", "explain {}", "alert {} > 3", "alert cac > {}", "alert cac > 3 {}",
                  "alert remove {}", "digest daily {}", "target revenue {}", "pin {}", "share {}", "list {}",
