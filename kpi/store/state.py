@@ -115,28 +115,27 @@ def edit_rule(url: str, team: str, rule_id: int, fields: dict, user: str, now: d
     return bool(found)
 
 
-def remove_rule(url: str, team: str, rule_id: int, user: str, now: datetime) -> bool:
+def _change_rule(url: str, team: str, rule_id: int, values: dict, user: str, action: str, detail: dict | None,
+                 now: datetime) -> bool:
+    """Change one of the team's live rules and audit it; False when the team has no such rule."""
     with get_engine(url).begin() as conn:
         row = conn.execute(select(alert_rules.c.channel_id).where(
             alert_rules.c.id == rule_id, alert_rules.c.team_id == team, alert_rules.c.removed_at.is_(None))).first()
         if row is None:
             return False
         conn.execute(update(alert_rules).where(alert_rules.c.id == rule_id)
-                     .values(removed_at=now, version=alert_rules.c.version + 1))
-        _audit(conn, team, row.channel_id, user, "rule.remove", str(rule_id), None, now)
+                     .values(version=alert_rules.c.version + 1, **values))
+        _audit(conn, team, row.channel_id, user, action, str(rule_id), detail, now)
     return True
+
+
+def remove_rule(url: str, team: str, rule_id: int, user: str, now: datetime) -> bool:
+    return _change_rule(url, team, rule_id, {"removed_at": now}, user, "rule.remove", None, now)
 
 
 def snooze_rule(url: str, team: str, rule_id: int, until: datetime, user: str, now: datetime) -> bool:
-    with get_engine(url).begin() as conn:
-        row = conn.execute(select(alert_rules.c.channel_id).where(
-            alert_rules.c.id == rule_id, alert_rules.c.team_id == team, alert_rules.c.removed_at.is_(None))).first()
-        if row is None:
-            return False
-        conn.execute(update(alert_rules).where(alert_rules.c.id == rule_id)
-                     .values(snoozed_until=until, version=alert_rules.c.version + 1))
-        _audit(conn, team, row.channel_id, user, "rule.snooze", str(rule_id), {"until": until.isoformat()}, now)
-    return True
+    return _change_rule(url, team, rule_id, {"snoozed_until": until}, user, "rule.snooze",
+                        {"until": until.isoformat()}, now)
 
 
 def acknowledge(url: str, team: str, rule_id: int, seq: int, user: str, now: datetime) -> dict | None:

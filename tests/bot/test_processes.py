@@ -3,6 +3,8 @@
 import json
 import os
 import socket
+import urllib.error
+from contextlib import contextmanager
 import subprocess
 import sys
 import time
@@ -45,27 +47,41 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+@contextmanager
+def web_process(tmp_path, **variables):
+    """`python -m bot web` as a real process; yields (port, logs) once /healthz answers. ``logs`` (a list)
+    receives the process's whole output when it stops."""
+    port = free_port()
+    logs: list[str] = []
+    proc = subprocess.Popen([sys.executable, "-m", "bot", "web"], cwd=tmp_path, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True, env=env(PORT=str(port), **variables))
+    try:
+        deadline = time.monotonic() + 60
+        while True:  # the server process starting up, not a test delay
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2).read()
+                break
+            except urllib.error.HTTPError:
+                break  # it answers (503 while the scheduler has not run is still an answer)
+            except OSError:
+                assert proc.poll() is None, proc.stdout.read()
+                assert time.monotonic() < deadline, "server did not start"
+                time.sleep(0.1)
+        yield port, logs
+    finally:
+        proc.terminate()
+        logs.append(proc.communicate(timeout=30)[0])
+
+
 def test_python_m_bot_web_serves_signed_commands_with_uvicorn(tmp_path):
     db = f"sqlite:///{tmp_path / 'web.db'}"
     subprocess.run([sys.executable, "-m", "kpi", "demo-data", "--days", "40"], cwd=tmp_path,
                    env=env(DATABASE_URL=db), check=True, capture_output=True, timeout=120)
-    port = free_port()
     with LocalSlack() as slack:
-        proc = subprocess.Popen([sys.executable, "-m", "bot", "web"], cwd=tmp_path, stdout=subprocess.PIPE,
-                                stderr=subprocess.STDOUT, text=True,
-                                env=env(DATABASE_URL=db, SLACK_BOT_TOKEN=TOKEN, SLACK_SIGNING_SECRET=SECRET,
-                                        SLACK_API_URL=slack.api_url, PORT=str(port), WEB_CONCURRENCY="2"))
-        try:
-            deadline = time.monotonic() + 60
-            while True:  # wait for the server process to listen
-                try:
-                    with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as res:
-                        assert json.loads(res.read())["database"] == "ok"
-                        break
-                except OSError:
-                    assert proc.poll() is None, proc.stdout.read()
-                    assert time.monotonic() < deadline, "server did not start"
-                    time.sleep(0.1)
+        with web_process(tmp_path, DATABASE_URL=db, SLACK_BOT_TOKEN=TOKEN, SLACK_SIGNING_SECRET=SECRET,
+                         SLACK_API_URL=slack.api_url, WEB_CONCURRENCY="2") as (port, logs):
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=5) as res:
+                assert json.loads(res.read())["database"] == "ok"
             body = "command=%2Fkpi&text=cac+30d&user_id=U1&channel_id=C1&team_id=T1&response_url=" + \
                    slack.response_url("r1")
             req = urllib.request.Request(f"http://127.0.0.1:{port}/slack/events", data=body.encode(),
@@ -74,9 +90,7 @@ def test_python_m_bot_web_serves_signed_commands_with_uvicorn(tmp_path):
                 message = json.loads(res.read())
             assert message["blocks"][0]["text"]["text"] == "Customer acquisition cost"
             assert "€" in message["blocks"][1]["text"]["text"]
-        finally:
-            proc.terminate()
-            output = proc.communicate(timeout=30)[0]
+    output = logs[0]
     assert TOKEN not in output and SECRET not in output
     assert "Uvicorn running" in output or "Started server process" in output
 

@@ -44,31 +44,16 @@ def test_no_secret_reaches_the_logs_even_at_debug(data, tmp_path):
 
     Guards the whole stack (Bolt, slack-sdk, our code) against writing a secret at DEBUG; our own
     redaction filter is proven separately in test_logs.py."""
-    import subprocess
-    import sys
-    import time
+    import urllib.error
     import urllib.request
 
     from bot.local_slack import LocalSlack
     from bot.signing import signed_headers
-    from tests.bot.test_processes import env, free_port
+    from tests.bot.test_processes import web_process
 
-    port = free_port()
     with LocalSlack() as slack:
-        proc = subprocess.Popen([sys.executable, "-m", "bot", "web"], cwd=tmp_path, stdout=subprocess.PIPE,
-                                stderr=subprocess.STDOUT, text=True,
-                                env=env(DATABASE_URL=data, SLACK_BOT_TOKEN=TOKEN, SLACK_SIGNING_SECRET=SECRET,
-                                        SLACK_API_URL=slack.api_url, PORT=str(port), LOG_LEVEL="DEBUG"))
-        try:
-            deadline = time.monotonic() + 60
-            while True:  # wait for the server process to listen
-                try:
-                    urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2).read()
-                    break
-                except OSError:
-                    assert proc.poll() is None and time.monotonic() < deadline
-                    time.sleep(0.1)
-
+        with web_process(tmp_path, DATABASE_URL=data, SLACK_BOT_TOKEN=TOKEN, SLACK_SIGNING_SECRET=SECRET,
+                         SLACK_API_URL=slack.api_url, LOG_LEVEL="DEBUG") as (port, output):
             def post(body, content_type="application/x-www-form-urlencoded"):
                 req = urllib.request.Request(f"http://127.0.0.1:{port}/slack/events", data=body.encode(),
                                              headers=signed_headers(SECRET, body, content_type=content_type),
@@ -85,9 +70,7 @@ def test_no_secret_reaches_the_logs_even_at_debug(data, tmp_path):
                              "event": {"type": "app_home_opened", "user": "U1", "tab": "home"}}), "application/json")
             slack.wait_for(lambda calls: any(c.name == "views.publish" for c in calls))
             assert slack.calls_to("views.publish")[0].headers["authorization"] == f"Bearer {TOKEN}"
-        finally:
-            proc.terminate()
-            logs = proc.communicate(timeout=30)[0]
+    logs = output[0]
     assert "DEBUG" in logs  # logging really ran at DEBUG
     for secret in ("xoxb-", "xoxp-", "xapp-", SECRET):
         assert secret not in logs, secret
