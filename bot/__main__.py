@@ -5,7 +5,9 @@
 * ``web``: HTTP only (WEB_CONCURRENCY uvicorn workers), never a scheduler (Procfile ``web:``);
 * ``clock``: the scheduler alone (Procfile ``clock:``);
 * ``run-jobs``: one pass of everything due (rules, digests, deliveries), then exit (cron);
-* ``console [--demo]``: try the app in a terminal without Slack.
+* ``console [--demo]``: try the app in a terminal without Slack;
+* ``new-key``: print a new Fernet key for ``KPI_ENCRYPTION_KEY``;
+* ``rotate-key``: re-encrypt every stored bot token with the first key of ``KPI_ENCRYPTION_KEY``.
 """
 
 from __future__ import annotations
@@ -62,14 +64,33 @@ def run_clock(settings) -> int:
     return 0
 
 
-def run_jobs_once(settings) -> int:
+def run_jobs_once(settings, at: str | None = None) -> int:
+    """One pass at ``at`` (ISO 8601, UTC when it has no offset; default: now). A pass at a past
+    instant replays what was due then: digests within KPI_DIGEST_GRACE, rules on the data as of then."""
     from datetime import datetime, timezone
 
     from bot.jobs import JobContext, run_pass
 
-    report = run_pass(JobContext.from_settings(settings), datetime.now(timezone.utc))
+    now = datetime.now(timezone.utc)
+    if at:
+        try:
+            now = datetime.fromisoformat(at.replace("Z", "+00:00"))
+        except ValueError:
+            print(f"error: --at {at!r} is not an ISO 8601 instant such as 2026-11-25T08:00:00Z", file=sys.stderr)
+            return 2
+        now = now if now.tzinfo else now.replace(tzinfo=timezone.utc)
+    report = run_pass(JobContext.from_settings(settings), now)
     print(f"{report.rules} rules evaluated, events {dict(report.events) or 'none'}, {report.digests} digests, "
           f"delivery: {report.delivery}")
+    return 0
+
+
+def rotate_key(settings) -> int:
+    from kpi.store.crypto import TokenCipher, rotate
+
+    count = rotate(settings.database_url, TokenCipher(settings.encryption_keys))
+    print(f"{count} stored tokens re-encrypted with the first key of KPI_ENCRYPTION_KEY; "
+          "the other keys can now be removed.")
     return 0
 
 
@@ -78,10 +99,18 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="mode")
     sub.add_parser("web", help="serve HTTP only (no scheduler)")
     sub.add_parser("clock", help="run the scheduler alone")
-    sub.add_parser("run-jobs", help="run one pass of everything due, then exit")
+    jobs = sub.add_parser("run-jobs", help="run one pass of everything due, then exit")
+    jobs.add_argument("--at", help="as if at this instant (ISO 8601, e.g. 2026-11-25T08:00:00Z)")
     console = sub.add_parser("console", help="try the app in a terminal, without Slack")
     console.add_argument("--demo", action="store_true", help="use a local SQLite file with demo data")
+    sub.add_parser("new-key", help="print a new key for KPI_ENCRYPTION_KEY")
+    sub.add_parser("rotate-key", help="re-encrypt stored bot tokens with the first key of KPI_ENCRYPTION_KEY")
     args = parser.parse_args(argv)
+    if args.mode == "new-key":
+        from kpi.store.crypto import TokenCipher
+
+        print(TokenCipher.new_key())
+        return 0
 
     from bot import logs
     from bot.app import ConfigurationError
@@ -102,7 +131,9 @@ def main(argv: list[str] | None = None) -> int:
         if args.mode == "clock":
             return run_clock(settings)
         if args.mode == "run-jobs":
-            return run_jobs_once(settings)
+            return run_jobs_once(settings, args.at)
+        if args.mode == "rotate-key":
+            return rotate_key(settings)
         if args.mode is None and settings.socket_mode:
             return serve_socket_mode(settings)
         return serve_http(settings, with_scheduler=args.mode is None)

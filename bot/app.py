@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import datetime
-
-from datetime import timezone
+from datetime import datetime, timezone
 
 from slack_bolt import App, BoltResponse
 from slack_sdk import WebClient
 
-from bot import listeners
+from bot import envelope, installations, listeners
 from bot.deps import Deps, utc_now
 from kpi.config import Settings
 from kpi.service import KpiService
@@ -30,14 +28,21 @@ def create_app(
 ) -> App:
     token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else ""
     secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else ""
-    if not token:
-        raise ConfigurationError("SLACK_BOT_TOKEN is not set (the xoxb- token of the installed app).")
+    if not token and not settings.oauth:
+        raise ConfigurationError("SLACK_BOT_TOKEN is not set (the xoxb- token of the installed app), "
+                                 "nor SLACK_CLIENT_ID for several workspaces.")
     if not settings.socket_mode and not secret:
         raise ConfigurationError("SLACK_SIGNING_SECRET is not set (Basic Information page of the Slack app).")
+    if settings.oauth and settings.socket_mode:
+        raise ConfigurationError("Socket Mode serves one workspace: unset SLACK_APP_TOKEN or SLACK_CLIENT_ID.")
     logger = logging.getLogger("bot.bolt")
-    client = WebClient(token=token, base_url=settings.slack_api_url, logger=logging.getLogger("slack_sdk.web"))
+    # One workspace: the client carries SLACK_BOT_TOKEN. Several: Bolt gives each request a client
+    # with its workspace's token from the installation store (same base URL).
+    client = WebClient(token=None if settings.oauth else token, base_url=settings.slack_api_url,
+                       logger=logging.getLogger("slack_sdk.web"))
     app = App(
         client=client,
+        oauth_flow=installations.oauth_flow(settings, client) if settings.oauth else None,
         signing_secret=secret or None,
         request_verification_enabled=not settings.socket_mode,
         # Listeners run in the request's thread and return at once: slow work goes to deps.later or to
@@ -45,6 +50,15 @@ def create_app(
         process_before_response=True,
         logger=logger,
     )
+
+    @app.middleware
+    def well_formed(body, next):
+        """Payloads whose envelope is not Slack's are acknowledged and ignored (see bot.envelope)."""
+        found = envelope.problems(body)
+        if found:
+            logger.warning("malformed %s payload ignored: %s", str(body.get("type"))[:40], "; ".join(found)[:300])
+            return BoltResponse(status=200, body="")
+        return next()
 
     @app.middleware
     def once_per_event(body, next):
@@ -56,6 +70,10 @@ def create_app(
             logger.info("event %s already handled; this delivery is ignored", str(event_id)[:40])
             return BoltResponse(status=200, body="")
         return next()
+
+    if settings.oauth:
+        # app_uninstalled / tokens_revoked: the workspace's tokens are deleted from the store.
+        app.enable_token_revocation_listeners()
 
     @app.error
     def on_error(error, body, logger):  # errors raised outside our own guarded handlers

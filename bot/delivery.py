@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 
 from slack_sdk.errors import SlackApiError, SlackRequestError
 
+from kpi.errors import SecretKeyError
 from kpi.store import state
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -91,22 +92,29 @@ def deliver(ctx: "JobContext", now: datetime) -> Report:
 def _send_with_retries(ctx, row: dict, thread_ts, last_sent: dict, start: float, budget: float, now: datetime):
     payload = json.loads(row["payload"])
     channel = row["channel_id"]
+    try:
+        client = ctx.clients.for_team(row["team_id"])
+    except SecretKeyError as exc:  # a key was rotated out too early: keep everything for later
+        log.error("cannot deliver to workspace %s: %s", row["team_id"], exc.message)
+        return ("retry", now + backoff(row["attempts"]), "stored token does not decrypt")
+    if client is None:  # the workspace uninstalled the app: nothing can reach it any more
+        return ("failed", "not_installed")
     while True:
         gap = PER_CHANNEL_GAP - (ctx.monotonic() - last_sent.get(channel, -1e9))
         if gap > 0:
             ctx.sleep(gap)
         try:
             if row["method"] == "chat.update":
-                response = ctx.client.chat_update(channel=channel, ts=thread_ts, text=payload.get("text", ""),
+                response = client.chat_update(channel=channel, ts=thread_ts, text=payload.get("text", ""),
                                                   blocks=payload.get("blocks"))
             elif row["method"] == "files.upload":
-                ctx.client.files_upload_v2(channel=channel, file=base64.b64decode(payload["file_b64"]),
+                client.files_upload_v2(channel=channel, file=base64.b64decode(payload["file_b64"]),
                                            filename=payload.get("filename", "chart.png"),
                                            title=payload.get("title"), thread_ts=thread_ts)
                 last_sent[channel] = ctx.monotonic()
                 return ("ok", None)
             else:
-                response = ctx.client.chat_postMessage(channel=channel, text=payload.get("text", ""),
+                response = client.chat_postMessage(channel=channel, text=payload.get("text", ""),
                                                        blocks=payload.get("blocks"), thread_ts=thread_ts,
                                                        unfurl_links=False, unfurl_media=False)
             last_sent[channel] = ctx.monotonic()

@@ -92,8 +92,10 @@ class Replier:
         if not self.acked:
             self.acked = True
             self._ack(response_type=response_type, **message)
-        elif self._respond is not None:
+        elif self._respond is not None and getattr(self._respond, "response_url", "console"):
             self._respond(response_type=response_type, replace_original=False, **message)
+        else:  # e.g. a button on the Home tab: Slack gives no response URL, there is nowhere to answer
+            log.info("no response URL to answer on; the answer is not shown")
 
 
 @contextmanager

@@ -22,9 +22,9 @@ from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from apscheduler.triggers.cron import CronTrigger
-from slack_sdk import WebClient
 
 from bot import charts, delivery
+from bot.installations import TeamClients
 from bot import render_alerts as ra
 from kpi import alerts
 from kpi.alerts import Event, Observation, RuleKind, RuleSpec, RuleState, State, Status
@@ -48,17 +48,14 @@ WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 class JobContext:
     settings: Settings
     service: KpiService
-    client: WebClient
+    clients: TeamClients
     worker: str = field(default_factory=lambda: f"{socket.gethostname()}:{os.getpid()}")
     sleep: object = time.sleep          # injected by tests: nothing ever really waits there
     monotonic: object = time.monotonic
 
     @classmethod
     def from_settings(cls, settings: Settings, service: KpiService | None = None) -> "JobContext":
-        token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else ""
-        client = WebClient(token=token, base_url=settings.slack_api_url, retry_handlers=[],
-                           logger=logging.getLogger("slack_sdk.web"))
-        return cls(settings, service or KpiService.from_settings(settings), client)
+        return cls(settings, service or KpiService.from_settings(settings), TeamClients(settings, time.monotonic))
 
     @property
     def url(self) -> str:

@@ -9,6 +9,7 @@ to test delivery. It is not a security boundary: it listens on 127.0.0.1 only.
 
 from __future__ import annotations
 
+import base64
 import itertools
 import json
 import threading
@@ -42,6 +43,12 @@ class LocalSlack:
         self._cond = threading.Condition()
         self._ts = itertools.count(1)
         self._server: ThreadingHTTPServer | None = None
+        # OAuth: codes Slack would hand out after a user approves, and the workspace of each token
+        self.client_credentials: tuple[str, str] | None = None
+        self._codes: dict[str, dict] = {}
+        self.tokens: dict[str, str] = {}  # bot token -> team id
+        self.refused: list[tuple[str, int]] = []  # (method, status) of every call answered with a failure
+        self._hold: dict | None = None  # see hold()
 
     # -- lifecycle ---------------------------------------------------------------------------
     def start(self) -> "LocalSlack":
@@ -101,6 +108,54 @@ class LocalSlack:
         with self._cond:
             self._failures.setdefault(name, []).append(Failure(status, retry_after, times))
 
+    def clear_failures(self) -> None:
+        with self._cond:
+            self._failures.clear()
+
+    def hold(self, name: str, after: int = 0) -> None:
+        """Let ``after`` calls to ``name`` through, then keep the next ones waiting, unanswered and
+        unprocessed (as if stuck before reaching Slack), until :meth:`release`."""
+        with self._cond:
+            self._hold = {"name": name, "left": after, "held": 0, "released": False, "drop": False}
+
+    def wait_until_held(self, timeout: float = 30.0) -> None:
+        with self._cond:
+            if not self._cond.wait_for(lambda: bool(self._hold and self._hold["held"]), timeout=timeout):
+                raise TimeoutError("no call was held")
+
+    def release(self, drop: bool) -> None:
+        """Let held calls go on (``drop=False``) or forget them: they never reached Slack (``drop=True``)."""
+        with self._cond:
+            if self._hold:
+                self._hold.update(released=True, drop=drop)
+            self._cond.notify_all()
+
+    def _held(self, name: str) -> bool:
+        """Blocks a call that is to be held; True when it must then be dropped unprocessed."""
+        with self._cond:
+            hold = self._hold
+            if not hold or hold["released"] or hold["name"] != name:
+                return False
+            if hold["left"] > 0:
+                hold["left"] -= 1
+                return False
+            hold["held"] += 1
+            self._cond.notify_all()
+            self._cond.wait_for(lambda: hold["released"])
+            return hold["drop"]
+
+    def grant(self, code: str, team_id: str, token: str, team_name: str = "", user: str = "UINSTALL") -> None:
+        """A user of ``team_id`` approved the app on Slack's page: ``code`` now buys ``token`` once."""
+        with self._cond:
+            self._codes[code] = {"team_id": team_id, "team_name": team_name or team_id, "token": token,
+                                 "user": user}
+            self.tokens[token] = team_id
+
+    def team_of(self, call: Call) -> str | None:
+        """The workspace whose bot token made ``call`` (None for response URLs and unknown tokens)."""
+        auth = call.headers.get("authorization", "")
+        return self.tokens.get(auth.removeprefix("Bearer ").strip()) if auth.startswith("Bearer ") else None
+
     # -- behaviour ----------------------------------------------------------------------------
     def _failure_for(self, name: str) -> Failure | None:
         for key in (name, "*"):
@@ -120,12 +175,32 @@ class LocalSlack:
             self.calls.append(call)
             self._cond.notify_all()
 
-    def answer(self, method: str, payload: dict) -> dict:
+    def _exchange(self, payload: dict, headers: dict) -> dict:
+        """oauth.v2.access: a granted code, once, for the right client credentials."""
+        if self.client_credentials is not None:
+            expected = base64.b64encode(":".join(self.client_credentials).encode()).decode()
+            if headers.get("authorization", "") != f"Basic {expected}":
+                return {"ok": False, "error": "invalid_client"}
+        with self._cond:
+            grant = self._codes.pop(str(payload.get("code", "")), None)
+        if grant is None:
+            return {"ok": False, "error": "invalid_code"}
+        return {"ok": True, "app_id": "A123", "access_token": grant["token"], "token_type": "bot",
+                "scope": "commands,chat:write,files:write,users:read", "bot_user_id": "UKPIBOT",
+                "team": {"id": grant["team_id"], "name": grant["team_name"]}, "enterprise": None,
+                "is_enterprise_install": False, "authed_user": {"id": grant["user"]}}
+
+    def answer(self, method: str, payload: dict, headers: dict | None = None) -> dict:
         ts = f"1700000000.{next(self._ts):06d}"
+        headers = headers or {}
         match method:
+            case "oauth.v2.access":
+                return self._exchange(payload, headers)
             case "auth.test":
+                auth = headers.get("authorization", "")
+                team = self.tokens.get(auth.removeprefix("Bearer ").strip(), self.team_id)
                 return {"ok": True, "url": "https://local.slack/", "team": "Local", "user": "kpi",
-                        "team_id": self.team_id, "user_id": "UKPIBOT", "bot_id": "BKPIBOT"}
+                        "team_id": team, "user_id": "UKPIBOT", "bot_id": f"B{team}"}
             case "chat.postMessage":
                 return {"ok": True, "channel": payload.get("channel"), "ts": ts,
                         "message": {"text": payload.get("text"), "ts": ts}}
@@ -173,15 +248,21 @@ def _handler(slack: LocalSlack):
                 kind, name = "response_url", self.path[len("/response/"):]
             else:
                 return self._reply(404, {"ok": False, "error": "not_found"})
+            if slack._held(name):
+                self.close_connection = True
+                return
             failure = slack._failure_for(name)
             if failure is not None:
+                with slack._cond:
+                    slack.refused.append((name, failure.status))
                 headers = {"Retry-After": str(failure.retry_after)} if failure.retry_after is not None else {}
                 return self._reply(failure.status, {"ok": False, "error": "ratelimited" if failure.status == 429
                                                     else "fatal_error"}, headers)
-            slack._record(Call(kind, name, payload, {k.lower(): v for k, v in self.headers.items()}))
+            headers = {k.lower(): v for k, v in self.headers.items()}
+            slack._record(Call(kind, name, payload, headers))
             if kind == "response_url":
                 return self._reply(200, {"ok": True})
-            return self._reply(200, slack.answer(name, payload))
+            return self._reply(200, slack.answer(name, payload, headers))
 
         def _reply(self, status: int, body: dict, headers: dict | None = None) -> None:
             data = json.dumps(body).encode()

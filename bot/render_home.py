@@ -67,7 +67,7 @@ def home_view(results: list[KpiResult], paces: dict[str, Pace], pinned: list[str
         ))
     blocks.append(ContextBlock(elements=[_md(escape(period_span(results[0].current, lang)) if results else "—")]))
     blocks.append(DividerBlock())
-    blocks.append(SectionBlock(text=_md(t(lang, "home_firing", rules=escape(", ".join(firing))) if firing
+    blocks.append(SectionBlock(text=_md(t(lang, "home_firing", rules=", ".join(firing)) if firing
                                         else t(lang, "home_quiet"))))
     blocks.append(ContextBlock(elements=[_md(next_digest or t(lang, "home_no_digest"))]))
     return {"type": "home", "blocks": [b.to_dict() for b in blocks[:100]]}

@@ -36,8 +36,18 @@ class KpiAsgi(SlackRequestHandler):
 
     async def dispatch(self, request: AsgiHttpRequest) -> BoltResponse:
         body = await request.get_raw_body()
-        bolt_request = BoltRequest(body=body, query=request.query_string, headers=request.get_headers())
-        return await asyncio.to_thread(self.app.dispatch, bolt_request)
+        return await asyncio.to_thread(handle, self.app, body, request.query_string, request.get_headers())
+
+    async def handle_installation(self, request: AsgiHttpRequest) -> BoltResponse:
+        bolt_request = BoltRequest(body=await request.get_raw_body(), query=request.query_string,
+                                   headers=request.get_headers())
+        return await asyncio.to_thread(self.app.oauth_flow.handle_installation, bolt_request)
+
+    async def handle_callback(self, request: AsgiHttpRequest) -> BoltResponse:
+        """The OAuth redirect: a call to oauth.v2.access and a database write, off the event loop."""
+        bolt_request = BoltRequest(body=await request.get_raw_body(), query=request.query_string,
+                                   headers=request.get_headers())
+        return await asyncio.to_thread(self.app.oauth_flow.handle_callback, bolt_request)
 
     async def __call__(self, scope, receive, send) -> None:
         if scope["type"] != "http":
@@ -73,6 +83,17 @@ class KpiAsgi(SlackRequestHandler):
                                self.clock())
         return {"status": "ok" if fresh else "unavailable", "database": "ok",
                 "scheduler": "ok" if fresh else "stale", **detail}
+
+
+def handle(app: App, body: str, query: str, headers: dict) -> BoltResponse:
+    """One POST to /slack/events. A body Bolt cannot even parse (no such body comes from Slack) gets
+    400 before anything else happens; everything else goes to Bolt (signature check first)."""
+    try:
+        bolt_request = BoltRequest(body=body, query=query, headers=headers)
+    except (TypeError, AttributeError, KeyError, ValueError) as exc:
+        log.warning("unparseable request refused (%s: %s)", type(exc).__name__, str(exc)[:120])
+        return BoltResponse(status=400, body="malformed request")
+    return app.dispatch(bolt_request)
 
 
 async def _read_body(scope, receive) -> tuple[bytes, bool]:

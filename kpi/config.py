@@ -7,6 +7,7 @@ working directory (12-factor). Everything else in the project receives a
 
 from __future__ import annotations
 
+import base64
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -45,6 +46,13 @@ class Settings(BaseSettings):
     slack_signing_secret: SecretStr | None = Field(None, description="Verifies that requests come from Slack.")
     slack_app_token: SecretStr | None = Field(None, description="xapp- token; when set, Socket Mode is used.")
     slack_api_url: str = Field("https://slack.com/api/", description="Base URL of the Slack Web API.")
+    # -- several workspaces (Slack OAuth): set both to serve /slack/install and /slack/oauth_redirect
+    slack_client_id: str | None = Field(None, description="Client ID (Basic Information); turns on OAuth.")
+    slack_client_secret: SecretStr | None = Field(None, description="Client Secret (Basic Information).")
+    slack_redirect_uri: str | None = Field(
+        None, description="Public URL of /slack/oauth_redirect, when the app has several Redirect URLs.")
+    kpi_encryption_key: SecretStr | None = Field(
+        None, description="Fernet key(s), comma-separated, newest first: encrypt the bot tokens stored by OAuth.")
     port: int = Field(3000, ge=1, le=65535, description="HTTP port of the web process.")
     web_concurrency: int = Field(1, ge=1, le=64, description="Web worker processes (set by platforms).")
     kpi_inline_budget: float = Field(
@@ -99,6 +107,45 @@ class Settings(BaseSettings):
     def _trailing_slash(cls, value: str) -> str:
         return value if value.endswith("/") else value + "/"
 
+    @field_validator("kpi_encryption_key")
+    @classmethod
+    def _fernet_keys(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value().strip():
+            return None
+        for key in value.get_secret_value().split(","):
+            try:
+                raw = base64.urlsafe_b64decode(key.strip().encode("ascii"))
+            except (ValueError, UnicodeEncodeError):
+                raw = b""
+            if len(raw) != 32:
+                raise ValueError("KPI_ENCRYPTION_KEY must be Fernet keys (32 url-safe base64 bytes each, "
+                                 "comma-separated); make one with `python -m bot new-key`")
+        return value
+
+    @model_validator(mode="after")
+    def _oauth_complete(self) -> "Settings":
+        if self.slack_client_id:
+            missing = [name for name, value in (("SLACK_CLIENT_SECRET", self.slack_client_secret),
+                                                ("SLACK_SIGNING_SECRET", self.slack_signing_secret),
+                                                ("KPI_ENCRYPTION_KEY", self.kpi_encryption_key))
+                       if value is None or not value.get_secret_value()]
+            if missing:
+                raise ValueError(f"SLACK_CLIENT_ID is set (several workspaces, OAuth) but {', '.join(missing)} "
+                                 "is not: bot tokens are stored encrypted and every request is verified")
+        return self
+
+    @property
+    def oauth(self) -> bool:
+        """Several workspaces: installations through Slack OAuth, one bot token per workspace."""
+        return bool(self.slack_client_id)
+
+    @property
+    def encryption_keys(self) -> list[str]:
+        """Fernet keys, newest first (the first encrypts; all decrypt, for rotation)."""
+        if self.kpi_encryption_key is None:
+            return []
+        return [k.strip() for k in self.kpi_encryption_key.get_secret_value().split(",") if k.strip()]
+
     @property
     def admins(self) -> list[str]:
         return [u.strip() for u in self.kpi_admins.split(",") if u.strip()]
@@ -109,8 +156,10 @@ class Settings(BaseSettings):
 
     def secrets(self) -> list[str]:
         """Every secret value, so that logging can redact them."""
-        return [s.get_secret_value() for s in (self.slack_bot_token, self.slack_signing_secret, self.slack_app_token)
-                if s is not None and s.get_secret_value()]
+        values = [s.get_secret_value() for s in (self.slack_bot_token, self.slack_signing_secret,
+                                                 self.slack_app_token, self.slack_client_secret)
+                  if s is not None and s.get_secret_value()]
+        return values + self.encryption_keys
 
     @property
     def tz(self) -> ZoneInfo:

@@ -9,7 +9,8 @@
     │   └── PeriodError           the period text is not one of the accepted forms
     ├── DefinitionError           a KPI definition file is malformed; .issues lists every problem
     ├── DataImportError           a CSV import was refused; .problems lists bad lines; nothing loaded
-    └── SourceError               the source database is unreachable or a query failed
+    ├── SourceError               the source database is unreachable or a query failed
+    └── SecretKeyError            stored bot tokens do not decrypt with KPI_ENCRYPTION_KEY
 
 Callers catch :class:`KpiError` to answer politely, and let anything else
 propagate (it is a bug, to be logged with its traceback).
@@ -112,3 +113,7 @@ class DataImportError(KpiError):
 
 class SourceError(KpiError):
     """The source database could not answer. The original exception is chained."""
+
+
+class SecretKeyError(KpiError):
+    """Stored secrets (the workspaces' bot tokens) cannot be decrypted with KPI_ENCRYPTION_KEY."""

@@ -90,7 +90,9 @@ def register(app: App, deps: Deps) -> None:
                 kpi = deps.service.catalog.kpis[spec.kpi]
                 text = t(deps.lang, "rule_updated", id=editing, kpi=render.escape(kpi.name(deps.lang)),
                          line=ra.line_text(spec, kpi.unit, deps.lang, deps.currency), window=spec.window)
-                client.chat_postEphemeral(channel=channel, user=user, **render.notice(text))
+            else:  # removed meanwhile, or not this workspace's rule
+                text = t(deps.lang, "rule_not_found", id=editing)
+            client.chat_postEphemeral(channel=channel, user=user, **render.notice(text))
             return
         rule_id = _create(deps, team, channel, spec, user)
         client.chat_postEphemeral(channel=channel, user=user, **_created_message(deps, rule_id, spec))
@@ -270,14 +272,17 @@ def _ref(value) -> tuple[int, int] | None:
 
 
 def _submission(body: dict, view: dict) -> tuple[str, dict, str, str, dict]:
-    """Who submitted a modal, its values, and the team and channel it is for (picked, else where it opened)."""
+    """Who submitted a modal, its values, and the team and channel it is for (picked, else where it opened).
+
+    The team is always the one of Slack's signed envelope, never the metadata's: a modal opened in one
+    workspace can only change that workspace's rules and digests."""
     values = modals.submitted(view)
     try:
         meta = json.loads(view.get("private_metadata") or "{}")
     except ValueError:
         meta = {}
     meta = meta if isinstance(meta, dict) else {}
-    team = str(meta.get("team", ""))[:32] or _team(body)
+    team = _team(body)
     channel = (values.get("channel") or str(meta.get("channel", "")))[:32]
     return body.get("user", {}).get("id", ""), values, team, channel, meta
 

@@ -3,6 +3,7 @@ rules firing, the next digest; buttons change the period and pin or unpin KPIs."
 
 from __future__ import annotations
 
+import re
 from datetime import timezone
 
 from slack_bolt import App
@@ -11,6 +12,7 @@ from bot import permissions, render
 from bot import render_alerts as ra
 from bot.deps import Deps
 from bot.jobs import naive, trigger_of
+from bot.render import escape
 from bot.render_home import ACTION_PERIOD, ACTION_PIN, ACTION_UNPIN, PERIODS, home_view
 from kpi.errors import KpiError
 from kpi.pacing import pace
@@ -66,7 +68,9 @@ def dashboard(deps: Deps, team: str, period: str) -> dict:
     for row in state.rules(url, team):
         if row["state"] == "firing":
             kpi = service.catalog.kpis.get(row["kpi"])
-            firing.append(f"#{row['id']} {kpi.name(lang) if kpi else row['kpi']} (<#{row['channel_id']}>)")
+            name = escape(kpi.name(lang) if kpi else row["kpi"])
+            channel = re.sub(r"[^A-Za-z0-9]", "", row["channel_id"])
+            firing.append(f"#{row['id']} {name} (<#{channel}>)")
     next_digest = None
     upcoming = []
     for digest in state.active_digests(url, team):

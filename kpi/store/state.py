@@ -34,6 +34,9 @@ from kpi.store.state_schema import (
     processed_events,
     rollup_daily,
     rollup_state,
+    slack_bots,
+    slack_installations,
+    slack_oauth_states,
     targets,
 )
 
@@ -433,7 +436,8 @@ def clear_state(url: str) -> None:
     """Empty every state table (tests and `demo` resets)."""
     with get_engine(url).begin() as conn:
         for table in (outbox, alert_history, incidents, alert_messages, audit_log, alert_rules, digests, heartbeat,
-                      rollup_daily, rollup_state, pins, targets, leases, processed_events):
+                      rollup_daily, rollup_state, pins, targets, leases, processed_events,
+                      slack_installations, slack_bots, slack_oauth_states):
             conn.execute(delete(table))
 
 

@@ -16,9 +16,11 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    String,
     Table,
     Text,
     UniqueConstraint,
+    func,
 )
 
 from kpi.store.schema import metadata
@@ -225,3 +227,73 @@ processed_events = Table(
     Column("team_id", Text, nullable=False, server_default=""),
     Column("received_at", DateTime, nullable=False),
 )
+
+# -- Slack installations (several workspaces) ---------------------------------------------------
+# The tables of slack_sdk's SQLAlchemyInstallationStore and SQLAlchemyOAuthStateStore, created here
+# so that Alembic owns them (tests check the names and columns against the SDK's). Token columns
+# are Text rather than String(200): they hold Fernet ciphertexts, longer than the tokens.
+
+
+def _installation_columns(with_user: bool) -> list:
+    columns = [
+        Column("id", Integer, primary_key=True, autoincrement=True),
+        Column("client_id", String(32), nullable=False),
+        Column("app_id", String(32), nullable=False),
+        Column("enterprise_id", String(32)),
+        Column("enterprise_name", String(200)),
+    ]
+    if with_user:
+        columns.append(Column("enterprise_url", String(200)))
+    columns += [
+        Column("team_id", String(32)),
+        Column("team_name", String(200)),
+        Column("bot_token", Text),
+        Column("bot_id", String(32)),
+        Column("bot_user_id", String(32)),
+        Column("bot_scopes", String(1000)),
+        Column("bot_refresh_token", Text),
+        Column("bot_token_expires_at", DateTime),
+    ]
+    if with_user:
+        columns += [
+            Column("user_id", String(32), nullable=False),
+            Column("user_token", Text),
+            Column("user_scopes", String(1000)),
+            Column("user_refresh_token", Text),
+            Column("user_token_expires_at", DateTime),
+            Column("incoming_webhook_url", String(200)),
+            Column("incoming_webhook_channel", String(200)),
+            Column("incoming_webhook_channel_id", String(200)),
+            Column("incoming_webhook_configuration_url", String(200)),
+        ]
+    columns += [
+        Column("is_enterprise_install", Boolean, nullable=False, default=False),
+        Column("token_type", String(32)) if with_user else None,
+        Column("installed_at", DateTime, nullable=False, default=func.now()),
+    ]
+    return [c for c in columns if c is not None]
+
+
+slack_installations = Table(
+    "slack_installations",
+    metadata,
+    *_installation_columns(with_user=True),
+    Index("slack_installations_idx", "client_id", "enterprise_id", "team_id", "user_id", "installed_at"),
+)
+
+slack_bots = Table(
+    "slack_bots",
+    metadata,
+    *_installation_columns(with_user=False),
+    Index("slack_bots_idx", "client_id", "enterprise_id", "team_id", "installed_at"),
+)
+
+slack_oauth_states = Table(
+    "slack_oauth_states",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("state", String(200), nullable=False),
+    Column("expire_at", DateTime, nullable=False),
+)
+
+TOKEN_COLUMNS = ("bot_token", "bot_refresh_token", "user_token", "user_refresh_token")

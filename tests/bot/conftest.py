@@ -97,11 +97,12 @@ class Server:
         except urllib.error.HTTPError as err:
             return Response(err.code, err.read().decode())
 
-    def command_body(self, text: str, user: str = "U123", channel: str = "C123") -> tuple[str, str]:
+    def command_body(self, text: str, user: str = "U123", channel: str = "C123",
+                     team: str = "T123") -> tuple[str, str]:
         self.count += 1
         response_url = self.slack.response_url(f"cmd{self.count}")
         body = urlencode({
-            "token": "legacy", "team_id": "T123", "team_domain": "acme", "channel_id": channel,
+            "token": "legacy", "team_id": team, "team_domain": "acme", "channel_id": channel,
             "channel_name": "general", "user_id": user, "user_name": "ana", "command": "/kpi", "text": text,
             "api_app_id": "A123", "response_url": response_url, "trigger_id": f"trig.{self.count}",
         })
@@ -116,11 +117,12 @@ class Server:
         headers = signed_headers(secret, body, timestamp, content_type)
         return self.request("POST", "/slack/events", body.encode(), headers)
 
-    def action(self, action_id: str, value: str, user: str = "U123") -> Response:
+    def action(self, action_id: str, value: str, user: str = "U123", team: str = "T123",
+               channel: str = "C123") -> Response:
         self.count += 1
         payload = {
-            "type": "block_actions", "team": {"id": "T123"}, "user": {"id": user}, "api_app_id": "A123",
-            "channel": {"id": "C123"}, "trigger_id": f"trig.{self.count}",
+            "type": "block_actions", "team": {"id": team}, "user": {"id": user, "team_id": team},
+            "api_app_id": "A123", "channel": {"id": channel}, "trigger_id": f"trig.{self.count}",
             "response_url": self.slack.response_url(f"act{self.count}"),
             "actions": [{"type": "button", "action_id": action_id, "block_id": "b", "value": value,
                          "action_ts": "1.2"}],

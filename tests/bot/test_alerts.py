@@ -239,7 +239,7 @@ def test_a_long_rate_limit_leaves_the_rest_for_the_next_pass(ctx, slack):
 
 def test_permanent_slack_errors_are_not_retried_forever(ctx, slack, caplog):
     add_rule(ctx.url)
-    slack.answer = lambda method, payload: {"ok": False, "error": "channel_not_found"}
+    slack.answer = lambda method, payload, headers=None: {"ok": False, "error": "channel_not_found"}
     report = run_pass(ctx, T0)
     assert report.delivery.failed == 1
     assert "channel_not_found" in caplog.text

@@ -1,0 +1,116 @@
+"""Ways to break real things in tests: a TCP proxy that can cut a database off, and an outage switch
+for the SQLite source (its directory disappears). Nothing here sleeps."""
+
+from __future__ import annotations
+
+import socket
+import threading
+from pathlib import Path
+
+from sqlalchemy.engine import make_url
+
+from kpi.store.engines import get_engine
+
+
+class TcpProxy:
+    """Forwards 127.0.0.1:<port> to a server. ``down()`` cuts every open connection and refuses new
+    ones (accepted, then closed at once, like a server that is gone); ``up()`` lets them through again."""
+
+    def __init__(self, host: str, port: int):
+        self.target = (host, port)
+        self.listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.listener.bind(("127.0.0.1", 0))
+        self.listener.listen(64)
+        self.port = self.listener.getsockname()[1]
+        self.is_up = True
+        self._lock = threading.Lock()
+        self._open: list[socket.socket] = []
+        self._stopped = False
+        threading.Thread(target=self._accept, daemon=True, name="tcp-proxy").start()
+
+    def _accept(self) -> None:
+        while not self._stopped:
+            try:
+                client, _ = self.listener.accept()
+            except OSError:
+                return
+            if not self.is_up:
+                client.close()
+                continue
+            try:
+                server = socket.create_connection(self.target)
+            except OSError:
+                client.close()
+                continue
+            with self._lock:
+                self._open += [client, server]
+            for a, b in ((client, server), (server, client)):
+                threading.Thread(target=self._pipe, args=(a, b), daemon=True).start()
+
+    @staticmethod
+    def _pipe(src: socket.socket, dst: socket.socket) -> None:
+        try:
+            while data := src.recv(65536):
+                dst.sendall(data)
+        except OSError:
+            pass
+        finally:
+            for s in (src, dst):
+                try:
+                    s.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+
+    def down(self) -> None:
+        self.is_up = False
+        with self._lock:
+            sockets, self._open = self._open, []
+        for s in sockets:
+            try:
+                s.shutdown(socket.SHUT_RDWR)
+                s.close()
+            except OSError:
+                pass
+
+    def up(self) -> None:
+        self.is_up = True
+
+    def close(self) -> None:
+        self._stopped = True
+        self.down()
+        self.listener.close()
+
+
+class SourceOutage:
+    """Takes a source database away and brings it back: PostgreSQL through a :class:`TcpProxy`,
+    SQLite by moving its directory away (a new connection cannot open the file)."""
+
+    def __init__(self, url: str, tmp_path: Path):
+        self.backend = make_url(url).get_backend_name()
+        if self.backend == "postgresql":
+            parsed = make_url(url)
+            self.proxy = TcpProxy(parsed.host or "127.0.0.1", parsed.port or 5432)
+            self.url = parsed.set(host="127.0.0.1", port=self.proxy.port).render_as_string(hide_password=False)
+        else:
+            self.dir = tmp_path / "source"
+            self.dir.mkdir()
+            self.url = f"sqlite:///{self.dir / 'facts.db'}"
+
+    def down(self) -> None:
+        if self.backend == "postgresql":
+            self.proxy.down()
+        else:
+            self.dir.rename(self.dir.with_name("source.gone"))
+        get_engine(self.url).dispose()  # pooled connections die with the server
+
+    def up(self) -> None:
+        if self.backend == "postgresql":
+            self.proxy.up()
+        else:
+            self.dir.with_name("source.gone").rename(self.dir)
+
+    def close(self) -> None:
+        get_engine(self.url).dispose()
+        if self.backend == "postgresql":
+            self.proxy.close()
