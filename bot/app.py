@@ -14,6 +14,7 @@ from bot.deps import Deps, utc_now
 from kpi.config import Settings
 from kpi.service import KpiService
 from kpi.store import state
+from kpi.texts import t
 
 
 class ConfigurationError(Exception):
@@ -44,6 +45,7 @@ def create_app(
         client=client,
         oauth_flow=installations.oauth_flow(settings, client) if settings.oauth else None,
         signing_secret=secret or None,
+        user_facing_authorize_error_message=t(settings.kpi_language, "err_not_installed"),
         request_verification_enabled=not settings.socket_mode,
         # Listeners run in the request's thread and return at once: slow work goes to deps.later or to
         # a future's callback. (Without it Bolt polls for the ack every 10 ms, a floor on every answer.)

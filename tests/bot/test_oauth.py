@@ -187,7 +187,10 @@ def test_a_workspace_that_has_not_installed_the_app_gets_nothing(multi, slack):
     install(multi, slack, "TA", TOKEN_A)
     slack.reset()
     response = multi.command("cac month", team="TSTRANGER")
-    assert "Customer acquisition cost" not in response.body and "500" not in response.body
+    assert response.status == 200 and response.body == ""  # answered through the response URL:
+    [notice] = slack.wait_for(lambda calls: any(c.kind == "response_url" for c in calls))
+    assert "KPI bot is not installed in this workspace" in json.dumps(notice.payload)
+    assert "Customer acquisition cost" not in json.dumps(notice.payload)
     assert slack.calls_to("chat.postMessage") == []
 
 

@@ -76,6 +76,60 @@ def test_no_secret_reaches_the_logs_even_at_debug(data, tmp_path):
         assert secret not in logs, secret
 
 
+def test_no_secret_reaches_the_logs_of_a_multi_workspace_run_at_debug(data, tmp_path):
+    """OAuth mode at DEBUG, as real processes: install a workspace, answer it, post its alert from
+    `run-jobs`. No bot token, client secret, signing secret or encryption key is ever written."""
+    import re
+    import subprocess
+    import sys
+    import urllib.request
+    from html import unescape
+    from urllib.parse import parse_qs, urlparse
+
+    from cryptography.fernet import Fernet
+
+    from bot.jobs import rule_fields
+    from bot.local_slack import LocalSlack
+    from bot.signing import signed_headers
+    from kpi.store import state
+    from tests.bot.test_alerts import CAC_ABOVE_300
+    from tests.bot.test_processes import env, web_process
+
+    key, client_secret, team_token = Fernet.generate_key().decode(), "client-secret-0123456789", "xoxb-ta-9999-abc"
+    state.create_rule(data, "TA", "CA", rule_fields(CAC_ABOVE_300), "UADMIN", T0.replace(tzinfo=None))
+    with LocalSlack() as slack:
+        slack.client_credentials = ("1111.2222", client_secret)
+        variables = dict(DATABASE_URL=data, SLACK_CLIENT_ID="1111.2222", SLACK_CLIENT_SECRET=client_secret,
+                         KPI_ENCRYPTION_KEY=key, SLACK_SIGNING_SECRET=SECRET, SLACK_API_URL=slack.api_url,
+                         LOG_LEVEL="DEBUG", KPI_TIMEZONE="UTC")
+        with web_process(tmp_path, **variables) as (port, output):
+            base = f"http://127.0.0.1:{port}"
+            with urllib.request.urlopen(base + "/slack/install", timeout=30) as res:
+                cookie, page = res.headers["Set-Cookie"].split(";")[0], res.read().decode()
+            link = unescape(re.search(r'href="([^"]+)"', page).group(1))
+            slack.grant("code-ta", "TA", team_token)
+            callback = urllib.request.Request(
+                f"{base}/slack/oauth_redirect?code=code-ta&state={parse_qs(urlparse(link).query)['state'][0]}",
+                headers={"Cookie": cookie})
+            assert "installed" in urllib.request.urlopen(callback, timeout=30).read().decode()
+            body = json.dumps({"type": "event_callback", "team_id": "TA", "api_app_id": "A123", "event_id": "EvO1",
+                               "event_time": 1, "event": {"type": "app_home_opened", "user": "U1", "tab": "home"}})
+            urllib.request.urlopen(urllib.request.Request(base + "/slack/events", data=body.encode(), method="POST",
+                                                          headers=signed_headers(SECRET, body,
+                                                                                 content_type="application/json")),
+                                   timeout=30).read()
+            slack.wait_for(lambda calls: any(c.name == "views.publish" for c in calls))
+        jobs = subprocess.run([sys.executable, "-m", "bot", "run-jobs", "--at", T0.isoformat()], cwd=tmp_path,
+                              env=env(**variables), capture_output=True, text=True, timeout=120)
+        assert jobs.returncode == 0, jobs.stderr
+        [alert] = slack.calls_to("chat.postMessage")
+        assert slack.team_of(alert) == "TA" and slack.team_of(slack.calls_to("views.publish")[0]) == "TA"
+    logs = output[0] + jobs.stdout + jobs.stderr
+    assert "DEBUG" in logs and "installed in workspace TA" in logs
+    for secret in ("xoxb-", "xoxp-", "xoxe", "xapp-", SECRET, client_secret, key):
+        assert secret not in logs, secret
+
+
 HOSTILE = ["'; DROP TABLE sales; --", "\" OR 1=1 --", "<!channel>", "<@U123|boss>", "${jndi:ldap://x}",
            "../../etc/passwd", "\x00\x01", "🙂" * 300, "%s%s%n", "1e309", "NaN", "-0", "cac; DELETE FROM leads"]
 
