@@ -54,6 +54,17 @@ def create_app(
     )
 
     @app.middleware
+    def not_replayed(request, body, next):
+        """A signed request is valid for 5 minutes; seen a second time it is a replay (401, no effect).
+        Events are exempt: Slack's own retries are handled once by ``event_id`` below."""
+        signature = (request.headers.get("x-slack-signature") or [""])[0]
+        if signature and body.get("type") != "event_callback" and not state.first_delivery(
+                settings.database_url, "", "sig:" + signature[:90], clock().astimezone(timezone.utc).replace(tzinfo=None)):
+            logger.warning("replayed request refused (same signature seen before)")
+            return BoltResponse(status=401, body="")
+        return next()
+
+    @app.middleware
     def well_formed(body, next):
         """Payloads whose envelope is not Slack's are acknowledged and ignored (see bot.envelope)."""
         found = envelope.problems(body)

@@ -110,6 +110,7 @@ def run_pass(ctx: JobContext, now: datetime, deliver: bool = True, rule_ids: set
     evaluate_rules(ctx, now, report, rule_ids)
     if rule_ids is None:
         post_due_digests(ctx, now, report)
+        state.forget_deliveries(ctx.url, stored_now - timedelta(days=1))
     if deliver:
         report.delivery = delivery.deliver(ctx, stored_now)
     state.beat(ctx.url, HEARTBEAT, stored_now, success=True)

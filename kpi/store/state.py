@@ -411,6 +411,13 @@ def first_delivery(url: str, team: str, event_id: str, now: datetime) -> bool:
         return False
 
 
+def forget_deliveries(url: str, before: datetime) -> int:
+    """Drop remembered event ids and request signatures older than ``before`` (Slack retries for
+    minutes and signatures expire after 5 minutes, so a day is plenty)."""
+    with get_engine(url).begin() as conn:
+        return conn.execute(delete(processed_events).where(processed_events.c.received_at < before)).rowcount
+
+
 # -- heartbeat -----------------------------------------------------------------------------
 
 

@@ -109,10 +109,20 @@ class Tracebacks(logging.Handler):
             self.records.append(record)
 
 
+SENT: set[str] = set()
+
+
 def dispatch(app, body: str, content_type: str):
-    """What the web process does with a POST to /slack/events (bot.web.handle), signed as Slack signs."""
+    """What the web process does with a POST to /slack/events (bot.web.handle), signed as Slack signs.
+    Hypothesis repeats inputs: a body signed again at the same second is a replay, refused with 401."""
     headers = signed_headers(SECRET, body, None, content_type)
-    return web.handle(app, body, "", {k.lower(): [v] for k, v in headers.items()})
+    response = web.handle(app, body, "", {k.lower(): [v] for k, v in headers.items()})
+    signature = headers["x-slack-signature"]
+    if signature in SENT:
+        assert response.status in (400, 401) and "Traceback" not in (response.body or "")
+        return type(response)(status=200, body="replay refused")
+    SENT.add(signature)
+    return response
 
 
 def watching():

@@ -149,6 +149,11 @@ def test_forged_and_stale_requests_get_401_and_do_nothing(server):
     tampered = server.request("POST", "/slack/events", (body + "&text=cac").encode(), signed_headers(SECRET, body))
     assert tampered.status == 401
     assert server.slack.calls == []
+    # a genuine request captured and sent again within Slack's 5 minutes: the replay does nothing
+    headers = signed_headers(SECRET, body)
+    first = server.request("POST", "/slack/events", body.encode(), headers)
+    replay = server.request("POST", "/slack/events", body.encode(), headers)
+    assert "Revenue" in first.body and (replay.status, replay.body) == (401, "")
 
 
 def test_huge_payloads_are_refused_and_do_nothing(server):

@@ -168,3 +168,28 @@ def state_rules(url):
     from kpi.store import state
 
     return state.rules(url)
+
+
+def test_a_replayed_button_click_is_refused_and_old_signatures_are_forgotten(server, slack, data):
+    import json as _json
+    from urllib.parse import urlencode
+
+    from bot.jobs import JobContext, run_pass
+    from bot.signing import signed_headers
+    from kpi.store import state
+    from tests.bot.test_alerts import T0
+
+    payload = {"type": "block_actions", "team": {"id": "T123"}, "user": {"id": "U1"}, "api_app_id": "A123",
+               "channel": {"id": "C123"}, "response_url": slack.response_url("replay"), "trigger_id": "t",
+               "actions": [{"type": "button", "action_id": "kpi_share", "value": "revenue|2026-10|",
+                            "block_id": "b", "action_ts": "1.2"}]}
+    body = urlencode({"payload": _json.dumps(payload)})
+    headers = signed_headers(SECRET, body)
+    assert server.request("POST", "/slack/events", body.encode(), headers).status == 200
+    assert server.request("POST", "/slack/events", body.encode(), headers).status == 401
+    slack.wait_for(lambda calls: any(c.kind == "response_url" for c in calls))
+    assert len(state.audit_entries(data, "T123")) == 1  # one share, not two
+    # signatures and event ids are kept a day, then the scheduler's pass forgets them
+    state.first_delivery(data, "T123", "EvOLD", (T0 - timedelta(days=2)).replace(tzinfo=None))
+    run_pass(JobContext.from_settings(server.settings), T0)
+    assert state.first_delivery(data, "T123", "EvOLD", T0.replace(tzinfo=None))  # forgotten: new again
