@@ -58,8 +58,9 @@ def create_app(
         """A signed request is valid for 5 minutes; seen a second time it is a replay (401, no effect).
         Events are exempt: Slack's own retries are handled once by ``event_id`` below."""
         signature = (request.headers.get("x-slack-signature") or [""])[0]
+        now = clock().astimezone(timezone.utc).replace(tzinfo=None)
         if signature and body.get("type") != "event_callback" and not state.first_delivery(
-                settings.database_url, "", "sig:" + signature[:90], clock().astimezone(timezone.utc).replace(tzinfo=None)):
+                settings.database_url, "", "sig:" + signature[:90], now):
             logger.warning("replayed request refused (same signature seen before)")
             return BoltResponse(status=401, body="")
         return next()

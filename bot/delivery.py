@@ -106,17 +106,17 @@ def _send_with_retries(ctx, row: dict, thread_ts, last_sent: dict, start: float,
         try:
             if row["method"] == "chat.update":
                 response = client.chat_update(channel=channel, ts=thread_ts, text=payload.get("text", ""),
-                                                  blocks=payload.get("blocks"))
+                                              blocks=payload.get("blocks"))
             elif row["method"] == "files.upload":
                 client.files_upload_v2(channel=channel, file=base64.b64decode(payload["file_b64"]),
-                                           filename=payload.get("filename", "chart.png"),
-                                           title=payload.get("title"), thread_ts=thread_ts)
+                                       filename=payload.get("filename", "chart.png"),
+                                       title=payload.get("title"), thread_ts=thread_ts)
                 last_sent[channel] = ctx.monotonic()
                 return ("ok", None)
             else:
                 response = client.chat_postMessage(channel=channel, text=payload.get("text", ""),
-                                                       blocks=payload.get("blocks"), thread_ts=thread_ts,
-                                                       unfurl_links=False, unfurl_media=False)
+                                                   blocks=payload.get("blocks"), thread_ts=thread_ts,
+                                                   unfurl_links=False, unfurl_media=False)
             last_sent[channel] = ctx.monotonic()
             return ("ok", response.get("ts"))
         except SlackApiError as exc:
