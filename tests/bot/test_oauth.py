@@ -248,3 +248,10 @@ def test_state_rows_expire(multi, data):
     with get_engine(data).connect() as conn:
         expires = conn.execute(select(func.max(state_schema.slack_oauth_states.c.expire_at))).scalar()
     assert timedelta(minutes=9) < expires - datetime.now(timezone.utc).replace(tzinfo=None) <= timedelta(minutes=10)
+
+
+def test_socket_mode_with_several_workspaces_is_refused_at_start(data, slack):
+    from bot.app import ConfigurationError, create_app
+
+    with pytest.raises(ConfigurationError, match="Socket Mode serves one workspace"):
+        create_app(oauth_settings(data, slack, slack_app_token=SecretStr("xapp-1-abc")))
