@@ -25,7 +25,7 @@ test: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 clean:
-	rm -rf $(VENV) demo.db kpi.db .pytest_cache .hypothesis
+	rm -rf $(VENV) demo.db* kpi.db* kpi-charts .pytest_cache .hypothesis
 
 # The benchmark (not part of `make test`): writes BENCHMARKS.md. PostgreSQL too when TEST_POSTGRES_URL is set.
 bench: $(STAMP)

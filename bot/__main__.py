@@ -6,6 +6,9 @@
 * ``clock``: the scheduler alone (Procfile ``clock:``);
 * ``run-jobs``: one pass of everything due (rules, digests, deliveries), then exit (cron);
 * ``console [--demo]``: try the app in a terminal without Slack;
+* ``check [--offline]``: check the configuration, the databases, the definitions and (unless
+  ``--offline``) the Slack token, without serving anything;
+* ``health``: exit 0 when a scheduler pass succeeded lately (the clock's health check);
 * ``new-key``: print a new Fernet key for ``KPI_ENCRYPTION_KEY``;
 * ``rotate-key``: re-encrypt every stored bot token with the first key of ``KPI_ENCRYPTION_KEY``.
 """
@@ -17,6 +20,8 @@ import logging
 import sys
 
 from kpi.config import get_settings
+from kpi.errors import KpiError
+from kpi.store.migrations import ensure_ready
 
 log = logging.getLogger("bot")
 
@@ -27,11 +32,14 @@ def serve_http(settings, with_scheduler: bool = False) -> int:
     from bot.app import create_app
 
     create_app(settings)  # fail fast, in the parent, on a configuration error
+    ensure_ready(settings.database_url)
     workers = settings.web_concurrency
+    factory = "bot.web:create_asgi"
     if with_scheduler:
         _background_scheduler(settings)
         workers = 1  # the single-process mode: one web worker beside the scheduler
-    uvicorn.run("bot.web:create_asgi", factory=True, host="0.0.0.0", port=settings.port,
+        factory = "bot.web:create_asgi_with_scheduler"  # its /healthz fails when the scheduler stalls
+    uvicorn.run(factory, factory=True, host="0.0.0.0", port=settings.port,
                 workers=workers, log_config=None, access_log=False, proxy_headers=True)
     return 0
 
@@ -42,6 +50,7 @@ def serve_socket_mode(settings) -> int:
     from bot.app import create_app
 
     app = create_app(settings)
+    ensure_ready(settings.database_url)
     _background_scheduler(settings)
     SocketModeHandler(app, settings.slack_app_token.get_secret_value()).start()
     return 0
@@ -85,6 +94,69 @@ def run_jobs_once(settings, at: str | None = None) -> int:
     return 0
 
 
+def clock_health(settings) -> int:
+    """The clock's own health check (no HTTP): 0 when a pass succeeded within twice KPI_EVAL_INTERVAL."""
+    import json
+    from datetime import datetime, timezone
+
+    from bot.jobs import health
+
+    now = datetime.now(timezone.utc)
+    fresh, detail = health(settings.database_url, settings.kpi_eval_interval, None, now)
+    print(json.dumps({"scheduler": "ok" if fresh else "stale", **detail}))
+    return 0 if fresh else 1
+
+
+def check(settings, offline: bool) -> int:
+    """Each part of the set-up, one line each, with the fix for what is wrong. Exit 2 when anything is."""
+    from bot.app import ConfigurationError, create_app
+    from kpi.catalog import load_catalog
+    from kpi.store.migrations import not_ready
+
+    problems = 0
+
+    def line(ok: bool, what: str, detail: str) -> None:
+        nonlocal problems
+        problems += not ok
+        print(f"{'ok  ' if ok else 'FAIL'}  {what}: {detail}")
+
+    mode = "Socket Mode" if settings.socket_mode else "HTTP"
+    mode += ", several workspaces (OAuth)" if settings.oauth else ", one workspace"
+    line(True, "configuration", f"{mode}; language {settings.kpi_language}, time zone {settings.kpi_timezone}")
+    why = not_ready(settings.database_url)
+    line(why is None, "bot database", why + ": run `python -m kpi migrate`" if why else "migrated")
+    try:
+        catalog = load_catalog(settings.kpi_definitions)
+        line(True, "KPI definitions", f"{len(catalog.kpis)} KPIs")
+    except KpiError as exc:
+        catalog = None
+        line(False, "KPI definitions", str(exc))
+    if catalog is not None:
+        line(*_source(settings.source_url, sorted({m.table for m in catalog.measures.values()})))
+    if offline:
+        line(True, "Slack", "not checked (--offline)")
+    else:
+        try:
+            create_app(settings)
+            line(True, "Slack", "the token is accepted" if not settings.oauth else "OAuth is configured")
+        except ConfigurationError as exc:
+            line(False, "Slack", str(exc))
+    return 2 if problems else 0
+
+
+def _source(url: str, tables: list[str]) -> tuple[bool, str, str]:
+    """Whether the source answers, and how many rows each table the definitions read holds."""
+    from kpi.store.facts import table_rows
+
+    try:
+        counts = table_rows(url, tables)
+    except KpiError as exc:
+        return False, "source", str(exc)
+    empty = [t for t, n in counts.items() if not n]
+    return True, "source", (f"{sum(counts.values())} rows in {len(counts)} tables"
+                            + (f"; empty: {', '.join(empty)}" if empty else ""))
+
+
 def rotate_key(settings) -> int:
     from kpi.store.crypto import TokenCipher, rotate
 
@@ -103,6 +175,9 @@ def main(argv: list[str] | None = None) -> int:
     jobs.add_argument("--at", help="as if at this instant (ISO 8601, e.g. 2026-11-25T08:00:00Z)")
     console = sub.add_parser("console", help="try the app in a terminal, without Slack")
     console.add_argument("--demo", action="store_true", help="use a local SQLite file with demo data")
+    checking = sub.add_parser("check", help="check the set-up (configuration, databases, definitions, Slack)")
+    checking.add_argument("--offline", action="store_true", help="do not call Slack (no network needed)")
+    sub.add_parser("health", help="exit 0 when a scheduler pass succeeded lately (the clock's health check)")
     sub.add_parser("new-key", help="print a new key for KPI_ENCRYPTION_KEY")
     sub.add_parser("rotate-key", help="re-encrypt stored bot tokens with the first key of KPI_ENCRYPTION_KEY")
     args = parser.parse_args(argv)
@@ -114,7 +189,6 @@ def main(argv: list[str] | None = None) -> int:
 
     from bot import logs
     from bot.app import ConfigurationError
-    from kpi.errors import KpiError
 
     try:
         settings = get_settings()
@@ -126,8 +200,18 @@ def main(argv: list[str] | None = None) -> int:
             logs.configure("WARNING", settings.secrets())
             from bot.console import main as console_main
 
+            if not args.demo:
+                ensure_ready(settings.database_url)
+
             return console_main(settings, demo=args.demo)
+        if args.mode == "check":
+            logs.configure("ERROR", settings.secrets())
+            return check(settings, args.offline)
         logs.configure(settings.log_level, settings.secrets())
+        if args.mode == "health":
+            return clock_health(settings)
+        if args.mode in ("clock", "run-jobs"):
+            ensure_ready(settings.database_url)
         if args.mode == "clock":
             return run_clock(settings)
         if args.mode == "run-jobs":

@@ -7,7 +7,10 @@ from collections.abc import Callable
 from datetime import datetime, timezone
 
 from slack_bolt import App, BoltResponse
+from slack_bolt.error import BoltError
+from slack_bolt.logger.messages import warning_client_prioritized_and_token_skipped
 from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
 
 from bot import envelope, installations, listeners
 from bot.deps import Deps, utc_now
@@ -15,6 +18,11 @@ from kpi.config import Settings
 from kpi.service import KpiService
 from kpi.store import state
 from kpi.texts import t
+
+
+_QUIET = logging.getLogger("bot.startup.slack")
+_QUIET.propagate = False
+_QUIET.addHandler(logging.NullHandler())
 
 
 class ConfigurationError(Exception):
@@ -37,21 +45,24 @@ def create_app(
     if settings.oauth and settings.socket_mode:
         raise ConfigurationError("Socket Mode serves one workspace: unset SLACK_APP_TOKEN or SLACK_CLIENT_ID.")
     logger = logging.getLogger("bot.bolt")
+    if not any(isinstance(f, _TokenFromEnvironment) for f in logger.filters):
+        logger.addFilter(_TokenFromEnvironment())
     # One workspace: the client carries SLACK_BOT_TOKEN. Several: Bolt gives each request a client
     # with its workspace's token from the installation store (same base URL).
     client = WebClient(token=None if settings.oauth else token, base_url=settings.slack_api_url,
                        logger=logging.getLogger("slack_sdk.web"))
-    app = App(
-        client=client,
-        oauth_flow=installations.oauth_flow(settings, client) if settings.oauth else None,
-        signing_secret=secret or None,
-        user_facing_authorize_error_message=t(settings.kpi_language, "err_not_installed"),
-        request_verification_enabled=not settings.socket_mode,
-        # Listeners run in the request's thread and return at once: slow work goes to deps.later or to
-        # a future's callback. (Without it Bolt polls for the ack every 10 ms, a floor on every answer.)
-        process_before_response=True,
-        logger=logger,
-    )
+    client._logger = _QUIET  # the start-up check of the token reports in one line below, not in retries' logs
+    try:
+        app = _bolt_app(settings, client, secret, logger)
+    except BoltError as exc:
+        raise ConfigurationError(_refused(exc)) from None
+    except OSError as exc:  # urllib's URLError, a refused connection, a time-out: Slack can't be reached
+        raise ConfigurationError(
+            f"Slack can't be reached at {settings.slack_api_url} to check SLACK_BOT_TOKEN "
+            f"({getattr(exc, 'reason', exc)}). Check the network or SLACK_API_URL; "
+            "`python -m bot check --offline` checks everything else without Slack.") from None
+    finally:
+        client._logger = logging.getLogger("slack_sdk.web")
 
     @app.middleware
     def not_replayed(request, body, next):
@@ -97,3 +108,37 @@ def create_app(
     listeners.register(app, deps)
     app.deps = deps  # type: ignore[attr-defined]  # for the console and tests
     return app
+
+
+def _bolt_app(settings: Settings, client: WebClient, secret: str, logger: logging.Logger) -> App:
+    """Bolt's app. With one workspace it checks the token with Slack (auth.test) right here."""
+    return App(
+        client=client,
+        oauth_flow=installations.oauth_flow(settings, client) if settings.oauth else None,
+        signing_secret=secret or None,
+        user_facing_authorize_error_message=t(settings.kpi_language, "err_not_installed"),
+        request_verification_enabled=not settings.socket_mode,
+        # Listeners run in the request's thread and return at once: slow work goes to deps.later or to
+        # a future's callback. (Without it Bolt polls for the ack every 10 ms, a floor on every answer.)
+        process_before_response=True,
+        logger=logger,
+    )
+
+
+def _refused(exc: BoltError) -> str:
+    """One line for a token Slack refused at start (Bolt's own message carries the whole response)."""
+    cause = exc.__context__
+    if isinstance(cause, SlackApiError):
+        code = str(cause.response.get("error", "refused"))
+        return (f"Slack refused SLACK_BOT_TOKEN ({code}). Copy the Bot User OAuth Token (xoxb-…) from the app's "
+                "OAuth & Permissions page; `python -m bot check --offline` checks everything else without Slack.")
+    return f"The Slack app could not be set up: {str(exc).splitlines()[0][:200]}"
+
+
+class _TokenFromEnvironment(logging.Filter):
+    """Bolt reads SLACK_BOT_TOKEN from the environment by itself and warns that the client we give it
+    wins ("token will be unused"). It does win, on purpose (it carries SLACK_API_URL): the warning
+    says nothing true about this app, so it is dropped."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.getMessage() != warning_client_prioritized_and_token_skipped()

@@ -27,6 +27,9 @@ from kpi.config import Settings
 SECRET = "console-signing-secret"
 DEMO_URL = "sqlite:///demo.db"
 FIRST_EXAMPLE = "/kpi cac month"
+CHARTS = Path("kpi-charts")
+DEMO_HINT = (f"The demo data is in demo.db. The command line reads it with: "
+             f"DATABASE_URL={DEMO_URL} .venv/bin/python -m kpi compute cac month")
 
 
 def prepare_demo(settings: Settings) -> Settings:
@@ -97,7 +100,7 @@ class Console:
         """Slack would show the image; the console saves it next to you and says where."""
         files = payload.get("files")
         files = json.loads(files) if isinstance(files, str) else (files or [])
-        folder = Path("kpi-charts")
+        folder = CHARTS
         folder.mkdir(exist_ok=True)
         saved = []
         for f in files:
@@ -125,6 +128,7 @@ def main(settings: Settings, demo: bool, stdin: TextIO = sys.stdin, out: TextIO 
     try:
         print("KPI bot console: type /kpi help, /kpi list, /kpi cac month… (Ctrl-D or 'exit' to quit)", file=out)
         if demo:
+            print(DEMO_HINT, file=out)
             print(f"\n> {FIRST_EXAMPLE}\n{console.run_line(FIRST_EXAMPLE)}\n", file=out, flush=True)
         while True:
             if interactive:

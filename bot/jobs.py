@@ -403,11 +403,15 @@ def scheduled_digests() -> None:
         log.exception("digest job failed")
 
 
-def health(url: str, interval: int, started: datetime, now: datetime) -> tuple[bool, dict]:
-    """Healthy while a pass succeeded within twice the interval (or the process is younger than that)."""
+def health(url: str, interval: int, started: datetime | None, now: datetime) -> tuple[bool, dict]:
+    """Healthy while a pass succeeded within twice the interval, or, as a grace period, while the
+    process (``started``; None: no grace) is younger than that."""
     beat = state.last_beat(url, HEARTBEAT)
     last = beat["last_success_at"] if beat else None
-    reference = max(x for x in (last, naive(started)) if x is not None)
+    known = [x for x in (last, naive(started) if started else None) if x is not None]
+    if not known:
+        return False, {"last_pass": None}
+    reference = max(known)
     ok = naive(now) - reference <= timedelta(seconds=2 * interval)
     return ok, {"last_pass": last.isoformat() + "Z" if last else None}
 

@@ -47,6 +47,7 @@ class LocalSlack:
         self.client_credentials: tuple[str, str] | None = None
         self._codes: dict[str, dict] = {}
         self.tokens: dict[str, str] = {}  # bot token -> team id
+        self.invalid_tokens: set[str] = set()  # tokens auth.test refuses (invalid_auth), as Slack does
         self.refused: list[tuple[str, int]] = []  # (method, status) of every call answered with a failure
         self._hold: dict | None = None  # see hold()
 
@@ -198,6 +199,8 @@ class LocalSlack:
                 return self._exchange(payload, headers)
             case "auth.test":
                 auth = headers.get("authorization", "")
+                if auth.removeprefix("Bearer ").strip() in self.invalid_tokens:
+                    return {"ok": False, "error": "invalid_auth"}
                 team = self.tokens.get(auth.removeprefix("Bearer ").strip(), self.team_id)
                 return {"ok": True, "url": "https://local.slack/", "team": "Local", "user": "kpi",
                         "team_id": team, "user_id": "UKPIBOT", "bot_id": f"B{team}"}

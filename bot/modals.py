@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import re
+
+from babel.numbers import format_decimal
 
 from slack_sdk.models.blocks import (
     ConversationSelectElement,
@@ -18,7 +21,7 @@ from slack_sdk.models.views import View
 
 from kpi.alerts import WINDOWS
 from kpi.catalog import Catalog
-from kpi.texts import t
+from kpi.texts import babel_locale, t
 
 CALLBACK_RULE = "alert_rule_modal"
 CALLBACK_DIGEST = "digest_modal"
@@ -29,6 +32,13 @@ REPEATS = ["1h", "6h", "12h", "24h", "1w"]
 
 def _option(text: str, value: str) -> Option:
     return Option(text=PlainTextObject(text=text[:75]), value=value)
+
+
+def _typed(value: float, lang: str) -> str:
+    """A number as one would type it in ``lang``, without grouping (never '1e+06'), and never in the
+    shape the reader refuses as ambiguous ('150,125' is written '150,1250')."""
+    text = format_decimal(round(value, 8), "0.########", locale=babel_locale(lang))
+    return text + "0" if re.fullmatch(r"[0-9]{1,3}[.,][0-9]{3}", text) else text
 
 
 def _pick(options: list[Option], value) -> Option:
@@ -44,13 +54,14 @@ def rule_modal(catalog: Catalog, lang: str, channel: str, team: str, rule: dict 
     current = rule or {}
     op_value = current.get("op", ">")
     threshold = ""
-    if rule is not None:
+    if rule is not None:  # the stored number, written back the way this language reads it
         if rule["kind"] == "change":
             op_value = "rises" if rule["op"] in (">", ">=") else "drops"
-            threshold = f"{abs(rule['threshold']) * 100:g}%"
+            threshold = _typed(abs(rule["threshold"]) * 100, lang) + "%"
         else:
             unit = catalog.kpis[rule["kpi"]].unit if rule["kpi"] in catalog.kpis else None
-            threshold = f"{rule['threshold'] * 100:g}%" if unit is not None and unit.value == "%" else f"{rule['threshold']:g}"
+            percent = unit is not None and unit.value == "%"
+            threshold = _typed(rule["threshold"] * 100, lang) + "%" if percent else _typed(rule["threshold"], lang)
     repeat = {3600: "1h", 21600: "6h", 43200: "12h", 86400: "24h", 604800: "1w"}.get(current.get("repeat_seconds"), "24h")
     view = View(
         type="modal",

@@ -14,11 +14,13 @@ so the listener can answer each one politely.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from kpi import alerts as al
 from kpi.catalog import Catalog
-from kpi.errors import UnknownKpi
+from kpi.errors import Refusal, UnknownKpi
+from kpi.numbers import NumberError, count, read_number
 from kpi.periods import looks_like_period
 
 MAX_TEXT = 500
@@ -81,7 +83,7 @@ class NotUnderstood:
 
 @dataclass(frozen=True)
 class MissingKpi:
-    pass
+    command: str = "explain"   # the command that lacked its KPI, for the example in the answer
 
 
 @dataclass(frozen=True)
@@ -149,17 +151,18 @@ class Target:
 
 @dataclass(frozen=True)
 class BadTarget:
-    problem: str
+    problem: Refusal | None = None   # None: show the usage
 
 
 @dataclass(frozen=True)
 class BadRule:
-    problem: str   # '' = show the usage
+    problem: Refusal | None = None   # None: show the usage
+    action: str = "create"           # create | snooze | remove | edit: which usage and apology fit
 
 
 @dataclass(frozen=True)
 class BadDigest:
-    problem: str
+    problem: Refusal | None = None
 
 
 Command = Help | ListKpis | Explain | Ask | ListRules | RuleModal | CreateRule | RemoveRule | SnoozeRule \
@@ -167,7 +170,8 @@ Command = Help | ListKpis | Explain | Ask | ListRules | RuleModal | CreateRule |
 ParseError = TooLong | NotUnderstood | MissingKpi | BadKpi | BadRule | BadDigest | BadTarget
 
 
-def parse(text: str | None, catalog: Catalog) -> Command | ParseError:
+def parse(text: str | None, catalog: Catalog, lang: str = "en", currency: str = "EUR") -> Command | ParseError:
+    """``lang`` and ``currency`` are how numbers are read (`€1,500` in English, `1 500 €` in French)."""
     text = (text or "").strip()
     if len(text) > MAX_TEXT:
         return TooLong(len(text))
@@ -183,21 +187,21 @@ def parse(text: str | None, catalog: Catalog) -> Command | ParseError:
     if head in _ALERTS and len(words) == 1:
         return ListRules()
     if head in _ALERT:
-        return _alert(words[1:], catalog)
+        return _alert(words[1:], catalog, lang, currency)
     if head in _DIGEST:
         return _digest(words[1:], catalog)
     if head in ("pin", "epingler", "épingler", "unpin", "desepingler", "désépingler"):
         if len(words) == 1:
-            return MissingKpi()
+            return MissingKpi(head)
         kpi, rest = _kpi_prefix(words[1:], catalog)
         if kpi is None:
             return BadKpi(_unknown(words[1:], catalog))
         return Pin(kpi, head in ("pin", "epingler", "épingler")) if not rest else NotUnderstood(" ".join(rest))
     if head in ("target", "objectif"):
-        return _target(words[1:], catalog)
+        return _target(words[1:], catalog, lang, currency)
     if head in _EXPLAIN:
         if len(words) == 1:
-            return MissingKpi()
+            return MissingKpi(head)
         kpi, rest = _kpi_prefix(words[1:], catalog)
         if kpi is None:
             return BadKpi(_unknown(words[1:], catalog))
@@ -206,7 +210,7 @@ def parse(text: str | None, catalog: Catalog) -> Command | ParseError:
     if share:
         words = words[1:]
         if not words:
-            return MissingKpi()
+            return MissingKpi(head)
     kpi, rest = _kpi_prefix(words, catalog)
     if kpi is None:
         return BadKpi(_unknown(words, catalog))
@@ -254,7 +258,7 @@ def _unknown(words: list[str], catalog: Catalog) -> UnknownKpi:
     raise AssertionError("resolvable name reported unknown")  # pragma: no cover
 
 
-def _alert(words: list[str], catalog: Catalog) -> Command | ParseError:
+def _alert(words: list[str], catalog: Catalog, lang: str, currency: str) -> Command | ParseError:
     if not words:
         return RuleModal()
     sub = words[0].lower()
@@ -262,93 +266,104 @@ def _alert(words: list[str], catalog: Catalog) -> Command | ParseError:
         return RuleHistory()
     if sub in ("edit", "modifier", "change"):
         ident = _rule_id(words[1:2])
-        return EditRule(ident) if ident is not None and len(words) == 2 else BadRule("")
+        return EditRule(ident) if ident is not None and len(words) == 2 else BadRule(action="edit")
     if sub in _REMOVE:
         ident = _rule_id(words[1:2])
-        return RemoveRule(ident) if ident is not None and len(words) == 2 else BadRule("")
+        return RemoveRule(ident) if ident is not None and len(words) == 2 else BadRule(action="remove")
     if sub in _SNOOZE:
         ident = _rule_id(words[1:2])
         if ident is None or len(words) > 3:
-            return BadRule("")
+            return BadRule(action="snooze")
         try:
             delta = al.parse_duration(words[2] if len(words) == 3 else "1d")
         except al.RuleError as exc:
-            return BadRule(exc.message)
+            return BadRule(exc, action="snooze")
         return SnoozeRule(ident, int(delta.total_seconds()))
     kpi, rest = _kpi_prefix(words, catalog)
     if kpi is None:
         return BadKpi(_unknown(words, catalog))
     try:
-        return CreateRule(rule_spec(kpi, rest, catalog))
-    except al.RuleError as exc:
-        return BadRule(exc.message)
+        return CreateRule(rule_spec(kpi, rest, catalog, lang, currency))
+    except Refusal as exc:
+        return BadRule(exc if exc.key else None)
 
 
 def _rule_id(words: list[str]) -> int | None:
     if len(words) != 1:
         return None
     text = words[0].lstrip("#")
-    return int(text) if text.isdigit() and len(text) < 10 else None
+    return int(text) if re.fullmatch(r"[0-9]{1,9}", text) else None
 
 
-def rule_spec(kpi: str, words_in: list[str], catalog: Catalog) -> al.RuleSpec:
-    """`OP VALUE [WINDOW] [for N] [recover V] [min N] [repeat D]` or `drops|rises N% [WINDOW] …`."""
+def rule_spec(kpi: str, words_in: list[str], catalog: Catalog, lang: str = "en", currency: str = "EUR") -> al.RuleSpec:
+    """`OP VALUE [WINDOW] [for N] [recover V] [min N] [repeat D]` or `drops|rises N% [WINDOW] …`.
+
+    Numbers are read with ``lang``'s rules and may span several words (`1 500 €`)."""
     unit = catalog.kpis[kpi].unit
-    words = []
-    for word in words_in:
-        if word in ("%", "€", "$", "£") and words:
-            words[-1] += word  # "12 %" as typed in French
-        else:
-            words.append(word)
+    words = list(words_in)
     if len(words) >= 2 and words[0].lower() in ("au", "en") and words[1].lower() in ("dessus", "dessous"):
         words = [f"{words[0]}-{words[1]}".lower()] + words[2:]
     if not words:
-        raise al.RuleError("")
+        raise al.RuleError()
     head = words[0].lower()
+    if head not in al.CHANGE_WORDS and head not in al.OP_WORDS:
+        raise al.RuleError()
+    value_text, rest = _number_words(words[1:], lang)
+    if value_text is None:
+        raise al.RuleError()
     if head in al.CHANGE_WORDS:
-        if len(words) < 2:
-            raise al.RuleError("")
         up = al.CHANGE_WORDS[head]
-        pct = al.parse_change(words[1])
+        pct = al.parse_change(value_text, lang)
         kind, op, threshold = al.RuleKind.CHANGE, (al.Op.GE if up else al.Op.LE), (pct if up else -pct)
-    elif head in al.OP_WORDS:
-        if len(words) < 2:
-            raise al.RuleError("")
-        kind, op, threshold = al.RuleKind.THRESHOLD, al.OP_WORDS[head], al.parse_threshold(words[1], unit)
     else:
-        raise al.RuleError("")
-    rest = words[2:]
+        kind, op, threshold = (al.RuleKind.THRESHOLD, al.OP_WORDS[head],
+                               al.parse_threshold(value_text, unit, lang, currency))
     window = al.DEFAULT_WINDOW
     options: dict = {}
-    i = 0
-    while i < len(rest):
-        word = rest[i].lower()
-        value = rest[i + 1] if i + 1 < len(rest) else None
-        if word in ("for", "pendant") and value:
-            if not value.isdigit() or not 1 <= int(value) <= 100:
-                raise al.RuleError(f"'for' takes a count from 1 to 100, not '{value[:20]}'")
-            options["for_count"] = int(value)
-        elif word in ("recover", "retour", "recovery") and value:
-            options["recovery"] = (al.parse_threshold(value, unit) if kind is al.RuleKind.THRESHOLD
-                                   else al.parse_change(value) * (1 if op.upward else -1))
-        elif word in ("min", "minimum") and value:
-            number, _ = al.parse_number(value)
-            if number < 0:
-                raise al.RuleError("'min' must be positive")
-            options["min_denominator"] = number
-        elif word in ("repeat", "every", "rappel") and value:
-            options["repeat_seconds"] = int(al.parse_duration(value).total_seconds())
-        elif i == 0 and looks_like_period(rest[i]):
-            window = al.check_window(rest[i])
-            i += 1
-            continue
+    first = True
+    while rest:
+        word = rest[0].lower()
+        if word in ("for", "pendant") and len(rest) > 1:
+            options["for_count"] = count(rest[1], lang, low=1, high=100, key="rule_bad_for")
+            rest = rest[2:]
+        elif word in ("recover", "retour", "recovery") and len(rest) > 1:
+            value, rest = _number_words(rest[1:], lang)
+            if value is None:
+                raise al.RuleError("num_not_number", text=rest[0][:32] if rest else "")
+            options["recovery"] = (al.parse_threshold(value, unit, lang, currency) if kind is al.RuleKind.THRESHOLD
+                                   else al.parse_change(value, lang) * (1 if op.upward else -1))
+        elif word in ("min", "minimum") and len(rest) > 1:
+            options["min_denominator"] = float(count(rest[1], lang, low=0, high=10**9, key="rule_bad_min"))
+            rest = rest[2:]
+        elif word in ("repeat", "every", "rappel") and len(rest) > 1:
+            options["repeat_seconds"] = int(al.parse_duration(rest[1]).total_seconds())
+            rest = rest[2:]
+        elif first and looks_like_period(rest[0]):
+            window = al.check_window(rest[0])
+            rest = rest[1:]
         else:
-            raise al.RuleError(f"I didn't understand '{rest[i][:32]}'")
-        i += 2
+            raise al.RuleError("rule_not_understood", text=rest[0][:32])
+        first = False
     recovery = options.get("recovery")
     if recovery is not None and ((op.upward and recovery > threshold) or (not op.upward and recovery < threshold)):
-        raise al.RuleError("the recovery line must be on the normal side of the threshold")
+        raise al.RuleError("rule_bad_recovery")
     return al.RuleSpec(kpi=kpi, kind=kind, op=op, threshold=threshold, window=window, **options)
+
+
+def _number_words(words: list[str], lang: str) -> tuple[str | None, list[str]]:
+    """The longest leading run of words that reads as one number (`1 500 €`, `12 %`, `€ 1,500`), and the
+    rest. When no run reads, the first word is returned so that its refusal says why."""
+    for n in range(min(len(words), 5), 0, -1):
+        text = " ".join(words[:n])
+        try:
+            read_number(text, lang)
+        except NumberError:
+            continue
+        return text, words[n:]
+    if not words:
+        return None, []
+    read_number(words[0], lang)  # raises the precise refusal (ambiguous, bad format…)
+    return words[0], words[1:]  # pragma: no cover - read_number refused it above
 
 
 def _digest(words: list[str], catalog: Catalog) -> Command | ParseError:
@@ -362,13 +377,13 @@ def _digest(words: list[str], catalog: Catalog) -> Command | ParseError:
     if action in ("now", "maintenant") and len(words) == 1:
         return Digest("now")
     if action not in ("daily", "weekly", "quotidien", "hebdo", "hebdomadaire"):
-        return BadDigest("")
+        return BadDigest()
     weekly = action in ("weekly", "hebdo", "hebdomadaire")
     rest = words[1:]
     weekday = None
     if weekly:
         if not rest or rest[0].lower().rstrip(".") not in _DAYS:
-            return BadDigest("which day? e.g. `weekly mon 09:00`")
+            return BadDigest(Refusal("digest_which_day"))
         weekday = _DAYS[rest[0].lower().rstrip(".")]
         rest = rest[1:]
     at_time = "09:00"
@@ -377,7 +392,7 @@ def _digest(words: list[str], catalog: Catalog) -> Command | ParseError:
         hour, _, minute = text.partition(":")
         minute = minute or "00"
         if not (hour.isdigit() and minute.isdigit() and 0 <= int(hour) <= 23 and 0 <= int(minute) <= 59):
-            return BadDigest(f"'{rest[0][:16]}' is not a time (HH:MM)")
+            return BadDigest(Refusal("digest_bad_time", text=rest[0][:16]))
         at_time = f"{int(hour):02d}:{int(minute):02d}"
         rest = rest[1:]
     timezone_name = None
@@ -386,7 +401,7 @@ def _digest(words: list[str], catalog: Catalog) -> Command | ParseError:
             ZoneInfo(rest[0])
             timezone_name = rest[0]
         except (ZoneInfoNotFoundError, ValueError):
-            return BadDigest(f"'{rest[0][:40]}' is not a time zone (e.g. Europe/Paris)")
+            return BadDigest(Refusal("err_timezone", value=rest[0][:40]))
         rest = rest[1:]
     kpis = []
     for word in rest:
@@ -401,23 +416,24 @@ _GRAINS = {"week": "week", "semaine": "week", "month": "month", "mois": "month",
            "trimestre": "quarter", "year": "year", "annee": "year", "année": "year"}
 
 
-def _target(words: list[str], catalog: Catalog) -> Command | ParseError:
+def _target(words: list[str], catalog: Catalog, lang: str, currency: str) -> Command | ParseError:
     if not words:
-        return BadTarget("")
+        return BadTarget()
     kpi, rest = _kpi_prefix(words, catalog)
     if kpi is None:
         return BadKpi(_unknown(words, catalog))
     if not rest:
-        return BadTarget("")
+        return BadTarget()
     grain = _GRAINS.get(rest[-1].lower(), None) if len(rest) > 1 else None
     body = rest[:-1] if grain else rest
     grain = grain or "month"
     if len(body) == 1 and body[0].lower() in ("off", "none", "aucun", "supprimer"):
         return Target(kpi, grain, None)
-    if len(body) != 1:
-        return BadTarget("")
     try:
-        value = al.parse_threshold(body[0], catalog.kpis[kpi].unit)
-    except al.RuleError as exc:
-        return BadTarget(exc.message)
+        text, left = _number_words(body, lang)
+        if text is None or left:
+            return BadTarget()
+        value = al.parse_threshold(text, catalog.kpis[kpi].unit, lang, currency)
+    except Refusal as exc:
+        return BadTarget(exc)
     return Target(kpi, grain, value)

@@ -2,7 +2,9 @@
 
 ``POST /slack/events`` takes commands, interactivity and events (signature
 verified by Bolt); ``GET /healthz`` answers 200 when the database answers,
-503 otherwise. Bolt's sync dispatch runs in a worker thread so that one slow
+503 otherwise. It reports the scheduler's state too; that state fails the check
+only where the scheduler runs in this process (``python -m bot``), never on a
+``web`` process beside a separate clock (which has ``python -m bot health``). Bolt's sync dispatch runs in a worker thread so that one slow
 request never blocks the event loop. Bodies above ``MAX_BODY`` get 413 unread.
 """
 
@@ -28,9 +30,10 @@ DRAIN_LIMIT = 10 * MAX_BODY
 
 
 class KpiAsgi(SlackRequestHandler):
-    def __init__(self, app: App, settings: Settings, clock=None):
+    def __init__(self, app: App, settings: Settings, clock=None, scheduler_here: bool = False):
         super().__init__(app, path="/slack/events")
         self.settings = settings
+        self.scheduler_here = scheduler_here
         self.clock = clock or (lambda: datetime.now(timezone.utc))
         self.started = self.clock()
 
@@ -74,15 +77,17 @@ class KpiAsgi(SlackRequestHandler):
         await _send(send, 200 if payload["status"] == "ok" else 503, payload)
 
     def health(self) -> dict:
-        """Database reachable, and a scheduler pass succeeded within twice KPI_EVAL_INTERVAL."""
+        """Database reachable; where the scheduler runs in this process, a pass succeeded within twice
+        KPI_EVAL_INTERVAL too (the process's own age counts as a pass: a grace period at start)."""
         from bot.jobs import health
 
         if not ping(self.settings.database_url):
-            return {"status": "unavailable", "database": "unreachable", "scheduler": "unknown", "last_pass": None}
-        fresh, detail = health(self.settings.database_url, self.settings.kpi_eval_interval, self.started,
-                               self.clock())
-        return {"status": "ok" if fresh else "unavailable", "database": "ok",
-                "scheduler": "ok" if fresh else "stale", **detail}
+            return {"status": "unavailable", "database": "unreachable", "scheduler": "unknown", "last_pass": None,
+                    "scheduler_in_process": self.scheduler_here}
+        fresh, detail = health(self.settings.database_url, self.settings.kpi_eval_interval,
+                               self.started if self.scheduler_here else None, self.clock())
+        return {"status": "ok" if fresh or not self.scheduler_here else "unavailable", "database": "ok",
+                "scheduler": "ok" if fresh else "stale", "scheduler_in_process": self.scheduler_here, **detail}
 
 
 def handle(app: App, body: str, query: str, headers: dict) -> BoltResponse:
@@ -122,7 +127,12 @@ async def _send(send, status: int, payload: dict) -> None:
     await send({"type": "http.response.body", "body": body})
 
 
-def create_asgi(settings: Settings | None = None, app: App | None = None) -> KpiAsgi:
+def create_asgi_with_scheduler() -> KpiAsgi:
+    """Factory of the single-process mode (``python -m bot``): its scheduler's health is its own."""
+    return create_asgi(scheduler_here=True)
+
+
+def create_asgi(settings: Settings | None = None, app: App | None = None, scheduler_here: bool = False) -> KpiAsgi:
     """Factory used by uvicorn (one call per worker process): no scheduler is started here."""
     from bot import logs
     from bot.app import create_app
@@ -132,4 +142,4 @@ def create_asgi(settings: Settings | None = None, app: App | None = None) -> Kpi
         logs.configure(settings.log_level, settings.secrets())
         app = create_app(settings)
     clock = getattr(getattr(app, "deps", None), "clock", None)
-    return KpiAsgi(app, settings, clock)
+    return KpiAsgi(app, settings, clock, scheduler_here)

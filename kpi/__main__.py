@@ -15,7 +15,7 @@ from pathlib import Path
 
 from kpi.compute import KpiResult
 from kpi.config import Settings, get_settings
-from kpi.errors import DataImportError, DefinitionError, KpiError, SourceError, UserInputError
+from kpi.errors import DataImportError, DefinitionError, KpiError, NotMigrated, SourceError, UserInputError
 from kpi.present import (
     breakdown_key,
     change_text,
@@ -26,6 +26,7 @@ from kpi.present import (
     summary_lines,
 )
 from kpi.service import KpiService
+from kpi.store.facts import Mode
 
 log = logging.getLogger("kpi")
 
@@ -70,7 +71,15 @@ def cmd_list(args, settings: Settings) -> int:
     return 0
 
 
+def ready(settings: Settings) -> None:
+    """Refuse, with the fix, to work on a database that is missing or not migrated (never create it)."""
+    from kpi.store.migrations import ensure_ready
+
+    ensure_ready(settings.database_url)
+
+
 def cmd_compute(args, settings: Settings) -> int:
+    ready(settings)
     service = KpiService.from_settings(settings)
     result = service.ask(args.kpi, args.period, _now(), by=args.by)
     if args.json:
@@ -85,14 +94,16 @@ def cmd_explain(args, settings: Settings) -> int:
     kpi = service.resolve(args.kpi)
     current = None
     try:
+        ready(settings)
         current = service.ask(kpi, "month", _now())
-    except SourceError:
+    except (SourceError, NotMigrated):
         pass  # the explanation stands without the current value
     print("\n".join(explain_lines(kpi, service.catalog, service.language, current, service.currency)))
     return 0
 
 
 def cmd_overview(args, settings: Settings) -> int:
+    ready(settings)
     service = KpiService.from_settings(settings)
     lang = service.language
     results = service.overview(args.period, _now())
@@ -124,10 +135,11 @@ def cmd_demo_data(args, settings: Settings) -> int:
 def cmd_import(args, settings: Settings) -> int:
     from kpi.importer import import_csv
 
-    result = import_csv(settings.source_url, args.table, Path(args.file))
-    print(f"Imported {result.rows} rows into {args.table}.")
+    ready(settings)
+    result = import_csv(settings.source_url, args.table, Path(args.file), args.mode)
+    print(f"Imported {args.file} into {result.summary(args.table)}")
     service = KpiService.from_settings(settings)
-    if service.rollups is not None and result.rows:
+    if service.rollups is not None and result.changed:
         from datetime import timedelta
 
         first = result.first_day - timedelta(days=1) if result.first_day else None  # a UTC day may start locally the day before
@@ -139,6 +151,7 @@ def cmd_import(args, settings: Settings) -> int:
 
 
 def cmd_rollup(args, settings: Settings) -> int:
+    ready(settings)
     service = KpiService.from_settings(settings.model_copy(update={"kpi_rollups": True}))
     report = service.refresh_rollups(_now(), rebuild=args.rebuild)
     print(f"Rollups {'rebuilt' if args.rebuild else 'refreshed'}: {report.measures} measures, "
@@ -199,9 +212,13 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--replace", action="store_true", help="overwrite tables that already hold rows")
     s.set_defaults(func=cmd_demo_data)
 
-    s = sub.add_parser("import", help="load a CSV file into a canonical table (all or nothing)")
+    s = sub.add_parser("import", help="load a CSV file into a canonical table (all or nothing, idempotent)")
     s.add_argument("table")
     s.add_argument("file")
+    s.add_argument("--mode", choices=[m.value for m in Mode], default=Mode.UPSERT.value,
+                   help="rows already there (same id, or same day and dimensions for spend and visits): "
+                        "upsert updates them (default); append refuses the file if any has changed; "
+                        "replace makes the table hold exactly the file. The same file twice changes nothing.")
     s.set_defaults(func=cmd_import)
 
     s = sub.add_parser("rollup", help="refresh the daily rollups (recent days), or rebuild them all")
@@ -229,7 +246,7 @@ def main(argv: list[str] | None = None) -> int:
     except DefinitionError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    except (UserInputError, DataImportError) as exc:
+    except (UserInputError, DataImportError, NotMigrated) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except SourceError as exc:

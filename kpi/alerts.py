@@ -1,6 +1,7 @@
 """Alert rules: their definition, the observation of a KPI, and the per-rule state machine.
 
-Pure: no database, no Slack, no clock (``now`` is passed in). The scheduler pass
+No Slack and no clock (``now`` is passed in). The rules and the state machine are pure;
+:func:`observe_all` and :func:`movers` ask the KPI service, which queries the source. The scheduler pass
 (``bot/jobs.py``) observes every rule, steps its state machine and persists the
 result together with the notifications to send, in one transaction.
 
@@ -23,7 +24,8 @@ from enum import Enum
 
 from kpi.catalog import Catalog, Unit
 from kpi.compute import KpiResult, compute_many
-from kpi.errors import PeriodError, SourceError, UserInputError
+from kpi.errors import PeriodError, Refusal, SourceError, UserInputError
+from kpi.numbers import MAX_TYPED, read_number
 from kpi.periods import Kind, parse_period
 from kpi.service import KpiService
 from kpi.store.expr import BinOp, refs
@@ -87,8 +89,8 @@ class Event(str, Enum):
     ERROR = "error"        # reported once when entering the state
 
 
-class RuleError(UserInputError):
-    """A rule cannot be built as written; the message says what is accepted."""
+class RuleError(Refusal):
+    """A rule cannot be built as written; ``text(lang)`` says what is accepted (empty: show the usage)."""
 
 
 @dataclass(frozen=True)
@@ -115,65 +117,55 @@ class RuleSpec:
         return value < self.recovery if self.op.upward else value > self.recovery
 
 
-# -- parsing numbers people type ---------------------------------------------------------------
+# -- reading what people type ----------------------------------------------------------------
 
-_NUMBER = re.compile(r"^[+-]?(\d+([.,]\d*)?|[.,]\d+)$")
-_DURATION = re.compile(r"^(\d{1,4})\s*(m|min|h|d|j|w)$")
-
-
-def parse_number(text: str) -> tuple[float, bool]:
-    """A number as typed: '12%', '€150', '150€', '1 234,50', '1.5k', '2M'. Returns (value, had_percent)."""
-    raw = text.strip()
-    cleaned = raw.replace("\u00a0", "").replace("\u202f", "").replace(" ", "").replace("_", "")
-    percent = cleaned.endswith("%")
-    cleaned = cleaned.rstrip("%")
-    cleaned = re.sub(r"^[€$£]|[€$£]$|(?i:eur|usd|gbp)$", "", cleaned)
-    scale = 1.0
-    if cleaned[-1:].lower() == "k":
-        scale, cleaned = 1e3, cleaned[:-1]
-    elif cleaned[-1:] == "M":
-        scale, cleaned = 1e6, cleaned[:-1]
-    if "," in cleaned and "." in cleaned:
-        cleaned = cleaned.replace(",", "")  # 1,234.50
-    if not _NUMBER.match(cleaned):
-        raise RuleError(f"'{raw[:32]}' is not a number (examples: 150, 12%, €1,500, 1.5k)")
-    value = float(cleaned.replace(",", ".")) * scale
-    if not math.isfinite(value) or abs(value) > 1e15:
-        raise RuleError(f"'{raw[:32]}' is out of range")
-    return value, percent
+_DURATION = re.compile(r"^([0-9]{1,4})\s*(m|min|h|d|j|w)$")
 
 
-def parse_threshold(text: str, unit: Unit) -> float:
-    """A threshold in the KPI's unit. For % KPIs '12%', '12' and '0.12' all mean 12 %."""
-    value, percent = parse_number(text)
+def parse_threshold(text: str, unit: Unit, lang: str = "en", currency: str = "EUR") -> float:
+    """A threshold or target in the KPI's unit, read with ``lang``'s rules (see :mod:`kpi.numbers`).
+
+    One rule for % KPIs: a number is in percent points, with or without the sign ('12' and '12%'
+    are both 12 %, '0.5' is 0.5 %). Money may carry the currency sign or code, never another one."""
+    typed = read_number(text, lang)
+    shown = text.strip()[:MAX_TYPED]
     match unit:
         case Unit.PERCENT:
-            return value / 100 if percent or abs(value) > 1 else value
-        case Unit.CURRENCY | Unit.SCORE | Unit.NUMBER | Unit.RATIO:
-            if percent:
-                raise RuleError(f"'{text[:32]}' is a percentage, but this KPI is not one")
-            return value
+            if typed.currency:
+                raise RuleError("num_not_money", text=shown)
+            return float(typed.value / 100)
+        case Unit.CURRENCY:
+            if typed.percent:
+                raise RuleError("num_not_percent", text=shown)
+            if typed.currency and typed.currency != currency.upper():
+                raise RuleError("num_wrong_currency", text=shown, currency=currency.upper())
+            return float(typed.value)
+        case Unit.SCORE | Unit.NUMBER | Unit.RATIO:
+            if typed.percent:
+                raise RuleError("num_not_percent", text=shown)
+            if typed.currency:
+                raise RuleError("num_not_money", text=shown)
+            return float(typed.value)
     raise AssertionError(unit)
 
 
-def parse_change(text: str) -> float:
-    """'20%' or '20' -> 0.2."""
-    value, percent = parse_number(text)
-    fraction = value / 100 if percent or abs(value) >= 1 else value
-    if fraction <= 0:
-        raise RuleError("a change must be a positive percentage, e.g. 20%")
-    return fraction
+def parse_change(text: str, lang: str = "en") -> float:
+    """A change in percent points, with or without the sign: '20%' and '20' -> 0.2."""
+    typed = read_number(text, lang)
+    if typed.currency or typed.value <= 0:
+        raise RuleError("rule_bad_change", text=text.strip()[:MAX_TYPED])
+    return float(typed.value / 100)
 
 
 def parse_duration(text: str) -> timedelta:
     m = _DURATION.match(text.strip().lower())
     if not m:
-        raise RuleError(f"'{text[:32]}' is not a duration (examples: 30m, 12h, 1d, 1w)")
+        raise RuleError("rule_bad_duration", text=text.strip()[:MAX_TYPED])
     n, unit = int(m.group(1)), m.group(2)
     delta = {"m": timedelta(minutes=n), "min": timedelta(minutes=n), "h": timedelta(hours=n),
              "d": timedelta(days=n), "j": timedelta(days=n), "w": timedelta(weeks=n)}[unit]
     if not timedelta(minutes=1) <= delta <= timedelta(days=365):
-        raise RuleError(f"'{text[:32]}' must be between 1 minute and 1 year")
+        raise RuleError("rule_duration_range", text=text.strip()[:MAX_TYPED])
     return delta
 
 
@@ -185,9 +177,9 @@ def check_window(window: str) -> str:
     try:
         pair = parse_period(window, _SHAPE_REFERENCE)
     except PeriodError:
-        raise RuleError(f"'{window[:32]}' is not a window; use one of {', '.join(WINDOWS)}") from None
+        raise RuleError("rule_bad_window", text=window[:MAX_TYPED], windows=", ".join(WINDOWS)) from None
     if pair.current.kind not in (Kind.ROLLING, Kind.TO_DATE):
-        raise RuleError(f"'{window[:32]}' is a fixed period; a rule watches a moving window: {', '.join(WINDOWS)}")
+        raise RuleError("rule_fixed_window", text=window[:MAX_TYPED], windows=", ".join(WINDOWS))
     return window.lower()
 
 

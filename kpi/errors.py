@@ -4,12 +4,14 @@
 
     KpiError                      base: every expected failure; .message is safe to show a user
     ├── UserInputError            the question is wrong; nothing was changed
+    │   ├── Refusal               a typed value was refused; .text(lang) says why in the user's language
     │   ├── UnknownKpi            name is not a KPI nor an alias; .suggestions
     │   ├── UnknownDimension      the KPI cannot be broken down that way; .suggestions
     │   └── PeriodError           the period text is not one of the accepted forms
     ├── DefinitionError           a KPI definition file is malformed; .issues lists every problem
     ├── DataImportError           a CSV import was refused; .problems lists bad lines; nothing loaded
     ├── SourceError               the source database is unreachable or a query failed
+    ├── NotMigrated               the bot's database has no tables yet, or an older schema
     └── SecretKeyError            stored bot tokens do not decrypt with KPI_ENCRYPTION_KEY
 
 Callers catch :class:`KpiError` to answer politely, and let anything else
@@ -31,6 +33,22 @@ class KpiError(Exception):
 
 class UserInputError(KpiError):
     """The question cannot be answered as asked; nothing was changed."""
+
+
+class Refusal(UserInputError):
+    """Typed input refused (a number, a rule, a duration). ``key`` and ``params`` name the message in
+    ``kpi/locales``; ``.message`` is the English text, ``.text(lang)`` the user's. An empty key means
+    "show the usage" (the caller knows which)."""
+
+    def __init__(self, key: str = "", **params: object):
+        self.key = key
+        self.params = params
+        super().__init__(self.text("en"))
+
+    def text(self, lang: str) -> str:
+        from kpi.texts import t
+
+        return t(lang, self.key, **self.params) if self.key else ""
 
 
 class UnknownKpi(UserInputError):
@@ -113,6 +131,16 @@ class DataImportError(KpiError):
 
 class SourceError(KpiError):
     """The source database could not answer. The original exception is chained."""
+
+
+class NotMigrated(KpiError):
+    """The bot's database is missing or not migrated to this version's schema; the message gives the fix."""
+
+    def __init__(self, why: str):
+        self.why = why
+        super().__init__(f"{why}: run `python -m kpi migrate` first (with the same DATABASE_URL). "
+                         "For demo data: `python -m kpi demo-data`; `make demo` keeps its own in demo.db, "
+                         "read it with DATABASE_URL=sqlite:///demo.db python -m kpi ….")
 
 
 class SecretKeyError(KpiError):

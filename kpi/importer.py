@@ -8,7 +8,13 @@ file is streamed, never held whole in memory.
 Accepted values: timestamps in ISO 8601 (naive = UTC, an offset is converted to
 UTC), dates as YYYY-MM-DD, numbers with a dot (or a comma when the file is
 separated by semicolons, as French spreadsheets export), booleans as
-true/false, 1/0, yes/no, oui/non. An empty cell is NULL.
+true/false, 1/0, yes/no, oui/non. An empty cell is NULL. Amounts keep at most the column's
+decimals (cents for money): more is refused, never rounded.
+
+Imports are idempotent. A row is recognised by its key: the file's ``id`` column, or for daily
+aggregates without ids (``spend``, ``visits``) the day and dimension values. Importing the same
+file twice changes nothing; ``mode`` says what a file that overlaps the table does (see
+:class:`kpi.store.facts.Mode`). A file without a key can only replace the whole table.
 """
 
 from __future__ import annotations
@@ -24,6 +30,7 @@ from sqlalchemy import Boolean, Date, DateTime, Integer, Numeric
 
 from kpi.errors import DataImportError, ImportProblem
 from kpi.store import facts
+from kpi.store.facts import Mode
 from kpi.store.schema import FACT_TABLES
 
 MAX_PROBLEMS = 1000
@@ -60,7 +67,7 @@ def _date(text: str) -> date:
         raise _Bad(f"'{text[:40]}' is not a date (YYYY-MM-DD)") from None
 
 
-def _number(text: str, comma_decimal: bool) -> Decimal:
+def _number(text: str, comma_decimal: bool, scale: int | None = None, precision: int | None = None) -> Decimal:
     cleaned = text.replace(" ", "").replace("\u00a0", "").replace("\u202f", "")
     if comma_decimal:
         cleaned = cleaned.replace(",", ".")
@@ -70,6 +77,11 @@ def _number(text: str, comma_decimal: bool) -> Decimal:
         raise _Bad(f"'{text[:40]}' is not a number") from None
     if not value.is_finite():
         raise _Bad(f"'{text[:40]}' is not a finite number")
+    if scale is not None and value != value.quantize(Decimal(1).scaleb(-scale), rounding="ROUND_DOWN"):
+        raise _Bad(f"'{text[:40]}' has more than {scale} decimals")
+    if precision is not None and abs(value) >= Decimal(10) ** (precision - (scale or 0)):
+        raise _Bad(f"'{text[:40]}' is too large for this column (at most {precision - (scale or 0)} digits "
+                   "before the decimal point)")
     return value
 
 
@@ -106,7 +118,7 @@ def convert(table: str, column: str, text: str, comma_decimal: bool = False):
         case Integer():
             value = _integer(text)
         case Numeric():
-            value = _number(text.strip(), comma_decimal)
+            value = _number(text.strip(), comma_decimal, col.type.scale, col.type.precision)
         case _:
             value = text
     allowed = RULES.get((table, column))
@@ -120,10 +132,12 @@ def convert(table: str, column: str, text: str, comma_decimal: bool = False):
     return value
 
 
-def import_csv(url: str, table: str, path: Path) -> "ImportResult":
-    """Load ``path`` into ``table``, all or nothing; returns how many rows and the earliest day they touch
-    (so that the caller can bring the rollups up to date from there)."""
+def import_csv(url: str, table: str, path: Path, mode: Mode | str = Mode.UPSERT) -> "ImportResult":
+    """Load ``path`` into ``table``, all or nothing; returns how many rows were inserted, updated, left
+    alone and deleted, and the earliest day the change touches (so that the caller can bring the rollups
+    up to date from there)."""
     name = str(path)
+    mode = Mode(mode)
     if table not in FACT_TABLES:
         raise DataImportError(name, [ImportProblem(0, None, f"unknown table '{table}'; "
                                                    f"tables: {', '.join(FACT_TABLES)}")])
@@ -160,9 +174,14 @@ def import_csv(url: str, table: str, path: Path) -> "ImportResult":
             raise DataImportError(name, [ImportProblem(1, None, "; ".join(text) + f" (columns of {table}: {', '.join(known)})")])
         comma_decimal = getattr(dialect, "delimiter", ",") == ";"
         time_column = _time_column(table)
-        earliest: list = []
+        key = facts.import_key(table, columns)
+        if key is None and mode is not Mode.REPLACE:
+            raise DataImportError(name, [ImportProblem(1, None, (
+                f"the file has no id column, so a second import could not tell its rows from new ones; "
+                f"add the id your tool gives each record as a column named id, or use --mode replace "
+                f"(the {table} table then holds exactly this file)"))])
 
-        def rows() -> Iterator[dict]:
+        def rows() -> Iterator[tuple[int, dict]]:
             for values in reader:
                 line = reader.line_num
                 if not any(v.strip() for v in values):
@@ -178,23 +197,37 @@ def import_csv(url: str, table: str, path: Path) -> "ImportResult":
                         problems.append(ImportProblem(line, column, str(exc)))
                 if len(problems) >= MAX_PROBLEMS:
                     return
-                moment = row.get(time_column) if time_column else None
-                if moment is not None and (not earliest or moment < earliest[0]):
-                    earliest[:] = [moment]
-                if not problems:
-                    yield row
+                if len(row) == len(columns):
+                    yield line, row
 
-        count = facts.load(url, table, rows(), lambda: problems)
+        report = facts.merge(url, table, key, rows(), mode, problems, time_column)
     if problems:
         raise DataImportError(name, problems)
-    first = earliest[0] if earliest else None
-    return ImportResult(count, first.date() if isinstance(first, datetime) else first)
+    first = report.moments[0] if report.moments else None
+    return ImportResult(report.inserted, report.updated, report.unchanged, report.deleted,
+                        first.date() if isinstance(first, datetime) else first)
 
 
 @dataclass(frozen=True)
 class ImportResult:
-    rows: int
-    first_day: date | None  # the earliest day the rows belong to (UTC day for timestamps)
+    inserted: int
+    updated: int
+    unchanged: int
+    deleted: int
+    first_day: date | None  # the earliest day the change touches (UTC day for timestamps)
+
+    @property
+    def rows(self) -> int:
+        """Rows of the file (inserted, updated or already there)."""
+        return self.inserted + self.updated + self.unchanged
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.inserted or self.updated or self.deleted)
+
+    def summary(self, table: str) -> str:
+        return (f"{table}: {self.inserted} inserted, {self.updated} updated, {self.unchanged} unchanged, "
+                f"{self.deleted} deleted.")
 
 
 def _time_column(table: str) -> str | None:

@@ -16,7 +16,10 @@ from bot import render_alerts as ra
 from bot.deps import Deps, Replier, guard
 from bot.jobs import WEEKDAYS, add_digest, digest_payload, naive, rerender, rule_fields, run_pass, spec_of
 from bot.answers import build
-from kpi.alerts import RuleError
+from kpi.alerts import RuleKind, denominators
+from kpi.catalog import Unit
+from kpi.errors import Refusal
+from kpi.pacing import accumulates
 from kpi.present import format_value
 from kpi.store import state
 from kpi.texts import t
@@ -78,24 +81,22 @@ def register(app: App, deps: Deps) -> None:
             ack(response_action="errors", errors={"kpi": t(deps.lang, "err_missing_kpi")[:150]})
             return
         try:
-            spec = p.rule_spec(values["kpi"], words, deps.service.catalog)
-        except RuleError as exc:
-            field = "for" if "for" in exc.message else "threshold"
-            ack(response_action="errors", errors={field: (exc.message or t(deps.lang, "modal_threshold_hint"))[:150]})
+            spec = p.rule_spec(values["kpi"], words, deps.service.catalog, deps.lang, deps.currency)
+        except Refusal as exc:
+            field = "for" if exc.key == "rule_bad_for" else "threshold"
+            ack(response_action="errors",
+                errors={field: (exc.text(deps.lang) or t(deps.lang, "modal_threshold_hint"))[:150]})
             return
         ack()
         if editing is not None:
             fields = {**rule_fields(spec), "channel_id": channel}
             if state.edit_rule(deps.settings.database_url, team, editing, fields, user, naive(deps.clock())):
-                kpi = deps.service.catalog.kpis[spec.kpi]
-                text = t(deps.lang, "rule_updated", id=editing, kpi=render.escape(kpi.name(deps.lang)),
-                         line=ra.line_text(spec, kpi.unit, deps.lang, deps.currency), window=spec.window)
+                text = t(deps.lang, "rule_updated", id=editing, **_understood(deps, spec))
             else:  # removed meanwhile, or not this workspace's rule
                 text = t(deps.lang, "rule_not_found", id=editing)
             client.chat_postEphemeral(channel=channel, user=user, **render.notice(text))
             return
-        rule_id = _create(deps, team, channel, spec, user)
-        client.chat_postEphemeral(channel=channel, user=user, **_created_message(deps, rule_id, spec))
+        client.chat_postEphemeral(channel=channel, user=user, **_create(deps, team, channel, spec, user))
 
     @app.view(modals.CALLBACK_DIGEST)
     def digest_submitted(ack, body, view, client):
@@ -175,8 +176,7 @@ def handle(deps: Deps, replier: Replier, command: p.Command, body: dict, client)
                               view=modals.digest_modal(deps.service.catalog, lang, channel, team,
                                                        deps.settings.kpi_timezone, current[0] if current else None))
         case p.CreateRule(spec=spec):
-            rule_id = _create(deps, team, channel, spec, user)
-            replier.reply(_created_message(deps, rule_id, spec))
+            replier.reply(_create(deps, team, channel, spec, user))
         case p.RemoveRule(rule_id=rule_id):
             done = state.remove_rule(url, team, rule_id, user, naive(now))
             replier.reply(render.notice(t(lang, "rule_removed" if done else "rule_not_found", id=rule_id)))
@@ -190,10 +190,12 @@ def handle(deps: Deps, replier: Replier, command: p.Command, body: dict, client)
         case p.Target(kpi=key, grain=grain, value=value):
             kpi = deps.service.catalog.kpis[key]
             state.set_target(url, team, key, grain, value, user, naive(now))
+            words = {"kpi": render.escape(kpi.name(lang)), "grain": t(lang, f"grain_{grain}")}
             if value is None:
-                text = t(lang, "target_removed", kpi=render.escape(kpi.name(lang)), grain=grain)
+                text = t(lang, "target_removed", **words)
             else:
-                text = t(lang, "target_set", kpi=render.escape(kpi.name(lang)), grain=grain,
+                level = not accumulates(deps.service.catalog, key)
+                text = t(lang, "target_set_level" if level else "target_set", **words,
                          value=format_value(value, kpi.unit, lang, deps.currency))
             replier.reply(render.notice(text))
         case p.Digest(action="off"):
@@ -208,19 +210,38 @@ def handle(deps: Deps, replier: Replier, command: p.Command, body: dict, client)
             raise AssertionError(command)
 
 
-def _create(deps: Deps, team: str, channel: str, spec, user: str) -> int:
-    rule_id = state.create_rule(deps.settings.database_url, team, channel, rule_fields(spec), user,
-                                naive(deps.clock()))
+def _create(deps: Deps, team: str, channel: str, spec, user: str) -> dict:
+    """Create the rule (unless the channel has the very same one) and say how it was understood."""
+    url = deps.settings.database_url
+    same = next((row["id"] for row in state.rules(url, team, channel) if spec_of(row) == spec), None)
+    if same is not None:
+        return render.notice(t(deps.lang, "rule_duplicate", id=same))
+    rule_id = state.create_rule(url, team, channel, rule_fields(spec), user, naive(deps.clock()))
     # A new rule is checked at once: the channel learns now, not in five minutes, if it is already crossed.
     deps.later(run_pass, deps.jobs, deps.clock(), True, {rule_id})
-    return rule_id
-
-
-def _created_message(deps: Deps, rule_id: int, spec) -> dict:
-    kpi = deps.service.catalog.kpis[spec.kpi]
-    return render.notice(t(deps.lang, "rule_created", id=rule_id, kpi=render.escape(kpi.name(deps.lang)),
-                           line=ra.line_text(spec, kpi.unit, deps.lang, deps.currency), window=spec.window,
+    return render.notice(t(deps.lang, "rule_created", id=rule_id, **_understood(deps, spec),
                            minutes=max(1, deps.settings.kpi_eval_interval // 60)))
+
+
+def _understood(deps: Deps, spec) -> dict:
+    """The rule as the bot understood it, every number formatted: `condition`, `window`, `understood`."""
+    lang, catalog = deps.lang, deps.service.catalog
+    kpi = catalog.kpis[spec.kpi]
+    line = ra.line_text(spec, kpi.unit, lang, deps.currency)
+    change = spec.kind is RuleKind.CHANGE
+    unit = Unit.PERCENT if change else kpi.unit
+    parts = [t(lang, "rule_understood_change" if change else "rule_understood_threshold",
+               value=format_value(abs(spec.threshold) if change else spec.threshold, unit, lang, deps.currency))]
+    if spec.recovery is not None:
+        parts.append(t(lang, "rule_understood_recovery",
+                       value=format_value(abs(spec.recovery) if change else spec.recovery, unit, lang, deps.currency)))
+    if spec.min_denominator is not None and denominators(catalog, spec.kpi):
+        measure = catalog.measures[denominators(catalog, spec.kpi)[0]].label
+        parts.append(t(lang, "rule_understood_min", value=format_value(spec.min_denominator, Unit.NUMBER, lang),
+                       measure=measure(lang)))
+    return {"condition": t(lang, "rule_condition_change" if change else "rule_condition_threshold",
+                           kpi=render.escape(kpi.name(lang)), line=line),
+            "window": spec.window, "understood": " ".join(parts)}
 
 
 def _snooze(deps: Deps, replier: Replier, team: str, rule_id: int, seconds: int, user: str) -> None:

@@ -25,23 +25,16 @@ def handle(deps: Deps, replier: Replier, command: dict, client) -> None:
     lang = deps.lang
     user = command.get("user_id", "")
     with guard(replier, lang):
-        parsed = p.parse(command.get("text", ""), deps.service.catalog)
+        parsed = p.parse(command.get("text", ""), deps.service.catalog, lang, deps.currency)
         match parsed:
             case p.TooLong(length=length):
                 replier.reply(render.notice(t(lang, "err_too_long", length=length, limit=p.MAX_TEXT)))
             case p.NotUnderstood(words=words):
                 replier.reply(render.notice(t(lang, "err_not_understood", words=render.escape(words[:100]))))
-            case p.BadRule(problem=problem):
-                text = t(lang, "err_rule", problem=render.escape(problem)) + " " if problem else ""
-                replier.reply(render.notice(text + t(lang, "err_rule_usage")))
-            case p.BadTarget(problem=problem):
-                replier.reply(render.notice((render.escape(problem) + ". " if problem else "")
-                                            + t(lang, "err_target_usage")))
-            case p.BadDigest(problem=problem):
-                replier.reply(render.notice((render.escape(problem) + ". " if problem else "")
-                                            + t(lang, "err_digest_usage")))
-            case p.MissingKpi():
-                replier.reply(render.notice(t(lang, "err_missing_kpi")))
+            case p.BadRule() | p.BadTarget() | p.BadDigest():
+                replier.reply(render.notice(_refusal(parsed, lang)))
+            case p.MissingKpi(command=name):
+                replier.reply(render.notice(t(lang, "err_missing_kpi", command=render.escape(name[:20]))))
             case p.BadKpi(error=error):
                 replier.reply(render.unknown_kpi(error, lang))
             case p.Help():
@@ -62,6 +55,23 @@ def handle(deps: Deps, replier: Replier, command: dict, client) -> None:
                 alert_commands.handle(deps, replier, parsed, command, client)
             case _:
                 raise AssertionError(parsed)
+
+
+def _refusal(parsed: p.BadRule | p.BadTarget | p.BadDigest, lang: str) -> str:
+    """What was wrong (in the user's language), then how to write it."""
+    problem = render.escape(parsed.problem.text(lang)) if parsed.problem is not None else ""
+    match parsed:
+        case p.BadRule(action="create"):
+            return (t(lang, "err_rule", problem=problem) + " " if problem else "") + t(lang, "err_rule_usage")
+        case p.BadRule(action="snooze"):
+            return (t(lang, "err_snooze", problem=problem) + " " if problem else "") + t(lang, "err_snooze_usage")
+        case p.BadRule(action=action):
+            return t(lang, "err_rule_id_usage", action=action)
+        case p.BadTarget():
+            return (problem + " " if problem else "") + t(lang, "err_target_usage")
+        case p.BadDigest():
+            return (problem + " " if problem else "") + t(lang, "err_digest_usage")
+    raise AssertionError(parsed)
 
 
 def _chart(deps: Deps, replier: Replier, client, command: dict, ask: p.Ask) -> None:

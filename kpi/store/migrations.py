@@ -13,7 +13,7 @@ from kpi.store.schema import metadata as target_metadata
 ROOT = Path(__file__).resolve().parents[2]
 ALEMBIC_INI = ROOT / "alembic.ini"
 
-__all__ = ["target_metadata", "upgrade", "url_for_alembic", "alembic_config"]
+__all__ = ["target_metadata", "upgrade", "url_for_alembic", "alembic_config", "not_ready", "ensure_ready"]
 
 
 def url_for_alembic(explicit: str | None) -> str:
@@ -37,3 +37,40 @@ def alembic_config(url: str) -> Config:
 def upgrade(url: str, revision: str = "head") -> None:
     """``alembic upgrade head`` on ``url``."""
     command.upgrade(alembic_config(url), revision)
+
+
+def not_ready(url: str) -> str | None:
+    """Why the database at ``url`` can't be used yet (no database file, no tables, an older schema),
+    or None when it is migrated to head. Never creates anything: a missing SQLite file stays missing."""
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from kpi.store.engines import get_engine, normalize_url
+
+    parsed = make_url(normalize_url(url))
+    shown = parsed.render_as_string(hide_password=True)
+    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:") \
+            and not parsed.database.startswith("file:") and not Path(parsed.database).exists():
+        return f"there is no database at {shown} yet"
+    try:
+        with get_engine(url).connect() as conn:
+            current = MigrationContext.configure(conn).get_current_revision()
+    except SQLAlchemyError as exc:
+        return f"the database at {shown} could not be read ({type(exc.orig or exc).__name__})"
+    head = ScriptDirectory.from_config(alembic_config(url)).get_current_head()
+    if current is None:
+        return f"the database at {shown} has no tables yet"
+    if current != head:
+        return f"the database at {shown} is at schema {current}, this version needs {head}"
+    return None
+
+
+def ensure_ready(url: str) -> None:
+    """Raise :class:`~kpi.errors.NotMigrated` (whose message gives the fix) unless :func:`not_ready` is None."""
+    from kpi.errors import NotMigrated
+
+    why = not_ready(url)
+    if why:
+        raise NotMigrated(why)

@@ -62,7 +62,7 @@ class Response:
 class Server:
     """A running app: its URL, its fake Slack, and helpers to send signed requests."""
 
-    def __init__(self, settings: Settings, slack: LocalSlack, clock=lambda: NOW):
+    def __init__(self, settings: Settings, slack: LocalSlack, clock=lambda: NOW, scheduler_here: bool = False):
         self.settings = settings
         self.slack = slack
         self.app = create_app(settings, clock=clock)
@@ -70,7 +70,7 @@ class Server:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind(("127.0.0.1", 0))
         self.port = sock.getsockname()[1]
-        self.server = uvicorn.Server(uvicorn.Config(create_asgi(settings, self.app), log_config=None,
+        self.server = uvicorn.Server(uvicorn.Config(create_asgi(settings, self.app, scheduler_here), log_config=None,
                                                     lifespan="off", access_log=False))
         self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [sock]}, daemon=True)
         self.thread.start()

@@ -270,7 +270,8 @@ def admin_server(data, slack):
 
 def test_creating_a_rule_from_slack_checks_it_at_once(admin_server, slack):
     message = admin_server.command("alert cac > 300 30d", user="UADMIN", channel="C9").json()
-    assert "Rule `#" in texts(message) and "*Customer acquisition cost* above €300.00 (30d)" in texts(message)
+    assert "Rule `#" in texts(message)
+    assert "when *Customer acquisition cost* is above €300.00 (30d). Threshold: €300.00." in texts(message)
     slack.wait_for(lambda calls: any(c.name == "chat.postMessage" for c in calls))
     assert "🔴 Customer acquisition cost above €300.00" in texts(posts(slack, "C9")[0].payload)
     listing = texts(admin_server.command("alerts", user="UPLEB", channel="C9").json())
@@ -305,10 +306,10 @@ def test_remove_and_snooze_commands_are_audited(admin_server, data):
 
 @pytest.mark.parametrize("text, expected", [
     ("alert cac", "Write `/kpi alert KPI OP VALUE [WINDOW]`"),
-    ("alert cac > lots", "'lots' is not a number"),
+    ("alert cac > lots", "*lots* is not a number"),
     ("alert nps < 10 2026-10", "is a fixed period"),
     ("alert revnue > 3", "I don't know the KPI *revnue*"),
-    ("digest daily 25:00", "'25:00' is not a time"),
+    ("digest daily 25:00", "*25:00* is not a time"),
 ])
 def test_bad_rules_get_the_usage(admin_server, data, text, expected):
     assert expected in texts(admin_server.command(text, user="UADMIN").json())
@@ -366,15 +367,38 @@ def test_the_modal_builds_a_rule_without_syntax(admin_server, slack, data):
 
 
 def test_healthz_turns_503_when_no_pass_ran_for_two_intervals(data, slack):
+    """Where the scheduler runs in the web process (`python -m bot`): the grace period is twice
+    KPI_EVAL_INTERVAL from the process's start, then a pass must have succeeded within that."""
     clock = {"now": T0}
-    running = Server(make_settings(data, slack, kpi_eval_interval=300), slack, clock=lambda: clock["now"])
+    running = Server(make_settings(data, slack, kpi_eval_interval=300), slack, clock=lambda: clock["now"],
+                     scheduler_here=True)
     try:
         assert running.request("GET", "/healthz").json()["scheduler"] == "ok"
-        clock["now"] = T0 + timedelta(minutes=11)
+        clock["now"] = T0 + timedelta(minutes=10)  # exactly twice the interval: still within the grace period
+        assert running.request("GET", "/healthz").status == 200
+        clock["now"] = T0 + timedelta(minutes=10, seconds=1)
         res = running.request("GET", "/healthz")
         assert res.status == 503 and res.json()["scheduler"] == "stale"
         state.beat(data, "scheduler", (T0 + timedelta(minutes=10)).replace(tzinfo=None), success=True)
         res = running.request("GET", "/healthz")
         assert res.status == 200 and res.json()["last_pass"] == "2026-10-31T12:10:00Z"
+    finally:
+        running.stop()
+
+
+def test_a_web_process_beside_a_clock_stays_healthy_and_reports_the_clock(data, slack):
+    """`python -m bot web`: a stale scheduler is reported, but the web's own health does not fail on it;
+    the clock's health is `python -m bot health`."""
+    clock = {"now": T0}
+    running = Server(make_settings(data, slack, kpi_eval_interval=300), slack, clock=lambda: clock["now"])
+    try:
+        res = running.request("GET", "/healthz")
+        assert res.status == 200 and res.json()["scheduler"] == "stale"  # no pass yet, and no grace for a clock
+        assert res.json()["scheduler_in_process"] is False
+        state.beat(data, "scheduler", T0.replace(tzinfo=None), success=True)
+        assert running.request("GET", "/healthz").json()["scheduler"] == "ok"
+        clock["now"] = T0 + timedelta(hours=1)
+        res = running.request("GET", "/healthz")
+        assert (res.status, res.json()["scheduler"]) == (200, "stale")
     finally:
         running.stop()

@@ -55,7 +55,7 @@ def open_home(server, user="UADMIN"):
 
 def test_pins_and_targets_shape_the_dashboard(home, slack, data):
     assert "is pinned on the dashboard" in texts(home.command("pin revenue", user="UADMIN").json())
-    assert "Target for *Revenue* set to €400.00 per month." in texts(
+    assert "Target for *Revenue* set to €400.00 per month:" in texts(
         home.command("target revenue 400 month", user="UADMIN").json())
     assert "Sorry, only workspace admins" in texts(home.command("pin nps", user="UPLEB").json())
     open_home(home)
@@ -100,7 +100,7 @@ def test_pin_buttons_check_permissions(home, slack, data):
 
 
 @pytest.mark.parametrize("text, expected", [
-    ("target revenue lots", "'lots' is not a number"),
+    ("target revenue lots", "*lots* is not a number"),
     ("target revenue", "Write `/kpi target KPI VALUE"),
     ("pin", "Which KPI?"),
 ])

@@ -33,7 +33,7 @@ CATALOG = load_catalog()
         ("explain nps", p.Explain("nps")),
         ("expliquer valeur vie client", p.Explain("ltv")),
         ("explain", p.MissingKpi()),
-        ("share", p.MissingKpi()),
+        ("share", p.MissingKpi("share")),
         ("cac month extra", p.NotUnderstood("extra")),
         ("list everything", p.NotUnderstood("everything")),
         ("x" * 501, p.TooLong(501)),

@@ -93,6 +93,7 @@ def test_python_m_bot_web_serves_signed_commands_with_uvicorn(tmp_path):
     output = logs[0]
     assert TOKEN not in output and SECRET not in output
     assert "Uvicorn running" in output or "Started server process" in output
+    assert "will be unused" not in output  # Bolt's warning about SLACK_BOT_TOKEN, once per process before
 
 
 def test_missing_slack_configuration_is_reported(tmp_path):
@@ -145,3 +146,57 @@ def test_console_demo_alert_fires_right_after_the_rule_is_set(tmp_path):
     assert "🔴 Customer acquisition cost above €1.00" in after
     assert "What moved" in after and "(visible to everyone in the channel)" in after
     assert "firing 🔴" in after.split("> /kpi alerts")[1]
+
+
+def _bot(args, tmp_path, **variables):
+    return subprocess.run([sys.executable, "-m", "bot", *args], capture_output=True, text=True, cwd=tmp_path,
+                          env=env(**variables), timeout=120)
+
+
+def _migrated(tmp_path) -> str:
+    db = f"sqlite:///{tmp_path / 'bot.db'}"
+    subprocess.run([sys.executable, "-m", "kpi", "migrate"], cwd=tmp_path, env=env(DATABASE_URL=db), check=True,
+                   capture_output=True, timeout=120)
+    return db
+
+
+def test_a_token_slack_refuses_or_an_unreachable_slack_is_one_clear_line(tmp_path):
+    db = _migrated(tmp_path)
+    with LocalSlack() as slack:
+        slack.invalid_tokens.add("xoxb-test")
+        refused = _bot(["web"], tmp_path, DATABASE_URL=db, SLACK_BOT_TOKEN="xoxb-test", SLACK_SIGNING_SECRET=SECRET,
+                       SLACK_API_URL=slack.api_url)
+    assert refused.returncode == 2
+    assert refused.stderr.strip().splitlines() == [
+        "error: Slack refused SLACK_BOT_TOKEN (invalid_auth). Copy the Bot User OAuth Token (xoxb-…) from the "
+        "app's OAuth & Permissions page; `python -m bot check --offline` checks everything else without Slack."]
+    unreachable = _bot(["web"], tmp_path, DATABASE_URL=db, SLACK_BOT_TOKEN="xoxb-test", SLACK_SIGNING_SECRET=SECRET,
+                       SLACK_API_URL=f"http://127.0.0.1:{free_port()}/api/")
+    assert unreachable.returncode == 2
+    [line] = unreachable.stderr.strip().splitlines()
+    assert line.startswith("error: Slack can't be reached at http://127.0.0.1:") and "Traceback" not in line
+
+
+def test_an_unmigrated_database_says_run_migrate_and_creates_nothing(tmp_path):
+    with LocalSlack() as slack:
+        out = _bot(["web"], tmp_path, DATABASE_URL=f"sqlite:///{tmp_path / 'none.db'}", SLACK_BOT_TOKEN=TOKEN,
+                   SLACK_SIGNING_SECRET=SECRET, SLACK_API_URL=slack.api_url)
+    assert out.returncode == 2
+    assert "there is no database at sqlite:///" in out.stderr and "run `python -m kpi migrate`" in out.stderr
+    assert not (tmp_path / "none.db").exists()
+
+
+def test_check_offline_needs_no_slack_and_health_tells_the_clock_state(tmp_path):
+    db = _migrated(tmp_path)
+    out = _bot(["check", "--offline"], tmp_path, DATABASE_URL=db)
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert out.stdout.splitlines()[0].startswith("ok    configuration: HTTP, one workspace")
+    assert "ok    bot database: migrated" in out.stdout and "ok    KPI definitions: 9 KPIs" in out.stdout
+    assert "ok    source: 0 rows in" in out.stdout and "ok    Slack: not checked (--offline)" in out.stdout
+    broken = _bot(["check", "--offline"], tmp_path, DATABASE_URL=f"sqlite:///{tmp_path / 'none.db'}")
+    assert broken.returncode == 2 and "FAIL  bot database: there is no database" in broken.stdout
+    stale = _bot(["health"], tmp_path, DATABASE_URL=db)
+    assert stale.returncode == 1 and json.loads(stale.stdout) == {"scheduler": "stale", "last_pass": None}
+    assert _bot(["run-jobs"], tmp_path, DATABASE_URL=db, SLACK_BOT_TOKEN=TOKEN).returncode == 0
+    fresh = _bot(["health"], tmp_path, DATABASE_URL=db)
+    assert fresh.returncode == 0 and json.loads(fresh.stdout)["scheduler"] == "ok"

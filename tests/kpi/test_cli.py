@@ -115,3 +115,18 @@ def test_unreachable_source_exits_1_politely(tmp_path):
     out = run(["compute", "revenue", "month"], "postgresql+psycopg://nobody@127.0.0.1:1/none", tmp_path)
     assert out.returncode == 1
     assert "could not answer" in out.stderr and "Traceback" not in out.stderr.splitlines()[-1]
+
+
+def test_importing_the_same_csv_twice_changes_no_kpi(db_url, tmp_path):
+    """The reproduction: `python -m kpi import spend spend.csv` twice used to double the CAC."""
+    fixtures.load(db_url)
+    path = tmp_path / "spend.csv"
+    path.write_text("day,kind,channel,amount\n2026-11-02,marketing,ads,975.38\n", encoding="utf-8")
+    first = run(["import", "spend", str(path)], db_url, tmp_path)
+    assert first.returncode == 0, first.stderr
+    assert "spend: 1 inserted, 0 updated, 0 unchanged, 0 deleted." in first.stdout
+    cac = json.loads(run(["compute", "cac", "2026-11", "--json"], db_url, tmp_path).stdout)["value"]
+    again = run(["import", "spend", str(path)], db_url, tmp_path)  # each mode: tests/kpi/test_import_modes.py
+    assert again.returncode == 0, again.stderr
+    assert "spend: 0 inserted, 0 updated, 1 unchanged, 0 deleted." in again.stdout
+    assert json.loads(run(["compute", "cac", "2026-11", "--json"], db_url, tmp_path).stdout)["value"] == cac
