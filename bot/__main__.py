@@ -123,8 +123,11 @@ def check(settings, offline: bool) -> int:
     mode = "Socket Mode" if settings.socket_mode else "HTTP"
     mode += ", several workspaces (OAuth)" if settings.oauth else ", one workspace"
     line(True, "configuration", f"{mode}; language {settings.kpi_language}, time zone {settings.kpi_timezone}")
-    why = not_ready(settings.database_url)
-    line(why is None, "bot database", why + ": run `python -m kpi migrate`" if why else "migrated")
+    try:
+        why = not_ready(settings.database_url)
+        line(why is None, "bot database", why + ": run `python -m kpi migrate`" if why else "migrated")
+    except KpiError as exc:
+        line(False, "bot database", str(exc))
     try:
         catalog = load_catalog(settings.kpi_definitions)
         line(True, "KPI definitions", f"{len(catalog.kpis)} KPIs")

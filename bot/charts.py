@@ -15,12 +15,16 @@ import io
 import matplotlib
 
 matplotlib.use("Agg")  # before pyplot: never look for a display
+# Names come from the data ("Price $10 # $20"): never read them as TeX math, which garbles or crashes.
+matplotlib.rcParams["text.parse_math"] = False
 
 from babel.dates import format_date  # noqa: E402
+from babel.numbers import format_compact_currency, format_compact_decimal  # noqa: E402
 from matplotlib import pyplot as plt  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.ticker import FuncFormatter, MaxNLocator  # noqa: E402
 
+from kpi.catalog import Unit  # noqa: E402
 from kpi.compute import KpiResult  # noqa: E402
 from kpi.present import breakdown_key, format_value  # noqa: E402
 from kpi.series import Series  # noqa: E402
@@ -76,7 +80,7 @@ def breakdown(result: KpiResult, title: str, current_label: str, previous_label:
               limit: int = 12) -> bytes:
     rows = [r for r in result.breakdown if r.value is not None][:limit]
     fig, ax = _figure(max(HEIGHT, 0.35 * len(rows) + 1.2))
-    keys = [breakdown_key(r.key, lang)[:28] for r in rows][::-1]
+    keys = [breakdown_key(r.key, lang, result.by)[:28] for r in rows][::-1]
     ys = list(range(len(rows)))
     cur = [r.value or 0.0 for r in rows][::-1]
     prev = [r.previous or 0.0 for r in rows][::-1]
@@ -85,10 +89,26 @@ def breakdown(result: KpiResult, title: str, current_label: str, previous_label:
     ax.set_yticks(ys, keys)
     ax.grid(axis="x", color="#e5e7eb", linewidth=0.8)
     ax.grid(axis="y", visible=False)
-    ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _: format_value(x, result.kpi.unit, lang, currency)))
+    ax.xaxis.set_major_locator(MaxNLocator(6))
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _: tick_label(x, result.kpi.unit, lang, currency)))
     ax.set_title(title, loc="left", fontsize=12, fontweight="bold")
     ax.legend(loc="lower right", frameon=False, fontsize=9)
     return _png(fig)
+
+
+def tick_label(value: float, unit: Unit, lang: str, currency: str) -> str:
+    """An axis label short enough never to overlap its neighbours: €1.2M, 450 k€, 12%."""
+    loc = babel_locale(lang)
+    match unit:
+        case Unit.CURRENCY:
+            text = format_compact_currency(value, currency, locale=loc, fraction_digits=1)
+        case Unit.NUMBER | Unit.SCORE:
+            text = format_compact_decimal(value, locale=loc, fraction_digits=1)
+        case Unit.PERCENT | Unit.RATIO:
+            return format_value(value, unit, lang, currency)
+        case _:
+            raise AssertionError(unit)
+    return text.replace("-", "\u2212")
 
 
 def sparklines(all_series: list[tuple[str, Series, str]], lang: str) -> bytes:

@@ -91,8 +91,7 @@ class Console:
             elif call.name == "files.completeUploadExternal":
                 shown.append(self._save_charts(call.payload))
             elif call.name == "views.open":
-                shown.append("(a form opens in Slack here; in the console, type the rule instead, "
-                             "e.g. /kpi alert cac > 150 30d)")
+                shown.append(_form_hint(call.payload))
         return "\n\n".join(s for s in shown if s) or "(no answer)"
 
 
@@ -112,6 +111,16 @@ class Console:
                 saved.append(str(path))
         comment = payload.get("initial_comment", "")
         return f"📈 {comment}\n  chart saved to {', '.join(saved)} (in Slack it shows in the channel)"
+
+
+def _form_hint(payload: dict) -> str:
+    """The console can't show Slack's forms: it says which command does the same."""
+    view = payload.get("view")
+    view = json.loads(view) if isinstance(view, str) else (view or {})
+    if view.get("callback_id") == "digest_modal":
+        return ("(the digest form opens in Slack here; in the console, type it instead, "
+                "e.g. /kpi digest daily 09:00 Europe/Paris)")
+    return "(a form opens in Slack here; in the console, type the rule instead, e.g. /kpi alert cac > 150 30d)"
 
 
 def _show(message: dict) -> str:

@@ -338,7 +338,7 @@ def digest_payload(ctx: JobContext, digest: dict | None, now: datetime, team: st
     channel = digest["channel_id"] if digest else channel
     firing = []
     for row in state.rules(ctx.url, team, channel):
-        if row["state"] == State.FIRING.value:
+        if firing_now(row, now):
             kpi = service.catalog.kpis.get(row["kpi"])
             firing.append(f"#{row['id']} {kpi.name(lang) if kpi else row['kpi']}")
     # what moved most against its usual variation first (yesterday vs the four weeks before)
@@ -401,6 +401,12 @@ def scheduled_digests() -> None:
             delivery.deliver(ctx, naive(now))
     except Exception:
         log.exception("digest job failed")
+
+
+def firing_now(row: dict, now: datetime) -> bool:
+    """A rule that fires and is not snoozed: what "Firing now" lists (a snoozed one was set aside on purpose)."""
+    until = row["snoozed_until"]
+    return row["state"] == State.FIRING.value and (until is None or until <= naive(now))
 
 
 def health(url: str, interval: int, started: datetime | None, now: datetime) -> tuple[bool, dict]:

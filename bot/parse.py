@@ -21,7 +21,7 @@ from kpi import alerts as al
 from kpi.catalog import Catalog
 from kpi.errors import Refusal, UnknownKpi
 from kpi.numbers import NumberError, count, read_number
-from kpi.periods import looks_like_period
+from kpi.periods import looks_like_period, period_suggestions
 
 MAX_TEXT = 500
 DEFAULT_PERIOD = "month"
@@ -79,6 +79,7 @@ class TooLong:
 @dataclass(frozen=True)
 class NotUnderstood:
     words: str
+    suggestions: tuple[str, ...] = ()   # period words close to what was typed ('lastmonth' -> 'last-month')
 
 
 @dataclass(frozen=True)
@@ -235,7 +236,7 @@ def parse(text: str | None, catalog: Catalog, lang: str = "en", currency: str = 
             leftover.append(word)
         i += 1
     if leftover:
-        return NotUnderstood(" ".join(leftover))
+        return NotUnderstood(" ".join(leftover), tuple(s for w in leftover for s in period_suggestions(w))[:3])
     return Ask(kpi=kpi, period=period or DEFAULT_PERIOD, by=by, share=share, chart=chart)
 
 

@@ -26,10 +26,11 @@ from slack_sdk.models.blocks import (
 )
 
 from kpi.catalog import Catalog, Kpi
-from kpi.compute import KpiResult
+from kpi.compute import KpiResult, Reason, ReasonCode
 from kpi.errors import PeriodError, UnknownDimension, UnknownKpi
 from kpi.periods import ACCEPTED_FORMS
 from kpi.present import (
+    period_title,
     breakdown_key,
     change_text,
     dimension_name,
@@ -85,7 +86,7 @@ def answer(result: KpiResult, catalog: Catalog, lang: str, currency: str, period
            shared_by: str | None = None) -> dict:
     kpi = result.kpi
     value = format_value(result.value, kpi.unit, lang, currency)
-    period = f"{period_label(result.current, lang)} ({period_span(result.current, lang)})"
+    period = period_title(result.current, lang)
     previous = format_value(result.previous_value, kpi.unit, lang, currency)
     change = change_text(result, lang, currency) or "—"
     blocks: list[Block] = [
@@ -102,7 +103,7 @@ def answer(result: KpiResult, catalog: Catalog, lang: str, currency: str, period
     if reason:
         blocks.append(SectionBlock(text=_md(f":information_source: {escape(reason)}")))
     if result.by:
-        blocks.append(SectionBlock(text=_md(breakdown_table(result, lang, currency))))
+        blocks.append(SectionBlock(text=_md(breakdown_table(result, lang, currency, catalog))))
     blocks.append(ContextBlock(elements=[_md(
         f"{escape(kpi.description(lang))} {t(lang, 'formula')} {escape(catalog.formula_text(kpi, lang))}"
         f"  ·  {direction_text(kpi, lang)}" + as_of_text(result, lang))]))
@@ -127,7 +128,7 @@ def as_of_text(result: KpiResult, lang: str) -> str:
     return "  ·  " + t(lang, "as_of", time=format_time(moment, "HH:mm", locale=babel_locale(lang)))
 
 
-def breakdown_table(result: KpiResult, lang: str, currency: str) -> str:
+def breakdown_table(result: KpiResult, lang: str, currency: str, catalog: Catalog) -> str:
     """A compact aligned table in a code block, cut with "… and N more" to fit one section."""
     title = f"*{t(lang, 'breakdown_title', dimension=dimension_name(result.by or '', lang))}*"
     rows = []
@@ -135,7 +136,7 @@ def breakdown_table(result: KpiResult, lang: str, currency: str) -> str:
         change = ""
         if row.value is not None and row.previous:
             change = format_pct_change((row.value - row.previous) / abs(row.previous), lang)
-        rows.append((escape(_clip(breakdown_key(row.key, lang), 40)),
+        rows.append((escape(_clip(breakdown_key(row.key, lang, result.by), 40)),
                      format_value(row.value, result.kpi.unit, lang, currency), change))
     width_key = max((len(r[0]) for r in rows), default=0)
     width_val = max((len(r[1]) for r in rows), default=0)
@@ -151,6 +152,11 @@ def breakdown_table(result: KpiResult, lang: str, currency: str) -> str:
     text = f"{title}\n```\n" + "\n".join(lines) + "\n```"
     if shown < len(rows):
         text += "\n" + t(lang, "breakdown_more", count=len(rows) - shown)
+    for row in result.breakdown[:shown]:  # a "—" is explained, never left as a riddle
+        if row.value is None:
+            zero = tuple(name for name, value in row.measures.items() if not value)
+            why = Reason(ReasonCode.ZERO_DENOMINATOR, zero) if zero else Reason(ReasonCode.NO_DATA)
+            text += f"\n_{escape(_clip(breakdown_key(row.key, lang, result.by), 40))}_: {reason_text(why, catalog, lang)}"
     return text
 
 

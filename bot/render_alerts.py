@@ -19,6 +19,7 @@ from kpi.alerts import Mover, Op, RuleKind, RuleSpec
 from kpi.catalog import Catalog, Unit
 from kpi.compute import KpiResult
 from kpi.present import (
+    period_title,
     arrow,
     breakdown_key,
     change_text,
@@ -73,7 +74,7 @@ def alert_snapshot(rule_id: int, seq: int, spec: RuleSpec, result: KpiResult, ca
     kpi = result.kpi
     line = line_text(spec, kpi.unit, lang, currency)
     title = f"🔴 {kpi.name(lang)} {line}"
-    window = f"{period_label(result.current, lang)} ({period_span(result.current, lang)})"
+    window = period_title(result.current, lang)
     now_value = format_value(result.value, kpi.unit, lang, currency)
     if spec.kind is RuleKind.CHANGE and result.change_pct is not None:
         now_value += f" ({format_pct_change(result.change_pct, lang)})"

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import datetime, timezone
 from enum import Enum
 
 import numpy as np
@@ -28,6 +28,7 @@ TOTAL = "__total__"
 class ReasonCode(str, Enum):
     ZERO_DENOMINATOR = "zero_denominator"  # e.g. no leads in the period
     NO_DATA = "no_data"                    # an average/min/max over no rows
+    FUTURE = "future"                      # the period has not begun yet
 
 
 @dataclass(frozen=True)
@@ -200,6 +201,17 @@ def _result(
         by=by,
         breakdown=breakdown,
     )
+
+
+def in_time(results: list[KpiResult], now: datetime) -> list[KpiResult]:
+    """A missing value of a period that has not begun yet is said as such, not as a zero denominator."""
+    utc_now = now.astimezone(timezone.utc).replace(tzinfo=None)
+
+    def why(result: KpiResult) -> KpiResult:
+        if result.value is None and result.current.start_utc() > utc_now:
+            return replace(result, reason=Reason(ReasonCode.FUTURE))
+        return result
+    return [why(r) for r in results]
 
 
 def _total(catalog: Catalog, name: str, series: pd.Series, totals: pd.DataFrame | None, w: int) -> float:

@@ -329,3 +329,14 @@ def looks_like_period(text: str) -> bool:
         or key in _LAST_WORDS
         or any(p.match(key) for p in (_ROLLING, _YEAR, _MONTH, _QUARTER, _WEEK, _DAY, _RANGE))
     )
+
+
+def period_suggestions(text: str, limit: int = 2) -> list[str]:
+    """Period words close to ``text`` ('lastmonth' -> ['last-month']), for a "did you mean"."""
+    import difflib
+
+    key = normalize(text)
+    if not key or len(key) > 32:
+        return []
+    words = [w for w in list(_TO_DATE_WORDS) + list(_LAST_WORDS) if "'" not in w]
+    return difflib.get_close_matches(key, words, n=limit, cutoff=0.75)

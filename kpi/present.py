@@ -19,8 +19,13 @@ from kpi.texts import babel_locale, t
 
 
 def format_value(value: float | None, unit: Unit, lang: str, currency: str = "EUR") -> str:
+    """A value in its unit; negatives carry the minus sign (−), as every change the bot prints does."""
     if value is None:
         return "—"
+    return _formatted(value, unit, lang, currency).replace("-", "\u2212")
+
+
+def _formatted(value: float, unit: Unit, lang: str, currency: str) -> str:
     loc = babel_locale(lang)
     match unit:
         case Unit.PERCENT:
@@ -117,6 +122,8 @@ def reason_text(reason: Reason | None, catalog: Catalog, lang: str) -> str | Non
             return t(lang, "reason_zero_denominator", measures=", ".join(f"«{n}»" for n in names))
         case ReasonCode.NO_DATA:
             return t(lang, "reason_no_data")
+        case ReasonCode.FUTURE:
+            return t(lang, "reason_future")
     raise AssertionError(reason.code)
 
 
@@ -127,8 +134,11 @@ def dimension_name(dimension: str, lang: str) -> str:
     return messages(lang).get(key, dimension)
 
 
-def breakdown_key(key: str | None, lang: str) -> str:
-    return t(lang, "none_key") if key is None else key
+def breakdown_key(key: str | None, lang: str, dimension: str | None = None) -> str:
+    """A dimension value as shown; rows with none: '(no channel)' when the dimension is known."""
+    if key is not None:
+        return key
+    return t(lang, "none_key_of", dimension=dimension_name(dimension, lang)) if dimension else t(lang, "none_key")
 
 
 def period_label(period: Period, lang: str, previous: bool = False) -> str:
@@ -146,6 +156,12 @@ def period_label(period: Period, lang: str, previous: bool = False) -> str:
             base = _grain_label(start, period.grain, loc, lang)
             return f"{base} {t(lang, 'to_date')}" if period.kind is Kind.TO_DATE else base
     raise AssertionError(period.kind)
+
+
+def period_title(period: Period, lang: str) -> str:
+    """'October 2026 (Oct 1 – 31, 2026)'; a range is its own span, so it is said once."""
+    label, span = period_label(period, lang), period_span(period, lang)
+    return label if label == span else f"{label} ({span})"
 
 
 def _grain_label(start, grain: Grain | None, loc: str, lang: str) -> str:
@@ -182,7 +198,7 @@ def summary_lines(result: KpiResult, catalog: Catalog, lang: str, currency: str 
     """A plain-text answer: value, comparison, reason, and the one-line reminder."""
     kpi = result.kpi
     lines = [
-        f"{kpi.name(lang)} — {period_label(result.current, lang)} ({period_span(result.current, lang)})",
+        f"{kpi.name(lang)} — {period_title(result.current, lang)}",
         f"  {format_value(result.value, kpi.unit, lang, currency)}",
     ]
     reason = reason_text(result.reason, catalog, lang)
@@ -194,10 +210,10 @@ def summary_lines(result: KpiResult, catalog: Catalog, lang: str, currency: str 
     lines.append(comparison + (f"  {change}" if change else ""))
     if result.by:
         lines.append(f"  {t(lang, 'breakdown_by', dimension=dimension_name(result.by, lang))}")
-        width = max((len(breakdown_key(r.key, lang)) for r in result.breakdown), default=0)
+        width = max((len(breakdown_key(r.key, lang, result.by)) for r in result.breakdown), default=0)
         for row in result.breakdown:
             lines.append(
-                f"    {breakdown_key(row.key, lang):<{width}}  {format_value(row.value, kpi.unit, lang, currency)}"
+                f"    {breakdown_key(row.key, lang, result.by):<{width}}  {format_value(row.value, kpi.unit, lang, currency)}"
             )
     lines.append(f"  {kpi.description(lang)} {t(lang, 'formula')} {catalog.formula_text(kpi, lang)}")
     return lines

@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.engine import Engine
 
 from kpi.catalog import Catalog, Kpi, load_catalog
-from kpi.compute import KpiResult, compute, compute_many
+from kpi.compute import KpiResult, compute, compute_many, in_time
 from kpi.config import Settings
 from kpi.periods import PeriodPair, parse_period
 from kpi.store.engines import get_engine
@@ -57,9 +57,9 @@ class KpiService:
         kpi = self.resolve(kpi) if isinstance(kpi, str) else kpi
         if by is not None:
             by = self.catalog.dimension(kpi, by)  # refuse a bad dimension before parsing the period
-        return compute(self.catalog, self.source, kpi, self.period(period, now), by, self.rollups)
+        return in_time([compute(self.catalog, self.source, kpi, self.period(period, now), by, self.rollups)], now)[0]
 
     def overview(self, period: str, now: datetime, keys: list[str] | None = None) -> list[KpiResult]:
         """Every KPI (or the listed ones) for one period, in one round trip."""
         kpis = [self.resolve(k) for k in keys] if keys else list(self.catalog.kpis.values())
-        return compute_many(self.catalog, self.source, kpis, self.period(period, now), rollups=self.rollups)
+        return in_time(compute_many(self.catalog, self.source, kpis, self.period(period, now), rollups=self.rollups), now)

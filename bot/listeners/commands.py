@@ -29,8 +29,10 @@ def handle(deps: Deps, replier: Replier, command: dict, client) -> None:
         match parsed:
             case p.TooLong(length=length):
                 replier.reply(render.notice(t(lang, "err_too_long", length=length, limit=p.MAX_TEXT)))
-            case p.NotUnderstood(words=words):
-                replier.reply(render.notice(t(lang, "err_not_understood", words=render.escape(words[:100]))))
+            case p.NotUnderstood(words=words, suggestions=suggestions):
+                hint = (" " + t(lang, "err_did_you_mean", names=" / ".join(f"`{s}`" for s in suggestions))
+                        if suggestions else "")
+                replier.reply(render.notice(t(lang, "err_not_understood", words=render.escape(words[:100])) + hint))
             case p.BadRule() | p.BadTarget() | p.BadDigest():
                 replier.reply(render.notice(_refusal(parsed, lang)))
             case p.MissingKpi(command=name):

@@ -11,7 +11,7 @@ from slack_bolt import App
 from bot import permissions, render
 from bot import render_alerts as ra
 from bot.deps import Deps
-from bot.jobs import naive, trigger_of
+from bot.jobs import firing_now, naive, trigger_of
 from bot.render import escape
 from bot.render_home import ACTION_PERIOD, ACTION_PIN, ACTION_UNPIN, PERIODS, home_view
 from kpi.errors import KpiError
@@ -66,7 +66,7 @@ def dashboard(deps: Deps, team: str, period: str) -> dict:
                 paces[r.kpi.key] = found
     firing = []
     for row in state.rules(url, team):
-        if row["state"] == "firing":
+        if firing_now(row, now):
             kpi = service.catalog.kpis.get(row["kpi"])
             name = escape(kpi.name(lang) if kpi else row["kpi"])
             channel = re.sub(r"[^A-Za-z0-9]", "", row["channel_id"])

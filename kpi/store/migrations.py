@@ -41,7 +41,8 @@ def upgrade(url: str, revision: str = "head") -> None:
 
 def not_ready(url: str) -> str | None:
     """Why the database at ``url`` can't be used yet (no database file, no tables, an older schema),
-    or None when it is migrated to head. Never creates anything: a missing SQLite file stays missing."""
+    or None when it is migrated to head. Never creates anything: a missing SQLite file stays missing.
+    Raises :class:`~kpi.errors.SourceError` when the database does not answer at all."""
     from alembic.runtime.migration import MigrationContext
     from alembic.script import ScriptDirectory
     from sqlalchemy.engine import make_url
@@ -58,7 +59,10 @@ def not_ready(url: str) -> str | None:
         with get_engine(url).connect() as conn:
             current = MigrationContext.configure(conn).get_current_revision()
     except SQLAlchemyError as exc:
-        return f"the database at {shown} could not be read ({type(exc.orig or exc).__name__})"
+        from kpi.errors import SourceError
+
+        raise SourceError(f"The database at {shown} could not answer ({type(exc.orig or exc).__name__}); "
+                          "check DATABASE_URL and that the server is up.") from exc
     head = ScriptDirectory.from_config(alembic_config(url)).get_current_head()
     if current is None:
         return f"the database at {shown} has no tables yet"

@@ -14,7 +14,7 @@ def test_number_formats_follow_the_language():
     assert format_value(0.125, Unit.PERCENT, "en") == "12.5%"
     assert format_value(0.125, Unit.PERCENT, "fr") == "12,5\u00a0%"
     assert format_value(0.0058, Unit.PERCENT, "en") == "0.58%"
-    assert format_value(-12.34, Unit.SCORE, "en") == "-12.3"
+    assert format_value(-12.34, Unit.SCORE, "en") == "−12.3"  # the minus sign, as in every change the bot prints
     assert format_value(5.376, Unit.RATIO, "fr") == "5,38×"
     assert format_value(None, Unit.NUMBER, "en") == "—"
     assert format_value(99, Unit.CURRENCY, "en", "USD") == "$99.00"

@@ -1,0 +1,122 @@
+"""The traps of a newcomer's first hour, each reproduced: the words and numbers they read must be right."""
+
+from __future__ import annotations
+
+import io
+import re
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from bot import charts
+from bot.console import Console
+from bot.jobs import firing_now
+from kpi.catalog import Unit
+from kpi.compute import BreakdownRow, KpiResult
+from kpi.present import format_value
+from tests.bot.conftest import Server, make_settings
+from tests.bot.test_alerts import T0
+from tests.bot.test_http import texts
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def en(data, slack):
+    running = Server(make_settings(data, slack), slack, clock=lambda: T0)
+    yield running
+    running.stop()
+
+
+def said(server, text: str) -> str:
+    return texts(server.command(text).json())
+
+
+def test_help_tells_about_pins_targets_the_home_tab_and_numbers(en):
+    help_text = said(en, "help")
+    assert "`/kpi pin KPI`" in help_text and "*Home* tab" in help_text and "`/kpi target KPI VALUE" in help_text
+    assert "for a % KPI a number is in percent (`12` = 12 %)" in help_text
+
+
+def test_a_range_is_said_once(en):
+    answer = said(en, "cac 2026-10-01..2026-10-15")
+    span = "Oct 1\u2009–\u200915, 2026"
+    assert span in answer and f"{span} ({span})" not in answer
+
+
+def test_a_mistyped_period_gets_a_suggestion(en):
+    assert "I didn't understand *lastmonth*. Type `/kpi help` to see what I can do. Did you mean `last-month`?" \
+        in said(en, "cac lastmonth")
+
+
+def test_a_future_period_says_so(en):
+    answer = said(en, "cac 2027")
+    assert "No value yet: this period is in the future." in answer and "is zero" not in answer
+
+
+def test_a_breakdown_with_an_empty_group_explains_its_dash():
+    result = KpiResult(kpi=_kpi("ltv_cac"), current=None, previous=None, value=5.0, previous_value=4.0,
+                       reason=None, previous_reason=None, measures={}, previous_measures={}, by="channel",
+                       breakdown=(BreakdownRow("organic", 41.5, 38.0, {"new_customers": 3.0}),
+                                  BreakdownRow(None, None, None, {"new_customers": 0.0, "acquisition_spend": 10.0})))
+    from bot.render import breakdown_table
+    from kpi.catalog import load_catalog
+
+    text = breakdown_table(result, "en", "EUR", load_catalog(None))
+    assert "(no channel)" in text
+    assert "_(no channel)_: No value: «new customers» is zero in this period." in text
+
+
+def _kpi(key):
+    from kpi.catalog import load_catalog
+
+    return load_catalog(None).kpis[key]
+
+
+def test_a_snoozed_rule_is_not_firing_now():
+    now = T0
+    row = {"state": "firing", "snoozed_until": (now + timedelta(days=1)).replace(tzinfo=None)}
+    assert not firing_now(row, now)
+    assert firing_now({**row, "snoozed_until": (now - timedelta(minutes=1)).replace(tzinfo=None)}, now)
+    assert firing_now({**row, "snoozed_until": None}, now)
+    assert not firing_now({**row, "state": "ok", "snoozed_until": None}, now)
+
+
+def test_negative_numbers_use_the_minus_sign_everywhere():
+    assert format_value(-0.0829, Unit.PERCENT, "en") == "−8.29%"
+    assert format_value(-1500, Unit.CURRENCY, "en") == "−€1,500.00"
+    assert format_value(-12, Unit.SCORE, "fr") == "−12,0"
+
+
+def test_money_tick_labels_are_short_and_dollar_names_draw():
+    labels = [charts.tick_label(x, Unit.CURRENCY, "en", "EUR") for x in (0, 250_000, 500_000, 1_250_000)]
+    assert labels == ["€0", "€250K", "€500K", "€1.2M"]
+    result = KpiResult(kpi=_kpi("revenue"), current=None, previous=None, value=3.0, previous_value=2.0,
+                       reason=None, previous_reason=None, measures={}, previous_measures={}, by="product",
+                       breakdown=(BreakdownRow("Price $10 # $20", 1_716_318.95, 1_500_000.0),
+                                  BreakdownRow("$x^2$", 584_068.50, 500_000.0)))
+    png = charts.breakdown(result, "Revenue by product", "Oct", "Sep", "en", "EUR")
+    assert Image.open(io.BytesIO(png)).size[0] == 880
+
+
+def test_the_console_says_which_command_replaces_each_form(data, slack):
+    console = Console(make_settings(data, slack))
+    try:
+        assert "type it instead, e.g. /kpi digest daily 09:00" in console.run_line("/kpi digest")
+        assert "e.g. /kpi alert cac > 150 30d" in console.run_line("/kpi alert")
+    finally:
+        console.close()
+
+
+def test_charts_and_local_databases_are_ignored_and_cleaned():
+    ignored = (ROOT / ".gitignore").read_text().split()
+    assert {"kpi-charts/", "*.db", "*.db-wal", "*.db-shm"} <= set(ignored)
+    clean = re.search(r"^clean:\n\t(.+)$", (ROOT / "Makefile").read_text(), re.M).group(1)
+    assert "kpi-charts" in clean and "demo.db*" in clean
+
+
+def test_the_readme_documents_the_json_shape_with_by():
+    readme = (ROOT / "README.md").read_text()
+    assert '"by"' in readme.split("`compute --json` prints one object")[1].split("\n\n")[0]
