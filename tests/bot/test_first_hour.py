@@ -120,3 +120,16 @@ def test_charts_and_local_databases_are_ignored_and_cleaned():
 def test_the_readme_documents_the_json_shape_with_by():
     readme = (ROOT / "README.md").read_text()
     assert '"by"' in readme.split("`compute --json` prints one object")[1].split("\n\n")[0]
+
+
+def test_the_readme_console_samples_show_the_buttons_the_console_prints(data, slack):
+    console = Console(make_settings(data, slack))
+    try:
+        answer = console.run_line("/kpi cac 2026-10")
+    finally:
+        console.close()
+    [buttons] = [line.strip() for line in answer.splitlines() if line.strip().startswith("[Share")]
+    assert buttons == "[Share in channel] [Show chart] [Explain]"
+    readme = (ROOT / "README.md").read_text()
+    samples = [line.strip() for line in readme.splitlines() if line.strip().startswith("[Share")]
+    assert samples and all(line == buttons for line in samples)
