@@ -82,12 +82,11 @@ def run_jobs_once(settings, at: str | None = None) -> int:
 
     now = datetime.now(timezone.utc)
     if at:
-        try:
-            now = datetime.fromisoformat(at.replace("Z", "+00:00"))
-        except ValueError:
-            print(f"error: --at {at!r} is not an ISO 8601 instant such as 2026-11-25T08:00:00Z", file=sys.stderr)
+        now = instant(at)
+        if now is None:
+            print(f"error: --at {at[:40]!r} is not an ISO 8601 instant between 2000 and 2999 such as "
+                  "2026-11-25T08:00:00Z", file=sys.stderr)
             return 2
-        now = now if now.tzinfo else now.replace(tzinfo=timezone.utc)
     report = run_pass(JobContext.from_settings(settings), now)
     print(f"{report.rules} rules evaluated, events {dict(report.events) or 'none'}, {report.digests} digests, "
           f"delivery: {report.delivery}")
@@ -160,6 +159,22 @@ def _source(url: str, tables: list[str]) -> tuple[bool, str, str]:
                             + (f"; empty: {', '.join(empty)}" if empty else ""))
 
 
+def instant(text: str):
+    """``--at``: an ISO 8601 instant (UTC when it has no offset) in a range a pass can compute (else None)."""
+    from datetime import datetime, timezone
+
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    moment = moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+    try:
+        moment = moment.astimezone(timezone.utc)
+    except OverflowError:
+        return None
+    return moment if 2000 <= moment.year <= 2999 else None
+
+
 def rotate_key(settings) -> int:
     from kpi.store.crypto import TokenCipher, rotate
 
@@ -213,6 +228,8 @@ def main(argv: list[str] | None = None) -> int:
         logs.configure(settings.log_level, settings.secrets())
         if args.mode == "health":
             return clock_health(settings)
+        if args.mode == "run-jobs" and args.at and instant(args.at) is None:
+            return run_jobs_once(settings, args.at)  # says what --at accepts, before anything else
         if args.mode in ("clock", "run-jobs"):
             ensure_ready(settings.database_url)
         if args.mode == "clock":

@@ -17,7 +17,8 @@ import socket
 import time
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
+from datetime import time as wall_time
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
@@ -273,16 +274,35 @@ def trigger_of(digest: dict) -> CronTrigger:
     return CronTrigger(hour=hour, minute=minute, day_of_week=dow, timezone=ZoneInfo(digest["timezone"]))
 
 
+def slot_on(day: date, at: wall_time, tz: ZoneInfo) -> datetime:
+    """The instant of local ``at`` on ``day``, decided on purpose at DST changes:
+
+    * a time that happens twice (02:30 on the autumn night in Paris) is its first occurrence;
+    * a time that does not exist (02:30 on the spring night) is the first minute that does (03:00).
+    """
+    local = datetime.combine(day, at)
+    for minutes in range(0, 24 * 60):  # a gap lasts an hour, rarely more: the loop ends within it
+        candidate = (local + timedelta(minutes=minutes)).replace(tzinfo=tz, fold=0)
+        if candidate.astimezone(timezone.utc).astimezone(tz).replace(tzinfo=None) == candidate.replace(tzinfo=None):
+            return candidate.astimezone(timezone.utc)
+    raise AssertionError(f"no valid local time on {day} after {at} in {tz}")  # pragma: no cover
+
+
 def last_slot(digest: dict, now: datetime) -> datetime | None:
-    """The latest scheduled instant at or before ``now`` (aware), DST-correct through APScheduler."""
-    trigger = trigger_of(digest)
-    start = now - timedelta(days=8)
-    fire = trigger.get_next_fire_time(None, start)
-    found = None
-    while fire is not None and fire <= now:
-        found = fire
-        fire = trigger.get_next_fire_time(fire, fire + timedelta(seconds=1))
-    return found
+    """The latest scheduled instant at or before ``now`` (aware), in UTC: one per day (or one per week), so
+    a digest is posted once on the night its time happens twice and once on the night it does not exist.
+    Always moves forward: at most eight candidate days are looked at."""
+    tz = ZoneInfo(digest["timezone"])
+    hour, minute = (int(x) for x in digest["at_time"].split(":"))
+    today = now.astimezone(tz).date()
+    for back in range(0, 8):
+        day = today - timedelta(days=back)
+        if digest["cadence"] == "weekly" and day.weekday() != digest["weekday"]:
+            continue
+        slot = slot_on(day, wall_time(hour, minute), tz)
+        if slot <= now:
+            return slot
+    return None
 
 
 def post_due_digests(ctx: JobContext, now: datetime, report: PassReport | None = None) -> int:
