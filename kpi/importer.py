@@ -20,6 +20,7 @@ file twice changes nothing; ``mode`` says what a file that overlaps the table do
 from __future__ import annotations
 
 import csv
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
@@ -28,12 +29,17 @@ from pathlib import Path
 
 from sqlalchemy import Boolean, Date, DateTime, Integer, Numeric
 
+from kpi.periods import MAX_YEAR, MIN_YEAR
+
 from kpi.errors import DataImportError, ImportProblem
 from kpi.store import facts
 from kpi.store.facts import Mode
 from kpi.store.schema import FACT_TABLES
 
 MAX_PROBLEMS = 1000
+MAX_FIELD = 128 * 1024  # bytes of one cell; csv's own limit, said plainly
+NOT_UTF8 = ("is not UTF-8 text; save it as UTF-8 (\"CSV UTF-8\" in Excel, or "
+            "`iconv -f latin1 -t utf-8 file.csv > file-utf8.csv`)")
 RULES = {
     ("deals", "status"): ("open", "won", "lost"),
     ("spend", "kind"): ("marketing", "sales"),
@@ -53,18 +59,28 @@ class _Bad(ValueError):
 def _timestamp(text: str) -> datetime:
     try:
         value = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
+        if value.tzinfo is not None:
+            value = value.astimezone(timezone.utc).replace(tzinfo=None)
+    except (ValueError, OverflowError):
         raise _Bad(f"'{text[:40]}' is not an ISO 8601 timestamp (e.g. 2026-10-05T14:30:00)") from None
-    if value.tzinfo is not None:
-        value = value.astimezone(timezone.utc).replace(tzinfo=None)
+    _in_range(value.year, text)
     return value
 
 
 def _date(text: str) -> date:
     try:
-        return date.fromisoformat(text)
+        value = date.fromisoformat(text)
     except ValueError:
         raise _Bad(f"'{text[:40]}' is not a date (YYYY-MM-DD)") from None
+    _in_range(value.year, text)
+    return value
+
+
+def _in_range(year: int, text: str) -> None:
+    """Placeholder dates (0001-01-01, 9999-12-31) are refused: no period can name them."""
+    if not MIN_YEAR <= year <= MAX_YEAR:
+        raise _Bad(f"'{text[:40]}' is outside the years {MIN_YEAR}-{MAX_YEAR} (a placeholder for "
+                   "\"unknown\"? leave the cell empty if the column allows it)")
 
 
 def _number(text: str, comma_decimal: bool, scale: int | None = None, precision: int | None = None) -> Decimal:
@@ -77,19 +93,22 @@ def _number(text: str, comma_decimal: bool, scale: int | None = None, precision:
         raise _Bad(f"'{text[:40]}' is not a number") from None
     if not value.is_finite():
         raise _Bad(f"'{text[:40]}' is not a finite number")
-    if scale is not None and value != value.quantize(Decimal(1).scaleb(-scale), rounding="ROUND_DOWN"):
-        raise _Bad(f"'{text[:40]}' has more than {scale} decimals")
     if precision is not None and abs(value) >= Decimal(10) ** (precision - (scale or 0)):
         raise _Bad(f"'{text[:40]}' is too large for this column (at most {precision - (scale or 0)} digits "
                    "before the decimal point)")
+    if scale is not None and value != value.quantize(Decimal(1).scaleb(-scale), rounding="ROUND_DOWN"):
+        raise _Bad(f"'{text[:40]}' has more than {scale} decimals")
     return value
 
 
 def _integer(text: str) -> int:
-    try:
-        return int(text.strip())
-    except ValueError:
-        raise _Bad(f"'{text[:40]}' is not a whole number") from None
+    cleaned = text.strip()
+    if not re.fullmatch(r"[+-]?[0-9]{1,19}", cleaned):
+        raise _Bad(f"'{text[:40]}' is not a whole number")
+    value = int(cleaned)
+    if not -2**31 <= value < 2**31:
+        raise _Bad(f"'{text[:40]}' is too large for this column (whole numbers up to 2,147,483,647)")
+    return value
 
 
 def _boolean(text: str) -> bool:
@@ -147,14 +166,21 @@ def import_csv(url: str, table: str, path: Path, mode: Mode | str = Mode.UPSERT)
         raise DataImportError(name, [ImportProblem(0, None, f"cannot be read ({exc.strerror})")]) from None
     problems: list[ImportProblem] = []
     with handle:
-        sample = handle.read(8192)
+        try:
+            sample = handle.read(8192)
+        except UnicodeDecodeError:
+            raise DataImportError(name, [ImportProblem(_first_bad_line(path), None, NOT_UTF8)]) from None
         handle.seek(0)
         try:
             dialect = csv.Sniffer().sniff(sample, delimiters=",;\t") if sample else csv.excel
         except csv.Error:
             dialect = csv.excel
         reader = csv.reader(handle, dialect)
-        header = next(reader, None)
+        try:
+            header = next(reader, None)
+        except (csv.Error, UnicodeDecodeError) as exc:
+            raise DataImportError(name, [ImportProblem(_line_of(exc, reader, path), None, _unreadable(exc))]) \
+                from None
         if not header:
             raise DataImportError(name, [ImportProblem(1, None, "the file is empty; the first line must name the columns")])
         columns = [h.strip() for h in header]
@@ -181,10 +207,25 @@ def import_csv(url: str, table: str, path: Path, mode: Mode | str = Mode.UPSERT)
                 f"add the id your tool gives each record as a column named id, or use --mode replace "
                 f"(the {table} table then holds exactly this file)"))])
 
+        def lines() -> Iterator[list[str]]:
+            """The reader's rows; a line it cannot read ends the file with a problem on that line."""
+            while True:
+                try:
+                    values = next(reader)
+                except StopIteration:
+                    return
+                except (csv.Error, UnicodeDecodeError) as exc:
+                    problems.append(ImportProblem(_line_of(exc, reader, path), None, _unreadable(exc)))
+                    return
+                yield values
+
         def rows() -> Iterator[tuple[int, dict]]:
-            for values in reader:
+            for values in lines():
                 line = reader.line_num
                 if not any(v.strip() for v in values):
+                    continue
+                if any("\x00" in v for v in values):
+                    problems.append(ImportProblem(line, None, _unreadable(csv.Error("NUL"))))
                     continue
                 if len(values) != len(columns):
                     problems.append(ImportProblem(line, None, f"has {len(values)} fields, expected {len(columns)}"))
@@ -206,6 +247,33 @@ def import_csv(url: str, table: str, path: Path, mode: Mode | str = Mode.UPSERT)
     first = report.moments[0] if report.moments else None
     return ImportResult(report.inserted, report.updated, report.unchanged, report.deleted,
                         first.date() if isinstance(first, datetime) else first)
+
+
+def _line_of(exc: Exception, reader, path: Path) -> int:
+    """The line a reading error is on: the reader's own count, or for bytes that are not UTF-8, the first
+    line that does not decode (the reader never got to it)."""
+    return _first_bad_line(path) if isinstance(exc, UnicodeDecodeError) else max(reader.line_num, 1)
+
+
+def _first_bad_line(path: Path) -> int:
+    with open(path, "rb") as raw:
+        for number, line in enumerate(raw, start=1):
+            try:
+                line.decode("utf-8")
+            except UnicodeDecodeError:
+                return number
+    return 1
+
+
+def _unreadable(exc: Exception) -> str:
+    if isinstance(exc, UnicodeDecodeError):
+        return NOT_UTF8
+    text = str(exc)
+    if "field larger than field limit" in text:
+        return f"has a cell longer than {MAX_FIELD // 1024} KiB"
+    if "NUL" in text:
+        return "contains a NUL character (a binary file, or text saved as UTF-16?); save it as UTF-8 CSV"
+    return f"cannot be read as CSV ({text[:100]})"
 
 
 @dataclass(frozen=True)

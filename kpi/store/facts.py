@@ -11,7 +11,7 @@ from itertools import islice
 
 from sqlalchemy import Table, and_, bindparam, delete, func, select, update
 from sqlalchemy.engine import Connection
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError
 
 from kpi.errors import DataImportError, ImportProblem
 
@@ -150,9 +150,10 @@ def merge(url: str, table: str, key: tuple[str, ...] | None, rows: Iterator[tupl
             reset_sequences(conn, [target])
     except Rejected:
         return MergeReport()
-    except IntegrityError as exc:
-        detail = str(exc.orig).splitlines()[0][:200] if exc.orig else "constraint violated"
-        raise DataImportError(table, [ImportProblem(0, None, f"the database refused a row ({detail})")]) from exc
+    except DBAPIError as exc:  # a constraint, a value out of the column's range: nothing was kept
+        detail = str(exc.orig).splitlines()[0][:200] if exc.orig else type(exc).__name__
+        raise DataImportError(table, [ImportProblem(0, None, f"the database refused a row ({detail}); "
+                                                   "nothing was imported")]) from exc
     return report
 
 

@@ -29,7 +29,21 @@ from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 import pandas as pd
-from sqlalchemy import Date, Text, cast, delete, func, insert, literal_column, select, union_all, update
+from sqlalchemy import (
+    Date,
+    Text,
+    and_,
+    case,
+    cast,
+    delete,
+    func,
+    insert,
+    literal_column,
+    or_,
+    select,
+    union_all,
+    update,
+)
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
@@ -55,6 +69,7 @@ SUPPORTED = ("sqlite", "postgresql")
 
 
 EARLIEST = date(1900, 1, 1)
+LATEST = date(3000, 1, 1)  # with EARLIEST: the days a period can name (kpi.periods.MIN_YEAR, MAX_YEAR)
 
 
 def eligible(spec: MeasureSpec) -> bool:
@@ -222,12 +237,22 @@ class Rollups:
         return report
 
     def _first_day(self, source: Engine, spec: MeasureSpec) -> date | None:
+        """The first day with data, among the days a period can name (placeholder dates such as
+        0001-01-01 or 9999-12-31 are counted and skipped, with one warning naming the table)."""
         _, table, time_col = source_of(spec)
+        low, high = (EARLIEST, LATEST) if spec.time_is_date else (datetime.combine(EARLIEST, time()),
+                                                                   datetime.combine(LATEST, time()))
         try:
             with source.connect() as conn:
-                first = conn.execute(select(func.min(time_col)).select_from(table)).scalar()
+                first, outside = conn.execute(
+                    select(func.min(case((and_(time_col >= low, time_col < high), time_col))),
+                           func.count(case((or_(time_col < low, time_col >= high), 1))))
+                    .select_from(table)).one()
         except SQLAlchemyError as exc:
             raise SourceError("The data source could not answer.") from exc
+        if outside:
+            log.warning("%s: %d rows dated before %s or from %s on (placeholders?) are left out of %s",
+                        spec.table, outside, low, high, spec.name)
         if first is None:
             return None
         if isinstance(first, str):  # SQLite without a typed column in a custom definition

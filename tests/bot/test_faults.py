@@ -72,3 +72,78 @@ def test_run_jobs_refuses_an_instant_it_cannot_compute(text, capsys):
     assert instant(text) is None
     assert main(["run-jobs", "--at", text]) == 2
     assert "is not an ISO 8601 instant between 2000 and 2999" in capsys.readouterr().err
+
+
+# -- 3, 4, 13. hostile files and placeholder dates -----------------------------------------------------------
+
+def _import(url, tmp_path, table: str, content: bytes):
+    from kpi.importer import import_csv
+
+    path = tmp_path / "hostile.csv"
+    path.write_bytes(content)
+    return import_csv(url, table, path)
+
+
+def _count(url, table: str) -> int:
+    from sqlalchemy import func, select
+
+    from kpi.store.engines import get_engine
+    from kpi.store.schema import FACT_TABLES
+
+    with get_engine(url).connect() as conn:
+        return conn.execute(select(func.count()).select_from(FACT_TABLES[table])).scalar_one()
+
+
+GOOD_SALES = "".join(f"{i},2026-10-0{1 + i % 9}T10:00:00,,1,10.00,1.00\n" for i in range(1, 40))
+
+
+@pytest.mark.parametrize("content, line, expected", [
+    (("id,sold_at,customer_id,product_id,amount,cost\n" + GOOD_SALES + "99,0001-01-01T00:00:00,,1,5,1\n").encode(),
+     41, "is outside the years 1900-2999"),
+    (("id,sold_at,customer_id,product_id,amount,cost\n" + GOOD_SALES + "99,9999-12-31,,1,5,1\n").encode(),
+     41, "is outside the years 1900-2999"),
+    ("id,sold_at,customer_id,product_id,amount,cost\n1,2026-10-01,,1,5,1\n2,2026-10-01,,1,5\u00e9,1\n"
+     .encode("latin-1"), 3, "is not UTF-8 text"),
+    ("id,sold_at,customer_id,product_id,amount,cost\n1,2026-10-01,,1,5,1\n".encode("utf-16"), 1,
+     "is not UTF-8 text"),
+    (b"id,sold_at,customer_id,product_id,amount,cost\n1,2026-10-01,,1,5,1\n2,2026-10-01,,1," + b"9" * 140_000
+     + b",1\n", 3, "has a cell longer than 128 KiB"),
+    (b"id,sold_at,customer_id,product_id,amount,cost\n1,2026-10-01,,1,5,1\n2,2026-10-01,,1,5\x00,1\n", 3,
+     "contains a NUL character"),
+    (b"id,sold_at,customer_id,product_id,amount,cost\n1,2026-10-01,,1,5,1\n12345678901234567890,2026-10-01,,1,5,1\n",
+     3, "is not a whole number"),
+    (b"id,sold_at,customer_id,product_id,amount,cost\n1,2026-10-01,,1,5,1\n2,2026-10-01,,99999999999,5,1\n",
+     3, "is too large for this column"),
+    (b"id,sold_at,customer_id,product_id,amount,cost\n1,2026-10-01,,1,1e999999,1\n2,2026-10-01,,1,1e20,1\n",
+     2, "is too large for this column"),
+])
+def test_hostile_files_are_refused_by_line_and_load_nothing(data, tmp_path, content, line, expected):
+    from kpi.errors import DataImportError
+
+    before = _count(data, "sales")
+    with pytest.raises(DataImportError) as refused:
+        _import(data, tmp_path, "sales", content)
+    assert refused.value.problems[0].line == line, refused.value.problems
+    assert expected in str(refused.value)
+    assert _count(data, "sales") == before  # all or nothing, on SQLite and PostgreSQL
+
+
+def test_a_placeholder_date_in_the_source_never_breaks_a_pass(data):
+    """One 0001-01-01 in the source crashed every pass in a non-UTC zone (a fresh rollup build)."""
+    from sqlalchemy import text
+
+    from kpi.service import KpiService
+    from kpi.store.engines import get_engine
+
+    with get_engine(data).begin() as conn:
+        conn.execute(text("INSERT INTO sales (id, sold_at, amount, cost) VALUES "
+                          "(990001, '0001-01-01 00:00:00', 5, 1), (990002, '9999-12-31 00:00:00', 7, 1)"))
+    for zone in ("Europe/Paris", "Pacific/Kiritimati", "America/Adak"):
+        service = KpiService.from_settings(make_settings(data, _NoSlack(), kpi_timezone=zone))
+        report = service.refresh_rollups(datetime(2026, 11, 25, 10, tzinfo=UTC))
+        assert report.measures > 0
+        assert service.ask("revenue", "2026-10", datetime(2026, 11, 25, 10, tzinfo=UTC)).value is not None
+
+
+class _NoSlack:
+    api_url = "http://127.0.0.1:9/api/"
