@@ -98,11 +98,11 @@ def clock_health(settings) -> int:
     import json
     from datetime import datetime, timezone
 
-    from bot.jobs import health
+    from bot.jobs import health, watchdog_budget
 
     now = datetime.now(timezone.utc)
-    fresh, detail = health(settings.database_url, settings.kpi_eval_interval, None, now)
-    print(json.dumps({"scheduler": "ok" if fresh else "stale", **detail}))
+    fresh, detail = health(settings.database_url, settings.kpi_eval_interval, None, now, watchdog_budget(settings))
+    print(json.dumps({"scheduler": "ok" if fresh else ("stuck" if "stuck_since" in detail else "stale"), **detail}))
     return 0 if fresh else 1
 
 

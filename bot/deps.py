@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
 from kpi.config import Settings
-from kpi.errors import DefinitionError, PeriodError, SourceError, UnknownDimension, UnknownKpi
+from kpi.errors import DefinitionError, PeriodError, SourceError, SourceTimeout, UnknownDimension, UnknownKpi
 from kpi.service import KpiService
 from kpi.texts import t
 
@@ -110,6 +110,10 @@ def guard(replier: Replier, lang: str, kpi_name: str = "") -> Iterator[None]:
         replier.reply(render.bad_period(exc, lang))
     except UnknownDimension as exc:
         replier.reply(render.bad_dimension(exc, lang))
+    except SourceTimeout as exc:
+        log.warning("source database did not answer within %gs for %s", exc.seconds, kpi_name or "a command")
+        replier.reply(render.notice(t(lang, "err_source_timeout", seconds=f"{exc.seconds:g}",
+                                      kpi=render.escape(kpi_name or "KPI"))))
     except SourceError:
         log.warning("source database unavailable while answering %s", kpi_name or "a command")
         replier.reply(render.notice(t(lang, "err_source", kpi=render.escape(kpi_name or "KPI"))))

@@ -75,6 +75,11 @@ class PassReport:
     digests: int = 0
     delivery: delivery.Report | None = None
     rollup: object = None
+    skipped: int = 0        # rules and digests left for the next pass when KPI_PASS_BUDGET ran out
+    deadline: float = float("inf")  # on ctx.monotonic()
+
+    def expired(self, ctx: "JobContext") -> bool:
+        return ctx.monotonic() > self.deadline
 
 
 def naive(moment: datetime) -> datetime:
@@ -101,7 +106,7 @@ def rule_fields(spec: RuleSpec) -> dict:
 def run_pass(ctx: JobContext, now: datetime, deliver: bool = True, rule_ids: set[int] | None = None) -> PassReport:
     """Everything due at ``now`` (aware). Never raises for data or Slack trouble: it reports it."""
     stored_now = naive(now)
-    report = PassReport()
+    report = PassReport(deadline=ctx.monotonic() + ctx.settings.kpi_pass_budget)
     state.beat(ctx.url, HEARTBEAT, stored_now, success=False)
     if rule_ids is None:
         try:
@@ -115,8 +120,11 @@ def run_pass(ctx: JobContext, now: datetime, deliver: bool = True, rule_ids: set
     if deliver:
         report.delivery = delivery.deliver(ctx, stored_now)
     state.beat(ctx.url, HEARTBEAT, stored_now, success=True)
-    log.info("pass done: %d rules, events %s, %d conflicts, %d digests, delivery %s", report.rules,
-             dict(report.events), report.conflicts, report.digests, report.delivery)
+    if report.skipped:
+        log.warning("pass budget of %gs spent: %d rules or digests left for the next pass",
+                    ctx.settings.kpi_pass_budget, report.skipped)
+    log.info("pass done: %d rules, events %s, %d conflicts, %d digests, %d skipped, delivery %s", report.rules,
+             dict(report.events), report.conflicts, report.digests, report.skipped, report.delivery)
     return report
 
 
@@ -138,7 +146,10 @@ def evaluate_rules(ctx: JobContext, now: datetime, report: PassReport, rule_ids:
     if not rows:
         return
     specs = {r["id"]: spec_of(r) for r in rows}
-    observations = alerts.observe_all(ctx.service, specs, now)
+    observations = alerts.observe_all(ctx.service, specs, now, lambda: report.expired(ctx))
+    report.skipped += len(rows) - len(observations)
+    rows = [r for r in rows if r["id"] in observations]  # the others keep their state until the next pass
+    report.rules = len(rows)
     open_incidents = state.open_incidents(ctx.url, [r["id"] for r in rows])
     groups: dict[tuple[str, str], list[_Planned]] = defaultdict(list)
     plans: list[_Planned] = []
@@ -316,6 +327,9 @@ def post_due_digests(ctx: JobContext, now: datetime, report: PassReport | None =
         stored_slot = naive(slot)
         if digest["last_slot"] is not None and stored_slot <= digest["last_slot"]:
             continue
+        if report is not None and report.expired(ctx):
+            report.skipped += 1  # due, and left for the next pass (within its grace, it is posted then)
+            continue
         late = now - slot > grace
         try:
             with state.unit_of_work(ctx.url) as uow:
@@ -423,17 +437,29 @@ def scheduled_digests() -> None:
         log.exception("digest job failed")
 
 
+def watchdog_budget(settings) -> float:
+    """How long a pass may run before the health checks call it stuck: its rules-and-digests budget,
+    its delivery budget, and a minute for the rest (rollups, bookkeeping)."""
+    return settings.kpi_pass_budget + settings.kpi_delivery_budget + 60
+
+
 def firing_now(row: dict, now: datetime) -> bool:
     """A rule that fires and is not snoozed: what "Firing now" lists (a snoozed one was set aside on purpose)."""
     until = row["snoozed_until"]
     return row["state"] == State.FIRING.value and (until is None or until <= naive(now))
 
 
-def health(url: str, interval: int, started: datetime | None, now: datetime) -> tuple[bool, dict]:
+def health(url: str, interval: int, started: datetime | None, now: datetime,
+           budget: float | None = None) -> tuple[bool, dict]:
     """Healthy while a pass succeeded within twice the interval, or, as a grace period, while the
-    process (``started``; None: no grace) is younger than that."""
+    process (``started``; None: no grace) is younger than that. A watchdog too: a pass that started
+    more than ``budget`` seconds ago and has not finished is stuck, and that is unhealthy at once."""
     beat = state.last_beat(url, HEARTBEAT)
     last = beat["last_success_at"] if beat else None
+    begun = beat["last_started_at"] if beat else None
+    if budget is not None and begun is not None and (last is None or begun > last) \
+            and naive(now) - begun > timedelta(seconds=budget):
+        return False, {"last_pass": last.isoformat() + "Z" if last else None, "stuck_since": begun.isoformat() + "Z"}
     known = [x for x in (last, naive(started) if started else None) if x is not None]
     if not known:
         return False, {"last_pass": None}

@@ -79,15 +79,17 @@ class KpiAsgi(SlackRequestHandler):
     def health(self) -> dict:
         """Database reachable; where the scheduler runs in this process, a pass succeeded within twice
         KPI_EVAL_INTERVAL too (the process's own age counts as a pass: a grace period at start)."""
-        from bot.jobs import health
+        from bot.jobs import health, watchdog_budget
 
         if not ping(self.settings.database_url):
             return {"status": "unavailable", "database": "unreachable", "scheduler": "unknown", "last_pass": None,
                     "scheduler_in_process": self.scheduler_here}
         fresh, detail = health(self.settings.database_url, self.settings.kpi_eval_interval,
-                               self.started if self.scheduler_here else None, self.clock())
+                               self.started if self.scheduler_here else None, self.clock(),
+                               watchdog_budget(self.settings) if self.scheduler_here else None)
+        condition = "ok" if fresh else ("stuck" if "stuck_since" in detail else "stale")
         return {"status": "ok" if fresh or not self.scheduler_here else "unavailable", "database": "ok",
-                "scheduler": "ok" if fresh else "stale", "scheduler_in_process": self.scheduler_here, **detail}
+                "scheduler": condition, "scheduler_in_process": self.scheduler_here, **detail}
 
 
 def handle(app: App, body: str, query: str, headers: dict) -> BoltResponse:

@@ -18,6 +18,7 @@ from __future__ import annotations
 import math
 import re
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
 from enum import Enum
@@ -226,13 +227,17 @@ def observe(spec: RuleSpec, result: KpiResult, catalog: Catalog) -> Observation:
     raise AssertionError(spec.kind)
 
 
-def observe_all(service: KpiService, specs: dict[int, RuleSpec], now: datetime) -> dict[int, Observation]:
-    """Observe every rule; each KPI × window is computed once, in one query per window."""
+def observe_all(service: KpiService, specs: dict[int, RuleSpec], now: datetime,
+                expired: Callable[[], bool] = lambda: False) -> dict[int, Observation]:
+    """Observe every rule; each KPI × window is computed once, in one query per window. Once ``expired()``
+    says the pass's time is spent, the remaining windows are left out (their rules are not observed)."""
     by_window: dict[str, list[int]] = defaultdict(list)
     for rule_id, spec in specs.items():
         by_window[spec.window].append(rule_id)
     out: dict[int, Observation] = {}
     for window, ids in by_window.items():
+        if expired():
+            break
         keys = list(dict.fromkeys(specs[i].kpi for i in ids))
         try:
             kpis = [service.catalog.kpis[k] for k in keys if k in service.catalog.kpis]

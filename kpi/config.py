@@ -71,6 +71,17 @@ class Settings(BaseSettings):
                                   description="A digest missed while down is still posted within this many seconds.")
     kpi_delivery_budget: float = Field(20.0, ge=1, le=600,
                                        description="Seconds a pass may spend delivering before leaving the rest.")
+    # -- time limits on everything that waits ----------------------------------------------
+    kpi_connect_timeout: float = Field(5.0, ge=0.5, le=120,
+                                       description="Seconds to open a database connection (source and bot).")
+    kpi_query_timeout: float = Field(120.0, ge=1, le=3600,
+                                     description="Seconds one SQL statement may run, on every database.")
+    kpi_answer_timeout: float = Field(20.0, ge=1, le=600,
+                                      description="Seconds a /kpi answer may wait for the source before the "
+                                                  "person is told it did not answer.")
+    kpi_pass_budget: float = Field(240.0, ge=10, le=86400,
+                                   description="Seconds a scheduler pass may spend on rules and digests before "
+                                               "it skips the rest (recorded) until the next pass.")
 
     @field_validator("kpi_timezone")
     @classmethod

@@ -11,6 +11,7 @@
     ├── DefinitionError           a KPI definition file is malformed; .issues lists every problem
     ├── DataImportError           a CSV import was refused; .problems lists bad lines; nothing loaded
     ├── SourceError               the source database is unreachable or a query failed
+    │   └── SourceTimeout         it did not answer within the time limit (.seconds)
     ├── NotMigrated               the bot's database has no tables yet, or an older schema
     └── SecretKeyError            stored bot tokens do not decrypt with KPI_ENCRYPTION_KEY
 
@@ -131,6 +132,14 @@ class DataImportError(KpiError):
 
 class SourceError(KpiError):
     """The source database could not answer. The original exception is chained."""
+
+
+class SourceTimeout(SourceError):
+    """The source (or the bot's database) did not answer within ``seconds``."""
+
+    def __init__(self, seconds: float, what: str = "the data source"):
+        self.seconds = seconds
+        super().__init__(f"{what[:1].upper()}{what[1:]} did not answer within {seconds:g} s.")
 
 
 class NotMigrated(KpiError):

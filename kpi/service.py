@@ -16,7 +16,7 @@ from kpi.catalog import Catalog, Kpi, load_catalog
 from kpi.compute import KpiResult, compute, compute_many, in_time
 from kpi.config import Settings
 from kpi.periods import PeriodPair, parse_period
-from kpi.store.engines import get_engine
+from kpi.store.engines import Limits, get_engine, set_limits
 from kpi.store.rollup import RefreshReport, Rollups
 
 
@@ -31,6 +31,7 @@ class KpiService:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> "KpiService":
+        set_limits(Limits(settings.kpi_connect_timeout, settings.kpi_query_timeout))
         return cls(
             catalog=load_catalog(settings.kpi_definitions),
             source=get_engine(settings.source_url),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import threading
 from concurrent.futures import TimeoutError as FutureTimeout
 
 from slack_bolt import App
@@ -12,7 +14,10 @@ from bot import chart_posts
 from bot.answers import build
 from bot.deps import Deps, Replier, guard
 from bot.listeners import alerts as alert_commands
+from kpi.errors import SourceTimeout
 from kpi.texts import t
+
+log = logging.getLogger("bot.commands")
 
 
 def register(app: App, deps: Deps) -> None:
@@ -92,13 +97,46 @@ def _answer_within_budget(deps: Deps, replier: Replier, command, user: str) -> N
                 timeout=None if deps.synchronous else deps.settings.kpi_inline_budget)
         except FutureTimeout:
             replier.ack(response_type="ephemeral", text=t(deps.lang, "working", kpi=render.escape(name or "KPI")))
-            future.add_done_callback(lambda done: _late_answer(deps, replier, done, name))
+            late = _Late(deps, replier, name)
+            future.add_done_callback(late.answer)
+            late.start(max(0.0, deps.settings.kpi_answer_timeout - deps.settings.kpi_inline_budget), future)
             return
         replier.reply(message, response_type)
 
 
-def _late_answer(deps: Deps, replier: Replier, done, name: str) -> None:
-    """Post a slow answer through response_url once it is ready (errors answered politely, logged)."""
-    with guard(replier, deps.lang, name):
-        message, response_type = done.result()
-        replier.reply(message, response_type)
+class _Late:
+    """A slow answer: posted through response_url once ready, or, when the source takes longer than
+    KPI_ANSWER_TIMEOUT, replaced by "the data source did not answer within N s" (exactly one of the two)."""
+
+    def __init__(self, deps: Deps, replier: Replier, name: str):
+        self.deps, self.replier, self.name = deps, replier, name
+        self.lock = threading.Lock()
+        self.settled = False
+        self.timer: threading.Timer | None = None
+
+    def _settle(self) -> bool:
+        with self.lock:
+            first, self.settled = not self.settled, True
+            return first
+
+    def start(self, seconds: float, future) -> None:
+        self.timer = threading.Timer(seconds, self.expire, args=(future,))
+        self.timer.daemon = True
+        self.timer.start()
+
+    def expire(self, future) -> None:
+        if future.done() or not self._settle():
+            return
+        log.warning("answer for %s not ready within %gs; the person was told", self.name or "a command",
+                    self.deps.settings.kpi_answer_timeout)
+        with guard(self.replier, self.deps.lang, self.name):
+            raise SourceTimeout(self.deps.settings.kpi_answer_timeout)
+
+    def answer(self, done) -> None:
+        if self.timer is not None:
+            self.timer.cancel()
+        if not self._settle():
+            return  # the person was already told that the source did not answer
+        with guard(self.replier, self.deps.lang, self.name):
+            message, response_type = done.result()
+            self.replier.reply(message, response_type)

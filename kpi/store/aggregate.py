@@ -41,7 +41,8 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql import ColumnElement
 from sqlalchemy.sql.functions import FunctionElement
 
-from kpi.errors import SourceError
+from kpi.errors import SourceError, SourceTimeout
+from kpi.store.engines import limits, within
 from kpi.store.expr import BinOp, Expr, Neg, Num, Ref
 
 log = logging.getLogger(__name__)
@@ -362,9 +363,16 @@ def aggregate(
 
 
 def _run(engine: Engine, stmt, measures: list[MeasureSpec]) -> pd.DataFrame:
-    try:
+    def query():
         with engine.connect() as conn:
-            rows = conn.execute(stmt).all()
+            return conn.execute(stmt).all()
+
+    try:
+        rows = within(limits().query_timeout, query)
+    except SourceTimeout:
+        log.warning("aggregate query on %s did not answer within %gs", engine.url.render_as_string(hide_password=True),
+                    limits().query_timeout)
+        raise
     except SQLAlchemyError as exc:
         log.exception("aggregate query failed on %s", engine.url.render_as_string(hide_password=True))
         raise SourceError(

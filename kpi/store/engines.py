@@ -1,14 +1,75 @@
-"""Engines: one per database URL per process. The only place engines are created."""
+"""Engines: one per database URL per process. The only place engines are created.
+
+Every engine waits a bounded time (:class:`Limits`): connecting gives up after
+``connect_timeout`` seconds, and a statement after ``query_timeout`` seconds, on the server
+where it can (PostgreSQL's ``statement_timeout``, SQLite's interrupt) and, for the queries sent
+to the source, in the caller too (:func:`within`), so that a source that accepts connections and
+never answers can't hang an answer or a pass.
+"""
 
 from __future__ import annotations
 
 import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TypeVar
 
 from sqlalchemy import create_engine, event, inspect, text
 from sqlalchemy.engine import Engine, make_url
 
+from kpi.errors import SourceTimeout
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Limits:
+    connect_timeout: float = 5.0    # seconds to open a connection (or to wait for one from the pool)
+    query_timeout: float = 120.0    # seconds one statement may run (rollup rebuilds of big tables included)
+
+
 _lock = threading.Lock()
 _engines: dict[str, Engine] = {}
+_limits = Limits()
+
+
+def set_limits(limits: Limits) -> None:
+    """Use ``limits`` for every engine (those created before with other limits are disposed)."""
+    global _limits
+    with _lock:
+        if limits == _limits:
+            return
+        _limits = limits
+        for engine in _engines.values():
+            engine.dispose()
+        _engines.clear()
+
+
+def limits() -> Limits:
+    return _limits
+
+
+def within(seconds: float, work: Callable[[], T], what: str = "the data source") -> T:
+    """``work()``, or :class:`SourceTimeout` after ``seconds``. The work runs in a thread of its own, so
+    that even a socket that never answers can't hold the caller: that thread is left to the driver's
+    own timeouts, and the caller moves on."""
+    box: dict = {}
+
+    def run() -> None:
+        try:
+            box["value"] = work()
+        except BaseException as exc:  # noqa: BLE001 - handed over to the caller below
+            box["error"] = exc
+
+    worker = threading.Thread(target=run, name="kpi-query", daemon=True)
+    worker.start()
+    worker.join(seconds)
+    if worker.is_alive():
+        raise SourceTimeout(seconds, what)
+    if "error" in box:
+        raise box["error"]
+    return box["value"]
 
 
 def normalize_url(url: str) -> str:
@@ -32,19 +93,36 @@ def get_engine(url: str) -> Engine:
 
 def _create(url: str) -> Engine:
     parsed = make_url(url)
+    limit = _limits
     if parsed.get_backend_name() == "sqlite":
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": limit.connect_timeout})
 
         @event.listens_for(engine, "connect")
-        def _pragmas(dbapi_conn, _record) -> None:  # pragma: no cover - trivial
+        def _pragmas(dbapi_conn, record) -> None:
             cur = dbapi_conn.cursor()
             cur.execute("PRAGMA foreign_keys=ON")
             if parsed.database and parsed.database != ":memory:":
                 cur.execute("PRAGMA journal_mode=WAL")
             cur.close()
+            # SQLite has no statement timeout: a progress handler interrupts a statement past its deadline.
+            deadline = record.info.setdefault("deadline", [float("inf")])
+            dbapi_conn.set_progress_handler(lambda: int(time.monotonic() > deadline[0]), 20_000)
+
+        @event.listens_for(engine, "before_cursor_execute")
+        def _start(conn, cursor, statement, parameters, context, executemany) -> None:
+            conn.connection.info["deadline"][0] = time.monotonic() + limit.query_timeout
+
+        @event.listens_for(engine, "after_cursor_execute")
+        def _done(conn, cursor, statement, parameters, context, executemany) -> None:
+            conn.connection.info["deadline"][0] = float("inf")
 
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5)
+    connect_args = {}
+    if parsed.get_backend_name() == "postgresql":
+        connect_args = {"connect_timeout": max(1, round(limit.connect_timeout)),
+                        "options": f"-c statement_timeout={int(limit.query_timeout * 1000)}"}
+    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5, pool_timeout=limit.connect_timeout,
+                         connect_args=connect_args)
 
 
 def dispose_all() -> None:

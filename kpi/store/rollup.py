@@ -59,7 +59,7 @@ from kpi.store.aggregate import (
     source_of,
     value_of,
 )
-from kpi.store.engines import get_engine
+from kpi.store.engines import get_engine, limits, within
 from kpi.store.expr import Ref
 from kpi.store.state_schema import rollup_daily, rollup_state
 
@@ -242,14 +242,9 @@ class Rollups:
         _, table, time_col = source_of(spec)
         low, high = (EARLIEST, LATEST) if spec.time_is_date else (datetime.combine(EARLIEST, time()),
                                                                    datetime.combine(LATEST, time()))
-        try:
-            with source.connect() as conn:
-                first, outside = conn.execute(
-                    select(func.min(case((and_(time_col >= low, time_col < high), time_col))),
-                           func.count(case((or_(time_col < low, time_col >= high), 1))))
-                    .select_from(table)).one()
-        except SQLAlchemyError as exc:
-            raise SourceError("The data source could not answer.") from exc
+        [(first, outside)] = _source_rows(source, select(
+            func.min(case((and_(time_col >= low, time_col < high), time_col))),
+            func.count(case((or_(time_col < low, time_col >= high), 1)))).select_from(table))
         if outside:
             log.warning("%s: %d rows dated before %s or from %s on (placeholders?) are left out of %s",
                         spec.table, outside, low, high, spec.name)
@@ -298,6 +293,18 @@ def _local_day(dialect: str, column, offset_seconds: int):
     raise AssertionError(dialect)
 
 
+def _source_rows(source: Engine, stmt) -> list:
+    """The rows of one query to the source, within the query time limit (SourceError otherwise)."""
+    def query():
+        with source.connect() as conn:
+            return conn.execute(stmt).all()
+
+    try:
+        return within(limits().query_timeout, query)
+    except SQLAlchemyError as exc:
+        raise SourceError("The data source could not answer.") from exc
+
+
 def daily_values(source: Engine, spec: MeasureSpec, tz: ZoneInfo, start: date, end: date) -> list[dict]:
     """The measure per local day (and per value of each of its dimensions) for the days [start, end):
     rows {dim, day, key, value}; dim '' is the total. Exact in any zone (one offset per DST stretch)."""
@@ -323,11 +330,7 @@ def daily_values(source: Engine, spec: MeasureSpec, tz: ZoneInfo, start: date, e
         stmt = (select(day.label("day"), *dim_cols, value_of(spec, aliases).label("value"))
                 .select_from(table).where(*conditions, *filters)
                 .group_by(day, *dim_cols))
-        try:
-            with source.connect() as conn:
-                rows = conn.execute(stmt).all()
-        except SQLAlchemyError as exc:
-            raise SourceError("The data source could not answer.") from exc
+        rows = _source_rows(source, stmt)
         frames.append(pd.DataFrame(rows, columns=["day"] + [f"d{j}" for j in range(len(dims))] + ["value"]))
     data = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
     if data.empty:

@@ -48,11 +48,11 @@ class TcpProxy:
             for a, b in ((client, server), (server, client)):
                 threading.Thread(target=self._pipe, args=(a, b), daemon=True).start()
 
-    @staticmethod
-    def _pipe(src: socket.socket, dst: socket.socket) -> None:
+    def _pipe(self, src: socket.socket, dst: socket.socket) -> None:
         try:
             while data := src.recv(65536):
-                dst.sendall(data)
+                if not self.is_stalled:
+                    dst.sendall(data)
         except OSError:
             pass
         finally:
@@ -75,11 +75,46 @@ class TcpProxy:
 
     def up(self) -> None:
         self.is_up = True
+        self.is_stalled = False
+
+    is_stalled = False
+
+    def stall(self) -> None:
+        """Keep every connection open and say nothing more: what the server sends is swallowed (a
+        server, or a network path, that hangs without closing anything)."""
+        self.is_stalled = True
 
     def close(self) -> None:
         self._stopped = True
         self.down()
         self.listener.close()
+
+
+class SilentServer:
+    """Accepts TCP connections and never sends a byte: a source that is there and never answers."""
+
+    def __init__(self):
+        self.listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.listener.bind(("127.0.0.1", 0))
+        self.listener.listen(64)
+        self.port = self.listener.getsockname()[1]
+        self.held: list[socket.socket] = []
+        threading.Thread(target=self._accept, daemon=True, name="silent-server").start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                client, _ = self.listener.accept()
+            except OSError:
+                return
+            self.held.append(client)
+
+    def close(self) -> None:
+        for s in self.held + [self.listener]:
+            try:
+                s.close()
+            except OSError:
+                pass
 
 
 class SourceOutage:
