@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import logging
+import uuid
 from collections.abc import Callable
 from datetime import datetime, timezone
 
@@ -11,8 +13,10 @@ from slack_bolt.error import BoltError
 from slack_bolt.logger.messages import warning_client_prioritized_and_token_skipped
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
+from sqlalchemy.exc import SQLAlchemyError
 
 from bot import envelope, installations, listeners
+from bot.logs import rejections
 from bot.deps import Deps, utc_now
 from kpi.config import Settings
 from kpi.service import KpiService
@@ -70,9 +74,13 @@ def create_app(
         Events are exempt: Slack's own retries are handled once by ``event_id`` below."""
         signature = (request.headers.get("x-slack-signature") or [""])[0]
         now = clock().astimezone(timezone.utc).replace(tzinfo=None)
-        if signature and body.get("type") != "event_callback" and not state.first_delivery(
-                settings.database_url, "", "sig:" + signature[:90], now):
-            logger.warning("replayed request refused (same signature seen before)")
+        try:
+            first = not signature or body.get("type") == "event_callback" or state.first_delivery(
+                settings.database_url, "", "sig:" + signature[:90], now)
+        except SQLAlchemyError:
+            return _apology(settings, logger)
+        if not first:
+            rejections.note("replayed request refused (same signature seen before)")
             return BoltResponse(status=401, body="")
         return next()
 
@@ -90,8 +98,13 @@ def create_app(
         """Slack retries an event it thinks was lost (X-Slack-Retry-Num) and may send one twice: each
         event_id is handled once, whatever the number of web processes."""
         event_id = body.get("event_id") if body.get("type") == "event_callback" else None
-        if event_id and not state.first_delivery(settings.database_url, str(body.get("team_id", "")),
-                                                 str(event_id), clock().astimezone(timezone.utc).replace(tzinfo=None)):
+        try:
+            first = not event_id or state.first_delivery(settings.database_url, str(body.get("team_id", "")),
+                                                         str(event_id),
+                                                         clock().astimezone(timezone.utc).replace(tzinfo=None))
+        except SQLAlchemyError:
+            return _apology(settings, logger)
+        if not first:
             logger.info("event %s already handled; this delivery is ignored", str(event_id)[:40])
             return BoltResponse(status=200, body="")
         return next()
@@ -108,6 +121,16 @@ def create_app(
     listeners.register(app, deps)
     app.deps = deps  # type: ignore[attr-defined]  # for the console and tests
     return app
+
+
+def _apology(settings: Settings, logger: logging.Logger) -> BoltResponse:
+    """The bot's own database failed before any listener: the person gets the apology with an error id
+    (a slash command shows the body; other payloads ignore it), and the log the traceback under that id."""
+    error_id = uuid.uuid4().hex[:10]
+    logger.exception("the bot's database failed while checking a request [error_id=%s]", error_id)
+    body = json.dumps({"response_type": "ephemeral",
+                       "text": t(settings.kpi_language, "err_internal", error_id=error_id)})
+    return BoltResponse(status=200, body=body, headers={"content-type": "application/json"})
 
 
 def _bolt_app(settings: Settings, client: WebClient, secret: str, logger: logging.Logger) -> App:
@@ -136,9 +159,18 @@ def _refused(exc: BoltError) -> str:
 
 
 class _TokenFromEnvironment(logging.Filter):
-    """Bolt reads SLACK_BOT_TOKEN from the environment by itself and warns that the client we give it
-    wins ("token will be unused"). It does win, on purpose (it carries SLACK_API_URL): the warning
-    says nothing true about this app, so it is dropped."""
+    """Two of Bolt's log lines, made right for this app (Bolt copies the filters of the logger it is
+    given to its middlewares' loggers):
+
+    * Bolt reads SLACK_BOT_TOKEN from the environment by itself and warns that the client we give it
+      wins ("token will be unused"). It does win, on purpose (it carries SLACK_API_URL): dropped.
+    * A request whose signature is wrong is logged by Bolt with its whole body, at INFO: anyone could
+      fill the log, forge lines and read others' response URLs. It becomes one short, rate-limited line.
+    """
 
     def filter(self, record: logging.LogRecord) -> bool:
-        return record.getMessage() != warning_client_prioritized_and_token_skipped()
+        message = record.getMessage()
+        if message.startswith("Invalid request signature detected"):
+            rejections.note("request with an invalid or stale signature refused (401)")
+            return False
+        return message != warning_client_prioritized_and_token_skipped()

@@ -15,6 +15,7 @@ from __future__ import annotations
 import base64
 import json
 import logging
+import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
@@ -117,6 +118,11 @@ def _send_with_retries(ctx, row: dict, thread_ts, last_sent: dict, start: float,
                 response = client.chat_postMessage(channel=channel, text=payload.get("text", ""),
                                                    blocks=payload.get("blocks"), thread_ts=thread_ts,
                                                    unfurl_links=False, unfurl_media=False)
+                if not response.get("ts"):  # replies and updates need it: without it, it is not delivered
+                    last_sent[channel] = ctx.monotonic()
+                    if row["attempts"] >= MAX_NO_TS:
+                        return ("failed", "no_ts")
+                    return ("retry", now + backoff(row["attempts"]), "Slack answered without a message ts")
             last_sent[channel] = ctx.monotonic()
             return ("ok", response.get("ts"))
         except SlackApiError as exc:
@@ -142,11 +148,17 @@ def _send_with_retries(ctx, row: dict, thread_ts, last_sent: dict, start: float,
             return ("retry", now + backoff(row["attempts"]), f"{type(exc).__name__}: {exc}"[:200])
 
 
+MAX_NO_TS = 5  # answers without a ts retried that many times, then the notification is failed (logged)
+MAX_RETRY_AFTER = 3600.0  # a Retry-After beyond an hour (or not a number) is read as an hour
+
+
 def _retry_after(headers) -> float:
+    """Slack's Retry-After in seconds, between 1 s and an hour whatever the header says ('1e12', 'inf')."""
     for key, value in (headers or {}).items():
         if key.lower() == "retry-after":
             try:
-                return max(1.0, float(value if not isinstance(value, list) else value[0]))
+                seconds = float(value if not isinstance(value, list) else value[0])
             except (TypeError, ValueError):
                 return 1.0
+            return min(MAX_RETRY_AFTER, max(1.0, seconds)) if math.isfinite(seconds) else MAX_RETRY_AFTER
     return 1.0

@@ -16,7 +16,7 @@ import os
 import socket
 import time
 from collections import Counter, defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta, timezone
 from datetime import time as wall_time
 from functools import lru_cache
@@ -162,6 +162,12 @@ def evaluate_rules(ctx: JobContext, now: datetime, report: PassReport, rule_ids:
             acked=bool(incident and incident["acked_by"]), snoozed_until=row["snoozed_until"],
         )
         stepped = alerts.step(spec, current, obs, stored_now)
+        if Event.REPEAT in stepped.events and incident and incident["message_id"] \
+                and state.message_ts(ctx.url, incident["message_id"]) is None:
+            # the first alert is still waiting in the outbox (Slack down): a reminder on top of it would be a
+            # second message about the same thing; it stays due until the first one is delivered
+            stepped = alerts.Step(replace(stepped.state, last_notified_at=current.last_notified_at),
+                                  tuple(e for e in stepped.events if e is not Event.REPEAT))
         plans.append(_Planned(row, spec, obs, stepped.state, stepped.events, incident))
     alerting = [p for p in plans if {Event.FIRING, Event.REPEAT} & set(p.events) and p.obs.result is not None]
     moved = alerts.movers(ctx.service, {(p.spec.kpi, p.spec.window) for p in alerting}, now)

@@ -388,13 +388,11 @@ def _digest(words: list[str], catalog: Catalog) -> Command | ParseError:
         weekday = _DAYS[rest[0].lower().rstrip(".")]
         rest = rest[1:]
     at_time = "09:00"
-    if rest and ":" in rest[0] or (rest and rest[0][:-1].isdigit() and rest[0][-1:] in "hH"):
-        text = rest[0].lower().replace("h", ":")
-        hour, _, minute = text.partition(":")
-        minute = minute or "00"
-        if not (hour.isdigit() and minute.isdigit() and 0 <= int(hour) <= 23 and 0 <= int(minute) <= 59):
+    if rest and (":" in rest[0] or rest[0][-1:] in "hH"):
+        m = re.fullmatch(r"([0-9]{1,2})[:hH]([0-9]{2})?", rest[0])  # 09:00, 9h, 9h30 (ASCII digits only)
+        if m is None or int(m[1]) > 23 or int(m[2] or 0) > 59:
             return BadDigest(Refusal("digest_bad_time", text=rest[0][:16]))
-        at_time = f"{int(hour):02d}:{int(minute):02d}"
+        at_time = f"{int(m[1]):02d}:{int(m[2] or 0):02d}"
         rest = rest[1:]
     timezone_name = None
     if rest and "/" in rest[0] or (rest and rest[0].upper() == "UTC"):

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import re
 from datetime import datetime, timezone
 
 from slack_bolt import App
@@ -21,8 +22,10 @@ from slack_bolt.adapter.asgi.http_request import AsgiHttpRequest
 from slack_bolt.request import BoltRequest
 from slack_bolt.response import BoltResponse
 
+from bot.logs import rejections
 from kpi.config import Settings, get_settings
 from kpi.store.engines import ping
+from kpi.store.state import writable
 
 log = logging.getLogger("bot.web")
 MAX_BODY = 1_000_000  # Slack's largest payloads (view submissions) are far below this
@@ -60,6 +63,9 @@ class KpiAsgi(SlackRequestHandler):
         body, too_big = await _read_body(scope, receive)
         if too_big:
             return await _send(send, 413, {"error": "payload too large"})
+        refused = _malformed(scope, body)
+        if refused is not None:  # never from Slack: refused before any parsing, one short log line
+            return await _send(send, refused[0], {"error": refused[1]})
 
         sent = False
 
@@ -84,6 +90,9 @@ class KpiAsgi(SlackRequestHandler):
         if not ping(self.settings.database_url):
             return {"status": "unavailable", "database": "unreachable", "scheduler": "unknown", "last_pass": None,
                     "scheduler_in_process": self.scheduler_here}
+        if not writable(self.settings.database_url, self.clock()):  # disk full, read-only, permissions
+            return {"status": "unavailable", "database": "read-only", "scheduler": "unknown", "last_pass": None,
+                    "scheduler_in_process": self.scheduler_here}
         fresh, detail = health(self.settings.database_url, self.settings.kpi_eval_interval,
                                self.started if self.scheduler_here else None, self.clock(),
                                watchdog_budget(self.settings) if self.scheduler_here else None)
@@ -98,9 +107,29 @@ def handle(app: App, body: str, query: str, headers: dict) -> BoltResponse:
     try:
         bolt_request = BoltRequest(body=body, query=query, headers=headers)
     except (TypeError, AttributeError, KeyError, ValueError) as exc:
-        log.warning("unparseable request refused (%s: %s)", type(exc).__name__, str(exc)[:120])
+        rejections.note(f"unparseable request refused ({type(exc).__name__})")
         return BoltResponse(status=400, body="malformed request")
     return app.dispatch(bolt_request)
+
+
+_TIMESTAMP = re.compile(rb"[0-9]{1,12}")
+
+
+def _malformed(scope, body: bytes) -> tuple[int, str] | None:
+    """A request no Slack client sends: a timestamp that is not a small whole number (401, as an unsigned
+    request), or a body that is not UTF-8 (400). Bolt would answer both with a 500 and a traceback."""
+    if scope["path"] != "/slack/events" or scope["method"] != "POST":
+        return None
+    stamps = [v for k, v in scope.get("headers", []) if k.lower() == b"x-slack-request-timestamp"]
+    if any(not _TIMESTAMP.fullmatch(v.strip()) for v in stamps):
+        rejections.note("request with a malformed timestamp refused")
+        return 401, "invalid request"
+    try:
+        body.decode("utf-8")
+    except UnicodeDecodeError:
+        rejections.note("request whose body is not UTF-8 refused")
+        return 400, "malformed request"
+    return None
 
 
 async def _read_body(scope, receive) -> tuple[bytes, bool]:

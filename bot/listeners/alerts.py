@@ -287,7 +287,7 @@ def _breakdown(deps: Deps, replier: Replier, value: str) -> None:
 
 def _ref(value) -> tuple[int, int] | None:
     rule, _, seq = str(value or "").partition(":")
-    if rule.isdigit() and seq.isdigit() and len(rule) < 10 and len(seq) < 10:
+    if re.fullmatch(r"[0-9]{1,9}", rule) and re.fullmatch(r"[0-9]{1,9}", seq):  # ASCII digits ('²' is not one)
         return int(rule), int(seq)
     return None
 

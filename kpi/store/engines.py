@@ -119,8 +119,10 @@ def _create(url: str) -> Engine:
         return engine
     connect_args = {}
     if parsed.get_backend_name() == "postgresql":
+        given = parsed.query.get("options")  # libpq options in the URL (e.g. a search_path) are kept
+        given = " ".join(given) if isinstance(given, tuple) else (given or "")
         connect_args = {"connect_timeout": max(1, round(limit.connect_timeout)),
-                        "options": f"-c statement_timeout={int(limit.query_timeout * 1000)}"}
+                        "options": f"{given} -c statement_timeout={int(limit.query_timeout * 1000)}".strip()}
     return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5, pool_timeout=limit.connect_timeout,
                          connect_args=connect_args)
 

@@ -10,6 +10,7 @@ becomes SQL text: the store compiles trees to SQLAlchemy Core expressions.
 from __future__ import annotations
 
 import ast
+import math
 from dataclasses import dataclass
 from typing import Union
 
@@ -69,7 +70,13 @@ def _convert(node: ast.AST, text: str) -> Expr:
         case ast.Constant(value=bool()):
             pass
         case ast.Constant(value=int() | float() as value):
-            return Num(float(value))
+            try:
+                number = float(value)
+            except OverflowError:
+                number = math.inf
+            if not math.isfinite(number) or abs(number) > 1e15:
+                raise ExprError(f"the number {str(value)[:20]} in '{text[:60]}' is too large (at most 1e15)")
+            return Num(number)
         case ast.Name(id=name):
             return Ref(name)
         case ast.Attribute(value=ast.Name(id=alias), attr=name):

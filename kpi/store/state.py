@@ -11,15 +11,18 @@ notification is recorded once.
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import delete, insert, or_, select, update
 from sqlalchemy.engine import Connection
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from kpi.store.engines import get_engine
+
+log = logging.getLogger(__name__)
 from kpi.store.state_schema import (
     alert_history,
     alert_messages,
@@ -431,6 +434,16 @@ def beat(url: str, name: str, now: datetime, success: bool) -> None:
                     conn.execute(insert(heartbeat).values(name=name, **{column: now}))
             except IntegrityError:
                 conn.execute(update(heartbeat).where(heartbeat.c.name == name).values({column: now}))
+
+
+def writable(url: str, now: datetime) -> bool:
+    """Whether the database takes a write now (a heartbeat of the health check itself)."""
+    try:
+        beat(url, "healthz", now.astimezone(timezone.utc).replace(tzinfo=None) if now.tzinfo else now, success=True)
+        return True
+    except SQLAlchemyError:
+        log.warning("the bot's database does not take writes", exc_info=True)
+        return False
 
 
 def last_beat(url: str, name: str) -> dict | None:

@@ -257,3 +257,150 @@ def test_the_watchdog_turns_health_red_when_a_pass_runs_past_its_budget(data, sl
     assert health(data, settings.kpi_eval_interval, None, T0 + timedelta(seconds=budget - 1), budget)[0]
     ok, detail = health(data, settings.kpi_eval_interval, None, T0 + timedelta(seconds=budget + 1), budget)
     assert not ok and detail["stuck_since"] == T0.replace(tzinfo=None).isoformat() + "Z"
+
+
+# -- 6. the bot's own database can't be written -------------------------------------------------------------
+
+def _read_only(url: str, tmp_path) -> str:
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "postgresql":
+        return parsed.update_query_dict({"options": "-c default_transaction_read_only=on"}) \
+            .render_as_string(hide_password=False)
+    return f"sqlite:///file:{parsed.database}?mode=ro&uri=true"
+
+
+def test_a_database_that_takes_no_writes_gets_the_apology_and_a_red_health(data, slack, tmp_path):
+    from tests.bot.conftest import Server
+    from tests.bot.test_http import texts
+
+    url = _read_only(data, tmp_path)
+    running = Server(make_settings(url, slack, source_database_url=data), slack)
+    try:
+        res = running.command("cac month")
+        assert res.status == 200
+        assert "Sorry, something went wrong on my side" in texts(res.json()) and "error id" in texts(res.json())
+        health = running.request("GET", "/healthz")
+        assert health.status == 503 and health.json()["database"] == "read-only"
+    finally:
+        running.stop()
+
+
+# -- 7, 12. a quiet log, and requests no Slack sends --------------------------------------------------------
+
+def test_a_flood_of_forged_requests_leaves_a_short_log_and_no_body(server, caplog):
+    import logging
+
+    from bot.logs import rejections
+
+    rejections._start, rejections._count, rejections._dropped = rejections.clock(), 0, 0
+    forged = ("command=%2Fkpi&text=cac&response_url=https%3A%2F%2Fhooks.slack.com%2Fsecret-url"
+              "&x=%0A2026-11-25 ERROR bot.delivery: notification dropped&pad=" + "a" * 200_000)
+    caplog.set_level(logging.INFO)  # production's level (at DEBUG, Bolt says which middleware runs)
+    for _ in range(50):
+        assert server.post_signed(forged, secret="not-the-secret").status == 401
+    text = "\n".join(r.getMessage() for r in caplog.records)
+    assert "secret-url" not in text and "notification dropped" not in text and "aaaa" not in text
+    refused = [r for r in caplog.records if r.name == "bot.security"]
+    assert len(refused) == 10  # then counted, and said once a minute
+    assert len(text) < 5_000
+
+
+@pytest.mark.parametrize("timestamp", ["abc", "1e9", "9" * 5000, "-1", "12.5"])
+def test_a_malformed_timestamp_is_401_not_500(server, timestamp):
+    from bot.signing import signed_headers
+
+    body = "command=%2Fkpi&text=cac"
+    headers = {**signed_headers("x", body), "X-Slack-Request-Timestamp": timestamp}
+    res = server.request("POST", "/slack/events", body.encode(), headers)
+    assert (res.status, res.json()) == (401, {"error": "invalid request"})
+    assert server.slack.calls == []
+
+
+def test_a_body_that_is_not_utf8_is_400(server):
+    from bot.signing import signed_headers
+
+    res = server.request("POST", "/slack/events", b"command=%2Fkpi&text=\xff\xfe", signed_headers("x", "x"))
+    assert (res.status, res.json()) == (400, {"error": "malformed request"})
+
+
+def test_log_lines_cannot_be_forged():
+    import logging
+
+    from bot.logs import RedactSecrets
+
+    record = logging.LogRecord("bot", logging.INFO, __file__, 1, "unknown KPI %s", ("x\n2026 ERROR forged",), None)
+    RedactSecrets().filter(record)
+    assert record.getMessage() == "unknown KPI x\\n2026 ERROR forged"
+
+
+# -- 15. delivery that can't be fooled ---------------------------------------------------------------------
+
+def _firing(ctx, repeat_seconds: int = 3600) -> int:
+    from kpi.alerts import Op, RuleKind, RuleSpec
+    from tests.bot.test_alerts import add_rule
+
+    return add_rule(ctx.url, RuleSpec("cac", RuleKind.THRESHOLD, Op.GT, 300.0, "30d", repeat_seconds=repeat_seconds))
+
+
+def test_a_huge_retry_after_is_capped_and_the_pass_goes_on(ctx, slack):
+    from bot.jobs import run_pass
+    from kpi.store import state
+    from tests.bot.test_alerts import T0
+
+    _firing(ctx)
+    slack.fail("chat.postMessage", 429, times=1, retry_after=10**12)
+    report = run_pass(ctx, T0)
+    assert report.delivery.retried == 1
+    [row] = [r for r in state.outbox_rows(ctx.url) if r["method"] == "chat.postMessage"]
+    assert row["next_attempt_at"] == T0.replace(tzinfo=None) + timedelta(hours=1)
+
+
+def test_an_answer_without_ts_is_not_taken_for_delivered(ctx, slack):
+    from bot.jobs import run_pass
+    from kpi.store import state
+    from tests.bot.test_alerts import T0
+
+    _firing(ctx)
+    slack.without_ts.add("chat.postMessage")
+    report = run_pass(ctx, T0)
+    assert report.delivery.delivered == 0 and report.delivery.retried == 1
+    [row] = [r for r in state.outbox_rows(ctx.url) if r["method"] == "chat.postMessage"]
+    assert row["delivered_at"] is None and row["attempts"] == 1
+
+
+def test_no_reminder_is_queued_on_top_of_an_alert_still_in_the_outbox(ctx, slack):
+    from bot.jobs import run_pass
+    from kpi.store import state
+    from tests.bot.test_alerts import T0
+
+    rule = _firing(ctx, repeat_seconds=3600)
+    slack.fail("chat.postMessage", 503, times=1000)  # Slack down longer than the repeat interval
+    for hours in range(0, 5):
+        run_pass(ctx, T0 + timedelta(hours=hours))
+    alerts_queued = [r for r in state.outbox_rows(ctx.url) if r["method"] == "chat.postMessage"]
+    assert len(alerts_queued) == 1, [r["dedupe_key"] for r in alerts_queued]
+    slack.clear_failures()
+    refused = len(slack.calls_to("chat.postMessage"))
+    run_pass(ctx, T0 + timedelta(hours=5))
+    assert len(slack.calls_to("chat.postMessage")) == refused + 1  # the one alert, once Slack is back
+    assert state.rules(ctx.url)[0]["id"] == rule
+
+
+# -- 11. digits that are not ASCII digits -----------------------------------------------------------------
+
+def test_superscript_digits_get_a_polite_answer_everywhere(server, slack, caplog):
+    import logging
+
+    from tests.bot.test_http import texts
+
+    caplog.set_level(logging.ERROR)
+    for command, expected in [("alert remove ²", "Write `/kpi alert remove ID`"),
+                              ("alert cac > 300 30d for ²", "`for` takes a count"),
+                              ("digest daily ²:00", "is not a time"),
+                              ("alert cac > ² 30d", "is not a number")]:
+        assert expected in texts(server.command(command).json()), command
+    res = server.action("alert_ack", "²:1")
+    assert res.status == 200
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]  # no "error id" apology, no traceback
