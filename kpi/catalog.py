@@ -9,6 +9,8 @@ naming the file, the object and the fix. A file with any issue is refused.
 
 from __future__ import annotations
 
+import math
+
 import difflib
 import re
 from dataclasses import dataclass
@@ -17,7 +19,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from kpi.errors import DefinitionError, DefinitionIssue, UnknownDimension, UnknownKpi
 from kpi.periods import normalize
@@ -84,6 +86,15 @@ class Filter(_Frozen):
     op: Literal["=", "!=", "<", "<=", ">", ">=", "in", "not in", "is null", "is not null", "before_end"]
     value: str | int | float | bool | list[str | int | float | bool] | None = None
     type: Literal["timestamp", "date"] = "timestamp"
+
+    @field_validator("value")
+    @classmethod
+    def _finite(cls, value: Any) -> Any:
+        """YAML reads 1e309 as infinity: a filter on it would match nothing, silently."""
+        for v in value if isinstance(value, list) else [value]:
+            if isinstance(v, (int, float)) and not isinstance(v, bool) and not (math.isfinite(v) and abs(v) <= 1e15):
+                raise ValueError(f"{v} is not a usable number (finite, at most 1e15)")
+        return value
 
 
 class Measure(_Frozen):

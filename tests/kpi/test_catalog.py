@@ -166,7 +166,8 @@ def test_structural_errors_are_reported_with_their_place(tmp_path):
 
 
 @pytest.mark.parametrize("formula", ["__import__('os').system('x')", "leads.__class__", "leads if 1 else 2",
-                                     "'a'", "leads ** 2", "", "leads; drop"])
+                                     "'a'", "leads ** 2", "", "leads; drop",
+                                     "leads * 1e309", "leads / 1" + "0" * 400])  # infinite or huge: refused
 def test_formulas_accept_arithmetic_only(tmp_path, formula):
     issues = issues_of(tmp_path, f"""
     kpis:
@@ -195,3 +196,9 @@ def test_invalid_yaml_and_missing_file(tmp_path):
 def test_alias_used_twice_is_refused(tmp_path):
     issues = issues_of(tmp_path, TEAM.replace("aliases: [panier, basket]", "aliases: [panier, ca]"))
     assert any("alias 'ca' is already used by 'revenue'" in str(i) for i in issues)
+
+
+def test_a_filter_on_an_infinite_number_is_refused(tmp_path):
+    """`value: 1.0e+309` is infinity in YAML: the measure would silently count nothing, for ever."""
+    issues = issues_of(tmp_path, TEAM.replace("filters:\n", "filters:\n      - {column: total, op: '<', value: 1.0e+309}\n", 1))
+    assert any("1e309" in str(i) or "inf is not a usable number" in str(i) for i in issues), issues
