@@ -16,7 +16,6 @@ from slack_sdk.errors import SlackApiError
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot import envelope, installations, listeners
-from bot.logs import rejections
 from bot.deps import Deps, utc_now
 from kpi.config import Settings
 from kpi.service import KpiService
@@ -79,8 +78,7 @@ def create_app(
                 settings.database_url, "", "sig:" + signature[:90], now)
         except SQLAlchemyError:
             return _apology(settings, logger)
-        if not first:
-            rejections.note("replayed request refused (same signature seen before)")
+        if not first:  # said by the web front, like every 401
             return BoltResponse(status=401, body="")
         return next()
 
@@ -171,6 +169,5 @@ class _TokenFromEnvironment(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
         if message.startswith("Invalid request signature detected"):
-            rejections.note("request with an invalid or stale signature refused (401)")
-            return False
+            return False  # the web front says it in one short line (bot.web.handle), whatever Bolt's level
         return message != warning_client_prioritized_and_token_skipped()

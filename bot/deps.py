@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import logging
+import threading
+import time
 import uuid
+from collections import defaultdict, deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -30,6 +33,10 @@ class Deps:
     service: KpiService
     clock: Callable[[], datetime] = utc_now
     executor: ThreadPoolExecutor = field(default_factory=lambda: ThreadPoolExecutor(8, thread_name_prefix="kpi"))
+    # heavy work (charts, digests posted now, very long ranges) waits in its own one-thread pool, so that a
+    # flood of it never takes more than one core from the cheap answers of everyone else
+    heavy: ThreadPoolExecutor = field(default_factory=lambda: ThreadPoolExecutor(1, thread_name_prefix="kpi-heavy"))
+    limits: "Quotas" = field(default_factory=lambda: Quotas())
     synchronous: bool = False  # run follow-up work (evaluate a new rule, post a digest) before answering
     _jobs: object = None
 
@@ -42,8 +49,9 @@ class Deps:
             self._jobs = JobContext.from_settings(self.settings, self.service)
         return self._jobs
 
-    def later(self, fn, *args) -> None:
-        """Run ``fn`` after the answer (inline in the console), logging any failure with its traceback."""
+    def later(self, fn, *args, heavy: bool = False) -> None:
+        """Run ``fn`` after the answer (inline in the console), logging any failure with its traceback.
+        ``heavy`` work goes to the small pool of its own."""
         def run():
             try:
                 fn(*args)
@@ -53,7 +61,7 @@ class Deps:
         if self.synchronous:
             run()
         else:
-            self.executor.submit(run)
+            (self.heavy if heavy else self.executor).submit(run)
 
     @property
     def lang(self) -> str:
@@ -64,13 +72,50 @@ class Deps:
         return self.settings.kpi_currency
 
 
+class Quotas:
+    """Per-process limits on expensive work, counted over a sliding window: how many heavy requests one
+    person may have started in the last minute, and how often a channel may get a digest on demand."""
+
+    def __init__(self, per_user: int = 3, window: float = 60.0, digest_gap: float = 600.0,
+                 clock: Callable[[], float] = time.monotonic):
+        self.per_user, self.window, self.digest_gap, self.clock = per_user, window, digest_gap, clock
+        self._lock = threading.Lock()
+        self._heavy: dict[str, deque] = defaultdict(deque)
+        self._digests: dict[str, float] = {}
+
+    def heavy(self, user: str) -> float:
+        """0 when ``user`` may start heavy work now (and it is counted), else the seconds to wait."""
+        with self._lock:
+            now, seen = self.clock(), self._heavy[user]
+            while seen and now - seen[0] >= self.window:
+                seen.popleft()
+            if len(seen) >= self.per_user:
+                return self.window - (now - seen[0])
+            seen.append(now)
+            return 0.0
+
+    def digest(self, channel: str) -> float:
+        """0 when ``channel`` may get a digest now (and it is counted), else the seconds to wait."""
+        with self._lock:
+            now, last = self.clock(), self._digests.get(channel)
+            if last is not None and now - last < self.digest_gap:
+                return self.digest_gap - (now - last)
+            self._digests[channel] = now
+            return 0.0
+
+
 class Replier:
-    """Answers once through ``ack`` while Slack still waits, then through ``respond``."""
+    """Answers once through ``ack`` while Slack still waits, then through ``respond``. Thread-safe: the
+    request's thread may ack ("working on it") while a worker prepares the answer; whichever comes
+    second goes through ``respond``. Once ``close()``d (the person was told it took too long), later
+    answers are dropped."""
 
     def __init__(self, ack, respond):
         self._ack = ack
         self._respond = respond
         self.acked = False
+        self.closed = False
+        self.lock = threading.RLock()
 
     @property
     def respond(self):
@@ -84,15 +129,25 @@ class Replier:
         return replier
 
     def ack(self, **message) -> None:
-        if not self.acked:
-            self.acked = True
-            self._ack(**message)
+        with self.lock:
+            if not self.acked:
+                self.acked = True
+                self._ack(**message)
+
+    def close(self) -> None:
+        with self.lock:
+            self.closed = True
 
     def reply(self, message: dict, response_type: str = "ephemeral") -> None:
-        if not self.acked:
-            self.acked = True
-            self._ack(response_type=response_type, **message)
-        elif self._respond is not None and getattr(self._respond, "response_url", "console"):
+        with self.lock:
+            if self.closed:
+                log.info("an answer came after the person was told it took too long; not shown")
+                return
+            if not self.acked:
+                self.acked = True
+                self._ack(response_type=response_type, **message)
+                return
+        if self._respond is not None and getattr(self._respond, "response_url", "console"):
             self._respond(response_type=response_type, replace_original=False, **message)
         else:  # e.g. a button on the Home tab: Slack gives no response URL, there is nowhere to answer
             log.info("no response URL to answer on; the answer is not shown")

@@ -14,6 +14,7 @@ import asyncio
 import json
 import logging
 import re
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timezone
 
 from slack_bolt import App
@@ -28,6 +29,7 @@ from kpi.store.engines import ping
 from kpi.store.state import writable
 
 log = logging.getLogger("bot.web")
+REQUEST_THREADS = 64
 MAX_BODY = 1_000_000  # Slack's largest payloads (view submissions) are far below this
 DRAIN_LIMIT = 10 * MAX_BODY
 
@@ -37,12 +39,16 @@ class KpiAsgi(SlackRequestHandler):
         super().__init__(app, path="/slack/events")
         self.settings = settings
         self.scheduler_here = scheduler_here
+        # Each request waits in a thread for at most KPI_INLINE_BUDGET before it is acked: a pool of its own,
+        # larger than asyncio's default (cores + 4), so that a flood of slow requests never queues the others.
+        self.requests = ThreadPoolExecutor(REQUEST_THREADS, thread_name_prefix="kpi-http")
         self.clock = clock or (lambda: datetime.now(timezone.utc))
         self.started = self.clock()
 
     async def dispatch(self, request: AsgiHttpRequest) -> BoltResponse:
         body = await request.get_raw_body()
-        return await asyncio.to_thread(handle, self.app, body, request.query_string, request.get_headers())
+        return await asyncio.get_running_loop().run_in_executor(
+            self.requests, handle, self.app, body, request.query_string, request.get_headers())
 
     async def handle_installation(self, request: AsgiHttpRequest) -> BoltResponse:
         bolt_request = BoltRequest(body=await request.get_raw_body(), query=request.query_string,
@@ -109,7 +115,10 @@ def handle(app: App, body: str, query: str, headers: dict) -> BoltResponse:
     except (TypeError, AttributeError, KeyError, ValueError) as exc:
         rejections.note(f"unparseable request refused ({type(exc).__name__})")
         return BoltResponse(status=400, body="malformed request")
-    return app.dispatch(bolt_request)
+    response = app.dispatch(bolt_request)
+    if response.status == 401:
+        rejections.note("request refused with 401: its signature is wrong, stale or already used")
+    return response
 
 
 _TIMESTAMP = re.compile(rb"[0-9]{1,12}")

@@ -70,3 +70,12 @@ def test_without_database_url_the_readme_promise_holds(tmp_path):
     assert "run `python -m kpi migrate` first" in out.stderr and "demo.db" in out.stderr
     assert "Traceback" not in out.stderr
     assert list(tmp_path.iterdir()) == []
+
+
+def test_every_setting_is_in_env_example_and_the_readme():
+    from kpi.config import Settings
+
+    example = (ROOT / ".env.example").read_text(encoding="utf-8")
+    for name in Settings.model_fields:
+        assert re.search(rf"^#? ?{name.upper()}=", example, re.M), f"{name.upper()} is not in .env.example"
+        assert f"`{name.upper()}`" in README, f"{name.upper()} is not in the README"

@@ -28,8 +28,13 @@ def register(app: App, deps: Deps) -> None:
         ack()
         channel = (body.get("channel") or {}).get("id", "")
         team = (body.get("team") or {}).get("id", "")
+        replier = Replier.after_ack(respond)
+        wait = deps.limits.heavy((body.get("user") or {}).get("id", ""))
+        if wait:  # the same quota as /kpi … chart
+            replier.reply(render.notice(t(deps.lang, "err_busy", seconds=max(1, round(wait)))))
+            return
         _audit(deps, body, "chart.post", action.get("value"))
-        deps.later(_chart, deps, Replier.after_ack(respond), client, team, channel, action.get("value"))
+        deps.later(_chart, deps, replier, client, team, channel, action.get("value"), heavy=True)
 
     @app.action(render.ACTION_EXPLAIN)
     def explain(ack, respond, action):

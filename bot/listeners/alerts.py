@@ -149,8 +149,12 @@ def handle(deps: Deps, replier: Replier, command: p.Command, body: dict, client)
             replier.reply(render.notice(text + " " + t(lang, "err_digest_usage")))
             return
         case p.Digest(action="now"):
-            replier.ack(response_type="ephemeral", text=t(lang, "digest_posting"))
-            deps.later(_digest_now, deps, team, channel)
+            wait = deps.limits.digest(f"{team}:{channel}")
+            if wait:
+                replier.reply(render.notice(t(lang, "err_digest_busy", seconds=max(1, round(wait)))))
+                return
+            replier.reply(render.notice(t(lang, "digest_posting")))
+            deps.later(_digest_now, deps, team, channel, heavy=True)
             return
     # Everything below changes rules or digests.
     if not permissions.can_manage(deps.settings, client, user):

@@ -14,23 +14,69 @@ from bot import chart_posts
 from bot.answers import build
 from bot.deps import Deps, Replier, guard
 from bot.listeners import alerts as alert_commands
-from kpi.errors import SourceTimeout
+from kpi.errors import KpiError
 from kpi.texts import t
 
 log = logging.getLogger("bot.commands")
 
 
+LONG_RANGE_DAYS = 366  # a question over more days than this is heavy work
+
+
 def register(app: App, deps: Deps) -> None:
     @app.command("/kpi")
     def kpi_command(ack, respond, command, client):
-        handle(deps, Replier(ack, respond), command, client)
+        dispatch(deps, Replier(ack, respond), command, client)
 
 
-def handle(deps: Deps, replier: Replier, command: dict, client) -> None:
+def dispatch(deps: Deps, replier: Replier, command: dict, client) -> None:
+    """Ack within Slack's 3 seconds whatever the source's or Slack's own speed: the command runs in a
+    worker; past KPI_INLINE_BUDGET the request's thread acks with "working on it" and the worker answers
+    through the response URL (past KPI_ANSWER_TIMEOUT, the person is told the source did not answer).
+    Heavy work (charts, digests now, very long ranges) runs in a pool of its own, within a per-person quota,
+    so that a flood of it never slows the cheap answers of everyone else."""
     lang = deps.lang
-    user = command.get("user_id", "")
     with guard(replier, lang):
         parsed = p.parse(command.get("text", ""), deps.service.catalog, lang, deps.currency)
+        if deps.synchronous:  # the console: everything before the prompt comes back
+            handle(deps, replier, command, client, parsed)
+            return
+        heavy = _heavy(deps, parsed)
+        if heavy:
+            wait = deps.limits.heavy(command.get("user_id", ""))
+            if wait:
+                replier.reply(render.notice(t(lang, "err_busy", seconds=max(1, round(wait)))))
+                return
+        future = (deps.heavy if heavy else deps.executor).submit(handle, deps, replier, command, client, parsed)
+        try:
+            future.result(timeout=deps.settings.kpi_inline_budget)
+        except FutureTimeout:
+            name = getattr(parsed, "kpi", "")
+            replier.ack(response_type="ephemeral", text=t(lang, "working", kpi=render.escape(name or "KPI"))
+                        if name else t(lang, "working_generic"))
+            _Late(deps, replier, name).start(deps.settings.kpi_answer_timeout - deps.settings.kpi_inline_budget,
+                                             future)
+
+
+def _heavy(deps: Deps, parsed) -> bool:
+    match parsed:
+        case p.Ask(chart=True) | p.Digest(action="now"):
+            return True
+        case p.Ask(period=period) | p.ListKpis(period=period):
+            try:
+                pair = deps.service.period(period, deps.clock())
+            except KpiError:
+                return False  # refused by the worker, politely
+            return (pair.current.end - pair.current.start).days > LONG_RANGE_DAYS
+    return False
+
+
+def handle(deps: Deps, replier: Replier, command: dict, client, parsed=None) -> None:
+    lang = deps.lang
+    user = command.get("user_id", "")
+    with guard(replier, lang, getattr(parsed, "kpi", "")):
+        if parsed is None:
+            parsed = p.parse(command.get("text", ""), deps.service.catalog, lang, deps.currency)
         match parsed:
             case p.TooLong(length=length):
                 replier.reply(render.notice(t(lang, "err_too_long", length=length, limit=p.MAX_TEXT)))
@@ -52,11 +98,11 @@ def handle(deps: Deps, replier: Replier, command: dict, client) -> None:
                 if parsed.by:
                     service.catalog.dimension(kpi, parsed.by)  # refuse a bad breakdown before acking
                 service.period(parsed.period, deps.clock())    # and a bad period
-                replier.ack(response_type="ephemeral",
-                            text=t(lang, "chart_posting", kpi=render.escape(kpi.name(lang))))
-                deps.later(_chart, deps, Replier.after_ack(replier.respond), client, command, parsed)
+                replier.reply(render.notice(t(lang, "chart_posting", kpi=render.escape(kpi.name(lang)))))
+                _chart(deps, Replier.after_ack(replier.respond), client, command, parsed)  # already a worker
             case p.ListKpis() | p.Explain() | p.Ask():
-                _answer_within_budget(deps, replier, parsed, user)
+                message, response_type = build(deps, parsed, user)
+                replier.reply(message, response_type)
             case p.ListRules() | p.RuleHistory() | p.RuleModal() | p.CreateRule() | p.RemoveRule() \
                     | p.SnoozeRule() | p.Digest() | p.Pin() | p.Target() | p.EditRule():
                 alert_commands.handle(deps, replier, parsed, command, client)
@@ -87,56 +133,29 @@ def _chart(deps: Deps, replier: Replier, client, command: dict, ask: p.Ask) -> N
                          ask.period, ask.by)
 
 
-def _answer_within_budget(deps: Deps, replier: Replier, command, user: str) -> None:
-    """Answer inline when the computation is fast; otherwise ack now and post via response_url later."""
-    name = getattr(command, "kpi", "")
-    with guard(replier, deps.lang, name):
-        future = deps.executor.submit(build, deps, command, user)
-        try:
-            message, response_type = future.result(
-                timeout=None if deps.synchronous else deps.settings.kpi_inline_budget)
-        except FutureTimeout:
-            replier.ack(response_type="ephemeral", text=t(deps.lang, "working", kpi=render.escape(name or "KPI")))
-            late = _Late(deps, replier, name)
-            future.add_done_callback(late.answer)
-            late.start(max(0.0, deps.settings.kpi_answer_timeout - deps.settings.kpi_inline_budget), future)
-            return
-        replier.reply(message, response_type)
-
-
 class _Late:
-    """A slow answer: posted through response_url once ready, or, when the source takes longer than
-    KPI_ANSWER_TIMEOUT, replaced by "the data source did not answer within N s" (exactly one of the two)."""
+    """A slow command: when it is still running KPI_ANSWER_TIMEOUT after it came, the person is told that
+    the data source did not answer, and whatever the worker finishes later is not shown (one or the other)."""
 
     def __init__(self, deps: Deps, replier: Replier, name: str):
         self.deps, self.replier, self.name = deps, replier, name
-        self.lock = threading.Lock()
-        self.settled = False
-        self.timer: threading.Timer | None = None
-
-    def _settle(self) -> bool:
-        with self.lock:
-            first, self.settled = not self.settled, True
-            return first
 
     def start(self, seconds: float, future) -> None:
-        self.timer = threading.Timer(seconds, self.expire, args=(future,))
-        self.timer.daemon = True
-        self.timer.start()
+        timer = threading.Timer(max(0.0, seconds), self.expire, args=(future,))
+        timer.daemon = True
+        timer.start()
+        future.add_done_callback(lambda _: timer.cancel())
 
     def expire(self, future) -> None:
-        if future.done() or not self._settle():
-            return
-        log.warning("answer for %s not ready within %gs; the person was told", self.name or "a command",
-                    self.deps.settings.kpi_answer_timeout)
-        with guard(self.replier, self.deps.lang, self.name):
-            raise SourceTimeout(self.deps.settings.kpi_answer_timeout)
-
-    def answer(self, done) -> None:
-        if self.timer is not None:
-            self.timer.cancel()
-        if not self._settle():
-            return  # the person was already told that the source did not answer
-        with guard(self.replier, self.deps.lang, self.name):
-            message, response_type = done.result()
-            self.replier.reply(message, response_type)
+        with self.replier.lock:
+            if future.done() or self.replier.closed:
+                return
+            self.replier.closed = True
+        seconds = self.deps.settings.kpi_answer_timeout
+        log.warning("answer for %s not ready within %gs; the person was told", self.name or "a command", seconds)
+        try:
+            self.replier.respond(response_type="ephemeral", replace_original=False, **render.notice(
+                t(self.deps.lang, "err_source_timeout", seconds=f"{seconds:g}",
+                  kpi=render.escape(self.name or "KPI"))))
+        except Exception:  # noqa: BLE001 - logged with its traceback; the worker's answer is dropped anyway
+            log.exception("could not tell the person that the source did not answer")

@@ -300,7 +300,8 @@ def test_a_flood_of_forged_requests_leaves_a_short_log_and_no_body(server, caplo
     caplog.set_level(logging.INFO)  # production's level (at DEBUG, Bolt says which middleware runs)
     for _ in range(50):
         assert server.post_signed(forged, secret="not-the-secret").status == 401
-    text = "\n".join(r.getMessage() for r in caplog.records)
+    # (uvicorn's access lines are the test server's; production runs it with access_log=False)
+    text = "\n".join(r.getMessage() for r in caplog.records if r.name != "uvicorn.access")
     assert "secret-url" not in text and "notification dropped" not in text and "aaaa" not in text
     refused = [r for r in caplog.records if r.name == "bot.security"]
     assert len(refused) == 10  # then counted, and said once a minute
@@ -404,3 +405,50 @@ def test_superscript_digits_get_a_polite_answer_everywhere(server, slack, caplog
     res = server.action("alert_ack", "²:1")
     assert res.status == 200
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR]  # no "error id" apology, no traceback
+
+
+# -- 9, 10. fair sharing, and the acknowledgement whatever Slack's latency ------------------------------------
+
+def test_the_ack_comes_within_the_budget_while_slack_is_slow(data, slack):
+    import time
+
+    from kpi.store import state
+    from tests.bot.conftest import Server
+    from tests.bot.test_http import texts
+
+    slack.users.update({"UADMIN": {"id": "UADMIN", "is_admin": True}})
+    running = Server(make_settings(data, slack, kpi_inline_budget=0.5), slack)
+    try:
+        slack.reset()
+        slack.hold("users.info")  # the permission check waits on Slack as long as Slack wants
+        started = time.monotonic()
+        body, _ = running.command_body("alert cac > 100 30d", user="UADMIN")
+        first = running.post_signed(body)
+        assert time.monotonic() - started < 2.5  # Slack's 3 s, whatever Slack's own latency
+        assert "Working on it" in texts(first.json())
+        slack.release(drop=False)
+        calls = slack.wait_for(lambda calls: any(c.kind == "response_url" for c in calls), timeout=20)
+        answer = [c for c in calls if c.kind == "response_url"][0].payload
+        assert "Rule `#" in texts(answer) and "Threshold: €100.00." in texts(answer)
+        assert len(state.rules(data)) == 1
+    finally:
+        slack.release(drop=False)
+        running.stop()
+
+
+def test_heavy_work_has_a_quota_per_person_and_digests_now_per_channel(data, slack):
+    from tests.bot.conftest import Server
+    from tests.bot.test_http import texts
+
+    slack.users.update({"UADMIN": {"id": "UADMIN", "is_admin": True}})
+    running = Server(make_settings(data, slack), slack)
+    running.app.deps.limits.clock = lambda: 1000.0  # one instant: the window never slides in this test
+    try:
+        answers = [texts(running.command("cac 3000d", user="UHEAVY").json()) for _ in range(4)]
+        assert all("try again in 60 s" not in a for a in answers[:3])
+        assert "You have asked for a lot of heavy work" in answers[3] and "try again in 60 s" in answers[3]
+        assert "Customer acquisition cost" in texts(running.command("cac month", user="UHEAVY").json())  # cheap
+        assert "Posting the digest" in texts(running.command("digest now", user="UADMIN").json())
+        assert "This channel just got a digest" in texts(running.command("digest now", user="UOTHER").json())
+    finally:
+        running.stop()
