@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import threading
+import time
 
 from slack_sdk.errors import SlackApiError
 
@@ -11,17 +13,34 @@ from kpi.texts import t
 log = logging.getLogger("bot.permissions")
 
 
-def can_manage(settings, client, user: str) -> bool:
+ADMIN_TTL = 300.0  # seconds a workspace-admin answer from users.info is reused
+_admins: dict[tuple[str, str, str], tuple[float, bool]] = {}
+_admins_lock = threading.Lock()
+
+
+def can_manage(settings, client, user: str, clock=time.monotonic) -> bool:
+    """KPI_ADMINS, else the workspace's admins and owners (users.info). Slack's answer is kept five
+    minutes, so that the form opened by `/kpi alert` is submitted (and acked) without a second call."""
     admins = settings.admins
     if admins:
         return user in admins
+    key = (str(getattr(client, "base_url", "")), str(getattr(client, "token", "") or "")[-12:], user)
+    with _admins_lock:
+        seen = _admins.get(key)
+    if seen is not None and clock() - seen[0] < ADMIN_TTL:
+        return seen[1]
     try:
         info = client.users_info(user=user)
     except SlackApiError as exc:
         log.warning("users.info failed for a permission check: %s", exc.response.get("error"))
         return False
     profile = info.get("user") or {}
-    return bool(profile.get("is_admin") or profile.get("is_owner") or profile.get("is_primary_owner"))
+    allowed = bool(profile.get("is_admin") or profile.get("is_owner") or profile.get("is_primary_owner"))
+    with _admins_lock:
+        if len(_admins) > 10_000:
+            _admins.clear()
+        _admins[key] = (clock(), allowed)
+    return allowed
 
 
 def who(settings, lang: str) -> str:

@@ -33,8 +33,8 @@ def dispatch(deps: Deps, replier: Replier, command: dict, client) -> None:
     """Ack within Slack's 3 seconds whatever the source's or Slack's own speed: the command runs in a
     worker; past KPI_INLINE_BUDGET the request's thread acks with "working on it" and the worker answers
     through the response URL (past KPI_ANSWER_TIMEOUT, the person is told the source did not answer).
-    Heavy work (charts, digests now, very long ranges) runs in a pool of its own, within a per-person quota,
-    so that a flood of it never slows the cheap answers of everyone else."""
+    Heavy work (charts, very long ranges) runs in a pool of its own, within a per-person quota, so that a
+    flood of it never slows the cheap answers of everyone else."""
     lang = deps.lang
     with guard(replier, lang):
         parsed = p.parse(command.get("text", ""), deps.service.catalog, lang, deps.currency)
@@ -59,8 +59,10 @@ def dispatch(deps: Deps, replier: Replier, command: dict, client) -> None:
 
 
 def _heavy(deps: Deps, parsed) -> bool:
+    """Work that takes seconds of CPU or source time. (A digest posted now is heavy too, but the command
+    only checks the channel's quota and acks: the posting itself goes to the heavy pool.)"""
     match parsed:
-        case p.Ask(chart=True) | p.Digest(action="now"):
+        case p.Ask(chart=True):
             return True
         case p.Ask(period=period) | p.ListKpis(period=period):
             try:

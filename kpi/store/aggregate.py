@@ -25,6 +25,7 @@ from sqlalchemy import (
     Float,
     Text,
     and_,
+    case,
     cast,
     column,
     distinct,
@@ -234,7 +235,27 @@ def _filter(f: FilterSpec, col: ColumnElement, window: Window) -> ColumnElement:
     raise AssertionError(f.op)
 
 
+LIMIT = 1e15  # a value at or beyond this (or infinite) is not a business number: it is left out of sums
+
+
+def usable(value: ColumnElement) -> ColumnElement:
+    """``value`` when it is a usable number, else NULL: an infinity or 1e20 stored by another tool in a
+    SQLite column never turns a sum into "no data" (rows left out are counted, see rollup)."""
+    return case((func.abs(value) < LIMIT, value), else_=None)
+
+
+def unusable(value: ColumnElement) -> ColumnElement:
+    """1 for a row whose value is not a usable number (NULL is not counted: it is simply empty)."""
+    return case((func.abs(value) >= LIMIT, 1), else_=None)
+
+
+def value_expr(spec: MeasureSpec, aliases) -> ColumnElement | None:
+    return _compile(spec.expr, aliases) if spec.expr is not None else None
+
+
 def _aggregate(spec: MeasureSpec, value: ColumnElement | None) -> ColumnElement:
+    if value is not None and spec.agg in ("sum", "avg", "min", "max"):
+        value = usable(value)
     match spec.agg:
         case "count":
             agg = func.count() if value is None else func.count(value)
@@ -267,7 +288,7 @@ def source_of(spec: MeasureSpec, extra: list[Ref] = ()):  # type: ignore[assignm
 
 
 def value_of(spec: MeasureSpec, aliases) -> ColumnElement:
-    return _aggregate(spec, _compile(spec.expr, aliases) if spec.expr is not None else None)
+    return _aggregate(spec, value_expr(spec, aliases))
 
 
 def filters_of(spec: MeasureSpec, aliases, window: Window) -> list[ColumnElement]:

@@ -49,6 +49,9 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from kpi.errors import SourceError
 from kpi.store.aggregate import (
+    LIMIT,
+    unusable,
+    value_expr,
     COLUMNS,
     MeasureSpec,
     Window,
@@ -239,15 +242,20 @@ class Rollups:
     def _first_day(self, source: Engine, spec: MeasureSpec) -> date | None:
         """The first day with data, among the days a period can name (placeholder dates such as
         0001-01-01 or 9999-12-31 are counted and skipped, with one warning naming the table)."""
-        _, table, time_col = source_of(spec)
+        aliases, table, time_col = source_of(spec)
         low, high = (EARLIEST, LATEST) if spec.time_is_date else (datetime.combine(EARLIEST, time()),
                                                                    datetime.combine(LATEST, time()))
-        [(first, outside)] = _source_rows(source, select(
+        value = value_expr(spec, aliases) if spec.agg == "sum" else None
+        [(first, outside, huge)] = _source_rows(source, select(
             func.min(case((and_(time_col >= low, time_col < high), time_col))),
-            func.count(case((or_(time_col < low, time_col >= high), 1)))).select_from(table))
+            func.count(case((or_(time_col < low, time_col >= high), 1))),
+            func.count(unusable(value)) if value is not None else literal_column("0")).select_from(table))
         if outside:
             log.warning("%s: %d rows dated before %s or from %s on (placeholders?) are left out of %s",
                         spec.table, outside, low, high, spec.name)
+        if huge:
+            log.warning("%s: %d rows whose value is infinite or at least %g are left out of %s",
+                        spec.table, huge, LIMIT, spec.name)
         if first is None:
             return None
         if isinstance(first, str):  # SQLite without a typed column in a custom definition

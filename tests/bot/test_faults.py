@@ -452,3 +452,50 @@ def test_heavy_work_has_a_quota_per_person_and_digests_now_per_channel(data, sla
         assert "This channel just got a digest" in texts(running.command("digest now", user="UOTHER").json())
     finally:
         running.stop()
+
+
+# -- 5. infinities and huge numbers in the source ------------------------------------------------------------
+
+def test_infinite_or_huge_values_in_the_source_are_left_out_with_one_warning(data, caplog):
+    """SQLite stores 1e999999 as infinity (and 1e20 as is): a sum over it said "no data" for ever.
+    PostgreSQL's numeric has NaN, which poisons a sum the same way."""
+    import logging
+
+    from sqlalchemy import text
+    from sqlalchemy.engine import make_url
+
+    from kpi.service import KpiService
+    from kpi.store.engines import get_engine
+
+    now = datetime(2026, 11, 25, 10, tzinfo=UTC)
+    service = KpiService.from_settings(make_settings(data, _NoSlack(), kpi_rollups=False))
+    clean = service.ask("revenue", "2026-10", now).value
+    hostile = ["'NaN'"] if make_url(data).get_backend_name() == "postgresql" else ["1e999999", "1e20", "-1e999999"]
+    with get_engine(data).begin() as conn:
+        for i, amount in enumerate(hostile):
+            conn.execute(text(f"INSERT INTO sales (id, sold_at, amount, cost) VALUES "
+                              f"({990100 + i}, '2026-10-10 10:00:00', {amount}, 0)"))
+    assert service.ask("revenue", "2026-10", now).value == clean
+    caplog.set_level(logging.WARNING)
+    with_rollups = KpiService.from_settings(make_settings(data, _NoSlack(), kpi_timezone="Europe/Paris"))
+    with_rollups.refresh_rollups(now)
+    warned = [r.getMessage() for r in caplog.records if "infinite or at least" in r.getMessage()]
+    assert f"sales: {len(hostile)} rows whose value is infinite or at least 1e+15 are left out of sales_amount" \
+        in warned
+    assert with_rollups.ask("revenue", "2026-10", now).value == clean
+
+
+def test_a_dollar_sign_in_a_name_draws(data):
+    """`Price $10 # $20` crashed breakdown charts (matplotlib read it as TeX)."""
+    import io
+
+    from PIL import Image
+
+    from bot import charts
+    from kpi.catalog import load_catalog
+    from kpi.compute import BreakdownRow, KpiResult
+
+    result = KpiResult(kpi=load_catalog(None).kpis["revenue"], current=None, previous=None, value=3.0,
+                       previous_value=2.0, reason=None, previous_reason=None, measures={}, previous_measures={},
+                       by="product", breakdown=(BreakdownRow("Price $10 # $20", 10.0, 8.0),))
+    assert Image.open(io.BytesIO(charts.breakdown(result, "$x$", "a", "b", "en", "EUR"))).size[0] == 880
