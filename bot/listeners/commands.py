@@ -155,9 +155,9 @@ class _Late:
             self.replier.closed = True
         seconds = self.deps.settings.kpi_answer_timeout
         log.warning("answer for %s not ready within %gs; the person was told", self.name or "a command", seconds)
+        text = (t(self.deps.lang, "err_source_timeout", seconds=f"{seconds:g}", kpi=render.escape(self.name))
+                if self.name else t(self.deps.lang, "err_too_slow", seconds=f"{seconds:g}"))
         try:
-            self.replier.respond(response_type="ephemeral", replace_original=False, **render.notice(
-                t(self.deps.lang, "err_source_timeout", seconds=f"{seconds:g}",
-                  kpi=render.escape(self.name or "KPI"))))
+            self.replier.respond(response_type="ephemeral", replace_original=False, **render.notice(text))
         except Exception:  # noqa: BLE001 - logged with its traceback; the worker's answer is dropped anyway
             log.exception("could not tell the person that the source did not answer")

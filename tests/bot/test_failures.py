@@ -177,6 +177,7 @@ def test_a_digest_due_while_the_scheduler_was_down_is_posted_once(ctx, slack, da
     assert len(posts_to(slack, "CD")) == 2
 
 
+@pytest.mark.slow
 def test_the_clock_killed_mid_pass_and_restarted_delivers_each_alert_once(data, slack, tmp_path):
     """A real `python -m bot run-jobs` (the clock's pass in a process of its own) is SIGKILLed while
     it waits on Slack for its second alert, then a new process runs the next pass."""

@@ -157,6 +157,7 @@ def watching():
     return handler, lambda: root.removeHandler(handler)
 
 
+@pytest.mark.slow
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
                                                                     HealthCheck.too_slow])
 @given(data=st.data())

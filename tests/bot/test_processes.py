@@ -3,13 +3,15 @@
 import json
 import os
 import socket
-import urllib.error
-from contextlib import contextmanager
 import subprocess
 import sys
 import time
+import urllib.error
+from contextlib import contextmanager
 import urllib.request
 from pathlib import Path
+
+import pytest
 
 from bot.local_slack import LocalSlack
 from bot.signing import signed_headers
@@ -25,6 +27,7 @@ def env(**values) -> dict:
     return base
 
 
+@pytest.mark.slow
 def test_console_demo_answers_cac_month_with_piped_input(tmp_path):
     lines = "/kpi revenue last-month by category\n/kpi revenu\n/kpi share nps 30d\nexit\n"
     out = subprocess.run([sys.executable, "-m", "bot", "console", "--demo"], input=lines, capture_output=True,
@@ -73,6 +76,7 @@ def web_process(tmp_path, **variables):
         logs.append(proc.communicate(timeout=30)[0])
 
 
+@pytest.mark.slow
 def test_python_m_bot_web_serves_signed_commands_with_uvicorn(tmp_path):
     db = f"sqlite:///{tmp_path / 'web.db'}"
     subprocess.run([sys.executable, "-m", "kpi", "demo-data", "--days", "40"], cwd=tmp_path,
@@ -136,6 +140,7 @@ def test_two_run_jobs_at_once_post_each_alert_once(data, tmp_path):
     assert all("rules evaluated" in o for o in outputs)
 
 
+@pytest.mark.slow
 def test_console_demo_alert_fires_right_after_the_rule_is_set(tmp_path):
     lines = "/kpi alert cac > 1 30d\n/kpi alerts\n"
     out = subprocess.run([sys.executable, "-m", "bot", "console", "--demo"], input=lines, capture_output=True,
@@ -160,6 +165,7 @@ def _migrated(tmp_path) -> str:
     return db
 
 
+@pytest.mark.slow
 def test_a_token_slack_refuses_or_an_unreachable_slack_is_one_clear_line(tmp_path):
     db = _migrated(tmp_path)
     with LocalSlack() as slack:
@@ -186,6 +192,7 @@ def test_an_unmigrated_database_says_run_migrate_and_creates_nothing(tmp_path):
     assert not (tmp_path / "none.db").exists()
 
 
+@pytest.mark.slow
 def test_check_offline_needs_no_slack_and_health_tells_the_clock_state(tmp_path):
     db = _migrated(tmp_path)
     out = _bot(["check", "--offline"], tmp_path, DATABASE_URL=db)

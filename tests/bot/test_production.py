@@ -3,6 +3,8 @@
 import json
 from datetime import timedelta
 
+import pytest
+
 from bot.jobs import JobContext, is_leader
 from tests.bot.conftest import SECRET, TOKEN, make_settings
 from tests.bot.test_alerts import T0
@@ -39,6 +41,7 @@ def test_event_retries_and_duplicates_have_no_second_effect(server, slack):
     assert len(slack.calls_to("views.publish")) == 1
 
 
+@pytest.mark.slow
 def test_no_secret_reaches_the_logs_even_at_debug(data, tmp_path):
     """A real `python -m bot web` at LOG_LEVEL=DEBUG: commands, an error, a Web API call with the token.
 
@@ -76,6 +79,7 @@ def test_no_secret_reaches_the_logs_even_at_debug(data, tmp_path):
         assert secret not in logs, secret
 
 
+@pytest.mark.slow
 def test_no_secret_reaches_the_logs_of_a_multi_workspace_run_at_debug(data, tmp_path):
     """OAuth mode at DEBUG, as real processes: install a workspace, answer it, post its alert from
     `run-jobs`. No bot token, client secret, signing secret or encryption key is ever written."""

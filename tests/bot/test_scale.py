@@ -46,6 +46,7 @@ def command(port: int, text: str, channel: str) -> dict:
         return json.loads(response.read().decode())
 
 
+@pytest.mark.slow
 def test_two_clocks_and_three_webs_post_everything_once(data, tmp_path):
     if not data.startswith("postgresql"):
         pytest.skip("the deployment test runs against PostgreSQL, the production backend")

@@ -92,6 +92,7 @@ def test_explain(db_url, tmp_path):
     assert "Current value (" in out.stdout
 
 
+@pytest.mark.slow
 def test_demo_data_fills_every_table_and_refuses_to_overwrite(db_url, tmp_path):
     out = run(["demo-data", "--days", "60", "--seed", "7"], db_url, tmp_path)
     assert out.returncode == 0, out.stderr

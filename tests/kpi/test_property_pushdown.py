@@ -154,6 +154,7 @@ def same(a, b) -> bool:
     return a == pytest.approx(b, rel=1e-9, abs=1e-9)
 
 
+@pytest.mark.slow
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
     data=dataset(),

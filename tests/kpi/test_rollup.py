@@ -47,6 +47,7 @@ def check(engine, rollups, data, period, zone, now=NOW):
     return results
 
 
+@pytest.mark.slow
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(data=dataset(), late=dataset(), period=st.sampled_from(PERIODS),
        zone=st.sampled_from(["UTC", "Europe/Paris", "America/New_York", "Asia/Kolkata"]))
