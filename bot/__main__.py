@@ -89,7 +89,7 @@ def run_jobs_once(settings, at: str | None = None) -> int:
             return 2
     report = run_pass(JobContext.from_settings(settings), now)
     print(f"{report.rules} rules evaluated, events {dict(report.events) or 'none'}, {report.digests} digests, "
-          f"delivery: {report.delivery}")
+          f"{report.skipped} left for the next pass, delivery: {report.delivery}")
     return 0
 
 

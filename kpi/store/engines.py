@@ -95,7 +95,9 @@ def _create(url: str) -> Engine:
     parsed = make_url(url)
     limit = _limits
     if parsed.get_backend_name() == "sqlite":
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": limit.connect_timeout})
+        # "timeout" is SQLite's wait for another writer's lock (web and clock on one file): 30 s at most
+        engine = create_engine(url, connect_args={"check_same_thread": False,
+                                                  "timeout": min(30.0, limit.query_timeout)})
 
         @event.listens_for(engine, "connect")
         def _pragmas(dbapi_conn, record) -> None:
