@@ -48,8 +48,8 @@ def create_app(
     if settings.oauth and settings.socket_mode:
         raise ConfigurationError("Socket Mode serves one workspace: unset SLACK_APP_TOKEN or SLACK_CLIENT_ID.")
     logger = logging.getLogger("bot.bolt")
-    if not any(isinstance(f, _TokenFromEnvironment) for f in logger.filters):
-        logger.addFilter(_TokenFromEnvironment())
+    if not any(isinstance(f, _BoltLogLines) for f in logger.filters):
+        logger.addFilter(_BoltLogLines())
     # One workspace: the client carries SLACK_BOT_TOKEN. Several: Bolt gives each request a client
     # with its workspace's token from the installation store (same base URL).
     client = WebClient(token=None if settings.oauth else token, base_url=settings.slack_api_url,
@@ -156,7 +156,7 @@ def _refused(exc: BoltError) -> str:
     return f"The Slack app could not be set up: {str(exc).splitlines()[0][:200]}"
 
 
-class _TokenFromEnvironment(logging.Filter):
+class _BoltLogLines(logging.Filter):
     """Two of Bolt's log lines, made right for this app (Bolt copies the filters of the logger it is
     given to its middlewares' loggers):
 
