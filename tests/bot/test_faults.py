@@ -499,3 +499,30 @@ def test_a_dollar_sign_in_a_name_draws(data):
                        previous_value=2.0, reason=None, previous_reason=None, measures={}, previous_measures={},
                        by="product", breakdown=(BreakdownRow("Price $10 # $20", 10.0, 8.0),))
     assert Image.open(io.BytesIO(charts.breakdown(result, "$x$", "a", "b", "en", "EUR"))).size[0] == 880
+
+
+# -- 14. a number too large for a definition -------------------------------------------------------------------
+
+@pytest.mark.parametrize("formula", ["revenue * 1e309", "revenue / 1" + "0" * 400])
+def test_an_infinite_number_in_a_formula_is_refused_at_load_time(tmp_path, formula):
+    """`1e309` passed the definitions check; the KPI then said "no data" for ever."""
+    from kpi.catalog import load_catalog
+    from kpi.errors import DefinitionError
+
+    path = tmp_path / "team.yml"
+    path.write_text(f"""
+kpis:
+  huge:
+    name: {{en: Huge, fr: Énorme}}
+    formula: "{formula}"
+    unit: number
+    direction: up
+    description: {{en: d, fr: d}}
+    explanation:
+      meaning: {{en: m, fr: m}}
+      reading: {{en: r, fr: r}}
+      drivers: {{en: d, fr: d}}
+""", encoding="utf-8")
+    with pytest.raises(DefinitionError) as refused:
+        load_catalog(path)
+    assert "is too large (at most 1e15)" in str(refused.value)
