@@ -29,16 +29,16 @@ log = logging.getLogger("bot")
 def serve_http(settings, with_scheduler: bool = False) -> int:
     import uvicorn
 
-    from bot.app import create_app
+    from bot.slack.app import create_app
 
     create_app(settings)  # fail fast, in the parent, on a configuration error
     ensure_ready(settings.database_url)
     workers = settings.web_concurrency
-    factory = "bot.web:create_asgi"
+    factory = "bot.slack.web:create_asgi"
     if with_scheduler:
         _background_scheduler(settings)
         workers = 1  # the single-process mode: one web worker beside the scheduler
-        factory = "bot.web:create_asgi_with_scheduler"  # its /healthz fails when the scheduler stalls
+        factory = "bot.slack.web:create_asgi_with_scheduler"  # its /healthz fails when the scheduler stalls
     uvicorn.run(factory, factory=True, host="0.0.0.0", port=settings.port,
                 workers=workers, log_config=None, access_log=False, proxy_headers=True)
     return 0
@@ -47,7 +47,7 @@ def serve_http(settings, with_scheduler: bool = False) -> int:
 def serve_socket_mode(settings) -> int:
     from slack_bolt.adapter.socket_mode import SocketModeHandler
 
-    from bot.app import create_app
+    from bot.slack.app import create_app
 
     app = create_app(settings)
     ensure_ready(settings.database_url)
@@ -57,19 +57,21 @@ def serve_socket_mode(settings) -> int:
 
 
 def _background_scheduler(settings):
-    from bot import scheduler
+    from bot.jobs import scheduler
+    from bot.jobs.context import JobContext
 
-    sched = scheduler.build(settings.kpi_eval_interval, blocking=False)
+    sched = scheduler.build(JobContext.from_settings(settings), blocking=False)
     sched.start()
     log.info("scheduler started: evaluation every %ss", settings.kpi_eval_interval)
     return sched
 
 
 def run_clock(settings) -> int:
-    from bot import scheduler
+    from bot.jobs import scheduler
+    from bot.jobs.context import JobContext
 
     log.info("clock started: evaluation every %ss, digests checked every minute", settings.kpi_eval_interval)
-    scheduler.build(settings.kpi_eval_interval, blocking=True).start()
+    scheduler.build(JobContext.from_settings(settings), blocking=True).start()
     return 0
 
 
@@ -78,7 +80,9 @@ def run_jobs_once(settings, at: str | None = None) -> int:
     instant replays what was due then: digests within KPI_DIGEST_GRACE, rules on the data as of then."""
     from datetime import datetime, timezone
 
-    from bot.jobs import JobContext, run_pass
+    from bot.jobs.context import JobContext
+
+    from bot.jobs.clock import run_pass
 
     now = datetime.now(timezone.utc)
     if at:
@@ -98,7 +102,7 @@ def clock_health(settings) -> int:
     import json
     from datetime import datetime, timezone
 
-    from bot.jobs import health, watchdog_budget
+    from bot.jobs.clock import health, watchdog_budget
 
     now = datetime.now(timezone.utc)
     fresh, detail = health(settings.database_url, settings.kpi_eval_interval, None, now, watchdog_budget(settings))
@@ -108,7 +112,7 @@ def clock_health(settings) -> int:
 
 def check(settings, offline: bool) -> int:
     """Each part of the set-up, one line each, with the fix for what is wrong. Exit 2 when anything is."""
-    from bot.app import ConfigurationError, create_app
+    from bot.slack.app import ConfigurationError, create_app
     from kpi.catalog import load_catalog
     from kpi.store.migrations import not_ready
 
@@ -206,7 +210,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
 
     from bot import logs
-    from bot.app import ConfigurationError
+    from bot.slack.app import ConfigurationError
 
     try:
         settings = get_settings()
@@ -216,7 +220,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.mode == "console":
             logs.configure("WARNING", settings.secrets())
-            from bot.console import main as console_main
+            from bot.sandbox.console import main as console_main
 
             if not args.demo:
                 ensure_ready(settings.database_url)

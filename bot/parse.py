@@ -1,11 +1,15 @@
 """Parse the text of `/kpi …` into a command. Pure: no Slack, no database, no clock.
 
-Grammar (words in any case; French synonyms accepted)::
+Grammar (words in any case; French synonyms accepted; the words of rules, targets and digests are
+:mod:`kpi.grammar`'s)::
 
     ""  | help | aide | ?                      -> Help
     list | liste [PERIOD]                      -> ListKpis
     explain | expliquer KPI                    -> Explain
-    [share | partager] KPI [PERIOD] [by|par DIMENSION]  -> Ask
+    [share | partager] KPI [PERIOD] [by|par DIMENSION] [chart]  -> Ask
+    alerts | alert [history | edit ID | remove ID | snooze ID [D] | KPI RULE]  -> ListRules, CreateRule…
+    digest [daily | weekly DAY | off | now] …  -> Digest
+    pin | unpin KPI, target KPI VALUE [GRAIN]  -> Pin, Target
 
 A KPI name may span several words ("taux de transformation"): the longest run
 of words that names a KPI wins. Errors come back as values, never exceptions,
@@ -17,10 +21,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from kpi import alerts as al
 from kpi.catalog import Catalog
+from kpi import grammar
 from kpi.errors import Refusal, UnknownKpi
-from kpi.numbers import NumberError, count, read_number
+from kpi.rules import RuleError, RuleSpec
 from kpi.periods import looks_like_period, period_suggestions
 
 MAX_TEXT = 500
@@ -38,10 +42,9 @@ _REMOVE = {"remove", "delete", "rm", "supprimer", "suppr"}
 _SNOOZE = {"snooze", "mute", "suspendre", "pause"}
 _HISTORY = {"history", "historique", "log", "audit"}
 _DIGEST = {"digest", "recap", "récap", "resume", "résumé"}
-_DAYS = {"mon": 0, "monday": 0, "lun": 0, "lundi": 0, "tue": 1, "tuesday": 1, "mar": 1, "mardi": 1,
-         "wed": 2, "wednesday": 2, "mer": 2, "mercredi": 2, "thu": 3, "thursday": 3, "jeu": 3, "jeudi": 3,
-         "fri": 4, "friday": 4, "ven": 4, "vendredi": 4, "sat": 5, "saturday": 5, "sam": 5, "samedi": 5,
-         "sun": 6, "sunday": 6, "dim": 6, "dimanche": 6}
+_PIN = {"pin", "epingler", "épingler"}
+_UNPIN = {"unpin", "desepingler", "désépingler"}
+_TARGET = {"target", "objectif"}
 
 
 @dataclass(frozen=True)
@@ -104,7 +107,7 @@ class RuleModal:
 
 @dataclass(frozen=True)
 class CreateRule:
-    spec: al.RuleSpec
+    spec: RuleSpec
 
 
 @dataclass(frozen=True)
@@ -180,39 +183,44 @@ def parse(text: str | None, catalog: Catalog, lang: str = "en", currency: str = 
     head = words[0].lower() if words else ""
     if head in _HELP and len(words) <= 1:
         return Help()
-    if head in _LIST:
-        rest = words[1:]
-        if len(rest) > 1 or (rest and not looks_like_period(rest[0])):
-            return NotUnderstood(" ".join(rest))
-        return ListKpis(rest[0] if rest else DEFAULT_PERIOD)
     if head in _ALERTS and len(words) == 1:
         return ListRules()
-    if head in _ALERT:
-        return _alert(words[1:], catalog, lang, currency)
-    if head in _DIGEST:
-        return _digest(words[1:], catalog)
-    if head in ("pin", "epingler", "épingler", "unpin", "desepingler", "désépingler"):
-        if len(words) == 1:
-            return MissingKpi(head)
-        kpi, rest = _kpi_prefix(words[1:], catalog)
-        if kpi is None:
-            return BadKpi(_unknown(words[1:], catalog))
-        return Pin(kpi, head in ("pin", "epingler", "épingler")) if not rest else NotUnderstood(" ".join(rest))
-    if head in ("target", "objectif"):
-        return _target(words[1:], catalog, lang, currency)
-    if head in _EXPLAIN:
-        if len(words) == 1:
-            return MissingKpi(head)
-        kpi, rest = _kpi_prefix(words[1:], catalog)
-        if kpi is None:
-            return BadKpi(_unknown(words[1:], catalog))
-        return Explain(kpi) if not rest else NotUnderstood(" ".join(rest))
-    share = head in _SHARE
-    if share:
-        words = words[1:]
-        if not words:
-            return MissingKpi(head)
-    kpi, rest = _kpi_prefix(words, catalog)
+    for heads, read in _COMMANDS:
+        if head in heads:
+            return read(head, words[1:], catalog, lang, currency)
+    return _ask(words, catalog)
+
+
+def _list(head: str, rest: list[str], catalog: Catalog, lang: str, currency: str) -> Command | ParseError:
+    if len(rest) > 1 or (rest and not looks_like_period(rest[0])):
+        return NotUnderstood(" ".join(rest))
+    return ListKpis(rest[0] if rest else DEFAULT_PERIOD)
+
+
+def _pin(head: str, rest: list[str], catalog: Catalog, lang: str, currency: str) -> Command | ParseError:
+    if not rest:
+        return MissingKpi(head)
+    kpi, left = grammar.resolve_kpi(rest, catalog)
+    if kpi is None:
+        return BadKpi(_unknown(rest, catalog))
+    return Pin(kpi, head in _PIN) if not left else NotUnderstood(" ".join(left))
+
+
+def _explain(head: str, rest: list[str], catalog: Catalog, lang: str, currency: str) -> Command | ParseError:
+    if not rest:
+        return MissingKpi(head)
+    kpi, left = grammar.resolve_kpi(rest, catalog)
+    if kpi is None:
+        return BadKpi(_unknown(rest, catalog))
+    return Explain(kpi) if not left else NotUnderstood(" ".join(left))
+
+
+def _share(head: str, rest: list[str], catalog: Catalog, lang: str, currency: str) -> Command | ParseError:
+    return _ask(rest, catalog, share=True) if rest else MissingKpi(head)
+
+
+def _ask(words: list[str], catalog: Catalog, share: bool = False) -> Command | ParseError:
+    kpi, rest = grammar.resolve_kpi(words, catalog)
     if kpi is None:
         return BadKpi(_unknown(words, catalog))
     period, by, leftover, chart = None, None, [], False
@@ -240,16 +248,6 @@ def parse(text: str | None, catalog: Catalog, lang: str = "en", currency: str = 
     return Ask(kpi=kpi, period=period or DEFAULT_PERIOD, by=by, share=share, chart=chart)
 
 
-def _kpi_prefix(words: list[str], catalog: Catalog) -> tuple[str | None, list[str]]:
-    """The longest leading run of words that names a KPI, and the words after it."""
-    for n in range(min(len(words), 6), 0, -1):
-        try:
-            return catalog.resolve(" ".join(words[:n])).key, words[n:]
-        except UnknownKpi:
-            continue
-    return None, words
-
-
 def _unknown(words: list[str], catalog: Catalog) -> UnknownKpi:
     name = words[0] if words else ""
     try:
@@ -259,7 +257,7 @@ def _unknown(words: list[str], catalog: Catalog) -> UnknownKpi:
     raise AssertionError("resolvable name reported unknown")  # pragma: no cover
 
 
-def _alert(words: list[str], catalog: Catalog, lang: str, currency: str) -> Command | ParseError:
+def _alert(head: str, words: list[str], catalog: Catalog, lang: str, currency: str) -> Command | ParseError:
     if not words:
         return RuleModal()
     sub = words[0].lower()
@@ -276,15 +274,15 @@ def _alert(words: list[str], catalog: Catalog, lang: str, currency: str) -> Comm
         if ident is None or len(words) > 3:
             return BadRule(action="snooze")
         try:
-            delta = al.parse_duration(words[2] if len(words) == 3 else "1d")
-        except al.RuleError as exc:
+            delta = grammar.parse_duration(words[2] if len(words) == 3 else "1d")
+        except RuleError as exc:
             return BadRule(exc, action="snooze")
         return SnoozeRule(ident, int(delta.total_seconds()))
-    kpi, rest = _kpi_prefix(words, catalog)
+    kpi, rest = grammar.resolve_kpi(words, catalog)
     if kpi is None:
         return BadKpi(_unknown(words, catalog))
     try:
-        return CreateRule(rule_spec(kpi, rest, catalog, lang, currency))
+        return CreateRule(grammar.rule_from_words(kpi, rest, catalog, lang, currency))
     except Refusal as exc:
         return BadRule(exc if exc.key else None)
 
@@ -296,80 +294,7 @@ def _rule_id(words: list[str]) -> int | None:
     return int(text) if re.fullmatch(r"[0-9]{1,9}", text) else None
 
 
-def rule_spec(kpi: str, words_in: list[str], catalog: Catalog, lang: str = "en", currency: str = "EUR") -> al.RuleSpec:
-    """`OP VALUE [WINDOW] [for N] [recover V] [min N] [repeat D]` or `drops|rises N% [WINDOW] …`.
-
-    Numbers are read with ``lang``'s rules and may span several words (`1 500 €`)."""
-    unit = catalog.kpis[kpi].unit
-    words = list(words_in)
-    if len(words) >= 2 and words[0].lower() in ("au", "en") and words[1].lower() in ("dessus", "dessous"):
-        words = [f"{words[0]}-{words[1]}".lower()] + words[2:]
-    if not words:
-        raise al.RuleError()
-    head = words[0].lower()
-    if head not in al.CHANGE_WORDS and head not in al.OP_WORDS:
-        raise al.RuleError()
-    value_text, rest = _number_words(words[1:], lang)
-    if value_text is None:
-        raise al.RuleError()
-    if head in al.CHANGE_WORDS:
-        up = al.CHANGE_WORDS[head]
-        pct = al.parse_change(value_text, lang)
-        kind, op, threshold = al.RuleKind.CHANGE, (al.Op.GE if up else al.Op.LE), (pct if up else -pct)
-    else:
-        kind, op, threshold = (al.RuleKind.THRESHOLD, al.OP_WORDS[head],
-                               al.parse_threshold(value_text, unit, lang, currency))
-    window = al.DEFAULT_WINDOW
-    options: dict = {}
-    first = True
-    while rest:
-        word = rest[0].lower()
-        if word in ("for", "pendant") and len(rest) > 1:
-            options["for_count"] = count(rest[1], lang, low=1, high=100, key="rule_bad_for")
-            rest = rest[2:]
-        elif word in ("recover", "retour", "recovery") and len(rest) > 1:
-            value, rest = _number_words(rest[1:], lang)
-            if value is None:
-                raise al.RuleError("num_not_number", text=rest[0][:32] if rest else "")
-            options["recovery"] = (al.parse_threshold(value, unit, lang, currency) if kind is al.RuleKind.THRESHOLD
-                                   else al.parse_change(value, lang) * (1 if op.upward else -1))
-        elif word in ("min", "minimum") and len(rest) > 1:
-            options["min_denominator"] = float(count(rest[1], lang, low=0, high=10**9, key="rule_bad_min"))
-            rest = rest[2:]
-        elif word in ("repeat", "every", "rappel") and len(rest) > 1:
-            options["repeat_seconds"] = int(al.parse_duration(rest[1]).total_seconds())
-            rest = rest[2:]
-        elif first and looks_like_period(rest[0]):
-            window = al.check_window(rest[0])
-            rest = rest[1:]
-        else:
-            raise al.RuleError("rule_not_understood", text=rest[0][:32])
-        first = False
-    recovery = options.get("recovery")
-    if recovery is not None and ((op.upward and recovery > threshold) or (not op.upward and recovery < threshold)):
-        raise al.RuleError("rule_bad_recovery")
-    return al.RuleSpec(kpi=kpi, kind=kind, op=op, threshold=threshold, window=window, **options)
-
-
-def _number_words(words: list[str], lang: str) -> tuple[str | None, list[str]]:
-    """The longest leading run of words that reads as one number (`1 500 €`, `12 %`, `€ 1,500`), and the
-    rest. When no run reads, the first word is returned so that its refusal says why."""
-    for n in range(min(len(words), 5), 0, -1):
-        text = " ".join(words[:n])
-        try:
-            read_number(text, lang)
-        except NumberError:
-            continue
-        return text, words[n:]
-    if not words:
-        return None, []
-    read_number(words[0], lang)  # raises the precise refusal (ambiguous, bad format…)
-    return words[0], words[1:]  # pragma: no cover - read_number refused it above
-
-
-def _digest(words: list[str], catalog: Catalog) -> Command | ParseError:
-    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
+def _digest(head: str, words: list[str], catalog: Catalog, lang: str, currency: str) -> Command | ParseError:
     if not words:
         return Digest("show")
     action = words[0].lower()
@@ -377,62 +302,31 @@ def _digest(words: list[str], catalog: Catalog) -> Command | ParseError:
         return Digest("off")
     if action in ("now", "maintenant") and len(words) == 1:
         return Digest("now")
-    if action not in ("daily", "weekly", "quotidien", "hebdo", "hebdomadaire"):
-        return BadDigest()
-    weekly = action in ("weekly", "hebdo", "hebdomadaire")
-    rest = words[1:]
-    weekday = None
-    if weekly:
-        if not rest or rest[0].lower().rstrip(".") not in _DAYS:
-            return BadDigest(Refusal("digest_which_day"))
-        weekday = _DAYS[rest[0].lower().rstrip(".")]
-        rest = rest[1:]
-    at_time = "09:00"
-    if rest and (":" in rest[0] or rest[0][-1:] in "hH"):
-        m = re.fullmatch(r"([0-9]{1,2})[:hH]([0-9]{2})?", rest[0])  # 09:00, 9h, 9h30 (ASCII digits only)
-        if m is None or int(m[1]) > 23 or int(m[2] or 0) > 59:
-            return BadDigest(Refusal("digest_bad_time", text=rest[0][:16]))
-        at_time = f"{int(m[1]):02d}:{int(m[2] or 0):02d}"
-        rest = rest[1:]
-    timezone_name = None
-    if rest and "/" in rest[0] or (rest and rest[0].upper() == "UTC"):
-        try:
-            ZoneInfo(rest[0])
-            timezone_name = rest[0]
-        except (ZoneInfoNotFoundError, ValueError):
-            return BadDigest(Refusal("err_timezone", value=rest[0][:40]))
-        rest = rest[1:]
-    kpis = []
-    for word in rest:
-        try:
-            kpis.append(catalog.resolve(word).key)
-        except UnknownKpi as exc:
-            return BadKpi(exc)
-    return Digest("weekly" if weekly else "daily", at_time, weekday, timezone_name, tuple(dict.fromkeys(kpis)))
+    try:
+        spec = grammar.digest_from_words(words, catalog)
+    except UnknownKpi as exc:
+        return BadKpi(exc)
+    except Refusal as exc:
+        return BadDigest(exc if exc.key else None)
+    return Digest(spec.cadence, spec.at_time, spec.weekday, spec.timezone, spec.kpis)
 
 
-_GRAINS = {"week": "week", "semaine": "week", "month": "month", "mois": "month", "quarter": "quarter",
-           "trimestre": "quarter", "year": "year", "annee": "year", "année": "year"}
-
-
-def _target(words: list[str], catalog: Catalog, lang: str, currency: str) -> Command | ParseError:
+def _target(head: str, words: list[str], catalog: Catalog, lang: str, currency: str) -> Command | ParseError:
     if not words:
         return BadTarget()
-    kpi, rest = _kpi_prefix(words, catalog)
+    kpi, rest = grammar.resolve_kpi(words, catalog)
     if kpi is None:
         return BadKpi(_unknown(words, catalog))
     if not rest:
         return BadTarget()
-    grain = _GRAINS.get(rest[-1].lower(), None) if len(rest) > 1 else None
-    body = rest[:-1] if grain else rest
-    grain = grain or "month"
-    if len(body) == 1 and body[0].lower() in ("off", "none", "aucun", "supprimer"):
-        return Target(kpi, grain, None)
     try:
-        text, left = _number_words(body, lang)
-        if text is None or left:
-            return BadTarget()
-        value = al.parse_threshold(text, catalog.kpis[kpi].unit, lang, currency)
+        grain, value = grammar.target_from_words(rest, catalog.kpis[kpi].unit, lang, currency)
     except Refusal as exc:
-        return BadTarget(exc)
+        return BadTarget(exc if exc.key else None)
     return Target(kpi, grain, value)
+
+
+_COMMANDS = (  # the first word, and how the rest is read
+    (_LIST, _list), (_ALERT, _alert), (_DIGEST, _digest), (_PIN | _UNPIN, _pin), (_TARGET, _target),
+    (_EXPLAIN, _explain), (_SHARE, _share),
+)

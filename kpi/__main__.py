@@ -60,7 +60,7 @@ def cmd_list(args, settings: Settings) -> int:
     service = KpiService.from_settings(settings)
     lang = settings.kpi_language
     rows = [{"key": k.key, "name": k.name(lang), "unit": k.unit.value, "direction": k.direction.value,
-             "dimensions": list(service.catalog.dimensions[k.key])}
+             "dimensions": list(service.catalog.metrics[k.key].dimensions)}
             for k in service.catalog.kpis.values()]
     if args.json:
         print(json.dumps(rows, ensure_ascii=False, indent=2))

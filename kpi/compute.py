@@ -148,7 +148,7 @@ def _result(
     totals: pd.DataFrame | None = None,
 ) -> KpiResult:
     names = catalog.measures_of(kpi)
-    formula = catalog.formulas[kpi.key]
+    formula = catalog.metrics[kpi.key].formula
     relevant = frame[frame["measure"].isin(names)]
     keys = list(dict.fromkeys(relevant["key"].fillna(TOTAL))) if by else [TOTAL]
     if by:

@@ -14,7 +14,6 @@ from datetime import datetime
 from kpi.catalog import Catalog, Direction
 from kpi.compute import KpiResult
 from kpi.periods import Kind, Period
-from kpi.store.expr import Ref
 
 GRAINS = ("week", "month", "quarter", "year")
 
@@ -35,8 +34,7 @@ class Pace:
 
 
 def accumulates(catalog: Catalog, key: str) -> bool:
-    formula = catalog.formulas[key]
-    return isinstance(formula, Ref) and catalog.measures[formula.name].agg in ("sum", "count")
+    return catalog.metrics[key].accumulates
 
 
 def elapsed_share(period: Period, now: datetime, full_end: datetime) -> float:

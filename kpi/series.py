@@ -82,7 +82,7 @@ def _points(service: KpiService, kpi: Kpi, period: Period, grain: str) -> Points
         cumulative = [n for n in env if catalog.specs[n].to_end]
         agg = {n: ("last" if n in cumulative else "sum") for n in env}
         frame = frame.groupby(keys).agg(agg)
-    values, _ = evaluate(catalog.formulas[kpi.key], {n: frame[n] for n in frame.columns})
+    values, _ = evaluate(catalog.metrics[kpi.key].formula, {n: frame[n] for n in frame.columns})
     return Points(list(frame.index), [None if pd.isna(v) else float(v) for v in values])
 
 

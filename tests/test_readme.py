@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.console import DEMO_HINT, DEMO_URL
+from bot.sandbox.console import DEMO_HINT, DEMO_URL
 
 ROOT = Path(__file__).resolve().parents[1]
 README = (ROOT / "README.md").read_text(encoding="utf-8")

@@ -24,7 +24,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from bot.local_slack import LocalSlack  # noqa: E402
+from bot.sandbox.local_slack import LocalSlack  # noqa: E402
 from kpi import demo  # noqa: E402
 from kpi.store import facts, migrations  # noqa: E402
 from tests.bot.conftest import Server, make_settings  # noqa: E402

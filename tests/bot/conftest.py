@@ -16,10 +16,10 @@ import pytest
 import uvicorn
 from pydantic import SecretStr
 
-from bot.app import create_app
-from bot.local_slack import LocalSlack
-from bot.signing import signed_headers
-from bot.web import create_asgi
+from bot.slack.app import create_app
+from bot.sandbox.local_slack import LocalSlack
+from bot.slack.signing import signed_headers
+from bot.slack.web import create_asgi
 from kpi.config import Settings
 from tests.kpi import fixtures
 

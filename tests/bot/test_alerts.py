@@ -8,8 +8,12 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from bot.jobs import JobContext, rule_fields, run_pass
-from kpi.alerts import Op, RuleKind, RuleSpec
+from bot.jobs.context import JobContext
+
+from kpi.rules import rule_fields
+
+from bot.jobs.clock import run_pass
+from kpi.rules import Op, RuleKind, RuleSpec
 from kpi.store import state
 from tests.bot.conftest import Server, make_settings
 from tests.bot.test_http import texts

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot import charts
+from bot.render import charts
 from kpi.compute import compute
 from kpi.periods import parse_period
 from kpi.series import series
@@ -58,7 +58,7 @@ def test_trend_and_breakdown_render_at_slack_preview_size(service):
 
 
 def test_charts_render_without_a_display():
-    code = ("import os; os.environ.pop('DISPLAY', None); import bot.charts, matplotlib; "
+    code = ("import os; os.environ.pop('DISPLAY', None); import bot.render.charts, matplotlib; "
             "print(matplotlib.get_backend())")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert out.stdout.strip().lower() == "agg", out.stderr

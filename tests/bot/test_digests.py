@@ -7,7 +7,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.jobs import JobContext, last_slot, post_due_digests, run_pass
+from bot.jobs.context import JobContext
+
+from bot.jobs.digests import last_slot, post_due_digests
+
+from bot.jobs.clock import run_pass
 from kpi.store import state
 from tests.bot.conftest import make_settings
 from tests.bot.test_alerts import CAC_ABOVE_300, T0, FakeTime, add_rule, posts

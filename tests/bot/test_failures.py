@@ -17,8 +17,10 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import event, text
 
-from bot.jobs import JobContext, health, run_pass
-from kpi.alerts import Op, RuleKind, RuleSpec
+from bot.jobs.context import JobContext
+
+from bot.jobs.clock import health, run_pass
+from kpi.rules import Op, RuleKind, RuleSpec
 from kpi.store import state
 from kpi.store.engines import get_engine
 from kpi.store.migrations import upgrade

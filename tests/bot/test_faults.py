@@ -8,7 +8,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.jobs import JobContext, last_slot, post_due_digests
+from bot.jobs.context import JobContext
+
+from bot.jobs.digests import last_slot, post_due_digests
 from tests.bot.conftest import make_settings
 from tests.bot.test_alerts import FakeTime
 from tests.bot.test_digests import subscribe
@@ -173,7 +175,7 @@ def test_a_source_that_accepts_and_never_answers_gets_a_polite_answer_and_the_pa
         assert "The data source did not answer" in first or "could not answer" in first
         assert time.monotonic() - started < 10  # was: no answer at all after 60 s
         rule = add_rule(data)
-        report = __import__("bot.jobs", fromlist=["run_pass"]).run_pass(running.app.deps.jobs, T0, deliver=False)
+        report = __import__("bot.jobs.clock", fromlist=["run_pass"]).run_pass(running.app.deps.jobs, T0, deliver=False)
         assert report.rules == 1 and report.events["error"] == 1  # the rule says "can't be checked", once
         from kpi.store import state
 
@@ -226,8 +228,8 @@ def test_a_stalled_connection_times_out_in_the_caller(data, slack, tmp_path):
 
 
 def test_the_pass_budget_skips_what_is_left_and_the_next_pass_does_it(data, slack):
-    from bot.jobs import run_pass
-    from kpi.alerts import Op, RuleKind, RuleSpec
+    from bot.jobs.clock import run_pass
+    from kpi.rules import Op, RuleKind, RuleSpec
     from kpi.store import state
     from tests.bot.test_alerts import T0, add_rule
 
@@ -246,7 +248,7 @@ def test_the_pass_budget_skips_what_is_left_and_the_next_pass_does_it(data, slac
 
 
 def test_the_watchdog_turns_health_red_when_a_pass_runs_past_its_budget(data, slack):
-    from bot.jobs import health, watchdog_budget
+    from bot.jobs.clock import health, watchdog_budget
     from kpi.store import state
     from tests.bot.test_alerts import T0
 
@@ -310,7 +312,7 @@ def test_a_flood_of_forged_requests_leaves_a_short_log_and_no_body(server, caplo
 
 @pytest.mark.parametrize("timestamp", ["abc", "1e9", "9" * 5000, "-1", "12.5"])
 def test_a_malformed_timestamp_is_401_not_500(server, timestamp):
-    from bot.signing import signed_headers
+    from bot.slack.signing import signed_headers
 
     body = "command=%2Fkpi&text=cac"
     headers = {**signed_headers("x", body), "X-Slack-Request-Timestamp": timestamp}
@@ -320,7 +322,7 @@ def test_a_malformed_timestamp_is_401_not_500(server, timestamp):
 
 
 def test_a_body_that_is_not_utf8_is_400(server):
-    from bot.signing import signed_headers
+    from bot.slack.signing import signed_headers
 
     res = server.request("POST", "/slack/events", b"command=%2Fkpi&text=\xff\xfe", signed_headers("x", "x"))
     assert (res.status, res.json()) == (400, {"error": "malformed request"})
@@ -339,14 +341,14 @@ def test_log_lines_cannot_be_forged():
 # -- 15. delivery that can't be fooled ---------------------------------------------------------------------
 
 def _firing(ctx, repeat_seconds: int = 3600) -> int:
-    from kpi.alerts import Op, RuleKind, RuleSpec
+    from kpi.rules import Op, RuleKind, RuleSpec
     from tests.bot.test_alerts import add_rule
 
     return add_rule(ctx.url, RuleSpec("cac", RuleKind.THRESHOLD, Op.GT, 300.0, "30d", repeat_seconds=repeat_seconds))
 
 
 def test_a_huge_retry_after_is_capped_and_the_pass_goes_on(ctx, slack):
-    from bot.jobs import run_pass
+    from bot.jobs.clock import run_pass
     from kpi.store import state
     from tests.bot.test_alerts import T0
 
@@ -359,7 +361,7 @@ def test_a_huge_retry_after_is_capped_and_the_pass_goes_on(ctx, slack):
 
 
 def test_an_answer_without_ts_is_not_taken_for_delivered(ctx, slack):
-    from bot.jobs import run_pass
+    from bot.jobs.clock import run_pass
     from kpi.store import state
     from tests.bot.test_alerts import T0
 
@@ -372,7 +374,7 @@ def test_an_answer_without_ts_is_not_taken_for_delivered(ctx, slack):
 
 
 def test_no_reminder_is_queued_on_top_of_an_alert_still_in_the_outbox(ctx, slack):
-    from bot.jobs import run_pass
+    from bot.jobs.clock import run_pass
     from kpi.store import state
     from tests.bot.test_alerts import T0
 
@@ -491,7 +493,7 @@ def test_a_dollar_sign_in_a_name_draws(data):
 
     from PIL import Image
 
-    from bot import charts
+    from bot.render import charts
     from kpi.catalog import load_catalog
     from kpi.compute import BreakdownRow, KpiResult
 

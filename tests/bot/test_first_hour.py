@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from bot import charts
-from bot.console import Console
-from bot.jobs import firing_now
+from bot.render import charts
+from bot.sandbox.console import Console
+from bot.jobs.digests import firing_now
 from kpi.catalog import Unit
 from kpi.compute import BreakdownRow, KpiResult
 from kpi.present import format_value
@@ -61,7 +61,7 @@ def test_a_breakdown_with_an_empty_group_explains_its_dash():
                        reason=None, previous_reason=None, measures={}, previous_measures={}, by="channel",
                        breakdown=(BreakdownRow("organic", 41.5, 38.0, {"new_customers": 3.0}),
                                   BreakdownRow(None, None, None, {"new_customers": 0.0, "acquisition_spend": 10.0})))
-    from bot.render import breakdown_table
+    from bot.render.answers import breakdown_table
     from kpi.catalog import load_catalog
 
     text = breakdown_table(result, "en", "EUR", load_catalog(None))

@@ -11,11 +11,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot import modals, render, web
-from bot import render_alerts as ra
-from bot.app import create_app
-from bot.render_home import ACTION_PERIOD, ACTION_PIN, ACTION_UNPIN, PERIODS
-from bot.signing import signed_headers
+from bot.render import answers as render
+from bot.render import modals
+from bot.slack import web
+from bot.render import alerts as ra
+from bot.slack.app import create_app
+from bot.render.home import ACTION_PERIOD, ACTION_PIN, ACTION_UNPIN, PERIODS
+from bot.slack.signing import signed_headers
 from tests.bot.conftest import NOW, SECRET, make_settings
 
 ACTIONS = [render.ACTION_SHARE, render.ACTION_CHART, render.ACTION_EXPLAIN, ra.ACTION_ACK, ra.ACTION_SNOOZE_DAY,
@@ -116,7 +118,7 @@ def payload(response_url: str):
 
 @pytest.fixture(scope="module")
 def fuzz_app(tmp_path_factory, migrated):
-    from bot.local_slack import LocalSlack
+    from bot.sandbox.local_slack import LocalSlack
 
     with LocalSlack(users={"UADMIN": {"id": "UADMIN", "is_admin": True}}) as slack:
         app = create_app(make_settings(migrated["sqlite"], slack), clock=lambda: NOW)

@@ -6,8 +6,8 @@ import time
 
 import pytest
 
-from bot.render import ACTION_EXPLAIN, ACTION_SHARE, query_value
-from bot.signing import signed_headers
+from bot.render.answers import ACTION_EXPLAIN, ACTION_SHARE, query_value
+from bot.slack.signing import signed_headers
 from tests.bot.conftest import SECRET, TOKEN, Server, make_settings
 
 

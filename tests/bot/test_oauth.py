@@ -19,13 +19,15 @@ from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallation
 from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
 from sqlalchemy import MetaData, func, select, update
 
-from bot import installations
-from bot.jobs import JobContext, rule_fields, run_pass
+from bot import workspaces as installations
+from bot.jobs.context import JobContext
+from kpi.rules import rule_fields
+from bot.jobs.clock import run_pass
 from kpi.errors import SecretKeyError
 from kpi.store import state, state_schema
 from kpi.store.crypto import TokenCipher, rotate
 from kpi.store.engines import get_engine
-from bot.signing import signed_headers
+from bot.slack.signing import signed_headers
 from tests.bot.conftest import Server, make_settings
 from tests.bot.test_alerts import CAC_ABOVE_300, T0, FakeTime
 
@@ -251,7 +253,7 @@ def test_state_rows_expire(multi, data):
 
 
 def test_socket_mode_with_several_workspaces_is_refused_at_start(data, slack):
-    from bot.app import ConfigurationError, create_app
+    from bot.slack.app import ConfigurationError, create_app
 
     with pytest.raises(ConfigurationError, match="Socket Mode serves one workspace"):
         create_app(oauth_settings(data, slack, slack_app_token=SecretStr("xapp-1-abc")))

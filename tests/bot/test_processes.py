@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.local_slack import LocalSlack
-from bot.signing import signed_headers
+from bot.sandbox.local_slack import LocalSlack
+from bot.slack.signing import signed_headers
 from tests.bot.conftest import SECRET, TOKEN
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -117,8 +117,8 @@ def test_socket_mode_is_chosen_when_an_app_token_is_set():
 def test_two_run_jobs_at_once_post_each_alert_once(data, tmp_path):
     from datetime import datetime, timedelta, timezone
 
-    from bot.jobs import rule_fields
-    from kpi.alerts import Op, RuleKind, RuleSpec
+    from kpi.rules import rule_fields
+    from kpi.rules import Op, RuleKind, RuleSpec
     from kpi.store import state
     from tests.conftest import insert
 

@@ -5,7 +5,9 @@ from datetime import timedelta
 
 import pytest
 
-from bot.jobs import JobContext, is_leader
+from bot.jobs.context import JobContext
+
+from bot.jobs.clock import is_leader
 from tests.bot.conftest import SECRET, TOKEN, make_settings
 from tests.bot.test_alerts import T0
 
@@ -28,7 +30,7 @@ def test_event_retries_and_duplicates_have_no_second_effect(server, slack):
              "event_id": "EvDUP1", "event_time": 1,
              "event": {"type": "app_home_opened", "user": "U9", "tab": "home", "channel": "D1"}}
     body = json.dumps(event)
-    from bot.signing import signed_headers
+    from bot.slack.signing import signed_headers
 
     assert server.request("POST", "/slack/events", body.encode(),
                           signed_headers(SECRET, body, content_type="application/json")).status == 200
@@ -50,8 +52,8 @@ def test_no_secret_reaches_the_logs_even_at_debug(data, tmp_path):
     import urllib.error
     import urllib.request
 
-    from bot.local_slack import LocalSlack
-    from bot.signing import signed_headers
+    from bot.sandbox.local_slack import LocalSlack
+    from bot.slack.signing import signed_headers
     from tests.bot.test_processes import web_process
 
     with LocalSlack() as slack:
@@ -92,9 +94,9 @@ def test_no_secret_reaches_the_logs_of_a_multi_workspace_run_at_debug(data, tmp_
 
     from cryptography.fernet import Fernet
 
-    from bot.jobs import rule_fields
-    from bot.local_slack import LocalSlack
-    from bot.signing import signed_headers
+    from kpi.rules import rule_fields
+    from bot.sandbox.local_slack import LocalSlack
+    from bot.slack.signing import signed_headers
     from kpi.store import state
     from tests.bot.test_alerts import CAC_ABOVE_300
     from tests.bot.test_processes import env, web_process
@@ -178,8 +180,10 @@ def test_a_replayed_button_click_is_refused_and_old_signatures_are_forgotten(ser
     import json as _json
     from urllib.parse import urlencode
 
-    from bot.jobs import JobContext, run_pass
-    from bot.signing import signed_headers
+    from bot.jobs.context import JobContext
+
+    from bot.jobs.clock import run_pass
+    from bot.slack.signing import signed_headers
     from kpi.store import state
     from tests.bot.test_alerts import T0
 

@@ -6,7 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from slack_sdk.models.blocks import Block
 
-from bot import render
+from bot.render import answers as render
 from kpi.catalog import load_catalog
 from kpi.compute import BreakdownRow, KpiResult
 from kpi.periods import parse_period

@@ -17,8 +17,8 @@ from urllib.parse import urlencode
 import pytest
 from sqlalchemy import select
 
-from bot.local_slack import LocalSlack
-from bot.signing import signed_headers
+from bot.sandbox.local_slack import LocalSlack
+from bot.slack.signing import signed_headers
 from kpi.store import state
 from kpi.store.engines import get_engine
 from kpi.store.state_schema import leases

@@ -11,9 +11,11 @@ from pathlib import Path
 import pytest
 from slack_sdk.models.blocks import Block
 
-from bot import render
-from bot.jobs import JobContext, digest_payload, run_pass
-from bot.listeners.home import dashboard
+from bot.render import answers as render
+from bot.jobs.context import JobContext
+from bot.jobs.digests import digest_payload
+from bot.jobs.clock import run_pass
+from bot.slack.listeners.home import dashboard
 from kpi.store import state
 from tests.bot.conftest import Server, make_settings
 from tests.bot.test_alerts import CAC_ABOVE_300, T0, FakeTime, add_rule

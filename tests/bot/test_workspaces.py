@@ -8,11 +8,13 @@ from urllib.parse import urlencode
 
 import pytest
 
-from bot import modals
-from bot import render_alerts as ra
-from bot.jobs import JobContext, rule_fields, run_pass
-from bot.render_home import ACTION_PIN, ACTION_UNPIN
-from bot.signing import signed_headers
+from bot.render import modals
+from bot.render import alerts as ra
+from bot.jobs.context import JobContext
+from kpi.rules import rule_fields
+from bot.jobs.clock import run_pass
+from bot.render.home import ACTION_PIN, ACTION_UNPIN
+from bot.slack.signing import signed_headers
 from kpi.store import state
 from tests.bot.conftest import Server
 from tests.bot.test_alerts import CAC_ABOVE_300, T0, FakeTime

@@ -26,9 +26,9 @@ def test_builtin_catalog_has_the_seed_kpis():
                               "project_margin", "utilization", "ltv_cac"]
     assert catalog.kpis["cac"].direction is Direction.DOWN
     assert catalog.kpis["revenue"].unit is Unit.CURRENCY
-    assert catalog.dimensions["revenue"] == ("product", "category", "channel")
-    assert catalog.dimensions["conversion_rate"] == ("channel",)
-    assert catalog.dimensions["project_margin"] == ("project",)
+    assert catalog.metrics["revenue"].dimensions == ("product", "category", "channel")
+    assert catalog.metrics["conversion_rate"].dimensions == ("channel",)
+    assert catalog.metrics["project_margin"].dimensions == ("project",)
     for kpi in catalog.kpis.values():  # every KPI is explained in both languages
         for lang in ("en", "fr"):
             assert kpi.explanation.meaning(lang) and kpi.explanation.reading(lang) and kpi.explanation.drivers(lang)

@@ -18,15 +18,24 @@ import logging
 import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import Any, Protocol
 
 from slack_sdk.errors import SlackApiError, SlackRequestError
 
 from kpi.errors import SecretKeyError
 from kpi.store import state
 
-if TYPE_CHECKING:  # pragma: no cover
-    from bot.jobs import JobContext
+
+
+class Courier(Protocol):
+    """What delivery needs, and nothing more (a :class:`bot.jobs.context.JobContext` is one)."""
+
+    url: str
+    worker: str
+    clients: Any        # ``for_team(team_id)`` -> a slack_sdk WebClient, or None when the workspace is gone
+    settings: Any       # ``kpi_delivery_budget``
+    sleep: Any          # injected by tests
+    monotonic: Any
 
 log = logging.getLogger("bot.delivery")
 LEASE = timedelta(minutes=2)
@@ -53,7 +62,7 @@ def backoff(attempts: int) -> timedelta:
     return timedelta(seconds=min(300, 5 * 2 ** max(attempts, 0)))
 
 
-def deliver(ctx: "JobContext", now: datetime) -> Report:
+def deliver(ctx: Courier, now: datetime) -> Report:
     """Deliver what is due in the outbox, within the time budget. ``now`` is naive UTC."""
     report = Report()
     start = ctx.monotonic()

@@ -15,8 +15,10 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot import envelope, installations, listeners
-from bot.deps import Deps, utc_now
+from bot import workspaces as installations
+from bot.slack import listeners
+from bot.slack import middleware as envelope
+from bot.slack.deps import Deps, utc_now
 from kpi.config import Settings
 from kpi.service import KpiService
 from kpi.store import state
@@ -84,7 +86,7 @@ def create_app(
 
     @app.middleware
     def well_formed(body, next):
-        """Payloads whose envelope is not Slack's are acknowledged and ignored (see bot.envelope)."""
+        """Payloads whose envelope is not Slack's are acknowledged and ignored (see bot.slack.middleware)."""
         found = envelope.problems(body)
         if found:
             logger.warning("malformed %s payload ignored: %s", str(body.get("type"))[:40], "; ".join(found)[:300])
@@ -169,5 +171,5 @@ class _BoltLogLines(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
         if message.startswith("Invalid request signature detected"):
-            return False  # the web front says it in one short line (bot.web.handle), whatever Bolt's level
+            return False  # the web front says it in one short line (bot.slack.web.handle), whatever Bolt's level
         return message != warning_client_prioritized_and_token_skipped()

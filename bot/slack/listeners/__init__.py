@@ -2,8 +2,8 @@
 
 from slack_bolt import App
 
-from bot.deps import Deps
-from bot.listeners import actions, alerts, commands, home
+from bot.slack.deps import Deps
+from bot.slack.listeners import actions, alerts, commands, home
 
 
 def register(app: App, deps: Deps) -> None:

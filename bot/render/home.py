@@ -18,7 +18,7 @@ from kpi.pacing import Pace
 from kpi.present import arrow, format_pct_change, format_value, period_label, period_span
 from kpi.texts import t
 
-from bot.render import _clip, _md, escape
+from bot.render.answers import _clip, _md, escape
 
 ACTION_PERIOD = "home_period"
 ACTION_PIN = "home_pin"

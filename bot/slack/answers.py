@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from bot import parse as p
-from bot import render
-from bot.deps import Deps
+from bot.render import answers as render
+from bot.slack.deps import Deps
 
 
 def build(deps: Deps, command: p.ListKpis | p.Explain | p.Ask, user: str) -> tuple[dict, str]:

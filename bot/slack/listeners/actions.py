@@ -6,11 +6,11 @@ import json
 
 from slack_bolt import App
 
-from bot import render
-from bot.deps import Deps, Replier, guard
-from bot import chart_posts
-from bot.answers import build
-from bot.jobs import naive
+from bot.render import answers as render
+from bot.slack.deps import Deps, Replier, guard
+from bot.slack import chart_posts
+from bot.slack.answers import build
+from bot.jobs.context import naive
 from kpi.store import state
 from bot.parse import Ask, Explain
 from kpi.texts import t

@@ -5,21 +5,26 @@ from __future__ import annotations
 import json
 import re
 from datetime import timedelta
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from slack_bolt import App
 
-from bot import modals
+from bot.render import modals
 from bot import parse as p
-from bot import permissions, render
-from bot import render_alerts as ra
-from bot.deps import Deps, Replier, guard
-from bot.jobs import WEEKDAYS, add_digest, digest_payload, naive, rerender, rule_fields, run_pass, spec_of
-from bot.answers import build
-from kpi.alerts import RuleKind, denominators
+from bot.render import answers as render
+from bot.slack import permissions
+from bot.render import alerts as ra
+from bot.slack.deps import Deps, Replier, guard
+from bot.jobs.digests import add_digest, digest_payload
+from bot.jobs.context import naive
+from bot.jobs.alerts import rerender
+from kpi.rules import rule_fields, spec_of
+from bot.jobs.clock import run_pass
+from bot.slack.answers import build
+from kpi import grammar
+from kpi.grammar import DigestSpec
+from kpi.rules import RuleKind
 from kpi.catalog import Unit
 from kpi.errors import Refusal
-from kpi.pacing import accumulates
 from kpi.present import format_value
 from kpi.store import state
 from kpi.texts import t
@@ -75,17 +80,10 @@ def register(app: App, deps: Deps) -> None:
         if not permissions.can_manage(deps.settings, client, user):
             ack(response_action="errors", errors={"kpi": permissions.refusal(deps.settings, deps.lang)[:150]})
             return
-        words = [values.get("op", ""), values.get("threshold", ""), values.get("window", "30d"),
-                 "for", values.get("for") or "1", "repeat", values.get("repeat") or "24h"]
-        if values.get("kpi") not in deps.service.catalog.kpis:
-            ack(response_action="errors", errors={"kpi": t(deps.lang, "err_missing_kpi")[:150]})
-            return
         try:
-            spec = p.rule_spec(values["kpi"], words, deps.service.catalog, deps.lang, deps.currency)
-        except Refusal as exc:
-            field = "for" if exc.key == "rule_bad_for" else "threshold"
-            ack(response_action="errors",
-                errors={field: (exc.text(deps.lang) or t(deps.lang, "modal_threshold_hint"))[:150]})
+            spec = grammar.rule_from_fields(values, deps.service.catalog, deps.lang, deps.currency)
+        except grammar.FieldRefusal as refused:
+            ack(response_action="errors", errors=_field_errors(deps, refused))
             return
         ack()
         if editing is not None:
@@ -104,27 +102,13 @@ def register(app: App, deps: Deps) -> None:
         if not permissions.can_manage(deps.settings, client, user):
             ack(response_action="errors", errors={"cadence": permissions.refusal(deps.settings, deps.lang)[:150]})
             return
-        errors = {}
-        tz = values.get("timezone", "").strip()
         try:
-            ZoneInfo(tz)
-        except (ZoneInfoNotFoundError, ValueError):
-            errors["timezone"] = t(deps.lang, "err_timezone", value=tz[:40])[:150]
-        at = values.get("time", "")
-        if not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", at):
-            errors["time"] = t(deps.lang, "err_digest_usage")[:150]
-        cadence = values.get("cadence") if values.get("cadence") in ("daily", "weekly") else "daily"
-        weekday = modals.WEEKDAY_VALUES.index(values["weekday"]) if values.get("weekday") in modals.WEEKDAY_VALUES \
-            else None
-        if cadence == "weekly" and weekday is None:
-            errors["weekday"] = t(deps.lang, "err_weekday")
-        kpis = [k for k in values.get("kpis", "").split(",") if k in deps.service.catalog.kpis]
-        if errors:
-            ack(response_action="errors", errors=errors)
+            digest = grammar.digest_from_fields(values, deps.service.catalog)
+        except grammar.FieldRefusal as refused:
+            ack(response_action="errors", errors=_field_errors(deps, refused))
             return
         ack()
-        fields = {"cadence": cadence, "weekday": weekday if cadence == "weekly" else None, "at_time": at,
-                  "timezone": tz, "kpis": ",".join(kpis)}
+        fields = digest.fields(deps.settings.kpi_timezone)
         state.subscribe_digest(deps.settings.database_url, team, channel, fields, user, naive(deps.clock()))
         client.chat_postEphemeral(channel=channel, user=user, **render.notice(_digest_text(deps, fields)))
 
@@ -198,7 +182,7 @@ def handle(deps: Deps, replier: Replier, command: p.Command, body: dict, client)
             if value is None:
                 text = t(lang, "target_removed", **words)
             else:
-                level = not accumulates(deps.service.catalog, key)
+                level = not deps.service.catalog.metrics[key].accumulates
                 text = t(lang, "target_set_level" if level else "target_set", **words,
                          value=format_value(value, kpi.unit, lang, deps.currency))
             replier.reply(render.notice(text))
@@ -206,8 +190,7 @@ def handle(deps: Deps, replier: Replier, command: p.Command, body: dict, client)
             done = state.unsubscribe_digest(url, team, channel, user, naive(now))
             replier.reply(render.notice(t(lang, "digest_off" if done else "digest_not_subscribed")))
         case p.Digest(action=cadence, at_time=at_time, weekday=weekday, timezone=tz, kpis=kpis):
-            fields = {"cadence": cadence, "weekday": weekday, "at_time": at_time,
-                      "timezone": tz or deps.settings.kpi_timezone, "kpis": ",".join(kpis)}
+            fields = DigestSpec(cadence, at_time or "09:00", weekday, tz, kpis).fields(deps.settings.kpi_timezone)
             state.subscribe_digest(url, team, channel, fields, user, naive(now))
             replier.reply(render.notice(_digest_text(deps, fields)))
         case _:
@@ -239,8 +222,8 @@ def _understood(deps: Deps, spec) -> dict:
     if spec.recovery is not None:
         parts.append(t(lang, "rule_understood_recovery",
                        value=format_value(abs(spec.recovery) if change else spec.recovery, unit, lang, deps.currency)))
-    if spec.min_denominator is not None and denominators(catalog, spec.kpi):
-        measure = catalog.measures[denominators(catalog, spec.kpi)[0]].label
+    if spec.min_denominator is not None and catalog.metrics[spec.kpi].denominator:
+        measure = catalog.measures[catalog.metrics[spec.kpi].denominator[0]].label
         parts.append(t(lang, "rule_understood_min", value=format_value(spec.min_denominator, Unit.NUMBER, lang),
                        measure=measure(lang)))
     return {"condition": t(lang, "rule_condition_change" if change else "rule_condition_threshold",
@@ -261,7 +244,7 @@ def _digest_text(deps: Deps, digest: dict) -> str:
     lang = deps.lang
     cadence = t(lang, f"cadence_{digest['cadence']}")
     if digest["cadence"] == "weekly":
-        when = t(lang, "digest_when_weekly", day=WEEKDAYS[digest["weekday"]], time=digest["at_time"])
+        when = t(lang, "digest_when_weekly", day=grammar.WEEKDAYS[digest["weekday"]], time=digest["at_time"])
     else:
         when = t(lang, "digest_when_daily", time=digest["at_time"])
     kpis = t(lang, "digest_kpis", kpis=digest["kpis"].replace(",", ", ")) if digest["kpis"] else ""
@@ -269,7 +252,7 @@ def _digest_text(deps: Deps, digest: dict) -> str:
 
 
 def _digest_now(deps: Deps, team: str, channel: str) -> None:
-    from bot import delivery
+    from bot.jobs import delivery
 
     ctx = deps.jobs
     now = deps.clock()
@@ -294,6 +277,12 @@ def _ref(value) -> tuple[int, int] | None:
     if re.fullmatch(r"[0-9]{1,9}", rule) and re.fullmatch(r"[0-9]{1,9}", seq):  # ASCII digits ('²' is not one)
         return int(rule), int(seq)
     return None
+
+
+def _field_errors(deps: Deps, refused: grammar.FieldRefusal) -> dict[str, str]:
+    """A form's refusals as Slack shows them under each field (150 characters at most)."""
+    hint = t(deps.lang, "modal_threshold_hint")
+    return {name: (problem.text(deps.lang) or hint)[:150] for name, problem in refused.errors.items()}
 
 
 def _submission(body: dict, view: dict) -> tuple[str, dict, str, str, dict]:

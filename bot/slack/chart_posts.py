@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import logging
 
-from bot import charts
-from bot.deps import Deps
-from bot.jobs import naive
-from kpi.alerts import RuleKind
+from bot.render import charts
+from bot.slack.deps import Deps
+from bot.jobs.context import naive
+from kpi.rules import RuleKind
 from kpi.compute import compute
 from kpi.present import dimension_name, period_label
 from kpi.series import series

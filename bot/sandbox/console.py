@@ -18,10 +18,10 @@ from urllib.parse import urlencode
 from pydantic import SecretStr
 from slack_bolt.request import BoltRequest
 
-from bot.app import create_app
-from bot.local_slack import LocalSlack
-from bot.signing import signed_headers
-from bot.text_render import blocks_to_text
+from bot.slack.app import create_app
+from bot.sandbox.local_slack import LocalSlack
+from bot.slack.signing import signed_headers
+from bot.render.text import blocks_to_text
 from kpi.config import Settings
 
 SECRET = "console-signing-secret"

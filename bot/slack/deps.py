@@ -18,7 +18,7 @@ from kpi.errors import DefinitionError, PeriodError, SourceError, SourceTimeout,
 from kpi.service import KpiService
 from kpi.texts import t
 
-from bot import render
+from bot.render import answers as render
 
 log = logging.getLogger("bot")
 
@@ -44,7 +44,7 @@ class Deps:
     def jobs(self):
         """The scheduler's context, for work a command starts at once (evaluate a new rule, digest now)."""
         if self._jobs is None:
-            from bot.jobs import JobContext
+            from bot.jobs.context import JobContext
 
             self._jobs = JobContext.from_settings(self.settings, self.service)
         return self._jobs

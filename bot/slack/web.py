@@ -91,7 +91,7 @@ class KpiAsgi(SlackRequestHandler):
     def health(self) -> dict:
         """Database reachable; where the scheduler runs in this process, a pass succeeded within twice
         KPI_EVAL_INTERVAL too (the process's own age counts as a pass: a grace period at start)."""
-        from bot.jobs import health, watchdog_budget
+        from bot.jobs.clock import health, watchdog_budget
 
         if not ping(self.settings.database_url):
             return {"status": "unavailable", "database": "unreachable", "scheduler": "unknown", "last_pass": None,
@@ -175,7 +175,7 @@ def create_asgi_with_scheduler() -> KpiAsgi:
 def create_asgi(settings: Settings | None = None, app: App | None = None, scheduler_here: bool = False) -> KpiAsgi:
     """Factory used by uvicorn (one call per worker process): no scheduler is started here."""
     from bot import logs
-    from bot.app import create_app
+    from bot.slack.app import create_app
 
     settings = settings or get_settings()
     if app is None:

@@ -9,11 +9,11 @@ from concurrent.futures import TimeoutError as FutureTimeout
 from slack_bolt import App
 
 from bot import parse as p
-from bot import render
-from bot import chart_posts
-from bot.answers import build
-from bot.deps import Deps, Replier, guard
-from bot.listeners import alerts as alert_commands
+from bot.render import answers as render
+from bot.slack import chart_posts
+from bot.slack.answers import build
+from bot.slack.deps import Deps, Replier, guard
+from bot.slack.listeners import alerts as alert_commands
 from kpi.errors import KpiError
 from kpi.texts import t
 

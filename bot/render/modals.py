@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
-
-from babel.numbers import format_decimal
 
 from slack_sdk.models.blocks import (
     ConversationSelectElement,
@@ -19,26 +16,18 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
-from kpi.alerts import WINDOWS
+from kpi.grammar import REPEATS, WEEKDAYS, threshold_as_typed
+from kpi.rules import WINDOWS, RuleKind
 from kpi.catalog import Catalog
-from kpi.texts import babel_locale, t
+from kpi.texts import t
 
 CALLBACK_RULE = "alert_rule_modal"
 CALLBACK_DIGEST = "digest_modal"
-WEEKDAY_VALUES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 OPS = [(">", "op_gt"), ("<", "op_lt"), (">=", "op_ge"), ("<=", "op_le"), ("drops", None), ("rises", None)]
-REPEATS = ["1h", "6h", "12h", "24h", "1w"]
 
 
 def _option(text: str, value: str) -> Option:
     return Option(text=PlainTextObject(text=text[:75]), value=value)
-
-
-def _typed(value: float, lang: str) -> str:
-    """A number as one would type it in ``lang``, without grouping (never '1e+06'), and never in the
-    shape the reader refuses as ambiguous ('150,125' is written '150,1250')."""
-    text = format_decimal(round(value, 8), "0.########", locale=babel_locale(lang))
-    return text + "0" if re.fullmatch(r"[0-9]{1,3}[.,][0-9]{3}", text) else text
 
 
 def _pick(options: list[Option], value) -> Option:
@@ -55,14 +44,12 @@ def rule_modal(catalog: Catalog, lang: str, channel: str, team: str, rule: dict 
     op_value = current.get("op", ">")
     threshold = ""
     if rule is not None:  # the stored number, written back the way this language reads it
-        if rule["kind"] == "change":
+        kind = RuleKind(rule["kind"])
+        if kind is RuleKind.CHANGE:
             op_value = "rises" if rule["op"] in (">", ">=") else "drops"
-            threshold = _typed(abs(rule["threshold"]) * 100, lang) + "%"
-        else:
-            unit = catalog.kpis[rule["kpi"]].unit if rule["kpi"] in catalog.kpis else None
-            percent = unit is not None and unit.value == "%"
-            threshold = _typed(rule["threshold"] * 100, lang) + "%" if percent else _typed(rule["threshold"], lang)
-    repeat = {3600: "1h", 21600: "6h", 43200: "12h", 86400: "24h", 604800: "1w"}.get(current.get("repeat_seconds"), "24h")
+        unit = catalog.kpis[rule["kpi"]].unit if rule["kpi"] in catalog.kpis else None
+        threshold = threshold_as_typed(kind, rule["threshold"], unit, lang)
+    repeat = {s: w for w, s in REPEATS.items()}.get(current.get("repeat_seconds"), "24h")
     view = View(
         type="modal",
         callback_id=CALLBACK_RULE,
@@ -101,7 +88,7 @@ def digest_modal(catalog: Catalog, lang: str, channel: str, team: str, default_t
     """Subscribe a channel to the digest with menus (prefilled with its current subscription)."""
     current = current or {}
     cadences = [_option(t(lang, "cadence_daily"), "daily"), _option(t(lang, "cadence_weekly"), "weekly")]
-    days = [_option(d, d) for d in WEEKDAY_VALUES]
+    days = [_option(d, d) for d in WEEKDAYS]
     kpis = [_option(k.name(lang), k.key) for k in list(catalog.kpis.values())[:100]]
     chosen = [o for o in kpis if o.value in (current.get("kpis") or "").split(",")]
     view = View(
@@ -117,7 +104,7 @@ def digest_modal(catalog: Catalog, lang: str, channel: str, team: str, default_t
                                                    initial_option=_pick(cadences, current.get("cadence")))),
             InputBlock(block_id="weekday", label=t(lang, "modal_weekday"), optional=True,
                        element=StaticSelectElement(action_id="value", options=days, initial_option=_pick(
-                           days, WEEKDAY_VALUES[current["weekday"]] if current.get("weekday") is not None else "mon"))),
+                           days, WEEKDAYS[current["weekday"]] if current.get("weekday") is not None else "mon"))),
             InputBlock(block_id="time", label=t(lang, "modal_time"),
                        element=TimePickerElement(action_id="value", initial_time=current.get("at_time", "09:00"))),
             InputBlock(block_id="timezone", label=t(lang, "modal_timezone"),

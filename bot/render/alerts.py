@@ -15,7 +15,8 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
-from kpi.alerts import Mover, Op, RuleKind, RuleSpec
+from kpi.alerts import Mover
+from kpi.rules import Op, RuleKind, RuleSpec
 from kpi.catalog import Catalog, Unit
 from kpi.compute import KpiResult
 from kpi.present import (
@@ -30,7 +31,7 @@ from kpi.present import (
 )
 from kpi.texts import babel_locale, t
 
-from bot.render import MAX_FIELD, _clip, _md, escape, message, query_value
+from bot.render.answers import MAX_FIELD, _clip, _md, escape, message, query_value
 
 ACTION_ACK = "alert_ack"
 ACTION_SNOOZE_DAY = "alert_snooze_day"
@@ -124,9 +125,7 @@ def alert_snapshot(rule_id: int, seq: int, spec: RuleSpec, result: KpiResult, ca
 
 
 def _measure_value(catalog: Catalog, name: str, value: float, lang: str, currency: str) -> str:
-    m = catalog.measures[name]
-    money = m.agg == "sum" and m.expr is not None and any(w in m.expr for w in ("amount", "cost"))
-    return format_value(value, Unit.CURRENCY if money else Unit.NUMBER, lang, currency)
+    return format_value(value, catalog.measure_unit(name), lang, currency)
 
 
 def alert_message(snapshots: list[dict], statuses: list[str | None], lang: str) -> dict:
@@ -209,7 +208,7 @@ def history_message(entries: list[dict], tz, lang: str) -> dict:
 def digest_message(day, weekly: bool, yesterday: list[KpiResult], month: list[KpiResult], firing: list[str],
                    lang: str, currency: str, paces: dict | None = None) -> dict:
     """Firing rules first, then each KPI in the order given (what moved most first), with pacing."""
-    from bot.render_home import pace_text
+    from bot.render.home import pace_text
 
     paces = paces or {}
     loc = babel_locale(lang)

@@ -8,12 +8,14 @@ from datetime import timezone
 
 from slack_bolt import App
 
-from bot import permissions, render
-from bot import render_alerts as ra
-from bot.deps import Deps
-from bot.jobs import firing_now, naive, trigger_of
-from bot.render import escape
-from bot.render_home import ACTION_PERIOD, ACTION_PIN, ACTION_UNPIN, PERIODS, home_view
+from bot.render import answers as render
+from bot.slack import permissions
+from bot.render import alerts as ra
+from bot.slack.deps import Deps
+from bot.jobs.digests import firing_now, trigger_of
+from bot.jobs.context import naive
+from bot.render.answers import escape
+from bot.render.home import ACTION_PERIOD, ACTION_PIN, ACTION_UNPIN, PERIODS, home_view
 from kpi.errors import KpiError
 from kpi.pacing import pace
 from kpi.store import state

@@ -1,0 +1,177 @@
+"""The alert pass: every rule observed (each KPI × window computed once), its state machine stepped,
+and for each channel the new states, history rows and notifications written in one transaction.
+
+Two processes running it at once post each notification once (rule versions + the outbox's unique keys).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections import defaultdict
+from dataclasses import dataclass, replace
+from datetime import datetime
+
+from bot.jobs.context import JobContext, PassReport, naive
+from bot.render import alerts as ra
+from kpi import alerts
+from kpi.present import format_value
+from kpi.rules import Event, Observation, RuleKind, RuleSpec, RuleState, State, Status, Step, spec_of, step
+from kpi.store import state
+from kpi.texts import t
+
+log = logging.getLogger("bot.jobs")
+
+
+@dataclass
+class _Planned:
+    row: dict
+    spec: RuleSpec
+    obs: Observation
+    new: RuleState
+    events: tuple[Event, ...]
+    incident: dict | None
+    snapshot: dict | None = None
+
+
+def evaluate_rules(ctx: JobContext, now: datetime, report: PassReport, rule_ids: set[int] | None = None) -> None:
+    stored_now = naive(now)
+    rows = [r for r in state.rules(ctx.url) if rule_ids is None or r["id"] in rule_ids]
+    report.rules = len(rows)
+    if not rows:
+        return
+    specs = {r["id"]: spec_of(r) for r in rows}
+    observations = alerts.observe_all(ctx.service, specs, now, lambda: report.expired(ctx))
+    report.skipped += len(rows) - len(observations)
+    rows = [r for r in rows if r["id"] in observations]  # the others keep their state until the next pass
+    report.rules = len(rows)
+    open_incidents = state.open_incidents(ctx.url, [r["id"] for r in rows])
+    groups: dict[tuple[str, str], list[_Planned]] = defaultdict(list)
+    plans: list[_Planned] = []
+    for row in rows:
+        spec, obs = specs[row["id"]], observations[row["id"]]
+        incident = open_incidents.get(row["id"])
+        current = RuleState(
+            state=State(row["state"]), pending_count=row["pending_count"], incident_open=incident is not None,
+            last_notified_at=incident["last_notified_at"] if incident else None,
+            acked=bool(incident and incident["acked_by"]), snoozed_until=row["snoozed_until"],
+        )
+        stepped = step(spec, current, obs, stored_now)
+        if Event.REPEAT in stepped.events and incident and incident["message_id"] \
+                and state.message_ts(ctx.url, incident["message_id"]) is None:
+            # the first alert is still waiting in the outbox (Slack down): a reminder on top of it would be a
+            # second message about the same thing; it stays due until the first one is delivered
+            stepped = Step(replace(stepped.state, last_notified_at=current.last_notified_at),
+                                  tuple(e for e in stepped.events if e is not Event.REPEAT))
+        plans.append(_Planned(row, spec, obs, stepped.state, stepped.events, incident))
+    alerting = [p for p in plans if {Event.FIRING, Event.REPEAT} & set(p.events) and p.obs.result is not None]
+    moved = alerts.movers(ctx.service, {(p.spec.kpi, p.spec.window) for p in alerting}, now)
+    for p in alerting:
+        by, top = moved[(p.spec.kpi, p.spec.window)]
+        since = ra.when_text(p.incident["opened_at"], ctx.service.tz, ctx.lang) if p.incident else None
+        seq = p.incident["seq"] if p.incident else p.row["incident_count"] + 1
+        p.snapshot = ra.alert_snapshot(p.row["id"], seq, p.spec, p.obs.result, ctx.service.catalog, ctx.lang,
+                                       ctx.settings.kpi_currency, by, top, since)
+    for p in plans:
+        groups[(p.row["team_id"], p.row["channel_id"])].append(p)
+    for (team, channel), planned in groups.items():
+        try:
+            _write_channel(ctx, team, channel, planned, stored_now)
+            for p in planned:
+                report.events.update(e.value for e in p.events)
+        except state.Conflict as exc:
+            report.conflicts += 1
+            log.info("channel %s skipped: %s", channel, exc)
+
+
+def _write_channel(ctx: JobContext, team: str, channel: str, planned: list[_Planned], now: datetime) -> None:
+    lang, catalog = ctx.lang, ctx.service.catalog
+    with state.unit_of_work(ctx.url) as uow:
+        alerting = [p for p in planned if p.snapshot is not None]
+        message_id = None
+        if alerting:
+            refs = []
+            for p in alerting:
+                seq = p.incident["seq"] if p.incident else p.row["incident_count"] + 1
+                refs.append(f"{p.row['id']}#{seq}:{p.row['version']}")
+            key = "alert:" + ",".join(sorted(refs))
+            message_id = uow.new_message(team, channel, key, now)
+            uow.add_outbox(key, team, channel, "chat.postMessage",
+                           ra.alert_message([p.snapshot for p in alerting], [None] * len(alerting), lang),
+                           now, message_id=message_id)
+        notices = []
+        for p in planned:
+            values = {"state": p.new.state.value, "pending_count": p.new.pending_count,
+                      "last_evaluated_at": now, "last_error": p.obs.detail or None}
+            if p.obs.status is Status.VALUE:
+                values["last_value"] = p.obs.value
+            kpi = catalog.kpis.get(p.spec.kpi)
+            name = kpi.name(lang) if kpi else p.spec.kpi
+            for event in p.events:
+                match event:
+                    case Event.FIRING:
+                        seq = p.row["incident_count"] + 1
+                        incident_id = uow.open_incident(p.row["id"], seq, now, message_id, p.snapshot)
+                        values |= {"incident_count": seq, "open_incident_id": incident_id}
+                    case Event.REPEAT:
+                        uow.renotify_incident(p.incident["id"], now, message_id, p.snapshot)
+                    case Event.RESOLVED:
+                        _resolve(ctx, uow, team, channel, p, name, now)
+                        values["open_incident_id"] = None
+                    case Event.NO_DATA:
+                        notices.append(t(lang, "alert_no_data", kpi=ra.escape(name), window=p.spec.window,
+                                         id=p.row["id"], detail=ra.escape(p.obs.detail)))
+                    case Event.ERROR:
+                        notices.append(t(lang, "alert_error", kpi=ra.escape(name), window=p.spec.window,
+                                         id=p.row["id"]))
+                    case _:
+                        raise AssertionError(event)
+            if p.new.state.value != p.row["state"] or p.events:
+                uow.add_history(p.row["id"], now, p.row["state"], p.new.state.value,
+                                p.obs.value if p.obs.status is Status.VALUE else None,
+                                ",".join(e.value for e in p.events) + (f" {p.obs.detail}" if p.obs.detail else ""))
+            uow.update_rule(p.row["id"], p.row["version"], **values)
+        if notices:
+            key = "notice:" + ",".join(f"{p.row['id']}:{p.row['version']}" for p in planned
+                                       if {Event.NO_DATA, Event.ERROR} & set(p.events))
+            uow.add_outbox(key, team, channel, "chat.postMessage", ra.notice_message(notices), now)
+
+
+def _resolve(ctx: JobContext, uow: state.UnitOfWork, team: str, channel: str, p: _Planned, name: str,
+             now: datetime) -> None:
+    incident = p.incident
+    assert incident is not None
+    uow.resolve_incident(incident["id"], now, p.obs.value)
+    kpi = ctx.service.catalog.kpis.get(p.spec.kpi)
+    unit = kpi.unit if kpi else ra.Unit.NUMBER
+    shown = (format_value(p.obs.value, ra.Unit.PERCENT, ctx.lang) if p.spec.kind is RuleKind.CHANGE
+             else format_value(p.obs.value, unit, ctx.lang, ctx.settings.kpi_currency))
+    line = ra.line_text(p.spec, unit, ctx.lang, ctx.settings.kpi_currency)
+    message_id = incident["message_id"]
+    uow.add_outbox(f"incident:{incident['id']}:resolved", team, channel, "chat.postMessage",
+                   ra.resolved_reply(name, shown, line, ctx.lang), now, message_id=message_id, in_thread=True)
+    uow.add_outbox(f"incident:{incident['id']}:resolved:update", team, channel, "chat.update",
+                   rerender(ctx, uow.incidents_of_message(message_id)), now, message_id=message_id)
+
+
+def statuses(ctx: JobContext, incidents: list[dict]) -> list[str | None]:
+    out = []
+    for inc in incidents:
+        if inc["resolved_at"] is not None:
+            snapshot = json.loads(inc["snapshot"])
+            kpi = ctx.service.catalog.kpis.get(snapshot.get("kpi", ""))
+            unit = ra.Unit.PERCENT if snapshot.get("change") or kpi is None else kpi.unit
+            value = format_value(inc.get("resolved_value"), unit, ctx.lang, ctx.settings.kpi_currency)
+            out.append(t(ctx.lang, "alert_resolved_mark",
+                         when=ra.when_text(inc["resolved_at"], ctx.service.tz, ctx.lang), value=value))
+        elif inc["acked_by"]:
+            out.append(t(ctx.lang, "alert_acked", user=ra.escape(inc["acked_by"])))
+        else:
+            out.append(None)
+    return out
+
+
+def rerender(ctx: JobContext, incidents: list[dict]) -> dict:
+    """The grouped alert message again, each alert marked resolved or acknowledged where it is."""
+    snapshots = [json.loads(i["snapshot"]) for i in incidents]
+    return ra.alert_message(snapshots, statuses(ctx, incidents), ctx.lang)

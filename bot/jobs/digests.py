@@ -1,0 +1,148 @@
+"""Digests: when each one is due (DST-safe slots), and the message with its sparklines, posted through the outbox."""
+
+from __future__ import annotations
+
+import base64
+import logging
+from datetime import date, datetime, timedelta, timezone
+from datetime import time as wall_time
+from zoneinfo import ZoneInfo
+
+from apscheduler.triggers.cron import CronTrigger
+
+from bot.jobs.context import JobContext, PassReport, naive
+from bot.render import alerts as ra
+from bot.render import charts
+from kpi.errors import KpiError
+from kpi.grammar import WEEKDAYS
+from kpi.pacing import pace
+from kpi.present import format_value
+from kpi.rules import State
+from kpi.series import series, unusualness
+from kpi.store import state
+from kpi.texts import t
+
+log = logging.getLogger("bot.jobs")
+
+
+def trigger_of(digest: dict) -> CronTrigger:
+    hour, minute = (int(x) for x in digest["at_time"].split(":"))
+    dow = WEEKDAYS[digest["weekday"]] if digest["cadence"] == "weekly" else "*"
+    return CronTrigger(hour=hour, minute=minute, day_of_week=dow, timezone=ZoneInfo(digest["timezone"]))
+
+
+def slot_on(day: date, at: wall_time, tz: ZoneInfo) -> datetime:
+    """The instant of local ``at`` on ``day``, decided on purpose at DST changes:
+
+    * a time that happens twice (02:30 on the autumn night in Paris) is its first occurrence;
+    * a time that does not exist (02:30 on the spring night) is the first minute that does (03:00).
+    """
+    local = datetime.combine(day, at)
+    for minutes in range(0, 24 * 60):  # a gap lasts an hour, rarely more: the loop ends within it
+        candidate = (local + timedelta(minutes=minutes)).replace(tzinfo=tz, fold=0)
+        if candidate.astimezone(timezone.utc).astimezone(tz).replace(tzinfo=None) == candidate.replace(tzinfo=None):
+            return candidate.astimezone(timezone.utc)
+    raise AssertionError(f"no valid local time on {day} after {at} in {tz}")  # pragma: no cover
+
+
+def last_slot(digest: dict, now: datetime) -> datetime | None:
+    """The latest scheduled instant at or before ``now`` (aware), in UTC: one per day (or one per week), so
+    a digest is posted once on the night its time happens twice and once on the night it does not exist.
+    Always moves forward: at most eight candidate days are looked at."""
+    tz = ZoneInfo(digest["timezone"])
+    hour, minute = (int(x) for x in digest["at_time"].split(":"))
+    today = now.astimezone(tz).date()
+    for back in range(0, 8):
+        day = today - timedelta(days=back)
+        if digest["cadence"] == "weekly" and day.weekday() != digest["weekday"]:
+            continue
+        slot = slot_on(day, wall_time(hour, minute), tz)
+        if slot <= now:
+            return slot
+    return None
+
+
+def post_due_digests(ctx: JobContext, now: datetime, report: PassReport | None = None) -> int:
+    """Post each digest whose slot has come (once), if not older than the grace time."""
+    posted = 0
+    grace = timedelta(seconds=ctx.settings.kpi_digest_grace)
+    for digest in state.active_digests(ctx.url):
+        slot = last_slot(digest, now)
+        if slot is None:
+            continue
+        stored_slot = naive(slot)
+        if digest["last_slot"] is not None and stored_slot <= digest["last_slot"]:
+            continue
+        if report is not None and report.expired(ctx):
+            report.skipped += 1  # due, and left for the next pass (within its grace, it is posted then)
+            continue
+        late = now - slot > grace
+        try:
+            with state.unit_of_work(ctx.url) as uow:
+                uow.mark_digest(digest["id"], digest["last_slot"], stored_slot)
+                if not late:
+                    key = f"digest:{digest['id']}:{stored_slot.isoformat()}"
+                    add_digest(uow, key, digest["team_id"], digest["channel_id"],
+                               *digest_payload(ctx, digest, now), naive(now))
+                    posted += 1
+                else:
+                    log.warning("digest %s for %s skipped: %s is past the grace time", digest["id"],
+                                digest["channel_id"], slot.isoformat())
+        except state.Conflict:
+            continue
+        except KpiError as exc:
+            log.warning("digest %s not built: %s", digest["id"], exc.message)
+    if report is not None:
+        report.digests += posted
+    return posted
+
+
+def add_digest(uow: state.UnitOfWork, key: str, team: str, channel: str, message: dict, image: dict,
+               now: datetime) -> None:
+    """The digest, then its sparkline image in the digest's thread (delivered once the digest has its ts)."""
+    message_id = uow.new_message(team, channel, key, now)
+    uow.add_outbox(key, team, channel, "chat.postMessage", message, now, message_id=message_id)
+    uow.add_outbox(f"{key}:sparklines", team, channel, "files.upload", image, now, message_id=message_id,
+                   in_thread=True)
+
+
+def digest_payload(ctx: JobContext, digest: dict | None, now: datetime, team: str = "",
+                   channel: str = "") -> tuple[dict, dict]:
+    """The digest message, and the sparkline image (as an outbox payload) posted in its thread."""
+    service, lang, currency = ctx.service, ctx.lang, ctx.settings.kpi_currency
+    keys = [k for k in (digest["kpis"].split(",") if digest and digest["kpis"] else []) if k]
+    weekly = bool(digest and digest["cadence"] == "weekly")
+    first = service.overview("last-week" if weekly else "yesterday", now, keys or None)
+    month = service.overview("month", now, keys or None)
+    team = digest["team_id"] if digest else team
+    channel = digest["channel_id"] if digest else channel
+    firing = []
+    for row in state.rules(ctx.url, team, channel):
+        if firing_now(row, now):
+            kpi = service.catalog.kpis.get(row["kpi"])
+            firing.append(f"#{row['id']} {kpi.name(lang) if kpi else row['kpi']}")
+    # what moved most against its usual variation first (yesterday vs the four weeks before)
+    window = service.period("30d", now)
+    trends = {r.kpi.key: series(service, r.kpi, window, with_previous=False) for r in month}
+    order = sorted(range(len(month)), key=lambda i: -unusualness(trends[month[i].kpi.key].current.values))
+    first, month = [first[i] for i in order], [month[i] for i in order]
+    targets = state.team_targets(ctx.url, team)
+    paces = {}
+    for r in month:
+        if (r.kpi.key, "month") in targets:
+            found = pace(service.catalog, r, targets[(r.kpi.key, "month")], now, r.current.calendar_end())
+            if found is not None:
+                paces[r.kpi.key] = found
+    day = now.astimezone(service.tz).date()
+    message = ra.digest_message(day, weekly, first, month, firing, lang, currency, paces)
+    png = charts.sparklines([(r.kpi.name(lang), trends[r.kpi.key], format_value(y.value, r.kpi.unit, lang, currency))
+                             for r, y in zip(month, first, strict=True)], lang)
+    image = {"file_b64": base64.b64encode(png).decode(), "filename": "kpi-digest.png",
+             "title": t(lang, "digest_sparklines")}
+    return message, image
+
+
+def firing_now(row: dict, now: datetime) -> bool:
+    """A rule that fires and is not snoozed: what "Firing now" lists (a snoozed one was set aside on purpose)."""
+    until = row["snoozed_until"]
+    return row["state"] == State.FIRING.value and (until is None or until <= naive(now))

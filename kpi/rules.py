@@ -1,0 +1,205 @@
+"""Alert rules: what a rule is (:class:`RuleSpec`), its stored form, and its state machine.
+
+Pure: no Slack, no database, no clock (``now`` is passed in). The scheduler pass
+(``bot/jobs/alerts.py``) observes every rule (:mod:`kpi.alerts`), steps its state machine
+here and persists the result together with the notifications to send, in one transaction.
+What people type is read by :mod:`kpi.grammar`.
+
+States, as trusted alerting systems do it::
+
+    ok ──breach──▶ pending ──(for_count breaches in a row)──▶ firing ──recovered──▶ ok
+     ▲                │ no breach                                 │   (posts "resolved")
+     └────────────────┘                                           └─ still firing after `repeat`: re-post
+    no_data / error: states of their own, reported once, never a breach nor a recovery.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta, timezone
+from enum import Enum
+from typing import Any
+
+from kpi.compute import KpiResult
+from kpi.errors import PeriodError, Refusal
+from kpi.numbers import MAX_TYPED
+from kpi.periods import Kind, parse_period
+
+WINDOWS = ("7d", "30d", "90d", "week", "month", "quarter")
+DEFAULT_WINDOW = "30d"
+DEFAULT_REPEAT = 24 * 3600
+
+
+class Op(str, Enum):
+    GT = ">"
+    LT = "<"
+    GE = ">="
+    LE = "<="
+
+    def holds(self, value: float, threshold: float) -> bool:
+        match self:
+            case Op.GT:
+                return value > threshold
+            case Op.LT:
+                return value < threshold
+            case Op.GE:
+                return value >= threshold
+            case Op.LE:
+                return value <= threshold
+        raise AssertionError(self)
+
+    @property
+    def upward(self) -> bool:
+        """True when the rule fires on high values."""
+        return self in (Op.GT, Op.GE)
+
+
+class RuleKind(str, Enum):
+    THRESHOLD = "threshold"
+    CHANGE = "change"
+
+
+class State(str, Enum):
+    OK = "ok"
+    PENDING = "pending"
+    FIRING = "firing"
+    NO_DATA = "no_data"
+    ERROR = "error"
+
+
+class Event(str, Enum):
+    FIRING = "firing"      # a new incident: post an alert
+    REPEAT = "repeat"      # still firing after `repeat`: post again
+    RESOLVED = "resolved"  # back to normal: reply in thread, update the alert
+    NO_DATA = "no_data"    # reported once when entering the state
+    ERROR = "error"        # reported once when entering the state
+
+
+class RuleError(Refusal):
+    """A rule cannot be built as written; ``text(lang)`` says what is accepted (empty: show the usage)."""
+
+
+@dataclass(frozen=True)
+class RuleSpec:
+    kpi: str
+    kind: RuleKind
+    op: Op
+    threshold: float                 # KPI units (fractions for %); change rules: a fraction (0.2 = 20 %)
+    window: str = DEFAULT_WINDOW
+    recovery: float | None = None
+    min_denominator: float | None = None
+    for_count: int = 1
+    repeat_seconds: int = DEFAULT_REPEAT
+
+    def breached(self, value: float) -> bool:
+        return self.op.holds(value, self.threshold)
+
+    def recovered(self, value: float) -> bool:
+        """Back to normal: no longer breached, and past the recovery line when there is one."""
+        if self.breached(value):
+            return False
+        if self.recovery is None:
+            return True
+        return value < self.recovery if self.op.upward else value > self.recovery
+
+
+
+def spec_of(row: Any) -> RuleSpec:
+    """The rule a stored row (or record) describes."""
+    return RuleSpec(kpi=row["kpi"], kind=RuleKind(row["kind"]), op=Op(row["op"]),
+                    threshold=row["threshold"], window=row["window_spec"], recovery=row["recovery"],
+                    min_denominator=row["min_denominator"], for_count=row["for_count"],
+                    repeat_seconds=row["repeat_seconds"])
+
+
+def rule_fields(spec: RuleSpec) -> dict:
+    """The stored columns of a rule (the inverse of :func:`spec_of`)."""
+    return {"kpi": spec.kpi, "kind": spec.kind.value, "op": spec.op.value, "threshold": spec.threshold,
+            "window_spec": spec.window, "recovery": spec.recovery, "min_denominator": spec.min_denominator,
+            "for_count": spec.for_count, "repeat_seconds": spec.repeat_seconds}
+
+
+_SHAPE_REFERENCE = datetime(2026, 1, 15, 12, tzinfo=timezone.utc)  # only the kind of period matters
+
+
+def check_window(window: str) -> str:
+    """A rule's window: rolling ('7d', '30d', '90d', any Nd) or to date ('week', 'month', 'quarter')."""
+    try:
+        pair = parse_period(window, _SHAPE_REFERENCE)
+    except PeriodError:
+        raise RuleError("rule_bad_window", text=window[:MAX_TYPED], windows=", ".join(WINDOWS)) from None
+    if pair.current.kind not in (Kind.ROLLING, Kind.TO_DATE):
+        raise RuleError("rule_fixed_window", text=window[:MAX_TYPED], windows=", ".join(WINDOWS))
+    return window.lower()
+
+
+# -- what the machine is fed ------------------------------------------------------------------
+
+
+class Status(str, Enum):
+    VALUE = "value"
+    NO_DATA = "no_data"
+    ERROR = "error"
+
+
+@dataclass(frozen=True)
+class Observation:
+    status: Status
+    value: float | None = None     # what the rule compares (the KPI, or its change)
+    detail: str = ""               # why there is no value
+    result: KpiResult | None = None
+
+
+# -- the state machine ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RuleState:
+    state: State = State.OK
+    pending_count: int = 0
+    incident_open: bool = False
+    last_notified_at: datetime | None = None
+    acked: bool = False
+    snoozed_until: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Step:
+    state: RuleState
+    events: tuple[Event, ...] = field(default=())
+
+
+def step(spec: RuleSpec, current: RuleState, obs: Observation, now: datetime) -> Step:
+    """One evaluation of one rule. Snoozing holds back new alerts and repeats, never a resolution."""
+    snoozed = current.snoozed_until is not None and now < current.snoozed_until
+    match obs.status:
+        case Status.ERROR:
+            if current.state is State.ERROR:
+                return Step(current)
+            return Step(replace(current, state=State.ERROR), (Event.ERROR,))
+        case Status.NO_DATA:
+            if current.state is State.NO_DATA:
+                return Step(current)
+            return Step(replace(current, state=State.NO_DATA), (Event.NO_DATA,))
+        case Status.VALUE:
+            pass
+        case _:
+            raise AssertionError(obs.status)
+    value = obs.value
+    assert value is not None
+    if current.incident_open:
+        if spec.recovered(value):
+            return Step(RuleState(State.OK, 0, False, current.last_notified_at, False, current.snoozed_until),
+                        (Event.RESOLVED,))
+        firing = replace(current, state=State.FIRING)
+        due = (current.last_notified_at is None
+               or now - current.last_notified_at >= timedelta(seconds=spec.repeat_seconds))
+        if due and not snoozed and not current.acked:
+            return Step(replace(firing, last_notified_at=now), (Event.REPEAT,))
+        return Step(firing)
+    if not spec.breached(value):
+        return Step(replace(current, state=State.OK, pending_count=0))
+    count = current.pending_count + 1
+    if count >= spec.for_count and not snoozed:
+        return Step(RuleState(State.FIRING, count, True, now, False, current.snoozed_until), (Event.FIRING,))
+    return Step(replace(current, state=State.PENDING, pending_count=count))

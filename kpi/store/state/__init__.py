@@ -1,0 +1,32 @@
+"""The bot's own records, one module per concern, over one database (a URL or an engine: :data:`Db`).
+
+* :mod:`.rules` — alert rules, incidents, history, and the :class:`UnitOfWork` of one channel's pass;
+* :mod:`.outbox` — notifications to deliver, claimed and delivered once;
+* :mod:`.digests` — digest subscriptions;
+* :mod:`.dashboard` — pinned KPIs and targets;
+* :mod:`.coordination` — the clock's lease, Slack events seen once, heartbeats;
+* :mod:`.audit` — who changed what.
+
+The functions are re-exported here, so that callers write ``state.rules(db)``.
+"""
+
+from kpi.store.state.audit import audit, audit_entries
+from kpi.store.state.base import Conflict, Db
+from kpi.store.state.coordination import (
+    beat, clear_state, first_delivery, forget_deliveries, last_beat, lead, writable,
+)
+from kpi.store.state.dashboard import pin, pinned, set_target, team_targets
+from kpi.store.state.digests import active_digests, subscribe_digest, unsubscribe_digest
+from kpi.store.state.outbox import claim, delivered, failed, message_ts, outbox_rows, pending_outbox, release, retry_later
+from kpi.store.state.rules import (
+    UnitOfWork, acknowledge, create_rule, edit_rule, history, incidents_for_message, open_incidents, remove_rule,
+    rule, rules, snooze_rule, unit_of_work,
+)
+
+__all__ = [
+    "Conflict", "Db", "UnitOfWork", "acknowledge", "active_digests", "audit", "audit_entries", "beat", "claim",
+    "clear_state", "create_rule", "delivered", "edit_rule", "failed", "first_delivery", "forget_deliveries",
+    "history", "incidents_for_message", "last_beat", "lead", "message_ts", "open_incidents", "outbox_rows",
+    "pending_outbox", "pin", "pinned", "release", "remove_rule", "retry_later", "rule", "rules", "set_target",
+    "snooze_rule", "subscribe_digest", "team_targets", "unit_of_work", "unsubscribe_digest", "writable",
+]

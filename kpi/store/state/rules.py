@@ -1,0 +1,184 @@
+"""Alert rules, their incidents and history, and the unit of work of one channel's evaluation.
+
+Changes that must land together (a rule's new state, its history row, the notification to send)
+go through a :class:`UnitOfWork`: one transaction, all or nothing. Rule updates are optimistic
+(``version``): when two scheduler processes evaluate the same rule, the second one's transaction
+is rolled back (:class:`Conflict`), and the outbox's unique ``dedupe_key`` guarantees that a
+notification is recorded once."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import IntegrityError
+
+from kpi.store.state.audit import audit_in
+from kpi.store.state.base import Conflict, Db, active, engine_of, rows
+from kpi.store.state_schema import alert_history, alert_messages, alert_rules, digests, incidents, outbox
+
+def create_rule(db: Db, team: str, channel: str, fields: dict, user: str, now: datetime) -> int:
+    with engine_of(db).begin() as conn:
+        rule_id = conn.execute(insert(alert_rules).values(team_id=team, channel_id=channel, created_by=user,
+                                                          created_at=now, **fields)
+                               .returning(alert_rules.c.id)).scalar_one()
+        audit_in(conn, team, channel, user, "rule.create", str(rule_id), fields, now)
+    return rule_id
+
+
+def rules(db: Db, team: str | None = None, channel: str | None = None) -> list[dict]:
+    """Active alert rules."""
+    return active(db, alert_rules, team, channel)
+
+
+def rule(db: Db, team: str, rule_id: int) -> dict | None:
+    with engine_of(db).connect() as conn:
+        row = conn.execute(select(alert_rules).where(alert_rules.c.id == rule_id, alert_rules.c.team_id == team,
+                                                     alert_rules.c.removed_at.is_(None))).first()
+    return dict(row._mapping) if row else None
+
+
+def edit_rule(db: Db, team: str, rule_id: int, fields: dict, user: str, now: datetime) -> bool:
+    """Change a rule's definition (its state carries on; the next pass judges it anew)."""
+    with engine_of(db).begin() as conn:
+        found = conn.execute(update(alert_rules).where(alert_rules.c.id == rule_id, alert_rules.c.team_id == team,
+                                                       alert_rules.c.removed_at.is_(None))
+                             .values(version=alert_rules.c.version + 1, pending_count=0, **fields)).rowcount
+        if found:
+            audit_in(conn, team, fields.get("channel_id"), user, "rule.edit", str(rule_id), fields, now)
+    return bool(found)
+
+
+def _change_rule(db: Db, team: str, rule_id: int, values: dict, user: str, action: str, detail: dict | None,
+                 now: datetime) -> bool:
+    """Change one of the team's live rules and audit it; False when the team has no such rule."""
+    with engine_of(db).begin() as conn:
+        row = conn.execute(select(alert_rules.c.channel_id).where(
+            alert_rules.c.id == rule_id, alert_rules.c.team_id == team, alert_rules.c.removed_at.is_(None))).first()
+        if row is None:
+            return False
+        conn.execute(update(alert_rules).where(alert_rules.c.id == rule_id)
+                     .values(version=alert_rules.c.version + 1, **values))
+        audit_in(conn, team, row.channel_id, user, action, str(rule_id), detail, now)
+    return True
+
+
+def remove_rule(db: Db, team: str, rule_id: int, user: str, now: datetime) -> bool:
+    return _change_rule(db, team, rule_id, {"removed_at": now}, user, "rule.remove", None, now)
+
+
+def snooze_rule(db: Db, team: str, rule_id: int, until: datetime, user: str, now: datetime) -> bool:
+    return _change_rule(db, team, rule_id, {"snoozed_until": until}, user, "rule.snooze",
+                        {"until": until.isoformat()}, now)
+
+
+def acknowledge(db: Db, team: str, rule_id: int, seq: int, user: str, now: datetime) -> dict | None:
+    """Mark an incident acknowledged (no more repeats); returns it, or None when unknown/resolved."""
+    with engine_of(db).begin() as conn:
+        row = conn.execute(
+            select(incidents, alert_rules.c.channel_id).join(alert_rules, alert_rules.c.id == incidents.c.rule_id)
+            .where(incidents.c.rule_id == rule_id, incidents.c.seq == seq, alert_rules.c.team_id == team)).first()
+        if row is None:
+            return None
+        if row.acked_by is None:
+            conn.execute(update(incidents).where(incidents.c.id == row.id).values(acked_by=user, acked_at=now))
+            audit_in(conn, team, row.channel_id, user, "incident.ack", f"{rule_id}#{seq}", None, now)
+        found = conn.execute(select(incidents).where(incidents.c.id == row.id)).first()
+    return dict(found._mapping)
+
+
+def history(db: Db, rule_id: int, limit: int = 50) -> list[dict]:
+    with engine_of(db).connect() as conn:
+        return rows(conn.execute(select(alert_history).where(alert_history.c.rule_id == rule_id)
+                                  .order_by(alert_history.c.id).limit(limit)))
+
+
+def open_incidents(db: Db, rule_ids: list[int]) -> dict[int, dict]:
+    if not rule_ids:
+        return {}
+    with engine_of(db).connect() as conn:
+        found = rows(conn.execute(select(incidents).where(incidents.c.rule_id.in_(rule_ids),
+                                                           incidents.c.resolved_at.is_(None))))
+    return {r["rule_id"]: r for r in found}
+
+
+def incidents_for_message(db: Db, message_id: int) -> list[dict]:
+    with engine_of(db).connect() as conn:
+        return _of_message(conn, message_id)
+
+
+def _of_message(conn: Connection, message_id: int) -> list[dict]:
+    return rows(conn.execute(select(incidents).where(incidents.c.message_id == message_id).order_by(incidents.c.id)))
+
+
+# -- one pass's changes ---------------------------------------------------------------------
+
+
+class UnitOfWork:
+    """The writes of one channel's evaluation, in one transaction."""
+
+    def __init__(self, conn: Connection):
+        self._conn = conn
+
+    def update_rule(self, rule_id: int, version: int, **values) -> None:
+        result = self._conn.execute(update(alert_rules)
+                                    .where(alert_rules.c.id == rule_id, alert_rules.c.version == version)
+                                    .values(version=version + 1, **values))
+        if result.rowcount != 1:
+            raise Conflict(f"rule {rule_id} changed meanwhile")
+
+    def add_history(self, rule_id: int, at: datetime, from_state: str, to_state: str, value: float | None,
+                    detail: str | None) -> None:
+        self._conn.execute(insert(alert_history).values(rule_id=rule_id, at=at, from_state=from_state,
+                                                        to_state=to_state, value=value, detail=detail))
+
+    def new_message(self, team: str, channel: str, key: str, now: datetime) -> int:
+        return self._conn.execute(insert(alert_messages).values(team_id=team, channel_id=channel, key=key,
+                                                                created_at=now)
+                                  .returning(alert_messages.c.id)).scalar_one()
+
+    def open_incident(self, rule_id: int, seq: int, now: datetime, message_id: int, snapshot: dict) -> int:
+        return self._conn.execute(insert(incidents).values(rule_id=rule_id, seq=seq, message_id=message_id,
+                                                           opened_at=now, last_notified_at=now,
+                                                           snapshot=json.dumps(snapshot, ensure_ascii=False))
+                                  .returning(incidents.c.id)).scalar_one()
+
+    def renotify_incident(self, incident_id: int, now: datetime, message_id: int, snapshot: dict) -> None:
+        self._conn.execute(update(incidents).where(incidents.c.id == incident_id)
+                           .values(last_notified_at=now, message_id=message_id,
+                                   snapshot=json.dumps(snapshot, ensure_ascii=False)))
+
+    def resolve_incident(self, incident_id: int, now: datetime, value: float | None) -> None:
+        self._conn.execute(update(incidents).where(incidents.c.id == incident_id)
+                           .values(resolved_at=now, resolved_value=value))
+
+    def incidents_of_message(self, message_id: int) -> list[dict]:
+        return _of_message(self._conn, message_id)
+
+    def add_outbox(self, key: str, team: str, channel: str, method: str, payload: dict, now: datetime,
+                   message_id: int | None = None, in_thread: bool = False) -> None:
+        self._conn.execute(insert(outbox).values(dedupe_key=key, team_id=team, channel_id=channel, method=method,
+                                                 payload=json.dumps(payload, ensure_ascii=False),
+                                                 message_id=message_id, in_thread=in_thread, created_at=now,
+                                                 next_attempt_at=now))
+
+    def mark_digest(self, digest_id: int, previous_slot: datetime | None, slot: datetime) -> None:
+        condition = (digests.c.last_slot.is_(None) if previous_slot is None else digests.c.last_slot == previous_slot)
+        result = self._conn.execute(update(digests).where(digests.c.id == digest_id, condition)
+                                    .values(last_slot=slot))
+        if result.rowcount != 1:
+            raise Conflict(f"digest {digest_id} was posted meanwhile")
+
+
+@contextmanager
+def unit_of_work(db: Db) -> Iterator[UnitOfWork]:
+    """One transaction; a Conflict or a duplicate notification rolls it all back (raised as Conflict)."""
+    try:
+        with engine_of(db).begin() as conn:
+            yield UnitOfWork(conn)
+    except IntegrityError as exc:
+        raise Conflict(f"already recorded by another process ({type(exc.orig).__name__})") from exc
