@@ -80,9 +80,8 @@ def run_jobs_once(settings, at: str | None = None) -> int:
     instant replays what was due then: digests within KPI_DIGEST_GRACE, rules on the data as of then."""
     from datetime import datetime, timezone
 
-    from bot.jobs.context import JobContext
-
     from bot.jobs.clock import run_pass
+    from bot.jobs.context import JobContext
 
     now = datetime.now(timezone.utc)
     if at:

@@ -21,11 +21,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from kpi.catalog import Catalog
 from kpi import grammar
+from kpi.catalog import Catalog
 from kpi.errors import Refusal, UnknownKpi
-from kpi.rules import RuleError, RuleSpec
 from kpi.periods import looks_like_period, period_suggestions
+from kpi.rules import RuleError, RuleSpec
 
 MAX_TEXT = 500
 DEFAULT_PERIOD = "month"

@@ -15,7 +15,19 @@ from pathlib import Path
 
 from kpi.errors import DefinitionError, DefinitionIssue, UnknownDimension, UnknownKpi
 from kpi.model import (  # noqa: F401 - the definitions' types, re-exported for the catalog's users
-    LANGUAGES, Dimension, Direction, Explanation, Filter, Join, Kpi, Language, Measure, Text, Unit, alias_key, ref_of,
+    LANGUAGES,
+    Dimension,
+    Direction,
+    Explanation,
+    Filter,
+    Join,
+    Kpi,
+    Language,
+    Measure,
+    Text,
+    Unit,
+    alias_key,
+    ref_of,
 )
 from kpi.store.aggregate import ADDITIVE, FilterSpec, JoinSpec, MeasureSpec
 from kpi.store.expr import BinOp, Expr, Ref, parse, refs, render

@@ -9,8 +9,8 @@ of that day. Days run over the period's whole local days.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from itertools import pairwise
 from datetime import date, datetime, time, timedelta, timezone
+from itertools import pairwise
 
 import pandas as pd
 

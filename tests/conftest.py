@@ -18,7 +18,8 @@ from kpi.store.migrations import upgrade
 from kpi.store.schema import FACT_TABLES, metadata
 
 TEST_POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL")
-BACKENDS = ["sqlite"] + (["postgres"] if TEST_POSTGRES_URL else [])
+# the PostgreSQL runs carry the `postgres` marker: `-m "not postgres"` runs SQLite only
+BACKENDS = ["sqlite"] + ([pytest.param("postgres", marks=pytest.mark.postgres)] if TEST_POSTGRES_URL else [])
 
 
 def _fresh_postgres(url: str) -> None:

@@ -26,7 +26,6 @@ from kpi.errors import SecretKeyError
 from kpi.store import state
 
 
-
 class Courier(Protocol):
     """What delivery needs, and nothing more (a :class:`bot.jobs.context.JobContext` is one)."""
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from babel.dates import format_datetime, format_date
+from babel.dates import format_date, format_datetime
 from slack_sdk.models.blocks import (
     ActionsBlock,
     Block,
@@ -15,12 +15,11 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
+from bot.render.answers import MAX_FIELD, _clip, _md, escape, message, query_value
 from kpi.alerts import Mover
-from kpi.rules import Op, RuleKind, RuleSpec
 from kpi.catalog import Catalog, Unit
 from kpi.compute import KpiResult
 from kpi.present import (
-    period_title,
     arrow,
     breakdown_key,
     change_text,
@@ -28,10 +27,10 @@ from kpi.present import (
     format_value,
     period_label,
     period_span,
+    period_title,
 )
+from kpi.rules import Op, RuleKind, RuleSpec
 from kpi.texts import babel_locale, t
-
-from bot.render.answers import MAX_FIELD, _clip, _md, escape, message, query_value
 
 ACTION_ACK = "alert_ack"
 ACTION_SNOOZE_DAY = "alert_snooze_day"

@@ -12,7 +12,6 @@ import json
 from datetime import timezone
 
 from babel.dates import format_time
-
 from slack_sdk.models.blocks import (
     ActionsBlock,
     Block,
@@ -30,7 +29,6 @@ from kpi.compute import KpiResult, Reason, ReasonCode
 from kpi.errors import PeriodError, UnknownDimension, UnknownKpi
 from kpi.periods import ACCEPTED_FORMS
 from kpi.present import (
-    period_title,
     breakdown_key,
     change_text,
     dimension_name,
@@ -39,6 +37,7 @@ from kpi.present import (
     format_value,
     period_label,
     period_span,
+    period_title,
     reason_text,
 )
 from kpi.texts import babel_locale, t

@@ -13,12 +13,11 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
+from bot.render.answers import _clip, _md, escape
 from kpi.compute import KpiResult
 from kpi.pacing import Pace
 from kpi.present import arrow, format_pct_change, format_value, period_label, period_span
 from kpi.texts import t
-
-from bot.render.answers import _clip, _md, escape
 
 ACTION_PERIOD = "home_period"
 ACTION_PIN = "home_pin"

@@ -16,9 +16,9 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
+from kpi.catalog import Catalog
 from kpi.grammar import REPEATS, WEEKDAYS, threshold_as_typed
 from kpi.rules import WINDOWS, RuleKind
-from kpi.catalog import Catalog
 from kpi.texts import t
 
 CALLBACK_RULE = "alert_rule_modal"

@@ -10,18 +10,18 @@ from __future__ import annotations
 
 import json
 import sys
-from pathlib import Path
 from datetime import datetime, timezone
+from pathlib import Path
 from typing import TextIO
 from urllib.parse import urlencode
 
 from pydantic import SecretStr
 from slack_bolt.request import BoltRequest
 
-from bot.slack.app import create_app
-from bot.sandbox.local_slack import LocalSlack
-from bot.slack.signing import signed_headers
 from bot.render.text import blocks_to_text
+from bot.sandbox.local_slack import LocalSlack
+from bot.slack.app import create_app
+from bot.slack.signing import signed_headers
 from kpi.config import Settings
 
 SECRET = "console-signing-secret"

@@ -2,28 +2,22 @@
 
 from __future__ import annotations
 
-import json
 import logging
-import uuid
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import datetime
 
-from slack_bolt import App, BoltResponse
+from slack_bolt import App
 from slack_bolt.error import BoltError
 from slack_bolt.logger.messages import warning_client_prioritized_and_token_skipped
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
-from sqlalchemy.exc import SQLAlchemyError
 
 from bot import workspaces as installations
-from bot.slack import listeners
-from bot.slack import middleware as envelope
+from bot.slack import listeners, middleware
 from bot.slack.deps import Deps, utc_now
 from kpi.config import Settings
 from kpi.service import KpiService
-from kpi.store import state
 from kpi.texts import t
-
 
 _QUIET = logging.getLogger("bot.startup.slack")
 _QUIET.propagate = False
@@ -69,45 +63,9 @@ def create_app(
     finally:
         client._logger = logging.getLogger("slack_sdk.web")
 
-    @app.middleware
-    def not_replayed(request, body, next):
-        """A signed request is valid for 5 minutes; seen a second time it is a replay (401, no effect).
-        Events are exempt: Slack's own retries are handled once by ``event_id`` below."""
-        signature = (request.headers.get("x-slack-signature") or [""])[0]
-        now = clock().astimezone(timezone.utc).replace(tzinfo=None)
-        try:
-            first = not signature or body.get("type") == "event_callback" or state.first_delivery(
-                settings.database_url, "", "sig:" + signature[:90], now)
-        except SQLAlchemyError:
-            return _apology(settings, logger)
-        if not first:  # said by the web front, like every 401
-            return BoltResponse(status=401, body="")
-        return next()
-
-    @app.middleware
-    def well_formed(body, next):
-        """Payloads whose envelope is not Slack's are acknowledged and ignored (see bot.slack.middleware)."""
-        found = envelope.problems(body)
-        if found:
-            logger.warning("malformed %s payload ignored: %s", str(body.get("type"))[:40], "; ".join(found)[:300])
-            return BoltResponse(status=200, body="")
-        return next()
-
-    @app.middleware
-    def once_per_event(body, next):
-        """Slack retries an event it thinks was lost (X-Slack-Retry-Num) and may send one twice: each
-        event_id is handled once, whatever the number of web processes."""
-        event_id = body.get("event_id") if body.get("type") == "event_callback" else None
-        try:
-            first = not event_id or state.first_delivery(settings.database_url, str(body.get("team_id", "")),
-                                                         str(event_id),
-                                                         clock().astimezone(timezone.utc).replace(tzinfo=None))
-        except SQLAlchemyError:
-            return _apology(settings, logger)
-        if not first:
-            logger.info("event %s already handled; this delivery is ignored", str(event_id)[:40])
-            return BoltResponse(status=200, body="")
-        return next()
+    app.use(middleware.NotReplayed(settings, clock, logger))
+    app.use(middleware.WellFormed(logger))
+    app.use(middleware.OncePerEvent(settings, clock, logger))
 
     if settings.oauth:
         # app_uninstalled / tokens_revoked: the workspace's tokens are deleted from the store.
@@ -121,16 +79,6 @@ def create_app(
     listeners.register(app, deps)
     app.deps = deps  # type: ignore[attr-defined]  # for the console and tests
     return app
-
-
-def _apology(settings: Settings, logger: logging.Logger) -> BoltResponse:
-    """The bot's own database failed before any listener: the person gets the apology with an error id
-    (a slash command shows the body; other payloads ignore it), and the log the traceback under that id."""
-    error_id = uuid.uuid4().hex[:10]
-    logger.exception("the bot's database failed while checking a request [error_id=%s]", error_id)
-    body = json.dumps({"response_type": "ephemeral",
-                       "text": t(settings.kpi_language, "err_internal", error_id=error_id)})
-    return BoltResponse(status=200, body=body, headers={"content-type": "application/json"})
 
 
 def _bolt_app(settings: Settings, client: WebClient, secret: str, logger: logging.Logger) -> App:

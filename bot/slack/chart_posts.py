@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import logging
 
+from bot.jobs.context import naive
 from bot.render import charts
 from bot.slack.deps import Deps
-from bot.jobs.context import naive
-from kpi.rules import RuleKind
 from kpi.compute import compute
 from kpi.present import dimension_name, period_label
+from kpi.rules import RuleKind
 from kpi.series import series
 from kpi.store import state
 from kpi.texts import t

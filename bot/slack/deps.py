@@ -13,12 +13,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
+from bot.render import answers as render
 from kpi.config import Settings
 from kpi.errors import DefinitionError, PeriodError, SourceError, SourceTimeout, UnknownDimension, UnknownKpi
 from kpi.service import KpiService
 from kpi.texts import t
-
-from bot.render import answers as render
 
 log = logging.getLogger("bot")
 

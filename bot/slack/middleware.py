@@ -1,4 +1,10 @@
-"""The shape Slack gives every interactivity payload, checked once before any listener runs.
+"""The app's own middlewares, run by Bolt after its signature check and before any listener.
+
+* :class:`NotReplayed` — a signed request seen a second time is a replay: 401, no effect;
+* :class:`WellFormed` — the envelope of interactivity payloads (below);
+* :class:`OncePerEvent` — each Slack event is handled once, whatever its retries and the processes.
+
+The envelope: the shape Slack gives every interactivity payload, checked once before any listener runs.
 
 Listeners treat the *values* inside a payload (button values, modal inputs, metadata) as untrusted
 text, but they rely on its *envelope*: ``team``, ``user`` and ``channel`` are objects with a string
@@ -8,6 +14,20 @@ and ignored, with one log line naming what was wrong; nothing is changed.
 """
 
 from __future__ import annotations
+
+import json
+import logging
+import uuid
+from collections.abc import Callable
+from datetime import datetime, timezone
+
+from slack_bolt import BoltRequest, BoltResponse
+from slack_bolt.middleware import Middleware
+from sqlalchemy.exc import SQLAlchemyError
+
+from kpi.config import Settings
+from kpi.store import state
+from kpi.texts import t
 
 
 def _id_object(body: dict, key: str, required: bool) -> list[str]:
@@ -54,3 +74,70 @@ def problems(body: dict) -> list[str]:
                 for block in values.values()):
             found.append("view.state.values is not an object of objects")
     return found
+
+
+class NotReplayed(Middleware):
+    """A signed request is valid for 5 minutes; seen a second time it is a replay (401, no effect).
+    Events are exempt: Slack's own retries are handled once by ``event_id`` (:class:`OncePerEvent`)."""
+
+    def __init__(self, settings: Settings, clock: Callable[[], datetime], logger: logging.Logger):
+        self.settings, self.clock, self.logger = settings, clock, logger
+
+    def process(self, *, req: BoltRequest, resp: BoltResponse, next: Callable[[], BoltResponse]) -> BoltResponse:
+        signature = (req.headers.get("x-slack-signature") or [""])[0]
+        now = self.clock().astimezone(timezone.utc).replace(tzinfo=None)
+        try:
+            first = not signature or req.body.get("type") == "event_callback" or state.first_delivery(
+                self.settings.database_url, "", "sig:" + signature[:90], now)
+        except SQLAlchemyError:
+            return apology(self.settings, self.logger)
+        if not first:  # said by the web front, like every 401
+            return BoltResponse(status=401, body="")
+        return next()
+
+
+class WellFormed(Middleware):
+    """Payloads whose envelope is not Slack's are acknowledged and ignored (see :func:`problems`)."""
+
+    def __init__(self, logger: logging.Logger):
+        self.logger = logger
+
+    def process(self, *, req: BoltRequest, resp: BoltResponse, next: Callable[[], BoltResponse]) -> BoltResponse:
+        found = problems(req.body)
+        if found:
+            self.logger.warning("malformed %s payload ignored: %s", str(req.body.get("type"))[:40],
+                                "; ".join(found)[:300])
+            return BoltResponse(status=200, body="")
+        return next()
+
+
+class OncePerEvent(Middleware):
+    """Slack retries an event it thinks was lost (X-Slack-Retry-Num) and may send one twice: each
+    event_id is handled once, whatever the number of web processes."""
+
+    def __init__(self, settings: Settings, clock: Callable[[], datetime], logger: logging.Logger):
+        self.settings, self.clock, self.logger = settings, clock, logger
+
+    def process(self, *, req: BoltRequest, resp: BoltResponse, next: Callable[[], BoltResponse]) -> BoltResponse:
+        body = req.body
+        event_id = body.get("event_id") if body.get("type") == "event_callback" else None
+        try:
+            first = not event_id or state.first_delivery(
+                self.settings.database_url, str(req.context.team_id or body.get("team_id", "")), str(event_id),
+                self.clock().astimezone(timezone.utc).replace(tzinfo=None))
+        except SQLAlchemyError:
+            return apology(self.settings, self.logger)
+        if not first:
+            self.logger.info("event %s already handled; this delivery is ignored", str(event_id)[:40])
+            return BoltResponse(status=200, body="")
+        return next()
+
+
+def apology(settings: Settings, logger: logging.Logger) -> BoltResponse:
+    """The bot's own database failed before any listener: the person gets the apology with an error id
+    (a slash command shows the body; other payloads ignore it), and the log the traceback under that id."""
+    error_id = uuid.uuid4().hex[:10]
+    logger.exception("the bot's database failed while checking a request [error_id=%s]", error_id)
+    body = json.dumps({"response_type": "ephemeral",
+                       "text": t(settings.kpi_language, "err_internal", error_id=error_id)})
+    return BoltResponse(status=200, body=body, headers={"content-type": "application/json"})

@@ -14,7 +14,6 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
 
 from kpi.errors import DataImportError, ImportProblem
-
 from kpi.store.engines import get_engine
 from kpi.store.schema import FACT_TABLES
 

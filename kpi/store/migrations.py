@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from alembic import command
 from alembic.config import Config
 
+from alembic import command
 from kpi.store import state_schema  # noqa: F401  (registers the state tables)
 from kpi.store.schema import metadata as target_metadata
 

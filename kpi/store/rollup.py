@@ -49,10 +49,8 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from kpi.errors import SourceError
 from kpi.store.aggregate import (
-    LIMIT,
-    unusable,
-    value_expr,
     COLUMNS,
+    LIMIT,
     MeasureSpec,
     Window,
     effective_ranges,
@@ -60,6 +58,8 @@ from kpi.store.aggregate import (
     filters_of,
     frame_of,
     source_of,
+    unusable,
+    value_expr,
     value_of,
 )
 from kpi.store.engines import get_engine, limits, within

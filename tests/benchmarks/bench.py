@@ -45,15 +45,17 @@ sys.path.insert(0, str(ROOT))
 import pandas as pd  # noqa: E402
 from sqlalchemy import create_engine, text  # noqa: E402
 
-from bot.jobs.context import JobContext  # noqa: E402
-
-from kpi.rules import rule_fields  # noqa: E402
-
 from bot.jobs.clock import run_pass  # noqa: E402
+from bot.jobs.context import JobContext  # noqa: E402
 from bot.sandbox.local_slack import LocalSlack  # noqa: E402
 from bot.slack.signing import signed_headers  # noqa: E402
-from kpi.rules import Op, RuleKind, RuleSpec  # noqa: E402
 from kpi.config import Settings  # noqa: E402
+from kpi.rules import (  # noqa: E402
+    Op,
+    RuleKind,
+    RuleSpec,
+    rule_fields,  # noqa: E402
+)
 from kpi.store import migrations, state  # noqa: E402
 from kpi.store.engines import dispose_all  # noqa: E402
 

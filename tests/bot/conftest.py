@@ -16,12 +16,12 @@ import pytest
 import uvicorn
 from pydantic import SecretStr
 
-from bot.slack.app import create_app
 from bot.sandbox.local_slack import LocalSlack
+from bot.slack.app import create_app
 from bot.slack.signing import signed_headers
 from bot.slack.web import create_asgi
 from kpi.config import Settings
-from tests.kpi import fixtures
+from tests.support import fixtures
 
 SECRET = "test-signing-secret-0123456789"
 TOKEN = "xoxb-test-0000-secret-token"
@@ -142,3 +142,16 @@ def server(data, slack):
     slack.reset()  # forget auth.test from start-up
     yield running
     running.stop()
+
+
+@pytest.fixture
+def ctx(data, slack):
+    """The jobs' context over the fixture data and the fake Slack; waiting only moves ``ctx.fake``'s clock."""
+    from bot.jobs.context import JobContext
+    from tests.support.clock import FakeTime
+
+    context = JobContext.from_settings(make_settings(data, slack))
+    fake = FakeTime()
+    context.sleep, context.monotonic = fake.sleep, fake.monotonic
+    context.fake = fake
+    return context

@@ -4,57 +4,19 @@ from __future__ import annotations
 
 import json
 import threading
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 
 import pytest
 
-from bot.jobs.context import JobContext
-
-from kpi.rules import rule_fields
-
 from bot.jobs.clock import run_pass
+from bot.jobs.context import JobContext
 from kpi.rules import Op, RuleKind, RuleSpec
 from kpi.store import state
 from tests.bot.conftest import Server, make_settings
-from tests.bot.test_http import texts
 from tests.conftest import insert
-
-# 30 days ending here: Oct 1 12:00 -> Oct 31 12:00. Fixture data: spend 1000, 2 new customers -> CAC €500;
-# the 30 days before: spend 90, 1 customer -> €90.
-T0 = datetime(2026, 10, 31, 12, 0, tzinfo=timezone.utc)
-CAC_ABOVE_300 = RuleSpec("cac", RuleKind.THRESHOLD, Op.GT, 300.0, "30d")
-
-
-class FakeTime:
-    """Stands in for time.sleep/time.monotonic in delivery: waiting only moves this clock."""
-
-    def __init__(self):
-        self.now = 0.0
-        self.slept: list[float] = []
-
-    def sleep(self, seconds: float) -> None:
-        self.slept.append(seconds)
-        self.now += seconds
-
-    def monotonic(self) -> float:
-        return self.now
-
-
-@pytest.fixture
-def ctx(data, slack):
-    context = JobContext.from_settings(make_settings(data, slack))
-    fake = FakeTime()
-    context.sleep, context.monotonic = fake.sleep, fake.monotonic
-    context.fake = fake
-    return context
-
-
-def add_rule(url, spec=CAC_ABOVE_300, channel="C1", team="T1") -> int:
-    return state.create_rule(url, team, channel, rule_fields(spec), "UADMIN", T0.replace(tzinfo=None))
-
-
-def posts(slack, channel=None):
-    return [c for c in slack.calls_to("chat.postMessage") if channel is None or c.payload.get("channel") == channel]
+from tests.support.clock import T0
+from tests.support.messages import posts, texts
+from tests.support.rules import add_rule
 
 
 def test_a_breach_posts_one_alert_with_the_numbers_and_the_explanation(ctx, slack):

@@ -14,7 +14,7 @@ from kpi.periods import parse_period
 from kpi.series import series
 from kpi.service import KpiService
 from tests.bot.conftest import make_settings
-from tests.bot.test_http import texts
+from tests.support.messages import texts
 
 PNG = b"\x89PNG\r\n\x1a\n"
 NOW = datetime(2026, 11, 25, 10, 30, tzinfo=timezone.utc)

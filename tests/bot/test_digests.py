@@ -5,34 +5,15 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
-import pytest
-
-from bot.jobs.context import JobContext
-
-from bot.jobs.digests import last_slot, post_due_digests
-
 from bot.jobs.clock import run_pass
+from bot.jobs.context import JobContext
+from bot.jobs.digests import last_slot, post_due_digests
 from kpi.store import state
-from tests.bot.conftest import make_settings
-from tests.bot.test_alerts import CAC_ABOVE_300, T0, FakeTime, add_rule, posts
-from tests.bot.test_http import texts
+from tests.support.clock import T0
+from tests.support.messages import posts, texts
+from tests.support.rules import CAC_ABOVE_300, add_rule, subscribe
 
 PARIS = ZoneInfo("Europe/Paris")
-
-
-@pytest.fixture
-def ctx(data, slack):
-    context = JobContext.from_settings(make_settings(data, slack))
-    fake = FakeTime()
-    context.sleep, context.monotonic = fake.sleep, fake.monotonic
-    return context
-
-
-def subscribe(url, at="09:00", tz="Europe/Paris", cadence="daily", weekday=None, kpis="", since=None,
-              channel="C1"):
-    since = since or datetime(2026, 10, 30, 12, 0)
-    return state.subscribe_digest(url, "T1", channel, {"cadence": cadence, "weekday": weekday, "at_time": at,
-                                                       "timezone": tz, "kpis": kpis}, "UADMIN", since)
 
 
 def local(y, m, d, h, mi=0, tz=PARIS):

@@ -17,19 +17,19 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import event, text
 
-from bot.jobs.context import JobContext
-
 from bot.jobs.clock import health, run_pass
+from bot.jobs.context import JobContext
 from kpi.rules import Op, RuleKind, RuleSpec
 from kpi.store import state
 from kpi.store.engines import get_engine
 from kpi.store.migrations import upgrade
-from tests.bot.chaos import SourceOutage
 from tests.bot.conftest import SECRET, TOKEN, make_settings
-from tests.bot.test_alerts import T0, FakeTime, add_rule
-from tests.bot.test_http import texts
-from tests.bot.test_processes import env
-from tests.kpi import fixtures
+from tests.support import fixtures
+from tests.support.chaos import SourceOutage
+from tests.support.clock import T0, FakeTime
+from tests.support.messages import texts
+from tests.support.processes import env
+from tests.support.rules import add_rule
 
 NAIVE = T0.replace(tzinfo=None)
 DIGEST = {"cadence": "daily", "weekday": None, "at_time": "12:05", "timezone": "UTC", "kpis": "revenue,cac"}

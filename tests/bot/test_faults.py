@@ -9,21 +9,11 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.jobs.context import JobContext
-
 from bot.jobs.digests import last_slot, post_due_digests
 from tests.bot.conftest import make_settings
-from tests.bot.test_alerts import FakeTime
-from tests.bot.test_digests import subscribe
+from tests.support.rules import subscribe
 
 UTC = timezone.utc
-
-
-@pytest.fixture
-def ctx(data, slack):
-    context = JobContext.from_settings(make_settings(data, slack))
-    fake = FakeTime()
-    context.sleep, context.monotonic = fake.sleep, fake.monotonic
-    return context
 
 
 # -- 1. a digest at a local time that happens twice, or not at all --------------------------------------
@@ -156,10 +146,11 @@ class _NoSlack:
 def test_a_source_that_accepts_and_never_answers_gets_a_polite_answer_and_the_pass_finishes(data, slack):
     import time
 
-    from tests.bot.chaos import SilentServer
     from tests.bot.conftest import Server
-    from tests.bot.test_alerts import T0, add_rule
-    from tests.bot.test_http import texts
+    from tests.support.chaos import SilentServer
+    from tests.support.clock import T0
+    from tests.support.messages import texts
+    from tests.support.rules import add_rule
 
     silent = SilentServer()
     source = f"postgresql+psycopg://kpi@127.0.0.1:{silent.port}/facts"
@@ -194,11 +185,10 @@ def test_a_stalled_connection_times_out_in_the_caller(data, slack, tmp_path):
     from sqlalchemy import text
     from sqlalchemy.engine import make_url
 
-    from kpi.compute import compute
     from kpi.errors import SourceError, SourceTimeout
     from kpi.service import KpiService
     from kpi.store.engines import Limits, get_engine, limits, set_limits
-    from tests.bot.chaos import TcpProxy
+    from tests.support.chaos import TcpProxy
 
     before = limits()
     try:
@@ -231,7 +221,8 @@ def test_the_pass_budget_skips_what_is_left_and_the_next_pass_does_it(data, slac
     from bot.jobs.clock import run_pass
     from kpi.rules import Op, RuleKind, RuleSpec
     from kpi.store import state
-    from tests.bot.test_alerts import T0, add_rule
+    from tests.support.clock import T0
+    from tests.support.rules import add_rule
 
     ids = [add_rule(data, RuleSpec("cac", RuleKind.THRESHOLD, Op.GT, 300.0, window)) for window in ("30d", "7d", "90d")]
     context = JobContext.from_settings(make_settings(data, slack, kpi_pass_budget=10))
@@ -250,7 +241,7 @@ def test_the_pass_budget_skips_what_is_left_and_the_next_pass_does_it(data, slac
 def test_the_watchdog_turns_health_red_when_a_pass_runs_past_its_budget(data, slack):
     from bot.jobs.clock import health, watchdog_budget
     from kpi.store import state
-    from tests.bot.test_alerts import T0
+    from tests.support.clock import T0
 
     settings = make_settings(data, slack, kpi_eval_interval=3600)
     state.beat(data, "scheduler", (T0 - timedelta(minutes=10)).replace(tzinfo=None), success=True)
@@ -275,7 +266,7 @@ def _read_only(url: str, tmp_path) -> str:
 
 def test_a_database_that_takes_no_writes_gets_the_apology_and_a_red_health(data, slack, tmp_path):
     from tests.bot.conftest import Server
-    from tests.bot.test_http import texts
+    from tests.support.messages import texts
 
     url = _read_only(data, tmp_path)
     running = Server(make_settings(url, slack, source_database_url=data), slack)
@@ -342,7 +333,7 @@ def test_log_lines_cannot_be_forged():
 
 def _firing(ctx, repeat_seconds: int = 3600) -> int:
     from kpi.rules import Op, RuleKind, RuleSpec
-    from tests.bot.test_alerts import add_rule
+    from tests.support.rules import add_rule
 
     return add_rule(ctx.url, RuleSpec("cac", RuleKind.THRESHOLD, Op.GT, 300.0, "30d", repeat_seconds=repeat_seconds))
 
@@ -350,7 +341,7 @@ def _firing(ctx, repeat_seconds: int = 3600) -> int:
 def test_a_huge_retry_after_is_capped_and_the_pass_goes_on(ctx, slack):
     from bot.jobs.clock import run_pass
     from kpi.store import state
-    from tests.bot.test_alerts import T0
+    from tests.support.clock import T0
 
     _firing(ctx)
     slack.fail("chat.postMessage", 429, times=1, retry_after=10**12)
@@ -363,7 +354,7 @@ def test_a_huge_retry_after_is_capped_and_the_pass_goes_on(ctx, slack):
 def test_an_answer_without_ts_is_not_taken_for_delivered(ctx, slack):
     from bot.jobs.clock import run_pass
     from kpi.store import state
-    from tests.bot.test_alerts import T0
+    from tests.support.clock import T0
 
     _firing(ctx)
     slack.without_ts.add("chat.postMessage")
@@ -376,7 +367,7 @@ def test_an_answer_without_ts_is_not_taken_for_delivered(ctx, slack):
 def test_no_reminder_is_queued_on_top_of_an_alert_still_in_the_outbox(ctx, slack):
     from bot.jobs.clock import run_pass
     from kpi.store import state
-    from tests.bot.test_alerts import T0
+    from tests.support.clock import T0
 
     rule = _firing(ctx, repeat_seconds=3600)
     slack.fail("chat.postMessage", 503, times=1000)  # Slack down longer than the repeat interval
@@ -396,7 +387,7 @@ def test_no_reminder_is_queued_on_top_of_an_alert_still_in_the_outbox(ctx, slack
 def test_superscript_digits_get_a_polite_answer_everywhere(server, slack, caplog):
     import logging
 
-    from tests.bot.test_http import texts
+    from tests.support.messages import texts
 
     caplog.set_level(logging.ERROR)
     for command, expected in [("alert remove ²", "Write `/kpi alert remove ID`"),
@@ -416,7 +407,7 @@ def test_the_ack_comes_within_the_budget_while_slack_is_slow(data, slack):
 
     from kpi.store import state
     from tests.bot.conftest import Server
-    from tests.bot.test_http import texts
+    from tests.support.messages import texts
 
     slack.users.update({"UADMIN": {"id": "UADMIN", "is_admin": True}})
     running = Server(make_settings(data, slack, kpi_inline_budget=0.5), slack)
@@ -440,7 +431,7 @@ def test_the_ack_comes_within_the_budget_while_slack_is_slow(data, slack):
 
 def test_heavy_work_has_a_quota_per_person_and_digests_now_per_channel(data, slack):
     from tests.bot.conftest import Server
-    from tests.bot.test_http import texts
+    from tests.support.messages import texts
 
     slack.users.update({"UADMIN": {"id": "UADMIN", "is_admin": True}})
     running = Server(make_settings(data, slack), slack)

@@ -4,21 +4,21 @@ from __future__ import annotations
 
 import io
 import re
-from datetime import datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from PIL import Image
 
+from bot.jobs.digests import firing_now
 from bot.render import charts
 from bot.sandbox.console import Console
-from bot.jobs.digests import firing_now
 from kpi.catalog import Unit
 from kpi.compute import BreakdownRow, KpiResult
 from kpi.present import format_value
 from tests.bot.conftest import Server, make_settings
-from tests.bot.test_alerts import T0
-from tests.bot.test_http import texts
+from tests.support.clock import T0
+from tests.support.messages import texts
 
 ROOT = Path(__file__).resolve().parents[2]
 

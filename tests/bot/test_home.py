@@ -13,7 +13,7 @@ from kpi.periods import parse_period
 from kpi.service import KpiService
 from kpi.store import state
 from tests.bot.conftest import Server, make_settings
-from tests.bot.test_http import texts
+from tests.support.messages import texts
 
 CATALOG = load_catalog()
 MID_OCT = datetime(2026, 10, 16, 12, tzinfo=timezone.utc)

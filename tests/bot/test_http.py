@@ -9,23 +9,7 @@ import pytest
 from bot.render.answers import ACTION_EXPLAIN, ACTION_SHARE, query_value
 from bot.slack.signing import signed_headers
 from tests.bot.conftest import SECRET, TOKEN, Server, make_settings
-
-
-def texts(message: dict) -> str:
-    """Every text of a Block Kit message, joined (to assert on what a user reads)."""
-    out = [message.get("text", "")]
-    for block in message.get("blocks", []):
-        for key in ("text",):
-            if isinstance(block.get(key), dict):
-                out.append(block[key]["text"])
-        for f in block.get("fields", []) or []:
-            out.append(f["text"])
-        for e in block.get("elements", []) or []:
-            if isinstance(e.get("text"), dict):
-                out.append(e["text"]["text"])
-            elif "text" in e:
-                out.append(e["text"])
-    return "\n".join(out)
+from tests.support.messages import texts
 
 
 def test_cac_month_answers_inline_with_numbers_trend_and_meaning(server):

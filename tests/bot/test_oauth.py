@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
-import urllib.error
-import urllib.request
 from datetime import datetime, timedelta, timezone
 from html import unescape
 from pathlib import Path
@@ -20,27 +17,20 @@ from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
 from sqlalchemy import MetaData, func, select, update
 
 from bot import workspaces as installations
-from bot.jobs.context import JobContext
-from kpi.rules import rule_fields
 from bot.jobs.clock import run_pass
+from bot.jobs.context import JobContext
+from bot.slack.signing import signed_headers
 from kpi.errors import SecretKeyError
+from kpi.rules import rule_fields
 from kpi.store import state, state_schema
 from kpi.store.crypto import TokenCipher, rotate
 from kpi.store.engines import get_engine
-from bot.slack.signing import signed_headers
 from tests.bot.conftest import Server, make_settings
-from tests.bot.test_alerts import CAC_ABOVE_300, T0, FakeTime
+from tests.support.clock import T0, FakeTime
+from tests.support.oauth import CLIENT, KEY, TOKEN_A, TOKEN_B, get, install, oauth_settings, start_install
+from tests.support.rules import CAC_ABOVE_300
 
 ROOT_DIR = Path(__file__).resolve().parents[2]
-KEY = Fernet.generate_key().decode()
-CLIENT = ("1111.2222", "client-secret-abcdef")
-TOKEN_A, TOKEN_B = "xoxb-team-a-0000-secret", "xoxb-team-b-1111-secret"
-
-
-def oauth_settings(url, slack, **overrides):
-    values = dict(slack_bot_token=None, slack_client_id=CLIENT[0], slack_client_secret=SecretStr(CLIENT[1]),
-                  kpi_encryption_key=SecretStr(KEY))
-    return make_settings(url, slack, **(values | overrides))
 
 
 @pytest.fixture
@@ -51,36 +41,6 @@ def multi(data, slack):
     running.app.deps.synchronous = True
     yield running
     running.stop()
-
-
-def get(server, path, headers=None):
-    """GET without following redirects: (status, headers, body)."""
-    class NoRedirect(urllib.request.HTTPRedirectHandler):
-        def redirect_request(self, *args, **kwargs):
-            return None
-
-    opener = urllib.request.build_opener(NoRedirect)
-    try:
-        with opener.open(urllib.request.Request(server.url + path, headers=headers or {}), timeout=30) as res:
-            return res.status, res.headers, res.read().decode()
-    except urllib.error.HTTPError as err:
-        return err.code, err.headers, err.read().decode()
-
-
-def start_install(server):
-    status, headers, body = get(server, "/slack/install")
-    assert status == 200
-    link = unescape(re.search(r'href="([^"]+)"', body).group(1))
-    cookie = headers["Set-Cookie"].split(";")[0]
-    return link, cookie
-
-
-def install(server, slack, team, token, code=None):
-    link, cookie = start_install(server)
-    code = code or f"code-{team}"
-    slack.grant(code, team, token, team_name=f"Team {team}")
-    state_param = parse_qs(urlparse(link).query)["state"][0]
-    return get(server, f"/slack/oauth_redirect?code={code}&state={state_param}", {"Cookie": cookie})
 
 
 def rows(url, table):

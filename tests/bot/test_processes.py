@@ -1,13 +1,9 @@
 """The entry points as a user starts them: real processes, piped input, a real production server."""
 
 import json
-import os
-import socket
 import subprocess
 import sys
-import time
 import urllib.error
-from contextlib import contextmanager
 import urllib.request
 from pathlib import Path
 
@@ -16,15 +12,9 @@ import pytest
 from bot.sandbox.local_slack import LocalSlack
 from bot.slack.signing import signed_headers
 from tests.bot.conftest import SECRET, TOKEN
+from tests.support.processes import env, free_port, web_process
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def env(**values) -> dict:
-    base = {k: v for k, v in os.environ.items()
-            if not k.startswith(("KPI_", "SLACK_", "DATABASE_URL", "SOURCE_", "PORT", "WEB_CONCURRENCY"))}
-    base.update(values)
-    return base
 
 
 @pytest.mark.slow
@@ -42,38 +32,6 @@ def test_console_demo_answers_cac_month_with_piped_input(tmp_path):
     assert "Shared by @U0CONSOLE" in text and "(visible to everyone in the channel)" in text
     assert (tmp_path / "demo.db").exists()
     assert "Traceback" not in out.stderr
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@contextmanager
-def web_process(tmp_path, **variables):
-    """`python -m bot web` as a real process; yields (port, logs) once /healthz answers. ``logs`` (a list)
-    receives the process's whole output when it stops."""
-    port = free_port()
-    logs: list[str] = []
-    proc = subprocess.Popen([sys.executable, "-m", "bot", "web"], cwd=tmp_path, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True, env=env(PORT=str(port), **variables))
-    try:
-        deadline = time.monotonic() + 60
-        while True:  # the server process starting up, not a test delay
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2).read()
-                break
-            except urllib.error.HTTPError:
-                break  # it answers (503 while the scheduler has not run is still an answer)
-            except OSError:
-                assert proc.poll() is None, proc.stdout.read()
-                assert time.monotonic() < deadline, "server did not start"
-                time.sleep(0.1)
-        yield port, logs
-    finally:
-        proc.terminate()
-        logs.append(proc.communicate(timeout=30)[0])
 
 
 @pytest.mark.slow
@@ -117,8 +75,7 @@ def test_socket_mode_is_chosen_when_an_app_token_is_set():
 def test_two_run_jobs_at_once_post_each_alert_once(data, tmp_path):
     from datetime import datetime, timedelta, timezone
 
-    from kpi.rules import rule_fields
-    from kpi.rules import Op, RuleKind, RuleSpec
+    from kpi.rules import Op, RuleKind, RuleSpec, rule_fields
     from kpi.store import state
     from tests.conftest import insert
 

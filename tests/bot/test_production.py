@@ -5,11 +5,10 @@ from datetime import timedelta
 
 import pytest
 
-from bot.jobs.context import JobContext
-
 from bot.jobs.clock import is_leader
+from bot.jobs.context import JobContext
 from tests.bot.conftest import SECRET, TOKEN, make_settings
-from tests.bot.test_alerts import T0
+from tests.support.clock import T0
 
 
 def test_one_clock_leads_and_a_standby_takes_over_when_it_stops(data, slack):
@@ -54,7 +53,7 @@ def test_no_secret_reaches_the_logs_even_at_debug(data, tmp_path):
 
     from bot.sandbox.local_slack import LocalSlack
     from bot.slack.signing import signed_headers
-    from tests.bot.test_processes import web_process
+    from tests.support.processes import web_process
 
     with LocalSlack() as slack:
         with web_process(tmp_path, DATABASE_URL=data, SLACK_BOT_TOKEN=TOKEN, SLACK_SIGNING_SECRET=SECRET,
@@ -94,12 +93,12 @@ def test_no_secret_reaches_the_logs_of_a_multi_workspace_run_at_debug(data, tmp_
 
     from cryptography.fernet import Fernet
 
-    from kpi.rules import rule_fields
     from bot.sandbox.local_slack import LocalSlack
     from bot.slack.signing import signed_headers
+    from kpi.rules import rule_fields
     from kpi.store import state
-    from tests.bot.test_alerts import CAC_ABOVE_300
-    from tests.bot.test_processes import env, web_process
+    from tests.support.processes import env, web_process
+    from tests.support.rules import CAC_ABOVE_300
 
     key, client_secret, team_token = Fernet.generate_key().decode(), "client-secret-0123456789", "xoxb-ta-9999-abc"
     state.create_rule(data, "TA", "CA", rule_fields(CAC_ABOVE_300), "UADMIN", T0.replace(tzinfo=None))
@@ -180,12 +179,11 @@ def test_a_replayed_button_click_is_refused_and_old_signatures_are_forgotten(ser
     import json as _json
     from urllib.parse import urlencode
 
-    from bot.jobs.context import JobContext
-
     from bot.jobs.clock import run_pass
+    from bot.jobs.context import JobContext
     from bot.slack.signing import signed_headers
     from kpi.store import state
-    from tests.bot.test_alerts import T0
+    from tests.support.clock import T0
 
     payload = {"type": "block_actions", "team": {"id": "T123"}, "user": {"id": "U1"}, "api_app_id": "A123",
                "channel": {"id": "C123"}, "response_url": slack.response_url("replay"), "trigger_id": "t",

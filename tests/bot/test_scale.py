@@ -23,8 +23,8 @@ from kpi.store import state
 from kpi.store.engines import get_engine
 from kpi.store.state_schema import leases
 from tests.bot.conftest import SECRET, TOKEN
-from tests.bot.test_processes import env, web_process
 from tests.conftest import insert
+from tests.support.processes import env, web_process
 
 
 def wait_until(predicate, timeout: float, what: str):

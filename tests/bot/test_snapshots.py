@@ -11,14 +11,15 @@ from pathlib import Path
 import pytest
 from slack_sdk.models.blocks import Block
 
-from bot.render import answers as render
+from bot.jobs.clock import run_pass
 from bot.jobs.context import JobContext
 from bot.jobs.digests import digest_payload
-from bot.jobs.clock import run_pass
+from bot.render import answers as render
 from bot.slack.listeners.home import dashboard
 from kpi.store import state
 from tests.bot.conftest import Server, make_settings
-from tests.bot.test_alerts import CAC_ABOVE_300, T0, FakeTime, add_rule
+from tests.support.clock import T0, FakeTime
+from tests.support.rules import CAC_ABOVE_300, add_rule
 
 SNAPSHOTS = Path(__file__).parent / "snapshots"
 UPDATE = os.environ.get("SNAPSHOT_UPDATE") == "1"

@@ -9,8 +9,8 @@ import pytest
 
 from kpi.store import state
 from tests.bot.conftest import Server, make_settings
-from tests.bot.test_alerts import T0
-from tests.bot.test_http import texts
+from tests.support.clock import T0
+from tests.support.messages import texts
 
 
 def _server(data, slack, **overrides):

@@ -8,18 +8,19 @@ from urllib.parse import urlencode
 
 import pytest
 
-from bot.render import modals
-from bot.render import alerts as ra
-from bot.jobs.context import JobContext
-from kpi.rules import rule_fields
 from bot.jobs.clock import run_pass
+from bot.jobs.context import JobContext
+from bot.render import alerts as ra
+from bot.render import modals
 from bot.render.home import ACTION_PIN, ACTION_UNPIN
 from bot.slack.signing import signed_headers
+from kpi.rules import rule_fields
 from kpi.store import state
 from tests.bot.conftest import Server
-from tests.bot.test_alerts import CAC_ABOVE_300, T0, FakeTime
-from tests.bot.test_http import texts
-from tests.bot.test_oauth import CLIENT, TOKEN_A, TOKEN_B, install, oauth_settings
+from tests.support.clock import T0, FakeTime
+from tests.support.messages import texts
+from tests.support.oauth import CLIENT, TOKEN_A, TOKEN_B, install, oauth_settings
+from tests.support.rules import CAC_ABOVE_300
 
 NAIVE = T0.replace(tzinfo=None)
 

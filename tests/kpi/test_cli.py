@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from kpi.store.engines import get_engine
 from kpi.store.schema import FACT_TABLES
-from tests.kpi import fixtures
+from tests.support import fixtures
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -8,7 +8,7 @@ from kpi.compute import ReasonCode, compute, compute_many
 from kpi.errors import UnknownDimension, UnknownKpi
 from kpi.periods import parse_period
 from tests.conftest import insert
-from tests.kpi import fixtures
+from tests.support import fixtures
 
 UTC = ZoneInfo("UTC")
 PARIS = ZoneInfo("Europe/Paris")

@@ -16,7 +16,7 @@ from kpi.service import KpiService
 from kpi.store.engines import get_engine
 from kpi.store.facts import Mode
 from kpi.store.schema import FACT_TABLES
-from tests.kpi import fixtures
+from tests.support import fixtures
 
 NOW = datetime(2026, 11, 25, 10, 30, tzinfo=timezone.utc)
 SPEND = "day,kind,channel,amount\n2026-10-05,marketing,social,1234.50\n2026-10-06,sales,,99.90\n"

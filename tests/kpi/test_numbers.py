@@ -8,11 +8,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from kpi.grammar import parse_change, parse_threshold
-from kpi.rules import RuleError
 from kpi.catalog import Unit
+from kpi.grammar import parse_change, parse_threshold
 from kpi.numbers import NumberError, read_number
 from kpi.present import format_value
+from kpi.rules import RuleError
 
 D = Decimal
 

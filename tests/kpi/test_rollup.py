@@ -2,9 +2,9 @@
 
 import json
 import subprocess
-from dataclasses import replace
 import sys
 import threading
+from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
@@ -20,8 +20,8 @@ from kpi.store.engines import get_engine
 from kpi.store.rollup import Rollups, eligible
 from kpi.store.state_schema import rollup_daily
 from tests.conftest import clear, insert
-from tests.kpi import fixtures
-from tests.kpi.test_property_pushdown import dataset, reference, reference_revenue_by_category, same
+from tests.support import fixtures
+from tests.support.reference import dataset, reference, reference_revenue_by_category, same
 
 CATALOG = load_catalog()
 NOW = datetime(2026, 10, 20, 15, 0, tzinfo=timezone.utc)

@@ -6,34 +6,34 @@ import json
 
 from slack_bolt import App
 
+from bot.jobs.context import naive
+from bot.parse import Ask, Explain
 from bot.render import answers as render
-from bot.slack.deps import Deps, Replier, guard
 from bot.slack import chart_posts
 from bot.slack.answers import build
-from bot.jobs.context import naive
+from bot.slack.deps import Deps, Replier, guard
 from kpi.store import state
-from bot.parse import Ask, Explain
 from kpi.texts import t
 
 
 def register(app: App, deps: Deps) -> None:
     @app.action(render.ACTION_SHARE)
-    def share(ack, respond, action, body):
+    def share(ack, respond, action, body, context):
         ack()
-        _audit(deps, body, "answer.share", action.get("value"))
-        deps.later(_share, deps, Replier.after_ack(respond), action.get("value"), body.get("user", {}).get("id", ""))
+        _audit(deps, body, context, "answer.share", action.get("value"))
+        deps.later(_share, deps, Replier.after_ack(respond), action.get("value"), context.user_id or "")
 
     @app.action(render.ACTION_CHART)
-    def chart(ack, respond, action, body, client):
+    def chart(ack, respond, action, body, client, context):
         ack()
         channel = (body.get("channel") or {}).get("id", "")
-        team = (body.get("team") or {}).get("id", "")
+        team = context.team_id or ""
         replier = Replier.after_ack(respond)
-        wait = deps.limits.heavy((body.get("user") or {}).get("id", ""))
+        wait = deps.limits.heavy(context.user_id or "")
         if wait:  # the same quota as /kpi … chart
             replier.reply(render.notice(t(deps.lang, "err_busy", seconds=max(1, round(wait)))))
             return
-        _audit(deps, body, "chart.post", action.get("value"))
+        _audit(deps, body, context, "chart.post", action.get("value"))
         deps.later(_chart, deps, replier, client, team, channel, action.get("value"), heavy=True)
 
     @app.action(render.ACTION_EXPLAIN)
@@ -42,10 +42,10 @@ def register(app: App, deps: Deps) -> None:
         deps.later(_explain, deps, Replier.after_ack(respond), str(action.get("value", ""))[:64])
 
 
-def _audit(deps: Deps, body: dict, action: str, value) -> None:
+def _audit(deps: Deps, body: dict, context, action: str, value) -> None:
     """Buttons that post for everyone are kept in the audit log (who, when, what)."""
-    state.audit(deps.settings.database_url, (body.get("team") or {}).get("id", ""),
-                (body.get("channel") or {}).get("id"), (body.get("user") or {}).get("id", ""), action,
+    state.audit(deps.settings.database_url, context.team_id or "",
+                (body.get("channel") or {}).get("id"), context.user_id or "", action,
                 str(value or "")[:200], None, naive(deps.clock()))
 
 

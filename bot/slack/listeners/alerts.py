@@ -8,38 +8,36 @@ from datetime import timedelta
 
 from slack_bolt import App
 
-from bot.render import modals
 from bot import parse as p
-from bot.render import answers as render
-from bot.slack import permissions
-from bot.render import alerts as ra
-from bot.slack.deps import Deps, Replier, guard
-from bot.jobs.digests import add_digest, digest_payload
-from bot.jobs.context import naive
 from bot.jobs.alerts import rerender
-from kpi.rules import rule_fields, spec_of
 from bot.jobs.clock import run_pass
+from bot.jobs.context import naive
+from bot.jobs.digests import add_digest, digest_payload
+from bot.render import alerts as ra
+from bot.render import answers as render
+from bot.render import modals
+from bot.slack import permissions
 from bot.slack.answers import build
+from bot.slack.deps import Deps, Replier, guard
 from kpi import grammar
-from kpi.grammar import DigestSpec
-from kpi.rules import RuleKind
 from kpi.catalog import Unit
-from kpi.errors import Refusal
+from kpi.grammar import DigestSpec
 from kpi.present import format_value
+from kpi.rules import RuleKind, rule_fields, spec_of
 from kpi.store import state
 from kpi.texts import t
 
 
 def register(app: App, deps: Deps) -> None:
     @app.action(ra.ACTION_ACK)
-    def acknowledge(ack, respond, action, body):
+    def acknowledge(ack, respond, action, body, context):
         ack()
         replier = Replier.after_ack(respond)
         with guard(replier, deps.lang):
             ref = _ref(action.get("value"))
             if ref is None:
                 return
-            team, user = _team(body), body.get("user", {}).get("id", "")
+            team, user = context.team_id or "", body.get("user", {}).get("id", "")
             incident = state.acknowledge(deps.settings.database_url, team, ref[0], ref[1], user,
                                          naive(deps.clock()))
             if incident is None:
@@ -51,7 +49,7 @@ def register(app: App, deps: Deps) -> None:
             replier.reply(render.notice(t(deps.lang, "incident_acked")))
 
     def snooze(days: int):
-        def handler(ack, respond, action, body, client):
+        def handler(ack, respond, action, body, client, context):
             ack()
             replier = Replier.after_ack(respond)
             with guard(replier, deps.lang):
@@ -62,7 +60,7 @@ def register(app: App, deps: Deps) -> None:
                 if not permissions.can_manage(deps.settings, client, user):
                     replier.reply(render.notice(permissions.refusal(deps.settings, deps.lang)))
                     return
-                _snooze(deps, replier, _team(body), ref[0], int(timedelta(days=days).total_seconds()), user)
+                _snooze(deps, replier, context.team_id or "", ref[0], int(timedelta(days=days).total_seconds()), user)
         return handler
 
     app.action(ra.ACTION_SNOOZE_DAY)(snooze(1))
@@ -74,8 +72,8 @@ def register(app: App, deps: Deps) -> None:
         deps.later(_breakdown, deps, Replier.after_ack(respond), str(action.get("value", "")))
 
     @app.view(modals.CALLBACK_RULE)
-    def rule_submitted(ack, body, view, client):
-        user, values, team, channel, meta = _submission(body, view)
+    def rule_submitted(ack, body, view, client, context):
+        user, values, team, channel, meta = _submission(body, view, context)
         editing = meta.get("rule") if isinstance(meta.get("rule"), int) else None
         if not permissions.can_manage(deps.settings, client, user):
             ack(response_action="errors", errors={"kpi": permissions.refusal(deps.settings, deps.lang)[:150]})
@@ -97,8 +95,8 @@ def register(app: App, deps: Deps) -> None:
         client.chat_postEphemeral(channel=channel, user=user, **_create(deps, team, channel, spec, user))
 
     @app.view(modals.CALLBACK_DIGEST)
-    def digest_submitted(ack, body, view, client):
-        user, values, team, channel, _ = _submission(body, view)
+    def digest_submitted(ack, body, view, client, context):
+        user, values, team, channel, _ = _submission(body, view, context)
         if not permissions.can_manage(deps.settings, client, user):
             ack(response_action="errors", errors={"cadence": permissions.refusal(deps.settings, deps.lang)[:150]})
             return
@@ -285,21 +283,19 @@ def _field_errors(deps: Deps, refused: grammar.FieldRefusal) -> dict[str, str]:
     return {name: (problem.text(deps.lang) or hint)[:150] for name, problem in refused.errors.items()}
 
 
-def _submission(body: dict, view: dict) -> tuple[str, dict, str, str, dict]:
+def _submission(body: dict, view: dict, context) -> tuple[str, dict, str, str, dict]:
     """Who submitted a modal, its values, and the team and channel it is for (picked, else where it opened).
 
-    The team is always the one of Slack's signed envelope, never the metadata's: a modal opened in one
-    workspace can only change that workspace's rules and digests."""
+    The team is Bolt's reading of Slack's signed envelope (``context.team_id``: the installing workspace,
+    ``view.app_installed_team_id`` included), never the metadata's: a modal opened in one workspace can
+    only change that workspace's rules and digests."""
     values = modals.submitted(view)
     try:
         meta = json.loads(view.get("private_metadata") or "{}")
     except ValueError:
         meta = {}
     meta = meta if isinstance(meta, dict) else {}
-    team = _team(body)
+    team = context.team_id or ""
     channel = (values.get("channel") or str(meta.get("channel", "")))[:32]
     return body.get("user", {}).get("id", ""), values, team, channel, meta
 
-
-def _team(body: dict) -> str:
-    return str((body.get("team") or {}).get("id") or body.get("team_id") or "")

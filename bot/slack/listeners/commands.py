@@ -25,8 +25,10 @@ LONG_RANGE_DAYS = 366  # a question over more days than this is heavy work
 
 def register(app: App, deps: Deps) -> None:
     @app.command("/kpi")
-    def kpi_command(ack, respond, command, client):
-        dispatch(deps, Replier(ack, respond), command, client)
+    def kpi_command(ack, respond, command, client, context):
+        # the workspace is Bolt's reading of the request (context.team_id), as for every listener
+        dispatch(deps, Replier(ack, respond), {**command, "team_id": context.team_id or command.get("team_id", "")},
+                 client)
 
 
 def dispatch(deps: Deps, replier: Replier, command: dict, client) -> None:

@@ -8,14 +8,14 @@ from datetime import timezone
 
 from slack_bolt import App
 
-from bot.render import answers as render
-from bot.slack import permissions
-from bot.render import alerts as ra
-from bot.slack.deps import Deps
-from bot.jobs.digests import firing_now, trigger_of
 from bot.jobs.context import naive
+from bot.jobs.digests import firing_now, trigger_of
+from bot.render import alerts as ra
+from bot.render import answers as render
 from bot.render.answers import escape
 from bot.render.home import ACTION_PERIOD, ACTION_PIN, ACTION_UNPIN, PERIODS, home_view
+from bot.slack import permissions
+from bot.slack.deps import Deps
 from kpi.errors import KpiError
 from kpi.pacing import pace
 from kpi.store import state
@@ -24,21 +24,21 @@ from kpi.texts import t
 
 def register(app: App, deps: Deps) -> None:
     @app.event("app_home_opened")
-    def home_opened(event, body, client, logger):
+    def home_opened(event, client, logger, context):
         if event.get("tab") in (None, "home"):
-            deps.later(publish_home, deps, client, body.get("team_id", ""), event["user"], "month", logger)
+            deps.later(publish_home, deps, client, context.team_id or "", event["user"], "month", logger)
 
     for period in PERIODS:
         @app.action(f"{ACTION_PERIOD}_{period}")
-        def change_period(ack, body, client, logger, action):
+        def change_period(ack, body, client, logger, action, context):
             ack()
-            deps.later(publish_home, deps, client, _team(body), body["user"]["id"],
+            deps.later(publish_home, deps, client, context.team_id or "", body["user"]["id"],
                        action.get("value") if action.get("value") in PERIODS else "month", logger)
 
     def pin_handler(on: bool):
-        def handler(ack, body, client, logger, action):
+        def handler(ack, body, client, logger, action, context):
             ack()
-            user, team = body["user"]["id"], _team(body)
+            user, team = body["user"]["id"], context.team_id or ""
             key = str(action.get("value", ""))[:64]
             if key in deps.service.catalog.kpis and permissions.can_manage(deps.settings, client, user):
                 state.pin(deps.settings.database_url, team, key, user, naive(deps.clock()), on)
@@ -47,10 +47,6 @@ def register(app: App, deps: Deps) -> None:
 
     app.action(ACTION_PIN)(pin_handler(True))
     app.action(ACTION_UNPIN)(pin_handler(False))
-
-
-def _team(body: dict) -> str:
-    return str((body.get("team") or {}).get("id") or body.get("team_id") or "")
 
 
 def dashboard(deps: Deps, team: str, period: str) -> dict:

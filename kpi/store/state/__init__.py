@@ -13,14 +13,39 @@ The functions are re-exported here, so that callers write ``state.rules(db)``.
 from kpi.store.state.audit import audit, audit_entries
 from kpi.store.state.base import Conflict, Db
 from kpi.store.state.coordination import (
-    beat, clear_state, first_delivery, forget_deliveries, last_beat, lead, writable,
+    beat,
+    clear_state,
+    first_delivery,
+    forget_deliveries,
+    last_beat,
+    lead,
+    writable,
 )
 from kpi.store.state.dashboard import pin, pinned, set_target, team_targets
 from kpi.store.state.digests import active_digests, subscribe_digest, unsubscribe_digest
-from kpi.store.state.outbox import claim, delivered, failed, message_ts, outbox_rows, pending_outbox, release, retry_later
+from kpi.store.state.outbox import (
+    claim,
+    delivered,
+    failed,
+    message_ts,
+    outbox_rows,
+    pending_outbox,
+    release,
+    retry_later,
+)
 from kpi.store.state.rules import (
-    UnitOfWork, acknowledge, create_rule, edit_rule, history, incidents_for_message, open_incidents, remove_rule,
-    rule, rules, snooze_rule, unit_of_work,
+    UnitOfWork,
+    acknowledge,
+    create_rule,
+    edit_rule,
+    history,
+    incidents_for_message,
+    open_incidents,
+    remove_rule,
+    rule,
+    rules,
+    snooze_rule,
+    unit_of_work,
 )
 
 __all__ = [

@@ -11,6 +11,7 @@ from sqlalchemy.engine import Connection
 from kpi.store.state.base import Db, engine_of, rows
 from kpi.store.state_schema import audit_log
 
+
 def audit_in(conn: Connection, team: str, channel: str | None, user: str, action: str, target: str | None,
            detail: dict | None, now: datetime) -> None:
     conn.execute(insert(audit_log).values(team_id=team, channel_id=channel, user_id=user, at=now, action=action,

@@ -10,8 +10,23 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from kpi.store.state.base import Db, engine_of
 from kpi.store.state_schema import (
-    alert_history, alert_messages, alert_rules, audit_log, digests, heartbeat, incidents, leases, outbox, pins,
-    processed_events, rollup_daily, rollup_state, slack_bots, slack_installations, slack_oauth_states, targets,
+    alert_history,
+    alert_messages,
+    alert_rules,
+    audit_log,
+    digests,
+    heartbeat,
+    incidents,
+    leases,
+    outbox,
+    pins,
+    processed_events,
+    rollup_daily,
+    rollup_state,
+    slack_bots,
+    slack_installations,
+    slack_oauth_states,
+    targets,
 )
 
 log = logging.getLogger("kpi.store.state")

@@ -10,6 +10,7 @@ from kpi.store.state.audit import audit_in
 from kpi.store.state.base import Db, engine_of
 from kpi.store.state_schema import pins, targets
 
+
 def pinned(db: Db, team: str) -> list[str]:
     with engine_of(db).connect() as conn:
         return [r.kpi for r in conn.execute(select(pins.c.kpi).where(pins.c.team_id == team).order_by(pins.c.id))]

@@ -10,6 +10,7 @@ from kpi.store.state.audit import audit_in
 from kpi.store.state.base import Db, active, engine_of
 from kpi.store.state_schema import digests
 
+
 def subscribe_digest(db: Db, team: str, channel: str, fields: dict, user: str, now: datetime) -> int:
     """Subscribe the channel (replacing its current subscription) and record who did it."""
     with engine_of(db).begin() as conn:

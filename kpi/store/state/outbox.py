@@ -9,6 +9,7 @@ from sqlalchemy import or_, select, update
 from kpi.store.state.base import Db, engine_of, rows
 from kpi.store.state_schema import alert_messages, outbox
 
+
 def pending_outbox(db: Db, now: datetime, limit: int = 500) -> list[dict]:
     query = (select(outbox).where(outbox.c.delivered_at.is_(None), outbox.c.failed_at.is_(None),
                                   outbox.c.next_attempt_at <= now)

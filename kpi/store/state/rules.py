@@ -21,6 +21,7 @@ from kpi.store.state.audit import audit_in
 from kpi.store.state.base import Conflict, Db, active, engine_of, rows
 from kpi.store.state_schema import alert_history, alert_messages, alert_rules, digests, incidents, outbox
 
+
 def create_rule(db: Db, team: str, channel: str, fields: dict, user: str, now: datetime) -> int:
     with engine_of(db).begin() as conn:
         rule_id = conn.execute(insert(alert_rules).values(team_id=team, channel_id=channel, created_by=user,
