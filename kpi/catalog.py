@@ -29,8 +29,8 @@ from kpi.model import (  # noqa: F401 - the definitions' types, re-exported for 
     alias_key,
     ref_of,
 )
-from kpi.store.aggregate import ADDITIVE, FilterSpec, JoinSpec, MeasureSpec
 from kpi.store.expr import BinOp, Expr, Ref, parse, refs, render
+from kpi.store.specs import ADDITIVE, FilterSpec, JoinSpec, MeasureSpec
 from kpi.validation import read, validate
 
 BUILTIN = Path(__file__).parent / "definitions" / "catalog.yml"

@@ -18,9 +18,10 @@ import pandas as pd
 from sqlalchemy.engine import Engine
 
 from kpi.catalog import Catalog, Direction, Kpi
-from kpi.periods import Period, PeriodPair
-from kpi.store.aggregate import Window, aggregate
+from kpi.spans import Period, PeriodPair
+from kpi.store.aggregate import aggregate
 from kpi.store.expr import BinOp, Expr, Neg, Num, Ref, refs
+from kpi.store.specs import Window
 
 TOTAL = "__total__"
 

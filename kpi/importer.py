@@ -30,7 +30,7 @@ from pathlib import Path
 from sqlalchemy import Boolean, Date, DateTime, Integer, Numeric
 
 from kpi.errors import DataImportError, ImportProblem
-from kpi.periods import MAX_YEAR, MIN_YEAR
+from kpi.spans import MAX_YEAR, MIN_YEAR
 from kpi.store import facts
 from kpi.store.facts import Mode
 from kpi.store.schema import FACT_TABLES

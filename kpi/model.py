@@ -15,8 +15,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from kpi.periods import normalize
-from kpi.store.aggregate import ADDITIVE
 from kpi.store.expr import Ref
+from kpi.store.specs import ADDITIVE
 
 Language = Literal["en", "fr"]
 LANGUAGES: tuple[Language, ...] = ("en", "fr")

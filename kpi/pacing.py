@@ -13,7 +13,7 @@ from datetime import datetime
 
 from kpi.catalog import Catalog, Direction
 from kpi.compute import KpiResult
-from kpi.periods import Kind, Period
+from kpi.spans import Kind, Period
 
 GRAINS = ("week", "month", "quarter", "year")
 

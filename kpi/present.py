@@ -14,7 +14,7 @@ from babel.numbers import format_currency, format_decimal, format_percent
 
 from kpi.catalog import Catalog, Direction, Kpi, Unit
 from kpi.compute import KpiResult, Reason, ReasonCode
-from kpi.periods import Grain, Kind, Period
+from kpi.spans import Grain, Kind, Period
 from kpi.texts import babel_locale, t
 
 

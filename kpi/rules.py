@@ -23,7 +23,8 @@ from typing import Any
 from kpi.compute import KpiResult
 from kpi.errors import PeriodError, Refusal
 from kpi.numbers import MAX_TYPED
-from kpi.periods import Kind, parse_period
+from kpi.periods import parse_period
+from kpi.spans import Kind
 
 WINDOWS = ("7d", "30d", "90d", "week", "month", "quarter")
 DEFAULT_WINDOW = "30d"

@@ -16,10 +16,11 @@ import pandas as pd
 
 from kpi.catalog import Kpi
 from kpi.compute import evaluate
-from kpi.periods import Period, PeriodPair
 from kpi.service import KpiService
-from kpi.store.aggregate import Window, aggregate
-from kpi.store.rollup import daily_values
+from kpi.spans import Period, PeriodPair
+from kpi.store.aggregate import aggregate
+from kpi.store.days import daily_values
+from kpi.store.specs import Window
 
 MAX_DAYS_BY_DAY = 62
 

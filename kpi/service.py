@@ -15,7 +15,8 @@ from sqlalchemy.engine import Engine
 from kpi.catalog import Catalog, Kpi, load_catalog
 from kpi.compute import KpiResult, compute, compute_many, in_time
 from kpi.config import Settings
-from kpi.periods import PeriodPair, parse_period
+from kpi.periods import parse_period
+from kpi.spans import PeriodPair
 from kpi.store.engines import Limits, get_engine, set_limits
 from kpi.store.rollup import RefreshReport, Rollups
 

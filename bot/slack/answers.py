@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from bot import parse as p
 from bot.render import answers as render
+from bot.slack import parse as p
 from bot.slack.deps import Deps
 
 

@@ -6,13 +6,13 @@ the sum of their values over its days, so an answer can add
 
     whole past days (from the rollup)  +  the partial edges and recent days (from the source)
 
-and be exactly what the source alone would say. Distinct counts, averages and
-cumulative measures (LTV's "everything before the end of the period") always
-read the source.
+and be exactly what the source alone would say. Cumulative measures (LTV's "everything
+before the end of the period", window ``to_end``) are rolled up too when their period-end
+filters are on timestamps: their value at a date is the sum of every day before it.
+Distinct counts, averages, minima and maxima always read the source.
 
-Local days follow the KPI time zone. Timestamps (naive UTC) are bucketed in
-SQL with a fixed UTC offset per stretch between two DST transitions, so the
-bucketing is exact in any zone, on SQLite and PostgreSQL alike.
+Local days follow the KPI time zone (:mod:`kpi.store.days` buckets them in SQL, exact in
+any zone).
 
 Each refresh recomputes the days since the last one plus a late-data window
 (default: the last 3 days) from the source. A measure whose definition, or the
@@ -30,11 +30,8 @@ from zoneinfo import ZoneInfo
 
 import pandas as pd
 from sqlalchemy import (
-    Date,
-    Text,
     and_,
     case,
-    cast,
     delete,
     func,
     insert,
@@ -48,31 +45,20 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from kpi.errors import SourceError
-from kpi.store.aggregate import (
-    COLUMNS,
-    LIMIT,
-    MeasureSpec,
-    Window,
-    effective_ranges,
-    effective_time,
-    filters_of,
-    frame_of,
-    source_of,
-    unusable,
-    value_expr,
-    value_of,
-)
-from kpi.store.engines import get_engine, limits, within
+from kpi.store.aggregate import COLUMNS, frame_of
+from kpi.store.days import TOTAL, daily_values, midnight_utc, source_rows, stretches
+from kpi.store.engines import get_engine
 from kpi.store.expr import Ref
+from kpi.store.specs import MeasureSpec, Window
+from kpi.store.sql import LIMIT, source_of, unusable, value_expr
 from kpi.store.state_schema import rollup_daily, rollup_state
 
 log = logging.getLogger(__name__)
-TOTAL = ""
 SUPPORTED = ("sqlite", "postgresql")
 
 
 EARLIEST = date(1900, 1, 1)
-LATEST = date(3000, 1, 1)  # with EARLIEST: the days a period can name (kpi.periods.MIN_YEAR, MAX_YEAR)
+LATEST = date(3000, 1, 1)  # with EARLIEST: the days a period can name (kpi.spans.MIN_YEAR, MAX_YEAR)
 
 
 def eligible(spec: MeasureSpec) -> bool:
@@ -128,7 +114,7 @@ class Rollups:
         return {r.measure: MeasureState(r.fingerprint, r.horizon, r.refreshed_at) for r in rows}
 
     def midnight_utc(self, day: date) -> datetime:
-        return _midnight_utc(self.tz, day)
+        return midnight_utc(self.tz, day)
 
     def plan(self, measures: list[MeasureSpec], windows: list[Window], by: dict[str, Ref]):
         """Split each measure × window into rollup days and source pieces.
@@ -246,7 +232,7 @@ class Rollups:
         low, high = (EARLIEST, LATEST) if spec.time_is_date else (datetime.combine(EARLIEST, time()),
                                                                    datetime.combine(LATEST, time()))
         value = value_expr(spec, aliases) if spec.agg == "sum" else None
-        [(first, outside, huge)] = _source_rows(source, select(
+        [(first, outside, huge)] = source_rows(source, select(
             func.min(case((and_(time_col >= low, time_col < high), time_col))),
             func.count(case((or_(time_col < low, time_col >= high), 1))),
             func.count(unusable(value)) if value is not None else literal_column("0")).select_from(table))
@@ -289,95 +275,3 @@ class Rollups:
             conn.execute(wipe if replace_all else wipe.where(rollup_daily.c.day >= start))
             for i in range(0, len(rows), 5000):
                 conn.execute(insert(rollup_daily), [{"measure": name, **r} for r in rows[i:i + 5000]])
-
-
-def _local_day(dialect: str, column, offset_seconds: int):
-    """The local calendar day of a naive-UTC timestamp, for a fixed UTC offset."""
-    match dialect:
-        case "sqlite":
-            return func.date(column, f"{int(offset_seconds):+d} seconds")
-        case "postgresql":  # an integer we computed, never user input
-            return cast(column + literal_column(f"INTERVAL '{int(offset_seconds)} seconds'"), Date)
-    raise AssertionError(dialect)
-
-
-def _source_rows(source: Engine, stmt) -> list:
-    """The rows of one query to the source, within the query time limit (SourceError otherwise)."""
-    def query():
-        with source.connect() as conn:
-            return conn.execute(stmt).all()
-
-    try:
-        return within(limits().query_timeout, query)
-    except SQLAlchemyError as exc:
-        raise SourceError("The data source could not answer.") from exc
-
-
-def daily_values(source: Engine, spec: MeasureSpec, tz: ZoneInfo, start: date, end: date) -> list[dict]:
-    """The measure per local day (and per value of each of its dimensions) for the days [start, end):
-    rows {dim, day, key, value}; dim '' is the total. Exact in any zone (one offset per DST stretch)."""
-    dims = list(spec.dimensions)
-    aliases, table, time_col = source_of(spec, dims)
-    dim_cols = [cast(aliases[r.alias].c[r.name], Text).label(f"d{j}") for j, r in enumerate(dims)]
-    window = Window(_midnight_utc(tz, start), _midnight_utc(tz, end), start, end)
-    effective = effective_time(spec, aliases, time_col) if spec.to_end else time_col
-    filters = [c for f, c in zip(spec.filters, filters_of(spec, aliases, window), strict=True)
-               if f.op != "before_end"]
-    statements = []
-    if spec.time_is_date:
-        day = time_col
-        statements.append(([time_col >= start, time_col < end], day))
-    else:
-        for lo, hi, offset in stretches(tz, start, end):
-            day = _local_day(source.dialect.name, effective, offset)
-            ranges = (effective_ranges(spec, aliases, time_col, lo, hi) if spec.to_end
-                      else [[time_col >= lo, time_col < hi]])
-            statements += [(conditions, day) for conditions in ranges]
-    frames = []
-    for conditions, day in statements:
-        stmt = (select(day.label("day"), *dim_cols, value_of(spec, aliases).label("value"))
-                .select_from(table).where(*conditions, *filters)
-                .group_by(day, *dim_cols))
-        rows = _source_rows(source, stmt)
-        frames.append(pd.DataFrame(rows, columns=["day"] + [f"d{j}" for j in range(len(dims))] + ["value"]))
-    data = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
-    if data.empty:
-        return []
-    data["day"] = [d if isinstance(d, date) else date.fromisoformat(str(d)[:10]) for d in data["day"]]
-    data["value"] = pd.to_numeric(data["value"], errors="coerce").fillna(0.0).astype(float)
-    out = []
-    totals = data.groupby("day", dropna=False)["value"].sum()
-    out += [{"dim": TOTAL, "day": d, "key": None, "value": float(v)} for d, v in totals.items()]
-    for j, ref in enumerate(dims):
-        grouped = data.groupby(["day", f"d{j}"], dropna=False)["value"].sum()
-        out += [{"dim": ref.dotted, "day": d, "key": None if pd.isna(k) else str(k), "value": float(v)}
-                for (d, k), v in grouped.items()]
-    return out
-
-def stretches(tz: ZoneInfo, start: date, end: date) -> list[tuple[datetime, datetime, int]]:
-    """[from, to) in naive UTC with the zone's constant UTC offset (seconds) over each."""
-    out = []
-    lo = _midnight_utc(tz, start)
-    stop = _midnight_utc(tz, end)
-    offset = _offset(tz, lo)
-    cursor = lo
-    while cursor < stop:
-        nxt = min(cursor + timedelta(days=1), stop)
-        if _offset(tz, nxt - timedelta(microseconds=1)) != offset:
-            a, b = cursor, nxt  # a transition inside: find its instant to the minute
-            while b - a > timedelta(minutes=1):
-                mid = a + (b - a) / 2
-                a, b = (mid, b) if _offset(tz, mid) == offset else (a, mid)
-            change = b.replace(second=0, microsecond=0)
-            out.append((lo, change, offset))
-            lo, offset = change, _offset(tz, change)
-        cursor = nxt
-    out.append((lo, stop, offset))
-    return [s for s in out if s[0] < s[1]]
-
-def _offset(tz: ZoneInfo, utc_naive: datetime) -> int:
-    return int(utc_naive.replace(tzinfo=timezone.utc).astimezone(tz).utcoffset().total_seconds())
-
-
-def _midnight_utc(tz: ZoneInfo, day: date) -> datetime:
-    return datetime.combine(day, time(), tzinfo=tz).astimezone(timezone.utc).replace(tzinfo=None)

@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot import parse as p
+from bot.slack import parse as p
 from kpi.catalog import load_catalog
 
 CATALOG = load_catalog()

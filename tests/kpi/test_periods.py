@@ -6,7 +6,8 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from kpi.errors import PeriodError
-from kpi.periods import Kind, looks_like_period, parse_period
+from kpi.periods import looks_like_period, parse_period
+from kpi.spans import Kind
 
 UTC = ZoneInfo("UTC")
 PARIS = ZoneInfo("Europe/Paris")

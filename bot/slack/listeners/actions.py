@@ -7,11 +7,11 @@ import json
 from slack_bolt import App
 
 from bot.jobs.context import naive
-from bot.parse import Ask, Explain
 from bot.render import answers as render
 from bot.slack import chart_posts
 from bot.slack.answers import build
 from bot.slack.deps import Deps, Replier, guard
+from bot.slack.parse import Ask, Explain
 from kpi.store import state
 from kpi.texts import t
 

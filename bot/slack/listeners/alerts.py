@@ -8,7 +8,6 @@ from datetime import timedelta
 
 from slack_bolt import App
 
-from bot import parse as p
 from bot.jobs.alerts import rerender
 from bot.jobs.clock import run_pass
 from bot.jobs.context import naive
@@ -16,6 +15,7 @@ from bot.jobs.digests import add_digest, digest_payload
 from bot.render import alerts as ra
 from bot.render import answers as render
 from bot.render import modals
+from bot.slack import parse as p
 from bot.slack import permissions
 from bot.slack.answers import build
 from bot.slack.deps import Deps, Replier, guard

@@ -8,9 +8,9 @@ from concurrent.futures import TimeoutError as FutureTimeout
 
 from slack_bolt import App
 
-from bot import parse as p
 from bot.render import answers as render
 from bot.slack import chart_posts
+from bot.slack import parse as p
 from bot.slack.answers import build
 from bot.slack.deps import Deps, Replier, guard
 from bot.slack.listeners import alerts as alert_commands

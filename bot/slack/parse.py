@@ -19,16 +19,40 @@ so the listener can answer each one politely.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
+from bot.slack.commands import (  # noqa: F401 - the commands, as `parse.Ask`… for the listeners
+    DEFAULT_PERIOD,
+    Ask,
+    BadDigest,
+    BadKpi,
+    BadRule,
+    BadTarget,
+    Command,
+    CreateRule,
+    Digest,
+    EditRule,
+    Explain,
+    Help,
+    ListKpis,
+    ListRules,
+    MissingKpi,
+    NotUnderstood,
+    ParseError,
+    Pin,
+    RemoveRule,
+    RuleHistory,
+    RuleModal,
+    SnoozeRule,
+    Target,
+    TooLong,
+)
 from kpi import grammar
 from kpi.catalog import Catalog
 from kpi.errors import Refusal, UnknownKpi
 from kpi.periods import looks_like_period, period_suggestions
-from kpi.rules import RuleError, RuleSpec
+from kpi.rules import RuleError
 
 MAX_TEXT = 500
-DEFAULT_PERIOD = "month"
 
 _HELP = {"", "help", "aide", "?", "-h", "--help"}
 _LIST = {"list", "liste", "all", "tous"}
@@ -45,133 +69,6 @@ _DIGEST = {"digest", "recap", "récap", "resume", "résumé"}
 _PIN = {"pin", "epingler", "épingler"}
 _UNPIN = {"unpin", "desepingler", "désépingler"}
 _TARGET = {"target", "objectif"}
-
-
-@dataclass(frozen=True)
-class Help:
-    pass
-
-
-@dataclass(frozen=True)
-class ListKpis:
-    period: str = DEFAULT_PERIOD
-
-
-@dataclass(frozen=True)
-class Explain:
-    kpi: str
-
-
-@dataclass(frozen=True)
-class Ask:
-    kpi: str
-    period: str = DEFAULT_PERIOD
-    by: str | None = None
-    share: bool = False
-    chart: bool = False
-
-
-# -- errors -------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class TooLong:
-    length: int
-
-
-@dataclass(frozen=True)
-class NotUnderstood:
-    words: str
-    suggestions: tuple[str, ...] = ()   # period words close to what was typed ('lastmonth' -> 'last-month')
-
-
-@dataclass(frozen=True)
-class MissingKpi:
-    command: str = "explain"   # the command that lacked its KPI, for the example in the answer
-
-
-@dataclass(frozen=True)
-class BadKpi:
-    error: UnknownKpi
-
-
-@dataclass(frozen=True)
-class ListRules:
-    pass
-
-
-@dataclass(frozen=True)
-class RuleModal:
-    pass
-
-
-@dataclass(frozen=True)
-class CreateRule:
-    spec: RuleSpec
-
-
-@dataclass(frozen=True)
-class EditRule:
-    rule_id: int
-
-
-@dataclass(frozen=True)
-class RemoveRule:
-    rule_id: int
-
-
-@dataclass(frozen=True)
-class SnoozeRule:
-    rule_id: int
-    seconds: int
-
-
-@dataclass(frozen=True)
-class RuleHistory:
-    pass
-
-
-@dataclass(frozen=True)
-class Digest:
-    action: str                      # daily | weekly | off | now | show
-    at_time: str | None = None       # HH:MM
-    weekday: int | None = None
-    timezone: str | None = None
-    kpis: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class Pin:
-    kpi: str
-    on: bool = True
-
-
-@dataclass(frozen=True)
-class Target:
-    kpi: str
-    grain: str
-    value: float | None  # None: remove it
-
-
-@dataclass(frozen=True)
-class BadTarget:
-    problem: Refusal | None = None   # None: show the usage
-
-
-@dataclass(frozen=True)
-class BadRule:
-    problem: Refusal | None = None   # None: show the usage
-    action: str = "create"           # create | snooze | remove | edit: which usage and apology fit
-
-
-@dataclass(frozen=True)
-class BadDigest:
-    problem: Refusal | None = None
-
-
-Command = Help | ListKpis | Explain | Ask | ListRules | RuleModal | CreateRule | RemoveRule | SnoozeRule \
-    | RuleHistory | Digest | Pin | Target | EditRule
-ParseError = TooLong | NotUnderstood | MissingKpi | BadKpi | BadRule | BadDigest | BadTarget
 
 
 def parse(text: str | None, catalog: Catalog, lang: str = "en", currency: str = "EUR") -> Command | ParseError:

@@ -1,0 +1,224 @@
+"""The SQL building blocks of a measure: its tables and joins, its value expression, its filters,
+its aggregation, and the effective time of cumulative measures. SQLAlchemy Core only: identifiers
+come from definition files, every value is a bound parameter."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlalchemy import (
+    Date,
+    DateTime,
+    Float,
+    case,
+    cast,
+    column,
+    distinct,
+    func,
+    literal_column,
+    table,
+)
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql import ColumnElement
+from sqlalchemy.sql.functions import FunctionElement
+
+from kpi.store.expr import BinOp, Expr, Neg, Num, Ref
+from kpi.store.specs import FilterSpec, MeasureSpec, Window
+
+
+class Greatest(FunctionElement):
+    """GREATEST(a, b, …): the later of several instants (SQLite spells it MAX with several arguments)."""
+
+    inherit_cache = True
+    name = "greatest"
+
+
+@compiles(Greatest)
+def _greatest_default(element, compiler, **kw):
+    return f"GREATEST({compiler.process(element.clauses, **kw)})"
+
+
+@compiles(Greatest, "sqlite")
+def _greatest_sqlite(element, compiler, **kw):
+    return f"MAX({compiler.process(element.clauses, **kw)})"
+
+
+def effective_ranges(spec: "MeasureSpec", aliases, time_col, lower, upper) -> list[list[ColumnElement]]:
+    """``lower <= effective < upper`` as disjoint condition sets that each bound one plain column
+    (so that its index is used): the first column to reach ``lower`` is the one in range."""
+    columns = [time_col] + [aliases[f.column.alias].c[f.column.name] for f in spec.filters if f.op == "before_end"]
+    out = []
+    for j, col in enumerate(columns):
+        out.append([col >= lower, col < upper]
+                   + [c < lower for c in columns[:j]]
+                   + [c < upper for c in columns[j + 1:]])
+    return out
+
+
+def effective_time(spec: "MeasureSpec", aliases, time_col):
+    """For a cumulative measure, the instant a row starts to count: its own time, or later the time its
+    period-end filters become true (a sale counts once both it and its customer's acquisition happened).
+    ``time < E and acquired_at < E``  ⟺  ``greatest(time, acquired_at) < E``, which is additive by day."""
+    later = [aliases[f.column.alias].c[f.column.name] for f in spec.filters if f.op == "before_end"]
+    return Greatest(time_col, *later) if later else time_col
+
+
+@dataclass
+class _Tables:
+    """Collects which columns each table alias needs, then builds lightweight tables."""
+
+    spec: MeasureSpec
+    columns: dict[str | None, dict[str, object]] = field(default_factory=dict)
+
+    def need(self, ref: Ref, type_=None) -> None:
+        self.columns.setdefault(ref.alias, {}).setdefault(ref.name, type_)
+        if type_ is not None:
+            self.columns[ref.alias][ref.name] = type_
+
+    def build(self):
+        spec = self.spec
+        joins = {j.alias: j for j in spec.joins}
+        self.need(Ref(spec.time_column), Date if spec.time_is_date else DateTime)
+        for alias in [a for a in self.columns if a is not None]:
+            self.need(Ref(joins[alias].local))
+            self.columns[alias].setdefault(joins[alias].remote, None)
+
+        def make(name: str, schema: str | None, cols: dict[str, object], alias: str):
+            t = table(name, *(column(c, t) if t is not None else column(c) for c, t in cols.items()),
+                      schema=schema)
+            return t.alias(alias)
+
+        base = make(spec.table, spec.schema, self.columns[None], "t")
+        aliases = {None: base}
+        source = base
+        for alias, cols in self.columns.items():
+            if alias is None:
+                continue
+            j = joins[alias]
+            joined = make(j.table, j.schema, cols, f"j_{alias}")
+            aliases[alias] = joined
+            source = source.outerjoin(joined, base.c[j.local] == joined.c[j.remote])
+        return aliases, source
+
+
+def _compile(expr: Expr, aliases) -> ColumnElement:
+    match expr:
+        case Num(value=value):
+            return literal_column(repr(float(value)), Float)
+        case Ref(name=name, alias=alias):
+            return aliases[alias].c[name]
+        case Neg(operand=operand):
+            return -_compile(operand, aliases)
+        case BinOp(op=op, left=left, right=right):
+            a, b = _compile(left, aliases), _compile(right, aliases)
+            match op:
+                case "+":
+                    return a + b
+                case "-":
+                    return a - b
+                case "*":
+                    return a * b
+                case "/":
+                    return cast(a, Float) / func.nullif(cast(b, Float), 0)
+    raise AssertionError(expr)
+
+
+def _walk_refs(expr: Expr | None, out: list[Ref]) -> list[Ref]:
+    match expr:
+        case None | Num():
+            pass
+        case Ref():
+            out.append(expr)
+        case Neg(operand=operand):
+            _walk_refs(operand, out)
+        case BinOp(left=left, right=right):
+            _walk_refs(left, out)
+            _walk_refs(right, out)
+    return out
+
+
+def _filter(f: FilterSpec, col: ColumnElement, window: Window) -> ColumnElement:
+    match f.op:
+        case "=":
+            return col == f.value
+        case "!=":
+            return col != f.value
+        case "<":
+            return col < f.value
+        case "<=":
+            return col <= f.value
+        case ">":
+            return col > f.value
+        case ">=":
+            return col >= f.value
+        case "in":
+            return col.in_(list(f.value))  # type: ignore[arg-type]
+        case "not in":
+            return col.not_in(list(f.value))  # type: ignore[arg-type]
+        case "is null":
+            return col.is_(None)
+        case "is not null":
+            return col.is_not(None)
+        case "before_end":
+            return col < (window.end_day if f.is_date else window.end_utc)
+    raise AssertionError(f.op)
+
+
+LIMIT = 1e15  # a value at or beyond this (or infinite) is not a business number: it is left out of sums
+
+
+def usable(value: ColumnElement) -> ColumnElement:
+    """``value`` when it is a usable number, else NULL: an infinity or 1e20 stored by another tool in a
+    SQLite column never turns a sum into "no data" (rows left out are counted, see rollup)."""
+    return case((func.abs(value) < LIMIT, value), else_=None)
+
+
+def unusable(value: ColumnElement) -> ColumnElement:
+    """1 for a row whose value is not a usable number (NULL is not counted: it is simply empty)."""
+    return case((func.abs(value) >= LIMIT, 1), else_=None)
+
+
+def value_expr(spec: MeasureSpec, aliases) -> ColumnElement | None:
+    return _compile(spec.expr, aliases) if spec.expr is not None else None
+
+
+def _aggregate(spec: MeasureSpec, value: ColumnElement | None) -> ColumnElement:
+    if value is not None and spec.agg in ("sum", "avg", "min", "max"):
+        value = usable(value)
+    match spec.agg:
+        case "count":
+            agg = func.count() if value is None else func.count(value)
+        case "count_distinct":
+            agg = func.count(distinct(value))
+        case "sum":
+            agg = func.sum(value)
+        case "avg":
+            agg = func.avg(value)
+        case "min":
+            agg = func.min(value)
+        case "max":
+            agg = func.max(value)
+        case _:
+            raise AssertionError(spec.agg)
+    return cast(agg, Float)
+
+
+def source_of(spec: MeasureSpec, extra: list[Ref] = ()):  # type: ignore[assignment]
+    """The FROM clause (base table and the joins it needs), its aliases and its time column."""
+    tables = _Tables(spec)
+    for ref in _walk_refs(spec.expr, []):
+        tables.need(ref)
+    for f in spec.filters:
+        tables.need(f.column, (Date if f.is_date else DateTime) if f.op == "before_end" else None)
+    for ref in extra:
+        tables.need(ref)
+    aliases, source = tables.build()
+    return aliases, source, aliases[None].c[spec.time_column]
+
+
+def value_of(spec: MeasureSpec, aliases) -> ColumnElement:
+    return _aggregate(spec, value_expr(spec, aliases))
+
+
+def filters_of(spec: MeasureSpec, aliases, window: Window) -> list[ColumnElement]:
+    return [_filter(f, aliases[f.column.alias].c[f.column.name], window) for f in spec.filters]
