@@ -151,7 +151,7 @@ def check(settings, offline: bool) -> int:
 
 def _source(url: str, tables: list[str]) -> tuple[bool, str, str]:
     """Whether the source answers, and how many rows each table the definitions read holds."""
-    from kpi.store.facts import table_rows
+    from kpi.service import table_rows
 
     try:
         counts = table_rows(url, tables)

@@ -110,6 +110,15 @@ class Catalog:
             raise UnknownKpi(name[:64], self.suggest(name), self.keys())
         return self.kpis[key]
 
+    def resolve_prefix(self, words: list[str]) -> tuple[str | None, list[str]]:
+        """The longest leading run of words (up to six) that names a KPI: its key, and the words after it."""
+        for n in range(min(len(words), 6), 0, -1):
+            try:
+                return self.resolve(" ".join(words[:n])).key, words[n:]
+            except UnknownKpi:
+                continue
+        return None, words
+
     def suggest(self, name: str, n: int = 2) -> list[str]:
         names = difflib.get_close_matches(alias_key(name), list(self.aliases), n=n * 3, cutoff=0.6)
         seen: list[str] = []

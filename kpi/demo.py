@@ -156,3 +156,15 @@ def generate(now: datetime, days: int = 365, seed: int = 42) -> dict[str, list[d
             rows["project_invoices"].append({"id": next_id("invoice"), "project_id": pid,
                                              "invoiced_on": on, "amount": round(hours * rate, 2)})
     return rows
+
+
+def ensure_demo(url: str, now: datetime) -> bool:
+    """The demo database at ``url``: migrated, and filled with demo data when its fact tables are empty
+    (True when it was filled now)."""
+    from kpi.store import facts, migrations
+
+    migrations.upgrade(url)
+    if sum(facts.row_counts(url).values()):
+        return False
+    facts.replace_all(url, generate(now))
+    return True

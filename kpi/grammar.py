@@ -14,14 +14,11 @@ from dataclasses import dataclass
 from datetime import timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from babel.numbers import format_decimal
-
 from kpi.catalog import Catalog, Unit
-from kpi.errors import Refusal, UnknownKpi
-from kpi.numbers import MAX_TYPED, NumberError, count, read_number
+from kpi.errors import Refusal
+from kpi.numbers import MAX_TYPED, NumberError, as_typed, count, read_number
 from kpi.periods import looks_like_period
 from kpi.rules import DEFAULT_REPEAT, DEFAULT_WINDOW, Op, RuleError, RuleKind, RuleSpec, check_window
-from kpi.texts import babel_locale
 
 # -- words ---------------------------------------------------------------------------------------------
 
@@ -109,13 +106,6 @@ def number_words(words: list[str], lang: str) -> tuple[str | None, list[str]]:
         return None, []
     read_number(words[0], lang)  # raises the precise refusal
     return words[0], words[1:]  # pragma: no cover - read_number refused it above
-
-
-def as_typed(value: float, lang: str) -> str:
-    """A number as one would type it in ``lang`` (what the forms show back), without grouping (never
-    '1e+06'), and never in the shape the reader refuses as ambiguous ('150,125' is written '150,1250')."""
-    text = format_decimal(round(value, 8), "0.########", locale=babel_locale(lang))
-    return text + "0" if re.fullmatch(r"[0-9]{1,3}[.,][0-9]{3}", text) else text
 
 
 def threshold_as_typed(kind: RuleKind, threshold: float, unit: Unit | None, lang: str) -> str:
@@ -325,13 +315,3 @@ def digest_from_fields(values: dict[str, str], catalog: Catalog) -> DigestSpec:
         raise FieldRefusal(errors)
     kpis = tuple(k for k in values.get("kpis", "").split(",") if k in catalog.kpis)
     return DigestSpec(cadence, values["time"], day if cadence == "weekly" else None, zone, kpis)
-
-
-def resolve_kpi(words: list[str], catalog: Catalog) -> tuple[str | None, list[str]]:
-    """The longest leading run of words (up to six) that names a KPI, and the words after it."""
-    for n in range(min(len(words), 6), 0, -1):
-        try:
-            return catalog.resolve(" ".join(words[:n])).key, words[n:]
-        except UnknownKpi:
-            continue
-    return None, words

@@ -109,3 +109,10 @@ def count(text: str, lang: str, *, low: int, high: int, key: str) -> int:
             or not low <= typed.value <= high:
         raise NumberError(key, text=(text or "")[:MAX_TYPED], low=low, high=high)
     return int(typed.value)
+
+
+def as_typed(value: float, lang: str) -> str:
+    """A number as one would type it in ``lang`` (what the forms show back), without grouping (never
+    '1e+06'), and never in the shape the reader refuses as ambiguous ('150,125' is written '150,1250')."""
+    text = format_decimal(round(value, 8), "0.########", locale=babel_locale(lang))
+    return text + "0" if re.fullmatch(r"[0-9]{1,3}[.,][0-9]{3}", text) else text

@@ -65,3 +65,10 @@ class KpiService:
         """Every KPI (or the listed ones) for one period, in one round trip."""
         kpis = [self.resolve(k) for k in keys] if keys else list(self.catalog.kpis.values())
         return in_time(compute_many(self.catalog, self.source, kpis, self.period(period, now), rollups=self.rollups), now)
+
+
+def table_rows(url: str, tables: list[str]) -> dict[str, int]:
+    """Rows in each table of the source at ``url`` (``schema.table`` accepted); SourceError when it can't answer."""
+    from kpi.store.facts import table_rows as count
+
+    return count(url, tables)

@@ -34,12 +34,9 @@ DEMO_HINT = (f"The demo data is in demo.db. The command line reads it with: "
 
 def prepare_demo(settings: Settings) -> Settings:
     from kpi import demo
-    from kpi.store import facts, migrations
 
     settings = settings.model_copy(update={"database_url": DEMO_URL, "source_database_url": DEMO_URL})
-    migrations.upgrade(settings.database_url)
-    if not sum(facts.row_counts(settings.source_url).values()):
-        facts.replace_all(settings.source_url, demo.generate(datetime.now(timezone.utc)))
+    demo.ensure_demo(settings.source_url, datetime.now(timezone.utc))
     return settings
 
 

@@ -97,7 +97,7 @@ def _list(head: str, rest: list[str], catalog: Catalog, lang: str, currency: str
 def _pin(head: str, rest: list[str], catalog: Catalog, lang: str, currency: str) -> Command | ParseError:
     if not rest:
         return MissingKpi(head)
-    kpi, left = grammar.resolve_kpi(rest, catalog)
+    kpi, left = catalog.resolve_prefix(rest)
     if kpi is None:
         return BadKpi(_unknown(rest, catalog))
     return Pin(kpi, head in _PIN) if not left else NotUnderstood(" ".join(left))
@@ -106,7 +106,7 @@ def _pin(head: str, rest: list[str], catalog: Catalog, lang: str, currency: str)
 def _explain(head: str, rest: list[str], catalog: Catalog, lang: str, currency: str) -> Command | ParseError:
     if not rest:
         return MissingKpi(head)
-    kpi, left = grammar.resolve_kpi(rest, catalog)
+    kpi, left = catalog.resolve_prefix(rest)
     if kpi is None:
         return BadKpi(_unknown(rest, catalog))
     return Explain(kpi) if not left else NotUnderstood(" ".join(left))
@@ -117,7 +117,7 @@ def _share(head: str, rest: list[str], catalog: Catalog, lang: str, currency: st
 
 
 def _ask(words: list[str], catalog: Catalog, share: bool = False) -> Command | ParseError:
-    kpi, rest = grammar.resolve_kpi(words, catalog)
+    kpi, rest = catalog.resolve_prefix(words)
     if kpi is None:
         return BadKpi(_unknown(words, catalog))
     period, by, leftover, chart = None, None, [], False
@@ -175,7 +175,7 @@ def _alert(head: str, words: list[str], catalog: Catalog, lang: str, currency: s
         except RuleError as exc:
             return BadRule(exc, action="snooze")
         return SnoozeRule(ident, int(delta.total_seconds()))
-    kpi, rest = grammar.resolve_kpi(words, catalog)
+    kpi, rest = catalog.resolve_prefix(words)
     if kpi is None:
         return BadKpi(_unknown(words, catalog))
     try:
@@ -211,7 +211,7 @@ def _digest(head: str, words: list[str], catalog: Catalog, lang: str, currency: 
 def _target(head: str, words: list[str], catalog: Catalog, lang: str, currency: str) -> Command | ParseError:
     if not words:
         return BadTarget()
-    kpi, rest = grammar.resolve_kpi(words, catalog)
+    kpi, rest = catalog.resolve_prefix(words)
     if kpi is None:
         return BadKpi(_unknown(words, catalog))
     if not rest:

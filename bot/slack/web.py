@@ -25,8 +25,7 @@ from slack_bolt.response import BoltResponse
 
 from bot.logs import rejections
 from kpi.config import Settings, get_settings
-from kpi.store.engines import ping
-from kpi.store.state import writable
+from kpi.store.state import reachable, writable
 
 log = logging.getLogger("bot.web")
 REQUEST_THREADS = 64
@@ -93,7 +92,7 @@ class KpiAsgi(SlackRequestHandler):
         KPI_EVAL_INTERVAL too (the process's own age counts as a pass: a grace period at start)."""
         from bot.jobs.clock import health, watchdog_budget
 
-        if not ping(self.settings.database_url):
+        if not reachable(self.settings.database_url):
             return {"status": "unavailable", "database": "unreachable", "scheduler": "unknown", "last_pass": None,
                     "scheduler_in_process": self.scheduler_here}
         if not writable(self.settings.database_url, self.clock()):  # disk full, read-only, permissions

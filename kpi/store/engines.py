@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TypeVar
 
-from sqlalchemy import create_engine, event, inspect, text
+from sqlalchemy import create_engine, event, inspect
 from sqlalchemy.engine import Engine, make_url
 
 from kpi.errors import SourceTimeout
@@ -134,16 +134,6 @@ def dispose_all() -> None:
         for engine in _engines.values():
             engine.dispose()
         _engines.clear()
-
-
-def ping(url: str) -> bool:
-    """True when the database answers a trivial query."""
-    try:
-        with get_engine(url).connect() as conn:
-            conn.execute(text("SELECT 1"))
-        return True
-    except Exception:  # noqa: BLE001 - any failure means "not reachable"
-        return False
 
 
 def has_table(url: str, name: str) -> bool:

@@ -19,6 +19,7 @@ from kpi.store.state.coordination import (
     forget_deliveries,
     last_beat,
     lead,
+    reachable,
     writable,
 )
 from kpi.store.state.dashboard import pin, pinned, set_target, team_targets
@@ -52,6 +53,6 @@ __all__ = [
     "Conflict", "Db", "UnitOfWork", "acknowledge", "active_digests", "audit", "audit_entries", "beat", "claim",
     "clear_state", "create_rule", "delivered", "edit_rule", "failed", "first_delivery", "forget_deliveries",
     "history", "incidents_for_message", "last_beat", "lead", "message_ts", "open_incidents", "outbox_rows",
-    "pending_outbox", "pin", "pinned", "release", "remove_rule", "retry_later", "rule", "rules", "set_target",
+    "pending_outbox", "pin", "pinned", "reachable", "release", "remove_rule", "retry_later", "rule", "rules", "set_target",
     "snooze_rule", "subscribe_digest", "team_targets", "unit_of_work", "unsubscribe_digest", "writable",
 ]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta, timezone
 
-from sqlalchemy import delete, insert, or_, select, update
+from sqlalchemy import delete, insert, or_, select, text, update
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from kpi.store.state.base import Db, engine_of
@@ -107,3 +107,13 @@ def clear_state(db: Db) -> None:
                       rollup_daily, rollup_state, pins, targets, leases, processed_events,
                       slack_installations, slack_bots, slack_oauth_states):
             conn.execute(delete(table))
+
+
+def reachable(db: Db) -> bool:
+    """Whether the database answers a trivial query."""
+    try:
+        with engine_of(db).connect() as conn:
+            conn.execute(text("SELECT 1"))
+        return True
+    except Exception:  # noqa: BLE001 - any failure means "not reachable"
+        return False
