@@ -1,0 +1,1 @@
+"""What users see, built without Slack calls: Block Kit messages, modals, the App Home, chart PNGs."""

@@ -1,4 +1,4 @@
-"""Block Kit for alerts, rule management and digests (same conventions as bot/render.py)."""
+"""Block Kit for alerts, rule management and digests (same conventions as bot/render/answers.py)."""
 
 from __future__ import annotations
 

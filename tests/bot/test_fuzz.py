@@ -140,7 +140,7 @@ SENT: set[str] = set()
 
 
 def dispatch(app, body: str, content_type: str):
-    """What the web process does with a POST to /slack/events (bot.web.handle), signed as Slack signs.
+    """What the web process does with a POST to /slack/events (bot.slack.web.handle), signed as Slack signs.
     Hypothesis repeats inputs: a body signed again at the same second is a replay, refused with 401."""
     headers = signed_headers(SECRET, body, None, content_type)
     response = web.handle(app, body, "", {k.lower(): [v] for k, v in headers.items()})
