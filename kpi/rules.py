@@ -1,4 +1,5 @@
-"""Alert rules: what a rule is (:class:`RuleSpec`), its stored form, and its state machine.
+"""Alert rules: their windows, their refusals, and their state machine (the records :class:`RuleSpec`
+and :class:`Rule` are the state store's, :mod:`kpi.store.state.records`).
 
 Pure: no Slack, no database, no clock (``now`` is passed in). The scheduler pass
 (``bot/jobs/alerts.py``) observes every rule (:mod:`kpi.alerts`), steps its state machine
@@ -18,54 +19,20 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
 from enum import Enum
-from typing import Any
 
 from kpi.compute import KpiResult
 from kpi.errors import PeriodError, Refusal
 from kpi.numbers import MAX_TYPED
 from kpi.periods import parse_period
 from kpi.spans import Kind
+from kpi.store.state.records import DEFAULT_REPEAT, DEFAULT_WINDOW, Op, Rule, RuleKind, RuleSpec, State
+
+__all__ = [  # the records are the store's (kpi.store.state.records); the rules' users find them here
+    "DEFAULT_REPEAT", "DEFAULT_WINDOW", "WINDOWS", "Event", "Observation", "Op", "Rule", "RuleError", "RuleKind",
+    "RuleSpec", "RuleState", "State", "Status", "Step", "check_window", "step",
+]
 
 WINDOWS = ("7d", "30d", "90d", "week", "month", "quarter")
-DEFAULT_WINDOW = "30d"
-DEFAULT_REPEAT = 24 * 3600
-
-
-class Op(str, Enum):
-    GT = ">"
-    LT = "<"
-    GE = ">="
-    LE = "<="
-
-    def holds(self, value: float, threshold: float) -> bool:
-        match self:
-            case Op.GT:
-                return value > threshold
-            case Op.LT:
-                return value < threshold
-            case Op.GE:
-                return value >= threshold
-            case Op.LE:
-                return value <= threshold
-        raise AssertionError(self)
-
-    @property
-    def upward(self) -> bool:
-        """True when the rule fires on high values."""
-        return self in (Op.GT, Op.GE)
-
-
-class RuleKind(str, Enum):
-    THRESHOLD = "threshold"
-    CHANGE = "change"
-
-
-class State(str, Enum):
-    OK = "ok"
-    PENDING = "pending"
-    FIRING = "firing"
-    NO_DATA = "no_data"
-    ERROR = "error"
 
 
 class Event(str, Enum):
@@ -78,46 +45,6 @@ class Event(str, Enum):
 
 class RuleError(Refusal):
     """A rule cannot be built as written; ``text(lang)`` says what is accepted (empty: show the usage)."""
-
-
-@dataclass(frozen=True)
-class RuleSpec:
-    kpi: str
-    kind: RuleKind
-    op: Op
-    threshold: float                 # KPI units (fractions for %); change rules: a fraction (0.2 = 20 %)
-    window: str = DEFAULT_WINDOW
-    recovery: float | None = None
-    min_denominator: float | None = None
-    for_count: int = 1
-    repeat_seconds: int = DEFAULT_REPEAT
-
-    def breached(self, value: float) -> bool:
-        return self.op.holds(value, self.threshold)
-
-    def recovered(self, value: float) -> bool:
-        """Back to normal: no longer breached, and past the recovery line when there is one."""
-        if self.breached(value):
-            return False
-        if self.recovery is None:
-            return True
-        return value < self.recovery if self.op.upward else value > self.recovery
-
-
-
-def spec_of(row: Any) -> RuleSpec:
-    """The rule a stored row (or record) describes."""
-    return RuleSpec(kpi=row["kpi"], kind=RuleKind(row["kind"]), op=Op(row["op"]),
-                    threshold=row["threshold"], window=row["window_spec"], recovery=row["recovery"],
-                    min_denominator=row["min_denominator"], for_count=row["for_count"],
-                    repeat_seconds=row["repeat_seconds"])
-
-
-def rule_fields(spec: RuleSpec) -> dict:
-    """The stored columns of a rule (the inverse of :func:`spec_of`)."""
-    return {"kpi": spec.kpi, "kind": spec.kind.value, "op": spec.op.value, "threshold": spec.threshold,
-            "window_spec": spec.window, "recovery": spec.recovery, "min_denominator": spec.min_denominator,
-            "for_count": spec.for_count, "repeat_seconds": spec.repeat_seconds}
 
 
 _SHAPE_REFERENCE = datetime(2026, 1, 15, 12, tzinfo=timezone.utc)  # only the kind of period matters

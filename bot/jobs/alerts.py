@@ -16,7 +16,7 @@ from bot.jobs.context import JobContext, PassReport, naive
 from bot.render import alerts as ra
 from kpi import alerts
 from kpi.present import format_value
-from kpi.rules import Event, Observation, RuleKind, RuleSpec, RuleState, State, Status, Step, spec_of, step
+from kpi.rules import Event, Observation, Rule, RuleKind, RuleSpec, RuleState, Status, Step, step
 from kpi.store import state
 from kpi.texts import t
 
@@ -25,7 +25,7 @@ log = logging.getLogger("bot.jobs")
 
 @dataclass
 class _Planned:
-    row: dict
+    row: Rule
     spec: RuleSpec
     obs: Observation
     new: RuleState
@@ -36,25 +36,25 @@ class _Planned:
 
 def evaluate_rules(ctx: JobContext, now: datetime, report: PassReport, rule_ids: set[int] | None = None) -> None:
     stored_now = naive(now)
-    rows = [r for r in state.rules(ctx.url) if rule_ids is None or r["id"] in rule_ids]
+    rows = [r for r in state.rules(ctx.url) if rule_ids is None or r.id in rule_ids]
     report.rules = len(rows)
     if not rows:
         return
-    specs = {r["id"]: spec_of(r) for r in rows}
+    specs = {r.id: r.spec for r in rows}
     observations = alerts.observe_all(ctx.service, specs, now, lambda: report.expired(ctx))
     report.skipped += len(rows) - len(observations)
-    rows = [r for r in rows if r["id"] in observations]  # the others keep their state until the next pass
+    rows = [r for r in rows if r.id in observations]  # the others keep their state until the next pass
     report.rules = len(rows)
-    open_incidents = state.open_incidents(ctx.url, [r["id"] for r in rows])
+    open_incidents = state.open_incidents(ctx.url, [r.id for r in rows])
     groups: dict[tuple[str, str], list[_Planned]] = defaultdict(list)
     plans: list[_Planned] = []
     for row in rows:
-        spec, obs = specs[row["id"]], observations[row["id"]]
-        incident = open_incidents.get(row["id"])
+        spec, obs = specs[row.id], observations[row.id]
+        incident = open_incidents.get(row.id)
         current = RuleState(
-            state=State(row["state"]), pending_count=row["pending_count"], incident_open=incident is not None,
+            state=row.state, pending_count=row.pending_count, incident_open=incident is not None,
             last_notified_at=incident["last_notified_at"] if incident else None,
-            acked=bool(incident and incident["acked_by"]), snoozed_until=row["snoozed_until"],
+            acked=bool(incident and incident["acked_by"]), snoozed_until=row.snoozed_until,
         )
         stepped = step(spec, current, obs, stored_now)
         if Event.REPEAT in stepped.events and incident and incident["message_id"] \
@@ -69,11 +69,11 @@ def evaluate_rules(ctx: JobContext, now: datetime, report: PassReport, rule_ids:
     for p in alerting:
         by, top = moved[(p.spec.kpi, p.spec.window)]
         since = ra.when_text(p.incident["opened_at"], ctx.service.tz, ctx.lang) if p.incident else None
-        seq = p.incident["seq"] if p.incident else p.row["incident_count"] + 1
-        p.snapshot = ra.alert_snapshot(p.row["id"], seq, p.spec, p.obs.result, ctx.service.catalog, ctx.lang,
+        seq = p.incident["seq"] if p.incident else p.row.incident_count + 1
+        p.snapshot = ra.alert_snapshot(p.row.id, seq, p.spec, p.obs.result, ctx.service.catalog, ctx.lang,
                                        ctx.settings.kpi_currency, by, top, since)
     for p in plans:
-        groups[(p.row["team_id"], p.row["channel_id"])].append(p)
+        groups[(p.row.team_id, p.row.channel_id)].append(p)
     for (team, channel), planned in groups.items():
         try:
             _write_channel(ctx, team, channel, planned, stored_now)
@@ -92,8 +92,8 @@ def _write_channel(ctx: JobContext, team: str, channel: str, planned: list[_Plan
         if alerting:
             refs = []
             for p in alerting:
-                seq = p.incident["seq"] if p.incident else p.row["incident_count"] + 1
-                refs.append(f"{p.row['id']}#{seq}:{p.row['version']}")
+                seq = p.incident["seq"] if p.incident else p.row.incident_count + 1
+                refs.append(f"{p.row.id}#{seq}:{p.row.version}")
             key = "alert:" + ",".join(sorted(refs))
             message_id = uow.new_message(team, channel, key, now)
             uow.add_outbox(key, team, channel, "chat.postMessage",
@@ -110,8 +110,8 @@ def _write_channel(ctx: JobContext, team: str, channel: str, planned: list[_Plan
             for event in p.events:
                 match event:
                     case Event.FIRING:
-                        seq = p.row["incident_count"] + 1
-                        incident_id = uow.open_incident(p.row["id"], seq, now, message_id, p.snapshot)
+                        seq = p.row.incident_count + 1
+                        incident_id = uow.open_incident(p.row.id, seq, now, message_id, p.snapshot)
                         values |= {"incident_count": seq, "open_incident_id": incident_id}
                     case Event.REPEAT:
                         uow.renotify_incident(p.incident["id"], now, message_id, p.snapshot)
@@ -120,19 +120,19 @@ def _write_channel(ctx: JobContext, team: str, channel: str, planned: list[_Plan
                         values["open_incident_id"] = None
                     case Event.NO_DATA:
                         notices.append(t(lang, "alert_no_data", kpi=ra.escape(name), window=p.spec.window,
-                                         id=p.row["id"], detail=ra.escape(p.obs.detail)))
+                                         id=p.row.id, detail=ra.escape(p.obs.detail)))
                     case Event.ERROR:
                         notices.append(t(lang, "alert_error", kpi=ra.escape(name), window=p.spec.window,
-                                         id=p.row["id"]))
+                                         id=p.row.id))
                     case _:
                         raise AssertionError(event)
-            if p.new.state.value != p.row["state"] or p.events:
-                uow.add_history(p.row["id"], now, p.row["state"], p.new.state.value,
+            if p.new.state is not p.row.state or p.events:
+                uow.add_history(p.row.id, now, p.row.state.value, p.new.state.value,
                                 p.obs.value if p.obs.status is Status.VALUE else None,
                                 ",".join(e.value for e in p.events) + (f" {p.obs.detail}" if p.obs.detail else ""))
-            uow.update_rule(p.row["id"], p.row["version"], **values)
+            uow.update_rule(p.row.id, p.row.version, **values)
         if notices:
-            key = "notice:" + ",".join(f"{p.row['id']}:{p.row['version']}" for p in planned
+            key = "notice:" + ",".join(f"{p.row.id}:{p.row.version}" for p in planned
                                        if {Event.NO_DATA, Event.ERROR} & set(p.events))
             uow.add_outbox(key, team, channel, "chat.postMessage", ra.notice_message(notices), now)
 

@@ -17,7 +17,7 @@ from kpi.errors import KpiError
 from kpi.grammar import WEEKDAYS
 from kpi.pacing import pace
 from kpi.present import format_value
-from kpi.rules import State
+from kpi.rules import Rule, State
 from kpi.series import series, unusualness
 from kpi.store import state
 from kpi.texts import t
@@ -119,8 +119,8 @@ def digest_payload(ctx: JobContext, digest: dict | None, now: datetime, team: st
     firing = []
     for row in state.rules(ctx.url, team, channel):
         if firing_now(row, now):
-            kpi = service.catalog.kpis.get(row["kpi"])
-            firing.append(f"#{row['id']} {kpi.name(lang) if kpi else row['kpi']}")
+            kpi = service.catalog.kpis.get(row.kpi)
+            firing.append(f"#{row.id} {kpi.name(lang) if kpi else row.kpi}")
     # what moved most against its usual variation first (yesterday vs the four weeks before)
     window = service.period("30d", now)
     trends = {r.kpi.key: series(service, r.kpi, window, with_previous=False) for r in month}
@@ -142,7 +142,7 @@ def digest_payload(ctx: JobContext, digest: dict | None, now: datetime, team: st
     return message, image
 
 
-def firing_now(row: dict, now: datetime) -> bool:
+def firing_now(row: Rule, now: datetime) -> bool:
     """A rule that fires and is not snoozed: what "Firing now" lists (a snoozed one was set aside on purpose)."""
-    until = row["snoozed_until"]
-    return row["state"] == State.FIRING.value and (until is None or until <= naive(now))
+    until = row.snoozed_until
+    return row.state is State.FIRING and (until is None or until <= naive(now))

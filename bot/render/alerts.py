@@ -29,7 +29,7 @@ from kpi.present import (
     period_span,
     period_title,
 )
-from kpi.rules import Op, RuleKind, RuleSpec
+from kpi.rules import Op, Rule, RuleKind, RuleSpec
 from kpi.texts import babel_locale, t
 
 ACTION_ACK = "alert_ack"
@@ -155,26 +155,26 @@ def resolved_reply(kpi_name: str, value: str, line: str, lang: str) -> dict:
 # -- rules and audit ---------------------------------------------------------------------------
 
 
-def state_text(rule: dict, now: datetime, tz, lang: str) -> str:
-    if rule.get("snoozed_until") and rule["snoozed_until"] > now:
-        return t(lang, "state_snoozed", until=when_text(rule["snoozed_until"], tz, lang))
-    return t(lang, f"state_{rule['state']}")
+def state_text(rule: Rule, now: datetime, tz, lang: str) -> str:
+    if rule.snoozed_until and rule.snoozed_until > now:
+        return t(lang, "state_snoozed", until=when_text(rule.snoozed_until, tz, lang))
+    return t(lang, f"state_{rule.state.value}")
 
 
-def rules_message(rules: list[tuple[dict, RuleSpec]], catalog: Catalog, now: datetime, tz, lang: str,
-                  currency: str) -> dict:
+def rules_message(rules: list[Rule], catalog: Catalog, now: datetime, tz, lang: str, currency: str) -> dict:
     if not rules:
         return message(t(lang, "rule_list_empty"), [SectionBlock(text=_md(t(lang, "rule_list_empty")))])
     lines = []
-    for row, spec in rules:
+    for row in rules:
+        spec = row.spec
         kpi = catalog.kpis.get(spec.kpi)
         unit = kpi.unit if kpi else Unit.NUMBER
-        line = t(lang, "rule_line", id=row["id"], kpi=escape(kpi.name(lang) if kpi else spec.kpi),
+        line = t(lang, "rule_line", id=row.id, kpi=escape(kpi.name(lang) if kpi else spec.kpi),
                  line=line_text(spec, unit, lang, currency), window=spec.window,
                  state=state_text(row, now, tz, lang))
-        if row.get("last_value") is not None:
-            shown = (format_value(row["last_value"], Unit.PERCENT, lang) if spec.kind is RuleKind.CHANGE
-                     else format_value(row["last_value"], unit, lang, currency))
+        if row.last_value is not None:
+            shown = (format_value(row.last_value, Unit.PERCENT, lang) if spec.kind is RuleKind.CHANGE
+                     else format_value(row.last_value, unit, lang, currency))
             line += f" · {t(lang, 'rule_last_value', value=shown)}"
         lines.append(line)
     blocks: list[Block] = [HeaderBlock(text=PlainTextObject(text=t(lang, "rule_list_title")))]

@@ -18,7 +18,7 @@ from slack_sdk.models.views import View
 
 from kpi.catalog import Catalog
 from kpi.grammar import REPEATS, WEEKDAYS, threshold_as_typed
-from kpi.rules import WINDOWS, RuleKind
+from kpi.rules import WINDOWS, Rule, RuleKind
 from kpi.texts import t
 
 CALLBACK_RULE = "alert_rule_modal"
@@ -34,33 +34,32 @@ def _pick(options: list[Option], value) -> Option:
     return next((o for o in options if o.value == value), options[0])
 
 
-def rule_modal(catalog: Catalog, lang: str, channel: str, team: str, rule: dict | None = None) -> dict:
+def rule_modal(catalog: Catalog, lang: str, channel: str, team: str, rule: Rule | None = None) -> dict:
     """Create a rule, or edit ``rule`` (a stored row) when given."""
     kpis = [_option(k.name(lang), k.key) for k in list(catalog.kpis.values())[:100]]
     ops = [_option(t(lang, key) if key else value, value) for value, key in OPS]
     windows = [_option(w, w) for w in WINDOWS]
     repeats = [_option(r, r) for r in REPEATS]
-    current = rule or {}
-    op_value = current.get("op", ">")
+    spec = rule.spec if rule is not None else None
+    op_value = spec.op.value if spec else ">"
     threshold = ""
-    if rule is not None:  # the stored number, written back the way this language reads it
-        kind = RuleKind(rule["kind"])
-        if kind is RuleKind.CHANGE:
-            op_value = "rises" if rule["op"] in (">", ">=") else "drops"
-        unit = catalog.kpis[rule["kpi"]].unit if rule["kpi"] in catalog.kpis else None
-        threshold = threshold_as_typed(kind, rule["threshold"], unit, lang)
-    repeat = {s: w for w, s in REPEATS.items()}.get(current.get("repeat_seconds"), "24h")
+    if spec is not None:  # the stored number, written back the way this language reads it
+        if spec.kind is RuleKind.CHANGE:
+            op_value = "rises" if spec.op.upward else "drops"
+        unit = catalog.kpis[spec.kpi].unit if spec.kpi in catalog.kpis else None
+        threshold = threshold_as_typed(spec.kind, spec.threshold, unit, lang)
+    repeat = {s: w for w, s in REPEATS.items()}.get(spec.repeat_seconds if spec else None, "24h")
     view = View(
         type="modal",
         callback_id=CALLBACK_RULE,
         title=PlainTextObject(text=t(lang, "modal_title")[:24]),
         submit=PlainTextObject(text=t(lang, "modal_submit")),
         close=PlainTextObject(text=t(lang, "modal_cancel")),
-        private_metadata=json.dumps({"channel": channel, "team": team, "rule": current.get("id")}),
+        private_metadata=json.dumps({"channel": channel, "team": team, "rule": rule.id if rule else None}),
         blocks=[
             InputBlock(block_id="kpi", label=t(lang, "modal_kpi"),
                        element=StaticSelectElement(action_id="value", options=kpis,
-                                                   initial_option=_pick(kpis, current.get("kpi")))),
+                                                   initial_option=_pick(kpis, spec.kpi if spec else None))),
             InputBlock(block_id="op", label=t(lang, "modal_op"),
                        element=StaticSelectElement(action_id="value", options=ops, initial_option=_pick(ops, op_value))),
             InputBlock(block_id="threshold", label=t(lang, "modal_threshold"),
@@ -68,12 +67,12 @@ def rule_modal(catalog: Catalog, lang: str, channel: str, team: str, rule: dict 
                                                      max_length=32, initial_value=threshold or None)),
             InputBlock(block_id="window", label=t(lang, "modal_window"),
                        element=StaticSelectElement(action_id="value", options=windows,
-                                                   initial_option=_pick(windows, current.get("window_spec", "30d")))),
+                                                   initial_option=_pick(windows, spec.window if spec else "30d"))),
             InputBlock(block_id="channel", label=t(lang, "modal_channel"),
                        element=ConversationSelectElement(action_id="value",
-                                                         initial_conversation=current.get("channel_id", channel) or None)),
+                                                         initial_conversation=(rule.channel_id if rule else channel) or None)),
             InputBlock(block_id="for", label=t(lang, "modal_for"), optional=True,
-                       element=PlainTextInputElement(action_id="value", initial_value=str(current.get("for_count", 1)),
+                       element=PlainTextInputElement(action_id="value", initial_value=str(spec.for_count if spec else 1),
                                                      max_length=3)),
             InputBlock(block_id="repeat", label=t(lang, "modal_repeat"),
                        element=StaticSelectElement(action_id="value", options=repeats,

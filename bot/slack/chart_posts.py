@@ -42,8 +42,9 @@ def _threshold(deps: Deps, team: str, channel: str, kpi: str, window: str) -> fl
     if not channel:
         return None
     for rule in state.rules(deps.settings.database_url, team, channel):
-        if rule["kpi"] == kpi and rule["kind"] == RuleKind.THRESHOLD.value and rule["window_spec"] == window.lower():
-            return rule["threshold"]
+        spec = rule.spec
+        if spec.kpi == kpi and spec.kind is RuleKind.THRESHOLD and spec.window == window.lower():
+            return spec.threshold
     return None
 
 

@@ -54,7 +54,6 @@ from kpi.rules import (  # noqa: E402
     Op,
     RuleKind,
     RuleSpec,
-    rule_fields,  # noqa: E402
 )
 from kpi.store import migrations, state  # noqa: E402
 from kpi.store.engines import dispose_all  # noqa: E402
@@ -311,7 +310,7 @@ def alert_pass(url: str, ctx: JobContext, now: datetime) -> tuple[float, float]:
     for i in range(1000):
         spec = RuleSpec(rng.choice(keys), RuleKind.THRESHOLD, rng.choice([Op.GT, Op.LT]), rng.uniform(0, 1000),
                         rng.choice(windows))
-        state.create_rule(url, "T1", f"C{i % 50}", rule_fields(spec), "UBENCH", now.replace(tzinfo=None))
+        state.create_rule(url, "T1", f"C{i % 50}", spec, "UBENCH", now.replace(tzinfo=None))
     began = time.perf_counter()
     run_pass(ctx, now + timedelta(minutes=10), deliver=False)
     first = time.perf_counter() - began

@@ -76,7 +76,7 @@ def test_breaches_of_one_pass_are_grouped_per_channel(ctx, slack):
 def test_pending_for_consecutive_evaluations(ctx, slack):
     add_rule(ctx.url, RuleSpec("cac", RuleKind.THRESHOLD, Op.GT, 300.0, "30d", for_count=2))
     assert run_pass(ctx, T0).events == {}
-    assert state.rules(ctx.url)[0]["state"] == "pending"
+    assert state.rules(ctx.url)[0].state == "pending"
     assert run_pass(ctx, T0 + timedelta(minutes=5)).events["firing"] == 1
     assert len(posts(slack)) == 1
 
@@ -86,7 +86,7 @@ def test_hysteresis_keeps_firing_until_the_recovery_line(ctx, slack, data):
     run_pass(ctx, T0)
     insert(data, "customers", [{"id": 10 + i, "acquired_at": datetime(2026, 10, 30), "channel": "x"} for i in range(2)])
     assert run_pass(ctx, T0 + timedelta(minutes=5)).events == {}  # €250: below 300 but above 150
-    assert state.rules(ctx.url)[0]["state"] == "firing"
+    assert state.rules(ctx.url)[0].state == "firing"
     insert(data, "customers", [{"id": 20 + i, "acquired_at": datetime(2026, 10, 30), "channel": "x"} for i in range(5)])
     assert run_pass(ctx, T0 + timedelta(minutes=10)).events["resolved"] == 1  # €111
 
@@ -119,7 +119,7 @@ def test_no_data_is_reported_once_and_is_not_a_breach(ctx, slack):
     assert "not enough data to judge rule `#" in texts(notice.payload) and "fewer than 20" in texts(notice.payload)
     assert run_pass(ctx, T0 + timedelta(minutes=5)).events == {}
     assert len(posts(slack)) == 1
-    assert state.rules(ctx.url)[0]["state"] == "no_data"
+    assert state.rules(ctx.url)[0].state == "no_data"
 
 
 def test_source_errors_are_reported_once_never_crash_and_recover(data, slack, ctx):
@@ -131,10 +131,10 @@ def test_source_errors_are_reported_once_never_crash_and_recover(data, slack, ct
     assert run_pass(broken, T0 + timedelta(minutes=5)).events == {}
     [notice] = posts(slack)
     assert "the data source could not answer" in texts(notice.payload)
-    assert state.rules(ctx.url)[0]["state"] == "error"
+    assert state.rules(ctx.url)[0].state == "error"
     # the source comes back: the breach is judged on real data
     assert run_pass(ctx, T0 + timedelta(minutes=10)).events == {"firing": 1}
-    assert [h["to_state"] for h in state.history(ctx.url, state.rules(ctx.url)[0]["id"])] == ["error", "firing"]
+    assert [h["to_state"] for h in state.history(ctx.url, state.rules(ctx.url)[0].id)] == ["error", "firing"]
 
 
 def test_a_snoozed_rule_stays_quiet_until_the_snooze_ends(ctx, slack):
@@ -300,7 +300,7 @@ def test_snooze_button_needs_permission(admin_server, slack, data):
     admin_server.action("alert_snooze_week", f"{rule}:1", user="UPLEB")
     calls = slack.wait_for(lambda calls: any(c.kind == "response_url" for c in calls))
     assert "Sorry, only workspace admins" in texts([c for c in calls if c.kind == "response_url"][0].payload)
-    assert state.rules(data)[0]["snoozed_until"] is None
+    assert state.rules(data)[0].snoozed_until is None
 
 
 def test_the_modal_builds_a_rule_without_syntax(admin_server, slack, data):
@@ -328,7 +328,7 @@ def test_the_modal_builds_a_rule_without_syntax(admin_server, slack, data):
     good = submit("€300")
     assert good.status == 200
     [rule] = state.rules(data)
-    assert (rule["kpi"], rule["op"], rule["threshold"], rule["channel_id"]) == ("cac", ">", 300.0, "C77")
+    assert (rule.spec.kpi, rule.spec.op, rule.spec.threshold, rule.channel_id) == ("cac", ">", 300.0, "C77")
     slack.wait_for(lambda calls: any(c.name == "chat.postEphemeral" for c in calls))
 
 

@@ -111,11 +111,11 @@ def test_the_source_going_down_and_coming_back_gives_one_notice_and_recovers(out
     for minute in (5, 10, 15, 20):
         run_pass(ctx, T0 + timedelta(minutes=minute))
         assert_healthy(ctx, T0, T0 + timedelta(minutes=minute))
-    assert state.rule(data, "T1", rule)["state"] == "error"
+    assert state.rule(data, "T1", rule).state == "error"
     outage.up()
     report = run_pass(ctx, T0 + timedelta(minutes=25))
     assert report.events == {}  # the breach was announced already; it is still the same incident
-    assert state.rule(data, "T1", rule)["state"] == "firing"
+    assert state.rule(data, "T1", rule).state == "firing"
     alert, notice = posts_to(slack, "C1")
     assert "€500.00" in texts(alert.payload)
     assert "the data source could not answer" in texts(notice.payload)
@@ -151,7 +151,7 @@ def test_the_database_connection_dropped_mid_transaction_is_redone_once(ctx, sla
         event.remove(engine, "before_cursor_execute", drop)
     # the transaction of the first channel was rolled back whole (no state, history or outbox from it),
     # and the pass stopped there
-    assert [state.rule(data, "T1", r)["state"] for r in rules] == ["ok", "ok"]
+    assert [state.rule(data, "T1", r).state for r in rules] == ["ok", "ok"]
     assert state.outbox_rows(data) == [] and state.history(data, rules[0]) == []
     run_pass(ctx, T0 + timedelta(minutes=1))
     run_pass(ctx, T0 + timedelta(minutes=2))

@@ -170,7 +170,7 @@ def test_a_source_that_accepts_and_never_answers_gets_a_polite_answer_and_the_pa
         assert report.rules == 1 and report.events["error"] == 1  # the rule says "can't be checked", once
         from kpi.store import state
 
-        assert state.rules(data)[0]["state"] == "error" and state.rules(data)[0]["id"] == rule
+        assert state.rules(data)[0].state == "error" and state.rules(data)[0].id == rule
     finally:
         running.stop()
         silent.close()
@@ -231,11 +231,11 @@ def test_the_pass_budget_skips_what_is_left_and_the_next_pass_does_it(data, slac
     context.sleep = lambda seconds: None
     report = run_pass(context, T0, deliver=False)
     assert report.skipped == 2 and report.rules == 1
-    evaluated = {r["id"] for r in state.rules(data) if r["last_evaluated_at"] is not None}
+    evaluated = {r.id for r in state.rules(data) if r.last_evaluated_at is not None}
     assert len(evaluated) == 1
     context.monotonic = lambda: 0.0  # the next pass has time again
     assert run_pass(context, T0 + timedelta(minutes=5), deliver=False).skipped == 0
-    assert {r["id"] for r in state.rules(data) if r["last_evaluated_at"] is not None} == set(ids)
+    assert {r.id for r in state.rules(data) if r.last_evaluated_at is not None} == set(ids)
 
 
 def test_the_watchdog_turns_health_red_when_a_pass_runs_past_its_budget(data, slack):
@@ -379,7 +379,7 @@ def test_no_reminder_is_queued_on_top_of_an_alert_still_in_the_outbox(ctx, slack
     refused = len(slack.calls_to("chat.postMessage"))
     run_pass(ctx, T0 + timedelta(hours=5))
     assert len(slack.calls_to("chat.postMessage")) == refused + 1  # the one alert, once Slack is back
-    assert state.rules(ctx.url)[0]["id"] == rule
+    assert state.rules(ctx.url)[0].id == rule
 
 
 # -- 11. digits that are not ASCII digits -----------------------------------------------------------------

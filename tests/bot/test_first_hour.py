@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import re
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 
@@ -16,9 +17,11 @@ from bot.sandbox.console import Console
 from kpi.catalog import Unit
 from kpi.compute import BreakdownRow, KpiResult
 from kpi.present import format_value
+from kpi.rules import Rule, State
 from tests.bot.conftest import Server, make_settings
 from tests.support.clock import T0
 from tests.support.messages import texts
+from tests.support.rules import CAC_ABOVE_300
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -77,11 +80,11 @@ def _kpi(key):
 
 def test_a_snoozed_rule_is_not_firing_now():
     now = T0
-    row = {"state": "firing", "snoozed_until": (now + timedelta(days=1)).replace(tzinfo=None)}
+    row = Rule(1, "T1", "C1", CAC_ABOVE_300, State.FIRING, snoozed_until=(now + timedelta(days=1)).replace(tzinfo=None))
     assert not firing_now(row, now)
-    assert firing_now({**row, "snoozed_until": (now - timedelta(minutes=1)).replace(tzinfo=None)}, now)
-    assert firing_now({**row, "snoozed_until": None}, now)
-    assert not firing_now({**row, "state": "ok", "snoozed_until": None}, now)
+    assert firing_now(replace(row, snoozed_until=(now - timedelta(minutes=1)).replace(tzinfo=None)), now)
+    assert firing_now(replace(row, snoozed_until=None), now)
+    assert not firing_now(replace(row, state=State.OK, snoozed_until=None), now)
 
 
 def test_negative_numbers_use_the_minus_sign_everywhere():

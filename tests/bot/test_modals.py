@@ -84,7 +84,7 @@ def test_a_rule_is_edited_in_its_modal(admin, slack, data):
               "repeat": "12h"}
     assert submit(admin, view, values).status == 200
     [row] = state.rules(data, "T123")
-    assert (row["id"], row["op"], row["threshold"], row["window_spec"], row["channel_id"], row["for_count"],
-            row["repeat_seconds"]) == (rule, "<", 50.0, "7d", "C999", 2, 43200)
+    assert (row.id, row.spec.op, row.spec.threshold, row.spec.window, row.channel_id, row.spec.for_count,
+            row.spec.repeat_seconds) == (rule, "<", 50.0, "7d", "C999", 2, 43200)
     assert state.audit_entries(data, "T123")[0]["action"] == "rule.edit"
     assert "There is no rule `#999`" in texts(admin.command("alert edit 999", user="UADMIN").json())

@@ -21,7 +21,6 @@ from bot.jobs.clock import run_pass
 from bot.jobs.context import JobContext
 from bot.slack.signing import signed_headers
 from kpi.errors import SecretKeyError
-from kpi.rules import rule_fields
 from kpi.store import state, state_schema
 from kpi.store.crypto import TokenCipher, rotate
 from kpi.store.engines import get_engine
@@ -91,7 +90,7 @@ def test_each_workspace_gets_its_alerts_with_its_own_token(multi, slack, data):
     install(multi, slack, "TA", TOKEN_A)
     install(multi, slack, "TB", TOKEN_B)
     for team in ("TA", "TB", "TGONE"):
-        state.create_rule(data, team, f"C{team}", rule_fields(CAC_ABOVE_300), "UADMIN", T0.replace(tzinfo=None))
+        state.create_rule(data, team, f"C{team}", CAC_ABOVE_300, "UADMIN", T0.replace(tzinfo=None))
     slack.reset()
     ctx = JobContext.from_settings(multi.settings)
     fake = FakeTime()

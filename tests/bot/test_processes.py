@@ -75,7 +75,7 @@ def test_socket_mode_is_chosen_when_an_app_token_is_set():
 def test_two_run_jobs_at_once_post_each_alert_once(data, tmp_path):
     from datetime import datetime, timedelta, timezone
 
-    from kpi.rules import Op, RuleKind, RuleSpec, rule_fields
+    from kpi.rules import Op, RuleKind, RuleSpec
     from kpi.store import state
     from tests.conftest import insert
 
@@ -83,7 +83,7 @@ def test_two_run_jobs_at_once_post_each_alert_once(data, tmp_path):
     insert(data, "sales", [{"id": 100 + i, "sold_at": now.replace(microsecond=0) - timedelta(days=1),
                             "customer_id": None, "product_id": None, "amount": 1000, "cost": 0} for i in range(3)])
     for channel in ("C1", "C2", "C3"):
-        state.create_rule(data, "T1", channel, rule_fields(RuleSpec("revenue", RuleKind.THRESHOLD, Op.GT, 10.0, "7d")),
+        state.create_rule(data, "T1", channel, RuleSpec("revenue", RuleKind.THRESHOLD, Op.GT, 10.0, "7d"),
                           "UADMIN", now)
     with LocalSlack() as slack:
         environment = env(DATABASE_URL=data, SLACK_BOT_TOKEN=TOKEN, SLACK_SIGNING_SECRET=SECRET,

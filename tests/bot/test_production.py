@@ -95,13 +95,12 @@ def test_no_secret_reaches_the_logs_of_a_multi_workspace_run_at_debug(data, tmp_
 
     from bot.sandbox.local_slack import LocalSlack
     from bot.slack.signing import signed_headers
-    from kpi.rules import rule_fields
     from kpi.store import state
     from tests.support.processes import env, web_process
     from tests.support.rules import CAC_ABOVE_300
 
     key, client_secret, team_token = Fernet.generate_key().decode(), "client-secret-0123456789", "xoxb-ta-9999-abc"
-    state.create_rule(data, "TA", "CA", rule_fields(CAC_ABOVE_300), "UADMIN", T0.replace(tzinfo=None))
+    state.create_rule(data, "TA", "CA", CAC_ABOVE_300, "UADMIN", T0.replace(tzinfo=None))
     with LocalSlack() as slack:
         slack.client_credentials = ("1111.2222", client_secret)
         variables = dict(DATABASE_URL=data, SLACK_CLIENT_ID="1111.2222", SLACK_CLIENT_SECRET=client_secret,

@@ -51,7 +51,7 @@ def test_rules_store_and_echo_the_number_meant(en, data, typed, threshold, echoe
     answer = said(en, typed)
     assert echoed in answer
     [rule] = state.rules(data)
-    assert rule["threshold"] == pytest.approx(threshold, rel=1e-12)
+    assert rule.spec.threshold == pytest.approx(threshold, rel=1e-12)
 
 
 def test_french_amounts_with_spaces_and_the_euro_after(fr, data):
@@ -59,7 +59,7 @@ def test_french_amounts_with_spaces_and_the_euro_after(fr, data):
     assert "Seuil : 1\u202f500,00\u00a0€." in answer
     assert "quand *Chiffre d'affaires* est en dessous de 1\u202f500,00\u00a0€" in answer
     [rule] = state.rules(data)
-    assert rule["threshold"] == 1500.0
+    assert rule.spec.threshold == 1500.0
 
 
 def test_ambiguous_numbers_are_refused_with_both_readings_and_nothing_is_created(en, fr, data):

@@ -14,7 +14,6 @@ from bot.render import alerts as ra
 from bot.render import modals
 from bot.render.home import ACTION_PIN, ACTION_UNPIN
 from bot.slack.signing import signed_headers
-from kpi.rules import rule_fields
 from kpi.store import state
 from tests.bot.conftest import Server
 from tests.support.clock import T0, FakeTime
@@ -34,8 +33,8 @@ def two(data, slack):
     running.app.deps.synchronous = True
     install(running, slack, "TA", TOKEN_A)
     install(running, slack, "TB", TOKEN_B)
-    running.rule_a = state.create_rule(data, "TA", "CA", rule_fields(CAC_ABOVE_300), "UA", NAIVE)
-    running.rule_b = state.create_rule(data, "TB", "CB", rule_fields(CAC_ABOVE_300), "UB", NAIVE)
+    running.rule_a = state.create_rule(data, "TA", "CA", CAC_ABOVE_300, "UA", NAIVE)
+    running.rule_b = state.create_rule(data, "TB", "CB", CAC_ABOVE_300, "UB", NAIVE)
     state.pin(data, "TB", "nps", "UB", NAIVE, True)
     state.set_target(data, "TB", "revenue", "month", 99999.0, "UB", NAIVE)
     state.subscribe_digest(data, "TB", "CB", {"cadence": "daily", "weekday": None, "at_time": "08:00",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from kpi.rules import Op, RuleKind, RuleSpec, rule_fields
+from kpi.rules import Op, RuleKind, RuleSpec
 from kpi.store import state
 from tests.support.clock import T0
 
@@ -12,7 +12,7 @@ CAC_ABOVE_300 = RuleSpec("cac", RuleKind.THRESHOLD, Op.GT, 300.0, "30d")
 
 
 def add_rule(url, spec=CAC_ABOVE_300, channel="C1", team="T1") -> int:
-    return state.create_rule(url, team, channel, rule_fields(spec), "UADMIN", T0.replace(tzinfo=None))
+    return state.create_rule(url, team, channel, spec, "UADMIN", T0.replace(tzinfo=None))
 
 
 def subscribe(url, at="09:00", tz="Europe/Paris", cadence="daily", weekday=None, kpis="", since=None,

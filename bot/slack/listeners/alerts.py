@@ -23,7 +23,7 @@ from kpi import grammar
 from kpi.catalog import Unit
 from kpi.grammar import DigestSpec
 from kpi.present import format_value
-from kpi.rules import RuleKind, rule_fields, spec_of
+from kpi.rules import RuleKind
 from kpi.store import state
 from kpi.texts import t
 
@@ -85,8 +85,7 @@ def register(app: App, deps: Deps) -> None:
             return
         ack()
         if editing is not None:
-            fields = {**rule_fields(spec), "channel_id": channel}
-            if state.edit_rule(deps.settings.database_url, team, editing, fields, user, naive(deps.clock())):
+            if state.edit_rule(deps.settings.database_url, team, editing, spec, channel, user, naive(deps.clock())):
                 text = t(deps.lang, "rule_updated", id=editing, **_understood(deps, spec))
             else:  # removed meanwhile, or not this workspace's rule
                 text = t(deps.lang, "rule_not_found", id=editing)
@@ -119,7 +118,7 @@ def handle(deps: Deps, replier: Replier, command: p.Command, body: dict, client)
     match command:
         case p.ListRules():
             rows = state.rules(url, team, channel)
-            replier.reply(ra.rules_message([(r, spec_of(r)) for r in rows], deps.service.catalog, naive(now),
+            replier.reply(ra.rules_message(rows, deps.service.catalog, naive(now),
                                            deps.service.tz, lang, deps.currency))
             return
         case p.RuleHistory():
@@ -198,10 +197,10 @@ def handle(deps: Deps, replier: Replier, command: p.Command, body: dict, client)
 def _create(deps: Deps, team: str, channel: str, spec, user: str) -> dict:
     """Create the rule (unless the channel has the very same one) and say how it was understood."""
     url = deps.settings.database_url
-    same = next((row["id"] for row in state.rules(url, team, channel) if spec_of(row) == spec), None)
+    same = next((row.id for row in state.rules(url, team, channel) if row.spec == spec), None)
     if same is not None:
         return render.notice(t(deps.lang, "rule_duplicate", id=same))
-    rule_id = state.create_rule(url, team, channel, rule_fields(spec), user, naive(deps.clock()))
+    rule_id = state.create_rule(url, team, channel, spec, user, naive(deps.clock()))
     # A new rule is checked at once: the channel learns now, not in five minutes, if it is already crossed.
     deps.later(run_pass, deps.jobs, deps.clock(), True, {rule_id})
     return render.notice(t(deps.lang, "rule_created", id=rule_id, **_understood(deps, spec),

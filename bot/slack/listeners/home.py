@@ -65,10 +65,10 @@ def dashboard(deps: Deps, team: str, period: str) -> dict:
     firing = []
     for row in state.rules(url, team):
         if firing_now(row, now):
-            kpi = service.catalog.kpis.get(row["kpi"])
-            name = escape(kpi.name(lang) if kpi else row["kpi"])
-            channel = re.sub(r"[^A-Za-z0-9]", "", row["channel_id"])
-            firing.append(f"#{row['id']} {name} (<#{channel}>)")
+            kpi = service.catalog.kpis.get(row.kpi)
+            name = escape(kpi.name(lang) if kpi else row.kpi)
+            channel = re.sub(r"[^A-Za-z0-9]", "", row.channel_id)
+            firing.append(f"#{row.id} {name} (<#{channel}>)")
     next_digest = None
     upcoming = []
     for digest in state.active_digests(url, team):

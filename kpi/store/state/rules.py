@@ -19,10 +19,12 @@ from sqlalchemy.exc import IntegrityError
 
 from kpi.store.state.audit import audit_in
 from kpi.store.state.base import Conflict, Db, active, engine_of, rows
+from kpi.store.state.records import Rule, RuleSpec, spec_columns
 from kpi.store.state_schema import alert_history, alert_messages, alert_rules, digests, incidents, outbox
 
 
-def create_rule(db: Db, team: str, channel: str, fields: dict, user: str, now: datetime) -> int:
+def create_rule(db: Db, team: str, channel: str, spec: RuleSpec, user: str, now: datetime) -> int:
+    fields = spec_columns(spec)
     with engine_of(db).begin() as conn:
         rule_id = conn.execute(insert(alert_rules).values(team_id=team, channel_id=channel, created_by=user,
                                                           created_at=now, **fields)
@@ -31,20 +33,21 @@ def create_rule(db: Db, team: str, channel: str, fields: dict, user: str, now: d
     return rule_id
 
 
-def rules(db: Db, team: str | None = None, channel: str | None = None) -> list[dict]:
-    """Active alert rules."""
-    return active(db, alert_rules, team, channel)
+def rules(db: Db, team: str | None = None, channel: str | None = None) -> list[Rule]:
+    """Active alert rules, oldest first (of one team and channel when given)."""
+    return [Rule.from_row(row) for row in active(db, alert_rules, team, channel)]
 
 
-def rule(db: Db, team: str, rule_id: int) -> dict | None:
+def rule(db: Db, team: str, rule_id: int) -> Rule | None:
     with engine_of(db).connect() as conn:
         row = conn.execute(select(alert_rules).where(alert_rules.c.id == rule_id, alert_rules.c.team_id == team,
                                                      alert_rules.c.removed_at.is_(None))).first()
-    return dict(row._mapping) if row else None
+    return Rule.from_row(row._mapping) if row else None
 
 
-def edit_rule(db: Db, team: str, rule_id: int, fields: dict, user: str, now: datetime) -> bool:
-    """Change a rule's definition (its state carries on; the next pass judges it anew)."""
+def edit_rule(db: Db, team: str, rule_id: int, spec: RuleSpec, channel: str, user: str, now: datetime) -> bool:
+    """Change a rule's definition and channel (its state carries on; the next pass judges it anew)."""
+    fields = {**spec_columns(spec), "channel_id": channel}
     with engine_of(db).begin() as conn:
         found = conn.execute(update(alert_rules).where(alert_rules.c.id == rule_id, alert_rules.c.team_id == team,
                                                        alert_rules.c.removed_at.is_(None))

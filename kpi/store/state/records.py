@@ -1,0 +1,122 @@
+"""The bot's records, typed: what the state store takes and returns (instead of rows as dicts).
+
+A rule's definition travels as one :class:`RuleSpec` from what people type (:mod:`kpi.grammar`)
+to its stored row and back; a stored rule is a :class:`Rule` (its spec and its evaluation state).
+The state machine over them is :mod:`kpi.rules`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import Enum
+from typing import Any
+
+DEFAULT_WINDOW = "30d"
+DEFAULT_REPEAT = 24 * 3600
+
+
+class Op(str, Enum):
+    GT = ">"
+    LT = "<"
+    GE = ">="
+    LE = "<="
+
+    def holds(self, value: float, threshold: float) -> bool:
+        match self:
+            case Op.GT:
+                return value > threshold
+            case Op.LT:
+                return value < threshold
+            case Op.GE:
+                return value >= threshold
+            case Op.LE:
+                return value <= threshold
+        raise AssertionError(self)
+
+    @property
+    def upward(self) -> bool:
+        """True when the rule fires on high values."""
+        return self in (Op.GT, Op.GE)
+
+
+class RuleKind(str, Enum):
+    THRESHOLD = "threshold"
+    CHANGE = "change"
+
+
+class State(str, Enum):
+    OK = "ok"
+    PENDING = "pending"
+    FIRING = "firing"
+    NO_DATA = "no_data"
+    ERROR = "error"
+
+
+@dataclass(frozen=True)
+class RuleSpec:
+    kpi: str
+    kind: RuleKind
+    op: Op
+    threshold: float                 # KPI units (fractions for %); change rules: a fraction (0.2 = 20 %)
+    window: str = DEFAULT_WINDOW
+    recovery: float | None = None
+    min_denominator: float | None = None
+    for_count: int = 1
+    repeat_seconds: int = DEFAULT_REPEAT
+
+    def breached(self, value: float) -> bool:
+        return self.op.holds(value, self.threshold)
+
+    def recovered(self, value: float) -> bool:
+        """Back to normal: no longer breached, and past the recovery line when there is one."""
+        if self.breached(value):
+            return False
+        if self.recovery is None:
+            return True
+        return value < self.recovery if self.op.upward else value > self.recovery
+
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A stored alert rule: who set it where, its definition, and where its evaluation stands."""
+
+    id: int
+    team_id: str
+    channel_id: str
+    spec: RuleSpec
+    state: State = State.OK
+    pending_count: int = 0
+    incident_count: int = 0
+    open_incident_id: int | None = None
+    snoozed_until: datetime | None = None     # naive UTC
+    last_value: float | None = None
+    last_evaluated_at: datetime | None = None
+    last_error: str | None = None
+    version: int = 0
+    created_by: str = ""
+    created_at: datetime | None = None
+
+    @property
+    def kpi(self) -> str:
+        return self.spec.kpi
+
+    @classmethod
+    def from_row(cls, row: Any) -> Rule:
+        spec = RuleSpec(kpi=row["kpi"], kind=RuleKind(row["kind"]), op=Op(row["op"]), threshold=row["threshold"],
+                        window=row["window_spec"], recovery=row["recovery"], min_denominator=row["min_denominator"],
+                        for_count=row["for_count"], repeat_seconds=row["repeat_seconds"])
+        return cls(id=row["id"], team_id=row["team_id"], channel_id=row["channel_id"], spec=spec,
+                   state=State(row["state"]), pending_count=row["pending_count"], incident_count=row["incident_count"],
+                   open_incident_id=row["open_incident_id"], snoozed_until=row["snoozed_until"],
+                   last_value=row["last_value"], last_evaluated_at=row["last_evaluated_at"],
+                   last_error=row["last_error"], version=row["version"], created_by=row["created_by"],
+                   created_at=row["created_at"])
+
+
+def spec_columns(spec: RuleSpec) -> dict:
+    """A rule's definition as its stored columns (what :meth:`Rule.from_row` reads back)."""
+    return {"kpi": spec.kpi, "kind": spec.kind.value, "op": spec.op.value, "threshold": spec.threshold,
+            "window_spec": spec.window, "recovery": spec.recovery, "min_denominator": spec.min_denominator,
+            "for_count": spec.for_count, "repeat_seconds": spec.repeat_seconds}
