@@ -10,7 +10,6 @@ Pure: no Slack, no database, no clock.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from datetime import timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -19,6 +18,7 @@ from kpi.errors import Refusal
 from kpi.numbers import MAX_TYPED, NumberError, as_typed, count, read_number
 from kpi.periods import looks_like_period
 from kpi.rules import DEFAULT_REPEAT, DEFAULT_WINDOW, Op, RuleError, RuleKind, RuleSpec, check_window
+from kpi.store.state.records import DigestSpec
 
 # -- words ---------------------------------------------------------------------------------------------
 
@@ -237,20 +237,6 @@ def target_from_words(words: list[str], unit: Unit, lang: str, currency: str) ->
 # -- digests -------------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class DigestSpec:
-    cadence: str                     # daily | weekly
-    at_time: str = "09:00"           # HH:MM, local
-    weekday: int | None = None       # weekly: 0 = Monday
-    timezone: str | None = None      # None: the workspace's default
-    kpis: tuple[str, ...] = ()       # empty: every KPI
-
-    def fields(self, default_tz: str) -> dict:
-        """The stored columns."""
-        return {"cadence": self.cadence, "weekday": self.weekday if self.cadence == "weekly" else None,
-                "at_time": self.at_time, "timezone": self.timezone or default_tz, "kpis": ",".join(self.kpis)}
-
-
 def clock_time(text: str) -> str:
     """`09:00`, `9h`, `9h30` -> `HH:MM`."""
     m = _CLOCK.fullmatch(text)
@@ -314,4 +300,4 @@ def digest_from_fields(values: dict[str, str], catalog: Catalog) -> DigestSpec:
     if errors:
         raise FieldRefusal(errors)
     kpis = tuple(k for k in values.get("kpis", "").split(",") if k in catalog.kpis)
-    return DigestSpec(cadence, values["time"], day if cadence == "weekly" else None, zone, kpis)
+    return DigestSpec(cadence, values["time"], day if cadence == "weekly" else None, zone or None, kpis)

@@ -20,15 +20,16 @@ from kpi.present import format_value
 from kpi.rules import Rule, State
 from kpi.series import series, unusualness
 from kpi.store import state
+from kpi.store.state.records import Digest, DigestSpec
 from kpi.texts import t
 
 log = logging.getLogger("bot.jobs")
 
 
-def trigger_of(digest: dict) -> CronTrigger:
-    hour, minute = (int(x) for x in digest["at_time"].split(":"))
-    dow = WEEKDAYS[digest["weekday"]] if digest["cadence"] == "weekly" else "*"
-    return CronTrigger(hour=hour, minute=minute, day_of_week=dow, timezone=ZoneInfo(digest["timezone"]))
+def trigger_of(digest: DigestSpec) -> CronTrigger:
+    hour, minute = (int(x) for x in digest.at_time.split(":"))
+    dow = WEEKDAYS[digest.weekday] if digest.weekly and digest.weekday is not None else "*"
+    return CronTrigger(hour=hour, minute=minute, day_of_week=dow, timezone=ZoneInfo(digest.timezone or "UTC"))
 
 
 def slot_on(day: date, at: wall_time, tz: ZoneInfo) -> datetime:
@@ -45,16 +46,16 @@ def slot_on(day: date, at: wall_time, tz: ZoneInfo) -> datetime:
     raise AssertionError(f"no valid local time on {day} after {at} in {tz}")  # pragma: no cover
 
 
-def last_slot(digest: dict, now: datetime) -> datetime | None:
+def last_slot(digest: DigestSpec, now: datetime) -> datetime | None:
     """The latest scheduled instant at or before ``now`` (aware), in UTC: one per day (or one per week), so
     a digest is posted once on the night its time happens twice and once on the night it does not exist.
     Always moves forward: at most eight candidate days are looked at."""
-    tz = ZoneInfo(digest["timezone"])
-    hour, minute = (int(x) for x in digest["at_time"].split(":"))
+    tz = ZoneInfo(digest.timezone or "UTC")
+    hour, minute = (int(x) for x in digest.at_time.split(":"))
     today = now.astimezone(tz).date()
     for back in range(0, 8):
         day = today - timedelta(days=back)
-        if digest["cadence"] == "weekly" and day.weekday() != digest["weekday"]:
+        if digest.weekly and day.weekday() != digest.weekday:
             continue
         slot = slot_on(day, wall_time(hour, minute), tz)
         if slot <= now:
@@ -67,11 +68,11 @@ def post_due_digests(ctx: JobContext, now: datetime, report: PassReport | None =
     posted = 0
     grace = timedelta(seconds=ctx.settings.kpi_digest_grace)
     for digest in state.active_digests(ctx.url):
-        slot = last_slot(digest, now)
+        slot = last_slot(digest.spec, now)
         if slot is None:
             continue
         stored_slot = naive(slot)
-        if digest["last_slot"] is not None and stored_slot <= digest["last_slot"]:
+        if digest.last_slot is not None and stored_slot <= digest.last_slot:
             continue
         if report is not None and report.expired(ctx):
             report.skipped += 1  # due, and left for the next pass (within its grace, it is posted then)
@@ -79,19 +80,19 @@ def post_due_digests(ctx: JobContext, now: datetime, report: PassReport | None =
         late = now - slot > grace
         try:
             with state.unit_of_work(ctx.url) as uow:
-                uow.mark_digest(digest["id"], digest["last_slot"], stored_slot)
+                uow.mark_digest(digest.id, digest.last_slot, stored_slot)
                 if not late:
-                    key = f"digest:{digest['id']}:{stored_slot.isoformat()}"
-                    add_digest(uow, key, digest["team_id"], digest["channel_id"],
+                    key = f"digest:{digest.id}:{stored_slot.isoformat()}"
+                    add_digest(uow, key, digest.team_id, digest.channel_id,
                                *digest_payload(ctx, digest, now), naive(now))
                     posted += 1
                 else:
-                    log.warning("digest %s for %s skipped: %s is past the grace time", digest["id"],
-                                digest["channel_id"], slot.isoformat())
+                    log.warning("digest %s for %s skipped: %s is past the grace time", digest.id,
+                                digest.channel_id, slot.isoformat())
         except state.Conflict:
             continue
         except KpiError as exc:
-            log.warning("digest %s not built: %s", digest["id"], exc.message)
+            log.warning("digest %s not built: %s", digest.id, exc.message)
     if report is not None:
         report.digests += posted
     return posted
@@ -106,16 +107,16 @@ def add_digest(uow: state.UnitOfWork, key: str, team: str, channel: str, message
                    in_thread=True)
 
 
-def digest_payload(ctx: JobContext, digest: dict | None, now: datetime, team: str = "",
+def digest_payload(ctx: JobContext, digest: Digest | None, now: datetime, team: str = "",
                    channel: str = "") -> tuple[dict, dict]:
     """The digest message, and the sparkline image (as an outbox payload) posted in its thread."""
     service, lang, currency = ctx.service, ctx.lang, ctx.settings.kpi_currency
-    keys = [k for k in (digest["kpis"].split(",") if digest and digest["kpis"] else []) if k]
-    weekly = bool(digest and digest["cadence"] == "weekly")
+    keys = list(digest.spec.kpis) if digest else []
+    weekly = bool(digest and digest.spec.weekly)
     first = service.overview("last-week" if weekly else "yesterday", now, keys or None)
     month = service.overview("month", now, keys or None)
-    team = digest["team_id"] if digest else team
-    channel = digest["channel_id"] if digest else channel
+    team = digest.team_id if digest else team
+    channel = digest.channel_id if digest else channel
     firing = []
     for row in state.rules(ctx.url, team, channel):
         if firing_now(row, now):

@@ -17,7 +17,7 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 
 from kpi.catalog import Catalog
-from kpi.grammar import REPEATS, WEEKDAYS, threshold_as_typed
+from kpi.grammar import REPEATS, WEEKDAYS, DigestSpec, threshold_as_typed
 from kpi.rules import WINDOWS, Rule, RuleKind
 from kpi.texts import t
 
@@ -83,13 +83,13 @@ def rule_modal(catalog: Catalog, lang: str, channel: str, team: str, rule: Rule 
 
 
 def digest_modal(catalog: Catalog, lang: str, channel: str, team: str, default_tz: str,
-                 current: dict | None = None) -> dict:
+                 current: DigestSpec | None = None) -> dict:
     """Subscribe a channel to the digest with menus (prefilled with its current subscription)."""
-    current = current or {}
+    current = current or DigestSpec(timezone=default_tz)
     cadences = [_option(t(lang, "cadence_daily"), "daily"), _option(t(lang, "cadence_weekly"), "weekly")]
     days = [_option(d, d) for d in WEEKDAYS]
     kpis = [_option(k.name(lang), k.key) for k in list(catalog.kpis.values())[:100]]
-    chosen = [o for o in kpis if o.value in (current.get("kpis") or "").split(",")]
+    chosen = [o for o in kpis if o.value in current.kpis]
     view = View(
         type="modal",
         callback_id=CALLBACK_DIGEST,
@@ -100,15 +100,15 @@ def digest_modal(catalog: Catalog, lang: str, channel: str, team: str, default_t
         blocks=[
             InputBlock(block_id="cadence", label=t(lang, "modal_cadence"),
                        element=StaticSelectElement(action_id="value", options=cadences,
-                                                   initial_option=_pick(cadences, current.get("cadence")))),
+                                                   initial_option=_pick(cadences, current.cadence))),
             InputBlock(block_id="weekday", label=t(lang, "modal_weekday"), optional=True,
                        element=StaticSelectElement(action_id="value", options=days, initial_option=_pick(
-                           days, WEEKDAYS[current["weekday"]] if current.get("weekday") is not None else "mon"))),
+                           days, WEEKDAYS[current.weekday] if current.weekday is not None else "mon"))),
             InputBlock(block_id="time", label=t(lang, "modal_time"),
-                       element=TimePickerElement(action_id="value", initial_time=current.get("at_time", "09:00"))),
+                       element=TimePickerElement(action_id="value", initial_time=current.at_time)),
             InputBlock(block_id="timezone", label=t(lang, "modal_timezone"),
                        element=PlainTextInputElement(action_id="value", max_length=64,
-                                                     initial_value=current.get("timezone", default_tz))),
+                                                     initial_value=current.timezone or default_tz)),
             InputBlock(block_id="kpis", label=t(lang, "modal_kpis"), optional=True,
                        element=StaticMultiSelectElement(action_id="value", options=kpis,
                                                         initial_options=chosen or None)),

@@ -9,6 +9,7 @@ from bot.jobs.clock import run_pass
 from bot.jobs.context import JobContext
 from bot.jobs.digests import last_slot, post_due_digests
 from kpi.store import state
+from kpi.store.state.records import DigestSpec
 from tests.support.clock import T0
 from tests.support.messages import posts, texts
 from tests.support.rules import CAC_ABOVE_300, add_rule, subscribe
@@ -31,14 +32,14 @@ def test_posted_once_at_its_local_time(ctx, slack):
 
 
 def test_slots_follow_dst_in_the_subscription_time_zone():
-    digest = {"cadence": "daily", "weekday": None, "at_time": "09:00", "timezone": "Europe/Paris"}
+    digest = DigestSpec("daily", "09:00", None, "Europe/Paris")
     # Paris switches to summer time on 2026-03-29: 09:00 is 08:00 UTC before, 07:00 UTC after
     assert last_slot(digest, datetime(2026, 3, 28, 12, tzinfo=timezone.utc)) == local(2026, 3, 28, 9)
     assert last_slot(digest, datetime(2026, 3, 28, 12, tzinfo=timezone.utc)).astimezone(timezone.utc).hour == 8
     assert last_slot(digest, datetime(2026, 3, 30, 12, tzinfo=timezone.utc)).astimezone(timezone.utc).hour == 7
     # back to winter time on 2026-10-25
     assert last_slot(digest, datetime(2026, 10, 26, 12, tzinfo=timezone.utc)).astimezone(timezone.utc).hour == 8
-    weekly = {"cadence": "weekly", "weekday": 0, "at_time": "08:30", "timezone": "America/New_York"}
+    weekly = DigestSpec("weekly", "08:30", 0, "America/New_York")
     slot = last_slot(weekly, datetime(2026, 11, 25, 12, tzinfo=timezone.utc))  # a Wednesday
     assert slot == datetime(2026, 11, 23, 8, 30, tzinfo=ZoneInfo("America/New_York"))
 
@@ -77,7 +78,7 @@ def test_weekly_digest(ctx, slack):
 def test_subscribing_again_replaces_and_off_stops(ctx, slack):
     subscribe(ctx.url, at="09:00")
     subscribe(ctx.url, at="10:00")
-    assert [d["at_time"] for d in state.active_digests(ctx.url)] == ["10:00"]
+    assert [d.spec.at_time for d in state.active_digests(ctx.url)] == ["10:00"]
     state.unsubscribe_digest(ctx.url, "T1", "C1", "UADMIN", datetime(2026, 10, 31))
     assert run_pass(ctx, local(2026, 11, 1, 10, 0)).digests == 0
     assert [e["action"] for e in state.audit_entries(ctx.url, "T1")] == ["digest.off", "digest.subscribe",

@@ -23,6 +23,7 @@ from kpi.rules import Op, RuleKind, RuleSpec
 from kpi.store import state
 from kpi.store.engines import get_engine
 from kpi.store.migrations import upgrade
+from kpi.store.state.records import DigestSpec
 from tests.bot.conftest import SECRET, TOKEN, make_settings
 from tests.support import fixtures
 from tests.support.chaos import SourceOutage
@@ -32,7 +33,7 @@ from tests.support.processes import env
 from tests.support.rules import add_rule
 
 NAIVE = T0.replace(tzinfo=None)
-DIGEST = {"cadence": "daily", "weekday": None, "at_time": "12:05", "timezone": "UTC", "kpis": "revenue,cac"}
+DIGEST = DigestSpec("daily", "12:05", None, "UTC", ("revenue", "cac"))
 
 
 def context(settings):

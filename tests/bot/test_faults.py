@@ -10,6 +10,7 @@ import pytest
 
 from bot.jobs.context import JobContext
 from bot.jobs.digests import last_slot, post_due_digests
+from kpi.store.state.records import DigestSpec
 from tests.bot.conftest import make_settings
 from tests.support.rules import subscribe
 
@@ -49,11 +50,11 @@ def test_digests_are_posted_once_across_both_dst_nights(ctx, zone, at, autumn, s
 
 def test_the_reproduction_returns_at_once():
     """`run-jobs --at 2026-10-25T06:00:00Z` with a 02:30 Paris digest looped for ever."""
-    digest = {"cadence": "daily", "weekday": None, "at_time": "02:30", "timezone": "Europe/Paris"}
+    digest = DigestSpec("daily", "02:30", None, "Europe/Paris")
     assert last_slot(digest, datetime(2026, 10, 25, 6, tzinfo=UTC)) == datetime(2026, 10, 25, 0, 30, tzinfo=UTC)
     # the spring night: 02:30 does not exist, the digest comes at 03:00 (01:00 UTC)
     assert last_slot(digest, datetime(2026, 3, 29, 6, tzinfo=UTC)) == datetime(2026, 3, 29, 1, 0, tzinfo=UTC)
-    weekly = {**digest, "cadence": "weekly", "weekday": 6, "timezone": "America/New_York", "at_time": "01:30"}
+    weekly = DigestSpec("weekly", "01:30", 6, "America/New_York")
     assert last_slot(weekly, datetime(2026, 11, 1, 12, tzinfo=UTC)) == datetime(2026, 11, 1, 5, 30, tzinfo=UTC)
 
 

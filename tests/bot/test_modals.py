@@ -60,8 +60,8 @@ def test_digest_modal_subscribes_with_inline_errors(admin, slack, data):
     assert state.active_digests(data) == []
     assert submit(admin, view, {**base, "timezone": "Europe/Paris"}).status == 200
     [digest] = state.active_digests(data)
-    assert (digest["cadence"], digest["weekday"], digest["at_time"], digest["timezone"], digest["kpis"],
-            digest["channel_id"]) == ("weekly", 0, "08:30", "Europe/Paris", "revenue,cac", "C42")
+    assert (digest.spec.cadence, digest.spec.weekday, digest.spec.at_time, digest.spec.timezone, digest.spec.kpis,
+            digest.channel_id) == ("weekly", 0, "08:30", "Europe/Paris", ("revenue", "cac"), "C42")
     confirm = slack.wait_for(lambda calls: any(c.name == "chat.postEphemeral" for c in calls))
     assert "every mon at 08:30 (Europe/Paris), for revenue, cac" in json.dumps(
         [c.payload for c in confirm if c.name == "chat.postEphemeral"][0], ensure_ascii=False)

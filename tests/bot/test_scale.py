@@ -21,6 +21,7 @@ from bot.sandbox.local_slack import LocalSlack
 from bot.slack.signing import signed_headers
 from kpi.store import state
 from kpi.store.engines import get_engine
+from kpi.store.state.records import DigestSpec
 from kpi.store.state_schema import leases
 from tests.bot.conftest import SECRET, TOKEN
 from tests.conftest import insert
@@ -55,8 +56,7 @@ def test_two_clocks_and_three_webs_post_everything_once(data, tmp_path):
                             "product_id": None, "amount": 1000, "cost": 0} for i in range(3)])
     # a digest that fell due two minutes ago, while nothing was running: the leader catches it up once
     due = (now - timedelta(minutes=2)).strftime("%H:%M")
-    state.subscribe_digest(data, "T1", "CD", {"cadence": "daily", "weekday": None, "at_time": due,
-                                              "timezone": "UTC", "kpis": "revenue"}, "UADMIN",
+    state.subscribe_digest(data, "T1", "CD", DigestSpec("daily", due, None, "UTC", ("revenue",)), "UADMIN",
                            now - timedelta(hours=1))
     with LocalSlack() as slack, ExitStack() as stack:
         variables = dict(DATABASE_URL=data, SLACK_BOT_TOKEN=TOKEN, SLACK_SIGNING_SECRET=SECRET,

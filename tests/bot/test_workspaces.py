@@ -15,6 +15,7 @@ from bot.render import modals
 from bot.render.home import ACTION_PIN, ACTION_UNPIN
 from bot.slack.signing import signed_headers
 from kpi.store import state
+from kpi.store.state.records import DigestSpec
 from tests.bot.conftest import Server
 from tests.support.clock import T0, FakeTime
 from tests.support.messages import texts
@@ -37,8 +38,7 @@ def two(data, slack):
     running.rule_b = state.create_rule(data, "TB", "CB", CAC_ABOVE_300, "UB", NAIVE)
     state.pin(data, "TB", "nps", "UB", NAIVE, True)
     state.set_target(data, "TB", "revenue", "month", 99999.0, "UB", NAIVE)
-    state.subscribe_digest(data, "TB", "CB", {"cadence": "daily", "weekday": None, "at_time": "08:00",
-                                             "timezone": "UTC", "kpis": "revenue"}, "UB", NAIVE)
+    state.subscribe_digest(data, "TB", "CB", DigestSpec("daily", "08:00", None, "UTC", ("revenue",)), "UB", NAIVE)
     ctx = JobContext.from_settings(running.settings)
     fake = FakeTime()
     ctx.sleep, ctx.monotonic = fake.sleep, fake.monotonic
@@ -120,7 +120,7 @@ def test_a_modal_submitted_in_a_with_bs_rule_id_and_team_in_its_metadata_changes
                      "timezone": {"type": "plain_text_input", "value": "UTC"},
                      "channel": {"type": "conversations_select", "selected_conversation": "CA"}}
     assert submit_view(two, modals.CALLBACK_DIGEST, {"team": "TB", "channel": "CB"}, digest_values).status == 200
-    assert [d["channel_id"] for d in state.active_digests(data, "TA")] == ["CA"]
+    assert [d.channel_id for d in state.active_digests(data, "TA")] == ["CA"]
     assert b_snapshot(data) == before
 
 

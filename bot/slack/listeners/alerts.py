@@ -105,9 +105,8 @@ def register(app: App, deps: Deps) -> None:
             ack(response_action="errors", errors=_field_errors(deps, refused))
             return
         ack()
-        fields = digest.fields(deps.settings.kpi_timezone)
-        state.subscribe_digest(deps.settings.database_url, team, channel, fields, user, naive(deps.clock()))
-        client.chat_postEphemeral(channel=channel, user=user, **render.notice(_digest_text(deps, fields)))
+        state.subscribe_digest(deps.settings.database_url, team, channel, digest, user, naive(deps.clock()))
+        client.chat_postEphemeral(channel=channel, user=user, **render.notice(_digest_text(deps, digest)))
 
 
 def handle(deps: Deps, replier: Replier, command: p.Command, body: dict, client) -> None:
@@ -126,7 +125,7 @@ def handle(deps: Deps, replier: Replier, command: p.Command, body: dict, client)
             return
         case p.Digest(action="show") if not permissions.can_manage(deps.settings, client, user):
             current = state.active_digests(url, team, channel)
-            text = _digest_text(deps, current[0]) if current else t(lang, "digest_not_subscribed")
+            text = _digest_text(deps, current[0].spec) if current else t(lang, "digest_not_subscribed")
             replier.reply(render.notice(text + " " + t(lang, "err_digest_usage")))
             return
         case p.Digest(action="now"):
@@ -159,7 +158,7 @@ def handle(deps: Deps, replier: Replier, command: p.Command, body: dict, client)
             replier.ack()
             client.views_open(trigger_id=body.get("trigger_id", ""),
                               view=modals.digest_modal(deps.service.catalog, lang, channel, team,
-                                                       deps.settings.kpi_timezone, current[0] if current else None))
+                                                       deps.settings.kpi_timezone, current[0].spec if current else None))
         case p.CreateRule(spec=spec):
             replier.reply(_create(deps, team, channel, spec, user))
         case p.RemoveRule(rule_id=rule_id):
@@ -187,9 +186,9 @@ def handle(deps: Deps, replier: Replier, command: p.Command, body: dict, client)
             done = state.unsubscribe_digest(url, team, channel, user, naive(now))
             replier.reply(render.notice(t(lang, "digest_off" if done else "digest_not_subscribed")))
         case p.Digest(action=cadence, at_time=at_time, weekday=weekday, timezone=tz, kpis=kpis):
-            fields = DigestSpec(cadence, at_time or "09:00", weekday, tz, kpis).fields(deps.settings.kpi_timezone)
-            state.subscribe_digest(url, team, channel, fields, user, naive(now))
-            replier.reply(render.notice(_digest_text(deps, fields)))
+            digest = DigestSpec(cadence, at_time or "09:00", weekday, tz or deps.settings.kpi_timezone, kpis)
+            state.subscribe_digest(url, team, channel, digest, user, naive(now))
+            replier.reply(render.notice(_digest_text(deps, digest)))
         case _:
             raise AssertionError(command)
 
@@ -237,15 +236,15 @@ def _snooze(deps: Deps, replier: Replier, team: str, rule_id: int, seconds: int,
     replier.reply(render.notice(text))
 
 
-def _digest_text(deps: Deps, digest: dict) -> str:
+def _digest_text(deps: Deps, digest: DigestSpec) -> str:
     lang = deps.lang
-    cadence = t(lang, f"cadence_{digest['cadence']}")
-    if digest["cadence"] == "weekly":
-        when = t(lang, "digest_when_weekly", day=grammar.WEEKDAYS[digest["weekday"]], time=digest["at_time"])
+    cadence = t(lang, f"cadence_{digest.cadence}")
+    if digest.weekly and digest.weekday is not None:
+        when = t(lang, "digest_when_weekly", day=grammar.WEEKDAYS[digest.weekday], time=digest.at_time)
     else:
-        when = t(lang, "digest_when_daily", time=digest["at_time"])
-    kpis = t(lang, "digest_kpis", kpis=digest["kpis"].replace(",", ", ")) if digest["kpis"] else ""
-    return t(lang, "digest_subscribed", cadence=cadence, when=when, tz=digest["timezone"], kpis=kpis)
+        when = t(lang, "digest_when_daily", time=digest.at_time)
+    kpis = t(lang, "digest_kpis", kpis=", ".join(digest.kpis)) if digest.kpis else ""
+    return t(lang, "digest_subscribed", cadence=cadence, when=when, tz=digest.timezone, kpis=kpis)
 
 
 def _digest_now(deps: Deps, team: str, channel: str) -> None:

@@ -72,13 +72,13 @@ def dashboard(deps: Deps, team: str, period: str) -> dict:
     next_digest = None
     upcoming = []
     for digest in state.active_digests(url, team):
-        fire = trigger_of(digest).get_next_fire_time(None, now)
+        fire = trigger_of(digest.spec).get_next_fire_time(None, now)
         if fire is not None:
             upcoming.append((fire, digest))
     if upcoming:
         fire, digest = min(upcoming, key=lambda item: item[0])
         when = ra.when_text(fire.astimezone(timezone.utc).replace(tzinfo=None), service.tz, lang)
-        next_digest = t(lang, "home_next_digest", channel=digest["channel_id"], when=when)
+        next_digest = t(lang, "home_next_digest", channel=digest.channel_id, when=when)
     return home_view(results, paces, pinned, period, firing, next_digest, lang, deps.currency)
 
 

@@ -8,11 +8,15 @@ from sqlalchemy import insert, update
 
 from kpi.store.state.audit import audit_in
 from kpi.store.state.base import Db, active, engine_of
+from kpi.store.state.records import Digest, DigestSpec
 from kpi.store.state_schema import digests
 
 
-def subscribe_digest(db: Db, team: str, channel: str, fields: dict, user: str, now: datetime) -> int:
-    """Subscribe the channel (replacing its current subscription) and record who did it."""
+def subscribe_digest(db: Db, team: str, channel: str, spec: DigestSpec, user: str, now: datetime) -> int:
+    """Subscribe the channel (replacing its current subscription) and record who did it. ``spec`` names
+    its time zone."""
+    assert spec.timezone, "a stored digest names its time zone"
+    fields = spec.columns()
     with engine_of(db).begin() as conn:
         conn.execute(update(digests).where(digests.c.team_id == team, digests.c.channel_id == channel,
                                            digests.c.removed_at.is_(None)).values(removed_at=now))
@@ -32,6 +36,6 @@ def unsubscribe_digest(db: Db, team: str, channel: str, user: str, now: datetime
     return bool(result.rowcount)
 
 
-def active_digests(db: Db, team: str | None = None, channel: str | None = None) -> list[dict]:
-    """Active digest subscriptions."""
-    return active(db, digests, team, channel)
+def active_digests(db: Db, team: str | None = None, channel: str | None = None) -> list[Digest]:
+    """Live digest subscriptions, oldest first (of one team and channel when given)."""
+    return [Digest.from_row(row) for row in active(db, digests, team, channel)]

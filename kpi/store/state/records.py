@@ -2,6 +2,7 @@
 
 A rule's definition travels as one :class:`RuleSpec` from what people type (:mod:`kpi.grammar`)
 to its stored row and back; a stored rule is a :class:`Rule` (its spec and its evaluation state).
+A digest subscription likewise: a :class:`DigestSpec`, stored as a :class:`Digest`.
 The state machine over them is :mod:`kpi.rules`.
 """
 
@@ -120,3 +121,43 @@ def spec_columns(spec: RuleSpec) -> dict:
     return {"kpi": spec.kpi, "kind": spec.kind.value, "op": spec.op.value, "threshold": spec.threshold,
             "window_spec": spec.window, "recovery": spec.recovery, "min_denominator": spec.min_denominator,
             "for_count": spec.for_count, "repeat_seconds": spec.repeat_seconds}
+
+
+@dataclass(frozen=True)
+class DigestSpec:
+    """When a channel's digest is posted, and with which KPIs."""
+
+    cadence: str = "daily"           # daily | weekly
+    at_time: str = "09:00"           # HH:MM, local
+    weekday: int | None = None       # weekly: 0 = Monday
+    timezone: str | None = None      # None: the workspace's default (resolved before it is stored)
+    kpis: tuple[str, ...] = ()       # empty: every KPI
+
+    @property
+    def weekly(self) -> bool:
+        return self.cadence == "weekly"
+
+    def columns(self) -> dict:
+        """The stored columns (a daily digest has no weekday)."""
+        return {"cadence": self.cadence, "weekday": self.weekday if self.weekly else None, "at_time": self.at_time,
+                "timezone": self.timezone, "kpis": ",".join(self.kpis)}
+
+
+@dataclass(frozen=True)
+class Digest:
+    """A channel's live digest subscription, and the last slot posted (naive UTC)."""
+
+    id: int
+    team_id: str
+    channel_id: str
+    spec: DigestSpec
+    last_slot: datetime | None = None
+    created_by: str = ""
+    created_at: datetime | None = None
+
+    @classmethod
+    def from_row(cls, row: Any) -> Digest:
+        spec = DigestSpec(row["cadence"], row["at_time"], row["weekday"], row["timezone"],
+                          tuple(k for k in (row["kpis"] or "").split(",") if k))
+        return cls(row["id"], row["team_id"], row["channel_id"], spec, row["last_slot"], row["created_by"],
+                   row["created_at"])
