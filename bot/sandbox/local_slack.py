@@ -33,6 +33,8 @@ class Failure:
     remaining: int = 1
 
 
+POLL_INTERVAL = 0.02  # seconds
+
 class LocalSlack:
     def __init__(self, team_id: str = "T0LOCAL", users: dict[str, dict] | None = None):
         self.team_id = team_id
@@ -57,7 +59,9 @@ class LocalSlack:
         handler = _handler(self)
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
         self._server.daemon_threads = True
-        threading.Thread(target=self._server.serve_forever, name="local-slack", daemon=True).start()
+        # stop() waits for the serving loop to notice; polled every 20 ms, not the default 0.5 s
+        threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": POLL_INTERVAL},
+                         name="local-slack", daemon=True).start()
         return self
 
     def stop(self) -> None:
