@@ -272,7 +272,7 @@ def digest_from_words(words: list[str], catalog: Catalog) -> DigestSpec:
         day = weekday(rest[0] if rest else "")
         rest = rest[1:]
     at_time = "09:00"
-    if rest and (":" in rest[0] or rest[0][-1:] in "hH"):
+    if rest and (":" in rest[0] or rest[0][-1:] in "hH" or _CLOCK.fullmatch(rest[0])):  # 09:00, 9h, 9h30
         at_time = clock_time(rest[0])
         rest = rest[1:]
     zone = None

@@ -149,3 +149,9 @@ class SourceOutage:
         get_engine(self.url).dispose()
         if self.backend == "postgresql":
             self.proxy.close()
+
+
+class UnreachableSlack:
+    """Settings' Slack for code that must never call it: nothing listens on port 9."""
+
+    api_url = "http://127.0.0.1:9/api/"
