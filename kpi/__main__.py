@@ -122,6 +122,7 @@ def cmd_demo_data(args, settings: Settings) -> int:
 
     migrations.upgrade(settings.database_url)
     url = settings.source_url
+    facts.ensure_tables(url)  # a DuckDB source gets the canonical tables (SQLite and PostgreSQL: migrate)
     existing = sum(facts.row_counts(url).values())
     if existing and not args.replace:
         print(f"The canonical tables already hold {existing} rows; nothing was changed. "
@@ -134,8 +135,10 @@ def cmd_demo_data(args, settings: Settings) -> int:
 
 def cmd_import(args, settings: Settings) -> int:
     from kpi.importer import import_csv
+    from kpi.store import facts
 
     ready(settings)
+    facts.ensure_tables(settings.source_url)  # a DuckDB source gets the canonical tables
     result = import_csv(settings.source_url, args.table, Path(args.file), args.mode)
     print(f"Imported {args.file} into {result.summary(args.table)}")
     service = KpiService.from_settings(settings)

@@ -17,6 +17,7 @@ from kpi.compute import KpiResult, compute, compute_many, in_time
 from kpi.config import Settings
 from kpi.periods import parse_period
 from kpi.spans import PeriodPair
+from kpi.store.dialects import check_supported
 from kpi.store.engines import Limits, get_engine, set_limits
 from kpi.store.rollup import RefreshReport, Rollups
 
@@ -33,6 +34,7 @@ class KpiService:
     @classmethod
     def from_settings(cls, settings: Settings) -> "KpiService":
         set_limits(Limits(settings.kpi_connect_timeout, settings.kpi_query_timeout))
+        check_supported(settings.source_url)  # at start, naming the engines the bot reads
         return cls(
             catalog=load_catalog(settings.kpi_definitions),
             source=get_engine(settings.source_url),

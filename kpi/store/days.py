@@ -11,26 +11,17 @@ from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 import pandas as pd
-from sqlalchemy import Date, Text, cast, func, literal_column, select
+from sqlalchemy import Text, cast, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from kpi.errors import SourceError
+from kpi.store.dialects import local_day
 from kpi.store.engines import limits, within
 from kpi.store.specs import MeasureSpec, Window
 from kpi.store.sql import effective_ranges, effective_time, filters_of, source_of, value_of
 
 TOTAL = ""  # the dimension name of a measure's total
-
-
-def local_day(dialect: str, column, offset_seconds: int):
-    """The local calendar day of a naive-UTC timestamp, for a fixed UTC offset."""
-    match dialect:
-        case "sqlite":
-            return func.date(column, f"{int(offset_seconds):+d} seconds")
-        case "postgresql":  # an integer we computed, never user input
-            return cast(column + literal_column(f"INTERVAL '{int(offset_seconds)} seconds'"), Date)
-    raise AssertionError(dialect)
 
 
 def source_rows(source: Engine, stmt) -> list:

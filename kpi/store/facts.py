@@ -9,7 +9,21 @@ from datetime import date, datetime
 from enum import Enum
 from itertools import islice
 
-from sqlalchemy import Table, and_, bindparam, delete, func, select, update
+from sqlalchemy import (
+    CheckConstraint,
+    Column,
+    Integer,
+    MetaData,
+    Sequence,
+    Table,
+    and_,
+    bindparam,
+    delete,
+    func,
+    inspect,
+    select,
+    update,
+)
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
 
@@ -256,3 +270,30 @@ def _delete_others(conn: Connection, target: Table, key: tuple[str, ...], seen: 
         conn.execute(delete(target).where(where),
                      [{f"k_{c}": r[i] for i, c in enumerate(key)} for r in gone[start:start + BATCH]])
     return len(gone)
+
+
+# -- sources that Alembic does not migrate ---------------------------------------------------------------
+
+
+def ensure_tables(url: str) -> bool:
+    """Create the canonical tables in a DuckDB source that has none (True when created). Alembic migrates
+    SQLite and PostgreSQL (`python -m kpi migrate`); DuckDB has no Alembic implementation, and no SERIAL:
+    each id there takes its default from a sequence of its own."""
+    engine = get_engine(url)
+    if engine.dialect.name != "duckdb" or inspect(engine).has_table("sales"):
+        return False
+    with engine.begin() as conn:
+        _duckdb_tables().create_all(conn)
+    return True
+
+
+def _duckdb_tables() -> MetaData:
+    out = MetaData()
+    for table in FACT_TABLES.values():
+        sequence = Sequence(f"{table.name}_id_seq", metadata=out)
+        columns = [Column("id", Integer, sequence, primary_key=True, autoincrement=False,
+                          server_default=sequence.next_value()) if c.name == "id" else c._copy()
+                   for c in table.columns]
+        checks = [k._copy() for k in table.constraints if isinstance(k, CheckConstraint)]
+        Table(table.name, out, *columns, *checks)
+    return out

@@ -47,6 +47,7 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from kpi.errors import SourceError
 from kpi.store.aggregate import COLUMNS, frame_of
 from kpi.store.days import TOTAL, daily_values, midnight_utc, source_rows, stretches
+from kpi.store.dialects import SUPPORTED
 from kpi.store.engines import get_engine
 from kpi.store.expr import Ref
 from kpi.store.specs import MeasureSpec, Window
@@ -54,7 +55,6 @@ from kpi.store.sql import LIMIT, source_of, unusable, value_expr
 from kpi.store.state_schema import rollup_daily, rollup_state
 
 log = logging.getLogger(__name__)
-SUPPORTED = ("sqlite", "postgresql")
 
 
 EARLIEST = date(1900, 1, 1)

@@ -9,7 +9,6 @@ from dataclasses import dataclass, field
 from sqlalchemy import (
     Date,
     DateTime,
-    Float,
     case,
     cast,
     column,
@@ -18,29 +17,11 @@ from sqlalchemy import (
     literal_column,
     table,
 )
-from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql import ColumnElement
-from sqlalchemy.sql.functions import FunctionElement
 
+from kpi.store.dialects import NUMBER, Greatest
 from kpi.store.expr import BinOp, Expr, Neg, Num, Ref
 from kpi.store.specs import FilterSpec, MeasureSpec, Window
-
-
-class Greatest(FunctionElement):
-    """GREATEST(a, b, …): the later of several instants (SQLite spells it MAX with several arguments)."""
-
-    inherit_cache = True
-    name = "greatest"
-
-
-@compiles(Greatest)
-def _greatest_default(element, compiler, **kw):
-    return f"GREATEST({compiler.process(element.clauses, **kw)})"
-
-
-@compiles(Greatest, "sqlite")
-def _greatest_sqlite(element, compiler, **kw):
-    return f"MAX({compiler.process(element.clauses, **kw)})"
 
 
 def effective_ranges(spec: "MeasureSpec", aliases, time_col, lower, upper) -> list[list[ColumnElement]]:
@@ -104,7 +85,7 @@ class _Tables:
 def _compile(expr: Expr, aliases) -> ColumnElement:
     match expr:
         case Num(value=value):
-            return literal_column(repr(float(value)), Float)
+            return literal_column(repr(float(value)), NUMBER)
         case Ref(name=name, alias=alias):
             return aliases[alias].c[name]
         case Neg(operand=operand):
@@ -119,7 +100,7 @@ def _compile(expr: Expr, aliases) -> ColumnElement:
                 case "*":
                     return a * b
                 case "/":
-                    return cast(a, Float) / func.nullif(cast(b, Float), 0)
+                    return cast(a, NUMBER) / func.nullif(cast(b, NUMBER), 0)
     raise AssertionError(expr)
 
 
@@ -200,7 +181,7 @@ def _aggregate(spec: MeasureSpec, value: ColumnElement | None) -> ColumnElement:
             agg = func.max(value)
         case _:
             raise AssertionError(spec.agg)
-    return cast(agg, Float)
+    return cast(agg, NUMBER)
 
 
 def source_of(spec: MeasureSpec, extra: list[Ref] = ()):  # type: ignore[assignment]
