@@ -186,6 +186,15 @@ def cmd_demo(args, settings: Settings) -> int:
     return 0
 
 
+def cmd_check_source(args, settings: Settings) -> int:
+    from kpi.catalog import load_catalog
+    from kpi.source_check import check_source, lines
+
+    report = check_source(load_catalog(settings.kpi_definitions), settings.source_url)
+    print("\n".join(lines(report)))
+    return 2 if report.problems else 0
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m kpi", description="Compute and explain business KPIs.")
     sub = p.add_subparsers(dest="command", required=True)
@@ -230,6 +239,9 @@ def parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("migrate", help="create or upgrade the database tables (alembic upgrade head)")
     s.set_defaults(func=cmd_migrate)
+
+    s = sub.add_parser("check-source", help="does SOURCE_DATABASE_URL hold every table and column the KPIs read?")
+    s.set_defaults(func=cmd_check_source)
 
     s = sub.add_parser("demo", help="migrate, load demo data if empty, show this month's KPIs")
     s.set_defaults(func=cmd_demo)

@@ -1,0 +1,94 @@
+"""What a source database holds: its tables, each column's kind, and row counts (for `check-source`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlalchemy import inspect, text, types
+from sqlalchemy.exc import SQLAlchemyError
+
+from kpi.errors import SourceError
+from kpi.store.engines import get_engine, limits, within
+from kpi.store.facts import table_rows
+
+
+@dataclass
+class TableShape:
+    name: str                                           # schema.table or table, as the definitions say
+    columns: dict[str, str] = field(default_factory=dict)   # name -> timestamp | date | number | text | other
+    rows: int | None = None
+
+
+def kind_of(sql_type: types.TypeEngine) -> str:
+    """The kind of a column's type, as the KPI definitions need it."""
+    if isinstance(sql_type, types.DateTime):
+        return "timestamp"
+    if isinstance(sql_type, types.Date):
+        return "date"
+    if isinstance(sql_type, (types.Integer, types.Numeric, types.Float)):
+        return "number"
+    if isinstance(sql_type, (types.String, types.Enum)):
+        return "text"
+    if isinstance(sql_type, types.Boolean):
+        return "number"
+    return "other"
+
+
+def kind_of_name(type_name: str) -> str:
+    """The kind of a column from its SQL type's name (``information_schema``)."""
+    name = type_name.upper()
+    if name.startswith("TIMESTAMP") or name.startswith("DATETIME"):
+        return "timestamp"
+    if name == "DATE":
+        return "date"
+    if any(name.startswith(n) for n in ("INT", "BIGINT", "SMALLINT", "TINYINT", "HUGEINT", "UBIGINT", "UINTEGER",
+                                          "DECIMAL", "NUMERIC", "DOUBLE", "FLOAT", "REAL", "BOOLEAN")):
+        return "number"
+    if name.startswith(("VARCHAR", "TEXT", "CHAR", "STRING")):
+        return "text"
+    return "other"
+
+
+def _columns_from_information_schema(conn, schema: str, table: str) -> dict[str, str] | None:
+    """DuckDB: SQLAlchemy's reflection goes through pg_catalog, which DuckDB only partly emulates."""
+    query = ("SELECT column_name, data_type FROM information_schema.columns WHERE table_name = :t"
+             + (" AND table_schema = :s" if schema else "") + " ORDER BY ordinal_position")
+    rows = conn.execute(text(query), {"t": table, "s": schema}).all()
+    return {name: kind_of_name(str(kind)) for name, kind in rows} or None
+
+
+def describe(url: str, tables: list[str]) -> dict[str, TableShape | None]:
+    """Each named table (``schema.table`` accepted) with its columns and rows; None when it does not exist.
+    SourceError when the source cannot answer."""
+    engine = get_engine(url)
+
+    def look() -> dict[str, TableShape | None]:
+        out: dict[str, TableShape | None] = {}
+        if engine.dialect.name == "duckdb":
+            with engine.connect() as conn:
+                for name in tables:
+                    schema, _, table = name.rpartition(".")
+                    columns = _columns_from_information_schema(conn, schema, table)
+                    out[name] = TableShape(name, columns) if columns else None
+            return out
+        inspector = inspect(engine)
+        for name in tables:
+            schema, _, table = name.rpartition(".")
+            if not inspector.has_table(table, schema=schema or None):
+                out[name] = None
+                continue
+            columns = {c["name"]: kind_of(c["type"]) for c in inspector.get_columns(table, schema=schema or None)}
+            out[name] = TableShape(name, columns)
+        return out
+
+    try:
+        found = within(limits().query_timeout, look)
+    except SQLAlchemyError as exc:
+        raise SourceError(f"The data source could not answer ({type(getattr(exc, 'orig', None) or exc).__name__}).") \
+            from exc
+    present = [name for name, shape in found.items() if shape is not None]
+    for name, count in table_rows(url, present).items():
+        shape = found[name]
+        if shape is not None:
+            shape.rows = count
+    return found
