@@ -109,12 +109,10 @@ def aggregate(
         pieces, reads, as_of = rollups.plan(measures, windows, by)
         rollup_frame = rollups.read(reads, [m.name for m in measures])
     else:
-        pieces = [(spec, i, window, w, by.get(spec.name))
-                  for i, spec in enumerate(measures) for w, window in enumerate(windows)]
-    selects = [s for spec, i, part, w, ref in pieces for s in measure_selects(spec, i, part, w, ref)]
+        pieces = plain_pieces(measures, windows, by)
+    stmt = statement(pieces)
     frames = []
-    if selects:
-        stmt = selects[0] if len(selects) == 1 else union_all(*selects)
+    if stmt is not None:
         frames.append(_run(engine, stmt, measures))
     if rollup_frame is not None and len(rollup_frame):
         frames.append(rollup_frame)
@@ -122,6 +120,22 @@ def aggregate(
                                                                            pd.DataFrame(columns=COLUMNS))
     frame.attrs["as_of"] = as_of
     return frame
+
+
+def statement(pieces) -> object | None:
+    """The one query for these pieces ((spec, index, window, window index, grouping) tuples): a UNION ALL
+    of one SELECT per measure × window; None when there is nothing to ask the source."""
+    selects = [s for spec, i, part, w, ref in pieces for s in measure_selects(spec, i, part, w, ref)]
+    if not selects:
+        return None
+    return selects[0] if len(selects) == 1 else union_all(*selects)
+
+
+def plain_pieces(measures: list[MeasureSpec], windows: list[Window], by: dict[str, Ref] | None = None) -> list:
+    """Every measure over every window, from the source alone (no rollup)."""
+    by = by or {}
+    return [(spec, i, window, w, by.get(spec.name))
+            for i, spec in enumerate(measures) for w, window in enumerate(windows)]
 
 
 def _run(engine: Engine, stmt, measures: list[MeasureSpec]) -> pd.DataFrame:

@@ -36,9 +36,9 @@ def source_rows(source: Engine, stmt) -> list:
         raise SourceError("The data source could not answer.") from exc
 
 
-def daily_values(source: Engine, spec: MeasureSpec, tz: ZoneInfo, start: date, end: date) -> list[dict]:
-    """The measure per local day (and per value of each of its dimensions) for the days [start, end):
-    rows {dim, day, key, value}; dim '' is the total. Exact in any zone (one offset per DST stretch)."""
+def day_statements(dialect: str, spec: MeasureSpec, tz: ZoneInfo, start: date, end: date) -> list:
+    """The SELECTs that give the measure per local day (and per value of each of its dimensions) for the
+    days [start, end): one per DST stretch (and per effective-time range of a cumulative measure)."""
     dims = list(spec.dimensions)
     aliases, table, time_col = source_of(spec, dims)
     dim_cols = [cast(aliases[r.alias].c[r.name], Text).label(f"d{j}") for j, r in enumerate(dims)]
@@ -52,15 +52,24 @@ def daily_values(source: Engine, spec: MeasureSpec, tz: ZoneInfo, start: date, e
         statements.append(([time_col >= start, time_col < end], day))
     else:
         for lo, hi, offset in stretches(tz, start, end):
-            day = local_day(source.dialect.name, effective, offset)
+            day = local_day(dialect, effective, offset)
             ranges = (effective_ranges(spec, aliases, time_col, lo, hi) if spec.to_end
                       else [[time_col >= lo, time_col < hi]])
             statements += [(conditions, day) for conditions in ranges]
-    frames = []
+    out = []
     for conditions, day in statements:
-        stmt = (select(day.label("day"), *dim_cols, value_of(spec, aliases).label("value"))
-                .select_from(table).where(*conditions, *filters)
-                .group_by(day, *dim_cols))
+        labelled = day.label("day")  # grouped by the same labelled expression (BigQuery groups by its alias)
+        out.append(select(labelled, *dim_cols, value_of(spec, aliases).label("value"))
+                   .select_from(table).where(*conditions, *filters).group_by(labelled, *dim_cols))
+    return out
+
+
+def daily_values(source: Engine, spec: MeasureSpec, tz: ZoneInfo, start: date, end: date) -> list[dict]:
+    """The measure per local day (and per value of each of its dimensions) for the days [start, end):
+    rows {dim, day, key, value}; dim '' is the total. Exact in any zone (one offset per DST stretch)."""
+    dims = list(spec.dimensions)
+    frames = []
+    for stmt in day_statements(source.dialect.name, spec, tz, start, end):
         rows = source_rows(source, stmt)
         frames.append(pd.DataFrame(rows, columns=["day"] + [f"d{j}" for j in range(len(dims))] + ["value"]))
     data = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
@@ -76,6 +85,7 @@ def daily_values(source: Engine, spec: MeasureSpec, tz: ZoneInfo, start: date, e
         out += [{"dim": ref.dotted, "day": d, "key": None if pd.isna(k) else str(k), "value": float(v)}
                 for (d, k), v in grouped.items()]
     return out
+
 
 def stretches(tz: ZoneInfo, start: date, end: date) -> list[tuple[datetime, datetime, int]]:
     """[from, to) in naive UTC with the zone's constant UTC offset (seconds) over each."""

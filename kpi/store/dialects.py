@@ -22,8 +22,11 @@ from kpi.errors import SourceError
 
 NUMBER = Double()  # DOUBLE / DOUBLE PRECISION / REAL (8 bytes) everywhere; never a 4-byte FLOAT
 
-# The engines the bot reads its facts from, tested on real engines in the suite.
-SUPPORTED = {"sqlite": "SQLite", "postgresql": "PostgreSQL", "duckdb": "DuckDB"}
+# The engines the bot reads its facts from: the first three run for real in the suite; the cloud
+# warehouses, which cannot run here, through their maintained SQLAlchemy dialects, proven by
+# compiled-SQL snapshots (tests/kpi/test_warehouse_sql.py).
+SUPPORTED = {"sqlite": "SQLite", "postgresql": "PostgreSQL", "duckdb": "DuckDB",
+             "bigquery": "BigQuery", "snowflake": "Snowflake", "trino": "Trino"}
 
 
 def check_supported(source: Engine | str) -> None:
@@ -44,6 +47,12 @@ def local_day(dialect: str, column, offset_seconds: int):
             return func.date(column, f"{offset:+d} seconds")
         case "postgresql" | "duckdb":
             return cast(column + literal_column(f"INTERVAL '{offset} seconds'"), Date)
+        case "bigquery":  # naive timestamps are DATETIME there
+            return func.DATE(func.DATETIME_ADD(column, literal_column(f"INTERVAL {offset} SECOND")))
+        case "snowflake":
+            return func.TO_DATE(func.DATEADD(literal_column("second"), literal_column(str(offset)), column))
+        case "trino":
+            return cast(column + literal_column(f"INTERVAL '{offset}' SECOND"), Date)
     raise SourceError(f"Local days are not known for {dialect}; supported: {', '.join(SUPPORTED.values())}.")
 
 
