@@ -26,10 +26,9 @@ from sqlalchemy import (
     union_all,
 )
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import SQLAlchemyError
 
-from kpi.errors import SourceError, SourceTimeout
-from kpi.store.engines import limits, within
+from kpi.errors import SourceTimeout
+from kpi.store.engines import limits, read_rows
 from kpi.store.expr import Ref
 from kpi.store.specs import MeasureSpec, Window
 from kpi.store.sql import effective_ranges, filters_of, source_of, value_of
@@ -139,21 +138,12 @@ def plain_pieces(measures: list[MeasureSpec], windows: list[Window], by: dict[st
 
 
 def _run(engine: Engine, stmt, measures: list[MeasureSpec]) -> pd.DataFrame:
-    def query():
-        with engine.connect() as conn:
-            return conn.execute(stmt).all()
-
     try:
-        rows = within(limits().query_timeout, query)
+        rows = read_rows(engine, stmt)
     except SourceTimeout:
         log.warning("aggregate query on %s did not answer within %gs", engine.url.render_as_string(hide_password=True),
                     limits().query_timeout)
         raise
-    except SQLAlchemyError as exc:
-        log.exception("aggregate query failed on %s", engine.url.render_as_string(hide_password=True))
-        raise SourceError(
-            f"The data source could not answer ({type(getattr(exc, 'orig', None) or exc).__name__})."
-        ) from exc
     return frame_of(rows, [m.name for m in measures])
 
 

@@ -13,11 +13,9 @@ from zoneinfo import ZoneInfo
 import pandas as pd
 from sqlalchemy import Text, cast, select
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import SQLAlchemyError
 
-from kpi.errors import SourceError
 from kpi.store.dialects import local_day
-from kpi.store.engines import limits, within
+from kpi.store.engines import read_rows
 from kpi.store.specs import MeasureSpec, Window
 from kpi.store.sql import effective_ranges, effective_time, filters_of, source_of, value_of
 
@@ -26,14 +24,7 @@ TOTAL = ""  # the dimension name of a measure's total
 
 def source_rows(source: Engine, stmt) -> list:
     """The rows of one query to the source, within the query time limit (SourceError otherwise)."""
-    def query():
-        with source.connect() as conn:
-            return conn.execute(stmt).all()
-
-    try:
-        return within(limits().query_timeout, query)
-    except SQLAlchemyError as exc:
-        raise SourceError("The data source could not answer.") from exc
+    return read_rows(source, stmt)
 
 
 def day_statements(dialect: str, spec: MeasureSpec, tz: ZoneInfo, start: date, end: date) -> list:

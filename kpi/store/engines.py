@@ -9,6 +9,7 @@ never answers can't hang an answer or a pass.
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Callable
@@ -18,7 +19,9 @@ from typing import TypeVar
 from sqlalchemy import create_engine, event, inspect
 from sqlalchemy.engine import Engine, make_url
 
-from kpi.errors import SourceTimeout
+from kpi.errors import SourceError, SourceTimeout
+
+log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
@@ -138,3 +141,21 @@ def dispose_all() -> None:
 
 def has_table(url: str, name: str) -> bool:
     return inspect(get_engine(url)).has_table(name)
+
+
+def read_rows(engine: Engine, stmt) -> list:
+    """The rows of one query to a source, within the query time limit. Any failure of the engine or its
+    driver (SQLAlchemy's errors, and a driver's own exceptions that are not DB-API ones) becomes a
+    SourceError naming its kind; the traceback goes to the log. SourceTimeout passes through."""
+    def query():
+        with engine.connect() as conn:
+            return conn.execute(stmt).all()
+
+    try:
+        return within(limits().query_timeout, query)
+    except SourceError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - every driver failure is the source's, said once, logged whole
+        log.exception("query failed on %s", engine.url.render_as_string(hide_password=True))
+        kind = type(getattr(exc, "orig", None) or exc).__name__
+        raise SourceError(f"The data source could not answer ({kind}).") from exc

@@ -13,6 +13,7 @@ from sqlalchemy import text
 from kpi import demo
 from kpi.catalog import load_catalog
 from kpi.compute import compute_many
+from kpi.errors import SourceError
 from kpi.periods import parse_period
 from kpi.store import facts
 from kpi.store.dialects import check_supported
@@ -117,3 +118,24 @@ def test_an_engine_outside_the_list_is_named_with_the_supported_ones():
     assert "mysql" in str(refused.value) and "SQLite, PostgreSQL, DuckDB" in str(refused.value)
     with pytest.raises(SourceError, match="supported: SQLite, PostgreSQL, DuckDB"):  # before any driver loads
         check_supported("oracle+cx_oracle://scott@db/orcl")
+
+
+def test_a_driver_error_that_is_not_sqlalchemys_is_a_source_error(duckdb_url, caplog):
+    """Some drivers raise their own exceptions, not DB-API ones: the person still gets "the data source
+    could not answer", and the log gets the traceback."""
+    engine = get_engine(duckdb_url)
+
+    class DriverError(Exception):
+        pass
+
+    def broken():
+        raise DriverError("the server closed the stream")
+
+    original = engine.connect
+    engine.connect = broken
+    try:
+        with pytest.raises(SourceError, match=r"could not answer \(DriverError\)"):
+            results(duckdb_url, "2026-10", "UTC", None)
+    finally:
+        engine.connect = original
+    assert any(r.exc_info and r.exc_info[0] is DriverError for r in caplog.records)
