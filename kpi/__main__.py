@@ -118,11 +118,11 @@ def cmd_overview(args, settings: Settings) -> int:
 
 def cmd_demo_data(args, settings: Settings) -> int:
     from kpi import demo
-    from kpi.store import facts, migrations
+    from kpi.store import canonical, facts, migrations
 
     migrations.upgrade(settings.database_url)
     url = settings.source_url
-    facts.ensure_tables(url)  # a DuckDB source gets the canonical tables (SQLite and PostgreSQL: migrate)
+    canonical.ensure_tables(url)  # DuckDB and ClickHouse get the canonical tables (SQLite, PostgreSQL: migrate)
     existing = sum(facts.row_counts(url).values())
     if existing and not args.replace:
         print(f"The canonical tables already hold {existing} rows; nothing was changed. "
@@ -135,10 +135,10 @@ def cmd_demo_data(args, settings: Settings) -> int:
 
 def cmd_import(args, settings: Settings) -> int:
     from kpi.importer import import_csv
-    from kpi.store import facts
+    from kpi.store import canonical
 
     ready(settings)
-    facts.ensure_tables(settings.source_url)  # a DuckDB source gets the canonical tables
+    canonical.ensure_tables(settings.source_url)  # DuckDB and ClickHouse get the canonical tables
     result = import_csv(settings.source_url, args.table, Path(args.file), args.mode)
     print(f"Imported {args.file} into {result.summary(args.table)}")
     service = KpiService.from_settings(settings)
@@ -173,9 +173,10 @@ def cmd_migrate(args, settings: Settings) -> int:
 def cmd_demo(args, settings: Settings) -> int:
     """Migrate, load demo data when the tables are empty, and show the month's KPIs."""
     from kpi import demo
-    from kpi.store import facts, migrations
+    from kpi.store import canonical, facts, migrations
 
     migrations.upgrade(settings.database_url)
+    canonical.ensure_tables(settings.source_url)  # DuckDB and ClickHouse get the canonical tables
     if not sum(facts.row_counts(settings.source_url).values()):
         facts.replace_all(settings.source_url, demo.generate(_now()))
     args.period = "month"

@@ -74,3 +74,20 @@ def insert(url: str, table: str, rows: list[dict]) -> None:
     if rows:
         with get_engine(url).begin() as conn:
             conn.execute(FACT_TABLES[table].insert(), rows)
+
+
+@pytest.fixture(scope="session")
+def chdb_path(tmp_path_factory) -> Path:
+    """chDB, ClickHouse's engine in-process, opens one data directory per process: every test that reads
+    ClickHouse shares this one, each in a database of its own (:func:`clickhouse_database`)."""
+    return tmp_path_factory.mktemp("chdb")
+
+
+def clickhouse_database(chdb_path: Path, name: str) -> str:
+    """The URL of a new, empty ClickHouse database ``name`` in the session's chDB: the same dialect and driver
+    as production (clickhouse-connect), the engine in-process instead of over HTTP."""
+    url = f"clickhousedb:///{name}?interface=chdb&path={chdb_path}"
+    with get_engine(f"clickhousedb:///default?interface=chdb&path={chdb_path}").connect() as conn:
+        conn.execute(text(f"DROP DATABASE IF EXISTS {name}"))
+        conn.execute(text(f"CREATE DATABASE {name}"))
+    return url

@@ -17,7 +17,6 @@ import logging
 
 import pandas as pd
 from sqlalchemy import (
-    Text,
     and_,
     cast,
     literal_column,
@@ -28,6 +27,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import Engine
 
 from kpi.errors import SourceTimeout
+from kpi.store.dialects import KEY
 from kpi.store.engines import limits, read_rows
 from kpi.store.expr import Ref
 from kpi.store.specs import MeasureSpec, Window
@@ -50,7 +50,7 @@ def measure_selects(
 
 
 def _select(spec: MeasureSpec, index: int, window_index: int, by: Ref | None, aliases, source, conditions):
-    key = cast(aliases[by.alias].c[by.name], Text) if by is not None else cast(null(), Text)
+    key = cast(aliases[by.alias].c[by.name], KEY) if by is not None else cast(null(), KEY)
     stmt = (
         select(
             literal_column(str(int(index))).label("measure"),

@@ -11,10 +11,10 @@ from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 import pandas as pd
-from sqlalchemy import Text, cast, select
+from sqlalchemy import cast, select
 from sqlalchemy.engine import Engine
 
-from kpi.store.dialects import local_day
+from kpi.store.dialects import KEY, local_day
 from kpi.store.engines import read_rows
 from kpi.store.specs import MeasureSpec, Window
 from kpi.store.sql import effective_ranges, effective_time, filters_of, source_of, value_of
@@ -32,7 +32,7 @@ def day_statements(dialect: str, spec: MeasureSpec, tz: ZoneInfo, start: date, e
     days [start, end): one per DST stretch (and per effective-time range of a cumulative measure)."""
     dims = list(spec.dimensions)
     aliases, table, time_col = source_of(spec, dims)
-    dim_cols = [cast(aliases[r.alias].c[r.name], Text).label(f"d{j}") for j, r in enumerate(dims)]
+    dim_cols = [cast(aliases[r.alias].c[r.name], KEY).label(f"d{j}") for j, r in enumerate(dims)]
     window = Window(midnight_utc(tz, start), midnight_utc(tz, end), start, end)
     effective = effective_time(spec, aliases, time_col) if spec.to_end else time_col
     filters = [c for f, c in zip(spec.filters, filters_of(spec, aliases, window), strict=True)

@@ -5,9 +5,13 @@ Every other module of the store builds SQLAlchemy Core expressions; what differs
 decided here:
 
 * numbers are cast to :data:`NUMBER`, an 8-byte float on every engine (SQLAlchemy's ``Float`` is a
-  4-byte ``FLOAT`` on DuckDB, which loses cents: €1,693,628.49 read back as €1,693,628.50);
+  4-byte ``FLOAT`` on DuckDB and ClickHouse, which loses cents: €1,693,628.49 read back as €1,693,628.50),
+  that may be NULL (``Nullable(Float64)`` on ClickHouse);
 * :func:`local_day` buckets a naive-UTC timestamp into a local calendar day for a fixed UTC offset;
-* ``GREATEST`` is spelled ``MAX(a, b)`` on SQLite.
+* ``GREATEST`` is spelled ``MAX(a, b)`` on SQLite;
+* breakdown keys are cast to :data:`KEY`, a text that may be NULL: ``TEXT`` everywhere but ClickHouse,
+  where ``String`` refuses NULL (the total's key, a LEFT JOIN without a match) and ``Nullable(String)``
+  is needed.
 """
 
 from __future__ import annotations
@@ -16,17 +20,60 @@ from sqlalchemy import Date, cast, func, literal_column
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
-from sqlalchemy.types import Double
+from sqlalchemy.types import Double, Text
 
 from kpi.errors import SourceError
 
-NUMBER = Double()  # DOUBLE / DOUBLE PRECISION / REAL (8 bytes) everywhere; never a 4-byte FLOAT
+CLICKHOUSE = "clickhousedb"  # clickhouse-connect's dialect, ClickHouse's official driver (and chDB's)
 
-# The engines the bot reads its facts from: the first three run for real in the suite; the cloud
-# warehouses, which cannot run here, through their maintained SQLAlchemy dialects, proven by
-# compiled-SQL snapshots (tests/kpi/test_warehouse_sql.py).
-SUPPORTED = {"sqlite": "SQLite", "postgresql": "PostgreSQL", "duckdb": "DuckDB",
+
+class Number(Double):
+    """An 8-byte float that may be NULL (a sum over no rows): ClickHouse's DOUBLE refuses NULL."""
+
+    __visit_name__ = "kpi_number"
+    cache_ok = True
+
+
+@compiles(Number)
+def _number(element, compiler, **kw):
+    return compiler.process(Double(), **kw)
+
+
+@compiles(Number, CLICKHOUSE)
+def _number_clickhouse(element, compiler, **kw):
+    return "Nullable(Float64)"
+
+
+NUMBER = Number()  # DOUBLE / DOUBLE PRECISION / REAL / Float64 (8 bytes) everywhere; never a 4-byte FLOAT
+
+
+class KeyText(Text):
+    """The type of a breakdown key: a text that may be NULL on every engine."""
+
+    __visit_name__ = "kpi_key_text"
+    cache_ok = True
+
+
+@compiles(KeyText)
+def _key_text(element, compiler, **kw):
+    return compiler.process(Text(), **kw)
+
+
+@compiles(KeyText, CLICKHOUSE)
+def _key_text_clickhouse(element, compiler, **kw):
+    return "Nullable(String)"
+
+
+KEY = KeyText()
+
+# The engines the bot reads its facts from: the first four run for real in the suite (ClickHouse as
+# chDB, its engine in-process); the cloud warehouses, which cannot run here, through their maintained
+# SQLAlchemy dialects, proven by compiled-SQL snapshots (tests/kpi/test_warehouse_sql.py).
+SUPPORTED = {"sqlite": "SQLite", "postgresql": "PostgreSQL", "duckdb": "DuckDB", CLICKHOUSE: "ClickHouse",
              "bigquery": "BigQuery", "snowflake": "Snowflake", "trino": "Trino"}
+# Names that mean an engine we read, through another dialect than the one we test
+HINTS = {"clickhouse": "for ClickHouse, use ClickHouse's official driver: pip install '.[clickhouse]' and "
+                       "SOURCE_DATABASE_URL=clickhousedb://user:password@host:8123/database"}
 
 
 def check_supported(source: Engine | str) -> None:
@@ -34,8 +81,9 @@ def check_supported(source: Engine | str) -> None:
     :data:`SUPPORTED`, naming the supported ones."""
     name = make_url(source).get_backend_name() if isinstance(source, str) else source.dialect.name
     if name not in SUPPORTED:
+        hint = f" ({HINTS[name]})" if name in HINTS else ""
         raise SourceError(f"The data source is {name}, which the bot does not support yet; "
-                          f"supported: {', '.join(SUPPORTED.values())}.")
+                          f"supported: {', '.join(SUPPORTED.values())}{hint}.")
 
 
 def local_day(dialect: str, column, offset_seconds: int):
@@ -53,6 +101,8 @@ def local_day(dialect: str, column, offset_seconds: int):
             return func.TO_DATE(func.DATEADD(literal_column("second"), literal_column(str(offset)), column))
         case "trino":
             return cast(column + literal_column(f"INTERVAL '{offset}' SECOND"), Date)
+        case "clickhousedb":  # a DateTime64 column: toDate reads it in its own zone (UTC in the canonical DDL)
+            return func.toDate(func.addSeconds(column, literal_column(str(offset))))
     raise SourceError(f"Local days are not known for {dialect}; supported: {', '.join(SUPPORTED.values())}.")
 
 

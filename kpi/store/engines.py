@@ -20,6 +20,7 @@ from sqlalchemy import create_engine, event, inspect
 from sqlalchemy.engine import Engine, make_url
 
 from kpi.errors import SourceError, SourceTimeout
+from kpi.store.dialects import CLICKHOUSE
 
 log = logging.getLogger(__name__)
 
@@ -128,8 +129,26 @@ def _create(url: str) -> Engine:
         given = " ".join(given) if isinstance(given, tuple) else (given or "")
         connect_args = {"connect_timeout": max(1, round(limit.connect_timeout)),
                         "options": f"{given} -c statement_timeout={int(limit.query_timeout * 1000)}".strip()}
+    elif parsed.get_backend_name() == CLICKHOUSE:
+        connect_args = clickhouse_args(parsed.query.get("interface") == "chdb", limit)
     return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5, pool_timeout=limit.connect_timeout,
                          connect_args=connect_args)
+
+
+def clickhouse_args(in_process: bool, limit: Limits) -> dict:
+    """ClickHouse settings sent with every query (``ch_`` names a setting for clickhouse-connect):
+
+    * ``join_use_nulls``: a LEFT JOIN without a match gives NULLs, as in SQL, not the column type's default
+      (``""``, ``1970-01-01``), which would put the row under the wrong key or inside a time range;
+    * ``max_execution_time``: the server stops a statement at the query time limit.
+
+    Over HTTP, the client gives up connecting and waiting by the same limits (chDB, in-process, has no
+    socket)."""
+    args: dict = {"ch_join_use_nulls": 1, "ch_max_execution_time": max(1, round(limit.query_timeout))}
+    if not in_process:
+        args |= {"connect_timeout": max(1, round(limit.connect_timeout)),
+                 "send_receive_timeout": max(1, round(limit.query_timeout))}
+    return args
 
 
 def dispose_all() -> None:

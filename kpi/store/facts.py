@@ -10,24 +10,20 @@ from enum import Enum
 from itertools import islice
 
 from sqlalchemy import (
-    CheckConstraint,
-    Column,
-    Integer,
-    MetaData,
-    Sequence,
     Table,
     and_,
     bindparam,
     delete,
     func,
-    inspect,
     select,
+    text,
     update,
 )
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
 
 from kpi.errors import DataImportError, ImportProblem
+from kpi.store.dialects import CLICKHOUSE
 from kpi.store.engines import get_engine
 from kpi.store.schema import FACT_TABLES
 
@@ -63,12 +59,19 @@ def replace_all(url: str, rows: dict[str, list[dict]]) -> dict[str, int]:
     """Empty the canonical tables and load ``rows`` in a single transaction."""
     with get_engine(url).begin() as conn:
         for table in FACT_TABLES.values():
-            conn.execute(delete(table))
+            _empty(conn, table)
         counts = {}
         for name, table_rows in rows.items():
             counts[name] = insert_batches(conn, FACT_TABLES[name], iter(table_rows))
         reset_sequences(conn, FACT_TABLES.values())
     return counts
+
+
+def _empty(conn: Connection, table: Table) -> None:
+    if conn.dialect.name == CLICKHOUSE:  # its DELETE needs a WHERE and is a mutation: TRUNCATE is the way
+        conn.execute(text(f"TRUNCATE TABLE {conn.dialect.identifier_preparer.quote(table.name)}"))
+    else:
+        conn.execute(delete(table))
 
 
 def insert_batches(conn: Connection, table: Table, rows: Iterator[dict] | Iterable[dict]) -> int:
@@ -154,7 +157,9 @@ def merge(url: str, table: str, key: tuple[str, ...] | None, rows: Iterator[tupl
                 if mode is not Mode.REPLACE:
                     raise AssertionError("a file without a key can only replace the table")
                 report.deleted = _delete_all(conn, target, time_column, report)
-            while batch := list(islice(rows, BATCH)):
+            # ClickHouse has no transactions: the whole file is checked before anything is written
+            size = None if conn.dialect.name == CLICKHOUSE else BATCH
+            while batch := list(islice(rows, size)):
                 _merge_batch(conn, target, key, batch, mode, problems, seen, report, time_column)
             if mode is Mode.REPLACE and key is not None and not problems:
                 report.deleted = _delete_others(conn, target, key, seen, time_column, report)
@@ -255,6 +260,10 @@ def _key_text(key: tuple[str, ...], ident: tuple) -> str:
 def _delete_all(conn: Connection, target: Table, time_column: str | None, report: MergeReport) -> int:
     if time_column:
         report.touch(conn.execute(select(func.min(target.c[time_column]))).scalar())
+    if conn.dialect.name == CLICKHOUSE:  # no row count from its DELETE, and none without WHERE
+        count = conn.execute(select(func.count()).select_from(target)).scalar_one()
+        _empty(conn, target)
+        return count
     return conn.execute(delete(target)).rowcount or 0
 
 
@@ -270,30 +279,3 @@ def _delete_others(conn: Connection, target: Table, key: tuple[str, ...], seen: 
         conn.execute(delete(target).where(where),
                      [{f"k_{c}": r[i] for i, c in enumerate(key)} for r in gone[start:start + BATCH]])
     return len(gone)
-
-
-# -- sources that Alembic does not migrate ---------------------------------------------------------------
-
-
-def ensure_tables(url: str) -> bool:
-    """Create the canonical tables in a DuckDB source that has none (True when created). Alembic migrates
-    SQLite and PostgreSQL (`python -m kpi migrate`); DuckDB has no Alembic implementation, and no SERIAL:
-    each id there takes its default from a sequence of its own."""
-    engine = get_engine(url)
-    if engine.dialect.name != "duckdb" or inspect(engine).has_table("sales"):
-        return False
-    with engine.begin() as conn:
-        _duckdb_tables().create_all(conn)
-    return True
-
-
-def _duckdb_tables() -> MetaData:
-    out = MetaData()
-    for table in FACT_TABLES.values():
-        sequence = Sequence(f"{table.name}_id_seq", metadata=out)
-        columns = [Column("id", Integer, sequence, primary_key=True, autoincrement=False,
-                          server_default=sequence.next_value()) if c.name == "id" else c._copy()
-                   for c in table.columns]
-        checks = [k._copy() for k in table.constraints if isinstance(k, CheckConstraint)]
-        Table(table.name, out, *columns, *checks)
-    return out

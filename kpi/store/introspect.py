@@ -31,20 +31,23 @@ def kind_of(sql_type: types.TypeEngine) -> str:
         return "text"
     if isinstance(sql_type, types.Boolean):
         return "number"
-    return "other"
+    name = getattr(sql_type, "name", None)  # ClickHouse's String is a user-defined type: read by its name
+    return kind_of_name(name) if isinstance(name, str) else "other"
 
 
 def kind_of_name(type_name: str) -> str:
     """The kind of a column from its SQL type's name (``information_schema``)."""
     name = type_name.upper()
+    while name.startswith(("NULLABLE(", "LOWCARDINALITY(")) and name.endswith(")"):  # ClickHouse's wrappers
+        name = name[name.index("(") + 1:-1]
     if name.startswith("TIMESTAMP") or name.startswith("DATETIME"):
         return "timestamp"
-    if name == "DATE":
+    if name in ("DATE", "DATE32"):
         return "date"
-    if any(name.startswith(n) for n in ("INT", "BIGINT", "SMALLINT", "TINYINT", "HUGEINT", "UBIGINT", "UINTEGER",
-                                          "DECIMAL", "NUMERIC", "DOUBLE", "FLOAT", "REAL", "BOOLEAN")):
+    if any(name.startswith(n) for n in ("INT", "BIGINT", "SMALLINT", "TINYINT", "HUGEINT", "UBIGINT", "UINT",
+                                          "DECIMAL", "NUMERIC", "DOUBLE", "FLOAT", "REAL", "BOOL")):
         return "number"
-    if name.startswith(("VARCHAR", "TEXT", "CHAR", "STRING")):
+    if name.startswith(("VARCHAR", "TEXT", "CHAR", "STRING", "FIXEDSTRING", "ENUM")):
         return "text"
     return "other"
 

@@ -1,5 +1,7 @@
-"""The same numbers from every engine the bot reads: DuckDB against SQLite (and PostgreSQL when it runs),
-on the demo data, for every built-in KPI, period form, breakdown and zone, with and without rollups."""
+"""The same numbers from every engine the bot reads: DuckDB and ClickHouse (chDB, ClickHouse's engine
+in-process, reached through the production dialect and driver, clickhouse-connect) against SQLite (and
+PostgreSQL when it runs), on the demo data, for every built-in KPI, period form, breakdown and zone,
+with and without rollups."""
 
 from __future__ import annotations
 
@@ -15,11 +17,11 @@ from kpi.catalog import load_catalog
 from kpi.compute import compute_many
 from kpi.errors import SourceError
 from kpi.periods import parse_period
-from kpi.store import facts
+from kpi.store import canonical, facts
 from kpi.store.dialects import check_supported
 from kpi.store.engines import dispose_all, get_engine
 from kpi.store.rollup import Rollups
-from tests.conftest import clear
+from tests.conftest import clear, clickhouse_database
 
 CATALOG = load_catalog()
 NOW = datetime(2026, 11, 25, 10, 30, tzinfo=timezone.utc)
@@ -32,13 +34,30 @@ def demo_rows():
     return demo.generate(NOW, days=150)
 
 
+ENGINES = ["duckdb", "clickhouse"]
+
+
 @pytest.fixture(scope="module")
 def duckdb_url(tmp_path_factory, demo_rows):
     url = f"duckdb:///{tmp_path_factory.mktemp('duck') / 'facts.duckdb'}"
-    assert facts.ensure_tables(url) and not facts.ensure_tables(url)  # created once
+    assert canonical.ensure_tables(url) and not canonical.ensure_tables(url)  # created once
     facts.replace_all(url, demo_rows)
     yield url
     dispose_all()
+
+
+@pytest.fixture(scope="module")
+def clickhouse_url(chdb_path, demo_rows):
+    url = clickhouse_database(chdb_path, "conformance")
+    assert canonical.ensure_tables(url) and not canonical.ensure_tables(url)  # created once
+    facts.replace_all(url, demo_rows)
+    return url
+
+
+@pytest.fixture(params=ENGINES)
+def source_url(request):
+    """The demo data in each analytical engine."""
+    return request.getfixturevalue(f"{request.param}_url")
 
 
 def results(url, period, zone, by, rollups=None):
@@ -60,20 +79,20 @@ def same(a, b) -> bool:
 
 @pytest.mark.slow
 @pytest.mark.parametrize("zone", ZONES)
-def test_every_kpi_gives_the_same_values_on_duckdb(db_url, duckdb_url, demo_rows, zone):
+def test_every_kpi_gives_the_same_values_on_each_engine(db_url, source_url, demo_rows, zone):
     """Reference: the bot's own test database (SQLite, or PostgreSQL) holding the same rows."""
     clear(db_url)
     facts.replace_all(db_url, demo_rows)
     dimensions = sorted({d for m in CATALOG.metrics.values() for d in m.dimensions})
     rollups = Rollups(db_url, ZoneInfo(zone), late_days=3)
-    rollups.refresh(get_engine(duckdb_url), list(CATALOG.specs.values()), NOW)
-    assert rollups.states(list(CATALOG.specs)), "the rollups were built from DuckDB"
+    rollups.refresh(get_engine(source_url), list(CATALOG.specs.values()), NOW)
+    assert rollups.states(list(CATALOG.specs)), "the rollups were built from the engine"
     compared = 0
     for period in PERIODS:
         for by in [None, *dimensions]:
             want = results(db_url, period, zone, by)
             for with_rollups in (None, rollups):
-                got = results(duckdb_url, period, zone, by, with_rollups)
+                got = results(source_url, period, zone, by, with_rollups)
                 assert set(got) == set(want), (period, by)
                 for key, (value, previous) in want.items():
                     assert same(got[key][0], value) and same(got[key][1], previous), (period, zone, by, key,
@@ -82,17 +101,19 @@ def test_every_kpi_gives_the_same_values_on_duckdb(db_url, duckdb_url, demo_rows
     assert compared >= 1000  # values and previous values, for every KPI, period, breakdown key and rollup use
 
 
-def test_money_is_exact_to_the_cent_on_duckdb(duckdb_url, demo_rows):
-    """A 4-byte float cast read October's revenue as €…8.50 instead of €…8.49."""
+def test_money_is_exact_to_the_cent_on_each_engine(source_url, demo_rows):
+    """A 4-byte float cast read October's revenue as €…8.50 instead of €…8.49 on DuckDB."""
     start, end = datetime(2026, 10, 1), datetime(2026, 11, 1)
     exact = sum((Decimal(str(r["amount"])) for r in demo_rows["sales"] if start <= r["sold_at"] < end), Decimal(0))
-    got = results(duckdb_url, "2026-10", "UTC", None)[("revenue", None)][0]
+    got = results(source_url, "2026-10", "UTC", None)[("revenue", None)][0]
     assert Decimal(f"{got:.2f}") == exact and abs(got - float(exact)) < 0.005
 
 
-def test_duckdb_sums_stay_exact_for_large_totals(tmp_path):
-    url = f"duckdb:///{tmp_path / 'big.duckdb'}"
-    facts.ensure_tables(url)
+@pytest.mark.parametrize("engine", ENGINES)
+def test_sums_stay_exact_for_large_totals(engine, tmp_path, chdb_path):
+    url = (f"duckdb:///{tmp_path / 'big.duckdb'}" if engine == "duckdb"
+           else clickhouse_database(chdb_path, "big_totals"))
+    canonical.ensure_tables(url)
     day = datetime(2026, 10, 15, 12)
     rows = [{"id": i, "sold_at": day + timedelta(seconds=i), "customer_id": None, "product_id": None,
              "amount": Decimal("99999.99") if i % 2 else Decimal("0.01"), "cost": Decimal(0)} for i in range(1, 4001)]
@@ -101,8 +122,9 @@ def test_duckdb_sums_stay_exact_for_large_totals(tmp_path):
     got = results(url, "2026-10", "UTC", None)[("revenue", None)][0]
     assert Decimal(f"{got:.2f}") == sum((r["amount"] for r in rows), Decimal(0)) == Decimal("200000000.07")
     with get_engine(url).connect() as conn:  # the column itself is exact, as in the canonical schema
-        assert "DECIMAL(14,2)" in conn.execute(text("SELECT data_type FROM information_schema.columns "
-                                                    "WHERE table_name = 'sales' AND column_name = 'amount'")).scalar()
+        kind = conn.execute(text("SELECT data_type FROM information_schema.columns "
+                                 "WHERE table_name = 'sales' AND column_name = 'amount'")).scalar()
+    assert kind.upper().replace(" ", "") == "DECIMAL(14,2)"
     dispose_all()
 
 

@@ -9,7 +9,7 @@ from sqlalchemy import create_engine, text
 
 from kpi.catalog import load_catalog
 from kpi.source_check import check_source, lines
-from kpi.store import facts
+from kpi.store import canonical
 from kpi.store.engines import dispose_all
 from tests.support import fixtures
 from tests.support.processes import env
@@ -27,7 +27,7 @@ def test_a_complete_source_has_no_problem_and_counts_rows(db_url):
 
 def test_a_duckdb_source_is_checked_too(tmp_path):
     url = f"duckdb:///{tmp_path / 'facts.duckdb'}"
-    facts.ensure_tables(url)
+    canonical.ensure_tables(url)
     report = check_source(CATALOG, url)
     assert report.problems == [] and report.tables["sales"].rows == 0
     assert "  ok       sales: 0 rows (empty)" in lines(report)
