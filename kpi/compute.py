@@ -1,4 +1,4 @@
-"""Compute KPIs: the database aggregates, pandas does the ratios, comparisons and breakdowns.
+"""Compute KPIs: the database aggregates; the ratios, comparisons and breakdowns are worked out here.
 
 One call issues one SQL round trip for every measure the asked KPIs need, over
 the current and the previous period (and per dimension value when broken down).
@@ -13,7 +13,6 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from enum import Enum
 
-import numpy as np
 import pandas as pd
 from sqlalchemy.engine import Engine
 
@@ -123,20 +122,29 @@ def compute_many(
     return [replace(_result(catalog, kpi, pair, frame, by, totals), as_of=as_of) for kpi in kpis]
 
 
-def _grouped(frame: pd.DataFrame) -> dict[tuple[str, int], pd.Series]:
-    """Each measure × window as a Series by key (pieces of the same key summed), in one pass."""
-    if frame.empty:
-        return {}
-    data = frame.assign(key=frame["key"].fillna(TOTAL))
-    sums = data.groupby(["measure", "window", "key"], sort=False)["value"].sum(min_count=1)
-    return {(m, w): part.droplevel([0, 1]) for (m, w), part in sums.groupby(level=[0, 1], sort=False)}
+Values = dict[str, float]  # a measure's (or a formula's) value by breakdown key; NaN: no value
 
 
-def _series(catalog: Catalog, grouped: dict, name: str, w: int, keys: list) -> pd.Series:
-    values = grouped.get((name, w), pd.Series(dtype=float))
-    out = values.reindex(keys).astype(float)
-    if catalog.measures[name].additive:
-        out = out.fillna(0.0)  # no rows: nothing counted, nothing summed
+def _grouped(frame: pd.DataFrame) -> dict[tuple[str, int], Values]:
+    """Each measure × window by key (pieces of the same key summed; NaN only when every piece is), in one
+    pass over the rows: plain Python, which for the few rows of an answer is much faster than pandas."""
+    out: dict[tuple[str, int], Values] = {}
+    for name, w, key, value in zip(frame["measure"], frame["window"], frame["key"], frame["value"], strict=True):
+        slot = out.setdefault((name, int(w)), {})
+        key = TOTAL if key is None or key != key else key  # None or NaN: the total's (or no value's) key
+        value = float(value)
+        old = slot.get(key)
+        slot[key] = value if old is None or math.isnan(old) else (old if math.isnan(value) else old + value)
+    return out
+
+
+def _series(catalog: Catalog, grouped: dict, name: str, w: int, keys: list) -> Values:
+    values = grouped.get((name, w), {})
+    fill = 0.0 if catalog.measures[name].additive else math.nan  # additive: no rows, nothing counted or summed
+    out = {}
+    for k in keys:
+        v = values.get(k, math.nan)
+        out[k] = fill if math.isnan(v) else v
     return out
 
 
@@ -150,16 +158,17 @@ def _result(
 ) -> KpiResult:
     names = catalog.measures_of(kpi)
     formula = catalog.metrics[kpi.key].formula
-    relevant = frame[frame["measure"].isin(names)]
-    keys = list(dict.fromkeys(relevant["key"].fillna(TOTAL))) if by else [TOTAL]
-    if by:
-        keys.sort(key=lambda k: (k == TOTAL, str(k)))
-
+    relevant = frame[frame["measure"].isin(names)] if len(frame) else frame
     grouped = _grouped(relevant)
+    if by:
+        keys = sorted({k for values in grouped.values() for k in values}, key=lambda k: (k == TOTAL, str(k)))
+    else:
+        keys = [TOTAL]
+
     per_window = []
     for w in (0, 1):
         env = {name: _series(catalog, grouped, name, w, keys) for name in names}
-        values, zero = evaluate(formula, env)
+        values, zero = evaluate(formula, env, keys)
         per_window.append((env, values, zero))
 
     (env0, val0, zero0), (env1, val1, zero1) = per_window
@@ -167,9 +176,9 @@ def _result(
         # The KPI's total over all keys: the measures' totals, then the formula.
         tot0 = {n: _total(catalog, n, s, totals, 0) for n, s in env0.items()}
         tot1 = {n: _total(catalog, n, s, totals, 1) for n, s in env1.items()}
-        v0, z0 = evaluate(formula, {n: pd.Series([v], index=[TOTAL]) for n, v in tot0.items()})
-        v1, z1 = evaluate(formula, {n: pd.Series([v], index=[TOTAL]) for n, v in tot1.items()})
-        value, prev = _scalar(v0), _scalar(v1)
+        v0, z0 = evaluate(formula, {n: {TOTAL: v} for n, v in tot0.items()}, [TOTAL])
+        v1, z1 = evaluate(formula, {n: {TOTAL: v} for n, v in tot1.items()}, [TOTAL])
+        value, prev = _clean(v0[TOTAL]), _clean(v1[TOTAL])
         breakdown = tuple(
             BreakdownRow(
                 key=None if k == TOTAL else str(k),
@@ -181,13 +190,13 @@ def _result(
             for k in keys
         )
         breakdown = tuple(sorted(breakdown, key=lambda r: (r.value is None, -(r.value or 0.0), str(r.key))))
-        m0, m1 = tot0, tot1
+        m0, m1 = {n: _clean(v) for n, v in tot0.items()}, {n: _clean(v) for n, v in tot1.items()}
     else:
-        v0, z0, v1, z1 = val0, zero0, val1, zero1
-        value, prev = _scalar(v0), _scalar(v1)
+        z0, z1 = zero0, zero1
+        value, prev = _clean(val0[TOTAL]), _clean(val1[TOTAL])
         breakdown = ()
-        m0 = {n: _clean(s.iloc[0]) for n, s in env0.items()}
-        m1 = {n: _clean(s.iloc[0]) for n, s in env1.items()}
+        m0 = {n: _clean(s[TOTAL]) for n, s in env0.items()}
+        m1 = {n: _clean(s[TOTAL]) for n, s in env1.items()}
 
     return KpiResult(
         kpi=kpi,
@@ -215,10 +224,10 @@ def in_time(results: list[KpiResult], now: datetime) -> list[KpiResult]:
     return [why(r) for r in results]
 
 
-def _total(catalog: Catalog, name: str, series: pd.Series, totals: pd.DataFrame | None, w: int) -> float:
+def _total(catalog: Catalog, name: str, values: Values, totals: pd.DataFrame | None, w: int) -> float:
     if totals is None or catalog.measures[name].additive:
-        return float(series.sum())
-    return float(_series(catalog, _grouped(totals[totals["measure"] == name]), name, w, [TOTAL]).iloc[0])
+        return math.fsum(v for v in values.values() if not math.isnan(v))
+    return _series(catalog, _grouped(totals[totals["measure"] == name]), name, w, [TOTAL])[TOTAL]
 
 
 def _clean(value) -> float | None:
@@ -231,10 +240,6 @@ def _clean(value) -> float | None:
     return float(f"{value:.12g}") + 0.0
 
 
-def _scalar(series: pd.Series) -> float | None:
-    return _clean(series.iloc[0]) if len(series) else None
-
-
 def _reason(value: float | None, zero: list[str]) -> Reason | None:
     if value is not None:
         return None
@@ -243,48 +248,40 @@ def _reason(value: float | None, zero: list[str]) -> Reason | None:
     return Reason(ReasonCode.NO_DATA)
 
 
-def evaluate(expr: Expr, env: dict[str, pd.Series]) -> tuple[pd.Series, list[str]]:
-    """Evaluate a formula over aligned Series; division by zero gives NaN.
+def evaluate(expr: Expr, env: dict[str, Values], keys: list) -> tuple[Values, list[str]]:
+    """Evaluate a formula for each key over the measures' values; division by zero gives NaN.
 
-    Returns the values and the names of the measures found zero in a
-    denominator (the reason a value is missing).
+    Returns the values by key and the names of the measures found zero in a denominator (the reason a
+    value is missing).
     """
     zero: list[str] = []
 
-    def ev(node: Expr) -> pd.Series | float:
+    def ev(node: Expr, k) -> float:
         match node:
             case Num(value=value):
-                return value
+                return float(value)
             case Ref(name=name):
-                return env[name]
+                return env[name][k]
             case Neg(operand=operand):
-                return -ev(operand)
+                return -ev(operand, k)
             case BinOp(op="+", left=left, right=right):
-                return ev(left) + ev(right)
+                return ev(left, k) + ev(right, k)
             case BinOp(op="-", left=left, right=right):
-                return ev(left) - ev(right)
+                return ev(left, k) - ev(right, k)
             case BinOp(op="*", left=left, right=right):
-                return ev(left) * ev(right)
+                return ev(left, k) * ev(right, k)
             case BinOp(op="/", left=left, right=right):
-                num, den = ev(left), ev(right)
-                den_s = den if isinstance(den, pd.Series) else pd.Series(den, index=_index(env))
-                is_zero = den_s == 0
-                if bool(is_zero.any()):
-                    names = [r.name for r in refs(right) if bool((env[r.name] == 0).any())]
+                num, den = ev(left, k), ev(right, k)
+                if den == 0:
+                    names = [r.name for r in refs(right) if any(env[r.name][j] == 0 for j in keys)]
                     for n in names or [f"({_text(right)})"]:
                         if n not in zero:
                             zero.append(n)
-                return num / den_s.where(~is_zero, np.nan)
+                    return math.nan
+                return num / den
         raise AssertionError(node)
 
-    result = ev(expr)
-    if not isinstance(result, pd.Series):
-        result = pd.Series(result, index=_index(env), dtype=float)
-    return result.astype(float), zero
-
-
-def _index(env: dict[str, pd.Series]) -> pd.Index:
-    return next(iter(env.values())).index
+    return {k: ev(expr, k) for k in keys}, zero
 
 
 def _text(expr: Expr) -> str:

@@ -8,6 +8,7 @@ of that day. Days run over the period's whole local days.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from itertools import pairwise
@@ -83,8 +84,9 @@ def _points(service: KpiService, kpi: Kpi, period: Period, grain: str) -> Points
         cumulative = [n for n in env if catalog.specs[n].to_end]
         agg = {n: ("last" if n in cumulative else "sum") for n in env}
         frame = frame.groupby(keys).agg(agg)
-    values, _ = evaluate(catalog.metrics[kpi.key].formula, {n: frame[n] for n in frame.columns})
-    return Points(list(frame.index), [None if pd.isna(v) else float(v) for v in values])
+    keys = list(frame.index)
+    values, _ = evaluate(catalog.metrics[kpi.key].formula, {n: frame[n].to_dict() for n in frame.columns}, keys)
+    return Points(keys, [None if math.isnan(values[k]) else values[k] for k in keys])
 
 
 def _before(service: KpiService, spec, period: Period) -> float:
