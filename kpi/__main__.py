@@ -196,6 +196,13 @@ def cmd_check_source(args, settings: Settings) -> int:
     return 2 if report.problems else 0
 
 
+def cmd_ddl(args, settings: Settings) -> int:
+    from kpi.store.canonical import clickhouse_ddl
+
+    print(";\n\n".join(clickhouse_ddl()) + ";")
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m kpi", description="Compute and explain business KPIs.")
     sub = p.add_subparsers(dest="command", required=True)
@@ -243,6 +250,10 @@ def parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("check-source", help="does SOURCE_DATABASE_URL hold every table and column the KPIs read?")
     s.set_defaults(func=cmd_check_source)
+
+    s = sub.add_parser("ddl", help="the CREATE TABLE statements of the canonical tables for ClickHouse")
+    s.add_argument("engine", choices=["clickhouse"])
+    s.set_defaults(func=cmd_ddl)
 
     s = sub.add_parser("demo", help="migrate, load demo data if empty, show this month's KPIs")
     s.set_defaults(func=cmd_demo)

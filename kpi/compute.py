@@ -13,12 +13,11 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from enum import Enum
 
-import pandas as pd
 from sqlalchemy.engine import Engine
 
 from kpi.catalog import Catalog, Direction, Kpi
 from kpi.spans import Period, PeriodPair
-from kpi.store.aggregate import aggregate
+from kpi.store.aggregate import Row, aggregate
 from kpi.store.expr import BinOp, Expr, Neg, Num, Ref, refs
 from kpi.store.specs import Window
 
@@ -113,26 +112,23 @@ def compute_many(
     grouping = {name: catalog.dimension_ref(name, by) for name in names} if by else None
     specs = [catalog.specs[name] for name in names]
     windows = [window(pair.current), window(pair.previous)]
-    frame = aggregate(engine, specs, windows, by=grouping, rollups=rollups)
+    found = aggregate(engine, specs, windows, by=grouping, rollups=rollups)
     totals = None
     if by and not all(catalog.measures[n].additive for n in names):
         # A distinct count or an average is not the sum of its parts: ask for the total too.
-        totals = aggregate(engine, specs, windows)
-    as_of = frame.attrs.get("as_of")
-    return [replace(_result(catalog, kpi, pair, frame, by, totals), as_of=as_of) for kpi in kpis]
+        totals = aggregate(engine, specs, windows).rows
+    return [replace(_result(catalog, kpi, pair, found.rows, by, totals), as_of=found.as_of) for kpi in kpis]
 
 
 Values = dict[str, float]  # a measure's (or a formula's) value by breakdown key; NaN: no value
 
 
-def _grouped(frame: pd.DataFrame) -> dict[tuple[str, int], Values]:
-    """Each measure × window by key (pieces of the same key summed; NaN only when every piece is), in one
-    pass over the rows: plain Python, which for the few rows of an answer is much faster than pandas."""
+def _grouped(rows: list[Row]) -> dict[tuple[str, int], Values]:
+    """Each measure × window by key (pieces of the same key summed; NaN only when every piece is)."""
     out: dict[tuple[str, int], Values] = {}
-    for name, w, key, value in zip(frame["measure"], frame["window"], frame["key"], frame["value"], strict=True):
-        slot = out.setdefault((name, int(w)), {})
-        key = TOTAL if key is None or key != key else key  # None or NaN: the total's (or no value's) key
-        value = float(value)
+    for name, w, key, value in rows:
+        slot = out.setdefault((name, w), {})
+        key = TOTAL if key is None else key
         old = slot.get(key)
         slot[key] = value if old is None or math.isnan(old) else (old if math.isnan(value) else old + value)
     return out
@@ -152,14 +148,14 @@ def _result(
     catalog: Catalog,
     kpi: Kpi,
     pair: PeriodPair,
-    frame: pd.DataFrame,
+    rows: list[Row],
     by: str | None,
-    totals: pd.DataFrame | None = None,
+    totals: list[Row] | None = None,
 ) -> KpiResult:
     names = catalog.measures_of(kpi)
     formula = catalog.metrics[kpi.key].formula
-    relevant = frame[frame["measure"].isin(names)] if len(frame) else frame
-    grouped = _grouped(relevant)
+    wanted = set(names)
+    grouped = _grouped([r for r in rows if r[0] in wanted])
     if by:
         keys = sorted({k for values in grouped.values() for k in values}, key=lambda k: (k == TOTAL, str(k)))
     else:
@@ -224,10 +220,10 @@ def in_time(results: list[KpiResult], now: datetime) -> list[KpiResult]:
     return [why(r) for r in results]
 
 
-def _total(catalog: Catalog, name: str, values: Values, totals: pd.DataFrame | None, w: int) -> float:
+def _total(catalog: Catalog, name: str, values: Values, totals: list[Row] | None, w: int) -> float:
     if totals is None or catalog.measures[name].additive:
         return math.fsum(v for v in values.values() if not math.isnan(v))
-    return _series(catalog, _grouped(totals[totals["measure"] == name]), name, w, [TOTAL])[TOTAL]
+    return _series(catalog, _grouped([r for r in totals if r[0] == name]), name, w, [TOTAL])[TOTAL]
 
 
 def _clean(value) -> float | None:

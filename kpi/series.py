@@ -93,5 +93,5 @@ def _before(service: KpiService, spec, period: Period) -> float:
     """A cumulative measure's value at the first counted day's local midnight (rollups when kept)."""
     first = period.first_day()
     edge = datetime.combine(first, time(), tzinfo=period.tz).astimezone(timezone.utc).replace(tzinfo=None)
-    frame = aggregate(service.source, [spec], [Window(edge, edge, first, first, first)], rollups=service.rollups)
-    return float(frame["value"].sum()) if len(frame) else 0.0
+    found = aggregate(service.source, [spec], [Window(edge, edge, first, first, first)], rollups=service.rollups)
+    return math.fsum(value for *_, value in found.rows if not math.isnan(value))

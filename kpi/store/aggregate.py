@@ -2,7 +2,8 @@
 
 The caller describes *what* to aggregate with frozen specs; this module builds
 SQLAlchemy Core statements (identifiers from definition files only, every value
-a bound parameter) and returns a small long-format frame::
+a bound parameter) and returns a few long-format rows (plain tuples: an answer has a
+handful, and pandas would cost more than the query on a fast engine)::
 
     measure  window  key   value
     leads    0       None  412.0
@@ -14,8 +15,10 @@ Fact tables are never read into memory: the database does the grouping.
 from __future__ import annotations
 
 import logging
+import math
+from dataclasses import dataclass
+from datetime import datetime
 
-import pandas as pd
 from sqlalchemy import (
     and_,
     cast,
@@ -81,6 +84,13 @@ def measure_select(
 
 
 COLUMNS = ["measure", "window", "key", "value"]
+Row = tuple[str, int, "str | None", float]  # measure, window index, key (None: the total or no value), value
+
+
+@dataclass(frozen=True)
+class Aggregate:
+    rows: list[Row]                # a measure × window (× key) may come in several rows (pieces) to be summed
+    as_of: datetime | None = None  # when past days came from the daily rollup: when it was refreshed
 
 
 def aggregate(
@@ -89,36 +99,28 @@ def aggregate(
     windows: list[Window],
     by: dict[str, Ref] | None = None,
     rollups=None,
-) -> pd.DataFrame:
+) -> Aggregate:
     """Run every measure over every window: one round trip to the source (and one to the rollups).
 
     ``by`` maps a measure name to the column it is grouped by; measures absent
     from it are not grouped. With ``rollups`` (a :class:`kpi.store.rollup.Rollups`),
     whole past days come from the daily rollup table and only the rest from the
-    source; the frame's ``attrs["as_of"]`` then says when the rollup was refreshed.
-    Returns columns ``measure`` (name), ``window`` (index into ``windows``),
-    ``key`` (text or None) and ``value`` (float or NaN); a measure × window may
-    come in several rows (pieces) to be summed.
+    source. Values are floats (NaN: no value).
     """
     if not measures or not windows:
-        return pd.DataFrame(columns=COLUMNS)
+        return Aggregate([])
     by = by or {}
-    rollup_frame, as_of = None, None
+    rows: list[Row] = []
+    as_of = None
     if rollups is not None:
         pieces, reads, as_of = rollups.plan(measures, windows, by)
-        rollup_frame = rollups.read(reads, [m.name for m in measures])
+        rows += rollups.read(reads, [m.name for m in measures])
     else:
         pieces = plain_pieces(measures, windows, by)
     stmt = statement(pieces)
-    frames = []
     if stmt is not None:
-        frames.append(_run(engine, stmt, measures))
-    if rollup_frame is not None and len(rollup_frame):
-        frames.append(rollup_frame)
-    frame = pd.concat(frames, ignore_index=True) if len(frames) > 1 else (frames[0] if frames else
-                                                                           pd.DataFrame(columns=COLUMNS))
-    frame.attrs["as_of"] = as_of
-    return frame
+        rows = _run(engine, stmt, measures) + rows
+    return Aggregate(rows, as_of)
 
 
 def statement(pieces) -> object | None:
@@ -137,20 +139,24 @@ def plain_pieces(measures: list[MeasureSpec], windows: list[Window], by: dict[st
             for i, spec in enumerate(measures) for w, window in enumerate(windows)]
 
 
-def _run(engine: Engine, stmt, measures: list[MeasureSpec]) -> pd.DataFrame:
+def _run(engine: Engine, stmt, measures: list[MeasureSpec]) -> list[Row]:
     try:
         rows = read_rows(engine, stmt)
     except SourceTimeout:
         log.warning("aggregate query on %s did not answer within %gs", engine.url.render_as_string(hide_password=True),
                     limits().query_timeout)
         raise
-    return frame_of(rows, [m.name for m in measures])
+    return rows_of(rows, [m.name for m in measures])
 
 
-def frame_of(rows, names: list[str]) -> pd.DataFrame:
-    frame = pd.DataFrame(rows, columns=COLUMNS)
-    frame["measure"] = [names[int(i)] for i in frame["measure"]]
-    frame["window"] = frame["window"].astype(int)
-    frame["value"] = pd.to_numeric(frame["value"], errors="coerce").astype(float)
-    frame["key"] = frame["key"].astype(object).where(frame["key"].notna(), None)
-    return frame
+def rows_of(rows, names: list[str]) -> list[Row]:
+    """(measure index, window, key, value) rows from a database as :data:`Row`: the measure's name, a float
+    value (NaN for NULL or a value that is not a number) and a text key (None for NULL)."""
+    return [(names[int(i)], int(w), None if key is None else str(key), _number(value)) for i, w, key, value in rows]
+
+
+def _number(value) -> float:
+    try:
+        return math.nan if value is None else float(value)
+    except (TypeError, ValueError):
+        return math.nan

@@ -28,7 +28,6 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
-import pandas as pd
 from sqlalchemy import (
     and_,
     case,
@@ -45,7 +44,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from kpi.errors import SourceError
-from kpi.store.aggregate import COLUMNS, frame_of
+from kpi.store.aggregate import Row, rows_of
 from kpi.store.days import TOTAL, daily_values, midnight_utc, source_rows, stretches
 from kpi.store.dialects import SUPPORTED
 from kpi.store.engines import get_engine
@@ -163,9 +162,9 @@ class Rollups:
             parts.append(Window(tail_start, window.end_utc, window.first_day, window.end_day))
         return parts
 
-    def read(self, reads: list[tuple], names: list[str]) -> pd.DataFrame:
+    def read(self, reads: list[tuple], names: list[str]) -> list[Row]:
         if not reads:
-            return pd.DataFrame(columns=COLUMNS)
+            return []
         selects = [
             select(literal_column(str(int(i))).label("measure"), literal_column(str(int(w))).label("window"),
                    rollup_daily.c.key, func.sum(rollup_daily.c.value).label("value"))
@@ -180,7 +179,7 @@ class Rollups:
                 rows = conn.execute(stmt).all()
         except SQLAlchemyError as exc:
             raise SourceError("The rollup table could not answer.") from exc
-        return frame_of(rows, names)
+        return rows_of(rows, names)
 
     def invalidate(self, specs: list[MeasureSpec], table: str, first_day: date | None) -> int:
         """New rows were loaded into ``table``: recompute the days they touch at the next refresh.

@@ -128,3 +128,25 @@ def test_check_source_reads_clickhouse_types(ch_url, chdb_path):
     assert any("measures.leads: leads.created_at is a text column, the measure reads it as a timestamp" in s
                for s in said)
     assert any(s.startswith("sales: the table does not exist") for s in said)
+
+
+def test_the_printed_ddl_creates_the_canonical_tables(chdb_path, capsys):
+    """`python -m kpi ddl clickhouse`: the README's guidance for teams that create their own tables."""
+    from kpi.__main__ import main
+
+    assert main(["ddl", "clickhouse"]) == 0
+    printed = capsys.readouterr().out
+    assert "ORDER BY sold_at" in printed and "amount Decimal(14, 2)" in printed
+    url = clickhouse_database(chdb_path, "printed")
+    with get_engine(url).connect() as conn:
+        for statement in printed.strip().rstrip(";").split(";\n\n"):
+            conn.execute(text(statement))
+    assert check_source(CATALOG, url).problems == []
+
+
+def test_a_clickhouse_server_that_does_not_answer_is_a_source_error(caplog):
+    """Over HTTP, as in production: nothing listens on port 9 here; the person gets "the data source could
+    not answer", never the driver's traceback (which goes to the log)."""
+    with pytest.raises(SourceError, match=r"could not answer \(OperationalError\)"):
+        ask("clickhousedb://default@127.0.0.1:9/default", "revenue")
+    assert any(r.exc_info for r in caplog.records)
