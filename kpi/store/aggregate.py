@@ -24,14 +24,13 @@ from sqlalchemy import (
     cast,
     literal_column,
     null,
-    or_,
     select,
     union_all,
 )
 from sqlalchemy.engine import Engine
 
 from kpi.errors import SourceTimeout
-from kpi.store.dialects import KEY, NUMBER
+from kpi.store.dialects import KEY
 from kpi.store.engines import limits, read_rows
 from kpi.store.expr import Ref
 from kpi.store.specs import MeasureSpec, Window
@@ -47,54 +46,41 @@ def measure_selects(
         aliases, source, time_col = source_of(spec, [by] if by is not None else [])
         others = [c for f, c in zip(spec.filters, filters_of(spec, aliases, window), strict=True)
                   if f.op != "before_end"]
-        return [_select(index, by, aliases, source, conditions + others, [(window_index, value_of(spec, aliases))])
+        return [_select(spec, index, window_index, by, aliases, source, conditions + others)
                 for conditions in effective_ranges(spec, aliases, time_col, window.cumulative_from,
                                                    window.end_utc)]
-    return [measure_select(spec, index, [(window_index, window)], by)]
+    return [measure_select(spec, index, window, window_index, by)]
 
 
-def _select(index: int, by: Ref | None, aliases, source, conditions, values: list[tuple[int, object]]):
-    """measure, key, then a (window index, value) pair of columns per window the SELECT answers."""
+def _select(spec: MeasureSpec, index: int, window_index: int, by: Ref | None, aliases, source, conditions):
     key = cast(aliases[by.alias].c[by.name], KEY) if by is not None else cast(null(), KEY)
-    columns = [literal_column(str(int(index))).label("measure"), key.label("key")]
-    for j, (w, value) in enumerate(values):
-        columns += [literal_column(str(int(w))).label(f"w{j}"), value.label(f"v{j}")]
-    stmt = select(*columns).select_from(source).where(and_(*conditions))
+    stmt = (
+        select(
+            literal_column(str(int(index))).label("measure"),
+            literal_column(str(int(window_index))).label("window"),
+            key.label("key"),
+            value_of(spec, aliases).label("value"),
+        )
+        .select_from(source)
+        .where(and_(*conditions))
+    )
     return stmt.group_by(key) if by is not None else stmt
 
 
-def _bounds(spec: MeasureSpec, window: Window) -> tuple:
-    return (window.first_day, window.end_day) if spec.time_is_date else (window.start_utc, window.end_utc)
-
-
-def measure_select(spec: MeasureSpec, index: int, windows: list[tuple[int, Window]], by: Ref | None):
-    """One SELECT for one measure over one or several windows (one scan: each window's value is the
-    aggregate of the rows in it, the WHERE the rows of any), grouped by ``by`` when given."""
+def measure_select(
+    spec: MeasureSpec, index: int, window: Window, window_index: int, by: Ref | None
+):
+    """The SELECT for one measure over one window, grouped by ``by`` when given."""
     aliases, source, time_col = source_of(spec, [by] if by is not None else [])
-    common = [c for f, c in zip(spec.filters, filters_of(spec, aliases, windows[0][1]), strict=True)
-              if f.op != "before_end"]
-    ranges = []
-    for _, window in windows:
-        lower, upper = _bounds(spec, window)
-        own = [c for f, c in zip(spec.filters, filters_of(spec, aliases, window), strict=True) if f.op == "before_end"]
-        ranges.append(([time_col < upper] if spec.to_end else [time_col >= lower, time_col < upper]) + own)
-    if len(windows) == 1:
-        return _select(index, by, aliases, source, ranges[0] + common, [(windows[0][0], value_of(spec, aliases))])
-    lower = min(_bounds(spec, window)[0] for _, window in windows)
-    upper = max(_bounds(spec, window)[1] for _, window in windows)
-    conditions = [and_(*r) for r in ranges]
-    where = [time_col >= lower, time_col < upper, or_(*conditions), *common]
-    return _select(index, by, aliases, source, where,
-                   [(w, value_of(spec, aliases, when)) for (w, _), when in zip(windows, conditions, strict=True)])
 
-
-def _mergeable(spec: MeasureSpec, windows: list[tuple[int, Window]]) -> bool:
-    """Several windows of a measure are read in one scan when they leave no gap between them (the
-    current and previous periods): the scan then reads no row that no window needs."""
-    if spec.to_end or len(windows) < 2:
-        return False
-    spans = sorted(_bounds(spec, window) for _, window in windows)
-    return all(lower <= upper for (_, upper), (lower, _) in zip(spans, spans[1:], strict=False))
+    if spec.time_is_date:
+        lower, upper = window.first_day, window.end_day
+    else:
+        lower, upper = window.start_utc, window.end_utc
+    conditions = [time_col < upper] if spec.to_end else [time_col >= lower, time_col < upper]
+    conditions += filters_of(spec, aliases, window)
+    return _select(spec, window_index=window_index, index=index, by=by, aliases=aliases, source=source,
+                   conditions=conditions)
 
 
 COLUMNS = ["measure", "window", "key", "value"]
@@ -139,34 +125,11 @@ def aggregate(
 
 def statement(pieces) -> object | None:
     """The one query for these pieces ((spec, index, window, window index, grouping) tuples): a UNION ALL
-    of one SELECT per measure (both periods in one scan when they touch) or per measure × window; None
-    when there is nothing to ask the source. Columns: measure, key, then (window, value) pairs, padded
-    with NULLs to the widest SELECT."""
-    groups: dict[tuple, tuple[MeasureSpec, list]] = {}
-    selects = []
-    for spec, i, part, w, ref in pieces:
-        if spec.to_end:
-            selects += measure_selects(spec, i, part, w, ref)
-        else:
-            groups.setdefault((i, ref), (spec, []))[1].append((w, part))
-    for (i, ref), (spec, windows) in groups.items():
-        if _mergeable(spec, windows):
-            selects.append(measure_select(spec, i, windows, ref))
-        else:
-            selects += [measure_select(spec, i, [one], ref) for one in windows]
+    of one SELECT per measure × window; None when there is nothing to ask the source."""
+    selects = [s for spec, i, part, w, ref in pieces for s in measure_selects(spec, i, part, w, ref)]
     if not selects:
         return None
-    width = max(len(s.selected_columns) for s in selects)
-    padded = [_pad(s, width) for s in selects]
-    return padded[0] if len(padded) == 1 else union_all(*padded)
-
-
-def _pad(stmt, width: int):
-    """``stmt`` with NULL (window, value) pairs up to ``width`` columns (a UNION's branches all have as many)."""
-    extra = []
-    for j in range((len(stmt.selected_columns) - 2) // 2, (width - 2) // 2):
-        extra += [cast(null(), NUMBER).label(f"w{j}"), cast(null(), NUMBER).label(f"v{j}")]
-    return stmt.add_columns(*extra) if extra else stmt
+    return selects[0] if len(selects) == 1 else union_all(*selects)
 
 
 def plain_pieces(measures: list[MeasureSpec], windows: list[Window], by: dict[str, Ref] | None = None) -> list:
@@ -187,14 +150,9 @@ def _run(engine: Engine, stmt, measures: list[MeasureSpec]) -> list[Row]:
 
 
 def rows_of(rows, names: list[str]) -> list[Row]:
-    """Rows of the source (measure index, key, then window and value pairs) as :data:`Row`: the measure's
-    name, the window, a text key (None for NULL) and a float value (NaN for NULL or not a number)."""
-    out = []
-    for measure, key, *pairs in rows:
-        name, key = names[int(measure)], None if key is None else str(key)
-        out += [(name, int(pairs[j]), key, _number(pairs[j + 1])) for j in range(0, len(pairs), 2)
-                if pairs[j] is not None]
-    return out
+    """(measure index, window, key, value) rows from a database as :data:`Row`: the measure's name, a float
+    value (NaN for NULL or a value that is not a number) and a text key (None for NULL)."""
+    return [(names[int(i)], int(w), None if key is None else str(key), _number(value)) for i, w, key, value in rows]
 
 
 def _number(value) -> float:

@@ -166,8 +166,8 @@ class Rollups:
         if not reads:
             return []
         selects = [
-            select(literal_column(str(int(i))).label("measure"), rollup_daily.c.key,
-                   literal_column(str(int(w))).label("w0"), func.sum(rollup_daily.c.value).label("v0"))
+            select(literal_column(str(int(i))).label("measure"), literal_column(str(int(w))).label("window"),
+                   rollup_daily.c.key, func.sum(rollup_daily.c.value).label("value"))
             .where(rollup_daily.c.measure == name, rollup_daily.c.dim == dim, rollup_daily.c.day >= first,
                    rollup_daily.c.day < last)
             .group_by(rollup_daily.c.key)

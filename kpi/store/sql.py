@@ -9,7 +9,6 @@ from dataclasses import dataclass, field
 from sqlalchemy import (
     Date,
     DateTime,
-    and_,
     case,
     cast,
     column,
@@ -164,20 +163,14 @@ def value_expr(spec: MeasureSpec, aliases) -> ColumnElement | None:
     return _compile(spec.expr, aliases) if spec.expr is not None else None
 
 
-def _aggregate(spec: MeasureSpec, value: ColumnElement | None, when: ColumnElement | None = None) -> ColumnElement:
-    """The measure's aggregate; with ``when``, over the rows where it holds only (NULL, not 0, for a
-    distinct count over no row, as an aggregate over no row gives)."""
+def _aggregate(spec: MeasureSpec, value: ColumnElement | None) -> ColumnElement:
     if value is not None and spec.agg in ("sum", "avg", "min", "max"):
-        value = usable(value) if when is None else case((and_(when, func.abs(value) < LIMIT), value), else_=None)
-    elif when is not None:
-        value = case((when, literal_column("1") if value is None else value), else_=None)
+        value = usable(value)
     match spec.agg:
         case "count":
             agg = func.count() if value is None else func.count(value)
         case "count_distinct":
             agg = func.count(distinct(value))
-            if when is not None:
-                agg = case((func.count(case((when, literal_column("1")), else_=None)) > 0, agg), else_=None)
         case "sum":
             agg = func.sum(value)
         case "avg":
@@ -204,9 +197,8 @@ def source_of(spec: MeasureSpec, extra: list[Ref] = ()):  # type: ignore[assignm
     return aliases, source, aliases[None].c[spec.time_column]
 
 
-def value_of(spec: MeasureSpec, aliases, when: ColumnElement | None = None) -> ColumnElement:
-    """The measure's value (over the rows where ``when`` holds, when given)."""
-    return _aggregate(spec, value_expr(spec, aliases), when)
+def value_of(spec: MeasureSpec, aliases) -> ColumnElement:
+    return _aggregate(spec, value_expr(spec, aliases))
 
 
 def filters_of(spec: MeasureSpec, aliases, window: Window) -> list[ColumnElement]:

@@ -44,19 +44,14 @@ def sql(stmt, name: str) -> str:
 
 
 def aggregate_sql(name: str) -> str:
-    """`/kpi revenue month by category` and `/kpi cac month`: every measure × this and the previous month
-    (month to date: a gap between the two, one SELECT each); `/kpi revenue last-month by category`: two
-    months that touch, read in one scan."""
+    """`/kpi revenue month by category` and `/kpi cac month`: every measure × this and the previous month."""
     pair = parse_period("month", NOW, ZoneInfo("Europe/Paris"))
     windows = [window(pair.current), window(pair.previous)]
     revenue = [CATALOG.specs["sales_amount"]]
     by_category = {"sales_amount": CATALOG.dimension_ref("sales_amount", "category")}
     cac = [CATALOG.specs[m] for m in CATALOG.metrics["cac"].measures]
-    last = parse_period("last-month", NOW, ZoneInfo("Europe/Paris"))  # two months that touch: one scan
-    touching = [window(last.current), window(last.previous)]
     return (sql(statement(plain_pieces(revenue, windows, by_category)), name) + "\n"
-            + sql(statement(plain_pieces(cac, windows)), name) + "\n"
-            + sql(statement(plain_pieces(revenue, touching, by_category)), name))
+            + sql(statement(plain_pieces(cac, windows)), name))
 
 
 def rollup_sql(name: str) -> str:

@@ -1,6 +1,6 @@
-SELECT 0 AS measure, CAST(j_product.category AS TEXT) AS key, 0 AS w0, CAST(sum(CASE WHEN (abs(t.amount) < %(abs_1)s) THEN t.amount END) AS DOUBLE) AS v0
+SELECT 0 AS measure, 0 AS window, CAST(j_product.category AS TEXT) AS key, CAST(sum(CASE WHEN (abs(t.amount) < %(abs_1)s) THEN t.amount END) AS DOUBLE) AS value
 FROM sales AS t LEFT OUTER JOIN products AS j_product ON t.product_id = j_product.id
-WHERE t.sold_at >= %(sold_at_1)s AND t.sold_at < %(sold_at_2)s GROUP BY CAST(j_product.category AS TEXT) UNION ALL SELECT 0 AS measure, CAST(j_product.category AS TEXT) AS key, 1 AS w0, CAST(sum(CASE WHEN (abs(t.amount) < %(abs_2)s) THEN t.amount END) AS DOUBLE) AS v0
+WHERE t.sold_at >= %(sold_at_1)s AND t.sold_at < %(sold_at_2)s GROUP BY CAST(j_product.category AS TEXT) UNION ALL SELECT 0 AS measure, 1 AS window, CAST(j_product.category AS TEXT) AS key, CAST(sum(CASE WHEN (abs(t.amount) < %(abs_2)s) THEN t.amount END) AS DOUBLE) AS value
 FROM sales AS t LEFT OUTER JOIN products AS j_product ON t.product_id = j_product.id
 WHERE t.sold_at >= %(sold_at_3)s AND t.sold_at < %(sold_at_4)s GROUP BY CAST(j_product.category AS TEXT)
 -- abs_1 = 1000000000000000.0
@@ -10,13 +10,13 @@ WHERE t.sold_at >= %(sold_at_3)s AND t.sold_at < %(sold_at_4)s GROUP BY CAST(j_p
 -- sold_at_3 = datetime.datetime(2026, 9, 30, 22, 0)
 -- sold_at_4 = datetime.datetime(2026, 10, 25, 10, 30)
 
-SELECT 0 AS measure, CAST(NULL AS TEXT) AS key, 0 AS w0, CAST(sum(CASE WHEN (abs(t.amount) < %(abs_1)s) THEN t.amount END) AS DOUBLE) AS v0
+SELECT 0 AS measure, 0 AS window, CAST(NULL AS TEXT) AS key, CAST(sum(CASE WHEN (abs(t.amount) < %(abs_1)s) THEN t.amount END) AS DOUBLE) AS value
 FROM spend AS t
-WHERE t.day >= %(day_1)s AND t.day < %(day_2)s AND t.kind IN (__[POSTCOMPILE_kind_1]) UNION ALL SELECT 0 AS measure, CAST(NULL AS TEXT) AS key, 1 AS w0, CAST(sum(CASE WHEN (abs(t.amount) < %(abs_2)s) THEN t.amount END) AS DOUBLE) AS v0
+WHERE t.day >= %(day_1)s AND t.day < %(day_2)s AND t.kind IN (__[POSTCOMPILE_kind_1]) UNION ALL SELECT 0 AS measure, 1 AS window, CAST(NULL AS TEXT) AS key, CAST(sum(CASE WHEN (abs(t.amount) < %(abs_2)s) THEN t.amount END) AS DOUBLE) AS value
 FROM spend AS t
-WHERE t.day >= %(day_3)s AND t.day < %(day_4)s AND t.kind IN (__[POSTCOMPILE_kind_2]) UNION ALL SELECT 1 AS measure, CAST(NULL AS TEXT) AS key, 0 AS w0, CAST(count(*) AS DOUBLE) AS v0
+WHERE t.day >= %(day_3)s AND t.day < %(day_4)s AND t.kind IN (__[POSTCOMPILE_kind_2]) UNION ALL SELECT 1 AS measure, 0 AS window, CAST(NULL AS TEXT) AS key, CAST(count(*) AS DOUBLE) AS value
 FROM customers AS t
-WHERE t.acquired_at >= %(acquired_at_1)s AND t.acquired_at < %(acquired_at_2)s UNION ALL SELECT 1 AS measure, CAST(NULL AS TEXT) AS key, 1 AS w0, CAST(count(*) AS DOUBLE) AS v0
+WHERE t.acquired_at >= %(acquired_at_1)s AND t.acquired_at < %(acquired_at_2)s UNION ALL SELECT 1 AS measure, 1 AS window, CAST(NULL AS TEXT) AS key, CAST(count(*) AS DOUBLE) AS value
 FROM customers AS t
 WHERE t.acquired_at >= %(acquired_at_3)s AND t.acquired_at < %(acquired_at_4)s
 -- abs_1 = 1000000000000000.0
@@ -31,15 +31,3 @@ WHERE t.acquired_at >= %(acquired_at_3)s AND t.acquired_at < %(acquired_at_4)s
 -- day_4 = datetime.date(2026, 10, 26)
 -- kind_1 = ['marketing', 'sales']
 -- kind_2 = ['marketing', 'sales']
-
-SELECT 0 AS measure, CAST(j_product.category AS TEXT) AS key, 0 AS w0, CAST(sum(CASE WHEN (t.sold_at >= %(sold_at_1)s AND t.sold_at < %(sold_at_2)s AND abs(t.amount) < %(abs_1)s) THEN t.amount END) AS DOUBLE) AS v0, 1 AS w1, CAST(sum(CASE WHEN (t.sold_at >= %(sold_at_3)s AND t.sold_at < %(sold_at_4)s AND abs(t.amount) < %(abs_2)s) THEN t.amount END) AS DOUBLE) AS v1
-FROM sales AS t LEFT OUTER JOIN products AS j_product ON t.product_id = j_product.id
-WHERE t.sold_at >= %(sold_at_5)s AND t.sold_at < %(sold_at_6)s AND (t.sold_at >= %(sold_at_1)s AND t.sold_at < %(sold_at_2)s OR t.sold_at >= %(sold_at_3)s AND t.sold_at < %(sold_at_4)s) GROUP BY CAST(j_product.category AS TEXT)
--- abs_1 = 1000000000000000.0
--- abs_2 = 1000000000000000.0
--- sold_at_1 = datetime.datetime(2026, 9, 30, 22, 0)
--- sold_at_2 = datetime.datetime(2026, 10, 31, 23, 0)
--- sold_at_3 = datetime.datetime(2026, 8, 31, 22, 0)
--- sold_at_4 = datetime.datetime(2026, 9, 30, 22, 0)
--- sold_at_5 = datetime.datetime(2026, 8, 31, 22, 0)
--- sold_at_6 = datetime.datetime(2026, 10, 31, 23, 0)
