@@ -101,8 +101,8 @@ def local_day(dialect: str, column, offset_seconds: int):
             return func.TO_DATE(func.DATEADD(literal_column("second"), literal_column(str(offset)), column))
         case "trino":
             return cast(column + literal_column(f"INTERVAL '{offset}' SECOND"), Date)
-        case "clickhousedb":  # a DateTime64 column: toDate reads it in its own zone (UTC in the canonical DDL)
-            return func.toDate(func.addSeconds(column, literal_column(str(offset))))
+        case "clickhousedb":  # the UTC day of the shifted instant, whatever the column's or the server's zone
+            return func.toDate(func.addSeconds(column, literal_column(str(offset))), literal_column("'UTC'"))
     raise SourceError(f"Local days are not known for {dialect}; supported: {', '.join(SUPPORTED.values())}.")
 
 
