@@ -76,6 +76,19 @@ HINTS = {"clickhouse": "for ClickHouse, use ClickHouse's official driver: pip in
                        "SOURCE_DATABASE_URL=clickhousedb://user:password@host:8123/database"}
 
 
+# The pip extra that installs each engine's dialect and driver
+EXTRAS = {"duckdb": "duckdb", CLICKHOUSE: "clickhouse", "bigquery": "bigquery", "snowflake": "snowflake",
+          "trino": "trino"}
+
+
+def missing_driver(name: str) -> str:
+    """What to say when an engine's SQLAlchemy dialect or driver is not installed."""
+    if name in EXTRAS:
+        return (f"The driver for {SUPPORTED[name]} is not installed: pip install -e '.[{EXTRAS[name]}]' "
+                "(README, \"Where the facts can live\").")
+    return f"The database driver for {name} is not installed or the URL names an unknown driver."
+
+
 def check_supported(source: Engine | str) -> None:
     """A clear error for an engine (or a URL, checked before any driver is loaded) outside
     :data:`SUPPORTED`, naming the supported ones."""

@@ -18,9 +18,10 @@ from typing import TypeVar
 
 from sqlalchemy import create_engine, event, inspect
 from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import NoSuchModuleError
 
 from kpi.errors import SourceError, SourceTimeout
-from kpi.store.dialects import CLICKHOUSE
+from kpi.store.dialects import CLICKHOUSE, missing_driver
 
 log = logging.getLogger(__name__)
 
@@ -90,7 +91,10 @@ def get_engine(url: str) -> Engine:
     with _lock:
         engine = _engines.get(key)
         if engine is None:
-            engine = _create(key)
+            try:
+                engine = _create(key)
+            except (NoSuchModuleError, ImportError) as exc:  # the dialect or its driver is not installed
+                raise SourceError(missing_driver(make_url(key).get_backend_name())) from exc
             _engines[key] = engine
         return engine
 

@@ -50,9 +50,9 @@ def table_rows(url: str, names: list[str]) -> dict[str, int]:
                 sql_table(name.rsplit(".", 1)[-1], schema=name.rsplit(".", 1)[0] if "." in name else None))
             ).scalar_one() for name in names}
     except SQLAlchemyError as exc:
-        first = str(exc.orig or exc).splitlines()[0][:200]
-        raise SourceError(f"the source database could not answer ({type(exc.orig or exc).__name__}: {first})") \
-            from exc
+        cause = getattr(exc, "orig", None) or exc
+        first = str(cause).splitlines()[0][:200]
+        raise SourceError(f"the source database could not answer ({type(cause).__name__}: {first})") from exc
 
 
 def replace_all(url: str, rows: dict[str, list[dict]]) -> dict[str, int]:

@@ -150,3 +150,25 @@ def test_a_clickhouse_server_that_does_not_answer_is_a_source_error(caplog):
     with pytest.raises(SourceError, match=r"could not answer \(OperationalError\)"):
         ask("clickhousedb://default@127.0.0.1:9/default", "revenue")
     assert any(r.exc_info for r in caplog.records)
+
+
+@pytest.mark.slow  # three processes
+def test_a_missing_driver_is_named_with_its_pip_extra(tmp_path):
+    """A newcomer sets SOURCE_DATABASE_URL=clickhousedb://… before `pip install '.[clickhouse]'`: a sentence
+    with the fix, from the command line and from `python -m bot check`, not SQLAlchemy's traceback."""
+    import subprocess
+    import sys
+
+    from tests.support.processes import env
+
+    with pytest.raises(SourceError, match=r"driver for ClickHouse is not installed: pip install -e '\.\[clickhouse\]'"):
+        get_engine("clickhousedb+nosuchdriver://default@localhost/default")
+    bad = {"DATABASE_URL": f"sqlite:///{tmp_path / 'kpi.db'}", "SOURCE_DATABASE_URL": "duckdb+nosuchdriver:///x.db"}
+    subprocess.run([sys.executable, "-m", "kpi", "migrate"], env=env(**bad), capture_output=True, check=True)
+    done = subprocess.run([sys.executable, "-m", "kpi", "compute", "revenue"], env=env(**bad), capture_output=True,
+                          text=True)
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    assert "driver for DuckDB is not installed: pip install -e '.[duckdb]'" in done.stderr
+    checked = subprocess.run([sys.executable, "-m", "bot", "check", "--offline"], env=env(**bad),
+                             capture_output=True, text=True)
+    assert checked.returncode == 2 and "FAIL  source: The driver for DuckDB is not installed" in checked.stdout
