@@ -1,0 +1,77 @@
+"""The expected range of a day (kpi/anomaly.py): same weekday, robust to outliers, not judged too early."""
+
+from __future__ import annotations
+
+import math
+import random
+from datetime import date, timedelta
+
+import pytest
+
+from kpi.anomaly import MIN_HISTORY, Sensitivity, judge
+
+MONDAY = date(2026, 9, 7)
+PROFILE = [100.0, 120.0, 125.0, 120.0, 110.0, 40.0, 30.0]  # Monday … Sunday: a shop closed-ish at weekends
+
+
+def weeks_of(n: int, noise: float = 0.03, seed: int = 1) -> dict[date, float]:
+    rng = random.Random(seed)
+    return {MONDAY + timedelta(days=i): PROFILE[i % 7] * math.exp(rng.gauss(0, noise)) for i in range(7 * n)}
+
+
+def test_a_day_is_judged_against_its_own_weekday():
+    """A Sunday at 30 is normal for a Sunday, though it would be a collapse for a Tuesday."""
+    daily = weeks_of(9)
+    sunday = MONDAY + timedelta(weeks=8, days=6)
+    tuesday = MONDAY + timedelta(weeks=8, days=1)
+    assert not judge(daily, sunday).unusual and judge(daily, sunday).expected == pytest.approx(30, rel=0.05)
+    daily[tuesday] = 30.0
+    verdict = judge(daily, tuesday)
+    assert verdict.direction == "low" and verdict.low > 90 and verdict.history == 8
+
+
+@pytest.mark.parametrize("factor, direction", [(0.7, "low"), (1.3, "high"), (0.0, "low"), (1.0, None)])
+def test_a_thirty_percent_move_is_unusual_at_medium(factor, direction):
+    daily = weeks_of(9)
+    day = MONDAY + timedelta(weeks=8, days=2)
+    daily[day] = 125.0 * factor
+    assert judge(daily, day, Sensitivity.MEDIUM).direction == direction
+
+
+def test_not_judged_before_enough_history_and_says_how_much():
+    daily = weeks_of(MIN_HISTORY)  # the day judged has MIN_HISTORY - 1 weeks before it
+    day = MONDAY + timedelta(weeks=MIN_HISTORY - 1)
+    verdict = judge(daily, day)
+    assert not verdict.judged and verdict.expected is None and verdict.history == MIN_HISTORY - 1
+    assert verdict.direction is None and not verdict.unusual
+
+
+def test_one_broken_day_in_the_history_does_not_widen_the_range():
+    """A broken feed three weeks ago (0) must not hide today's drop: median and pooled MAD ignore it."""
+    daily = weeks_of(9)
+    day = MONDAY + timedelta(weeks=8)
+    before = judge(daily, day)
+    daily[day - timedelta(weeks=3)] = 0.0
+    after = judge(daily, day)
+    assert after.low == pytest.approx(before.low, rel=0.08) and after.high == pytest.approx(before.high, rel=0.08)
+    daily[day] = 70.0
+    assert judge(daily, day).direction == "low"
+
+
+def test_sensitivities_nest():
+    daily = weeks_of(9, noise=0.06)
+    day = MONDAY + timedelta(weeks=8, days=3)
+    ranges = {s: judge(daily, day, s) for s in Sensitivity}
+    assert (ranges[Sensitivity.HIGH].low > ranges[Sensitivity.MEDIUM].low > ranges[Sensitivity.LOW].low)
+    assert (ranges[Sensitivity.HIGH].high < ranges[Sensitivity.MEDIUM].high < ranges[Sensitivity.LOW].high)
+
+
+def test_a_kpi_that_goes_negative_gets_a_range_around_its_centre():
+    """A margin can be below zero: the range is centre ± kσ × |centre|, not a ratio."""
+    daily = {MONDAY + timedelta(weeks=i): value for i, value in enumerate([-10, -12, -9, -11, -10, -10, -11, -9])}
+    day = MONDAY + timedelta(weeks=8)
+    daily[day] = -10.5
+    verdict = judge(daily, day)
+    assert verdict.expected == pytest.approx(-10.0, abs=0.6) and verdict.low < -10.5 < verdict.high
+    daily[day] = 5.0
+    assert judge(daily, day).direction == "high"
