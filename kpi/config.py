@@ -83,6 +83,16 @@ class Settings(BaseSettings):
                                    description="Seconds a scheduler pass may spend on rules and digests before "
                                                "it skips the rest (recorded) until the next pass.")
 
+    @field_validator("database_url")
+    @classmethod
+    def _bot_database(cls, value: str) -> str:
+        engine = value.split(":", 1)[0].split("+", 1)[0].lower()
+        if engine not in ("sqlite", "postgresql", "postgres"):
+            raise ValueError(f"DATABASE_URL holds the bot's own records (rules, incidents, rollups) and must be "
+                             f"SQLite or PostgreSQL, not {engine or value!r}; a warehouse that holds the facts goes "
+                             "in SOURCE_DATABASE_URL")
+        return value
+
     @field_validator("kpi_timezone")
     @classmethod
     def _known_timezone(cls, value: str) -> str:

@@ -112,6 +112,15 @@ def test_bad_configuration_is_reported(db_url, tmp_path):
     assert "KPI_TIMEZONE" in out.stderr and "Traceback" not in out.stderr
 
 
+def test_a_warehouse_as_the_bots_own_database_is_refused_with_the_fix(tmp_path):
+    """The bot's records need SQLite or PostgreSQL (Alembic migrates them); a DuckDB or ClickHouse URL there
+    is a mistake for SOURCE_DATABASE_URL, said as such, not Alembic's KeyError."""
+    for url in (f"duckdb:///{tmp_path / 'facts.duckdb'}", "clickhousedb://default@localhost:8123/default"):
+        out = run(["migrate"], url, tmp_path)
+        assert out.returncode == 2 and "Traceback" not in out.stderr
+        assert "must be SQLite or PostgreSQL" in out.stderr and "SOURCE_DATABASE_URL" in out.stderr
+
+
 def test_unreachable_source_exits_1_politely(tmp_path):
     out = run(["compute", "revenue", "month"], "postgresql+psycopg://nobody@127.0.0.1:1/none", tmp_path)
     assert out.returncode == 1
