@@ -83,7 +83,6 @@ def measure_select(
                    conditions=conditions)
 
 
-COLUMNS = ["measure", "window", "key", "value"]
 Row = tuple[str, int, "str | None", float]  # measure, window index, key (None: the total or no value), value
 
 

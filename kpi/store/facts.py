@@ -153,12 +153,15 @@ def merge(url: str, table: str, key: tuple[str, ...] | None, rows: Iterator[tupl
     seen: dict[tuple, int] = {}
     try:
         with get_engine(url).begin() as conn:
+            size = BATCH
+            if conn.dialect.name == CLICKHOUSE:  # no transactions: the whole file is read and checked first
+                rows, size = iter(list(rows)), None
+                if problems:
+                    raise Rejected()
             if key is None:
                 if mode is not Mode.REPLACE:
                     raise AssertionError("a file without a key can only replace the table")
                 report.deleted = _delete_all(conn, target, time_column, report)
-            # ClickHouse has no transactions: the whole file is checked before anything is written
-            size = None if conn.dialect.name == CLICKHOUSE else BATCH
             while batch := list(islice(rows, size)):
                 _merge_batch(conn, target, key, batch, mode, problems, seen, report, time_column)
             if mode is Mode.REPLACE and key is not None and not problems:

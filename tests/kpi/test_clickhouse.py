@@ -107,9 +107,18 @@ def test_imports_into_clickhouse_are_idempotent_and_all_or_nothing(chdb_path, tm
     with pytest.raises(DataImportError) as refused:
         import_csv(url, "visits", visits)
     assert refused.value.problems[0].line == 12_002
+    # a file without ids replaces the table: one bad row must not leave it emptied (no rollback here)
+    products = tmp_path / "products.csv"
+    products.write_text("name,category\nStarter,Software\nPro,Software\n")
+    import_csv(url, "products", products, "replace")
+    products.write_text("name,category\nGateway,Hardware\n" + "Sensor,Hardware\n" * 6000 + "Broken\n")
+    with pytest.raises(DataImportError) as refused_again:
+        import_csv(url, "products", products, "replace")
+    assert refused_again.value.problems[0].line == 6003
     with get_engine(url).connect() as conn:
         assert conn.execute(select(func.count()).select_from(FACT_TABLES["visits"])).scalar_one() == 0
         assert conn.execute(select(func.sum(FACT_TABLES["spend"].c.amount))).scalar_one() == Decimal("1399.90")
+        assert sorted(conn.execute(select(FACT_TABLES["products"].c.name)).scalars()) == ["Pro", "Starter"]
 
 
 def test_the_other_clickhouse_dialect_is_named_with_the_fix():
