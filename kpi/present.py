@@ -12,6 +12,7 @@ from babel import Locale
 from babel.dates import format_date, format_interval
 from babel.numbers import format_currency, format_decimal, format_percent
 
+from kpi.anomaly import MIN_HISTORY, Judgement
 from kpi.catalog import Catalog, Direction, Kpi, Unit
 from kpi.compute import KpiResult, Reason, ReasonCode
 from kpi.spans import Grain, Kind, Period
@@ -234,3 +235,20 @@ def explain_lines(kpi: Kpi, catalog: Catalog, lang: str, current: KpiResult | No
         value = format_value(current.value, kpi.unit, lang, currency)
         lines.append(f"{t(lang, 'current_value', period=period_label(current.current, lang))} {value}")
     return lines
+
+
+def unusual_text(kpi: Kpi, verdict: Judgement, lang: str, currency: str = "EUR") -> str:
+    """One line on a day's value against its expected range: "Revenue on Tue, Nov 24: €41,200.00,
+    unusually low: expected €60,000.00–€72,000.00 for a Tuesday (last 8 Tuesdays)"."""
+    loc = babel_locale(lang)
+    weekday = format_date(verdict.day, "EEEE", locale=loc)
+    values = {"kpi": kpi.name(lang), "day": format_date(verdict.day, "EEE d MMM" if lang == "fr" else "EEE, MMM d",
+                                                        locale=loc),
+              "weekdays": weekday + "s", "weekday": weekday, "history": verdict.history}
+    if not verdict.judged:
+        return t(lang, "unusual_not_judged", needed=MIN_HISTORY, **values)
+    return t(lang, "unusual_line", verdict=t(lang, f"unusual_{verdict.direction or 'usual'}"),
+             value=format_value(verdict.value, kpi.unit, lang, currency),
+             low=format_value(verdict.low, kpi.unit, lang, currency),
+             high=format_value(verdict.high, kpi.unit, lang, currency), **values)
+

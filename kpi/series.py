@@ -15,10 +15,11 @@ from itertools import pairwise
 
 import pandas as pd
 
+from kpi.anomaly import WEEKS, Judgement, Sensitivity, judge
 from kpi.catalog import Kpi
 from kpi.compute import evaluate
 from kpi.service import KpiService
-from kpi.spans import Period, PeriodPair
+from kpi.spans import Period, PeriodPair, range_pair
 from kpi.store.aggregate import aggregate
 from kpi.store.days import daily_values
 from kpi.store.specs import Window
@@ -45,6 +46,25 @@ def series(service: KpiService, kpi: Kpi, pair: PeriodPair, with_previous: bool 
     grain = "day" if days <= MAX_DAYS_BY_DAY else "week"
     previous = _points(service, kpi, pair.previous, grain) if with_previous else Points([], [])
     return Series(kpi, grain, _points(service, kpi, pair.current, grain), previous)
+
+
+def daily(service: KpiService, kpi: Kpi, first: date, last: date) -> dict[date, float | None]:
+    """The KPI per local day, for the days ``first`` to ``last`` included."""
+    points = _points(service, kpi, range_pair(first, last, service.tz).current, "day")
+    return dict(zip(points.labels, points.values, strict=True))
+
+
+def judge_day(service: KpiService, kpi: Kpi, day: date, sensitivity: Sensitivity = Sensitivity.MEDIUM
+              ) -> Judgement:
+    """Is the KPI's value on ``day`` unusual for that weekday? (:mod:`kpi.anomaly`; one query per measure
+    for the 9 weeks it needs). The days before the KPI's first value that is not zero are no history:
+    a sum is 0 before its table's first row, which says nothing about a usual day."""
+    values = daily(service, kpi, day - timedelta(weeks=WEEKS, days=6), day)
+    for first in sorted(values):
+        if values[first]:
+            break
+        values[first] = None
+    return judge(values, day, sensitivity)
 
 
 def unusualness(values: list[float | None], baseline_min: int = 7) -> float:

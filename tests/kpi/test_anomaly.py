@@ -75,3 +75,40 @@ def test_a_kpi_that_goes_negative_gets_a_range_around_its_centre():
     assert verdict.expected == pytest.approx(-10.0, abs=0.6) and verdict.low < -10.5 < verdict.high
     daily[day] = 5.0
     assert judge(daily, day).direction == "high"
+
+
+def test_a_kpi_day_judged_from_the_source_and_said_in_both_languages(db_url, engine):
+    """The demo's revenue: a usual Tuesday; then that Tuesday's sales gone (a broken import): unusually low,
+    with the expected range; a KPI without enough history says so."""
+    from datetime import datetime, timezone
+    from zoneinfo import ZoneInfo
+
+    from sqlalchemy import delete
+
+    from kpi import demo
+    from kpi.catalog import load_catalog
+    from kpi.present import unusual_text
+    from kpi.series import judge_day
+    from kpi.service import KpiService
+    from kpi.store import facts
+    from kpi.store.schema import sales
+
+    facts.replace_all(db_url, demo.generate(datetime(2026, 11, 26, 8, tzinfo=timezone.utc), days=120))
+    catalog = load_catalog()
+    service = KpiService(catalog=catalog, source=engine, tz=ZoneInfo("Europe/Paris"), language="en",
+                         currency="EUR", rollups=None)
+    revenue, tuesday = catalog.resolve("revenue"), date(2026, 11, 24)
+    usual = judge_day(service, revenue, tuesday)
+    assert usual.history == 8 and usual.judged and usual.low < usual.value < usual.high
+    assert "(last 8 Tuesdays)" in unusual_text(revenue, usual, "en") and "as usual" in unusual_text(revenue, usual, "en")
+    with engine.begin() as conn:
+        conn.execute(delete(sales).where(sales.c.sold_at >= datetime(2026, 11, 23, 23),
+                                         sales.c.sold_at < datetime(2026, 11, 24, 23)))
+    broken = judge_day(service, revenue, tuesday)
+    assert broken.value == 0 and broken.direction == "low"
+    said = unusual_text(revenue, broken, "en")
+    assert said.startswith("Revenue on Tue, Nov 24: €0.00, unusually low: expected €") and "for a Tuesday" in said
+    assert "sous la normale : attendu entre" in unusual_text(revenue, broken, "fr")
+    assert "pour un mardi (8 derniers mardis)" in unusual_text(revenue, broken, "fr")
+    early = judge_day(service, revenue, date(2026, 8, 25))  # three weeks after the demo data begins
+    assert not early.judged and "is not judged yet: 3 past Tuesdays known, 4 needed" in unusual_text(revenue, early, "en")
