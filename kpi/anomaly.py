@@ -5,11 +5,13 @@ The expected range of a day comes from the KPI's own history on the same weekday
 Saturday), so comparing with the same weekday removes it without a seasonal model, and a handful of
 past values is all a young KPI has.
 
-The centre is their median and the spread their median absolute deviation (scaled by 1.4826 to
-read as a standard deviation). Both are robust: one past outlier (a broken feed, a record day)
-moves neither, where a mean and a standard deviation would widen the band after each incident and
-hide the next one. The range is centre ± ``k`` × spread, ``k`` set by the sensitivity. The spread
-never goes below :data:`FLOOR` of the centre, so that a very regular series does not call a 3 %
+The centre is their median. The spread is the median absolute deviation of every day of those weeks
+from its own weekday's median, pooled over the 7 weekdays (56 values rather than 8: the spread of 8
+alone was too unstable), scaled to read as a standard deviation. Both are robust: one past outlier
+(a broken feed, a record day) moves neither, where a mean and a standard deviation would widen the
+band after each incident and hide the next one. The range is a ratio band, centre ÷ e^(kσ) to
+centre × e^(kσ), for a KPI that is always positive, and centre ± kσ × |centre| otherwise, ``k`` set by
+the sensitivity. σ never goes below :data:`FLOOR`, so that a very regular series does not call a 3 %
 dip unusual.
 
 The sensitivities' ``k`` were chosen with the backtest (``tests/benchmarks/backtest.py``, figures
