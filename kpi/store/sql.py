@@ -146,17 +146,20 @@ def _filter(f: FilterSpec, col: ColumnElement, window: Window) -> ColumnElement:
 
 
 LIMIT = 1e15  # a value at or beyond this (or infinite) is not a business number: it is left out of sums
+# In SQL, an integer literal: compared with a DECIMAL column, it keeps the comparison in decimals. A float
+# parameter made PostgreSQL convert every row's NUMERIC to a float first, which doubled a month's scan.
+_LIMIT_SQL = literal_column(str(int(LIMIT)))
 
 
 def usable(value: ColumnElement) -> ColumnElement:
     """``value`` when it is a usable number, else NULL: an infinity or 1e20 stored by another tool in a
     SQLite column never turns a sum into "no data" (rows left out are counted, see rollup)."""
-    return case((func.abs(value) < LIMIT, value), else_=None)
+    return case((func.abs(value) < _LIMIT_SQL, value), else_=None)
 
 
 def unusable(value: ColumnElement) -> ColumnElement:
     """1 for a row whose value is not a usable number (NULL is not counted: it is simply empty)."""
-    return case((func.abs(value) >= LIMIT, 1), else_=None)
+    return case((func.abs(value) >= _LIMIT_SQL, 1), else_=None)
 
 
 def value_expr(spec: MeasureSpec, aliases) -> ColumnElement | None:

@@ -19,7 +19,7 @@ from sqlalchemy import create_mock_engine
 from kpi.catalog import load_catalog
 from kpi.compute import window
 from kpi.periods import parse_period
-from kpi.store.aggregate import plain_pieces, statement
+from kpi.store.aggregate import plain_pieces, prepared
 from kpi.store.days import day_statements
 
 CATALOG = load_catalog()
@@ -37,10 +37,16 @@ def dialect(name: str):
     return create_mock_engine(DIALECTS[name][0], executor=lambda *a, **k: None).dialect
 
 
-def sql(stmt, name: str) -> str:
+def sql(stmt, name: str, values: dict | None = None) -> str:
+    """The SQL the bot sends (``values``: its bound parameters, as :func:`prepared` gives them)."""
     compiled = stmt.compile(dialect=dialect(name))
-    params = "\n".join(f"-- {k} = {v!r}" for k, v in sorted(compiled.params.items()))
+    params = "\n".join(f"-- {k} = {v!r}" for k, v in sorted(compiled.construct_params(values).items()))
     return re.sub(r"[ \t]+\n", "\n", str(compiled)).strip() + "\n" + (params + "\n" if params else "")
+
+
+def sent(pieces, name: str) -> str:
+    stmt, values = prepared(pieces)
+    return sql(stmt, name, values)
 
 
 def aggregate_sql(name: str) -> str:
@@ -50,8 +56,8 @@ def aggregate_sql(name: str) -> str:
     revenue = [CATALOG.specs["sales_amount"]]
     by_category = {"sales_amount": CATALOG.dimension_ref("sales_amount", "category")}
     cac = [CATALOG.specs[m] for m in CATALOG.metrics["cac"].measures]
-    return (sql(statement(plain_pieces(revenue, windows, by_category)), name) + "\n"
-            + sql(statement(plain_pieces(cac, windows)), name))
+    return (sent(plain_pieces(revenue, windows, by_category), name) + "\n"
+            + sent(plain_pieces(cac, windows), name))
 
 
 def rollup_sql(name: str) -> str:
@@ -67,11 +73,11 @@ def cumulative_sql(name: str) -> str:
     same measure counted from a date on (what the rollups leave to the source)."""
     pair = parse_period("2026-10", NOW, ZoneInfo("UTC"))
     ltv = [CATALOG.specs[m] for m in CATALOG.metrics["ltv"].measures]
-    plain = sql(statement(plain_pieces(ltv, [window(pair.current)])), name)
+    plain = sent(plain_pieces(ltv, [window(pair.current)]), name)
     edge = window(pair.current)
     recent = type(edge)(edge.start_utc, edge.end_utc, edge.first_day, edge.end_day, edge.whole_end,
                         cumulative_from=datetime(2026, 10, 29))
-    return plain + "\n" + sql(statement(plain_pieces(ltv[:1], [recent])), name)
+    return plain + "\n" + sent(plain_pieces(ltv[:1], [recent]), name)
 
 
 KINDS = {"aggregate": aggregate_sql, "rollup_days": rollup_sql, "cumulative_ltv": cumulative_sql}

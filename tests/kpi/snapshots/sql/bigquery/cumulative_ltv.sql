@@ -1,23 +1,15 @@
-SELECT 0 AS `measure`, 0 AS `window`, CAST(NULL AS STRING) AS `key`, CAST(sum(CASE WHEN (abs(`t`.`amount` - `t`.`cost`) < :abs_1) THEN `t`.`amount` - `t`.`cost` END) AS FLOAT64) AS `value`
+SELECT 0 AS `measure`, 0 AS `window`, CAST(NULL AS STRING) AS `key`, (SELECT CAST(sum(CASE WHEN (abs(`t`.`amount` - `t`.`cost`) < 1000000000000000) THEN `t`.`amount` - `t`.`cost` END) AS FLOAT64) AS `sum_1`
 FROM `sales` AS `t` LEFT OUTER JOIN `customers` AS `j_customer` ON `t`.`customer_id` = `j_customer`.`id`
-WHERE `t`.`sold_at` < :sold_at_1 AND `j_customer`.`acquired_at` < :acquired_at_1 UNION ALL SELECT 1 AS `measure`, 0 AS `window`, CAST(NULL AS STRING) AS `key`, CAST(count(*) AS FLOAT64) AS `value`
+WHERE `t`.`sold_at` < :b0_end_utc AND `j_customer`.`acquired_at` < :b0_end_utc) AS `value` UNION ALL SELECT 1 AS `measure`, 0 AS `window`, CAST(NULL AS STRING) AS `key`, (SELECT CAST(count(*) AS FLOAT64) AS `count_1`
 FROM `customers` AS `t`
-WHERE `t`.`acquired_at` < :acquired_at_2
--- abs_1 = 1000000000000000.0
--- acquired_at_1 = datetime.datetime(2026, 11, 1, 0, 0)
--- acquired_at_2 = datetime.datetime(2026, 11, 1, 0, 0)
--- sold_at_1 = datetime.datetime(2026, 11, 1, 0, 0)
+WHERE `t`.`acquired_at` < :b1_end_utc) AS `value`
+-- b0_end_utc = datetime.datetime(2026, 11, 1, 0, 0)
+-- b1_end_utc = datetime.datetime(2026, 11, 1, 0, 0)
 
-SELECT 0 AS `measure`, 0 AS `window`, CAST(NULL AS STRING) AS `key`, CAST(sum(CASE WHEN (abs(`t`.`amount` - `t`.`cost`) < :abs_1) THEN `t`.`amount` - `t`.`cost` END) AS FLOAT64) AS `value`
+SELECT 0 AS `measure`, 0 AS `window`, CAST(NULL AS STRING) AS `key`, (SELECT CAST(sum(CASE WHEN (abs(`t`.`amount` - `t`.`cost`) < 1000000000000000) THEN `t`.`amount` - `t`.`cost` END) AS FLOAT64) AS `sum_1`
 FROM `sales` AS `t` LEFT OUTER JOIN `customers` AS `j_customer` ON `t`.`customer_id` = `j_customer`.`id`
-WHERE `t`.`sold_at` >= :sold_at_1 AND `t`.`sold_at` < :sold_at_2 AND `j_customer`.`acquired_at` < :acquired_at_1 UNION ALL SELECT 0 AS `measure`, 0 AS `window`, CAST(NULL AS STRING) AS `key`, CAST(sum(CASE WHEN (abs(`t`.`amount` - `t`.`cost`) < :abs_2) THEN `t`.`amount` - `t`.`cost` END) AS FLOAT64) AS `value`
+WHERE `t`.`sold_at` >= :b0_cumulative_from AND `t`.`sold_at` < :b0_end_utc AND `j_customer`.`acquired_at` < :b0_end_utc) AS `value` UNION ALL SELECT 0 AS `measure`, 0 AS `window`, CAST(NULL AS STRING) AS `key`, (SELECT CAST(sum(CASE WHEN (abs(`t`.`amount` - `t`.`cost`) < 1000000000000000) THEN `t`.`amount` - `t`.`cost` END) AS FLOAT64) AS `sum_2`
 FROM `sales` AS `t` LEFT OUTER JOIN `customers` AS `j_customer` ON `t`.`customer_id` = `j_customer`.`id`
-WHERE `j_customer`.`acquired_at` >= :acquired_at_2 AND `j_customer`.`acquired_at` < :acquired_at_3 AND `t`.`sold_at` < :sold_at_3
--- abs_1 = 1000000000000000.0
--- abs_2 = 1000000000000000.0
--- acquired_at_1 = datetime.datetime(2026, 11, 1, 0, 0)
--- acquired_at_2 = datetime.datetime(2026, 10, 29, 0, 0)
--- acquired_at_3 = datetime.datetime(2026, 11, 1, 0, 0)
--- sold_at_1 = datetime.datetime(2026, 10, 29, 0, 0)
--- sold_at_2 = datetime.datetime(2026, 11, 1, 0, 0)
--- sold_at_3 = datetime.datetime(2026, 10, 29, 0, 0)
+WHERE `j_customer`.`acquired_at` >= :b0_cumulative_from AND `j_customer`.`acquired_at` < :b0_end_utc AND `t`.`sold_at` < :b0_cumulative_from) AS `value`
+-- b0_cumulative_from = datetime.datetime(2026, 10, 29, 0, 0)
+-- b0_end_utc = datetime.datetime(2026, 11, 1, 0, 0)
