@@ -12,10 +12,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
+from kpi.anomaly import MIN_HISTORY, Sensitivity, judge
 from kpi.catalog import Catalog
 from kpi.compute import KpiResult, compute_many
 from kpi.errors import SourceError, UserInputError
 from kpi.rules import Observation, RuleKind, RuleSpec, Status
+from kpi.series import Recent, last_complete, recent
 from kpi.service import KpiService
 
 
@@ -41,12 +43,14 @@ def observe(spec: RuleSpec, result: KpiResult, catalog: Catalog) -> Observation:
 
 def observe_all(service: KpiService, specs: dict[int, RuleSpec], now: datetime,
                 expired: Callable[[], bool] = lambda: False) -> dict[int, Observation]:
-    """Observe every rule; each KPI × window is computed once, in one query per window. Once ``expired()``
-    says the pass's time is spent, the remaining windows are left out (their rules are not observed)."""
+    """Observe every rule; each KPI × window is computed once, in one query per window (unusual rules:
+    each KPI's recent days once, whatever their sensitivities). Once ``expired()`` says the pass's time is
+    spent, the remaining windows are left out (their rules are not observed)."""
+    out = observe_unusual(service, {i: s for i, s in specs.items() if s.kind is RuleKind.UNUSUAL}, now, expired)
     by_window: dict[str, list[int]] = defaultdict(list)
     for rule_id, spec in specs.items():
-        by_window[spec.window].append(rule_id)
-    out: dict[int, Observation] = {}
+        if spec.kind is not RuleKind.UNUSUAL:
+            by_window[spec.window].append(rule_id)
     for window, ids in by_window.items():
         if expired():
             break
@@ -68,6 +72,49 @@ def observe_all(service: KpiService, specs: dict[int, RuleSpec], now: datetime,
             out[i] = (observe(specs[i], result, service.catalog) if result is not None
                       else Observation(Status.ERROR, detail=f"KPI '{specs[i].kpi}' is no longer defined"))
     return out
+
+
+def observe_unusual(service: KpiService, specs: dict[int, RuleSpec], now: datetime,
+                    expired: Callable[[], bool] = lambda: False) -> dict[int, Observation]:
+    """Unusual rules: yesterday (or last week) against the range the KPI's own history expects."""
+    groups: dict[tuple[str, str], list[int]] = defaultdict(list)
+    for rule_id, spec in specs.items():
+        groups[(spec.kpi, spec.window)].append(rule_id)
+    today = now.astimezone(service.tz).date()
+    out: dict[int, Observation] = {}
+    for (key, grain), ids in groups.items():
+        if expired():
+            break
+        kpi = service.catalog.kpis.get(key)
+        if kpi is None:
+            out |= {i: Observation(Status.ERROR, detail=f"KPI '{key}' is no longer defined") for i in ids}
+            continue
+        try:
+            seen = recent(service, kpi, grain, last_complete(grain, today))
+        except (SourceError, UserInputError) as exc:
+            out |= {i: Observation(Status.ERROR, detail=exc.message) for i in ids}
+            continue
+        for i in ids:
+            out[i] = judged(specs[i], seen, service.catalog)
+    return out
+
+
+def judged(spec: RuleSpec, seen: Recent, catalog: Catalog) -> Observation:
+    """One unusual rule's observation of its KPI's recent days."""
+    if spec.min_denominator is not None:
+        for name in catalog.metrics[spec.kpi].denominator:
+            if seen.measures.get(name, 0.0) < spec.min_denominator:
+                label = catalog.measures[name].label.en
+                return Observation(Status.NO_DATA, detail=f"only {seen.measures.get(name, 0.0):g} {label}, "
+                                   f"fewer than {spec.min_denominator:g}")
+    verdict = judge(seen.values, seen.last, Sensitivity(spec.sensitivity or "medium"))
+    if verdict.value is None:
+        return Observation(Status.NO_DATA, detail="no value for the day judged", judgement=verdict)
+    if not verdict.judged:
+        known = "weeks" if spec.window == "week" else "same weekdays"
+        return Observation(Status.NO_DATA, detail=f"{verdict.history} past {known} known, {MIN_HISTORY} needed "
+                           "for an expected range", judgement=verdict)
+    return Observation(Status.VALUE, verdict.value, judgement=verdict)
 
 
 # -- what moved it --------------------------------------------------------------------------

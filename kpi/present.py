@@ -237,18 +237,23 @@ def explain_lines(kpi: Kpi, catalog: Catalog, lang: str, current: KpiResult | No
     return lines
 
 
-def unusual_text(kpi: Kpi, verdict: Judgement, lang: str, currency: str = "EUR") -> str:
-    """One line on a day's value against its expected range: "Revenue on Tue, Nov 24: €41,200.00,
-    unusually low: expected €60,000.00–€72,000.00 for a Tuesday (last 8 Tuesdays)"."""
-    loc = babel_locale(lang)
-    weekday = format_date(verdict.day, "EEEE", locale=loc)
-    values = {"kpi": kpi.name(lang), "day": format_date(verdict.day, "EEE d MMM" if lang == "fr" else "EEE, MMM d",
-                                                        locale=loc),
-              "weekdays": weekday + "s", "weekday": weekday, "history": verdict.history}
+def unusual_text(kpi: Kpi, verdict: Judgement, lang: str, currency: str = "EUR", grain: str = "day") -> str:
+    """One line on a day's (or week's) value against its expected range: "Revenue on Tue, Nov 24:
+    €41,200.00, unusually low: expected €60,000.00–€72,000.00 for a Tuesday (last 8 Tuesdays)"."""
+    values = {"kpi": kpi.name(lang), **unusual_words(verdict, lang, grain)}
+    week = "_week" if grain == "week" else ""
     if not verdict.judged:
-        return t(lang, "unusual_not_judged", needed=MIN_HISTORY, **values)
-    return t(lang, "unusual_line", verdict=t(lang, f"unusual_{verdict.direction or 'usual'}"),
+        return t(lang, f"unusual_not_judged{week}", needed=MIN_HISTORY, **values)
+    return t(lang, f"unusual_line{week}", verdict=t(lang, f"unusual_{verdict.direction or 'usual'}"),
              value=format_value(verdict.value, kpi.unit, lang, currency),
              low=format_value(verdict.low, kpi.unit, lang, currency),
              high=format_value(verdict.high, kpi.unit, lang, currency), **values)
 
+
+def unusual_words(verdict: Judgement, lang: str, grain: str = "day") -> dict:
+    """The day (or the week's Monday) as shown, its weekday, and how many past ones were known."""
+    loc = babel_locale(lang)
+    weekday = format_date(verdict.day, "EEEE", locale=loc)
+    return {"day": format_date(verdict.day, ("d MMM" if grain == "week" else "EEE d MMM") if lang == "fr"
+                               else ("MMM d" if grain == "week" else "EEE, MMM d"), locale=loc),
+            "weekdays": weekday + "s", "weekday": weekday, "history": verdict.history}

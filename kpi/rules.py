@@ -20,15 +20,26 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
 from enum import Enum
 
+from kpi.anomaly import Judgement
 from kpi.compute import KpiResult
 from kpi.errors import PeriodError, Refusal
 from kpi.numbers import MAX_TYPED
 from kpi.periods import parse_period
 from kpi.spans import Kind
-from kpi.store.state.records import DEFAULT_REPEAT, DEFAULT_WINDOW, Op, Rule, RuleKind, RuleSpec, State
+from kpi.store.state.records import (
+    DEFAULT_REPEAT,
+    DEFAULT_WINDOW,
+    GRAINS,
+    SENSITIVITIES,
+    Op,
+    Rule,
+    RuleKind,
+    RuleSpec,
+    State,
+)
 
 __all__ = [  # the records are the store's (kpi.store.state.records); the rules' users find them here
-    "DEFAULT_REPEAT", "DEFAULT_WINDOW", "WINDOWS", "Event", "Observation", "Op", "Rule", "RuleError", "RuleKind",
+    "DEFAULT_REPEAT", "DEFAULT_WINDOW", "GRAINS", "SENSITIVITIES", "WINDOWS", "Event", "Observation", "Op", "Rule", "RuleError", "RuleKind",
     "RuleSpec", "RuleState", "State", "Status", "Step", "check_window", "step",
 ]
 
@@ -76,6 +87,20 @@ class Observation:
     value: float | None = None     # what the rule compares (the KPI, or its change)
     detail: str = ""               # why there is no value
     result: KpiResult | None = None
+    judgement: Judgement | None = None  # unusual rules: the day (or week) and its expected range
+
+    def breaches(self, spec: RuleSpec) -> bool:
+        """Outside the expected range (unusual rules), else past the rule's line."""
+        if spec.kind is RuleKind.UNUSUAL:
+            return self.judgement is not None and self.judgement.unusual
+        assert self.value is not None
+        return spec.breached(self.value)
+
+    def recovers(self, spec: RuleSpec) -> bool:
+        if spec.kind is RuleKind.UNUSUAL:
+            return not self.breaches(spec)
+        assert self.value is not None
+        return spec.recovered(self.value)
 
 
 # -- the state machine ----------------------------------------------------------------------
@@ -113,10 +138,8 @@ def step(spec: RuleSpec, current: RuleState, obs: Observation, now: datetime) ->
             pass
         case _:
             raise AssertionError(obs.status)
-    value = obs.value
-    assert value is not None
     if current.incident_open:
-        if spec.recovered(value):
+        if obs.recovers(spec):
             return Step(RuleState(State.OK, 0, False, current.last_notified_at, False, current.snoozed_until),
                         (Event.RESOLVED,))
         firing = replace(current, state=State.FIRING)
@@ -125,7 +148,7 @@ def step(spec: RuleSpec, current: RuleState, obs: Observation, now: datetime) ->
         if due and not snoozed and not current.acked:
             return Step(replace(firing, last_notified_at=now), (Event.REPEAT,))
         return Step(firing)
-    if not spec.breached(value):
+    if not obs.breaches(spec):
         return Step(replace(current, state=State.OK, pending_count=0))
     count = current.pending_count + 1
     if count >= spec.for_count and not snoozed:

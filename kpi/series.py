@@ -57,14 +57,57 @@ def daily(service: KpiService, kpi: Kpi, first: date, last: date) -> dict[date, 
 def judge_day(service: KpiService, kpi: Kpi, day: date, sensitivity: Sensitivity = Sensitivity.MEDIUM
               ) -> Judgement:
     """Is the KPI's value on ``day`` unusual for that weekday? (:mod:`kpi.anomaly`; one query per measure
-    for the 9 weeks it needs). The days before the KPI's first value that is not zero are no history:
-    a sum is 0 before its table's first row, which says nothing about a usual day."""
-    values = daily(service, kpi, day - timedelta(weeks=WEEKS, days=6), day)
-    for first in sorted(values):
-        if values[first]:
+    for the 9 weeks it needs)."""
+    return judge(recent(service, kpi, "day", day).values, day, sensitivity)
+
+
+@dataclass(frozen=True)
+class Recent:
+    """What an unusual rule judges: the KPI per day (or per week, keyed by its Monday) over the last
+    9 weeks up to ``last``, and the measures of ``last`` (for the rule's ``min`` guard)."""
+
+    last: date
+    values: dict[date, float | None]
+    measures: dict[str, float]
+
+
+def expected_band(service: KpiService, kpi: Kpi, days: list[date], sensitivity: Sensitivity = Sensitivity.MEDIUM
+                  ) -> list[tuple[float, float] | None]:
+    """The range each of ``days`` was expected in (None where it could not be judged), for the chart of
+    an unusual rule: the same judgement as the rule's, day by day, from one read of the days it needs."""
+    if not days:
+        return []
+    seen = recent(service, kpi, "day", max(days), since=min(days))
+    out: list[tuple[float, float] | None] = []
+    for day in days:
+        verdict = judge(seen.values, day, sensitivity)
+        out.append((verdict.low, verdict.high) if verdict.low is not None and verdict.high is not None else None)
+    return out
+
+
+def last_complete(grain: str, today: date) -> date:
+    """The day (yesterday) or the week (last week's Monday) an unusual rule judges on ``today``."""
+    if grain == "week":
+        return today - timedelta(days=today.weekday() + 7)
+    return today - timedelta(days=1)
+
+
+def recent(service: KpiService, kpi: Kpi, grain: str, last: date, since: date | None = None) -> Recent:
+    """The KPI per day (or week) for the 9 weeks up to ``last`` (before ``since`` when given), read once for
+    every rule on it. The days before the KPI's first value that is not zero are no history: a sum is 0
+    before its table's first row, which says nothing about a usual day."""
+    first = min(since or last, last) - timedelta(weeks=WEEKS, days=6 if grain == "day" else 0)
+    end = last + timedelta(days=1 if grain == "day" else 7)
+    frame = _frame(service, kpi, range_pair(first, end - timedelta(days=1), service.tz).current, grain)
+    if frame is None:
+        return Recent(last, {}, {})
+    keys, env, values = frame
+    out = dict(zip(keys, values, strict=True))
+    for key in sorted(out):
+        if out[key]:
             break
-        values[first] = None
-    return judge(values, day, sensitivity)
+        out[key] = None
+    return Recent(last, out, {name: column.get(last, 0.0) for name, column in env.items()})
 
 
 def unusualness(values: list[float | None], baseline_min: int = 7) -> float:
@@ -84,10 +127,19 @@ def unusualness(values: list[float | None], baseline_min: int = 7) -> float:
 
 
 def _points(service: KpiService, kpi: Kpi, period: Period, grain: str) -> Points:
+    frame = _frame(service, kpi, period, grain)
+    if frame is None:
+        return Points([], [])
+    keys, _, values = frame
+    return Points(keys, values)
+
+
+def _frame(service: KpiService, kpi: Kpi, period: Period, grain: str):
+    """(the points' first days, each measure per point, the KPI per point), or None for an empty period."""
     catalog = service.catalog
     start, end = period.first_day(), period.end_day()
     if end <= start:
-        return Points([], [])
+        return None
     days = [start + timedelta(days=i) for i in range((end - start).days)]
     env = {}
     for name in catalog.measures_of(kpi):
@@ -105,8 +157,9 @@ def _points(service: KpiService, kpi: Kpi, period: Period, grain: str) -> Points
         agg = {n: ("last" if n in cumulative else "sum") for n in env}
         frame = frame.groupby(keys).agg(agg)
     keys = list(frame.index)
-    values, _ = evaluate(catalog.metrics[kpi.key].formula, {n: frame[n].to_dict() for n in frame.columns}, keys)
-    return Points(keys, [None if math.isnan(values[k]) else values[k] for k in keys])
+    columns = {n: frame[n].to_dict() for n in frame.columns}
+    values, _ = evaluate(catalog.metrics[kpi.key].formula, columns, keys)
+    return keys, columns, [None if math.isnan(values[k]) else values[k] for k in keys]
 
 
 def _before(service: KpiService, spec, period: Period) -> float:

@@ -64,13 +64,21 @@ def evaluate_rules(ctx: JobContext, now: datetime, report: PassReport, rule_ids:
             stepped = Step(replace(stepped.state, last_notified_at=current.last_notified_at),
                                   tuple(e for e in stepped.events if e is not Event.REPEAT))
         plans.append(_Planned(row, spec, obs, stepped.state, stepped.events, incident))
-    alerting = [p for p in plans if {Event.FIRING, Event.REPEAT} & set(p.events) and p.obs.result is not None]
-    moved = alerts.movers(ctx.service, {(p.spec.kpi, p.spec.window) for p in alerting}, now)
+    alerting = [p for p in plans if {Event.FIRING, Event.REPEAT} & set(p.events)
+                and (p.obs.result is not None or p.obs.judgement is not None)]
+    moved = alerts.movers(ctx.service, {(p.spec.kpi, p.spec.window) for p in alerting if p.obs.result is not None},
+                          now)
+    catalog = ctx.service.catalog
     for p in alerting:
-        by, top = moved[(p.spec.kpi, p.spec.window)]
         since = ra.when_text(p.incident["opened_at"], ctx.service.tz, ctx.lang) if p.incident else None
         seq = p.incident["seq"] if p.incident else p.row.incident_count + 1
-        p.snapshot = ra.alert_snapshot(p.row.id, seq, p.spec, p.obs.result, ctx.service.catalog, ctx.lang,
+        if p.obs.result is None:  # an unusual rule: the day judged and its expected range
+            assert p.obs.judgement is not None
+            p.snapshot = ra.unusual_snapshot(p.row.id, seq, p.spec, catalog.kpis[p.spec.kpi], p.obs.judgement,
+                                             catalog, ctx.lang, ctx.settings.kpi_currency, since)
+            continue
+        by, top = moved[(p.spec.kpi, p.spec.window)]
+        p.snapshot = ra.alert_snapshot(p.row.id, seq, p.spec, p.obs.result, catalog, ctx.lang,
                                        ctx.settings.kpi_currency, by, top, since)
     for p in plans:
         groups[(p.row.team_id, p.row.channel_id)].append(p)

@@ -17,7 +17,8 @@ from slack_sdk.models.blocks import (
 
 from bot.render.answers import MAX_FIELD, _clip, _md, escape, message, query_value
 from kpi.alerts import Mover
-from kpi.catalog import Catalog, Unit
+from kpi.anomaly import Judgement
+from kpi.catalog import Catalog, Kpi, Unit
 from kpi.compute import KpiResult
 from kpi.present import (
     arrow,
@@ -28,6 +29,8 @@ from kpi.present import (
     period_label,
     period_span,
     period_title,
+    unusual_text,
+    unusual_words,
 )
 from kpi.rules import Op, Rule, RuleKind, RuleSpec
 from kpi.texts import babel_locale, t
@@ -60,6 +63,9 @@ def line_text(spec: RuleSpec, unit: Unit, lang: str, currency: str) -> str:
         case RuleKind.CHANGE:
             pct = format_value(abs(spec.threshold), Unit.PERCENT, lang)
             return t(lang, "change_rises" if spec.op.upward else "change_drops", pct=pct)
+        case RuleKind.UNUSUAL:
+            return t(lang, f"rule_unusual_{spec.window}",
+                     sensitivity=t(lang, f"sensitivity_{spec.sensitivity or 'medium'}"))
     raise AssertionError(spec.kind)
 
 
@@ -109,18 +115,51 @@ def alert_snapshot(rule_id: int, seq: int, spec: RuleSpec, result: KpiResult, ca
         f"{escape(catalog.formula_text(kpi, lang))}. {escape(kpi.explanation.reading(lang))}")]))
     if since:
         blocks.append(ContextBlock(elements=[_md(t(lang, "alert_still_firing", since=since))]))
-    ref = f"{rule_id}:{seq}"
-    blocks.append(ActionsBlock(elements=[
+    blocks.append(_actions(f"{rule_id}:{seq}", kpi.key, spec.window, by, spec.window, lang))
+    return {"title": title, "kpi": kpi.key, "change": spec.kind is RuleKind.CHANGE,
+            "blocks": [b.to_dict() for b in blocks]}
+
+
+UNUSUAL_PERIOD = {"day": "yesterday", "week": "last-week"}  # what an unusual rule judged, as a period
+UNUSUAL_CHART = "56d"  # the chart of an unusual rule: 8 weeks by day, with the expected range
+
+
+def unusual_snapshot(rule_id: int, seq: int, spec: RuleSpec, kpi: Kpi, verdict: Judgement, catalog: Catalog,
+                     lang: str, currency: str, since: str | None = None) -> dict:
+    """The blocks of a firing unusual rule: the day's value, the range that was expected and why."""
+    title = "🔴 " + t(lang, "alert_unusual_title", kpi=kpi.name(lang),
+                      verdict=t(lang, f"unusual_{verdict.direction or 'usual'}"))
+    week = "_week" if spec.window == "week" else ""
+    words = unusual_words(verdict, lang, spec.window)
+    expected = t(lang, f"alert_expected_range{week}", low=format_value(verdict.low, kpi.unit, lang, currency),
+                 high=format_value(verdict.high, kpi.unit, lang, currency), **words)
+    fields = [
+        _md(f"*{t(lang, 'alert_now')}*\n{format_value(verdict.value, kpi.unit, lang, currency)}", MAX_FIELD),
+        _md(f"*{t(lang, 'alert_expected')}*\n{escape(expected)}", MAX_FIELD),
+        _md(f"*{t(lang, 'alert_threshold')}*\n{line_text(spec, kpi.unit, lang, currency)}", MAX_FIELD),
+    ]
+    blocks: list[Block] = [
+        SectionBlock(text=_md(f"*{escape(unusual_text(kpi, verdict, lang, currency, spec.window))}*"), fields=fields),
+        ContextBlock(elements=[_md(
+            f"*{t(lang, 'alert_what')}:* {escape(kpi.description(lang))} {t(lang, 'formula')} "
+            f"{escape(catalog.formula_text(kpi, lang))}. {escape(kpi.explanation.reading(lang))} "
+            f"{t(lang, f'alert_unusual_how{week}')}")]),
+    ]
+    if since:
+        blocks.append(ContextBlock(elements=[_md(t(lang, "alert_still_firing", since=since))]))
+    blocks.append(_actions(f"{rule_id}:{seq}", kpi.key, UNUSUAL_PERIOD[spec.window], None, UNUSUAL_CHART, lang))
+    return {"title": title, "kpi": kpi.key, "change": False, "blocks": [b.to_dict() for b in blocks]}
+
+
+def _actions(ref: str, kpi: str, period: str, by: str | None, chart_period: str, lang: str) -> ActionsBlock:
+    """An alert's buttons: acknowledge, snooze, the breakdown over ``period``, the chart over ``chart_period``."""
+    return ActionsBlock(elements=[
         ButtonElement(text=t(lang, "button_ack"), action_id=ACTION_ACK, value=ref),
         ButtonElement(text=t(lang, "button_snooze_day"), action_id=ACTION_SNOOZE_DAY, value=ref),
         ButtonElement(text=t(lang, "button_snooze_week"), action_id=ACTION_SNOOZE_WEEK, value=ref),
-        ButtonElement(text=t(lang, "button_breakdown"), action_id=ACTION_BREAKDOWN,
-                      value=f"{kpi.key}|{spec.window}|{by or ''}"),
-        ButtonElement(text=t(lang, "button_chart"), action_id="kpi_chart",
-                      value=query_value(kpi.key, spec.window, None)),
-    ]))
-    return {"title": title, "kpi": kpi.key, "change": spec.kind is RuleKind.CHANGE,
-            "blocks": [b.to_dict() for b in blocks]}
+        ButtonElement(text=t(lang, "button_breakdown"), action_id=ACTION_BREAKDOWN, value=f"{kpi}|{period}|{by or ''}"),
+        ButtonElement(text=t(lang, "button_chart"), action_id="kpi_chart", value=query_value(kpi, chart_period, None)),
+    ])
 
 
 def _measure_value(catalog: Catalog, name: str, value: float, lang: str, currency: str) -> str:

@@ -31,7 +31,8 @@ from kpi.series import Series  # noqa: E402
 from kpi.texts import babel_locale, t  # noqa: E402
 
 WIDTH, HEIGHT, DPI = 8.0, 3.64, 110  # 880 x 400 px
-CURRENT, PREVIOUS, THRESHOLD = "#1f6feb", "#8b949e", "#cf222e"
+CURRENT, PREVIOUS, THRESHOLD, BAND = "#1f6feb", "#8b949e", "#cf222e", "#2da44e"
+BAND_ALPHA = 0.18
 
 
 def _figure(height: float = HEIGHT) -> tuple[Figure, object]:
@@ -53,7 +54,9 @@ def _png(fig: Figure) -> bytes:
 
 
 def trend(series: Series, title: str, current_label: str, previous_label: str, lang: str, currency: str,
-          threshold: float | None = None) -> bytes:
+          threshold: float | None = None, band: list[tuple[float, float] | None] | None = None) -> bytes:
+    """``band``: the range each point was expected in (an unusual rule's), drawn behind the line, with the
+    points outside it marked."""
     kpi = series.kpi
     fig, ax = _figure()
     xs = list(range(len(series.current.values)))
@@ -63,6 +66,15 @@ def trend(series: Series, title: str, current_label: str, previous_label: str, l
         ax.plot(range(len(prev)), prev, color=PREVIOUS, linestyle="--", linewidth=1.6, label=previous_label)
     ax.plot(xs, cur, color=CURRENT, linewidth=2.4, marker="o" if len(xs) <= 31 else None, markersize=3,
             label=current_label)
+    if band:
+        lows = [float("nan") if b is None else b[0] for b in band][: len(xs)]
+        highs = [float("nan") if b is None else b[1] for b in band][: len(xs)]
+        ax.fill_between(range(len(lows)), lows, highs, color=BAND, alpha=BAND_ALPHA, linewidth=0,
+                        label=t(lang, "chart_expected_range"))
+        out = [(x, v) for x, v, b in zip(xs, cur, band, strict=False) if b is not None and not b[0] <= v <= b[1]]
+        if out:
+            ax.scatter([x for x, _ in out], [v for _, v in out], color=THRESHOLD, s=36, zorder=5,
+                       label=t(lang, "chart_unusual"))
     if threshold is not None:
         ax.axhline(threshold, color=THRESHOLD, linestyle=":", linewidth=1.6,
                    label=f"{t(lang, 'alert_threshold')}: {format_value(threshold, kpi.unit, lang, currency)}")

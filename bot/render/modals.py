@@ -23,7 +23,8 @@ from kpi.texts import t
 
 CALLBACK_RULE = "alert_rule_modal"
 CALLBACK_DIGEST = "digest_modal"
-OPS = [(">", "op_gt"), ("<", "op_lt"), (">=", "op_ge"), ("<=", "op_le"), ("drops", None), ("rises", None)]
+OPS = [(">", "op_gt"), ("<", "op_lt"), (">=", "op_ge"), ("<=", "op_le"), ("drops", None), ("rises", None),
+       ("unusual", "op_unusual")]
 
 
 def _option(text: str, value: str) -> Option:
@@ -38,7 +39,7 @@ def rule_modal(catalog: Catalog, lang: str, channel: str, team: str, rule: Rule 
     """Create a rule, or edit ``rule`` (a stored row) when given."""
     kpis = [_option(k.name(lang), k.key) for k in list(catalog.kpis.values())[:100]]
     ops = [_option(t(lang, key) if key else value, value) for value, key in OPS]
-    windows = [_option(w, w) for w in WINDOWS]
+    windows = [_option(w, w) for w in WINDOWS] + [_option(t(lang, "window_day"), "day")]
     repeats = [_option(r, r) for r in REPEATS]
     spec = rule.spec if rule is not None else None
     op_value = spec.op.value if spec else ">"
@@ -48,6 +49,8 @@ def rule_modal(catalog: Catalog, lang: str, channel: str, team: str, rule: Rule 
             op_value = "rises" if spec.op.upward else "drops"
         unit = catalog.kpis[spec.kpi].unit if spec.kpi in catalog.kpis else None
         threshold = threshold_as_typed(spec.kind, spec.threshold, unit, lang)
+        if spec.kind is RuleKind.UNUSUAL:
+            op_value, threshold = "unusual", spec.sensitivity or "medium"
     repeat = {s: w for w, s in REPEATS.items()}.get(spec.repeat_seconds if spec else None, "24h")
     view = View(
         type="modal",
@@ -62,7 +65,7 @@ def rule_modal(catalog: Catalog, lang: str, channel: str, team: str, rule: Rule 
                                                    initial_option=_pick(kpis, spec.kpi if spec else None))),
             InputBlock(block_id="op", label=t(lang, "modal_op"),
                        element=StaticSelectElement(action_id="value", options=ops, initial_option=_pick(ops, op_value))),
-            InputBlock(block_id="threshold", label=t(lang, "modal_threshold"),
+            InputBlock(block_id="threshold", label=t(lang, "modal_threshold"), optional=True,
                        element=PlainTextInputElement(action_id="value", placeholder=t(lang, "modal_threshold_hint"),
                                                      max_length=32, initial_value=threshold or None)),
             InputBlock(block_id="window", label=t(lang, "modal_window"),

@@ -7,10 +7,11 @@ import logging
 from bot.jobs.context import naive
 from bot.render import charts
 from bot.slack.deps import Deps
+from kpi.anomaly import Sensitivity
 from kpi.compute import compute
 from kpi.present import dimension_name, period_label
 from kpi.rules import RuleKind
-from kpi.series import series
+from kpi.series import expected_band, series
 from kpi.store import state
 from kpi.texts import t
 
@@ -32,8 +33,13 @@ def draw(deps: Deps, kpi_key: str, period_text: str, by: str | None, team: str =
                   period=current)
         return charts.breakdown(result, title, current, previous, lang, currency), f"{kpi.key}-{by}.png", comment
     threshold = _threshold(deps, team, channel, kpi.key, period_text)
-    png = charts.trend(series(service, kpi, pair), f"{kpi.name(lang)} - {current}", current, previous, lang,
-                       currency, threshold)
+    drawn = series(service, kpi, pair)
+    sensitivity = _unusual(deps, team, channel, kpi.key) if drawn.grain == "day" else None
+    band = None
+    if sensitivity:  # today is not over: only the days before it are judged
+        today = deps.clock().astimezone(service.tz).date()
+        band = expected_band(service, kpi, [d for d in drawn.current.labels if d < today], Sensitivity(sensitivity))
+    png = charts.trend(drawn, f"{kpi.name(lang)} - {current}", current, previous, lang, currency, threshold, band)
     return png, f"{kpi.key}.png", comment
 
 
@@ -45,6 +51,17 @@ def _threshold(deps: Deps, team: str, channel: str, kpi: str, window: str) -> fl
         spec = rule.spec
         if spec.kpi == kpi and spec.kind is RuleKind.THRESHOLD and spec.window == window.lower():
             return spec.threshold
+    return None
+
+
+def _unusual(deps: Deps, team: str, channel: str, kpi: str) -> str | None:
+    """The sensitivity of a daily unusual rule of this channel watching this KPI, if any: its chart shows
+    the expected range."""
+    if not channel:
+        return None
+    for rule in state.rules(deps.settings.database_url, team, channel):
+        if rule.spec.kpi == kpi and rule.spec.kind is RuleKind.UNUSUAL and rule.spec.window == "day":
+            return rule.spec.sensitivity or "medium"
     return None
 
 

@@ -32,7 +32,7 @@ alert_rules = Table(
     Column("team_id", Text, nullable=False, server_default=""),
     Column("channel_id", Text, nullable=False),
     Column("kpi", Text, nullable=False),
-    Column("kind", Text, nullable=False),             # threshold | change
+    Column("kind", Text, nullable=False),             # threshold | change | unusual
     Column("op", Text, nullable=False),               # > < >= <=
     Column("threshold", Float, nullable=False),       # KPI units; for change rules a fraction (0.2)
     Column("window_spec", Text, nullable=False),      # 30d, 7d, week, month…
@@ -40,6 +40,7 @@ alert_rules = Table(
     Column("min_denominator", Float, nullable=True),  # below it: no data, not a breach
     Column("for_count", Integer, nullable=False, server_default="1"),
     Column("repeat_seconds", Integer, nullable=False, server_default="86400"),
+    Column("sensitivity", Text, nullable=True),       # unusual rules: low | medium | high
     Column("created_by", Text, nullable=False, server_default=""),
     Column("created_at", DateTime, nullable=False),
     Column("removed_at", DateTime, nullable=True),
@@ -52,7 +53,8 @@ alert_rules = Table(
     Column("last_evaluated_at", DateTime, nullable=True),
     Column("last_error", Text, nullable=True),
     Column("version", Integer, nullable=False, server_default="0"),
-    CheckConstraint("kind IN ('threshold', 'change')", name="kind"),
+    CheckConstraint("kind IN ('threshold', 'change', 'unusual')", name="kind"),
+    CheckConstraint("sensitivity IS NULL OR sensitivity IN ('low', 'medium', 'high')", name="sensitivity"),
     CheckConstraint("op IN ('>', '<', '>=', '<=')", name="op"),
     CheckConstraint("state IN ('ok', 'pending', 'firing', 'no_data', 'error')", name="state"),
     Index("ix_alert_rules_team_channel", "team_id", "channel_id"),

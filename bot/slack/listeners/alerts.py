@@ -213,8 +213,11 @@ def _understood(deps: Deps, spec) -> dict:
     line = ra.line_text(spec, kpi.unit, lang, deps.currency)
     change = spec.kind is RuleKind.CHANGE
     unit = Unit.PERCENT if change else kpi.unit
-    parts = [t(lang, "rule_understood_change" if change else "rule_understood_threshold",
-               value=format_value(abs(spec.threshold) if change else spec.threshold, unit, lang, deps.currency))]
+    if spec.kind is RuleKind.UNUSUAL:
+        parts = [t(lang, f"rule_understood_unusual_{spec.window}")]
+    else:
+        parts = [t(lang, "rule_understood_change" if change else "rule_understood_threshold",
+                   value=format_value(abs(spec.threshold) if change else spec.threshold, unit, lang, deps.currency))]
     if spec.recovery is not None:
         parts.append(t(lang, "rule_understood_recovery",
                        value=format_value(abs(spec.recovery) if change else spec.recovery, unit, lang, deps.currency)))
@@ -222,8 +225,8 @@ def _understood(deps: Deps, spec) -> dict:
         measure = catalog.measures[catalog.metrics[spec.kpi].denominator[0]].label
         parts.append(t(lang, "rule_understood_min", value=format_value(spec.min_denominator, Unit.NUMBER, lang),
                        measure=measure(lang)))
-    return {"condition": t(lang, "rule_condition_change" if change else "rule_condition_threshold",
-                           kpi=render.escape(kpi.name(lang)), line=line),
+    condition = "rule_condition_threshold" if spec.kind is RuleKind.THRESHOLD else "rule_condition_change"
+    return {"condition": t(lang, condition, kpi=render.escape(kpi.name(lang)), line=line),
             "window": spec.window, "understood": " ".join(parts)}
 
 

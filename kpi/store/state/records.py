@@ -42,8 +42,13 @@ class Op(str, Enum):
 
 
 class RuleKind(str, Enum):
-    THRESHOLD = "threshold"
-    CHANGE = "change"
+    THRESHOLD = "threshold"  # the KPI over its window against a line
+    CHANGE = "change"        # its change from the previous window against a line
+    UNUSUAL = "unusual"      # yesterday (or last week) outside the range its own history expects
+
+
+GRAINS = ("day", "week")                         # what an unusual rule judges: yesterday, or last week
+SENSITIVITIES = ("low", "medium", "high")        # how wide its expected range is (kpi.anomaly)
 
 
 class State(str, Enum):
@@ -60,11 +65,12 @@ class RuleSpec:
     kind: RuleKind
     op: Op
     threshold: float                 # KPI units (fractions for %); change rules: a fraction (0.2 = 20 %)
-    window: str = DEFAULT_WINDOW
+    window: str = DEFAULT_WINDOW     # unusual rules: their grain, "day" or "week"
     recovery: float | None = None
     min_denominator: float | None = None
     for_count: int = 1
     repeat_seconds: int = DEFAULT_REPEAT
+    sensitivity: str | None = None   # unusual rules only: low | medium | high
 
     def breached(self, value: float) -> bool:
         return self.op.holds(value, self.threshold)
@@ -107,7 +113,8 @@ class Rule:
     def from_row(cls, row: Any) -> Rule:
         spec = RuleSpec(kpi=row["kpi"], kind=RuleKind(row["kind"]), op=Op(row["op"]), threshold=row["threshold"],
                         window=row["window_spec"], recovery=row["recovery"], min_denominator=row["min_denominator"],
-                        for_count=row["for_count"], repeat_seconds=row["repeat_seconds"])
+                        for_count=row["for_count"], repeat_seconds=row["repeat_seconds"],
+                        sensitivity=row["sensitivity"])
         return cls(id=row["id"], team_id=row["team_id"], channel_id=row["channel_id"], spec=spec,
                    state=State(row["state"]), pending_count=row["pending_count"], incident_count=row["incident_count"],
                    open_incident_id=row["open_incident_id"], snoozed_until=row["snoozed_until"],
@@ -120,7 +127,8 @@ def spec_columns(spec: RuleSpec) -> dict:
     """A rule's definition as its stored columns (what :meth:`Rule.from_row` reads back)."""
     return {"kpi": spec.kpi, "kind": spec.kind.value, "op": spec.op.value, "threshold": spec.threshold,
             "window_spec": spec.window, "recovery": spec.recovery, "min_denominator": spec.min_denominator,
-            "for_count": spec.for_count, "repeat_seconds": spec.repeat_seconds}
+            "for_count": spec.for_count, "repeat_seconds": spec.repeat_seconds,
+            "sensitivity": spec.sensitivity}
 
 
 @dataclass(frozen=True)
