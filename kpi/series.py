@@ -1,7 +1,7 @@
 """A KPI as a series over time (per day, or per ISO week for long periods), for charts.
 
 The measures are aggregated per local day in SQL (the same exact bucketing as the
-rollups), the formula is applied per day (or week) in pandas. Cumulative measures
+rollups, which answer for the days they hold), the formula is applied per day (or week) in pandas. Cumulative measures
 (LTV's) add their history before the period, so each point is the KPI *at the end*
 of that day. Days run over the period's whole local days.
 """
@@ -144,7 +144,8 @@ def _frame(service: KpiService, kpi: Kpi, period: Period, grain: str):
     env = {}
     for name in catalog.measures_of(kpi):
         spec = catalog.specs[name]
-        rows = [r for r in daily_values(service.source, spec, service.tz, start, end) if r["dim"] == ""]
+        rows = (service.rollups.days(service.source, spec, start, end) if service.rollups is not None
+                else [r for r in daily_values(service.source, spec, service.tz, start, end) if r["dim"] == ""])
         daily = pd.Series({r["day"]: r["value"] for r in rows}, dtype=float).reindex(days).fillna(0.0)
         if spec.to_end:  # the KPI at the end of each day: history before the period, then running total
             before = _before(service, spec, period)

@@ -181,6 +181,27 @@ class Rollups:
             raise SourceError("The rollup table could not answer.") from exc
         return rows_of(rows, names)
 
+    def days(self, source: Engine, spec: MeasureSpec, start: date, end: date) -> list[dict]:
+        """The measure's total per local day for [start, end), as :func:`daily_values` gives it: the days
+        the rollup holds from it, the rest from ``source``."""
+        state = self.states([spec.name]).get(spec.name) if eligible(spec) else None
+        usable = (state is not None and state.horizon is not None
+                  and state.fingerprint == fingerprint(spec, self.tz))
+        split = min(state.horizon + timedelta(days=1), end) if usable else start
+        rows: list[dict] = []
+        if split > start:
+            stmt = (select(rollup_daily.c.day, rollup_daily.c.value)
+                    .where(rollup_daily.c.measure == spec.name, rollup_daily.c.dim == TOTAL,
+                           rollup_daily.c.day >= start, rollup_daily.c.day < split))
+            try:
+                with get_engine(self.state_url).connect() as conn:
+                    rows = [{"dim": TOTAL, "day": d, "key": None, "value": v} for d, v in conn.execute(stmt)]
+            except SQLAlchemyError as exc:
+                raise SourceError("The rollup table could not answer.") from exc
+        if max(split, start) < end:
+            rows += [r for r in daily_values(source, spec, self.tz, max(split, start), end) if r["dim"] == TOTAL]
+        return rows
+
     def invalidate(self, specs: list[MeasureSpec], table: str, first_day: date | None) -> int:
         """New rows were loaded into ``table``: recompute the days they touch at the next refresh.
 

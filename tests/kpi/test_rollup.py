@@ -97,6 +97,28 @@ def test_answers_say_as_of_when_past_days_came_from_the_rollup(loaded):
     assert today.as_of is None  # nothing of today comes from the rollup
 
 
+def test_days_from_the_rollup_are_the_source_days(loaded):
+    """A chart's or an unusual rule's days: those the rollup holds come from it, later ones from the
+    source, and together they are what the source alone gives (Europe/Paris, over the autumn DST change)."""
+    from datetime import date
+
+    from kpi.store.days import daily_values
+
+    engine, rollups = loaded
+    for name in ("sales_amount", "new_customers", "acquisition_spend"):
+        spec = CATALOG.specs[name]
+        start, end = date(2026, 9, 1), date(2026, 11, 28)  # the rollup holds up to Nov 24
+        source = {r["day"]: r["value"] for r in daily_values(engine, spec, ZoneInfo("Europe/Paris"), start, end)
+                  if r["dim"] == ""}
+        got = {r["day"]: r["value"] for r in rollups.days(engine, spec, start, end)}
+        assert got == source and sum(got.values()) > 0, name
+    with get_engine(rollups.state_url).begin() as conn:  # the rollup is what answered: change it, see it
+        conn.execute(rollup_daily.update().where(rollup_daily.c.measure == "sales_amount", rollup_daily.c.dim == "")
+                     .values(value=rollup_daily.c.value + 1))
+    days = rollups.days(engine, CATALOG.specs["sales_amount"], date(2026, 10, 1), date(2026, 11, 1))
+    assert sum(r["value"] for r in days) == 400 + len(days)
+
+
 def test_which_measures_are_rolled_up():
     # cumulative ones too: "sold before E by a customer acquired before E" = greatest(sold, acquired) < E
     assert eligible(CATALOG.specs["lifetime_margin"]) and eligible(CATALOG.specs["customers_to_date"])
