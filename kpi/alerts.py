@@ -16,6 +16,7 @@ from kpi.anomaly import MIN_HISTORY, Sensitivity, judge
 from kpi.catalog import Catalog
 from kpi.compute import KpiResult, compute_many
 from kpi.errors import SourceError, UserInputError
+from kpi.pacing import miss
 from kpi.rules import Observation, RuleKind, RuleSpec, Status
 from kpi.series import Recent, last_complete, recent
 from kpi.service import KpiService
@@ -42,10 +43,12 @@ def observe(spec: RuleSpec, result: KpiResult, catalog: Catalog) -> Observation:
 
 
 def observe_all(service: KpiService, specs: dict[int, RuleSpec], now: datetime,
-                expired: Callable[[], bool] = lambda: False) -> dict[int, Observation]:
+                expired: Callable[[], bool] = lambda: False,
+                targets: dict[int, float | None] | None = None) -> dict[int, Observation]:
     """Observe every rule; each KPI × window is computed once, in one query per window (unusual rules:
-    each KPI's recent days once, whatever their sensitivities). Once ``expired()`` says the pass's time is
-    spent, the remaining windows are left out (their rules are not observed)."""
+    each KPI's recent days once, whatever their sensitivities; target rules: their period to date, against
+    ``targets``, the target of each rule's team). Once ``expired()`` says the pass's time is spent, the
+    remaining windows are left out (their rules are not observed)."""
     out = observe_unusual(service, {i: s for i, s in specs.items() if s.kind is RuleKind.UNUSUAL}, now, expired)
     by_window: dict[str, list[int]] = defaultdict(list)
     for rule_id, spec in specs.items():
@@ -69,9 +72,25 @@ def observe_all(service: KpiService, specs: dict[int, RuleSpec], now: datetime,
             continue
         for i in ids:
             result = results.get(specs[i].kpi)
-            out[i] = (observe(specs[i], result, service.catalog) if result is not None
-                      else Observation(Status.ERROR, detail=f"KPI '{specs[i].kpi}' is no longer defined"))
+            if result is None:
+                out[i] = Observation(Status.ERROR, detail=f"KPI '{specs[i].kpi}' is no longer defined")
+            elif specs[i].kind is RuleKind.TARGET:
+                out[i] = on_target(specs[i], result, (targets or {}).get(i), service.catalog, now)
+            else:
+                out[i] = observe(specs[i], result, service.catalog)
     return out
+
+
+def on_target(spec: RuleSpec, result: KpiResult, target: float | None, catalog: Catalog, now: datetime
+              ) -> Observation:
+    """A target rule: where the period to date is heading against the team's target for it."""
+    if target is None:
+        return Observation(Status.NO_DATA, detail=f"no {spec.window}ly target is set: /kpi target {spec.kpi} VALUE "
+                           f"{spec.window}", result=result)
+    found = miss(catalog, result, target, now, spec.threshold)
+    if found is None:
+        return Observation(Status.NO_DATA, detail="no value in the period yet", result=result)
+    return Observation(Status.VALUE, found.pace.projected, result=result, miss=found)
 
 
 def observe_unusual(service: KpiService, specs: dict[int, RuleSpec], now: datetime,

@@ -56,3 +56,56 @@ def pace(catalog: Catalog, result: KpiResult, target: float, now: datetime, full
         return Pace(target, result.value, True, expected, projected, good)
     good = result.value >= target if up else result.value <= target
     return Pace(target, result.value, False, target, result.value, good)
+
+
+EARLY = 0.2  # before a fifth of the period, a projection is too unsure to warn on
+LATE = 0.1   # with less than a tenth of it left, there is no time to act: no new warning
+
+
+@dataclass(frozen=True)
+class Miss:
+    """Where a KPI's period is heading against its target, for a target-miss rule."""
+
+    pace: Pace
+    shortfall: float             # how far the projection misses the target (fraction of it; < 0: beats it)
+    elapsed: float               # share of the period gone
+    days_gone: float
+    days_left: float
+    margin: float                # the rule's tolerance (fraction)
+
+    @property
+    def missing(self) -> bool:
+        return self.shortfall > self.margin
+
+    @property
+    def early(self) -> bool:
+        return self.elapsed < EARLY
+
+    @property
+    def late(self) -> bool:
+        return 1.0 - self.elapsed < LATE
+
+    @property
+    def per_day_so_far(self) -> float | None:
+        return self.pace.value / self.days_gone if self.pace.prorated and self.days_gone > 0 else None
+
+    @property
+    def per_day_needed(self) -> float | None:
+        """What each remaining day must bring to reach the target (accumulating KPIs)."""
+        if not self.pace.prorated or self.days_left <= 0:
+            return None
+        return max(self.pace.target - self.pace.value, 0.0) / self.days_left
+
+
+def miss(catalog: Catalog, result: KpiResult, target: float, now: datetime, margin: float) -> Miss | None:
+    """``result`` (a period to date) against ``target``: its projection, and how far it misses."""
+    full_end = result.current.calendar_end()
+    found = pace(catalog, result, target, now, full_end)
+    if found is None or not target:
+        return None
+    up = result.kpi.direction is Direction.UP
+    gap = (target - found.projected) if up else (found.projected - target)
+    elapsed = elapsed_share(result.current, now, full_end)
+    gone = max((min(now, full_end) - result.current.start).total_seconds(), 0.0) / 86400
+    left = max((full_end - now).total_seconds(), 0.0) / 86400
+    return Miss(found, gap / abs(target), elapsed, gone, left, margin)

@@ -24,6 +24,7 @@ from kpi.anomaly import Judgement
 from kpi.compute import KpiResult
 from kpi.errors import PeriodError, Refusal
 from kpi.numbers import MAX_TYPED
+from kpi.pacing import Miss
 from kpi.periods import parse_period
 from kpi.spans import Kind
 from kpi.store.state.records import (
@@ -88,19 +89,33 @@ class Observation:
     detail: str = ""               # why there is no value
     result: KpiResult | None = None
     judgement: Judgement | None = None  # unusual rules: the day (or week) and its expected range
+    miss: Miss | None = None            # target rules: the period's projection against the target
 
     def breaches(self, spec: RuleSpec) -> bool:
-        """Outside the expected range (unusual rules), else past the rule's line."""
-        if spec.kind is RuleKind.UNUSUAL:
-            return self.judgement is not None and self.judgement.unusual
-        assert self.value is not None
-        return spec.breached(self.value)
+        """Outside the expected range (unusual rules); heading for a miss with time left to act (target
+        rules); else past the rule's line."""
+        match spec.kind:
+            case RuleKind.UNUSUAL:
+                return self.judgement is not None and self.judgement.unusual
+            case RuleKind.TARGET:
+                return self.miss is not None and self.miss.missing and not self.miss.early and not self.miss.late
+            case RuleKind.THRESHOLD | RuleKind.CHANGE:
+                assert self.value is not None
+                return spec.breached(self.value)
+        raise AssertionError(spec.kind)
 
     def recovers(self, spec: RuleSpec) -> bool:
-        if spec.kind is RuleKind.UNUSUAL:
-            return not self.breaches(spec)
-        assert self.value is not None
-        return spec.recovered(self.value)
+        """Back to normal. A target rule recovers when back on pace, or when a new period starts; in the
+        last days of a period, a miss stays open (and fires no new one)."""
+        match spec.kind:
+            case RuleKind.UNUSUAL:
+                return not self.breaches(spec)
+            case RuleKind.TARGET:
+                return self.miss is None or not self.miss.missing or self.miss.early
+            case RuleKind.THRESHOLD | RuleKind.CHANGE:
+                assert self.value is not None
+                return spec.recovered(self.value)
+        raise AssertionError(spec.kind)
 
 
 # -- the state machine ----------------------------------------------------------------------

@@ -41,7 +41,7 @@ def evaluate_rules(ctx: JobContext, now: datetime, report: PassReport, rule_ids:
     if not rows:
         return
     specs = {r.id: r.spec for r in rows}
-    observations = alerts.observe_all(ctx.service, specs, now, lambda: report.expired(ctx))
+    observations = alerts.observe_all(ctx.service, specs, now, lambda: report.expired(ctx), _targets(ctx, rows))
     report.skipped += len(rows) - len(observations)
     rows = [r for r in rows if r.id in observations]  # the others keep their state until the next pass
     report.rules = len(rows)
@@ -66,16 +66,20 @@ def evaluate_rules(ctx: JobContext, now: datetime, report: PassReport, rule_ids:
         plans.append(_Planned(row, spec, obs, stepped.state, stepped.events, incident))
     alerting = [p for p in plans if {Event.FIRING, Event.REPEAT} & set(p.events)
                 and (p.obs.result is not None or p.obs.judgement is not None)]
-    moved = alerts.movers(ctx.service, {(p.spec.kpi, p.spec.window) for p in alerting if p.obs.result is not None},
-                          now)
+    moved = alerts.movers(ctx.service, {(p.spec.kpi, p.spec.window) for p in alerting
+                                        if p.spec.kind in (RuleKind.THRESHOLD, RuleKind.CHANGE)}, now)
     catalog = ctx.service.catalog
     for p in alerting:
         since = ra.when_text(p.incident["opened_at"], ctx.service.tz, ctx.lang) if p.incident else None
         seq = p.incident["seq"] if p.incident else p.row.incident_count + 1
-        if p.obs.result is None:  # an unusual rule: the day judged and its expected range
-            assert p.obs.judgement is not None
+        if p.obs.judgement is not None:  # an unusual rule: the day judged and its expected range
             p.snapshot = ra.unusual_snapshot(p.row.id, seq, p.spec, catalog.kpis[p.spec.kpi], p.obs.judgement,
                                              catalog, ctx.lang, ctx.settings.kpi_currency, since)
+            continue
+        if p.obs.miss is not None:  # a target rule: the projection, and what each day left must bring
+            assert p.obs.result is not None
+            p.snapshot = ra.target_snapshot(p.row.id, seq, p.spec, p.obs.result, p.obs.miss, catalog, ctx.lang,
+                                            ctx.settings.kpi_currency, since)
             continue
         by, top = moved[(p.spec.kpi, p.spec.window)]
         p.snapshot = ra.alert_snapshot(p.row.id, seq, p.spec, p.obs.result, catalog, ctx.lang,
@@ -90,6 +94,17 @@ def evaluate_rules(ctx: JobContext, now: datetime, report: PassReport, rule_ids:
         except state.Conflict as exc:
             report.conflicts += 1
             log.info("channel %s skipped: %s", channel, exc)
+
+
+def _targets(ctx: JobContext, rows: list[Rule]) -> dict[int, float | None]:
+    """Each target rule's target: its team's, for its KPI and grain (None: not set)."""
+    out: dict[int, float | None] = {}
+    teams = {r.team_id for r in rows if r.spec.kind is RuleKind.TARGET}
+    for team in teams:
+        found = state.team_targets(ctx.url, team)
+        out |= {r.id: found.get((r.spec.kpi, r.spec.window)) for r in rows
+                if r.team_id == team and r.spec.kind is RuleKind.TARGET}
+    return out
 
 
 def _write_channel(ctx: JobContext, team: str, channel: str, planned: list[_Planned], now: datetime) -> None:

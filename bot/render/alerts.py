@@ -20,6 +20,7 @@ from kpi.alerts import Mover
 from kpi.anomaly import Judgement
 from kpi.catalog import Catalog, Kpi, Unit
 from kpi.compute import KpiResult
+from kpi.pacing import Miss
 from kpi.present import (
     arrow,
     breakdown_key,
@@ -66,6 +67,8 @@ def line_text(spec: RuleSpec, unit: Unit, lang: str, currency: str) -> str:
         case RuleKind.UNUSUAL:
             return t(lang, f"rule_unusual_{spec.window}",
                      sensitivity=t(lang, f"sensitivity_{spec.sensitivity or 'medium'}"))
+        case RuleKind.TARGET:
+            return t(lang, f"rule_target_{spec.window}", pct=format_value(spec.threshold, Unit.PERCENT, lang))
     raise AssertionError(spec.kind)
 
 
@@ -148,6 +151,46 @@ def unusual_snapshot(rule_id: int, seq: int, spec: RuleSpec, kpi: Kpi, verdict: 
     if since:
         blocks.append(ContextBlock(elements=[_md(t(lang, "alert_still_firing", since=since))]))
     blocks.append(_actions(f"{rule_id}:{seq}", kpi.key, UNUSUAL_PERIOD[spec.window], None, UNUSUAL_CHART, lang))
+    return {"title": title, "kpi": kpi.key, "change": False, "blocks": [b.to_dict() for b in blocks]}
+
+
+def target_text(kpi: Kpi, found: Miss, lang: str, currency: str) -> str:
+    """"On pace for €1.31M of €1.5M (−12.7%): €9,450.00 a day is needed for the 20 days left, against
+    €7,100.00 a day so far." (a level KPI: where it stands against its target)."""
+    p = found.pace
+    gap = format_pct_change((p.projected - p.target) / abs(p.target), lang)
+    days = format_value(round(found.days_left), Unit.NUMBER, lang)
+    if p.prorated:
+        return t(lang, "target_pace_prorated", projected=format_value(p.projected, kpi.unit, lang, currency),
+                 target=format_value(p.target, kpi.unit, lang, currency), pct=gap, days=days,
+                 needed=format_value(found.per_day_needed or 0.0, kpi.unit, lang, currency),
+                 so_far=format_value(found.per_day_so_far or 0.0, kpi.unit, lang, currency))
+    return t(lang, "target_pace_level", kpi=kpi.name(lang), value=format_value(p.value, kpi.unit, lang, currency),
+             target=format_value(p.target, kpi.unit, lang, currency), pct=gap, days=days)
+
+
+def target_snapshot(rule_id: int, seq: int, spec: RuleSpec, result: KpiResult, found: Miss, catalog: Catalog,
+                    lang: str, currency: str, since: str | None = None) -> dict:
+    """The blocks of a firing target rule: the projection against the target, and what each day left needs."""
+    kpi = result.kpi
+    title = "🔴 " + t(lang, "alert_target_title", kpi=kpi.name(lang))
+    fields = [
+        _md(f"*{t(lang, 'alert_now')}*\n{format_value(found.pace.value, kpi.unit, lang, currency)}", MAX_FIELD),
+        _md(f"*{t(lang, 'alert_projected')}*\n{format_value(found.pace.projected, kpi.unit, lang, currency)}",
+            MAX_FIELD),
+        _md(f"*{t(lang, 'alert_target')}*\n{format_value(found.pace.target, kpi.unit, lang, currency)}", MAX_FIELD),
+        _md(f"*{t(lang, 'alert_threshold')}*\n{line_text(spec, kpi.unit, lang, currency)}", MAX_FIELD),
+    ]
+    blocks: list[Block] = [
+        SectionBlock(text=_md(f"*{escape(title)}* · {escape(period_title(result.current, lang))}\n"
+                              f"{escape(target_text(kpi, found, lang, currency))}"), fields=fields),
+        ContextBlock(elements=[_md(
+            f"*{t(lang, 'alert_what')}:* {escape(kpi.description(lang))} {t(lang, 'formula')} "
+            f"{escape(catalog.formula_text(kpi, lang))}. {t(lang, 'alert_target_how')}")]),
+    ]
+    if since:
+        blocks.append(ContextBlock(elements=[_md(t(lang, "alert_still_firing", since=since))]))
+    blocks.append(_actions(f"{rule_id}:{seq}", kpi.key, spec.window, None, spec.window, lang))
     return {"title": title, "kpi": kpi.key, "change": False, "blocks": [b.to_dict() for b in blocks]}
 
 

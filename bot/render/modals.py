@@ -24,7 +24,7 @@ from kpi.texts import t
 CALLBACK_RULE = "alert_rule_modal"
 CALLBACK_DIGEST = "digest_modal"
 OPS = [(">", "op_gt"), ("<", "op_lt"), (">=", "op_ge"), ("<=", "op_le"), ("drops", None), ("rises", None),
-       ("unusual", "op_unusual")]
+       ("unusual", "op_unusual"), ("target", "op_target")]
 
 
 def _option(text: str, value: str) -> Option:
@@ -51,6 +51,8 @@ def rule_modal(catalog: Catalog, lang: str, channel: str, team: str, rule: Rule 
         threshold = threshold_as_typed(spec.kind, spec.threshold, unit, lang)
         if spec.kind is RuleKind.UNUSUAL:
             op_value, threshold = "unusual", spec.sensitivity or "medium"
+        if spec.kind is RuleKind.TARGET:
+            op_value, threshold = "target", threshold_as_typed(RuleKind.CHANGE, spec.threshold, None, lang)
     repeat = {s: w for w, s in REPEATS.items()}.get(spec.repeat_seconds if spec else None, "24h")
     view = View(
         type="modal",

@@ -13,6 +13,7 @@ from kpi.grammar.rules import (
     rule_from_fields,
     rule_from_words,
     target_from_words,
+    target_rule_from_words,
     unusual_from_words,
 )
 from kpi.grammar.words import (
@@ -37,6 +38,6 @@ __all__ = [
     "CHANGE_WORDS", "DAY_WORDS", "GRAINS", "OP_WORDS", "REPEATS", "SENSITIVITY_WORDS", "UNUSUAL_GRAINS",
     "UNUSUAL_WORDS", "WEEKDAYS", "DigestSpec", "FieldRefusal", "clock_time", "digest_from_fields",
     "digest_from_words", "number_words", "parse_change", "parse_duration", "parse_threshold",
-    "rule_from_fields", "rule_from_words", "target_from_words", "threshold_as_typed", "time_zone",
+    "rule_from_fields", "rule_from_words", "target_from_words", "target_rule_from_words", "threshold_as_typed", "time_zone",
     "unusual_from_words", "weekday",
 ]

@@ -6,9 +6,12 @@ from kpi.catalog import Catalog, Unit
 from kpi.errors import Refusal
 from kpi.grammar.words import (
     CHANGE_WORDS,
+    DEFAULT_MARGIN,
     GRAINS,
+    MARGIN_WORDS,
     OP_WORDS,
     SENSITIVITY_WORDS,
+    TARGET_WORDS,
     UNUSUAL_GRAINS,
     UNUSUAL_WORDS,
     number_words,
@@ -50,6 +53,8 @@ def rule_from_words(kpi: str, words_in: list[str], catalog: Catalog, lang: str =
     words = list(words_in)
     if words and words[0].lower() in UNUSUAL_WORDS:
         return unusual_from_words(kpi, words[1:], lang)
+    if words and words[0].lower() in TARGET_WORDS:
+        return target_rule_from_words(kpi, words[1:], lang)
     if len(words) >= 2 and words[0].lower() in ("au", "en") and words[1].lower() in ("dessus", "dessous"):
         words = [f"{words[0]}-{words[1]}".lower()] + words[2:]
     if not words or (words[0].lower() not in CHANGE_WORDS and words[0].lower() not in OP_WORDS):
@@ -117,6 +122,24 @@ def unusual_from_words(kpi: str, words: list[str], lang: str = "en") -> RuleSpec
                     sensitivity=sensitivity, **options)
 
 
+def target_rule_from_words(kpi: str, words: list[str], lang: str = "en") -> RuleSpec:
+    """`target [week|month|quarter|year] [margin 5%] [for N] [repeat D]`: the period's projection misses the
+    team's target (`/kpi target`) by more than the margin; by month and 5 % unless said."""
+    grain, margin, options = "month", DEFAULT_MARGIN, {}
+    rest = list(words)
+    while rest:
+        word = rest[0].lower()
+        if word in GRAINS:
+            grain, rest = GRAINS[word], rest[1:]
+        elif word in MARGIN_WORDS and len(rest) > 1:
+            margin, rest = parse_change(rest[1], lang), rest[2:]
+        elif (left := _common_option(rest, options, lang)) is not None:
+            rest = left
+        else:
+            raise RuleError("rule_target_not_understood", text=rest[0][:32])
+    return RuleSpec(kpi=kpi, kind=RuleKind.TARGET, op=Op.LT, threshold=margin, window=grain, **options)
+
+
 class FieldRefusal(Exception):
     """The form's fields that cannot be taken as filled: each field's name, and why."""
 
@@ -134,6 +157,8 @@ def rule_from_fields(values: dict[str, str], catalog: Catalog, lang: str = "en",
     head = values.get("op", "").lower()
     if head == "unusual":
         return _unusual_from_fields(kpi, values, lang)
+    if head == "target":
+        return _target_from_fields(kpi, values, lang)
     try:
         text, rest = number_words((values.get("threshold") or "").split(), lang)
         if text is None or rest:
@@ -161,6 +186,20 @@ def _for_and_repeat(values: dict[str, str], lang: str) -> tuple[int, int]:
     except Refusal as exc:
         raise FieldRefusal({"repeat": exc}) from None
     return for_count, repeat
+
+
+def _target_from_fields(kpi: str, values: dict[str, str], lang: str) -> RuleSpec:
+    """The rule form with "target" picked: the threshold field holds the margin, the window the grain."""
+    try:
+        margin = parse_change(values.get("threshold") or "5%", lang)
+    except Refusal as exc:
+        raise FieldRefusal({"threshold": exc}) from None
+    grain = (values.get("window") or "month").lower()
+    if grain not in GRAINS:
+        raise FieldRefusal({"window": RuleError("rule_target_grain", text=grain[:MAX_TYPED])})
+    for_count, repeat = _for_and_repeat(values, lang)
+    return RuleSpec(kpi=kpi, kind=RuleKind.TARGET, op=Op.LT, threshold=margin, window=GRAINS[grain],
+                    for_count=for_count, repeat_seconds=repeat or DEFAULT_REPEAT)
 
 
 def _unusual_from_fields(kpi: str, values: dict[str, str], lang: str) -> RuleSpec:

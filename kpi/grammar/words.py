@@ -24,6 +24,9 @@ UNUSUAL_GRAINS = {"day": "day", "daily": "day", "jour": "day", "week": "week", "
 SENSITIVITY_WORDS = {"low": "low", "faible": "low", "basse": "low", "medium": "medium", "moyenne": "medium",
                      "moyen": "medium", "high": "high", "haute": "high", "forte": "high", "élevée": "high",
                      "elevee": "high"}
+TARGET_WORDS = ("target", "objectif", "goal")
+MARGIN_WORDS = ("margin", "marge", "tolerance", "tolérance")
+DEFAULT_MARGIN = 0.05  # a target rule tolerates a projection this far below the target's pace
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")  # stored as their index; shown and picked as is
 DAY_WORDS = {"mon": 0, "monday": 0, "lun": 0, "lundi": 0, "tue": 1, "tuesday": 1, "mar": 1, "mardi": 1,
              "wed": 2, "wednesday": 2, "mer": 2, "mercredi": 2, "thu": 3, "thursday": 3, "jeu": 3, "jeudi": 3,

@@ -32,7 +32,7 @@ alert_rules = Table(
     Column("team_id", Text, nullable=False, server_default=""),
     Column("channel_id", Text, nullable=False),
     Column("kpi", Text, nullable=False),
-    Column("kind", Text, nullable=False),             # threshold | change | unusual
+    Column("kind", Text, nullable=False),             # threshold | change | unusual | target
     Column("op", Text, nullable=False),               # > < >= <=
     Column("threshold", Float, nullable=False),       # KPI units; for change rules a fraction (0.2)
     Column("window_spec", Text, nullable=False),      # 30d, 7d, week, month…
@@ -53,7 +53,7 @@ alert_rules = Table(
     Column("last_evaluated_at", DateTime, nullable=True),
     Column("last_error", Text, nullable=True),
     Column("version", Integer, nullable=False, server_default="0"),
-    CheckConstraint("kind IN ('threshold', 'change', 'unusual')", name="kind"),
+    CheckConstraint("kind IN ('threshold', 'change', 'unusual', 'target')", name="kind"),
     CheckConstraint("sensitivity IS NULL OR sensitivity IN ('low', 'medium', 'high')", name="sensitivity"),
     CheckConstraint("op IN ('>', '<', '>=', '<=')", name="op"),
     CheckConstraint("state IN ('ok', 'pending', 'firing', 'no_data', 'error')", name="state"),

@@ -215,6 +215,8 @@ def _understood(deps: Deps, spec) -> dict:
     unit = Unit.PERCENT if change else kpi.unit
     if spec.kind is RuleKind.UNUSUAL:
         parts = [t(lang, f"rule_understood_unusual_{spec.window}")]
+    elif spec.kind is RuleKind.TARGET:
+        parts = [t(lang, "rule_understood_target", pct=format_value(spec.threshold, Unit.PERCENT, lang))]
     else:
         parts = [t(lang, "rule_understood_change" if change else "rule_understood_threshold",
                    value=format_value(abs(spec.threshold) if change else spec.threshold, unit, lang, deps.currency))]

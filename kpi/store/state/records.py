@@ -45,6 +45,7 @@ class RuleKind(str, Enum):
     THRESHOLD = "threshold"  # the KPI over its window against a line
     CHANGE = "change"        # its change from the previous window against a line
     UNUSUAL = "unusual"      # yesterday (or last week) outside the range its own history expects
+    TARGET = "target"        # the period's projection misses the team's target by more than a margin
 
 
 GRAINS = ("day", "week")                         # what an unusual rule judges: yesterday, or last week
@@ -64,8 +65,8 @@ class RuleSpec:
     kpi: str
     kind: RuleKind
     op: Op
-    threshold: float                 # KPI units (fractions for %); change rules: a fraction (0.2 = 20 %)
-    window: str = DEFAULT_WINDOW     # unusual rules: their grain, "day" or "week"
+    threshold: float                 # KPI units (fractions for %); change and target rules: a fraction (0.2 = 20 %)
+    window: str = DEFAULT_WINDOW     # unusual rules: "day" or "week"; target rules: the target's grain
     recovery: float | None = None
     min_denominator: float | None = None
     for_count: int = 1

@@ -1,0 +1,95 @@
+"""Target-miss rules end to end: the month's projection against the team's target (`/kpi target`), posted
+once to the fake Slack while there is time to act, resolved in the thread when back on pace."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from bot.jobs.clock import run_pass
+from kpi.catalog import load_catalog
+from kpi.grammar import FieldRefusal, rule_from_fields, rule_from_words
+from kpi.rules import Op, RuleError, RuleKind, RuleSpec
+from kpi.store import state
+from tests.conftest import insert
+from tests.support.messages import posts, texts
+from tests.support.rules import add_rule
+
+CATALOG = load_catalog()
+REVENUE_TARGET = RuleSpec("revenue", RuleKind.TARGET, Op.LT, 0.05, "month")
+OCT_20 = datetime(2026, 10, 20, 12, 0, tzinfo=timezone.utc)  # the fixture's October: €100 sold by the 20th
+
+
+@pytest.fixture
+def target(ctx):
+    state.set_target(ctx.url, "T1", "revenue", "month", 1500.0, "UADMIN", OCT_20.replace(tzinfo=None))
+
+
+def test_a_month_heading_for_a_miss_posts_the_pace_it_needs(ctx, slack, target):
+    rule = add_rule(ctx.url, REVENUE_TARGET)
+    assert run_pass(ctx, OCT_20).events == {"firing": 1}
+    [post] = posts(slack)
+    body = texts(post.payload)
+    assert "🔴 Revenue off pace for its target" in body
+    # €100 in 19.5 days: €5.13 a day, €158.97 by the 31st; €1,400 are left to make in 11.5 days
+    assert ("On pace for €158.97 of €1,500.00 (−89.4%): €121.74 a day is needed for the 12 days left, "
+            "against €5.13 a day so far.") in body
+    assert "*Target*\n€1,500.00" in body and "heading for a miss of its monthly target by more than 5.00%" in body
+    assert run_pass(ctx, OCT_20 + timedelta(minutes=5)).events == {}  # the same miss: said once
+    assert len(posts(slack)) == 1
+    assert [h["to_state"] for h in state.history(ctx.url, rule)] == ["firing"]
+
+
+def test_back_on_pace_resolves_it_in_the_thread(ctx, slack, data, target):
+    add_rule(ctx.url, REVENUE_TARGET)
+    run_pass(ctx, OCT_20)
+    alert_ts = state.outbox_rows(ctx.url)[0]["result_ts"]
+    insert(data, "sales", [{"id": 90, "sold_at": datetime(2026, 10, 21, 9), "customer_id": 1, "product_id": 1,
+                            "amount": 1200, "cost": 0}])  # €1,300 by the 21st: on pace for €1,898
+    assert run_pass(ctx, OCT_20 + timedelta(days=1)).events == {"resolved": 1}
+    reply = posts(slack)[-1]
+    assert reply.payload["thread_ts"] == alert_ts
+    assert "✅ Resolved: Revenue is back at €" in texts(reply.payload)
+
+
+def test_no_warning_too_early_nor_too_late_to_act(ctx, slack, target):
+    add_rule(ctx.url, REVENUE_TARGET)
+    assert run_pass(ctx, datetime(2026, 10, 4, 12, tzinfo=timezone.utc)).events == {}   # 11 % of the month gone
+    assert run_pass(ctx, datetime(2026, 10, 29, 12, tzinfo=timezone.utc)).events == {}  # 8 % of it left
+    assert posts(slack) == [] and state.rules(ctx.url)[0].state == "ok"
+
+
+def test_without_a_target_the_rule_says_how_to_set_one_once(ctx, slack):
+    add_rule(ctx.url, REVENUE_TARGET)
+    assert run_pass(ctx, OCT_20).events == {"no_data": 1}
+    assert "no monthly target is set: /kpi target revenue VALUE month" in texts(posts(slack)[0].payload)
+    assert run_pass(ctx, OCT_20 + timedelta(minutes=5)).events == {}
+
+
+def test_a_level_kpi_is_judged_as_a_level(ctx, slack):
+    state.set_target(ctx.url, "T1", "cac", "month", 300.0, "UADMIN", OCT_20.replace(tzinfo=None))
+    add_rule(ctx.url, RuleSpec("cac", RuleKind.TARGET, Op.LT, 0.1, "month"))
+    # October to the 20th: spend 1,000 for 1 new customer: CAC €1,000 against €300 (lower is better)
+    assert run_pass(ctx, OCT_20).events == {"firing": 1}
+    body = texts(posts(slack)[0].payload)
+    assert "Customer acquisition cost is at €" in body and "against a target of €300.00" in body
+
+
+@pytest.mark.parametrize("words, grain, margin", [
+    ("target", "month", 0.05), ("target quarter margin 10%", "quarter", 0.10), ("objectif semaine marge 3", "week", 0.03),
+])
+def test_target_rules_are_read_in_both_languages(words, grain, margin):
+    spec = rule_from_words("revenue", words.split(), CATALOG)
+    assert (spec.kind, spec.window) == (RuleKind.TARGET, grain) and spec.threshold == pytest.approx(margin)
+
+
+def test_a_target_rule_with_a_stray_word_is_refused_with_the_usage():
+    with pytest.raises(RuleError) as caught:
+        rule_from_words("revenue", ["target", "30d"], CATALOG)
+    assert "`/kpi alert KPI target [week|month|quarter|year] [margin 5%]`" in caught.value.text("en")
+    spec = rule_from_fields({"kpi": "revenue", "op": "target", "threshold": "8%", "window": "quarter"}, CATALOG)
+    assert (spec.kind, spec.window, spec.threshold) == (RuleKind.TARGET, "quarter", pytest.approx(0.08))
+    with pytest.raises(FieldRefusal) as refused:
+        rule_from_fields({"kpi": "revenue", "op": "target", "threshold": "", "window": "30d"}, CATALOG)
+    assert set(refused.value.errors) == {"window"}
