@@ -90,6 +90,7 @@ class Observation:
     result: KpiResult | None = None
     judgement: Judgement | None = None  # unusual rules: the day (or week) and its expected range
     miss: Miss | None = None            # target rules: the period's projection against the target
+    stale: bool = False                 # no data because a table it reads stopped getting rows
 
     def breaches(self, spec: RuleSpec) -> bool:
         """Outside the expected range (unusual rules); heading for a miss with time left to act (target

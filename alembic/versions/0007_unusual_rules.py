@@ -1,5 +1,5 @@
-"""Unusual and target-miss rules: two more kinds, and a rule's sensitivity (low | medium | high) when it
-watches for unusual values
+"""Unusual and target-miss rules: two more kinds, a rule's sensitivity (low | medium | high) when it
+watches for unusual values, and the source tables whose rows stopped arriving (stale data)
 
 Revision ID: 0007
 Revises: 0006
@@ -18,6 +18,13 @@ depends_on = None
 
 
 def upgrade() -> None:
+    op.create_table('stale_tables',
+    sa.Column('table_name', sa.Text(), nullable=False),
+    sa.Column('since', sa.DateTime(), nullable=False),
+    sa.Column('last_row_at', sa.DateTime(), nullable=True),
+    sa.Column('usual_gap_days', sa.Integer(), nullable=False),
+    sa.PrimaryKeyConstraint('table_name', name=op.f('pk_stale_tables'))
+    )
     with op.batch_alter_table('alert_rules', schema=None) as batch_op:
         batch_op.add_column(sa.Column('sensitivity', sa.Text(), nullable=True))
         batch_op.drop_constraint(op.f('ck_alert_rules_kind'), type_='check')
@@ -27,6 +34,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_table('stale_tables')
     op.execute("DELETE FROM alert_rules WHERE kind IN ('unusual', 'target')")
     with op.batch_alter_table('alert_rules', schema=None) as batch_op:
         batch_op.drop_constraint(op.f('ck_alert_rules_sensitivity'), type_='check')

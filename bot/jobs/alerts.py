@@ -14,7 +14,8 @@ from datetime import datetime
 
 from bot.jobs.context import JobContext, PassReport, naive
 from bot.render import alerts as ra
-from kpi import alerts
+from kpi import alerts, freshness
+from kpi.errors import KpiError
 from kpi.present import format_value
 from kpi.rules import Event, Observation, Rule, RuleKind, RuleSpec, RuleState, Status, Step, step
 from kpi.store import state
@@ -41,7 +42,19 @@ def evaluate_rules(ctx: JobContext, now: datetime, report: PassReport, rule_ids:
     if not rows:
         return
     specs = {r.id: r.spec for r in rows}
-    observations = alerts.observe_all(ctx.service, specs, now, lambda: report.expired(ctx), _targets(ctx, rows))
+    fresh = _freshness(ctx, rows, now)
+    stale = {t: f for t, f in fresh.items() if f.stale}
+    waiting = {r.id for r in rows if stale.keys() & freshness.tables_of(ctx.service, r.kpi)}
+    observations = alerts.observe_all(ctx.service, {i: s for i, s in specs.items() if i not in waiting}, now,
+                                      lambda: report.expired(ctx), _targets(ctx, rows))
+    announced = _stale_episodes(ctx, fresh, rows, stored_now) if rule_ids is None else set()
+    for row in rows:
+        if row.id in waiting:
+            tables = stale.keys() & freshness.tables_of(ctx.service, row.kpi)
+            # told with its table's notice when that notice goes out now; else (a rule created while the
+            # table was already stale) with the rule's own no-data notice
+            detail = f"data looks stale in {', '.join(sorted(tables))}"
+            observations[row.id] = Observation(Status.NO_DATA, detail=detail, stale=tables <= announced)
     report.skipped += len(rows) - len(observations)
     rows = [r for r in rows if r.id in observations]  # the others keep their state until the next pass
     report.rules = len(rows)
@@ -96,6 +109,47 @@ def evaluate_rules(ctx: JobContext, now: datetime, report: PassReport, rule_ids:
             log.info("channel %s skipped: %s", channel, exc)
 
 
+def _freshness(ctx: JobContext, rows: list[Rule], now: datetime) -> dict[str, freshness.Freshness]:
+    """The tables the rules' KPIs read, checked for rows that stopped arriving (a source that can't answer
+    is the rules' own error to report: no freshness then)."""
+    try:
+        return freshness.check(ctx.service, {r.kpi for r in rows}, now)
+    except KpiError as exc:
+        log.warning("freshness not checked: %s", exc.message)
+        return {}
+
+
+def _stale_episodes(ctx: JobContext, fresh: dict[str, freshness.Freshness], rows: list[Rule],
+                    now: datetime) -> set[str]:
+    """Tell the channels with rules on a table once when its rows stop arriving, and once when they come
+    again (each episode recorded in the state store: two passes at once tell it once). Returns the tables
+    announced stale by this pass."""
+    known = state.stale(ctx.url)
+    announced = set()
+    for table, found in fresh.items():
+        if found.stale and table not in known:
+            if not state.mark_stale(ctx.url, table, now, found.last_row_at, found.usual_gap_days or 1):
+                continue
+            since, key = now, "stale"
+            announced.add(table)
+        elif not found.stale and table in known:
+            if not state.mark_fresh(ctx.url, table):
+                continue
+            since, key = known[table]["since"], "fresh"
+        else:
+            continue
+        channels: dict[tuple[str, str], list[int]] = defaultdict(list)
+        for r in rows:
+            if table in freshness.tables_of(ctx.service, r.kpi):
+                channels[(r.team_id, r.channel_id)].append(r.id)
+        for (team, channel), ids in channels.items():
+            text = ra.stale_text(key, table, found, ids, ctx.service.tz, ctx.lang)
+            with state.unit_of_work(ctx.url) as uow:
+                uow.add_outbox(f"{key}:{table}:{since:%Y%m%dT%H%M%S}:{team}:{channel}", team, channel,
+                               "chat.postMessage", ra.notice_message([text]), now)
+    return announced
+
+
 def _targets(ctx: JobContext, rows: list[Rule]) -> dict[int, float | None]:
     """Each target rule's target: its team's, for its KPI and grain (None: not set)."""
     out: dict[int, float | None] = {}
@@ -141,6 +195,8 @@ def _write_channel(ctx: JobContext, team: str, channel: str, planned: list[_Plan
                     case Event.RESOLVED:
                         _resolve(ctx, uow, team, channel, p, name, now)
                         values["open_incident_id"] = None
+                    case Event.NO_DATA if p.obs.stale:
+                        pass  # the channel hears it once per table (_stale_episodes), not once per rule
                     case Event.NO_DATA:
                         notices.append(t(lang, "alert_no_data", kpi=ra.escape(name), window=p.spec.window,
                                          id=p.row.id, detail=ra.escape(p.obs.detail)))
@@ -156,7 +212,7 @@ def _write_channel(ctx: JobContext, team: str, channel: str, planned: list[_Plan
             uow.update_rule(p.row.id, p.row.version, **values)
         if notices:
             key = "notice:" + ",".join(f"{p.row.id}:{p.row.version}" for p in planned
-                                       if {Event.NO_DATA, Event.ERROR} & set(p.events))
+                                       if {Event.NO_DATA, Event.ERROR} & set(p.events) and not p.obs.stale)
             uow.add_outbox(key, team, channel, "chat.postMessage", ra.notice_message(notices), now)
 
 

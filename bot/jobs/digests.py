@@ -11,8 +11,8 @@ from zoneinfo import ZoneInfo
 from apscheduler.triggers.cron import CronTrigger
 
 from bot.jobs.context import JobContext, PassReport, naive
-from bot.render import alerts as ra
 from bot.render import charts
+from bot.render import digests as rd
 from kpi.errors import KpiError
 from kpi.grammar import WEEKDAYS
 from kpi.pacing import pace
@@ -135,7 +135,7 @@ def digest_payload(ctx: JobContext, digest: Digest | None, now: datetime, team: 
             if found is not None:
                 paces[r.kpi.key] = found
     day = now.astimezone(service.tz).date()
-    message = ra.digest_message(day, weekly, first, month, firing, lang, currency, paces)
+    message = rd.digest_message(day, weekly, first, month, firing, lang, currency, paces)
     png = charts.sparklines([(r.kpi.name(lang), trends[r.kpi.key], format_value(y.value, r.kpi.unit, lang, currency))
                              for r, y in zip(month, first, strict=True)], lang)
     image = {"file_b64": base64.b64encode(png).decode(), "filename": "kpi-digest.png",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from babel.dates import format_date, format_datetime
+from babel.dates import format_datetime
 from slack_sdk.models.blocks import (
     ActionsBlock,
     Block,
@@ -22,12 +22,10 @@ from kpi.catalog import Catalog, Kpi, Unit
 from kpi.compute import KpiResult
 from kpi.pacing import Miss
 from kpi.present import (
-    arrow,
     breakdown_key,
     change_text,
     format_pct_change,
     format_value,
-    period_label,
     period_span,
     period_title,
     unusual_text,
@@ -229,6 +227,15 @@ def notice_message(lines: list[str]) -> dict:
     return message(lines[0], [SectionBlock(text=_md(line)) for line in lines[:49]])
 
 
+def stale_text(key: str, table: str, found, rule_ids: list[int], tz, lang: str) -> str:
+    """"Data looks stale" (key "stale") or "rows again" (key "fresh") for one table, naming the rules."""
+    rules = ", ".join(f"`#{i}`" for i in sorted(rule_ids))
+    last = when_text(found.last_row_at, tz, lang) if found.last_row_at else "—"
+    gap = found.usual_gap_days or 1
+    usual = t(lang, "stale_gap_one") if gap == 1 else t(lang, "stale_gap_many", days=gap)
+    return t(lang, f"{key}_notice", table=escape(table), last=last, usual=usual, rules=rules)
+
+
 def resolved_reply(kpi_name: str, value: str, line: str, lang: str) -> dict:
     text = t(lang, "alert_resolved_reply", kpi=escape(kpi_name), value=value, line=line)
     return message(text, [SectionBlock(text=_md(text))])
@@ -281,37 +288,3 @@ def history_message(entries: list[dict], tz, lang: str) -> dict:
     return message(t(lang, "history_title") + "\n" + "\n".join(lines),
                    [HeaderBlock(text=PlainTextObject(text=t(lang, "history_title"))),
                     SectionBlock(text=_md("\n".join(lines)))])
-
-
-# -- digests -----------------------------------------------------------------------------------
-
-
-def digest_message(day, weekly: bool, yesterday: list[KpiResult], month: list[KpiResult], firing: list[str],
-                   lang: str, currency: str, paces: dict | None = None) -> dict:
-    """Firing rules first, then each KPI in the order given (what moved most first), with pacing."""
-    from bot.render.home import pace_text
-
-    paces = paces or {}
-    loc = babel_locale(lang)
-    title = t(lang, "digest_title_weekly" if weekly else "digest_title_daily",
-              date=format_date(day, "EEEE d MMMM y", locale=loc))
-    blocks: list[Block] = [HeaderBlock(text=PlainTextObject(text=_clip(title, 150)))]
-    blocks.append(SectionBlock(text=_md(t(lang, "digest_firing", rules=escape(", ".join(firing))) if firing
-                                        else t(lang, "digest_all_quiet"))))
-    fields = []
-    if weekly and yesterday:
-        label_first = escape(period_label(yesterday[0].current, lang))  # "week 47, 2026"
-    else:
-        label_first = t(lang, "digest_yesterday")
-    for first, mtd in zip(yesterday, month, strict=True):
-        kpi = first.kpi
-        fields.append(_md(
-            f"*{escape(kpi.name(lang))}*\n{label_first}: {format_value(first.value, kpi.unit, lang, currency)} "
-            f"{arrow(first)}\n{t(lang, 'digest_mtd')}: {format_value(mtd.value, kpi.unit, lang, currency)} "
-            f"{arrow(mtd)} {format_pct_change(mtd.change_pct, lang) if mtd.change_pct is not None else ''}".rstrip()
-            + (f"\n{pace_text(paces[kpi.key], kpi.unit, lang, currency)}" if kpi.key in paces else ""),
-            MAX_FIELD))
-    for i in range(0, len(fields), 10):
-        blocks.append(SectionBlock(fields=fields[i:i + 10]))
-    lines = [f"{m.kpi.name(lang)}: {format_value(m.value, m.kpi.unit, lang, currency)}" for m in month]
-    return message(title + "\n" + "\n".join(lines), blocks)

@@ -214,6 +214,15 @@ targets = Table(
     CheckConstraint("grain IN ('week', 'month', 'quarter', 'year')", name="grain"),
 )
 
+stale_tables = Table(
+    "stale_tables",
+    metadata,
+    Column("table_name", Text, primary_key=True),  # a source table whose rows stopped arriving
+    Column("since", DateTime, nullable=False),     # when the bot first saw it stale (the episode's key)
+    Column("last_row_at", DateTime, nullable=True),
+    Column("usual_gap_days", Integer, nullable=False),
+)
+
 leases = Table(
     "leases",
     metadata,

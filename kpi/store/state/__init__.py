@@ -4,6 +4,7 @@
 * :mod:`.outbox` — notifications to deliver, claimed and delivered once;
 * :mod:`.digests` — digest subscriptions;
 * :mod:`.dashboard` — pinned KPIs and targets;
+* :mod:`.freshness` — source tables whose rows stopped arriving;
 * :mod:`.coordination` — the clock's lease, Slack events seen once, heartbeats;
 * :mod:`.audit` — who changed what.
 
@@ -24,6 +25,7 @@ from kpi.store.state.coordination import (
 )
 from kpi.store.state.dashboard import pin, pinned, set_target, team_targets
 from kpi.store.state.digests import active_digests, subscribe_digest, unsubscribe_digest
+from kpi.store.state.freshness import mark_fresh, mark_stale, stale
 from kpi.store.state.outbox import (
     claim,
     delivered,
@@ -52,7 +54,7 @@ from kpi.store.state.rules import (
 __all__ = [
     "Conflict", "Db", "UnitOfWork", "acknowledge", "active_digests", "audit", "audit_entries", "beat", "claim",
     "clear_state", "create_rule", "delivered", "edit_rule", "failed", "first_delivery", "forget_deliveries",
-    "history", "incidents_for_message", "last_beat", "lead", "message_ts", "open_incidents", "outbox_rows",
+    "history", "incidents_for_message", "last_beat", "lead", "mark_fresh", "mark_stale", "message_ts", "open_incidents", "outbox_rows",
     "pending_outbox", "pin", "pinned", "reachable", "release", "remove_rule", "retry_later", "rule", "rules", "set_target",
-    "snooze_rule", "subscribe_digest", "team_targets", "unit_of_work", "unsubscribe_digest", "writable",
+    "snooze_rule", "stale", "subscribe_digest", "team_targets", "unit_of_work", "unsubscribe_digest", "writable",
 ]

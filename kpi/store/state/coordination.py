@@ -26,6 +26,7 @@ from kpi.store.state_schema import (
     slack_bots,
     slack_installations,
     slack_oauth_states,
+    stale_tables,
     targets,
 )
 
@@ -104,7 +105,7 @@ def clear_state(db: Db) -> None:
     """Empty every state table (tests and `demo` resets)."""
     with engine_of(db).begin() as conn:
         for table in (outbox, alert_history, incidents, alert_messages, audit_log, alert_rules, digests, heartbeat,
-                      rollup_daily, rollup_state, pins, targets, leases, processed_events,
+                      rollup_daily, rollup_state, pins, targets, leases, processed_events, stale_tables,
                       slack_installations, slack_bots, slack_oauth_states):
             conn.execute(delete(table))
 

@@ -1,0 +1,42 @@
+"""Block Kit for digests: firing rules first, then each KPI, yesterday and month to date, with pacing."""
+
+from __future__ import annotations
+
+from babel.dates import format_date
+from slack_sdk.models.blocks import Block, HeaderBlock, PlainTextObject, SectionBlock
+
+from bot.render.answers import MAX_FIELD, _clip, _md, escape, message
+from kpi.compute import KpiResult
+from kpi.present import arrow, format_pct_change, format_value, period_label
+from kpi.texts import babel_locale, t
+
+
+def digest_message(day, weekly: bool, yesterday: list[KpiResult], month: list[KpiResult], firing: list[str],
+                   lang: str, currency: str, paces: dict | None = None) -> dict:
+    """Firing rules first, then each KPI in the order given (what moved most first), with pacing."""
+    from bot.render.home import pace_text
+
+    paces = paces or {}
+    loc = babel_locale(lang)
+    title = t(lang, "digest_title_weekly" if weekly else "digest_title_daily",
+              date=format_date(day, "EEEE d MMMM y", locale=loc))
+    blocks: list[Block] = [HeaderBlock(text=PlainTextObject(text=_clip(title, 150)))]
+    blocks.append(SectionBlock(text=_md(t(lang, "digest_firing", rules=escape(", ".join(firing))) if firing
+                                        else t(lang, "digest_all_quiet"))))
+    fields = []
+    if weekly and yesterday:
+        label_first = escape(period_label(yesterday[0].current, lang))  # "week 47, 2026"
+    else:
+        label_first = t(lang, "digest_yesterday")
+    for first, mtd in zip(yesterday, month, strict=True):
+        kpi = first.kpi
+        fields.append(_md(
+            f"*{escape(kpi.name(lang))}*\n{label_first}: {format_value(first.value, kpi.unit, lang, currency)} "
+            f"{arrow(first)}\n{t(lang, 'digest_mtd')}: {format_value(mtd.value, kpi.unit, lang, currency)} "
+            f"{arrow(mtd)} {format_pct_change(mtd.change_pct, lang) if mtd.change_pct is not None else ''}".rstrip()
+            + (f"\n{pace_text(paces[kpi.key], kpi.unit, lang, currency)}" if kpi.key in paces else ""),
+            MAX_FIELD))
+    for i in range(0, len(fields), 10):
+        blocks.append(SectionBlock(fields=fields[i:i + 10]))
+    lines = [f"{m.kpi.name(lang)}: {format_value(m.value, m.kpi.unit, lang, currency)}" for m in month]
+    return message(title + "\n" + "\n".join(lines), blocks)

@@ -1,0 +1,88 @@
+"""Stale data: a source table whose rows stopped arriving for much longer than usual.
+
+A broken import looks like a collapse: revenue at zero, conversion gone. Before rules judge a KPI, each
+table it reads is checked: its newest row (:mod:`kpi.store.arrivals`), and the usual gap between the
+days it gets rows, learned from its own last 8 weeks (the longest gap between two days with rows: a
+B2B table empty every weekend has a usual gap of 3 days, a weekly import one of 7). A table is stale
+when its newest row is older than 1.5 usual gaps (a daily table: 36 hours). Its rules then wait in
+*no data* instead of firing, and the channels hear it once (``bot/jobs/alerts.py``).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta, timezone
+
+from kpi.service import KpiService
+from kpi.store.arrivals import last_row
+from kpi.store.days import daily_values, midnight_utc
+from kpi.store.specs import MeasureSpec
+
+WEEKS = 8          # the history a table's usual gap is learned from
+FACTOR = 1.5       # stale past this many usual gaps without a new row
+MIN_ACTIVE = 4     # fewer days with rows in those weeks: no usual gap is learned, the table is never stale
+
+
+@dataclass(frozen=True)
+class Freshness:
+    table: str
+    last_row_at: datetime | None    # naive UTC: the newest row (a DATE table: the end of its newest day)
+    usual_gap_days: int | None      # None: not enough history to know what is usual
+    stale: bool
+
+
+def table_name(spec: MeasureSpec) -> str:
+    return f"{spec.schema}.{spec.table}" if spec.schema else spec.table
+
+
+def tables_of(service: KpiService, kpi: str) -> set[str]:
+    catalog = service.catalog
+    if kpi not in catalog.kpis:
+        return set()
+    return {table_name(catalog.specs[n]) for n in catalog.measures_of(catalog.kpis[kpi])}
+
+
+def check(service: KpiService, kpis: Iterable[str], now: datetime) -> dict[str, Freshness]:
+    """The freshness of every table these KPIs read (one query for its newest row, one for its days)."""
+    catalog = service.catalog
+    probes: dict[str, MeasureSpec] = {}
+    for key in kpis:
+        if key not in catalog.kpis:
+            continue
+        for name in catalog.measures_of(catalog.kpis[key]):
+            spec = catalog.specs[name]
+            current = probes.get(table_name(spec))
+            if current is None or (current.to_end and not spec.to_end):  # a plain measure counts rows by day
+                probes[table_name(spec)] = spec
+    now_utc = now.astimezone(timezone.utc).replace(tzinfo=None)
+    return {table: _check(service, table, spec, now_utc) for table, spec in probes.items()}
+
+
+def _check(service: KpiService, table: str, spec: MeasureSpec, now_utc: datetime) -> Freshness:
+    found = last_row(service.source, spec, now_utc)
+    if found is None:
+        return Freshness(table, None, None, False)
+    if isinstance(found, datetime):
+        last_at = found
+        last_day = found.replace(tzinfo=timezone.utc).astimezone(service.tz).date()
+    else:
+        last_at, last_day = midnight_utc(service.tz, found + timedelta(days=1)), found
+    gap = usual_gap(_active_days(service, spec, last_day))
+    stale = gap is not None and now_utc - last_at > timedelta(days=gap * FACTOR)
+    return Freshness(table, last_at, gap, stale)
+
+
+def _active_days(service: KpiService, spec: MeasureSpec, last_day: date) -> list[date]:
+    start, end = last_day - timedelta(weeks=WEEKS), last_day + timedelta(days=1)
+    rows = (service.rollups.days(service.source, spec, start, end) if service.rollups is not None
+            else [r for r in daily_values(service.source, spec, service.tz, start, end) if r["dim"] == ""])
+    return sorted(r["day"] for r in rows if r["value"] and not math.isnan(r["value"]))
+
+
+def usual_gap(days: list[date]) -> int | None:
+    """The longest gap, in days, between two consecutive days with rows (None: too few days to say)."""
+    if len(days) < MIN_ACTIVE:
+        return None
+    return max((b - a).days for a, b in zip(days, days[1:], strict=False))
