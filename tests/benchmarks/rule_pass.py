@@ -2,7 +2,7 @@
 
 Fills a SQLite database (source and bot records in one file, as the demo runs) with N sales rows
 (default 1 M, two years), rebuilds the rollups, creates 1,000 rules over the built-in KPIs in 50
-channels (threshold, change and unusual rules by day and by week, at every sensitivity) and times:
+channels (threshold, change, unusual by day and by week at every sensitivity, and target-miss rules) and times:
 
 * the first pass after creating them (hundreds fire at once and are written up);
 * the steady passes after it (median of 5), with the pass's rollup refresh, evaluation and the outbox
@@ -33,13 +33,16 @@ from kpi.rules import Op, RuleKind, RuleSpec  # noqa: E402
 from kpi.store import migrations, state  # noqa: E402
 from tests.benchmarks.bench import TOKEN, fill  # noqa: E402
 
-KINDS = [("threshold", 40), ("change", 20), ("unusual day", 30), ("unusual week", 10)]  # % of the rules
+KINDS = [("threshold", 35), ("change", 15), ("unusual day", 25), ("unusual week", 10), ("target", 15)]  # % of rules
 
 
 def rules(ctx: JobContext, url: str, now: datetime) -> Counter:
     rng = random.Random(7)
     keys = list(ctx.service.catalog.kpis)
     kinds = [k for k, share in KINDS for _ in range(share * 10)]
+    for kpi in keys:  # a target per KPI, month and quarter, so that target rules are judged
+        for grain in ("month", "quarter"):
+            state.set_target(url, "T1", kpi, grain, rng.uniform(1, 1000), "UBENCH", now.replace(tzinfo=None))
     made: Counter = Counter()
     for i, kind in enumerate(kinds):
         kpi = rng.choice(keys)
@@ -49,6 +52,8 @@ def rules(ctx: JobContext, url: str, now: datetime) -> Counter:
                                 rng.choice(["7d", "30d", "90d", "week", "month", "quarter"]))
             case "change":
                 spec = RuleSpec(kpi, RuleKind.CHANGE, Op.GE, rng.uniform(0.05, 0.5), rng.choice(["7d", "30d", "month"]))
+            case "target":
+                spec = RuleSpec(kpi, RuleKind.TARGET, Op.LT, rng.choice([0.05, 0.1]), rng.choice(["month", "quarter"]))
             case _:
                 spec = RuleSpec(kpi, RuleKind.UNUSUAL, Op.GT, 0.0, kind.split()[1],
                                 sensitivity=rng.choice(["low", "medium", "high"]))
