@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from kpi.anomaly import MIN_HISTORY, Sensitivity, judge
@@ -91,6 +91,42 @@ def on_target(spec: RuleSpec, result: KpiResult, target: float | None, catalog: 
     if found is None:
         return Observation(Status.NO_DATA, detail="no value in the period yet", result=result)
     return Observation(Status.VALUE, found.pace.projected, result=result, miss=found)
+
+
+def observe_segments(service: KpiService, specs: dict[int, RuleSpec], now: datetime,
+                     expired: Callable[[], bool] = lambda: False) -> dict[int, dict[str, Observation] | Observation]:
+    """Segment rules: each value of the rule's dimension observed on its own (keyed by the value, '' for rows
+    without one), from one breakdown per window × dimension; an Observation instead when it failed."""
+    groups: dict[tuple[str, str], list[int]] = defaultdict(list)
+    for rule_id, spec in specs.items():
+        groups[(spec.window, spec.segment_by or "")].append(rule_id)
+    out: dict[int, dict[str, Observation] | Observation] = {}
+    for (window, by), ids in groups.items():
+        if expired():
+            break
+        keys = sorted({specs[i].kpi for i in ids})
+        try:
+            kpis = [service.catalog.kpis[k] for k in keys if k in service.catalog.kpis]
+            results = {r.kpi.key: r for r in compute_many(service.catalog, service.source, kpis,
+                                                          service.period(window, now), by, service.rollups)}
+        except (SourceError, UserInputError) as exc:
+            out |= {i: Observation(Status.ERROR, detail=exc.message) for i in ids}
+            continue
+        for i in ids:
+            result = results.get(specs[i].kpi)
+            if result is None:
+                out[i] = Observation(Status.ERROR, detail=f"KPI '{specs[i].kpi}' is no longer defined")
+                continue
+            out[i] = {("" if row.key is None else row.key): observe(specs[i], segment(result, row), service.catalog)
+                      for row in result.breakdown}
+    return out
+
+
+def segment(result: KpiResult, row) -> KpiResult:
+    """One value of a breakdown as a result of its own (its value, its previous value, its measures)."""
+    return replace(result, value=row.value, previous_value=row.previous, measures=row.measures,
+                   previous_measures=row.previous_measures, reason=None, previous_reason=None, by=None,
+                   breakdown=())
 
 
 def observe_unusual(service: KpiService, specs: dict[int, RuleSpec], now: datetime,

@@ -90,7 +90,8 @@ class Observation:
     result: KpiResult | None = None
     judgement: Judgement | None = None  # unusual rules: the day (or week) and its expected range
     miss: Miss | None = None            # target rules: the period's projection against the target
-    stale: bool = False                 # no data because a table it reads stopped getting rows
+    quiet: bool = False                 # no data told otherwise (a stale table's notice), or not worth telling
+                                        # (a segment without rows this window): no notice of its own
 
     def breaches(self, spec: RuleSpec) -> bool:
         """Outside the expected range (unusual rules); heading for a miss with time left to act (target

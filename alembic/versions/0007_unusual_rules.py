@@ -1,5 +1,6 @@
 """Unusual and target-miss rules: two more kinds, a rule's sensitivity (low | medium | high) when it
-watches for unusual values, and the source tables whose rows stopped arriving (stale data)
+watches for unusual values, segment rules (each value of a dimension watched on its own, as rules of
+their own under the rule), and the source tables whose rows stopped arriving (stale data)
 
 Revision ID: 0007
 Revises: 0006
@@ -27,6 +28,10 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('alert_rules', schema=None) as batch_op:
         batch_op.add_column(sa.Column('sensitivity', sa.Text(), nullable=True))
+        batch_op.add_column(sa.Column('segment_by', sa.Text(), nullable=True))
+        batch_op.add_column(sa.Column('parent_id', sa.Integer(), nullable=True))
+        batch_op.add_column(sa.Column('segment_key', sa.Text(), nullable=True))
+        batch_op.create_unique_constraint('uq_alert_rules_parent_segment', ['parent_id', 'segment_key'])
         batch_op.drop_constraint(op.f('ck_alert_rules_kind'), type_='check')
         batch_op.create_check_constraint(op.f('ck_alert_rules_kind'), "kind IN ('threshold', 'change', 'unusual', 'target')")
         batch_op.create_check_constraint(op.f('ck_alert_rules_sensitivity'),
@@ -35,9 +40,14 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table('stale_tables')
-    op.execute("DELETE FROM alert_rules WHERE kind IN ('unusual', 'target')")
+    op.execute("DELETE FROM alert_rules WHERE kind IN ('unusual', 'target') OR segment_by IS NOT NULL "
+               "OR parent_id IS NOT NULL")
     with op.batch_alter_table('alert_rules', schema=None) as batch_op:
         batch_op.drop_constraint(op.f('ck_alert_rules_sensitivity'), type_='check')
         batch_op.drop_constraint(op.f('ck_alert_rules_kind'), type_='check')
         batch_op.create_check_constraint(op.f('ck_alert_rules_kind'), "kind IN ('threshold', 'change')")
+        batch_op.drop_constraint('uq_alert_rules_parent_segment', type_='unique')
+        batch_op.drop_column('segment_key')
+        batch_op.drop_column('parent_id')
+        batch_op.drop_column('segment_by')
         batch_op.drop_column('sensitivity')

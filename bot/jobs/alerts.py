@@ -37,16 +37,22 @@ class _Planned:
 
 def evaluate_rules(ctx: JobContext, now: datetime, report: PassReport, rule_ids: set[int] | None = None) -> None:
     stored_now = naive(now)
-    rows = [r for r in state.rules(ctx.url) if rule_ids is None or r.id in rule_ids]
+    rows = [r for r in state.rules(ctx.url) if rule_ids is None or r.id in rule_ids or r.parent_id in rule_ids]
     report.rules = len(rows)
     if not rows:
         return
+    # a rule split by a dimension is judged through its segments' rules, one per value seen
+    parents = [r for r in rows if r.splits]
+    rows = [r for r in rows if not r.splits]
+    segments, rows = _segments(ctx, parents, rows, now, report)
     specs = {r.id: r.spec for r in rows}
     fresh = _freshness(ctx, rows, now)
     stale = {t: f for t, f in fresh.items() if f.stale}
     waiting = {r.id for r in rows if stale.keys() & freshness.tables_of(ctx.service, r.kpi)}
-    observations = alerts.observe_all(ctx.service, {i: s for i, s in specs.items() if i not in waiting}, now,
+    observations = alerts.observe_all(ctx.service, {r.id: r.spec for r in rows if r.id not in waiting
+                                                    and r.parent_id is None}, now,
                                       lambda: report.expired(ctx), _targets(ctx, rows))
+    observations |= {i: o for i, o in segments.items() if i not in waiting}
     announced = _stale_episodes(ctx, fresh, rows, stored_now) if rule_ids is None else set()
     for row in rows:
         if row.id in waiting:
@@ -54,7 +60,7 @@ def evaluate_rules(ctx: JobContext, now: datetime, report: PassReport, rule_ids:
             # told with its table's notice when that notice goes out now; else (a rule created while the
             # table was already stale) with the rule's own no-data notice
             detail = f"data looks stale in {', '.join(sorted(tables))}"
-            observations[row.id] = Observation(Status.NO_DATA, detail=detail, stale=tables <= announced)
+            observations[row.id] = Observation(Status.NO_DATA, detail=detail, quiet=tables <= announced)
     report.skipped += len(rows) - len(observations)
     rows = [r for r in rows if r.id in observations]  # the others keep their state until the next pass
     report.rules = len(rows)
@@ -80,7 +86,8 @@ def evaluate_rules(ctx: JobContext, now: datetime, report: PassReport, rule_ids:
     alerting = [p for p in plans if {Event.FIRING, Event.REPEAT} & set(p.events)
                 and (p.obs.result is not None or p.obs.judgement is not None)]
     moved = alerts.movers(ctx.service, {(p.spec.kpi, p.spec.window) for p in alerting
-                                        if p.spec.kind in (RuleKind.THRESHOLD, RuleKind.CHANGE)}, now)
+                                        if p.spec.kind in (RuleKind.THRESHOLD, RuleKind.CHANGE)
+                                        and p.row.segment_key is None}, now)
     catalog = ctx.service.catalog
     for p in alerting:
         since = ra.when_text(p.incident["opened_at"], ctx.service.tz, ctx.lang) if p.incident else None
@@ -94,9 +101,12 @@ def evaluate_rules(ctx: JobContext, now: datetime, report: PassReport, rule_ids:
             p.snapshot = ra.target_snapshot(p.row.id, seq, p.spec, p.obs.result, p.obs.miss, catalog, ctx.lang,
                                             ctx.settings.kpi_currency, since)
             continue
-        by, top = moved[(p.spec.kpi, p.spec.window)]
+        if p.row.segment_key is not None:  # one value of a dimension: what moved inside it is not known
+            by, top = p.spec.segment_by, []
+        else:
+            by, top = moved[(p.spec.kpi, p.spec.window)]
         p.snapshot = ra.alert_snapshot(p.row.id, seq, p.spec, p.obs.result, catalog, ctx.lang,
-                                       ctx.settings.kpi_currency, by, top, since)
+                                       ctx.settings.kpi_currency, by, top, since, p.row.segment_key)
     for p in plans:
         groups[(p.row.team_id, p.row.channel_id)].append(p)
     for (team, channel), planned in groups.items():
@@ -107,6 +117,34 @@ def evaluate_rules(ctx: JobContext, now: datetime, report: PassReport, rule_ids:
         except state.Conflict as exc:
             report.conflicts += 1
             log.info("channel %s skipped: %s", channel, exc)
+
+
+def _segments(ctx: JobContext, parents: list[Rule], rows: list[Rule], now: datetime, report: PassReport
+              ) -> tuple[dict[int, Observation], list[Rule]]:
+    """The observations of every segment's rule, from one breakdown per window × dimension, and the rules
+    with the segments seen for the first time added (a value that appears later is watched too). A segment
+    without data in this window (no rows, or below the ``min`` guard) is not told: segments come and go."""
+    if not parents:
+        return {}, rows
+    seen = alerts.observe_segments(ctx.service, {p.id: p.spec for p in parents}, now, lambda: report.expired(ctx))
+    children = {(r.parent_id, r.segment_key): r for r in rows if r.parent_id is not None}
+    out: dict[int, Observation] = {}
+    for parent in parents:
+        found = seen.get(parent.id)
+        if found is None:
+            continue  # the pass's time was spent: next pass
+        if isinstance(found, Observation):  # the breakdown failed: every segment hears it
+            out |= {r.id: found for (p, _), r in children.items() if p == parent.id}
+            continue
+        for key in sorted(found.keys() - {k for p, k in children if p == parent.id}):
+            children[(parent.id, key)] = state.create_segment(ctx.url, parent, key, naive(now))
+        for (p, key), child in children.items():
+            if p != parent.id:
+                continue
+            obs = found.get(key, Observation(Status.NO_DATA, detail="no rows for this segment in the window"))
+            out[child.id] = replace(obs, quiet=True) if obs.status is Status.NO_DATA else obs
+    known = {r.id for r in rows}
+    return out, rows + [c for c in children.values() if c.id not in known]
 
 
 def _freshness(ctx: JobContext, rows: list[Rule], now: datetime) -> dict[str, freshness.Freshness]:
@@ -183,7 +221,7 @@ def _write_channel(ctx: JobContext, team: str, channel: str, planned: list[_Plan
             if p.obs.status is Status.VALUE:
                 values["last_value"] = p.obs.value
             kpi = catalog.kpis.get(p.spec.kpi)
-            name = kpi.name(lang) if kpi else p.spec.kpi
+            name = ra.segment_name(kpi.name(lang) if kpi else p.spec.kpi, p.row.segment_key, p.spec.segment_by, lang)
             for event in p.events:
                 match event:
                     case Event.FIRING:
@@ -195,8 +233,8 @@ def _write_channel(ctx: JobContext, team: str, channel: str, planned: list[_Plan
                     case Event.RESOLVED:
                         _resolve(ctx, uow, team, channel, p, name, now)
                         values["open_incident_id"] = None
-                    case Event.NO_DATA if p.obs.stale:
-                        pass  # the channel hears it once per table (_stale_episodes), not once per rule
+                    case Event.NO_DATA if p.obs.quiet:
+                        pass  # told otherwise: once per stale table (_stale_episodes), or a segment's lull
                     case Event.NO_DATA:
                         notices.append(t(lang, "alert_no_data", kpi=ra.escape(name), window=p.spec.window,
                                          id=p.row.id, detail=ra.escape(p.obs.detail)))
@@ -212,7 +250,7 @@ def _write_channel(ctx: JobContext, team: str, channel: str, planned: list[_Plan
             uow.update_rule(p.row.id, p.row.version, **values)
         if notices:
             key = "notice:" + ",".join(f"{p.row.id}:{p.row.version}" for p in planned
-                                       if {Event.NO_DATA, Event.ERROR} & set(p.events) and not p.obs.stale)
+                                       if {Event.NO_DATA, Event.ERROR} & set(p.events) and not p.obs.quiet)
             uow.add_outbox(key, team, channel, "chat.postMessage", ra.notice_message(notices), now)
 
 

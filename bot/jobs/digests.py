@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 from apscheduler.triggers.cron import CronTrigger
 
 from bot.jobs.context import JobContext, PassReport, naive
+from bot.render import alerts as ra
 from bot.render import charts
 from bot.render import digests as rd
 from kpi.errors import KpiError
@@ -121,7 +122,8 @@ def digest_payload(ctx: JobContext, digest: Digest | None, now: datetime, team: 
     for row in state.rules(ctx.url, team, channel):
         if firing_now(row, now):
             kpi = service.catalog.kpis.get(row.kpi)
-            firing.append(f"#{row.id} {kpi.name(lang) if kpi else row.kpi}")
+            name = ra.segment_name(kpi.name(lang) if kpi else row.kpi, row.segment_key, row.spec.segment_by, lang)
+            firing.append(f"#{row.id} {name}")
     # what moved most against its usual variation first (yesterday vs the four weeks before)
     window = service.period("30d", now)
     trends = {r.kpi.key: series(service, r.kpi, window, with_previous=False) for r in month}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import datetime, timezone
 
 from babel.dates import format_datetime
@@ -24,6 +25,7 @@ from kpi.pacing import Miss
 from kpi.present import (
     breakdown_key,
     change_text,
+    dimension_name,
     format_pct_change,
     format_value,
     period_span,
@@ -76,11 +78,13 @@ def when_text(moment: datetime, tz, lang: str) -> str:
 
 
 def alert_snapshot(rule_id: int, seq: int, spec: RuleSpec, result: KpiResult, catalog: Catalog, lang: str,
-                   currency: str, by: str | None, top: list[Mover], since: str | None = None) -> dict:
-    """The blocks that describe one firing rule, kept with the incident to re-render it later."""
+                   currency: str, by: str | None, top: list[Mover], since: str | None = None,
+                   segment: str | None = None) -> dict:
+    """The blocks that describe one firing rule, kept with the incident to re-render it later (``segment``:
+    the value of ``by`` a segment's rule watches)."""
     kpi = result.kpi
     line = line_text(spec, kpi.unit, lang, currency)
-    title = f"🔴 {kpi.name(lang)} {line}"
+    title = f"🔴 {segment_name(kpi.name(lang), segment, by, lang)} {line}"
     window = period_title(result.current, lang)
     now_value = format_value(result.value, kpi.unit, lang, currency)
     if spec.kind is RuleKind.CHANGE and result.change_pct is not None:
@@ -123,6 +127,11 @@ def alert_snapshot(rule_id: int, seq: int, spec: RuleSpec, result: KpiResult, ca
 
 UNUSUAL_PERIOD = {"day": "yesterday", "week": "last-week"}  # what an unusual rule judged, as a period
 UNUSUAL_CHART = "56d"  # the chart of an unusual rule: 8 weeks by day, with the expected range
+
+
+def segment_name(name: str, segment: str | None, by: str | None, lang: str) -> str:
+    """'Customer acquisition cost' or, for a segment's rule, 'Customer acquisition cost · paid_search'."""
+    return name if segment is None else f"{name} · {breakdown_key(segment or None, lang, by)}"
 
 
 def unusual_snapshot(rule_id: int, seq: int, spec: RuleSpec, kpi: Kpi, verdict: Judgement, catalog: Catalog,
@@ -254,13 +263,31 @@ def rules_message(rules: list[Rule], catalog: Catalog, now: datetime, tz, lang: 
     if not rules:
         return message(t(lang, "rule_list_empty"), [SectionBlock(text=_md(t(lang, "rule_list_empty")))])
     lines = []
+    segments: dict[int, list[Rule]] = {}
     for row in rules:
+        if row.parent_id is not None:
+            segments.setdefault(row.parent_id, []).append(row)
+    for row in [r for r in rules if r.parent_id is None]:
         spec = row.spec
         kpi = catalog.kpis.get(spec.kpi)
         unit = kpi.unit if kpi else Unit.NUMBER
-        line = t(lang, "rule_line", id=row.id, kpi=escape(kpi.name(lang) if kpi else spec.kpi),
-                 line=line_text(spec, unit, lang, currency), window=spec.window,
-                 state=state_text(row, now, tz, lang))
+        name = kpi.name(lang) if kpi else spec.kpi
+        if spec.segment_by:
+            name = f"{name} ({t(lang, 'segment_for_each', dimension=dimension_name(spec.segment_by, lang))})"
+        line = t(lang, "rule_line", id=row.id, kpi=escape(name), line=line_text(spec, unit, lang, currency),
+                 window=spec.window, state=state_text(row, now, tz, lang))
+        if row.splits:  # its segments' states, the firing ones named
+            mine = segments.get(row.id, [])
+            firing = sorted(breakdown_key(c.segment_key or None, lang, spec.segment_by) for c in mine
+                            if c.state == "firing")
+            counts = ", ".join(f"{n} {t(lang, f'state_{st}')}" for st, n in
+                               sorted(Counter(c.state.value for c in mine).items()))
+            line = t(lang, "rule_line", id=row.id, kpi=escape(name), line=line_text(spec, unit, lang, currency),
+                     window=spec.window, state=t(lang, "rule_segments", count=len(mine), states=counts or "—"))
+            if firing:
+                line += f" · 🔴 {escape(', '.join(firing))}"
+            lines.append(line)
+            continue
         if row.last_value is not None:
             shown = (format_value(row.last_value, Unit.PERCENT, lang) if spec.kind is RuleKind.CHANGE
                      else format_value(row.last_value, unit, lang, currency))

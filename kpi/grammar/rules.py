@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from kpi.catalog import Catalog, Unit
-from kpi.errors import Refusal
+from kpi.errors import Refusal, UnknownDimension
 from kpi.grammar.words import (
     CHANGE_WORDS,
     DEFAULT_MARGIN,
@@ -68,7 +68,9 @@ def rule_from_words(kpi: str, words_in: list[str], catalog: Catalog, lang: str =
     first = True
     while rest:
         word = rest[0].lower()
-        if (left := _common_option(rest, options, lang)) is not None:
+        if (left := _segment_option(rest, options, catalog, kpi)) is not None:
+            rest = left
+        elif (left := _common_option(rest, options, lang)) is not None:
             rest = left
         elif word in ("recover", "retour", "recovery") and len(rest) > 1:
             value, rest = number_words(rest[1:], lang)
@@ -83,6 +85,36 @@ def rule_from_words(kpi: str, words_in: list[str], catalog: Catalog, lang: str =
             raise RuleError("rule_not_understood", text=rest[0][:32])
         first = False
     return _checked(RuleSpec(kpi=kpi, kind=kind, op=op, threshold=threshold, window=window, **options))
+
+
+def _segment_option(rest: list[str], options: dict, catalog: Catalog, kpi: str) -> list[str] | None:
+    """`by channel`, `for each channel` (`par canal`, `pour chaque canal`): each value watched on its own."""
+    word = rest[0].lower()
+    if word in ("by", "par") and len(rest) > 1:
+        name, left = rest[1], rest[2:]
+    elif word in ("for", "pour") and len(rest) > 2 and rest[1].lower() in ("each", "chaque"):
+        name, left = rest[2], rest[3:]
+    else:
+        return None
+    try:
+        options["segment_by"] = catalog.dimension(catalog.kpis[kpi], name)
+    except UnknownDimension as exc:
+        raise RuleError("rule_bad_segment", text=name[:MAX_TYPED], kpi=kpi,
+                        known=", ".join(exc.known) or "—") from None
+    return left
+
+
+def segment_of(values: dict[str, str], catalog: Catalog, kpi: str) -> str | None:
+    """The rule form's optional "for each" field: a dimension of the KPI, or None when empty."""
+    name = (values.get("segment") or "").strip()
+    if not name:
+        return None
+    options: dict = {}
+    try:
+        _segment_option(["by", name], options, catalog, kpi)
+    except RuleError as exc:
+        raise FieldRefusal({"segment": exc}) from None
+    return options["segment_by"]
 
 
 def _common_option(rest: list[str], options: dict, lang: str) -> list[str] | None:
@@ -172,7 +204,7 @@ def rule_from_fields(values: dict[str, str], catalog: Catalog, lang: str = "en",
         raise FieldRefusal({"window": exc}) from None
     for_count, repeat = _for_and_repeat(values, lang)
     return _checked(RuleSpec(kpi=kpi, kind=kind, op=op, threshold=threshold, window=window, for_count=for_count,
-                             repeat_seconds=repeat or DEFAULT_REPEAT))
+                             repeat_seconds=repeat or DEFAULT_REPEAT, segment_by=segment_of(values, catalog, kpi)))
 
 
 def _for_and_repeat(values: dict[str, str], lang: str) -> tuple[int, int]:

@@ -41,6 +41,9 @@ alert_rules = Table(
     Column("for_count", Integer, nullable=False, server_default="1"),
     Column("repeat_seconds", Integer, nullable=False, server_default="86400"),
     Column("sensitivity", Text, nullable=True),       # unusual rules: low | medium | high
+    Column("segment_by", Text, nullable=True),        # each value of this dimension watched on its own
+    Column("parent_id", Integer, nullable=True),      # a segment's rule: the rule it is a segment of
+    Column("segment_key", Text, nullable=True),       # ... and its dimension value ('' for rows without one)
     Column("created_by", Text, nullable=False, server_default=""),
     Column("created_at", DateTime, nullable=False),
     Column("removed_at", DateTime, nullable=True),
@@ -53,6 +56,7 @@ alert_rules = Table(
     Column("last_evaluated_at", DateTime, nullable=True),
     Column("last_error", Text, nullable=True),
     Column("version", Integer, nullable=False, server_default="0"),
+    UniqueConstraint("parent_id", "segment_key", name="uq_alert_rules_parent_segment"),
     CheckConstraint("kind IN ('threshold', 'change', 'unusual', 'target')", name="kind"),
     CheckConstraint("sensitivity IS NULL OR sensitivity IN ('low', 'medium', 'high')", name="sensitivity"),
     CheckConstraint("op IN ('>', '<', '>=', '<=')", name="op"),

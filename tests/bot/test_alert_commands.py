@@ -101,7 +101,8 @@ def test_the_modal_builds_a_rule_without_syntax(admin_server, slack, data):
     [opened] = slack.wait_for(lambda calls: any(c.name == "views.open" for c in calls))[-1:]
     view = opened.payload["view"] if isinstance(opened.payload["view"], dict) else json.loads(opened.payload["view"])
     assert view["callback_id"] == "alert_rule_modal"
-    assert [b["block_id"] for b in view["blocks"]] == ["kpi", "op", "threshold", "window", "channel", "for", "repeat"]
+    assert [b["block_id"] for b in view["blocks"]] == ["kpi", "op", "threshold", "window", "segment", "channel", "for",
+                                                     "repeat"]
 
     def submit(threshold: str):
         values = {"kpi": {"value": {"type": "static_select", "selected_option": {"value": "cac"}}},

@@ -93,3 +93,26 @@ def test_a_target_rule_with_a_stray_word_is_refused_with_the_usage():
     with pytest.raises(FieldRefusal) as refused:
         rule_from_fields({"kpi": "revenue", "op": "target", "threshold": "", "window": "30d"}, CATALOG)
     assert set(refused.value.errors) == {"window"}
+
+
+def test_a_target_and_its_rule_from_slack_and_the_acknowledge_button(data, slack):
+    from tests.bot.conftest import Server, make_settings
+
+    slack.users.update({"UADMIN": {"id": "UADMIN", "is_admin": True}})
+    running = Server(make_settings(data, slack), slack, clock=lambda: OCT_20)
+    try:
+        running.app.deps.synchronous = True
+        running.command("target revenue 1500 month", user="UADMIN", channel="C9")
+        message = running.command("alert revenue target month", user="UADMIN", channel="C9").json()
+        assert "heading for a miss of its monthly target by more than 5.00%" in texts(message)
+        assert "Tolerance: 5.00% below the target's pace." in texts(message)
+        slack.wait_for(lambda calls: any(c.name == "chat.postMessage" for c in calls))
+        [alert] = posts(slack, "C9")
+        assert "On pace for €158.97 of €1,500.00" in texts(alert.payload)
+        ack = [e for b in alert.payload["blocks"] if b["type"] == "actions" for e in b["elements"]
+               if e["action_id"] == "alert_ack"][0]
+        running.action("alert_ack", ack["value"], user="U42", channel="C9")
+    finally:
+        running.stop()
+    [rule] = state.rules(data)
+    assert state.open_incidents(data, [rule.id])[rule.id]["acked_by"] == "U42"

@@ -179,3 +179,28 @@ def test_show_chart_on_an_unusual_alert_draws_the_expected_range(history, slack)
     kpi = service.resolve("revenue")
     verdict = judge_day(service, kpi, date(2027, 3, 9))
     assert expected_band(service, kpi, [date(2027, 3, 8), date(2027, 3, 9)])[1] == (verdict.low, verdict.high)
+
+
+# -- through Slack: the command, and the alert's snooze button --------------------------------------
+
+
+def test_an_unusual_rule_from_slack_fires_at_once_and_its_button_snoozes_it(history, slack):
+    from tests.bot.conftest import Server, make_settings
+
+    slack.users.update({"UADMIN": {"id": "UADMIN", "is_admin": True}})
+    running = Server(make_settings(history, slack), slack, clock=lambda: NOW)
+    try:
+        running.app.deps.synchronous = True
+        message = running.command("alert revenue unusual", user="UADMIN", channel="C9").json()
+        assert "when *Revenue* unusual for a day (medium sensitivity) (day)" in texts(message)
+        assert "Yesterday is judged against the same weekday of the last 8 weeks" in texts(message)
+        slack.wait_for(lambda calls: any(c.name == "chat.postMessage" for c in calls))
+        [alert] = posts(slack, "C9")
+        assert "Revenue on Tue, Mar 9: €600.00, unusually low" in texts(alert.payload)
+        snooze = [e for b in alert.payload["blocks"] if b["type"] == "actions" for e in b["elements"]
+                  if e["action_id"] == "alert_snooze_day"][0]
+        running.action("alert_snooze_day", snooze["value"], user="UADMIN", channel="C9")
+    finally:
+        running.stop()
+    [rule] = state.rules(history)
+    assert rule.snoozed_until == (NOW + timedelta(days=1)).replace(tzinfo=None)

@@ -22,7 +22,7 @@ from bot.slack.deps import Deps, Replier, guard
 from kpi import grammar
 from kpi.catalog import Unit
 from kpi.grammar import DigestSpec
-from kpi.present import format_value
+from kpi.present import dimension_name, format_value
 from kpi.rules import RuleKind
 from kpi.store import state
 from kpi.texts import t
@@ -223,6 +223,8 @@ def _understood(deps: Deps, spec) -> dict:
     if spec.recovery is not None:
         parts.append(t(lang, "rule_understood_recovery",
                        value=format_value(abs(spec.recovery) if change else spec.recovery, unit, lang, deps.currency)))
+    if spec.segment_by:
+        parts.append(t(lang, "rule_understood_segment", dimension=dimension_name(spec.segment_by, lang)))
     if spec.min_denominator is not None and catalog.metrics[spec.kpi].denominator:
         measure = catalog.measures[catalog.metrics[spec.kpi].denominator[0]].label
         parts.append(t(lang, "rule_understood_min", value=format_value(spec.min_denominator, Unit.NUMBER, lang),

@@ -66,7 +66,8 @@ def dashboard(deps: Deps, team: str, period: str) -> dict:
     for row in state.rules(url, team):
         if firing_now(row, now):
             kpi = service.catalog.kpis.get(row.kpi)
-            name = escape(kpi.name(lang) if kpi else row.kpi)
+            name = escape(ra.segment_name(kpi.name(lang) if kpi else row.kpi, row.segment_key, row.spec.segment_by,
+                                          lang))
             channel = re.sub(r"[^A-Za-z0-9]", "", row.channel_id)
             firing.append(f"#{row.id} {name} (<#{channel}>)")
     next_digest = None

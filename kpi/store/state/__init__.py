@@ -40,6 +40,7 @@ from kpi.store.state.rules import (
     UnitOfWork,
     acknowledge,
     create_rule,
+    create_segment,
     edit_rule,
     history,
     incidents_for_message,
@@ -53,7 +54,7 @@ from kpi.store.state.rules import (
 
 __all__ = [
     "Conflict", "Db", "UnitOfWork", "acknowledge", "active_digests", "audit", "audit_entries", "beat", "claim",
-    "clear_state", "create_rule", "delivered", "edit_rule", "failed", "first_delivery", "forget_deliveries",
+    "clear_state", "create_rule", "create_segment", "delivered", "edit_rule", "failed", "first_delivery", "forget_deliveries",
     "history", "incidents_for_message", "last_beat", "lead", "mark_fresh", "mark_stale", "message_ts", "open_incidents", "outbox_rows",
     "pending_outbox", "pin", "pinned", "reachable", "release", "remove_rule", "retry_later", "rule", "rules", "set_target",
     "snooze_rule", "stale", "subscribe_digest", "team_targets", "unit_of_work", "unsubscribe_digest", "writable",

@@ -72,6 +72,7 @@ class RuleSpec:
     for_count: int = 1
     repeat_seconds: int = DEFAULT_REPEAT
     sensitivity: str | None = None   # unusual rules only: low | medium | high
+    segment_by: str | None = None    # each value of this dimension watched on its own (a rule per value)
 
     def breached(self, value: float) -> bool:
         return self.op.holds(value, self.threshold)
@@ -105,23 +106,30 @@ class Rule:
     version: int = 0
     created_by: str = ""
     created_at: datetime | None = None
+    parent_id: int | None = None       # a segment's rule: the rule (with segment_by) it belongs to
+    segment_key: str | None = None     # ... and its dimension value ('' for rows without one)
 
     @property
     def kpi(self) -> str:
         return self.spec.kpi
+
+    @property
+    def splits(self) -> bool:
+        """A rule split by a dimension: judged through its segments' rules, not itself."""
+        return self.spec.segment_by is not None and self.parent_id is None
 
     @classmethod
     def from_row(cls, row: Any) -> Rule:
         spec = RuleSpec(kpi=row["kpi"], kind=RuleKind(row["kind"]), op=Op(row["op"]), threshold=row["threshold"],
                         window=row["window_spec"], recovery=row["recovery"], min_denominator=row["min_denominator"],
                         for_count=row["for_count"], repeat_seconds=row["repeat_seconds"],
-                        sensitivity=row["sensitivity"])
+                        sensitivity=row["sensitivity"], segment_by=row["segment_by"])
         return cls(id=row["id"], team_id=row["team_id"], channel_id=row["channel_id"], spec=spec,
                    state=State(row["state"]), pending_count=row["pending_count"], incident_count=row["incident_count"],
                    open_incident_id=row["open_incident_id"], snoozed_until=row["snoozed_until"],
                    last_value=row["last_value"], last_evaluated_at=row["last_evaluated_at"],
                    last_error=row["last_error"], version=row["version"], created_by=row["created_by"],
-                   created_at=row["created_at"])
+                   created_at=row["created_at"], parent_id=row["parent_id"], segment_key=row["segment_key"])
 
 
 def spec_columns(spec: RuleSpec) -> dict:
@@ -129,7 +137,7 @@ def spec_columns(spec: RuleSpec) -> dict:
     return {"kpi": spec.kpi, "kind": spec.kind.value, "op": spec.op.value, "threshold": spec.threshold,
             "window_spec": spec.window, "recovery": spec.recovery, "min_denominator": spec.min_denominator,
             "for_count": spec.for_count, "repeat_seconds": spec.repeat_seconds,
-            "sensitivity": spec.sensitivity}
+            "sensitivity": spec.sensitivity, "segment_by": spec.segment_by}
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import insert, or_, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
@@ -31,6 +31,23 @@ def create_rule(db: Db, team: str, channel: str, spec: RuleSpec, user: str, now:
                                .returning(alert_rules.c.id)).scalar_one()
         audit_in(conn, team, channel, user, "rule.create", str(rule_id), fields, now)
     return rule_id
+
+
+def create_segment(db: Db, parent: Rule, key: str, now: datetime) -> Rule:
+    """The rule that watches one value of ``parent``'s dimension (created when the value is first seen; a
+    concurrent pass that created it first is no error: its row is returned)."""
+    fields = {**spec_columns(parent.spec), "parent_id": parent.id, "segment_key": key,
+              "snoozed_until": parent.snoozed_until}
+    try:
+        with engine_of(db).begin() as conn:
+            conn.execute(insert(alert_rules).values(team_id=parent.team_id, channel_id=parent.channel_id,
+                                                    created_by=parent.created_by, created_at=now, **fields))
+    except IntegrityError:
+        pass
+    with engine_of(db).connect() as conn:
+        row = conn.execute(select(alert_rules).where(alert_rules.c.parent_id == parent.id,
+                                                     alert_rules.c.segment_key == key)).first()
+    return Rule.from_row(row._mapping)
 
 
 def rules(db: Db, team: str | None = None, channel: str | None = None) -> list[Rule]:
@@ -52,6 +69,12 @@ def edit_rule(db: Db, team: str, rule_id: int, spec: RuleSpec, channel: str, use
         found = conn.execute(update(alert_rules).where(alert_rules.c.id == rule_id, alert_rules.c.team_id == team,
                                                        alert_rules.c.removed_at.is_(None))
                              .values(version=alert_rules.c.version + 1, pending_count=0, **fields)).rowcount
+        # its segments follow (a rule no longer split by that dimension leaves them: they are removed)
+        segments = update(alert_rules).where(alert_rules.c.parent_id == rule_id, alert_rules.c.removed_at.is_(None))
+        if found and spec.segment_by:
+            conn.execute(segments.values(version=alert_rules.c.version + 1, pending_count=0, **fields))
+        elif found:
+            conn.execute(segments.values(version=alert_rules.c.version + 1, removed_at=now))
         if found:
             audit_in(conn, team, fields.get("channel_id"), user, "rule.edit", str(rule_id), fields, now)
     return bool(found)
@@ -65,8 +88,8 @@ def _change_rule(db: Db, team: str, rule_id: int, values: dict, user: str, actio
             alert_rules.c.id == rule_id, alert_rules.c.team_id == team, alert_rules.c.removed_at.is_(None))).first()
         if row is None:
             return False
-        conn.execute(update(alert_rules).where(alert_rules.c.id == rule_id)
-                     .values(version=alert_rules.c.version + 1, **values))
+        conn.execute(update(alert_rules).where(or_(alert_rules.c.id == rule_id, alert_rules.c.parent_id == rule_id))
+                     .values(version=alert_rules.c.version + 1, **values))  # its segments' rules too
         audit_in(conn, team, row.channel_id, user, action, str(rule_id), detail, now)
     return True
 
