@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import difflib
 from dataclasses import dataclass
+from datetime import timedelta
 from enum import Enum
 from pathlib import Path
 
@@ -27,6 +28,7 @@ from kpi.model import (  # noqa: F401 - the definitions' types, re-exported for 
     Text,
     Unit,
     alias_key,
+    freshness_of,
     ref_of,
 )
 from kpi.store.expr import BinOp, Expr, Ref, parse, refs, render
@@ -100,6 +102,14 @@ class Catalog:
     dimension_aliases: dict[str, str]       # any name of a dimension (normalized) -> its name
 
     # -- lookups -----------------------------------------------------------------
+    def freshness(self, table: str) -> timedelta | None:
+        """How long ``table`` (``schema.table`` when it has one) may go without a new row, when a measure on it
+        says so (the shortest if several do); None: learned from its own history."""
+        found = [freshness_of(self.measures[name].freshness) for name, spec in self.specs.items()
+                 if self.measures[name].freshness and (f"{spec.schema}.{spec.table}" if spec.schema else spec.table)
+                 == table]
+        return min((f for f in found if f is not None), default=None)
+
     def keys(self) -> list[str]:
         return list(self.kpis)
 

@@ -4,8 +4,9 @@ A broken import looks like a collapse: revenue at zero, conversion gone. Before 
 table it reads is checked: its newest row (:mod:`kpi.store.arrivals`), and the usual gap between the
 days it gets rows, learned from its own last 8 weeks (the longest gap between two days with rows: a
 B2B table empty every weekend has a usual gap of 3 days, a weekly import one of 7). A table is stale
-when its newest row is older than 1.5 usual gaps (a daily table: 36 hours). Its rules then wait in
-*no data* instead of firing, and the channels hear it once (``bot/jobs/alerts.py``).
+when its newest row is older than 1.5 usual gaps (a daily table: 36 hours), or than the ``freshness`` a
+measure on it sets in the definitions (``freshness: 36h``). Its rules then wait in *no data* instead of
+firing, and the channels hear it once (``bot/jobs/alerts.py``).
 """
 
 from __future__ import annotations
@@ -69,6 +70,9 @@ def _check(service: KpiService, table: str, spec: MeasureSpec, now_utc: datetime
         last_day = found.replace(tzinfo=timezone.utc).astimezone(service.tz).date()
     else:
         last_at, last_day = midnight_utc(service.tz, found + timedelta(days=1)), found
+    limit = service.catalog.freshness(table)  # set in the definitions: as said, not learned
+    if limit is not None:
+        return Freshness(table, last_at, max(1, math.ceil(limit / timedelta(days=1))), now_utc - last_at > limit)
     gap = usual_gap(_active_days(service, spec, last_day))
     stale = gap is not None and now_utc - last_at > timedelta(days=gap * FACTOR)
     return Freshness(table, last_at, gap, stale)

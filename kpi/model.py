@@ -9,6 +9,8 @@ A definitions file has up to three mappings: ``measures`` (aggregations over one
 from __future__ import annotations
 
 import math
+import re
+from datetime import timedelta
 from enum import Enum
 from typing import Any, Literal
 
@@ -84,6 +86,17 @@ class Filter(_Frozen):
         return value
 
 
+_FRESHNESS = re.compile(r"^([0-9]{1,4})\s*(h|d|w)$")
+
+
+def freshness_of(text: str) -> timedelta | None:
+    """'36h', '2d', '1w' as a duration (None when it is not one, or is zero)."""
+    found = _FRESHNESS.match(text.strip().lower())
+    if found is None or int(found[1]) == 0:
+        return None
+    return timedelta(hours=int(found[1]) * {"h": 1, "d": 24, "w": 168}[found[2]])
+
+
 class Measure(_Frozen):
     label: Text
     table: str
@@ -96,6 +109,14 @@ class Measure(_Frozen):
     dimensions: dict[str, str] = Field(default_factory=dict)
     window: Literal["period", "to_end"] = "period"
     unit: Literal["currency", "number"] = "number"  # how the measure's own value is shown (alert drivers)
+    freshness: str | None = None  # its table is stale past this long without a new row ("36h", "2d", "1w")
+
+    @field_validator("freshness")
+    @classmethod
+    def _duration(cls, value: str | None) -> str | None:
+        if value is not None and freshness_of(value) is None:
+            raise ValueError(f"'{value}' is not a duration: write hours, days or weeks, e.g. 36h, 2d, 1w")
+        return value
 
     @property
     def additive(self) -> bool:

@@ -69,3 +69,36 @@ def test_a_rule_created_while_its_table_is_stale_says_so_itself(data, ctx, slack
     assert run_pass(ctx, NOW + timedelta(minutes=5)).events == {"no_data": 1}
     [notice] = posts(slack, "C3")
     assert f"not enough data to judge rule `#{later}` (data looks stale in sales)" in texts(notice.payload)
+
+
+def test_a_freshness_set_in_the_definitions_is_used_as_said(data, slack, tmp_path):
+    from bot.jobs.context import JobContext
+    from tests.bot.conftest import make_settings
+    from tests.support.clock import FakeTime
+
+    insert(data, "sales", sales(date(2026, 12, 28), date(2027, 3, 9), 1000))  # daily, the last Mar 9 11:00
+    definitions = tmp_path / "kpis.yml"
+    definitions.write_text("measures:\n  sales_amount:\n    label: {en: sales, fr: ventes}\n    table: sales\n"
+                           "    time: sold_at\n    agg: sum\n    expr: amount\n    unit: currency\n"
+                           "    freshness: 12h\n    dimensions: {product: product.name, category: product.category}\n"
+                           "    joins:\n      product: {table: products, on: {product_id: id}}\n")
+    ctx = JobContext.from_settings(make_settings(data, slack, kpi_definitions=str(definitions)))
+    ctx.sleep, ctx.monotonic = FakeTime().sleep, FakeTime().monotonic
+    add_rule(ctx.url, REVENUE_BELOW)
+    # 22 hours after the newest row: usual for a daily table (36 h), stale for this one (12 h)
+    assert run_pass(ctx, NOW).events == {"no_data": 1}
+    assert "no new rows in *sales* since 9 Mar 11:00" in texts(posts(slack)[0].payload)
+
+
+def test_a_freshness_that_is_not_a_duration_is_refused_with_the_fix(tmp_path):
+    import pytest
+
+    from kpi.catalog import load_catalog
+    from kpi.errors import DefinitionError
+
+    bad = tmp_path / "kpis.yml"
+    bad.write_text("measures:\n  leads:\n    label: {en: leads, fr: leads}\n    table: leads\n    time: created_at\n"
+                   "    agg: count\n    freshness: soon\n")
+    with pytest.raises(DefinitionError) as caught:
+        load_catalog(bad)
+    assert "'soon' is not a duration: write hours, days or weeks, e.g. 36h, 2d, 1w" in str(caught.value)
