@@ -2,7 +2,8 @@
 
 Fills a SQLite database (source and bot records in one file, as the demo runs) with N sales rows
 (default 1 M, two years), rebuilds the rollups, creates 1,000 rules over the built-in KPIs in 50
-channels (threshold, change, unusual by day and by week at every sensitivity, and target-miss rules) and times:
+channels (threshold, change, segment rules by one of the KPI's breakdowns, unusual by day and by week at every
+sensitivity, and target-miss rules) and times:
 
 * the first pass after creating them (hundreds fire at once and are written up);
 * the steady passes after it (median of 5), with the pass's rollup refresh, evaluation and the outbox
@@ -33,7 +34,8 @@ from kpi.rules import Op, RuleKind, RuleSpec  # noqa: E402
 from kpi.store import migrations, state  # noqa: E402
 from tests.benchmarks.bench import TOKEN, fill  # noqa: E402
 
-KINDS = [("threshold", 35), ("change", 15), ("unusual day", 25), ("unusual week", 10), ("target", 15)]  # % of rules
+KINDS = [("threshold", 30), ("change", 10), ("segment", 10), ("unusual day", 25), ("unusual week", 10),
+         ("target", 15)]  # % of the rules
 
 
 def rules(ctx: JobContext, url: str, now: datetime) -> Counter:
@@ -52,6 +54,11 @@ def rules(ctx: JobContext, url: str, now: datetime) -> Counter:
                                 rng.choice(["7d", "30d", "90d", "week", "month", "quarter"]))
             case "change":
                 spec = RuleSpec(kpi, RuleKind.CHANGE, Op.GE, rng.uniform(0.05, 0.5), rng.choice(["7d", "30d", "month"]))
+            case "segment":  # a threshold watched for each value of one of the KPI's breakdowns
+                kpi = rng.choice([k for k in keys if ctx.service.catalog.metrics[k].dimensions])
+                spec = RuleSpec(kpi, RuleKind.THRESHOLD, rng.choice([Op.GT, Op.LT]), rng.uniform(0, 1000),
+                                rng.choice(["7d", "30d", "month"]),
+                                segment_by=ctx.service.catalog.metrics[kpi].dimensions[0])
             case "target":
                 spec = RuleSpec(kpi, RuleKind.TARGET, Op.LT, rng.choice([0.05, 0.1]), rng.choice(["month", "quarter"]))
             case _:
@@ -86,8 +93,11 @@ def main() -> int:
             began = time.perf_counter()
             run_pass(ctx, now + timedelta(minutes=10 + 5 * i), deliver=False)
             steady.append(time.perf_counter() - began)
-        states = Counter(r.state.value for r in state.rules(url))
-        by_kind = Counter((r.spec.kind.value, r.state.value) for r in state.rules(url))
+        rows = state.rules(url)
+        states = Counter(r.state.value for r in rows if not r.splits)
+        by_kind = Counter(("segment" if r.parent_id else r.spec.kind.value, r.state.value) for r in rows
+                          if not r.splits)
+        made["segments' own rules"] = sum(1 for r in rows if r.parent_id)
         kinds = ", ".join(f"{kind} {n} {st.replace('_', ' ')}" for (kind, st), n in sorted(by_kind.items()))
     print(f"first pass {first_s:.2f} s ({dict(first.events)}), steady {statistics.median(steady):.2f} s, "
           f"states {dict(states)}; {kinds}", flush=True)

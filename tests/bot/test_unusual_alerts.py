@@ -204,3 +204,26 @@ def test_an_unusual_rule_from_slack_fires_at_once_and_its_button_snoozes_it(hist
         running.stop()
     [rule] = state.rules(history)
     assert rule.snoozed_until == (NOW + timedelta(days=1)).replace(tzinfo=None)
+
+
+def test_a_ratio_is_judged_through_its_parts_and_its_min_guard(data, ctx, slack):
+    """Visitor conversion (new customers ÷ visitors), day by day: 2 % as usual, then 0.5 % on Tuesday."""
+    days = [date(2026, 12, 28) + timedelta(days=i) for i in range(72)]  # up to Mar 9, 2027
+    insert(data, "visits", [{"day": d, "channel": "organic", "visitors": 1000} for d in days])
+    customers, next_id = [], 100
+    for d in days:
+        for _ in range(5 if d == date(2027, 3, 9) else 20):
+            customers.append({"id": next_id, "acquired_at": datetime.combine(d, datetime.min.time())
+                              + timedelta(hours=10), "channel": "organic"})
+            next_id += 1
+    insert(data, "customers", customers)
+    add_rule(ctx.url, RuleSpec("visitor_conversion", RuleKind.UNUSUAL, Op.GT, 0.0, "day", sensitivity="medium"))
+    guarded = add_rule(ctx.url, RuleSpec("visitor_conversion", RuleKind.UNUSUAL, Op.GT, 0.0, "day",
+                                         min_denominator=5000, sensitivity="medium"), channel="C2")
+    assert run_pass(ctx, NOW).events == {"firing": 1, "no_data": 1}
+    body = texts(posts(slack, "C1")[0].payload)
+    # every usual day is exactly 2 %: the range is the floor's, ±12 % (e^(3 × 0.04)) around it
+    assert ("Visitor conversion on Tue, Mar 9: 0.50%, unusually low: expected 1.77%–2.25% for a Tuesday "
+            "(last 8 Tuesdays)") in body
+    assert "fewer than 5000" in texts(posts(slack, "C2")[0].payload)  # 1,000 visitors: too few for this rule
+    assert state.rule(ctx.url, "T1", guarded).state == "no_data"
