@@ -22,6 +22,7 @@ from kpi.store import state
 from kpi.texts import t
 
 log = logging.getLogger("bot.jobs")
+MAX_SEGMENTS = 50  # values of its dimension one segment rule watches at most
 
 
 @dataclass
@@ -136,8 +137,19 @@ def _segments(ctx: JobContext, parents: list[Rule], rows: list[Rule], now: datet
         if isinstance(found, Observation):  # the breakdown failed: every segment hears it
             out |= {r.id: found for (p, _), r in children.items() if p == parent.id}
             continue
-        for key in sorted(found.keys() - {k for p, k in children if p == parent.id}):
+        watched = sum(1 for p, _ in children if p == parent.id)
+        new = sorted(found.keys() - {k for p, k in children if p == parent.id})
+        for key in new[:max(MAX_SEGMENTS - watched, 0)]:
             children[(parent.id, key)] = state.create_segment(ctx.url, parent, key, naive(now))
+        if watched + len(new) > MAX_SEGMENTS:  # a dimension with thousands of values must not flood a channel
+            text = t(ctx.lang, "rule_segments_capped", id=parent.id, max=MAX_SEGMENTS,
+                     dimension=parent.spec.segment_by, more=watched + len(new) - MAX_SEGMENTS)
+            try:  # told once per version of the rule (the outbox's key)
+                with state.unit_of_work(ctx.url) as uow:
+                    uow.add_outbox(f"segments-capped:{parent.id}:{parent.version}", parent.team_id,
+                                   parent.channel_id, "chat.postMessage", ra.notice_message([text]), naive(now))
+            except state.Conflict:
+                pass
         for (p, key), child in children.items():
             if p != parent.id:
                 continue

@@ -108,3 +108,18 @@ def test_a_dimension_the_kpi_does_not_have_is_refused_with_its_breakdowns():
     spec = rule_from_fields({"kpi": "cac", "op": ">", "threshold": "250", "window": "30d", "segment": "canal"},
                             CATALOG)
     assert spec.segment_by == "channel"
+
+
+def test_a_dimension_with_too_many_values_is_capped_and_the_channel_told_once(ctx, slack, data, monkeypatch):
+    from bot.jobs import alerts as jobs
+
+    monkeypatch.setattr(jobs, "MAX_SEGMENTS", 2)
+    parent = add_rule(ctx.url, BY_CHANNEL)
+    run_pass(ctx, T0)
+    assert set(segments(ctx.url, parent)) == {"", "organic"}  # the first two values, in order
+    notices = [p for p in posts(slack) if "watches at most" in texts(p.payload)]
+    assert len(notices) == 1
+    assert f"Rule `#{parent}` watches at most 2 values of *channel*: 1 more are not watched" in texts(
+        notices[0].payload)
+    run_pass(ctx, T0 + timedelta(minutes=5))
+    assert len([p for p in posts(slack) if "watches at most" in texts(p.payload)]) == 1  # told once
