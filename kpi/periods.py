@@ -25,6 +25,7 @@ from kpi.spans import (
     rolling_pair,
     shift,
     to_date_pair,
+    year_over_year,
 )
 
 ACCEPTED_FORMS = [
@@ -33,6 +34,7 @@ ACCEPTED_FORMS = [
     "7d", "30d", "90d", "2026", "2026-10", "2026-Q3", "2026-W43", "2026-10-05",
     "2026-10-01..2026-10-15",
     "aujourd'hui", "hier", "semaine", "mois", "trimestre", "année",
+    "any of them + yoy (vs last year)",
 ]
 
 
@@ -52,6 +54,9 @@ _LAST_WORDS = {
     "last-year": Grain.YEAR, "annee-derniere": Grain.YEAR,
 }
 
+# "… yoy", "… vs last year", "… vs année dernière": against the same period a year earlier (normalized forms)
+YOY = "yoy"
+_YOY = re.compile(r"^(.+?)-(yoy|y/y|vs-last-year|vs-a-year-ago|vs-annee-derniere|vs-l'an-dernier|vs-n-1|n-1)$")
 _ROLLING = re.compile(r"^(\d{1,5})-?(d|j|days?|jours?)$")
 _YEAR = re.compile(r"^(\d{4})$")
 _MONTH = re.compile(r"^(\d{4})-(\d{1,2})$")
@@ -89,6 +94,8 @@ def parse_period(text: str, now: datetime, tz: ZoneInfo | None = None) -> Period
     if not isinstance(text, str) or len(text) > 64:
         raise PeriodError(str(text)[:64], ACCEPTED_FORMS)
     key = normalize(text)
+    if m := _YOY.match(key):
+        return year_over_year(parse_period(m.group(1), now, tz))
 
     if key in _TO_DATE_WORDS:
         return to_date_pair(now, _TO_DATE_WORDS[key])
@@ -136,6 +143,8 @@ def parse_period(text: str, now: datetime, tz: ZoneInfo | None = None) -> Period
 def looks_like_period(text: str) -> bool:
     """True when ``text`` has the shape of a period (used by command parsers)."""
     key = normalize(text)
+    if m := _YOY.match(key):
+        key = m.group(1)
     return (
         key in _TO_DATE_WORDS
         or key in _LAST_WORDS
@@ -152,3 +161,18 @@ def period_suggestions(text: str, limit: int = 2) -> list[str]:
         return []
     words = [w for w in list(_TO_DATE_WORDS) + list(_LAST_WORDS) if "'" not in w]
     return difflib.get_close_matches(key, words, n=limit, cutoff=0.75)
+
+
+_YOY_WORDS = (("yoy",), ("y/y",), ("n-1",), ("vs", "n-1"), ("vs", "last", "year"), ("vs", "a", "year", "ago"),
+        ("vs", "annee", "derniere"), ("vs", "l'an", "dernier"), ("vs", "l'annee", "derniere"))
+
+
+def asks_year_over_year(words: list[str]) -> tuple[bool, list[str]]:
+    """Whether the words ask for a comparison with the same period a year earlier ("yoy", "vs last year",
+    "vs année dernière"…), and the words without it."""
+    plain = [normalize(w) for w in words]
+    for i in range(len(words)):
+        for phrase in _YOY_WORDS:
+            if tuple(plain[i:i + len(phrase)]) == phrase:
+                return True, words[:i] + words[i + len(phrase):]
+    return False, words

@@ -15,7 +15,7 @@ from babel.numbers import format_currency, format_decimal, format_percent
 from kpi.anomaly import MIN_HISTORY, Judgement
 from kpi.catalog import Catalog, Direction, Kpi, Unit
 from kpi.compute import KpiResult, Reason, ReasonCode
-from kpi.spans import Grain, Kind, Period
+from kpi.spans import Grain, Kind, Period, year_earlier
 from kpi.texts import babel_locale, t
 
 
@@ -157,6 +157,12 @@ def period_label(period: Period, lang: str, previous: bool = False) -> str:
             base = _grain_label(start, period.grain, loc, lang)
             return f"{base} {t(lang, 'to_date')}" if period.kind is Kind.TO_DATE else base
     raise AssertionError(period.kind)
+
+
+def previous_field(result, lang: str, key: str = "field_previous") -> str:
+    """What the previous value is called: "Previous", or "A year earlier" when the question compared with
+    the same period a year before (`yoy`, `vs last year`)."""
+    return t(lang, "field_year_earlier") if result.previous == year_earlier(result.current) else t(lang, key)
 
 
 def period_title(period: Period, lang: str) -> str:

@@ -210,3 +210,40 @@ def range_pair(first: date, last: date, tz: ZoneInfo) -> PeriodPair:
         )
 
     return PeriodPair(make(first, last), make(prev_first, prev_last))
+
+
+def _year_before(wall: datetime) -> datetime:
+    """The same wall-clock time a year earlier (Feb 29 → Feb 28)."""
+    try:
+        return wall.replace(year=wall.year - 1)
+    except ValueError:
+        return wall.replace(year=wall.year - 1, day=28)
+
+
+def year_earlier(period: Period) -> Period:
+    """The same period a year earlier: the same dates (Feb 29 → Feb 28); a week, the same ISO week of the
+    previous ISO year (week 53 → week 52), so that Mondays compare with Mondays. A rolling window ending
+    now becomes the day range of the same dates (its label says them)."""
+    start, end = _wall(period.start), _wall(period.end)
+    if period.grain is Grain.WEEK and period.kind in (Kind.CALENDAR, Kind.TO_DATE):
+        iso = start.date().isocalendar()
+        weeks = date(iso.year - 1, 12, 28).isocalendar().week  # the previous ISO year's last week
+        monday = date.fromisocalendar(iso.year - 1, min(iso.week, weeks), 1)
+        delta = datetime.combine(monday, time()) - datetime.combine(start.date(), time())
+        new_start, new_end = start + delta, end + delta
+    else:
+        new_start, new_end = _year_before(start), _year_before(end)
+    tz = period.tz
+    if period.kind is Kind.ROLLING:
+        return Period(_localize(new_start, tz), _localize(new_end, tz),
+                      f"{new_start.date().isoformat()}..{new_end.date().isoformat()}", Kind.RANGE)
+    if period.grain is not None and period.kind in (Kind.CALENDAR, Kind.TO_DATE):
+        label = _label(new_start.date(), period.grain) + (" (to date)" if period.kind is Kind.TO_DATE else "")
+    else:
+        label = f"{new_start.date().isoformat()}..{(new_end.date() - timedelta(days=1)).isoformat()}"
+    return Period(_localize(new_start, tz), _localize(new_end, tz), label, period.kind, period.grain)
+
+
+def year_over_year(pair: PeriodPair) -> PeriodPair:
+    """The period against the same period a year earlier, instead of the one just before."""
+    return PeriodPair(pair.current, year_earlier(pair.current))

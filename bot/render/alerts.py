@@ -30,6 +30,7 @@ from kpi.present import (
     format_value,
     period_span,
     period_title,
+    previous_field,
     unusual_text,
     unusual_words,
 )
@@ -92,7 +93,7 @@ def alert_snapshot(rule_id: int, seq: int, spec: RuleSpec, result: KpiResult, ca
     fields = [
         _md(f"*{t(lang, 'alert_now')}*\n{now_value}", MAX_FIELD),
         _md(f"*{t(lang, 'alert_threshold')}*\n{line}", MAX_FIELD),
-        _md(f"*{t(lang, 'alert_previous_window')}*\n{format_value(result.previous_value, kpi.unit, lang, currency)}"
+        _md(f"*{previous_field(result, lang, 'alert_previous_window')}*\n{format_value(result.previous_value, kpi.unit, lang, currency)}"
             f" ({escape(period_span(result.previous, lang))})", MAX_FIELD),
         _md(f"*{t(lang, 'field_change')}*\n{change_text(result, lang, currency) or '—'}", MAX_FIELD),
     ]

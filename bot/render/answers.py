@@ -38,6 +38,7 @@ from kpi.present import (
     period_label,
     period_span,
     period_title,
+    previous_field,
     reason_text,
 )
 from kpi.texts import babel_locale, t
@@ -93,7 +94,8 @@ def answer(result: KpiResult, catalog: Catalog, lang: str, currency: str, period
         SectionBlock(
             text=_md(f"*{value}*  ·  {escape(period)}"),
             fields=[
-                _md(f"*{t(lang, 'field_previous')}*\n{previous} ({escape(period_span(result.previous, lang))})", MAX_FIELD),
+                _md(f"*{previous_field(result, lang)}*\n{previous} ({escape(period_span(result.previous, lang))})",
+                    MAX_FIELD),
                 _md(f"*{t(lang, 'field_change')}*\n{change}", MAX_FIELD),
             ],
         ),
@@ -115,7 +117,7 @@ def answer(result: KpiResult, catalog: Catalog, lang: str, currency: str, period
             ButtonElement(text=t(lang, "button_chart"), action_id=ACTION_CHART, value=value_json),
             ButtonElement(text=t(lang, "button_explain"), action_id=ACTION_EXPLAIN, value=kpi.key),
         ]))
-    fallback = f"{kpi.name(lang)}, {period}: {value} ({t(lang, 'field_previous').lower()} {previous}; {change})"
+    fallback = f"{kpi.name(lang)}, {period}: {value} ({previous_field(result, lang).lower()} {previous}; {change})"
     return message(fallback, blocks)
 
 

@@ -6,7 +6,7 @@ Grammar (words in any case; French synonyms accepted; the words of rules, target
     ""  | help | aide | ?                      -> Help
     list | liste [PERIOD]                      -> ListKpis
     explain | expliquer KPI                    -> Explain
-    [share | partager] KPI [PERIOD] [by|par DIMENSION] [chart]  -> Ask
+    [share | partager] KPI [PERIOD] [by|par DIMENSION] [chart] [yoy | vs last year]  -> Ask
     alerts | alert [history | edit ID | remove ID | snooze ID [D] | KPI RULE]  -> ListRules, CreateRule…
     digest [daily | weekly DAY | off | now] …  -> Digest
     pin | unpin KPI, target KPI VALUE [GRAIN]  -> Pin, Target
@@ -49,7 +49,7 @@ from bot.slack.commands import (  # noqa: F401 - the commands, as `parse.Ask`…
 from kpi import grammar
 from kpi.catalog import Catalog
 from kpi.errors import Refusal, UnknownKpi
-from kpi.periods import looks_like_period, period_suggestions
+from kpi.periods import YOY, asks_year_over_year, looks_like_period, period_suggestions
 from kpi.rules import RuleError
 
 MAX_TEXT = 500
@@ -120,6 +120,7 @@ def _ask(words: list[str], catalog: Catalog, share: bool = False) -> Command | P
     kpi, rest = catalog.resolve_prefix(words)
     if kpi is None:
         return BadKpi(_unknown(words, catalog))
+    yoy, rest = asks_year_over_year(rest)
     period, by, leftover, chart = None, None, [], False
     i = 0
     while i < len(rest):
@@ -142,7 +143,8 @@ def _ask(words: list[str], catalog: Catalog, share: bool = False) -> Command | P
         i += 1
     if leftover:
         return NotUnderstood(" ".join(leftover), tuple(s for w in leftover for s in period_suggestions(w))[:3])
-    return Ask(kpi=kpi, period=period or DEFAULT_PERIOD, by=by, share=share, chart=chart)
+    period = period or DEFAULT_PERIOD
+    return Ask(kpi=kpi, period=f"{period} {YOY}" if yoy else period, by=by, share=share, chart=chart)
 
 
 def _unknown(words: list[str], catalog: Catalog) -> UnknownKpi:

@@ -20,7 +20,7 @@ from kpi.grammar.words import (
     parse_threshold,
 )
 from kpi.numbers import MAX_TYPED, count
-from kpi.periods import looks_like_period
+from kpi.periods import YOY, asks_year_over_year, looks_like_period
 from kpi.rules import DEFAULT_REPEAT, DEFAULT_WINDOW, Op, RuleError, RuleKind, RuleSpec, check_window
 
 # -- rules ---------------------------------------------------------------------------------------------
@@ -63,6 +63,7 @@ def rule_from_words(kpi: str, words_in: list[str], catalog: Catalog, lang: str =
     if value_text is None:
         raise RuleError()
     kind, op, threshold = _condition(words[0].lower(), value_text, unit, lang, currency)
+    yoy, rest = asks_year_over_year(rest)  # "drops 20% month vs last year": against the same period a year earlier
     window = DEFAULT_WINDOW
     options: dict = {}
     first = True
@@ -84,6 +85,8 @@ def rule_from_words(kpi: str, words_in: list[str], catalog: Catalog, lang: str =
         else:
             raise RuleError("rule_not_understood", text=rest[0][:32])
         first = False
+    if yoy:
+        window = check_window(f"{window} {YOY}")
     return _checked(RuleSpec(kpi=kpi, kind=kind, op=op, threshold=threshold, window=window, **options))
 
 
