@@ -20,6 +20,7 @@ from kpi.pacing import miss
 from kpi.rules import Observation, RuleKind, RuleSpec, Status
 from kpi.series import Recent, last_complete, recent
 from kpi.service import KpiService
+from kpi.why import Why, decompose
 
 
 def observe(spec: RuleSpec, result: KpiResult, catalog: Catalog) -> Observation:
@@ -184,17 +185,17 @@ class Mover:
 
 
 def movers(service: KpiService, wanted: set[tuple[str, str]], now: datetime,
-           top: int = 3) -> dict[tuple[str, str], tuple[str | None, list[Mover]]]:
-    """For each (KPI, window), the dimension values whose measures moved most (e.g. the channel whose
-    spend jumped). One query per window × dimension, however many rules fire."""
-    out: dict[tuple[str, str], tuple[str | None, list[Mover]]] = {}
+           top: int = 3) -> dict[tuple[str, str], tuple[str | None, list[Mover], list[Why]]]:
+    """For each (KPI, window): the dimension values whose measures moved most (e.g. the channel whose
+    spend jumped, by its first breakdown), and its change split across the values of each breakdown
+    (:mod:`kpi.why`). One query per window × breakdown, however many rules fire."""
+    out: dict[tuple[str, str], tuple[str | None, list[Mover], list[Why]]] = {}
     groups: dict[tuple[str, str], list[str]] = defaultdict(list)
     for kpi, window in wanted:
         dims = service.catalog.metrics[kpi].dimensions if kpi in service.catalog.metrics else ()
-        if dims:
-            groups[(window, dims[0])].append(kpi)
-        else:
-            out[(kpi, window)] = (None, [])
+        out[(kpi, window)] = (dims[0] if dims else None, [], [])
+        for by in dims:
+            groups[(window, by)].append(kpi)
     for (window, by), keys in groups.items():
         kpis = [service.catalog.kpis[k] for k in sorted(keys)]
         try:
@@ -202,10 +203,12 @@ def movers(service: KpiService, wanted: set[tuple[str, str]], now: datetime,
                                    service.rollups)
         except SourceError:
             results = []
-        for kpi in kpis:
-            out[(kpi.key, window)] = (by, [])
         for result in results:
-            out[(result.kpi.key, window)] = (by, _top(result, top))
+            first, found, whys = out[(result.kpi.key, window)]
+            if by == first:
+                found = _top(result, top)
+            why = decompose(service.catalog, result)
+            out[(result.kpi.key, window)] = (first, found, whys + ([why] if why is not None else []))
     return out
 
 

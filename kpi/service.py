@@ -20,6 +20,7 @@ from kpi.spans import PeriodPair
 from kpi.store.dialects import check_supported
 from kpi.store.engines import Limits, get_engine, set_limits
 from kpi.store.rollup import RefreshReport, Rollups
+from kpi.why import Why, decompose
 
 
 @dataclass(frozen=True)
@@ -62,6 +63,19 @@ class KpiService:
         if by is not None:
             by = self.catalog.dimension(kpi, by)  # refuse a bad dimension before parsing the period
         return in_time([compute(self.catalog, self.source, kpi, self.period(period, now), by, self.rollups)], now)[0]
+
+    def why(self, kpi: str | Kpi, period: str, now: datetime) -> tuple[KpiResult, list[Why]]:
+        """The KPI over a period, and its change split across the values of each of its breakdowns
+        (:mod:`kpi.why`: one query per breakdown; those that can't be split are left out)."""
+        kpi = self.resolve(kpi) if isinstance(kpi, str) else kpi
+        pair = self.period(period, now)
+        total = in_time([compute(self.catalog, self.source, kpi, pair, None, self.rollups)], now)[0]
+        whys = []
+        for by in self.catalog.metrics[kpi.key].dimensions:
+            found = decompose(self.catalog, compute(self.catalog, self.source, kpi, pair, by, self.rollups))
+            if found is not None:
+                whys.append(found)
+        return total, whys
 
     def overview(self, period: str, now: datetime, keys: list[str] | None = None) -> list[KpiResult]:
         """Every KPI (or the listed ones) for one period, in one round trip."""

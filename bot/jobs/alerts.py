@@ -103,11 +103,11 @@ def evaluate_rules(ctx: JobContext, now: datetime, report: PassReport, rule_ids:
                                             ctx.settings.kpi_currency, since)
             continue
         if p.row.segment_key is not None:  # one value of a dimension: what moved inside it is not known
-            by, top = p.spec.segment_by, []
+            by, top, whys = p.spec.segment_by, [], []
         else:
-            by, top = moved[(p.spec.kpi, p.spec.window)]
+            by, top, whys = moved[(p.spec.kpi, p.spec.window)]
         p.snapshot = ra.alert_snapshot(p.row.id, seq, p.spec, p.obs.result, catalog, ctx.lang,
-                                       ctx.settings.kpi_currency, by, top, since, p.row.segment_key)
+                                       ctx.settings.kpi_currency, by, top, since, p.row.segment_key, whys)
     for p in plans:
         groups[(p.row.team_id, p.row.channel_id)].append(p)
     for (team, channel), planned in groups.items():

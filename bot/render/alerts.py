@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import Counter
 from datetime import datetime, timezone
 
 from babel.dates import format_datetime
@@ -17,6 +16,7 @@ from slack_sdk.models.blocks import (
 )
 
 from bot.render.answers import MAX_FIELD, _clip, _md, escape, message, query_value
+from bot.render.why import part_line
 from kpi.alerts import Mover
 from kpi.anomaly import Judgement
 from kpi.catalog import Catalog, Kpi, Unit
@@ -25,7 +25,6 @@ from kpi.pacing import Miss
 from kpi.present import (
     breakdown_key,
     change_text,
-    dimension_name,
     format_pct_change,
     format_value,
     period_span,
@@ -34,7 +33,7 @@ from kpi.present import (
     unusual_text,
     unusual_words,
 )
-from kpi.rules import Op, Rule, RuleKind, RuleSpec
+from kpi.rules import Op, RuleKind, RuleSpec
 from kpi.texts import babel_locale, t
 
 ACTION_ACK = "alert_ack"
@@ -80,9 +79,10 @@ def when_text(moment: datetime, tz, lang: str) -> str:
 
 def alert_snapshot(rule_id: int, seq: int, spec: RuleSpec, result: KpiResult, catalog: Catalog, lang: str,
                    currency: str, by: str | None, top: list[Mover], since: str | None = None,
-                   segment: str | None = None) -> dict:
+                   segment: str | None = None, whys: list | None = None) -> dict:
     """The blocks that describe one firing rule, kept with the incident to re-render it later (``segment``:
-    the value of ``by`` a segment's rule watches)."""
+    the value of ``by`` a segment's rule watches; ``whys``: its change split across each breakdown, whose
+    largest parts are shown instead of ``top``)."""
     kpi = result.kpi
     line = line_text(spec, kpi.unit, lang, currency)
     title = f"🔴 {segment_name(kpi.name(lang), segment, by, lang)} {line}"
@@ -109,7 +109,11 @@ def alert_snapshot(rule_id: int, seq: int, spec: RuleSpec, result: KpiResult, ca
         drivers.append("• " + t(lang, "alert_measure_change", measure=escape(catalog.measures[name].label(lang)),
                                 current=_measure_value(catalog, name, cur, lang, currency),
                                 previous=_measure_value(catalog, name, prev, lang, currency), pct=pct))
-    for mover in top:
+    parts = sorted(((why, p) for why in whys or [] for p in why.parts if p.change and why.change),
+                   key=lambda wp: -abs(wp[1].change))[:3]
+    for why, part in parts:  # the top contributors to the change, whatever their breakdown
+        drivers.append(part_line(why, part, catalog, kpi.unit, lang, currency))
+    for mover in [] if parts else top:
         drivers.append("• " + t(lang, "alert_mover", key=escape(breakdown_key(mover.key, lang)),
                                 measure=escape(catalog.measures[mover.measure].label(lang)),
                                 current=_measure_value(catalog, mover.measure, mover.current, lang, currency),
@@ -249,70 +253,3 @@ def stale_text(key: str, table: str, found, rule_ids: list[int], tz, lang: str) 
 def resolved_reply(kpi_name: str, value: str, line: str, lang: str) -> dict:
     text = t(lang, "alert_resolved_reply", kpi=escape(kpi_name), value=value, line=line)
     return message(text, [SectionBlock(text=_md(text))])
-
-
-# -- rules and audit ---------------------------------------------------------------------------
-
-
-def state_text(rule: Rule, now: datetime, tz, lang: str) -> str:
-    if rule.snoozed_until and rule.snoozed_until > now:
-        return t(lang, "state_snoozed", until=when_text(rule.snoozed_until, tz, lang))
-    return t(lang, f"state_{rule.state.value}")
-
-
-def rules_message(rules: list[Rule], catalog: Catalog, now: datetime, tz, lang: str, currency: str) -> dict:
-    if not rules:
-        return message(t(lang, "rule_list_empty"), [SectionBlock(text=_md(t(lang, "rule_list_empty")))])
-    lines = []
-    segments: dict[int, list[Rule]] = {}
-    for row in rules:
-        if row.parent_id is not None:
-            segments.setdefault(row.parent_id, []).append(row)
-    for row in [r for r in rules if r.parent_id is None]:
-        spec = row.spec
-        kpi = catalog.kpis.get(spec.kpi)
-        unit = kpi.unit if kpi else Unit.NUMBER
-        name = kpi.name(lang) if kpi else spec.kpi
-        if spec.segment_by:
-            name = f"{name} ({t(lang, 'segment_for_each', dimension=dimension_name(spec.segment_by, lang))})"
-        line = t(lang, "rule_line", id=row.id, kpi=escape(name), line=line_text(spec, unit, lang, currency),
-                 window=spec.window, state=state_text(row, now, tz, lang))
-        if row.splits:  # its segments' states, the firing ones named
-            mine = segments.get(row.id, [])
-            firing = sorted(breakdown_key(c.segment_key or None, lang, spec.segment_by) for c in mine
-                            if c.state == "firing")
-            counts = ", ".join(f"{n} {t(lang, f'state_{st}')}" for st, n in
-                               sorted(Counter(c.state.value for c in mine).items()))
-            line = t(lang, "rule_line", id=row.id, kpi=escape(name), line=line_text(spec, unit, lang, currency),
-                     window=spec.window, state=t(lang, "rule_segments", count=len(mine), states=counts or "—"))
-            if firing:
-                line += f" · 🔴 {escape(', '.join(firing))}"
-            lines.append(line)
-            continue
-        if row.last_value is not None:
-            shown = (format_value(row.last_value, Unit.PERCENT, lang) if spec.kind is RuleKind.CHANGE
-                     else format_value(row.last_value, unit, lang, currency))
-            line += f" · {t(lang, 'rule_last_value', value=shown)}"
-        lines.append(line)
-    blocks: list[Block] = [HeaderBlock(text=PlainTextObject(text=t(lang, "rule_list_title")))]
-    chunk: list[str] = []
-    for line in lines:
-        if sum(len(c) + 1 for c in chunk) + len(line) > 2900:
-            blocks.append(SectionBlock(text=_md("\n".join(chunk))))
-            chunk = []
-        chunk.append(line)
-    if chunk:
-        blocks.append(SectionBlock(text=_md("\n".join(chunk))))
-    return message(t(lang, "rule_list_title") + "\n" + "\n".join(lines), blocks)
-
-
-def history_message(entries: list[dict], tz, lang: str) -> dict:
-    if not entries:
-        return message(t(lang, "history_empty"), [SectionBlock(text=_md(t(lang, "history_empty")))])
-    lines = []
-    for e in entries:
-        what = t(lang, "action_" + e["action"].replace(".", "_"), target=escape(e.get("target") or ""))
-        lines.append(t(lang, "history_line", when=when_text(e["at"], tz, lang), user=escape(e["user_id"]), what=what))
-    return message(t(lang, "history_title") + "\n" + "\n".join(lines),
-                   [HeaderBlock(text=PlainTextObject(text=t(lang, "history_title"))),
-                    SectionBlock(text=_md("\n".join(lines)))])

@@ -50,6 +50,7 @@ MAX_HEADER = 150
 MAX_BREAKDOWN_ROWS = 25
 ACTION_SHARE = "kpi_share"
 ACTION_EXPLAIN = "kpi_explain"
+ACTION_WHY = "kpi_why"
 ACTION_CHART = "kpi_chart"
 
 
@@ -115,6 +116,7 @@ def answer(result: KpiResult, catalog: Catalog, lang: str, currency: str, period
         blocks.append(ActionsBlock(elements=[
             ButtonElement(text=t(lang, "button_share"), action_id=ACTION_SHARE, value=value_json, style="primary"),
             ButtonElement(text=t(lang, "button_chart"), action_id=ACTION_CHART, value=value_json),
+            ButtonElement(text=t(lang, "button_why"), action_id=ACTION_WHY, value=value_json),
             ButtonElement(text=t(lang, "button_explain"), action_id=ACTION_EXPLAIN, value=kpi.key),
         ]))
     fallback = f"{kpi.name(lang)}, {period}: {value} ({previous_field(result, lang).lower()} {previous}; {change})"

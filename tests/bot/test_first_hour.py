@@ -132,7 +132,7 @@ def test_the_readme_console_samples_show_the_buttons_the_console_prints(data, sl
     finally:
         console.close()
     [buttons] = [line.strip() for line in answer.splitlines() if line.strip().startswith("[Share")]
-    assert buttons == "[Share in channel] [Show chart] [Explain]"
+    assert buttons == "[Share in channel] [Show chart] [Why?] [Explain]"
     readme = (ROOT / "README.md").read_text()
     samples = [line.strip() for line in readme.splitlines() if line.strip().startswith("[Share")]
     assert samples and all(line == buttons for line in samples)

@@ -26,7 +26,7 @@ def test_cac_month_answers_inline_with_numbers_trend_and_meaning(server):
     assert "Formula: marketing and sales spend ÷ new customers" in body and "lower is better" in body
     assert message["text"].startswith("Customer acquisition cost, October 2026")
     buttons = [e["action_id"] for b in blocks if b["type"] == "actions" for e in b["elements"]]
-    assert buttons == [ACTION_SHARE, "kpi_chart", ACTION_EXPLAIN]
+    assert buttons == [ACTION_SHARE, "kpi_chart", "kpi_why", ACTION_EXPLAIN]
     assert server.slack.calls == []  # answered inline: nothing else posted
 
 

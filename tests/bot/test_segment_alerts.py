@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 import pytest
 
 from bot.jobs.clock import run_pass
-from bot.render import alerts as ra
+from bot.render import rules as rr
 from kpi.catalog import load_catalog
 from kpi.grammar import rule_from_fields, rule_from_words
 from kpi.rules import Op, RuleError, RuleKind, RuleSpec
@@ -77,7 +77,7 @@ def test_the_min_guard_applies_to_each_segment(ctx, slack):
 def test_the_list_shows_the_rule_with_its_segments_and_removing_it_stops_them(ctx, slack):
     parent = add_rule(ctx.url, BY_CHANNEL)
     run_pass(ctx, T0)
-    listing = ra.rules_message(state.rules(ctx.url, "T1", "C1"), CATALOG, T0.replace(tzinfo=None),
+    listing = rr.rules_message(state.rules(ctx.url, "T1", "C1"), CATALOG, T0.replace(tzinfo=None),
                                ctx.service.tz, "en", "EUR")["text"]
     assert f"`#{parent}` *Customer acquisition cost (for each channel)* above €250.00 · 30d · 3 segments:" in listing
     assert "3 segments: 2 firing 🔴, 1 no data ⚪ · 🔴 organic, paid_search" in listing

@@ -1,4 +1,4 @@
-"""Buttons on answers: Share in channel, Explain."""
+"""Buttons on answers: Share in channel, Show chart, Why?, Explain."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from slack_bolt import App
 
 from bot.jobs.context import naive
 from bot.render import answers as render
+from bot.render.why import why_message
 from bot.slack import chart_posts
 from bot.slack.answers import build
 from bot.slack.deps import Deps, Replier, guard
@@ -35,6 +36,16 @@ def register(app: App, deps: Deps) -> None:
             return
         _audit(deps, body, context, "chart.post", action.get("value"))
         deps.later(_chart, deps, replier, client, team, channel, action.get("value"), heavy=True)
+
+    @app.action(render.ACTION_WHY)
+    def why(ack, respond, action, body, context):
+        ack()
+        wait = deps.limits.heavy(context.user_id or "")  # one query per breakdown: the charts' quota
+        replier = Replier.after_ack(respond)
+        if wait:
+            replier.reply(render.notice(t(deps.lang, "err_busy", seconds=max(1, round(wait)))))
+            return
+        deps.later(_why, deps, replier, action.get("value"), heavy=True)
 
     @app.action(render.ACTION_EXPLAIN)
     def explain(ack, respond, action):
@@ -66,6 +77,16 @@ def _chart(deps: Deps, replier: Replier, client, team: str, channel: str, value)
             replier.reply(render.notice(t(deps.lang, "err_not_understood", words="…")))
             return
         chart_posts.post(deps, client, team, channel, query["k"], query["p"], query["b"])
+
+
+def _why(deps: Deps, replier: Replier, value) -> None:
+    with guard(replier, deps.lang):
+        query = _query(value)
+        if query is None:
+            replier.reply(render.notice(t(deps.lang, "err_not_understood", words="…")))
+            return
+        total, whys = deps.service.why(query["k"], query["p"], deps.clock())
+        replier.reply(why_message(total, whys, deps.service.catalog, deps.lang, deps.currency))
 
 
 def _explain(deps: Deps, replier: Replier, key: str) -> None:

@@ -15,6 +15,7 @@ from bot.jobs.digests import add_digest, digest_payload
 from bot.render import alerts as ra
 from bot.render import answers as render
 from bot.render import modals
+from bot.render import rules as rr
 from bot.slack import parse as p
 from bot.slack import permissions
 from bot.slack.answers import build
@@ -117,11 +118,11 @@ def handle(deps: Deps, replier: Replier, command: p.Command, body: dict, client)
     match command:
         case p.ListRules():
             rows = state.rules(url, team, channel)
-            replier.reply(ra.rules_message(rows, deps.service.catalog, naive(now),
+            replier.reply(rr.rules_message(rows, deps.service.catalog, naive(now),
                                            deps.service.tz, lang, deps.currency))
             return
         case p.RuleHistory():
-            replier.reply(ra.history_message(state.audit_entries(url, team, channel), deps.service.tz, lang))
+            replier.reply(rr.history_message(state.audit_entries(url, team, channel), deps.service.tz, lang))
             return
         case p.Digest(action="show") if not permissions.can_manage(deps.settings, client, user):
             current = state.active_digests(url, team, channel)

@@ -1,0 +1,39 @@
+"""The Why? button on answers, through the app and the fake Slack: the change split across every
+breakdown of the KPI, in English and French."""
+
+from __future__ import annotations
+
+from tests.bot.conftest import Server, make_settings
+from tests.support.messages import texts
+
+
+def why_of(running, question: str) -> str:
+    message = running.command(question).json()
+    [button] = [e for b in message["blocks"] if b["type"] == "actions" for e in b["elements"]
+                if e["action_id"] == "kpi_why"]
+    running.app.deps.synchronous = True
+    running.action("kpi_why", button["value"], user="U77")
+    [reply] = running.slack.wait_for(lambda calls: any(c.kind == "response_url" for c in calls))[-1:]
+    return texts(reply.payload)
+
+
+def test_why_splits_the_change_across_each_breakdown(server):
+    body = why_of(server, "cac 2026-10")
+    assert "Why Customer acquisition cost moved: €90.00 → €500.00" in body
+    assert ("• *paid_search* explains 50.0% of the rise: marketing and sales spend (new), new customers (new) "
+            "(+€205.00: mix +€205.00, rate ±€0.00)") in body
+    assert ("• *organic* explains 25.6% of the rise: marketing and sales spend +233.3%, new customers = "
+            "(+€105.00: mix ±€0.00, rate +€105.00)") in body
+    assert "explains 24.4% of the rise" in body  # the sales spend without a channel, and no customer
+    assert "Each value's part adds up to the change." in body
+
+
+def test_why_in_french(data, slack):
+    running = Server(make_settings(data, slack, kpi_language="fr"), slack)
+    try:
+        body = why_of(running, "ca 2026-10")
+    finally:
+        running.stop()
+    assert "Pourquoi Chiffre d'affaires a bougé : 80,00\u00a0€ → 400,00\u00a0€" in body
+    assert "*Par catégorie*\n• *Hardware* explique 78,1\u00a0% de la hausse" in body
+    assert "• *Hardware* explique 78,1\u00a0% de la hausse : ventes (nouveau) (+250,00\u00a0€)" in body
