@@ -9,12 +9,12 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 
 from kpi.anomaly import MIN_HISTORY, Sensitivity, judge
 from kpi.catalog import Catalog
-from kpi.compute import KpiResult, compute_many
+from kpi.compute import KpiResult, compute_many, segment_of
 from kpi.errors import SourceError, UserInputError
 from kpi.pacing import miss
 from kpi.rules import Observation, RuleKind, RuleSpec, Status
@@ -118,16 +118,9 @@ def observe_segments(service: KpiService, specs: dict[int, RuleSpec], now: datet
             if result is None:
                 out[i] = Observation(Status.ERROR, detail=f"KPI '{specs[i].kpi}' is no longer defined")
                 continue
-            out[i] = {("" if row.key is None else row.key): observe(specs[i], segment(result, row), service.catalog)
+            out[i] = {("" if row.key is None else row.key): observe(specs[i], segment_of(result, row), service.catalog)
                       for row in result.breakdown}
     return out
-
-
-def segment(result: KpiResult, row) -> KpiResult:
-    """One value of a breakdown as a result of its own (its value, its previous value, its measures)."""
-    return replace(result, value=row.value, previous_value=row.previous, measures=row.measures,
-                   previous_measures=row.previous_measures, reason=None, previous_reason=None, by=None,
-                   breakdown=())
 
 
 def observe_unusual(service: KpiService, specs: dict[int, RuleSpec], now: datetime,

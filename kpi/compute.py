@@ -59,6 +59,7 @@ class KpiResult:
     by: str | None = None
     breakdown: tuple[BreakdownRow, ...] = ()
     as_of: datetime | None = None  # set when past days came from the daily rollup (naive UTC)
+    where: tuple[str, str | None] | None = None  # one value of a breakdown only: (dimension, value)
 
     @property
     def change(self) -> float | None:
@@ -84,6 +85,14 @@ class KpiResult:
             case Direction.DOWN:
                 return self.change < 0
         raise AssertionError(self.kpi.direction)
+
+
+def segment_of(result: KpiResult, row: BreakdownRow, where: tuple[str, str | None] | None = None) -> KpiResult:
+    """One value of a breakdown as a result of its own: its value, its previous value, its measures."""
+    reason = None if row.value is not None else Reason(ReasonCode.NO_DATA)
+    return replace(result, value=row.value, previous_value=row.previous, measures=row.measures,
+                   previous_measures=row.previous_measures, reason=reason, previous_reason=None, by=None,
+                   breakdown=(), where=where)
 
 
 def window(period: Period) -> Window:

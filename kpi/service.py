@@ -6,15 +6,17 @@ engine. Every method takes ``now`` (aware) instead of reading the clock.
 
 from __future__ import annotations
 
+import difflib
 from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.engine import Engine
 
-from kpi.catalog import Catalog, Kpi, load_catalog
-from kpi.compute import KpiResult, compute, compute_many, in_time
+from kpi.catalog import Catalog, Kpi, alias_key, load_catalog
+from kpi.compute import KpiResult, compute, compute_many, in_time, segment_of
 from kpi.config import Settings
+from kpi.errors import Refusal
 from kpi.periods import parse_period
 from kpi.spans import PeriodPair
 from kpi.store.dialects import check_supported
@@ -57,12 +59,37 @@ class KpiService:
     def resolve(self, name: str) -> Kpi:
         return self.catalog.resolve(name)
 
-    def ask(self, kpi: str | Kpi, period: str, now: datetime, by: str | None = None) -> KpiResult:
-        """One KPI for a period given as text (``month``, ``2026-Q3``…), optionally broken down."""
+    def ask(self, kpi: str | Kpi, period: str, now: datetime, by: str | None = None,
+            where: str | None = None) -> KpiResult:
+        """One KPI for a period given as text (``month``, ``2026-Q3``…), optionally broken down, or for one
+        value of a breakdown only (``where``: ``channel=referral``, or ``=referral`` for any breakdown)."""
         kpi = self.resolve(kpi) if isinstance(kpi, str) else kpi
         if by is not None:
             by = self.catalog.dimension(kpi, by)  # refuse a bad dimension before parsing the period
+        if where is not None:
+            if by is not None:
+                raise Refusal("err_filter_and_by")
+            return in_time([self._where(kpi, self.period(period, now), where)], now)[0]
         return in_time([compute(self.catalog, self.source, kpi, self.period(period, now), by, self.rollups)], now)[0]
+
+    def _where(self, kpi: Kpi, pair: PeriodPair, where: str) -> KpiResult:
+        """The KPI for one value of a breakdown: the breakdown computed, and its value's row taken (so the
+        rollups answer as for any breakdown). The value matches in any case, with or without accents."""
+        name, _, value = where.partition("=")
+        dims = [self.catalog.dimension(kpi, name)] if name else list(self.catalog.metrics[kpi.key].dimensions)
+        if not dims:
+            raise Refusal("err_filter_no_dimension", kpi=kpi.key)
+        wanted, seen = alias_key(value), {}
+        for by in dims:
+            found = compute(self.catalog, self.source, kpi, pair, by, self.rollups)
+            for row in found.breakdown:
+                if row.key is not None and alias_key(row.key) == wanted:
+                    return segment_of(found, row, (by, row.key))
+                if row.key is not None:
+                    seen[row.key] = by
+        close = difflib.get_close_matches(value, list(seen), n=3, cutoff=0.5)
+        raise Refusal("err_filter_value", value=value[:64], kpi=kpi.key,
+                      where=" / ".join(dims), close=", ".join(f"`{c}`" for c in close) or "—")
 
     def why(self, kpi: str | Kpi, period: str, now: datetime) -> tuple[KpiResult, list[Why]]:
         """The KPI over a period, and its change split across the values of each of its breakdowns

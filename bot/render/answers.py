@@ -76,8 +76,17 @@ def message(text: str, blocks: list[Block]) -> dict:
     return {"text": _clip(text, 3000), "blocks": [b.to_dict() for b in blocks]}  # to_dict validates limits
 
 
-def query_value(kpi: str, period: str, by: str | None) -> str:
-    return json.dumps({"k": kpi, "p": period, "b": by}, separators=(",", ":"))
+def query_value(kpi: str, period: str, by: str | None, where: str | None = None) -> str:
+    found = {"k": kpi, "p": period, "b": by}
+    return json.dumps(found | {"w": where} if where else found, separators=(",", ":"))
+
+
+def where_text(result: KpiResult, lang: str) -> str:
+    """'channel = referral' for an answer about one value of a breakdown, else ''."""
+    if result.where is None:
+        return ""
+    by, key = result.where
+    return f"{dimension_name(by, lang)} = {breakdown_key(key, lang, by)}"
 
 
 # -- answers ------------------------------------------------------------------------------
@@ -88,6 +97,8 @@ def answer(result: KpiResult, catalog: Catalog, lang: str, currency: str, period
     kpi = result.kpi
     value = format_value(result.value, kpi.unit, lang, currency)
     period = period_title(result.current, lang)
+    if result.where is not None:  # one value of a breakdown: said with the period, as it was read
+        period += f"  ·  {where_text(result, lang)}"
     previous = format_value(result.previous_value, kpi.unit, lang, currency)
     change = change_text(result, lang, currency) or "—"
     blocks: list[Block] = [
@@ -112,13 +123,15 @@ def answer(result: KpiResult, catalog: Catalog, lang: str, currency: str, period
     if shared_by:
         blocks.append(ContextBlock(elements=[_md(t(lang, "shared_by", user=escape(shared_by)))]))
     else:
-        value_json = query_value(kpi.key, period_text, result.by)
-        blocks.append(ActionsBlock(elements=[
-            ButtonElement(text=t(lang, "button_share"), action_id=ACTION_SHARE, value=value_json, style="primary"),
-            ButtonElement(text=t(lang, "button_chart"), action_id=ACTION_CHART, value=value_json),
-            ButtonElement(text=t(lang, "button_why"), action_id=ACTION_WHY, value=value_json),
-            ButtonElement(text=t(lang, "button_explain"), action_id=ACTION_EXPLAIN, value=kpi.key),
-        ]))
+        where = f"{result.where[0]}={result.where[1]}" if result.where else None
+        value_json = query_value(kpi.key, period_text, result.by, where)
+        buttons = [ButtonElement(text=t(lang, "button_share"), action_id=ACTION_SHARE, value=value_json,
+                                 style="primary")]
+        if where is None:  # charts and the split of the change are for a whole KPI (not one value) for now
+            buttons += [ButtonElement(text=t(lang, "button_chart"), action_id=ACTION_CHART, value=value_json),
+                        ButtonElement(text=t(lang, "button_why"), action_id=ACTION_WHY, value=value_json)]
+        buttons.append(ButtonElement(text=t(lang, "button_explain"), action_id=ACTION_EXPLAIN, value=kpi.key))
+        blocks.append(ActionsBlock(elements=buttons))
     fallback = f"{kpi.name(lang)}, {period}: {value} ({previous_field(result, lang).lower()} {previous}; {change})"
     return message(fallback, blocks)
 

@@ -16,8 +16,8 @@ def build(deps: Deps, command: p.ListKpis | p.Explain | p.Ask, user: str) -> tup
         case p.Explain(kpi=key):
             kpi = service.resolve(key)
             return render.explanation(kpi, service.catalog, lang, currency, service.ask(kpi, "month", now)), "ephemeral"
-        case p.Ask(kpi=key, period=period, by=by, share=share):
-            result = service.ask(key, period, now, by=by)
+        case p.Ask(kpi=key, period=period, by=by, share=share, where=where):
+            result = service.ask(key, period, now, by=by, where=where)
             shared_by = user if share else None
             message = render.answer(result, service.catalog, lang, currency, period, shared_by=shared_by)
             return message, "in_channel" if share else "ephemeral"

@@ -35,6 +35,7 @@ class Ask:
     by: str | None = None
     share: bool = False
     chart: bool = False
+    where: str | None = None   # one value of a breakdown: "channel=referral", or "=referral" (any breakdown)
 
 
 # -- errors -------------------------------------------------------------------------------

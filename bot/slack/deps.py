@@ -15,7 +15,15 @@ from datetime import datetime, timezone
 
 from bot.render import answers as render
 from kpi.config import Settings
-from kpi.errors import DefinitionError, PeriodError, SourceError, SourceTimeout, UnknownDimension, UnknownKpi
+from kpi.errors import (
+    DefinitionError,
+    PeriodError,
+    Refusal,
+    SourceError,
+    SourceTimeout,
+    UnknownDimension,
+    UnknownKpi,
+)
 from kpi.service import KpiService
 from kpi.texts import t
 
@@ -164,6 +172,8 @@ def guard(replier: Replier, lang: str, kpi_name: str = "") -> Iterator[None]:
         replier.reply(render.bad_period(exc, lang))
     except UnknownDimension as exc:
         replier.reply(render.bad_dimension(exc, lang))
+    except Refusal as exc:  # typed input refused with its reason (a filter's value not found…)
+        replier.reply(render.notice(exc.text(lang)))
     except SourceTimeout as exc:
         log.warning("source database did not answer within %gs for %s", exc.seconds, kpi_name or "a command")
         replier.reply(render.notice(t(lang, "err_source_timeout", seconds=f"{exc.seconds:g}",

@@ -48,7 +48,7 @@ from bot.slack.commands import (  # noqa: F401 - the commands, as `parse.Ask`…
 )
 from kpi import grammar
 from kpi.catalog import Catalog
-from kpi.errors import Refusal, UnknownKpi
+from kpi.errors import Refusal, UnknownDimension, UnknownKpi
 from kpi.periods import YOY, asks_year_over_year, looks_like_period, period_suggestions
 from kpi.rules import RuleError
 
@@ -121,10 +121,13 @@ def _ask(words: list[str], catalog: Catalog, share: bool = False) -> Command | P
     if kpi is None:
         return BadKpi(_unknown(words, catalog))
     yoy, rest = asks_year_over_year(rest)
-    period, by, leftover, chart = None, None, [], False
+    period, by, leftover, chart, where = None, None, [], False, None
     i = 0
     while i < len(rest):
         word = rest[i]
+        if where is None and (found := _where(rest, i, catalog, kpi)) is not None:
+            where, i = found
+            continue
         if word.lower() in _CHART and not chart:
             chart = True
             i += 1
@@ -144,7 +147,35 @@ def _ask(words: list[str], catalog: Catalog, share: bool = False) -> Command | P
     if leftover:
         return NotUnderstood(" ".join(leftover), tuple(s for w in leftover for s in period_suggestions(w))[:3])
     period = period or DEFAULT_PERIOD
-    return Ask(kpi=kpi, period=f"{period} {YOY}" if yoy else period, by=by, share=share, chart=chart)
+    return Ask(kpi=kpi, period=f"{period} {YOY}" if yoy else period, by=by, share=share, chart=chart, where=where)
+
+
+_FOR = {"for", "pour", "on", "sur"}
+_ARTICLES = {"the", "le", "la", "les", "l'", "du", "de", "des"}
+
+
+def _where(words: list[str], i: int, catalog: Catalog, kpi: str) -> tuple[str, int] | None:
+    """One value of a breakdown at ``words[i]``: ``channel=referral``, ``for referral``, ``pour le canal
+    referral``. Returns ("dimension=value" or "=value", the index after it), or None."""
+    word = words[i]
+    if "=" in word.strip("="):
+        name, _, value = word.partition("=")
+        return f"{name}={value}", i + 1
+    if word.lower() not in _FOR or i + 1 >= len(words):
+        return None
+    j = i + 1
+    while j < len(words) - 1 and words[j].lower() in _ARTICLES:
+        j += 1
+    name = ""
+    if j + 1 < len(words):
+        try:
+            name = catalog.dimension(catalog.kpis[kpi], words[j])
+            j += 1
+        except UnknownDimension:
+            name = ""
+    if looks_like_period(words[j]):
+        return None  # "for last-month" is a period, not a value
+    return f"{name}={words[j]}", j + 1
 
 
 def _unknown(words: list[str], catalog: Catalog) -> UnknownKpi:

@@ -26,7 +26,7 @@ def test_console_demo_answers_cac_month_with_piped_input(tmp_path):
     text = out.stdout
     first = text.split("> /kpi cac month")[1]
     assert "Customer acquisition cost" in first and "Previous: €" in first and "lower is better" in first
-    assert "[Share in channel] [Show chart] [Explain]" in first
+    assert "[Share in channel] [Show chart] [Why?] [Explain]" in first
     assert "By category" in text and "Services" in text and "Hardware" in text
     assert "I don't know the KPI revenu. Did you mean `revenue`?" in text
     assert "Shared by @U0CONSOLE" in text and "(visible to everyone in the channel)" in text

@@ -66,7 +66,7 @@ def _share(deps: Deps, replier: Replier, value, user: str) -> None:
         if query is None:
             replier.reply(render.notice(t(deps.lang, "err_not_understood", words="…")))
             return
-        message, _ = build(deps, Ask(query["k"], query["p"], query["b"], share=True), user)
+        message, _ = build(deps, Ask(query["k"], query["p"], query["b"], share=True, where=query["w"]), user)
         replier.reply(message, "in_channel")
 
 
@@ -105,4 +105,6 @@ def _query(value) -> dict | None:
         return None
     if data.get("b") is not None and not isinstance(data["b"], str):
         return None
-    return {"k": data["k"][:64], "p": data["p"][:64], "b": data.get("b")}
+    if data.get("w") is not None and not isinstance(data["w"], str):
+        return None
+    return {"k": data["k"][:64], "p": data["p"][:64], "b": data.get("b"), "w": (data.get("w") or "")[:128] or None}

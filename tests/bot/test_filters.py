@@ -1,0 +1,43 @@
+"""Answers for one value of a breakdown (`for referral`, `channel=referral`, `pour le canal referral`),
+through the app and the fake Slack, in English and French."""
+
+from __future__ import annotations
+
+import json
+
+from tests.bot.conftest import Server, make_settings
+from tests.support.messages import texts
+
+
+def test_one_channel_s_cac_said_as_it_was_read(server):
+    message = server.command("cac 2026-10 for organic").json()
+    body = texts(message)
+    # organic in October: €300 of spend for 1 new customer; in September €90 for 1
+    assert "*€300.00*  ·  October 2026 (Oct 1\u2009–\u200931, 2026)  ·  channel = organic" in body
+    assert "*Previous*\n€90.00" in body
+    assert texts(server.command("cac 2026-10 channel=ORGANIC").json()).count("channel = organic") == 2
+    buttons = [e["action_id"] for b in message["blocks"] if b["type"] == "actions" for e in b["elements"]]
+    assert buttons == ["kpi_share", "kpi_explain"]  # chart and why are for a whole KPI for now
+    [share] = [e for b in message["blocks"] if b["type"] == "actions" for e in b["elements"]
+               if e["action_id"] == "kpi_share"]
+    assert json.loads(share["value"])["w"] == "channel=organic"
+    server.app.deps.synchronous = True
+    server.action("kpi_share", share["value"], user="U77")
+    [shared] = server.slack.wait_for(lambda calls: any(c.kind == "response_url" for c in calls))[-1:]
+    assert shared.payload["response_type"] == "in_channel" and "channel = organic" in texts(shared.payload)
+
+
+def test_a_value_not_in_the_data_gets_the_closest_ones(server):
+    body = texts(server.command("cac 2026-10 for organik").json())
+    assert "No *organik* among the values of channel for *cac* in that period. Did you mean `organic`?" in body
+
+
+def test_in_french(data, slack):
+    running = Server(make_settings(data, slack, kpi_language="fr"), slack)
+    try:
+        body = texts(running.command("coût-acquisition 2026-10 pour le canal organic").json())
+        refused = texts(running.command("cac 2026-10 par canal pour organic").json())
+    finally:
+        running.stop()
+    assert "*300,00\u00a0€*  ·  octobre 2026" in body and "canal = organic" in body
+    assert "Un filtre et une ventilation ensemble ne sont pas encore possibles" in refused
