@@ -41,6 +41,7 @@ from kpi.present import (
     previous_field,
     reason_text,
 )
+from kpi.spans import year_earlier
 from kpi.texts import babel_locale, t
 
 MAX_BLOCKS = 50
@@ -81,6 +82,19 @@ def query_value(kpi: str, period: str, by: str | None, where: str | None = None)
     return json.dumps(found | {"w": where} if where else found, separators=(",", ":"))
 
 
+def read_as(result: KpiResult, lang: str) -> str:
+    """How the question was read, in one line: 'Customer acquisition cost · last month · channel =
+    referral · vs a year earlier' (the KPI, the period, the breakdown or the filter, the comparison)."""
+    parts = [result.kpi.name(lang), period_label(result.current, lang)]
+    if result.by:
+        parts.append(t(lang, "breakdown_title", dimension=dimension_name(result.by, lang)).lower())
+    if result.where is not None:
+        parts.append(where_text(result, lang))
+    if result.previous == year_earlier(result.current):
+        parts.append(t(lang, "read_vs_year_earlier"))
+    return t(lang, "read_as", reading=" · ".join(parts))
+
+
 def where_text(result: KpiResult, lang: str) -> str:
     """'channel = referral' for an answer about one value of a breakdown, else ''."""
     if result.where is None:
@@ -103,6 +117,7 @@ def answer(result: KpiResult, catalog: Catalog, lang: str, currency: str, period
     change = change_text(result, lang, currency) or "—"
     blocks: list[Block] = [
         _header(kpi.name(lang)),
+        ContextBlock(elements=[_md(escape(read_as(result, lang)))]),
         SectionBlock(
             text=_md(f"*{value}*  ·  {escape(period)}"),
             fields=[

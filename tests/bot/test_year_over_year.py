@@ -32,6 +32,7 @@ def test_an_answer_against_the_same_month_a_year_earlier(data, slack):
     finally:
         running.stop()
     assert "*€400.00*  ·  October 2026" in body
+    assert "Read as: Revenue · October 2026 · vs a year earlier" in body
     assert "*A year earlier*\n€1,000.00 (Oct 1\u2009–\u200931, 2025)" in body
     assert "−€600.00 (−60.0%) ▼" in body
     assert "*Un an plus tôt*\n1\u202f000,00\u00a0€" in fr and "octobre 2026" in fr
