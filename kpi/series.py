@@ -41,11 +41,13 @@ class Series:
     previous: Points
 
 
-def series(service: KpiService, kpi: Kpi, pair: PeriodPair, with_previous: bool = True) -> Series:
+def series(service: KpiService, kpi: Kpi, pair: PeriodPair, with_previous: bool = True,
+           where: tuple[str, str | None] | None = None) -> Series:
+    """The KPI by day (or week) over the pair's periods; ``where``: for one value of a breakdown only."""
     days = (pair.current.end_day() - pair.current.first_day()).days
     grain = "day" if days <= MAX_DAYS_BY_DAY else "week"
-    previous = _points(service, kpi, pair.previous, grain) if with_previous else Points([], [])
-    return Series(kpi, grain, _points(service, kpi, pair.current, grain), previous)
+    previous = _points(service, kpi, pair.previous, grain, where) if with_previous else Points([], [])
+    return Series(kpi, grain, _points(service, kpi, pair.current, grain, where), previous)
 
 
 def daily(service: KpiService, kpi: Kpi, first: date, last: date) -> dict[date, float | None]:
@@ -126,16 +128,18 @@ def unusualness(values: list[float | None], baseline_min: int = 7) -> float:
     return abs(last - mean) / spread
 
 
-def _points(service: KpiService, kpi: Kpi, period: Period, grain: str) -> Points:
-    frame = _frame(service, kpi, period, grain)
+def _points(service: KpiService, kpi: Kpi, period: Period, grain: str,
+            where: tuple[str, str | None] | None = None) -> Points:
+    frame = _frame(service, kpi, period, grain, where)
     if frame is None:
         return Points([], [])
     keys, _, values = frame
     return Points(keys, values)
 
 
-def _frame(service: KpiService, kpi: Kpi, period: Period, grain: str):
-    """(the points' first days, each measure per point, the KPI per point), or None for an empty period."""
+def _frame(service: KpiService, kpi: Kpi, period: Period, grain: str, where: tuple[str, str | None] | None = None):
+    """(the points' first days, each measure per point, the KPI per point), or None for an empty period;
+    ``where``: the rows of one value of a breakdown only."""
     catalog = service.catalog
     start, end = period.first_day(), period.end_day()
     if end <= start:
@@ -144,8 +148,10 @@ def _frame(service: KpiService, kpi: Kpi, period: Period, grain: str):
     env = {}
     for name in catalog.measures_of(kpi):
         spec = catalog.specs[name]
-        rows = (service.rollups.days(service.source, spec, start, end) if service.rollups is not None
-                else [r for r in daily_values(service.source, spec, service.tz, start, end) if r["dim"] == ""])
+        dim, key = (catalog.dimension_ref(name, where[0]).dotted, where[1]) if where else ("", None)
+        rows = (service.rollups.days(service.source, spec, start, end, dim, key) if service.rollups is not None
+                else [r for r in daily_values(service.source, spec, service.tz, start, end)
+                      if r["dim"] == dim and (not dim or r["key"] == key)])
         daily = pd.Series({r["day"]: r["value"] for r in rows}, dtype=float).reindex(days).fillna(0.0)
         if spec.to_end:  # the KPI at the end of each day: history before the period, then running total
             before = _before(service, spec, period)

@@ -141,10 +141,10 @@ def answer(result: KpiResult, catalog: Catalog, lang: str, currency: str, period
         where = f"{result.where[0]}={result.where[1]}" if result.where else None
         value_json = query_value(kpi.key, period_text, result.by, where)
         buttons = [ButtonElement(text=t(lang, "button_share"), action_id=ACTION_SHARE, value=value_json,
-                                 style="primary")]
-        if where is None:  # charts and the split of the change are for a whole KPI (not one value) for now
-            buttons += [ButtonElement(text=t(lang, "button_chart"), action_id=ACTION_CHART, value=value_json),
-                        ButtonElement(text=t(lang, "button_why"), action_id=ACTION_WHY, value=value_json)]
+                                 style="primary"),
+                   ButtonElement(text=t(lang, "button_chart"), action_id=ACTION_CHART, value=value_json)]
+        if where is None:  # the split of the change is for a whole KPI (not one value) for now
+            buttons.append(ButtonElement(text=t(lang, "button_why"), action_id=ACTION_WHY, value=value_json))
         buttons.append(ButtonElement(text=t(lang, "button_explain"), action_id=ACTION_EXPLAIN, value=kpi.key))
         blocks.append(ActionsBlock(elements=buttons))
     fallback = f"{kpi.name(lang)}, {period}: {value} ({previous_field(result, lang).lower()} {previous}; {change})"

@@ -9,7 +9,7 @@ from bot.render import charts
 from bot.slack.deps import Deps
 from kpi.anomaly import Sensitivity
 from kpi.compute import compute
-from kpi.present import dimension_name, period_label
+from kpi.present import breakdown_key, dimension_name, period_label
 from kpi.rules import RuleKind
 from kpi.series import expected_band, series
 from kpi.store import state
@@ -19,13 +19,18 @@ log = logging.getLogger("bot.charts")
 
 
 def draw(deps: Deps, kpi_key: str, period_text: str, by: str | None, team: str = "",
-         channel: str = "") -> tuple[bytes, str, str]:
-    """(PNG, file name, comment) for a KPI over a period: a trend, or grouped bars when broken down."""
+         channel: str = "", where: str | None = None) -> tuple[bytes, str, str]:
+    """(PNG, file name, comment) for a KPI over a period: a trend, or grouped bars when broken down
+    (``where``: the trend of one value of a breakdown, ``channel=referral``)."""
     service, lang, currency = deps.service, deps.lang, deps.currency
     kpi = service.resolve(kpi_key)
     pair = service.period(period_text, deps.clock())
     current, previous = period_label(pair.current, lang), period_label(pair.previous, lang, previous=True)
-    comment = t(lang, "chart_comment", kpi=kpi.name(lang), period=current, previous=previous)
+    name = kpi.name(lang)
+    found = service.ask(kpi, period_text, deps.clock(), where=where).where if where else None
+    if found is not None:  # the value as in the data, its dimension resolved
+        name = f"{name} · {dimension_name(found[0], lang)} = {breakdown_key(found[1], lang, found[0])}"
+    comment = t(lang, "chart_comment", kpi=name, period=current, previous=previous)
     if by:
         by = service.catalog.dimension(kpi, by)
         result = compute(service.catalog, service.source, kpi, pair, by, service.rollups)
@@ -33,13 +38,13 @@ def draw(deps: Deps, kpi_key: str, period_text: str, by: str | None, team: str =
                   period=current)
         return charts.breakdown(result, title, current, previous, lang, currency), f"{kpi.key}-{by}.png", comment
     threshold = _threshold(deps, team, channel, kpi.key, period_text)
-    drawn = series(service, kpi, pair)
+    drawn = series(service, kpi, pair, where=found)
     sensitivity = _unusual(deps, team, channel, kpi.key) if drawn.grain == "day" else None
     band = None
     if sensitivity:  # today is not over: only the days before it are judged
         today = deps.clock().astimezone(service.tz).date()
         band = expected_band(service, kpi, [d for d in drawn.current.labels if d < today], Sensitivity(sensitivity))
-    png = charts.trend(drawn, f"{kpi.name(lang)} - {current}", current, previous, lang, currency, threshold, band)
+    png = charts.trend(drawn, f"{name} - {current}", current, previous, lang, currency, threshold, band)
     return png, f"{kpi.key}.png", comment
 
 
@@ -66,8 +71,8 @@ def _unusual(deps: Deps, team: str, channel: str, kpi: str) -> str | None:
 
 
 def post(deps: Deps, client, team: str, channel: str, kpi: str, period: str, by: str | None,
-         thread_ts: str | None = None) -> None:
-    png, filename, comment = draw(deps, kpi, period, by, team, channel)
+         thread_ts: str | None = None, where: str | None = None) -> None:
+    png, filename, comment = draw(deps, kpi, period, by, team, channel, where)
     client.files_upload_v2(channel=channel, file=png, filename=filename, title=filename.removesuffix(".png"),
                            initial_comment=comment, thread_ts=thread_ts)
     log.info("chart %s posted in %s (%d bytes) at %s", filename, channel, len(png), naive(deps.clock()))

@@ -181,9 +181,11 @@ class Rollups:
             raise SourceError("The rollup table could not answer.") from exc
         return rows_of(rows, names)
 
-    def days(self, source: Engine, spec: MeasureSpec, start: date, end: date) -> list[dict]:
-        """The measure's total per local day for [start, end), as :func:`daily_values` gives it: the days
-        the rollup holds from it, the rest from ``source``."""
+    def days(self, source: Engine, spec: MeasureSpec, start: date, end: date, dim: str = TOTAL,
+             key: str | None = None) -> list[dict]:
+        """The measure's total per local day for [start, end) (or, with ``dim``, the rows of one value
+        ``key`` of that dimension), as :func:`daily_values` gives it: the days the rollup holds from it,
+        the rest from ``source``."""
         state = self.states([spec.name]).get(spec.name) if eligible(spec) else None
         usable = (state is not None and state.horizon is not None
                   and state.fingerprint == fingerprint(spec, self.tz))
@@ -191,15 +193,18 @@ class Rollups:
         rows: list[dict] = []
         if split > start:
             stmt = (select(rollup_daily.c.day, rollup_daily.c.value)
-                    .where(rollup_daily.c.measure == spec.name, rollup_daily.c.dim == TOTAL,
+                    .where(rollup_daily.c.measure == spec.name, rollup_daily.c.dim == dim,
                            rollup_daily.c.day >= start, rollup_daily.c.day < split))
+            if dim != TOTAL:
+                stmt = stmt.where(rollup_daily.c.key.is_(None) if key is None else rollup_daily.c.key == key)
             try:
                 with get_engine(self.state_url).connect() as conn:
-                    rows = [{"dim": TOTAL, "day": d, "key": None, "value": v} for d, v in conn.execute(stmt)]
+                    rows = [{"dim": dim, "day": d, "key": key, "value": v} for d, v in conn.execute(stmt)]
             except SQLAlchemyError as exc:
                 raise SourceError("The rollup table could not answer.") from exc
         if max(split, start) < end:
-            rows += [r for r in daily_values(source, spec, self.tz, max(split, start), end) if r["dim"] == TOTAL]
+            rows += [r for r in daily_values(source, spec, self.tz, max(split, start), end)
+                     if r["dim"] == dim and (dim == TOTAL or r["key"] == key)]
         return rows
 
     def invalidate(self, specs: list[MeasureSpec], table: str, first_day: date | None) -> int:

@@ -19,7 +19,7 @@ def test_one_channel_s_cac_said_as_it_was_read(server):
     upper = texts(server.command("cac 2026-10 channel=ORGANIC").json())  # any case: the value as in the data
     assert "Read as: Customer acquisition cost · October 2026 · channel = organic" in upper
     buttons = [e["action_id"] for b in message["blocks"] if b["type"] == "actions" for e in b["elements"]]
-    assert buttons == ["kpi_share", "kpi_explain"]  # chart and why are for a whole KPI for now
+    assert buttons == ["kpi_share", "kpi_chart", "kpi_explain"]  # Why? is for a whole KPI for now
     [share] = [e for b in message["blocks"] if b["type"] == "actions" for e in b["elements"]
                if e["action_id"] == "kpi_share"]
     assert json.loads(share["value"])["w"] == "channel=organic"
@@ -44,3 +44,31 @@ def test_in_french(data, slack):
     assert "*300,00\u00a0€*  ·  octobre 2026" in body and "canal = organic" in body
     assert "Compris comme : Coût d'acquisition client · octobre 2026 · canal = organic" in body
     assert "Un filtre et une ventilation ensemble ne sont pas encore possibles" in refused
+
+
+def test_the_chart_of_one_value_from_the_rollups_and_from_the_source(data, slack):
+    from datetime import datetime, timezone
+
+    from kpi.compute import compute
+    from kpi.series import series
+    from kpi.service import KpiService
+
+    service = KpiService.from_settings(make_settings(data, slack))
+    kpi = service.resolve("revenue")
+    pair = service.period("2026-10", datetime(2026, 11, 25, tzinfo=timezone.utc))
+    by_channel = {r.key: r.value for r in compute(service.catalog, service.source, kpi, pair, "channel").breakdown}
+    plain = series(service, kpi, pair, where=("channel", "organic"))
+    service.refresh_rollups(datetime(2026, 11, 25, tzinfo=timezone.utc), rebuild=True)
+    rolled = series(service, kpi, pair, where=("channel", "organic"))
+    assert sum(v or 0 for v in plain.current.values) == by_channel["organic"] == 150  # Oct 15 and Oct 28
+    assert rolled.current == plain.current and rolled.previous == plain.previous
+
+
+def test_the_chart_button_of_a_filtered_answer_keeps_the_filter(server):
+    message = server.command("revenue 2026-10 for organic").json()
+    [chart] = [e for b in message["blocks"] if b["type"] == "actions" for e in b["elements"]
+               if e["action_id"] == "kpi_chart"]
+    server.action("kpi_chart", chart["value"], user="U77")
+    calls = server.slack.wait_for(lambda calls: any(c.name == "files.completeUploadExternal" for c in calls))
+    [done] = [c for c in calls if c.name == "files.completeUploadExternal"]
+    assert done.payload["initial_comment"].startswith("Revenue · channel = organic, October 2026")

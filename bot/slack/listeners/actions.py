@@ -76,7 +76,7 @@ def _chart(deps: Deps, replier: Replier, client, team: str, channel: str, value)
         if query is None or not channel:
             replier.reply(render.notice(t(deps.lang, "err_not_understood", words="…")))
             return
-        chart_posts.post(deps, client, team, channel, query["k"], query["p"], query["b"])
+        chart_posts.post(deps, client, team, channel, query["k"], query["p"], query["b"], where=query["w"])
 
 
 def _why(deps: Deps, replier: Replier, value) -> None:

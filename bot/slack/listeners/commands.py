@@ -134,7 +134,7 @@ def _refusal(parsed: p.BadRule | p.BadTarget | p.BadDigest, lang: str) -> str:
 def _chart(deps: Deps, replier: Replier, client, command: dict, ask: p.Ask) -> None:
     with guard(replier, deps.lang, ask.kpi):
         chart_posts.post(deps, client, command.get("team_id", ""), command.get("channel_id", ""), ask.kpi,
-                         ask.period, ask.by)
+                         ask.period, ask.by, where=ask.where)
 
 
 class _Late:
