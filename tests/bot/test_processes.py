@@ -51,7 +51,8 @@ def test_python_m_bot_web_serves_signed_commands_with_uvicorn(tmp_path):
             with urllib.request.urlopen(req, timeout=30) as res:
                 message = json.loads(res.read())
             assert message["blocks"][0]["text"]["text"] == "Customer acquisition cost"
-            assert "€" in message["blocks"][1]["text"]["text"]
+            assert message["blocks"][1]["elements"][0]["text"].startswith("Read as: Customer acquisition cost")
+            assert "€" in message["blocks"][2]["text"]["text"]
     output = logs[0]
     assert TOKEN not in output and SECRET not in output
     assert "Uvicorn running" in output or "Started server process" in output
