@@ -14,10 +14,11 @@ from bot.jobs.context import JobContext, PassReport, naive
 from bot.render import alerts as ra
 from bot.render import charts
 from bot.render import digests as rd
+from kpi.catalog import Unit
 from kpi.errors import KpiError
 from kpi.grammar import WEEKDAYS
 from kpi.pacing import pace
-from kpi.present import format_value
+from kpi.present import breakdown_key, format_value
 from kpi.rules import Rule, State
 from kpi.series import series, unusualness
 from kpi.store import state
@@ -136,8 +137,18 @@ def digest_payload(ctx: JobContext, digest: Digest | None, now: datetime, team: 
             found = pace(service.catalog, r, targets[(r.kpi.key, "month")], now, r.current.calendar_end())
             if found is not None:
                 paces[r.kpi.key] = found
+    why = {}  # month to date: the value that explains most of each KPI's change (kpi.why)
+    for r in month:
+        _, whys = service.why(r.kpi, "month", now)
+        parts = sorted(((w, p) for w in whys if w.change for p in w.parts if p.change),
+                       key=lambda wp: -abs(wp[1].change))
+        if parts and (share := parts[0][0].share(parts[0][1])) is not None and share > 0:
+            w, p = parts[0]
+            why[r.kpi.key] = t(lang, "digest_why", key=breakdown_key(p.key, lang, w.by),
+                               share=format_value(share, Unit.PERCENT, lang),
+                               direction=t(lang, "why_rise" if w.change > 0 else "why_drop"))
     day = now.astimezone(service.tz).date()
-    message = rd.digest_message(day, weekly, first, month, firing, lang, currency, paces)
+    message = rd.digest_message(day, weekly, first, month, firing, lang, currency, paces, why)
     png = charts.sparklines([(r.kpi.name(lang), trends[r.kpi.key], format_value(y.value, r.kpi.unit, lang, currency))
                              for r, y in zip(month, first, strict=True)], lang)
     image = {"file_b64": base64.b64encode(png).decode(), "filename": "kpi-digest.png",

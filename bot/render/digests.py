@@ -12,8 +12,9 @@ from kpi.texts import babel_locale, t
 
 
 def digest_message(day, weekly: bool, yesterday: list[KpiResult], month: list[KpiResult], firing: list[str],
-                   lang: str, currency: str, paces: dict | None = None) -> dict:
-    """Firing rules first, then each KPI in the order given (what moved most first), with pacing."""
+                   lang: str, currency: str, paces: dict | None = None, why: dict | None = None) -> dict:
+    """Firing rules first, then each KPI in the order given (what moved most first), with pacing and
+    ``why``: the value that explains most of each KPI's change this month."""
     from bot.render.home import pace_text
 
     paces = paces or {}
@@ -34,7 +35,8 @@ def digest_message(day, weekly: bool, yesterday: list[KpiResult], month: list[Kp
             f"*{escape(kpi.name(lang))}*\n{label_first}: {format_value(first.value, kpi.unit, lang, currency)} "
             f"{arrow(first)}\n{t(lang, 'digest_mtd')}: {format_value(mtd.value, kpi.unit, lang, currency)} "
             f"{arrow(mtd)} {format_pct_change(mtd.change_pct, lang) if mtd.change_pct is not None else ''}".rstrip()
-            + (f"\n{pace_text(paces[kpi.key], kpi.unit, lang, currency)}" if kpi.key in paces else ""),
+            + (f"\n{pace_text(paces[kpi.key], kpi.unit, lang, currency)}" if kpi.key in paces else "")
+            + (f"\n{escape((why or {})[kpi.key])}" if kpi.key in (why or {}) else ""),
             MAX_FIELD))
     for i in range(0, len(fields), 10):
         blocks.append(SectionBlock(fields=fields[i:i + 10]))
