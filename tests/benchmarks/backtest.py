@@ -11,7 +11,9 @@ are injected, one at a time, on days picked at random after the first 8 weeks:
 
 A rule is judged each day, as the scheduler would at the start of the next day. An incident is caught
 when its day (or, for a broken feed, its first day) is unusual that day or the next. A false alert is an
-unusual day with no incident, counted per rule and per month (30 days) on clean series.
+unusual day with no incident, counted per rule and per month (30 days) on clean series. Recall is the
+share of the three incidents caught; precision, the share of alerts that were incidents, over the same
+series-years (three incidents a year: a rule that sees fewer incidents has a lower precision).
 
 Prints a table and, with ``--out``, appends it to BENCHMARKS.md. Not collected by pytest.
 """
@@ -79,8 +81,12 @@ def run(n: int, days: int, noise: float, seed: int) -> dict:
                 day = START + timedelta(days=rng.randrange(WARM_UP, days - 4))
                 inject(data, day, kind)
                 hits[kind] += caught(data, day, sensitivity)
+        caught_all = sum(hits.values())
         results[sensitivity] = {
             "false_per_month": false_alerts / judged_days * 30,
+            # of the alerts over these n series-years (3 incidents each, and the clean days' false alerts)
+            "precision": caught_all / (caught_all + false_alerts) if caught_all + false_alerts else 1.0,
+            "recall": caught_all / (3 * n),
             **{kind: hit / n for kind, hit in hits.items()},
         }
     return results
@@ -90,11 +96,13 @@ def table(by_noise: dict[float, dict], n: int, days: int) -> str:
     lines = [f"## Anomaly ranges: backtest ({n} series of {days} days per noise level, "
              "`tests/benchmarks/backtest.py`)", "",
              "| daily noise | sensitivity | −30 % drop caught | +30 % spike caught | broken feed caught "
-             "| false alerts per rule per month (clean data) |", "|---|---|---|---|---|---|"]
+             "| recall | precision (3 incidents a year) | false alerts per rule per month (clean data) |",
+             "|---|---|---|---|---|---|---|---|"]
     for noise, results in by_noise.items():
         for sensitivity, r in results.items():
             lines.append(f"| {noise:.0%} | {sensitivity.value} | {r['drop']:.0%} | {r['spike']:.0%} "
-                         f"| {r['broken feed']:.0%} | {r['false_per_month']:.2f} |")
+                         f"| {r['broken feed']:.0%} | {r['recall']:.0%} | {r['precision']:.0%} "
+                         f"| {r['false_per_month']:.2f} |")
     return "\n".join(lines)
 
 
