@@ -32,7 +32,8 @@ from kpi.texts import t
 log = logging.getLogger("bot.installations")
 
 # The bot scopes of manifest.yml (a test keeps the two equal); README says why each is needed.
-BOT_SCOPES = ("commands", "chat:write", "files:write", "users:read")
+BOT_SCOPES = ("commands", "chat:write", "files:write", "users:read", "app_mentions:read", "im:history",
+              "channels:history", "groups:history")
 STATE_SECONDS = 600
 REFUSED = {"invalid_browser", "invalid_state", "missing_code", "invalid_code"}
 

@@ -34,6 +34,7 @@ ACCEPTED_FORMS = [
     "7d", "30d", "90d", "2026", "2026-10", "2026-Q3", "2026-W43", "2026-10-05",
     "2026-10-01..2026-10-15",
     "aujourd'hui", "hier", "semaine", "mois", "trimestre", "année",
+    "september", "septembre", "q3", "t3", "w43 (the latest one begun)",
     "any of them + yoy (vs last year)",
 ]
 
@@ -63,6 +64,15 @@ _MONTH = re.compile(r"^(\d{4})-(\d{1,2})$")
 _QUARTER = re.compile(r"^(\d{4})-?q(\d)$")
 _WEEK = re.compile(r"^(\d{4})-?w(\d{1,2})$")
 _DAY = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
+_LATEST_QUARTER = re.compile(r"^[qt]([1-4])$")       # q3 (t3 in French): the latest third quarter begun
+_LATEST_WEEK = re.compile(r"^w(\d{1,2})$")           # w43: the latest ISO week 43 begun
+MONTH_NAMES = {  # a month's name alone: the latest such month that has begun
+    "january": 1, "jan": 1, "janvier": 1, "janv": 1, "february": 2, "feb": 2, "fevrier": 2, "fevr": 2, "fev": 2,
+    "march": 3, "mar": 3, "mars": 3, "april": 4, "apr": 4, "avril": 4, "avr": 4, "may": 5, "mai": 5,
+    "june": 6, "jun": 6, "juin": 6, "july": 7, "jul": 7, "juillet": 7, "juil": 7, "august": 8, "aug": 8,
+    "aout": 8, "september": 9, "sep": 9, "sept": 9, "septembre": 9, "october": 10, "oct": 10, "octobre": 10,
+    "november": 11, "nov": 11, "novembre": 11, "december": 12, "dec": 12, "decembre": 12,
+}
 _RANGE = re.compile(r"^(\d{4}-\d{2}-\d{2})\s*\.\.\s*(\d{4}-\d{2}-\d{2})$")
 
 
@@ -102,6 +112,20 @@ def parse_period(text: str, now: datetime, tz: ZoneInfo | None = None) -> Period
     if key in _LAST_WORDS:
         grain = _LAST_WORDS[key]
         return calendar_pair(shift(grain_start(now.date(), grain), grain, -1), grain, tz)
+    if key in MONTH_NAMES:
+        month = MONTH_NAMES[key]
+        today = now.date()
+        return calendar_pair(date(today.year - (month > today.month), month, 1), Grain.MONTH, tz)
+    if m := _LATEST_QUARTER.match(key):
+        start, today = 3 * int(m.group(1)) - 2, now.date()
+        return calendar_pair(date(today.year - (start > today.month), start, 1), Grain.QUARTER, tz)
+    if m := _LATEST_WEEK.match(key):
+        year, week = now.date().isocalendar()[:2]
+        try:
+            monday = date.fromisocalendar(year - (int(m.group(1)) > week), int(m.group(1)), 1)
+        except ValueError:
+            raise PeriodError(original, ACCEPTED_FORMS) from None
+        return calendar_pair(monday, Grain.WEEK, tz)
     if m := _ROLLING.match(key):
         days = int(m.group(1))
         if not 1 <= days <= MAX_ROLLING_DAYS:
@@ -140,6 +164,33 @@ def parse_period(text: str, now: datetime, tz: ZoneInfo | None = None) -> Period
     raise PeriodError(original[:64], ACCEPTED_FORMS)
 
 
+_CANONICAL = {"aujourd'hui": "today", "aujourdhui": "today", "wtd": "week", "semaine": "week", "mtd": "month",
+              "mois": "month", "qtd": "quarter", "trimestre": "quarter", "ytd": "year", "annee": "year", "an": "year",
+              "hier": "yesterday", "semaine-derniere": "last-week", "mois-dernier": "last-month",
+              "trimestre-dernier": "last-quarter", "annee-derniere": "last-year"}
+_MONTH_CANONICAL = ("january", "february", "march", "april", "may", "june", "july", "august", "september",
+                    "october", "november", "december")
+
+
+def canonical(text: str) -> str:
+    """One spelling per period, in English: 'mois dernier' -> 'last-month', 'septembre' -> 'september',
+    't3' -> 'q3', '30j' -> '30d'; a form without another spelling is returned as given."""
+    key = normalize(text)
+    if m := _YOY.match(key):
+        return f"{canonical(m.group(1))} {YOY}"
+    if key in MONTH_NAMES:
+        return _MONTH_CANONICAL[MONTH_NAMES[key] - 1]
+    if m := _LATEST_QUARTER.match(key):
+        return f"q{m.group(1)}"
+    if m := _ROLLING.match(key):
+        return f"{int(m.group(1))}d"
+    if m := _QUARTER.match(key):
+        return f"{m.group(1)}-Q{m.group(2)}"
+    if m := _WEEK.match(key):
+        return f"{m.group(1)}-W{int(m.group(2)):02d}"
+    return _CANONICAL.get(key, key if key in _TO_DATE_WORDS or key in _LAST_WORDS else text)
+
+
 def looks_like_period(text: str) -> bool:
     """True when ``text`` has the shape of a period (used by command parsers)."""
     key = normalize(text)
@@ -148,7 +199,8 @@ def looks_like_period(text: str) -> bool:
     return (
         key in _TO_DATE_WORDS
         or key in _LAST_WORDS
-        or any(p.match(key) for p in (_ROLLING, _YEAR, _MONTH, _QUARTER, _WEEK, _DAY, _RANGE))
+        or key in MONTH_NAMES
+        or any(p.match(key) for p in (_LATEST_QUARTER, _LATEST_WEEK, _ROLLING, _YEAR, _MONTH, _QUARTER, _WEEK, _DAY, _RANGE))
     )
 
 

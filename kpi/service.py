@@ -89,7 +89,8 @@ class KpiService:
                     seen[row.key] = by
         close = difflib.get_close_matches(value, list(seen), n=3, cutoff=0.5)
         raise Refusal("err_filter_value", value=value[:64], kpi=kpi.key,
-                      where=" / ".join(dims), close=", ".join(f"`{c}`" for c in close) or "—")
+                      where=" / ".join(dims), close=", ".join(f"`{c}`" for c in close) or "—",
+                      choices=tuple(f"{seen[c]}={c}" for c in close))
 
     def why(self, kpi: str | Kpi, period: str, now: datetime) -> tuple[KpiResult, list[Why]]:
         """The KPI over a period, and its change split across the values of each of its breakdowns

@@ -137,6 +137,9 @@ def _segments(ctx: JobContext, parents: list[Rule], rows: list[Rule], now: datet
         if isinstance(found, Observation):  # the breakdown failed: every segment hears it
             out |= {r.id: found for (p, _), r in children.items() if p == parent.id}
             continue
+        if parent.spec.segment_only is not None:  # a filtered rule: its one value, watched even while absent
+            found = {parent.spec.segment_only: found.get(parent.spec.segment_only, Observation(
+                Status.NO_DATA, detail="no rows for this value in the window"))}
         watched = sum(1 for p, _ in children if p == parent.id)
         new = sorted(found.keys() - {k for p, k in children if p == parent.id})
         for key in new[:max(MAX_SEGMENTS - watched, 0)]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import logging
+from dataclasses import replace
 from datetime import date, datetime, timedelta, timezone
 from datetime import time as wall_time
 from zoneinfo import ZoneInfo
@@ -15,7 +16,8 @@ from bot.render import alerts as ra
 from bot.render import charts
 from bot.render import digests as rd
 from kpi.catalog import Unit
-from kpi.errors import KpiError
+from kpi.compute import Reason, ReasonCode
+from kpi.errors import KpiError, Refusal
 from kpi.grammar import WEEKDAYS
 from kpi.pacing import pace
 from kpi.present import breakdown_key, format_value
@@ -115,8 +117,15 @@ def digest_payload(ctx: JobContext, digest: Digest | None, now: datetime, team: 
     service, lang, currency = ctx.service, ctx.lang, ctx.settings.kpi_currency
     keys = list(digest.spec.kpis) if digest else []
     weekly = bool(digest and digest.spec.weekly)
-    first = service.overview("last-week" if weekly else "yesterday", now, keys or None)
-    month = service.overview("month", now, keys or None)
+    where = digest.spec.where if digest else None
+    if where:  # one value of a breakdown: the KPIs that have that breakdown, each computed for that value
+        by, _, value = where.partition("=")
+        keys = [k for k in keys or service.catalog.keys() if by in service.catalog.metrics[k].dimensions]
+        first = [_for_value(service, k, "last-week" if weekly else "yesterday", now, where) for k in keys]
+        month = [_for_value(service, k, "month", now, where) for k in keys]
+    else:
+        first = service.overview("last-week" if weekly else "yesterday", now, keys or None)
+        month = service.overview("month", now, keys or None)
     team = digest.team_id if digest else team
     channel = digest.channel_id if digest else channel
     firing = []
@@ -127,7 +136,8 @@ def digest_payload(ctx: JobContext, digest: Digest | None, now: datetime, team: 
             firing.append(f"#{row.id} {name}")
     # what moved most against its usual variation first (yesterday vs the four weeks before)
     window = service.period("30d", now)
-    trends = {r.kpi.key: series(service, r.kpi, window, with_previous=False) for r in month}
+    trends = {r.kpi.key: series(service, r.kpi, window, with_previous=False,
+                                where=(by, value or None) if where else None) for r in month}
     order = sorted(range(len(month)), key=lambda i: -unusualness(trends[month[i].kpi.key].current.values))
     first, month = [first[i] for i in order], [month[i] for i in order]
     targets = state.team_targets(ctx.url, team)
@@ -138,7 +148,7 @@ def digest_payload(ctx: JobContext, digest: Digest | None, now: datetime, team: 
             if found is not None:
                 paces[r.kpi.key] = found
     why = {}  # month to date: the value that explains most of each KPI's change (kpi.why)
-    for r in month:
+    for r in month if not where else []:  # a value's own change is not split further
         _, whys = service.why(r.kpi, "month", now)
         parts = sorted(((w, p) for w in whys if w.change for p in w.parts if p.change),
                        key=lambda wp: -abs(wp[1].change))
@@ -148,12 +158,26 @@ def digest_payload(ctx: JobContext, digest: Digest | None, now: datetime, team: 
                                share=format_value(share, Unit.PERCENT, lang),
                                direction=t(lang, "why_rise" if w.change > 0 else "why_drop"))
     day = now.astimezone(service.tz).date()
-    message = rd.digest_message(day, weekly, first, month, firing, lang, currency, paces, why)
+    message = rd.digest_message(day, weekly, first, month, firing, lang, currency, paces, why,
+                                where=month[0].where if where and month else None)
     png = charts.sparklines([(r.kpi.name(lang), trends[r.kpi.key], format_value(y.value, r.kpi.unit, lang, currency))
                              for r, y in zip(month, first, strict=True)], lang)
     image = {"file_b64": base64.b64encode(png).decode(), "filename": "kpi-digest.png",
              "title": t(lang, "digest_sparklines")}
     return message, image
+
+
+def _for_value(service, key: str, period: str, now: datetime, where: str):
+    """One KPI for one value of a breakdown; a value without rows in the period is an empty result."""
+    try:
+        return service.ask(key, period, now, where=where)
+    except Refusal:  # no row for that value in the period: a sum is zero, a ratio has no value
+        by, _, value = where.partition("=")
+        found = service.ask(key, period, now)
+        zero = 0.0 if service.catalog.metrics[key].accumulates else None
+        return replace(found, value=zero, previous_value=None, where=(by, value or None), measures={},
+                       previous_measures={}, reason=None if zero is not None else Reason(ReasonCode.NO_DATA),
+                       previous_reason=None)
 
 
 def firing_now(row: Rule, now: datetime) -> bool:

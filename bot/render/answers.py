@@ -53,6 +53,7 @@ ACTION_SHARE = "kpi_share"
 ACTION_EXPLAIN = "kpi_explain"
 ACTION_WHY = "kpi_why"
 ACTION_CHART = "kpi_chart"
+ACTION_ASK = "kpi_ask"      # a reading offered for a question understood only in part
 
 
 def escape(text: str) -> str:
@@ -253,6 +254,31 @@ def help_message(catalog: Catalog, lang: str) -> dict:
 
 def notice(text: str) -> dict:
     return message(text, [SectionBlock(text=_md(text))])
+
+
+def reading_label(kpi_name: str, period: str, by: str | None, where: str | None, lang: str) -> str:
+    """A reading offered as a button: 'Customer acquisition cost · last-month · channel = referral'."""
+    parts = [kpi_name, period]
+    if by:
+        parts.append(t(lang, "breakdown_title", dimension=dimension_name(by, lang)).lower())
+    if where:
+        name, _, value = where.partition("=")
+        parts.append(f"{dimension_name(name, lang)} = {value}" if name else value)
+    return " · ".join(parts)
+
+
+def unclear(words: str, readings: list[tuple[str, str]], lang: str, no_kpi: bool = False) -> dict:
+    """A question read only in part: the words not understood, then the closest readings as buttons
+    (each a (label, question) pair; pressing one asks it)."""
+    key = "err_unclear_no_kpi" if no_kpi else "err_unclear"
+    text = t(lang, key, words=escape(words[:100]))
+    text += " " + (t(lang, "unclear_readings") if readings else t(lang, "unclear_no_reading"))
+    blocks: list[Block] = [SectionBlock(text=_md(text))]
+    if readings:
+        blocks.append(ActionsBlock(elements=[
+            ButtonElement(text=_clip(label, 75), action_id=f"{ACTION_ASK}_{n}", value=value)
+            for n, (label, value) in enumerate(readings[:5])]))
+    return message(text, blocks)
 
 
 def unknown_kpi(error: UnknownKpi, lang: str) -> dict:

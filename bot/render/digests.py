@@ -7,12 +7,13 @@ from slack_sdk.models.blocks import Block, HeaderBlock, PlainTextObject, Section
 
 from bot.render.answers import MAX_FIELD, _clip, _md, escape, message
 from kpi.compute import KpiResult
-from kpi.present import arrow, format_pct_change, format_value, period_label
+from kpi.present import arrow, breakdown_key, dimension_name, format_pct_change, format_value, period_label
 from kpi.texts import babel_locale, t
 
 
 def digest_message(day, weekly: bool, yesterday: list[KpiResult], month: list[KpiResult], firing: list[str],
-                   lang: str, currency: str, paces: dict | None = None, why: dict | None = None) -> dict:
+                   lang: str, currency: str, paces: dict | None = None, why: dict | None = None,
+                   where: tuple[str, str | None] | None = None) -> dict:
     """Firing rules first, then each KPI in the order given (what moved most first), with pacing and
     ``why``: the value that explains most of each KPI's change this month."""
     from bot.render.home import pace_text
@@ -21,6 +22,8 @@ def digest_message(day, weekly: bool, yesterday: list[KpiResult], month: list[Kp
     loc = babel_locale(lang)
     title = t(lang, "digest_title_weekly" if weekly else "digest_title_daily",
               date=format_date(day, "EEEE d MMMM y", locale=loc))
+    if where is not None:  # a digest for one value of a breakdown: 'channel = organic'
+        title += f" · {dimension_name(where[0], lang)} = {breakdown_key(where[1], lang, where[0])}"
     blocks: list[Block] = [HeaderBlock(text=PlainTextObject(text=_clip(title, 150)))]
     blocks.append(SectionBlock(text=_md(t(lang, "digest_firing", rules=escape(", ".join(firing))) if firing
                                         else t(lang, "digest_all_quiet"))))

@@ -35,7 +35,10 @@ def rules_message(rules: list[Rule], catalog: Catalog, now: datetime, tz, lang: 
         kpi = catalog.kpis.get(spec.kpi)
         unit = kpi.unit if kpi else Unit.NUMBER
         name = kpi.name(lang) if kpi else spec.kpi
-        if spec.segment_by:
+        if spec.segment_only is not None:
+            name = f"{name} ({dimension_name(spec.segment_by, lang)} = " \
+                   f"{breakdown_key(spec.segment_only or None, lang, spec.segment_by)})"
+        elif spec.segment_by:
             name = f"{name} ({t(lang, 'segment_for_each', dimension=dimension_name(spec.segment_by, lang))})"
         line = t(lang, "rule_line", id=row.id, kpi=escape(name), line=line_text(spec, unit, lang, currency),
                  window=spec.window, state=state_text(row, now, tz, lang))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from slack_sdk.models.blocks import Block, ContextBlock, HeaderBlock, PlainTextObject, SectionBlock
 
-from bot.render.answers import _clip, _md, escape, message
+from bot.render.answers import _clip, _md, escape, message, read_as
 from kpi.catalog import Catalog, Unit
 from kpi.compute import KpiResult
 from kpi.present import breakdown_key, dimension_name, format_pct_change, format_value, period_title
@@ -53,7 +53,8 @@ def why_message(total: KpiResult, whys: list[Why], catalog: Catalog, lang: str, 
     now = format_value(total.value, kpi.unit, lang, currency)
     title = t(lang, "why_title", kpi=kpi.name(lang), before=before, now=now)
     blocks: list[Block] = [HeaderBlock(text=PlainTextObject(text=_clip(title, 150))),
-                           ContextBlock(elements=[_md(escape(period_title(total.current, lang)) + " · "
+                           ContextBlock(elements=[_md(escape(read_as(total, lang))),
+                                                  _md(escape(period_title(total.current, lang)) + " · "
                                                       + escape(period_title(total.previous, lang)))])]
     lines = []
     if not whys or not any(w.change for w in whys):

@@ -192,7 +192,7 @@ class LocalSlack:
         if grant is None:
             return {"ok": False, "error": "invalid_code"}
         return {"ok": True, "app_id": "A123", "access_token": grant["token"], "token_type": "bot",
-                "scope": "commands,chat:write,files:write,users:read", "bot_user_id": "UKPIBOT",
+                "scope": "commands,chat:write,files:write,users:read,app_mentions:read,im:history,channels:history,groups:history", "bot_user_id": "UKPIBOT",
                 "team": {"id": grant["team_id"], "name": grant["team_name"]}, "enterprise": None,
                 "is_enterprise_install": False, "authed_user": {"id": grant["user"]}}
 

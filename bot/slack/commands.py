@@ -36,6 +36,8 @@ class Ask:
     share: bool = False
     chart: bool = False
     where: str | None = None   # one value of a breakdown: "channel=referral", or "=referral" (any breakdown)
+    guessed: bool = False      # the filter is a word of a free-text question the data must confirm
+    why: bool = False          # "why did revenue drop last month?": the change split across breakdowns
 
 
 # -- errors -------------------------------------------------------------------------------
@@ -50,6 +52,15 @@ class TooLong:
 class NotUnderstood:
     words: str
     suggestions: tuple[str, ...] = ()   # period words close to what was typed ('lastmonth' -> 'last-month')
+
+
+@dataclass(frozen=True)
+class Unclear:
+    """A free-text question read only in part: what was not understood, and the closest readings (offered
+    as buttons). ``no_kpi``: no KPI was found at all."""
+    words: str
+    readings: tuple[Ask, ...] = ()
+    no_kpi: bool = False
 
 
 @dataclass(frozen=True)
@@ -105,6 +116,7 @@ class Digest:
     weekday: int | None = None
     timezone: str | None = None
     kpis: tuple[str, ...] = ()
+    where: str | None = None         # one value of a breakdown only ('for organic')
 
 
 @dataclass(frozen=True)
@@ -138,4 +150,4 @@ class BadDigest:
 
 Command = Help | ListKpis | Explain | Ask | ListRules | RuleModal | CreateRule | RemoveRule | SnoozeRule \
     | RuleHistory | Digest | Pin | Target | EditRule
-ParseError = TooLong | NotUnderstood | MissingKpi | BadKpi | BadRule | BadDigest | BadTarget
+ParseError = TooLong | NotUnderstood | Unclear | MissingKpi | BadKpi | BadRule | BadDigest | BadTarget

@@ -19,6 +19,7 @@ so the listener can answer each one politely.
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 from bot.slack.commands import (  # noqa: F401 - the commands, as `parse.Ask`… for the listeners
     DEFAULT_PERIOD,
@@ -45,7 +46,9 @@ from bot.slack.commands import (  # noqa: F401 - the commands, as `parse.Ask`…
     SnoozeRule,
     Target,
     TooLong,
+    Unclear,
 )
+from bot.slack.questions import as_ask, free_text, reader_for, reading_of  # noqa: F401 - for the listeners
 from kpi import grammar
 from kpi.catalog import Catalog
 from kpi.errors import Refusal, UnknownDimension, UnknownKpi
@@ -84,8 +87,26 @@ def parse(text: str | None, catalog: Catalog, lang: str = "en", currency: str = 
         return ListRules()
     for heads, read in _COMMANDS:
         if head in heads:
-            return read(head, words[1:], catalog, lang, currency)
-    return _ask(words, catalog)
+            found = read(head, words[1:], catalog, lang, currency)
+            if read in (_explain, _list) and isinstance(found, (BadKpi, NotUnderstood, MissingKpi)) and words[1:]:
+                return free_text(text, catalog, found)
+            return found
+    return _question(text, words, catalog)
+
+
+def _question(text: str, words: list[str], catalog: Catalog, share: bool = False) -> Command | ParseError:
+    """A KPI question: read as free text; when something is left over, the strict grammar is tried
+    (`cac 2026-10-01..2026-10-15 by foo`), and when that fails too, free text says what it did not understand."""
+    reading = reader_for(catalog).read(text)
+    if reading.kind == "ask" and not reading.unknown:
+        return replace(as_ask(reading), share=share)
+    strict = _ask(words, catalog, share=share)
+    if not isinstance(strict, (BadKpi, NotUnderstood)):
+        return strict
+    return free_text(text, catalog, strict)
+
+
+COMMAND_WORDS = _HELP | _LIST | _EXPLAIN | _SHARE | _ALERTS | _ALERT | _DIGEST | _PIN | _UNPIN | _TARGET
 
 
 def _list(head: str, rest: list[str], catalog: Catalog, lang: str, currency: str) -> Command | ParseError:
@@ -113,7 +134,7 @@ def _explain(head: str, rest: list[str], catalog: Catalog, lang: str, currency: 
 
 
 def _share(head: str, rest: list[str], catalog: Catalog, lang: str, currency: str) -> Command | ParseError:
-    return _ask(rest, catalog, share=True) if rest else MissingKpi(head)
+    return _question(" ".join(rest), rest, catalog, share=True) if rest else MissingKpi(head)
 
 
 def _ask(words: list[str], catalog: Catalog, share: bool = False) -> Command | ParseError:
@@ -238,7 +259,7 @@ def _digest(head: str, words: list[str], catalog: Catalog, lang: str, currency: 
         return BadKpi(exc)
     except Refusal as exc:
         return BadDigest(exc if exc.key else None)
-    return Digest(spec.cadence, spec.at_time, spec.weekday, spec.timezone, spec.kpis)
+    return Digest(spec.cadence, spec.at_time, spec.weekday, spec.timezone, spec.kpis, spec.where)
 
 
 def _target(head: str, words: list[str], catalog: Catalog, lang: str, currency: str) -> Command | ParseError:

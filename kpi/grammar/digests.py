@@ -9,6 +9,7 @@ from kpi.catalog import Catalog
 from kpi.errors import Refusal
 from kpi.grammar.rules import FieldRefusal
 from kpi.grammar.words import DAY_WORDS, WEEKDAYS
+from kpi.model import alias_key
 from kpi.store.state.records import DigestSpec
 
 _CLOCK = re.compile(r"([0-9]{1,2})[:hH]([0-9]{2})?")  # 09:00, 9h, 9h30 (ASCII digits only)
@@ -59,8 +60,37 @@ def digest_from_words(words: list[str], catalog: Catalog) -> DigestSpec:
     if rest and ("/" in rest[0] or rest[0].upper() == "UTC"):
         zone = time_zone(rest[0])
         rest = rest[1:]
+    rest, where = _filter(rest, catalog)
     kpis = [catalog.resolve(word).key for word in rest]
-    return DigestSpec("weekly" if weekly else "daily", at_time, day, zone, tuple(dict.fromkeys(kpis)))
+    return DigestSpec("weekly" if weekly else "daily", at_time, day, zone, tuple(dict.fromkeys(kpis)), where)
+
+
+def _filter(words: list[str], catalog: Catalog) -> tuple[list[str], str | None]:
+    """`for organic`, `pour le canal organic`, `channel=organic` among the KPI words: the digest for one value
+    of a breakdown (its dimension, when not named, is found in the data when it is subscribed)."""
+    for i, word in enumerate(words):
+        if "=" in word.strip("="):
+            name, _, value = word.partition("=")
+            found = _dimension(catalog, name) if name else ""
+            if found is None:
+                known = sorted({d for metric in catalog.metrics.values() for d in metric.dimensions})
+                raise Refusal("err_filter_dimension", name=name[:32], known=", ".join(known))
+            return words[:i] + words[i + 1:], f"{found}={value}"
+        if word.lower() in ("for", "pour") and i + 1 < len(words):
+            j = i + 1
+            while j < len(words) - 1 and words[j].lower() in ("the", "le", "la", "les", "du", "de"):
+                j += 1
+            name = ""
+            if j < len(words) - 1 and _dimension(catalog, words[j]) is not None:
+                name, j = _dimension(catalog, words[j]), j + 1
+            return words[:i] + words[j + 1:], f"{name}={words[j]}"
+    return words, None
+
+
+def _dimension(catalog: Catalog, name: str) -> str | None:
+    """A dimension of any KPI, by its name or alias; None when none has it."""
+    wanted = catalog.dimension_aliases.get(alias_key(name), alias_key(name).replace("-", "_"))
+    return wanted if any(wanted in metric.dimensions for metric in catalog.metrics.values()) else None
 
 
 def digest_from_fields(values: dict[str, str], catalog: Catalog) -> DigestSpec:

@@ -71,6 +71,8 @@ def rule_from_words(kpi: str, words_in: list[str], catalog: Catalog, lang: str =
         word = rest[0].lower()
         if (left := _segment_option(rest, options, catalog, kpi)) is not None:
             rest = left
+        elif (left := _filter_option(rest, options, catalog, kpi)) is not None:
+            rest = left
         elif (left := _common_option(rest, options, lang)) is not None:
             rest = left
         elif word in ("recover", "retour", "recovery") and len(rest) > 1:
@@ -99,12 +101,52 @@ def _segment_option(rest: list[str], options: dict, catalog: Catalog, kpi: str) 
         name, left = rest[2], rest[3:]
     else:
         return None
+    if "segment_only" in options:  # one value, or each value: not both
+        raise RuleError("rule_not_understood", text=rest[0][:32])
     try:
         options["segment_by"] = catalog.dimension(catalog.kpis[kpi], name)
     except UnknownDimension as exc:
         raise RuleError("rule_bad_segment", text=name[:MAX_TYPED], kpi=kpi,
                         known=", ".join(exc.known) or "—") from None
     return left
+
+
+_FILTER_WORDS = ("for", "pour", "on", "sur")
+_ARTICLES = ("the", "le", "la", "les", "l'", "du", "de")
+
+
+def _filter_option(rest: list[str], options: dict, catalog: Catalog, kpi: str) -> list[str] | None:
+    """`for referral`, `channel=referral`, `pour le canal referral`: one value of a breakdown watched (its
+    dimension, when not named, is found in the data when the rule is created). `for 2` is the count."""
+    if "=" in rest[0].strip("="):
+        name, _, value = rest[0].partition("=")
+        left = rest[1:]
+    elif rest[0].lower() in _FILTER_WORDS and len(rest) > 1 and not rest[1][:1].isdigit() \
+            and rest[1].lower() not in ("each", "chaque"):
+        i = 1
+        while i < len(rest) - 1 and rest[i].lower() in _ARTICLES:
+            i += 1
+        name = ""
+        if i < len(rest) - 1 and _dimension(catalog, kpi, rest[i]) is not None:
+            name, i = rest[i], i + 1
+        value, left = rest[i], rest[i + 1:]
+    else:
+        return None
+    if "segment_only" in options or "segment_by" in options or not value.strip():
+        raise RuleError("rule_not_understood", text=rest[0][:32])
+    options["segment_by"] = _dimension(catalog, kpi, name) if name else ""
+    if name and options["segment_by"] is None:
+        raise RuleError("rule_bad_segment", text=name[:MAX_TYPED], kpi=kpi,
+                        known=", ".join(catalog.metrics[kpi].dimensions) or "—")
+    options["segment_only"] = value[:MAX_TYPED]
+    return left
+
+
+def _dimension(catalog: Catalog, kpi: str, name: str) -> str | None:
+    try:
+        return catalog.dimension(catalog.kpis[kpi], name)
+    except UnknownDimension:
+        return None
 
 
 def segment_of(values: dict[str, str], catalog: Catalog, kpi: str) -> str | None:

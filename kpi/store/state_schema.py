@@ -1,8 +1,6 @@
-"""The bot's own state: alert rules, incidents, history, audit, outbox, digests, heartbeat.
-
-All times are naive UTC. Every table carries ``team_id`` so that one database can
-serve several Slack workspaces without mixing their data.
-"""
+"""The bot's own state: alert rules, incidents, history, audit, outbox, digests, conversations, heartbeat.
+All times are naive UTC. Every table carries ``team_id`` so that one database can serve several Slack
+workspaces without mixing their data."""
 
 from __future__ import annotations
 
@@ -44,6 +42,7 @@ alert_rules = Table(
     Column("segment_by", Text, nullable=True),        # each value of this dimension watched on its own
     Column("parent_id", Integer, nullable=True),      # a segment's rule: the rule it is a segment of
     Column("segment_key", Text, nullable=True),       # ... and its dimension value ('' for rows without one)
+    Column("segment_only", Text, nullable=True),      # a filtered rule: the one value of segment_by it watches
     Column("created_by", Text, nullable=False, server_default=""),
     Column("created_at", DateTime, nullable=False),
     Column("removed_at", DateTime, nullable=True),
@@ -155,6 +154,7 @@ digests = Table(
     Column("at_time", Text, nullable=False),   # HH:MM local
     Column("timezone", Text, nullable=False),
     Column("kpis", Text, nullable=False, server_default=""),  # comma-separated keys; empty = all
+    Column("where_filter", Text, nullable=True),  # one value of a breakdown only: 'channel=organic'
     Column("created_by", Text, nullable=False, server_default=""),
     Column("created_at", DateTime, nullable=False),
     Column("removed_at", DateTime, nullable=True),
@@ -225,6 +225,12 @@ stale_tables = Table(
     Column("since", DateTime, nullable=False),     # when the bot first saw it stale (the episode's key)
     Column("last_row_at", DateTime, nullable=True),
     Column("usual_gap_days", Integer, nullable=False),
+)
+
+conversations = Table(  # the question answered in each thread ('' : a DM's last one), as JSON, for follow-ups
+    "conversations", metadata, Column("team_id", Text, primary_key=True), Column("channel_id", Text, primary_key=True),
+    Column("thread_ts", Text, primary_key=True), Column("question", Text, nullable=False),
+    Column("updated_at", DateTime, nullable=False), Index("ix_conversations_updated_at", "updated_at"),
 )
 
 leases = Table(

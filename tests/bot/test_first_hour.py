@@ -50,8 +50,9 @@ def test_a_range_is_said_once(en):
 
 
 def test_a_mistyped_period_gets_a_suggestion(en):
-    assert "I didn't understand *lastmonth*. Type `/kpi help` to see what I can do. Did you mean `last-month`?" \
-        in said(en, "cac lastmonth")
+    answer = said(en, "cac lastmonth")
+    assert "I didn't understand *lastmonth* in your question. The closest readings:" in answer
+    assert "Customer acquisition cost · last-month" in answer  # a button that asks it
 
 
 def test_a_future_period_says_so(en):

@@ -106,12 +106,12 @@ def test_help(server):
 @pytest.mark.parametrize(
     "text, expected",
     [
-        ("revenu month", "I don't know the KPI *revenu*. Did you mean `revenue`?"),
+        ("rvnu", "I don't know the KPI *rvnu*. Did you mean `revenue`?"),
         ("cac 2026-13", "*2026-13* is not a period I understand."),
         ("revenue month by colour", "*revenue* cannot be broken down by *colour*."),
         ("nps month by product", "*nps* cannot be broken down by *product*."),
-        ("cac month please", "I didn't understand *please*."),
-        ("<!channel> <@U1|boss>", "I don't know the KPI *&lt;!channel&gt;*."),
+        ("cac month zorglub", "I didn't understand *zorglub* in your question."),
+        ("<!channel> <@U1|boss>", "I couldn't tell which KPI you mean: I didn't understand *&lt;!channel&gt; &lt;@U1|boss&gt;*"),
         ("x" * 600, "That command is too long (600 characters)"),
     ],
 )

@@ -23,19 +23,21 @@ CATALOG = load_catalog()
         ("revenue last-month by category", p.Ask("revenue", "last-month", "category")),
         ("nps 2026-Q3", p.Ask("nps", "2026-Q3")),
         ("conversion_rate 30d by channel", p.Ask("conversion_rate", "30d", "channel")),
-        ("by channel conversion_rate", p.BadKpi),
+        ("by channel conversion_rate", p.Ask("conversion_rate", by="channel")),  # read as free text
         ("revenue by category last-month", p.Ask("revenue", "last-month", "category")),
-        ("taux de transformation 30j par canal", p.Ask("conversion_rate", "30j", "canal")),
-        ("Chiffre d'affaires mois-dernier par produit", p.Ask("revenue", "mois-dernier", "produit")),
-        ("CA last month", p.Ask("revenue", "last month")),
+        ("taux de transformation 30j par canal", p.Ask("conversion_rate", "30d", "channel")),
+        ("Chiffre d'affaires mois-dernier par produit", p.Ask("revenue", "last-month", "product")),
+        ("CA last month", p.Ask("revenue", "last-month")),
         ("share cac 2026-10", p.Ask("cac", "2026-10", share=True)),
-        ("partager marge trimestre", p.Ask("project_margin", "trimestre", share=True)),
+        ("partager marge trimestre", p.Ask("project_margin", "quarter", share=True)),
         ("explain nps", p.Explain("nps")),
         ("expliquer valeur vie client", p.Explain("ltv")),
         ("explain", p.MissingKpi()),
         ("share", p.MissingKpi("share")),
-        ("cac month extra", p.NotUnderstood("extra")),
-        ("list everything", p.NotUnderstood("everything")),
+        ("cac month extra", p.Ask("cac", where="=extra", guessed=True)),  # a value the data must confirm
+        ("cac month zork blah blah", p.Unclear("zork blah blah", (p.Ask("cac"),))),
+        ("list everything", p.ListKpis("month")),
+        ("list zork", p.Unclear("zork", no_kpi=True)),
         ("x" * 501, p.TooLong(501)),
     ],
 )
@@ -48,7 +50,9 @@ def test_parse(text, expected):
 
 
 def test_unknown_kpi_carries_suggestions():
-    got = p.parse("revnue month", CATALOG)
+    got = p.parse("revnu", CATALOG)
+    assert got == p.Ask("revenue")  # one typo away from a name: read as it (the answer says how it was read)
+    got = p.parse("reve", CATALOG)
     assert isinstance(got, p.BadKpi) and got.error.suggestions[0] == "revenue"
 
 

@@ -19,7 +19,8 @@ ROOT = Path(__file__).resolve().parents[2]
 
 @pytest.mark.slow
 def test_console_demo_answers_cac_month_with_piped_input(tmp_path):
-    lines = "/kpi revenue last-month by category\n/kpi revenu\n/kpi share nps 30d\nexit\n"
+    lines = ("/kpi revenue last-month by category\n/kpi rvnu\n/kpi share nps 30d\n"
+             "what was our revenu last month for the organic channel?\nexit\n")
     out = subprocess.run([sys.executable, "-m", "bot", "console", "--demo"], input=lines, capture_output=True,
                          text=True, cwd=tmp_path, env=env(), timeout=300)
     assert out.returncode == 0, out.stderr
@@ -28,7 +29,8 @@ def test_console_demo_answers_cac_month_with_piped_input(tmp_path):
     assert "Customer acquisition cost" in first and "Previous: €" in first and "lower is better" in first
     assert "[Share in channel] [Show chart] [Why?] [Explain]" in first
     assert "By category" in text and "Services" in text and "Hardware" in text
-    assert "I don't know the KPI revenu. Did you mean `revenue`?" in text
+    assert "I don't know the KPI rvnu. Did you mean `revenue`?" in text
+    assert "Read as: Revenue · " in text and " · channel = organic" in text  # free text, typo included
     assert "Shared by @U0CONSOLE" in text and "(visible to everyone in the channel)" in text
     assert (tmp_path / "demo.db").exists()
     assert "Traceback" not in out.stderr

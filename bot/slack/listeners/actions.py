@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 from slack_bolt import App
 
@@ -47,6 +48,11 @@ def register(app: App, deps: Deps) -> None:
             return
         deps.later(_why, deps, replier, action.get("value"), heavy=True)
 
+    @app.action(re.compile(rf"^{render.ACTION_ASK}_[0-9]$"))
+    def ask(ack, respond, action, context):  # a reading offered for a question understood in part
+        ack()
+        deps.later(_share, deps, Replier.after_ack(respond), action.get("value"), context.user_id or "", False)
+
     @app.action(render.ACTION_EXPLAIN)
     def explain(ack, respond, action):
         ack()
@@ -60,14 +66,15 @@ def _audit(deps: Deps, body: dict, context, action: str, value) -> None:
                 str(value or "")[:200], None, naive(deps.clock()))
 
 
-def _share(deps: Deps, replier: Replier, value, user: str) -> None:
+def _share(deps: Deps, replier: Replier, value, user: str, share: bool = True) -> None:
+    """The question a button carries, answered for the channel (Share) or for the person (a reading offered)."""
     with guard(replier, deps.lang):
         query = _query(value)
         if query is None:
             replier.reply(render.notice(t(deps.lang, "err_not_understood", words="…")))
             return
-        message, _ = build(deps, Ask(query["k"], query["p"], query["b"], share=True, where=query["w"]), user)
-        replier.reply(message, "in_channel")
+        message, kind = build(deps, Ask(query["k"], query["p"], query["b"], share=share, where=query["w"]), user)
+        replier.reply(message, kind)
 
 
 def _chart(deps: Deps, replier: Replier, client, team: str, channel: str, value) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import replace
 from datetime import timedelta
 
 from slack_bolt import App
@@ -17,14 +18,12 @@ from bot.render import answers as render
 from bot.render import modals
 from bot.render import rules as rr
 from bot.slack import parse as p
-from bot.slack import permissions
+from bot.slack import permissions, understood
 from bot.slack.answers import build
 from bot.slack.deps import Deps, Replier, guard
 from kpi import grammar
-from kpi.catalog import Unit
 from kpi.grammar import DigestSpec
-from kpi.present import dimension_name, format_value
-from kpi.rules import RuleKind
+from kpi.present import format_value
 from kpi.store import state
 from kpi.texts import t
 
@@ -87,7 +86,7 @@ def register(app: App, deps: Deps) -> None:
         ack()
         if editing is not None:
             if state.edit_rule(deps.settings.database_url, team, editing, spec, channel, user, naive(deps.clock())):
-                text = t(deps.lang, "rule_updated", id=editing, **_understood(deps, spec))
+                text = t(deps.lang, "rule_updated", id=editing, **understood.rule(deps, spec))
             else:  # removed meanwhile, or not this workspace's rule
                 text = t(deps.lang, "rule_not_found", id=editing)
             client.chat_postEphemeral(channel=channel, user=user, **render.notice(text))
@@ -107,7 +106,7 @@ def register(app: App, deps: Deps) -> None:
             return
         ack()
         state.subscribe_digest(deps.settings.database_url, team, channel, digest, user, naive(deps.clock()))
-        client.chat_postEphemeral(channel=channel, user=user, **render.notice(_digest_text(deps, digest)))
+        client.chat_postEphemeral(channel=channel, user=user, **render.notice(understood.digest(deps, digest)))
 
 
 def handle(deps: Deps, replier: Replier, command: p.Command, body: dict, client) -> None:
@@ -126,7 +125,7 @@ def handle(deps: Deps, replier: Replier, command: p.Command, body: dict, client)
             return
         case p.Digest(action="show") if not permissions.can_manage(deps.settings, client, user):
             current = state.active_digests(url, team, channel)
-            text = _digest_text(deps, current[0].spec) if current else t(lang, "digest_not_subscribed")
+            text = understood.digest(deps, current[0].spec) if current else t(lang, "digest_not_subscribed")
             replier.reply(render.notice(text + " " + t(lang, "err_digest_usage")))
             return
         case p.Digest(action="now"):
@@ -186,10 +185,11 @@ def handle(deps: Deps, replier: Replier, command: p.Command, body: dict, client)
         case p.Digest(action="off"):
             done = state.unsubscribe_digest(url, team, channel, user, naive(now))
             replier.reply(render.notice(t(lang, "digest_off" if done else "digest_not_subscribed")))
-        case p.Digest(action=cadence, at_time=at_time, weekday=weekday, timezone=tz, kpis=kpis):
-            digest = DigestSpec(cadence, at_time or "09:00", weekday, tz or deps.settings.kpi_timezone, kpis)
+        case p.Digest(action=cadence, at_time=at_time, weekday=weekday, timezone=tz, kpis=kpis, where=where):
+            digest = DigestSpec(cadence, at_time or "09:00", weekday, tz or deps.settings.kpi_timezone, kpis,
+                                understood.digest_filter(deps, kpis, where))
             state.subscribe_digest(url, team, channel, digest, user, naive(now))
-            replier.reply(render.notice(_digest_text(deps, digest)))
+            replier.reply(render.notice(understood.digest(deps, digest)))
         case _:
             raise AssertionError(command)
 
@@ -197,42 +197,19 @@ def handle(deps: Deps, replier: Replier, command: p.Command, body: dict, client)
 def _create(deps: Deps, team: str, channel: str, spec, user: str) -> dict:
     """Create the rule (unless the channel has the very same one) and say how it was understood."""
     url = deps.settings.database_url
+    if spec.segment_only is not None:  # 'for referral': the value as in the data, and its breakdown
+        window = spec.window.removesuffix(" yoy")
+        found = deps.service.ask(spec.kpi, window, deps.clock(), where=f"{spec.segment_by or ''}={spec.segment_only}")
+        by, key = found.where
+        spec = replace(spec, segment_by=by, segment_only=key if key is not None else "")
     same = next((row.id for row in state.rules(url, team, channel) if row.spec == spec), None)
     if same is not None:
         return render.notice(t(deps.lang, "rule_duplicate", id=same))
     rule_id = state.create_rule(url, team, channel, spec, user, naive(deps.clock()))
     # A new rule is checked at once: the channel learns now, not in five minutes, if it is already crossed.
     deps.later(run_pass, deps.jobs, deps.clock(), True, {rule_id})
-    return render.notice(t(deps.lang, "rule_created", id=rule_id, **_understood(deps, spec),
+    return render.notice(t(deps.lang, "rule_created", id=rule_id, **understood.rule(deps, spec),
                            minutes=max(1, deps.settings.kpi_eval_interval // 60)))
-
-
-def _understood(deps: Deps, spec) -> dict:
-    """The rule as the bot understood it, every number formatted: `condition`, `window`, `understood`."""
-    lang, catalog = deps.lang, deps.service.catalog
-    kpi = catalog.kpis[spec.kpi]
-    line = ra.line_text(spec, kpi.unit, lang, deps.currency)
-    change = spec.kind is RuleKind.CHANGE
-    unit = Unit.PERCENT if change else kpi.unit
-    if spec.kind is RuleKind.UNUSUAL:
-        parts = [t(lang, f"rule_understood_unusual_{spec.window}")]
-    elif spec.kind is RuleKind.TARGET:
-        parts = [t(lang, "rule_understood_target", pct=format_value(spec.threshold, Unit.PERCENT, lang))]
-    else:
-        parts = [t(lang, "rule_understood_change" if change else "rule_understood_threshold",
-                   value=format_value(abs(spec.threshold) if change else spec.threshold, unit, lang, deps.currency))]
-    if spec.recovery is not None:
-        parts.append(t(lang, "rule_understood_recovery",
-                       value=format_value(abs(spec.recovery) if change else spec.recovery, unit, lang, deps.currency)))
-    if spec.segment_by:
-        parts.append(t(lang, "rule_understood_segment", dimension=dimension_name(spec.segment_by, lang)))
-    if spec.min_denominator is not None and catalog.metrics[spec.kpi].denominator:
-        measure = catalog.measures[catalog.metrics[spec.kpi].denominator[0]].label
-        parts.append(t(lang, "rule_understood_min", value=format_value(spec.min_denominator, Unit.NUMBER, lang),
-                       measure=measure(lang)))
-    condition = "rule_condition_threshold" if spec.kind is RuleKind.THRESHOLD else "rule_condition_change"
-    return {"condition": t(lang, condition, kpi=render.escape(kpi.name(lang)), line=line),
-            "window": spec.window, "understood": " ".join(parts)}
 
 
 def _snooze(deps: Deps, replier: Replier, team: str, rule_id: int, seconds: int, user: str) -> None:
@@ -242,17 +219,6 @@ def _snooze(deps: Deps, replier: Replier, team: str, rule_id: int, seconds: int,
     text = (t(deps.lang, "rule_snoozed", id=rule_id, until=ra.when_text(until, deps.service.tz, deps.lang))
             if done else t(deps.lang, "rule_not_found", id=rule_id))
     replier.reply(render.notice(text))
-
-
-def _digest_text(deps: Deps, digest: DigestSpec) -> str:
-    lang = deps.lang
-    cadence = t(lang, f"cadence_{digest.cadence}")
-    if digest.weekly and digest.weekday is not None:
-        when = t(lang, "digest_when_weekly", day=grammar.WEEKDAYS[digest.weekday], time=digest.at_time)
-    else:
-        when = t(lang, "digest_when_daily", time=digest.at_time)
-    kpis = t(lang, "digest_kpis", kpis=", ".join(digest.kpis)) if digest.kpis else ""
-    return t(lang, "digest_subscribed", cadence=cadence, when=when, tz=digest.timezone, kpis=kpis)
 
 
 def _digest_now(deps: Deps, team: str, channel: str) -> None:

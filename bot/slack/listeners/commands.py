@@ -104,7 +104,7 @@ def handle(deps: Deps, replier: Replier, command: dict, client, parsed=None) -> 
                 service.period(parsed.period, deps.clock())    # and a bad period
                 replier.reply(render.notice(t(lang, "chart_posting", kpi=render.escape(kpi.name(lang)))))
                 _chart(deps, Replier.after_ack(replier.respond), client, command, parsed)  # already a worker
-            case p.ListKpis() | p.Explain() | p.Ask():
+            case p.ListKpis() | p.Explain() | p.Ask() | p.Unclear():
                 message, response_type = build(deps, parsed, user)
                 replier.reply(message, response_type)
             case p.ListRules() | p.RuleHistory() | p.RuleModal() | p.CreateRule() | p.RemoveRule() \

@@ -5,6 +5,7 @@
 * :mod:`.digests` — digest subscriptions;
 * :mod:`.dashboard` — pinned KPIs and targets;
 * :mod:`.freshness` — source tables whose rows stopped arriving;
+* :mod:`.conversations` — the question answered in each thread, for follow-ups;
 * :mod:`.coordination` — the clock's lease, Slack events seen once, heartbeats;
 * :mod:`.audit` — who changed what.
 
@@ -13,6 +14,7 @@ The functions are re-exported here, so that callers write ``state.rules(db)``.
 
 from kpi.store.state.audit import audit, audit_entries
 from kpi.store.state.base import Conflict, Db
+from kpi.store.state.conversations import asked, remember
 from kpi.store.state.coordination import (
     beat,
     clear_state,
@@ -53,9 +55,9 @@ from kpi.store.state.rules import (
 )
 
 __all__ = [
-    "Conflict", "Db", "UnitOfWork", "acknowledge", "active_digests", "audit", "audit_entries", "beat", "claim",
+    "Conflict", "Db", "UnitOfWork", "acknowledge", "active_digests", "asked", "audit", "audit_entries", "beat", "claim",
     "clear_state", "create_rule", "create_segment", "delivered", "edit_rule", "failed", "first_delivery", "forget_deliveries",
     "history", "incidents_for_message", "last_beat", "lead", "mark_fresh", "mark_stale", "message_ts", "open_incidents", "outbox_rows",
-    "pending_outbox", "pin", "pinned", "reachable", "release", "remove_rule", "retry_later", "rule", "rules", "set_target",
+    "pending_outbox", "pin", "pinned", "reachable", "release", "remember", "remove_rule", "retry_later", "rule", "rules", "set_target",
     "snooze_rule", "stale", "subscribe_digest", "team_targets", "unit_of_work", "unsubscribe_digest", "writable",
 ]

@@ -73,6 +73,7 @@ class RuleSpec:
     repeat_seconds: int = DEFAULT_REPEAT
     sensitivity: str | None = None   # unusual rules only: low | medium | high
     segment_by: str | None = None    # each value of this dimension watched on its own (a rule per value)
+    segment_only: str | None = None  # a filtered rule: only this value of segment_by ('for referral')
 
     def breached(self, value: float) -> bool:
         return self.op.holds(value, self.threshold)
@@ -123,7 +124,8 @@ class Rule:
         spec = RuleSpec(kpi=row["kpi"], kind=RuleKind(row["kind"]), op=Op(row["op"]), threshold=row["threshold"],
                         window=row["window_spec"], recovery=row["recovery"], min_denominator=row["min_denominator"],
                         for_count=row["for_count"], repeat_seconds=row["repeat_seconds"],
-                        sensitivity=row["sensitivity"], segment_by=row["segment_by"])
+                        sensitivity=row["sensitivity"], segment_by=row["segment_by"],
+                        segment_only=row["segment_only"])
         return cls(id=row["id"], team_id=row["team_id"], channel_id=row["channel_id"], spec=spec,
                    state=State(row["state"]), pending_count=row["pending_count"], incident_count=row["incident_count"],
                    open_incident_id=row["open_incident_id"], snoozed_until=row["snoozed_until"],
@@ -137,7 +139,7 @@ def spec_columns(spec: RuleSpec) -> dict:
     return {"kpi": spec.kpi, "kind": spec.kind.value, "op": spec.op.value, "threshold": spec.threshold,
             "window_spec": spec.window, "recovery": spec.recovery, "min_denominator": spec.min_denominator,
             "for_count": spec.for_count, "repeat_seconds": spec.repeat_seconds,
-            "sensitivity": spec.sensitivity, "segment_by": spec.segment_by}
+            "sensitivity": spec.sensitivity, "segment_by": spec.segment_by, "segment_only": spec.segment_only}
 
 
 @dataclass(frozen=True)
@@ -149,6 +151,7 @@ class DigestSpec:
     weekday: int | None = None       # weekly: 0 = Monday
     timezone: str | None = None      # None: the workspace's default (resolved before it is stored)
     kpis: tuple[str, ...] = ()       # empty: every KPI
+    where: str | None = None         # one value of a breakdown only: 'channel=organic' ('=organic' as typed)
 
     @property
     def weekly(self) -> bool:
@@ -157,7 +160,7 @@ class DigestSpec:
     def columns(self) -> dict:
         """The stored columns (a daily digest has no weekday)."""
         return {"cadence": self.cadence, "weekday": self.weekday if self.weekly else None, "at_time": self.at_time,
-                "timezone": self.timezone, "kpis": ",".join(self.kpis)}
+                "timezone": self.timezone, "kpis": ",".join(self.kpis), "where_filter": self.where}
 
 
 @dataclass(frozen=True)
@@ -175,6 +178,6 @@ class Digest:
     @classmethod
     def from_row(cls, row: Any) -> Digest:
         spec = DigestSpec(row["cadence"], row["at_time"], row["weekday"], row["timezone"],
-                          tuple(k for k in (row["kpis"] or "").split(",") if k))
+                          tuple(k for k in (row["kpis"] or "").split(",") if k), row["where_filter"])
         return cls(row["id"], row["team_id"], row["channel_id"], spec, row["last_slot"], row["created_by"],
                    row["created_at"])

@@ -1,0 +1,81 @@
+"""Free-text questions as commands: "what was our cac last month?" becomes :class:`Ask`, a question read in
+part becomes :class:`Unclear` with its closest readings, and a reply in a thread follows the question
+answered there (:mod:`kpi.grammar.questions` reads the words; this module makes commands of them)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from bot.slack.commands import DEFAULT_PERIOD, Ask, Command, Explain, Help, ListKpis, ParseError, Unclear
+from kpi.catalog import Catalog
+from kpi.grammar.questions import Reader, Reading, dimension_or_none, follow
+from kpi.periods import YOY, period_suggestions
+
+
+def free_text(text: str, catalog: Catalog, strict: ParseError | None = None,
+              previous: Reading | None = None) -> Command | ParseError:
+    """A question in free text ("what was our cac last month?"), read by :mod:`kpi.grammar.questions`; as a
+    reply in a thread, ``previous`` is the question it follows. ``strict`` is the strict grammar's
+    refusal, kept when the text is one word that names nothing."""
+    reader = reader_for(catalog)
+    reading = reader.read(text)
+    if previous is not None:
+        reading = follow(previous, reading) if reading.found or reading.unknown else reading
+    match reading.kind:
+        case "help":
+            return Help()
+        case "list":
+            return ListKpis(_period(reading) or DEFAULT_PERIOD)
+        case "explain":
+            return Explain(reading.kpi)
+        case "ask" if not reading.unknown:
+            return as_ask(reading)
+        case "ask":
+            periods = [s for w in reading.unknown for s in period_suggestions(w)][:2]
+            return Unclear(" ".join(reading.unknown), tuple(as_ask(replace(reading, unknown=(), **change)) for change in
+                                                             [{"period": s} for s in periods] + [{}]))
+    if strict is not None and len(text.split()) <= 1:
+        return strict
+    words = reading.unknown or tuple(text.split())
+    suggested: list[str] = [key for w in reading.unknown for key in reader.kpis_named_with(reader.correct(w.lower()))]
+    for size in (1, 2, 3):
+        for i in range(len(words) - size + 1):
+            for key in catalog.suggest(" ".join(words[i:i + size]), 2):
+                if key not in suggested:
+                    suggested.append(key)
+    readings = tuple(as_ask(replace(reading, kind="ask", kpi=key, unknown=(), by=reading.by and dimension_or_none(
+        catalog, key, reading.by))) for key in dict.fromkeys(suggested))
+    readings = readings[:3] if reading.unknown else ()
+    return Unclear(" ".join(words)[:100], readings, no_kpi=True)
+
+
+def as_ask(reading: Reading) -> Ask:
+    return Ask(kpi=reading.kpi, period=_period(reading) or DEFAULT_PERIOD, by=reading.by, chart=reading.chart,
+               where=reading.where, guessed=reading.guessed, why=reading.why)
+
+
+def reading_of(ask: Ask) -> Reading:
+    """The question an answer was to, as a reading a follow-up can change."""
+    period, yoy = ask.period, False
+    if period.endswith(f" {YOY}"):
+        period, yoy = period[: -len(YOY) - 1], True
+    return Reading(kind="ask", kpi=ask.kpi, period=period, by=ask.by, where=ask.where, yoy=yoy,
+                   guessed=ask.guessed)
+
+
+def _period(reading: Reading) -> str | None:
+    if reading.period is None and not reading.yoy:
+        return None
+    period = reading.period or DEFAULT_PERIOD
+    return f"{period} {YOY}" if reading.yoy else period
+
+
+_READERS: dict[int, tuple[Catalog, Reader]] = {}
+
+
+def reader_for(catalog: Catalog) -> Reader:
+    """One reader per catalog (its vocabulary is built once)."""
+    kept = _READERS.get(id(catalog))
+    if kept is None or kept[0] is not catalog:
+        kept = _READERS[id(catalog)] = (catalog, Reader(catalog))
+    return kept[1]

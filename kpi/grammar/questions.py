@@ -1,0 +1,305 @@
+"""Questions the way people ask them, in English and French: "what was our cac last month?", "quel est le
+taux de transformation du mois dernier pour le canal referral ?".
+
+Deterministic, from the catalog's own names: the KPI, the period, a breakdown (`by channel`, `par canal`),
+a filter (`for referral`, `pour le canal referral`, `channel=referral`), a comparison with the year before
+(`vs last year`, `par rapport à l'an dernier`) and a chart are found wherever they are; filler words are
+ignored; a word one typo away from a known word is read as that word. What is left is reported as not
+understood, never guessed silently: at most one short unknown run is read as a filter value, which the
+data then confirms ("did you mean"), and every answer says how the question was read.
+
+Pure: no Slack, no database, no clock.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import dataclass, replace
+
+from kpi.catalog import Catalog
+from kpi.errors import UnknownDimension
+from kpi.grammar.phrases import (
+    ARTICLES,
+    BY,
+    CHART,
+    CONNECTORS,
+    DAYS_IN,
+    EXPLAIN,
+    EXPLAIN_PHRASES,
+    FILLER,
+    FOR,
+    FOR_WITH_DIMENSION,
+    GRAIN,
+    HELP,
+    LAST_YEAR,
+    LIST,
+    NEW_PERIOD,
+    ORDINAL_QUARTER,
+    PERIODS,
+    TOTAL,
+    VALUE_GLUE,
+    VS,
+    WHY,
+    YOY,
+    period_at,
+    tokens,
+)
+from kpi.model import alias_key
+from kpi.periods import MONTH_NAMES, looks_like_period, period_suggestions
+
+# -- what a question is made of -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Reading:
+    """What was found in a question. ``kind``: ask | list | explain | help | none."""
+
+    kind: str = "none"
+    kpi: str | None = None
+    period: str | None = None
+    by: str | None = None
+    where: str | None = None          # "channel=referral", or "=referral" (any breakdown)
+    yoy: bool = False
+    chart: bool = False
+    guessed: bool = False             # the filter is an unknown word, read as a value for the data to confirm
+    unknown: tuple[str, ...] = ()     # words not understood, as typed
+    total: bool = False               # "overall", "au total": no breakdown nor filter (in a follow-up)
+    why: bool = False                 # "why did revenue drop?": the change split across breakdowns
+    listing: bool = False             # "all kpis", "liste": every KPI asked for
+
+    @property
+    def found_besides_period(self) -> bool:
+        return any((self.kpi, self.by, self.where, self.yoy, self.chart, self.total, self.why))
+
+    @property
+    def found(self) -> bool:
+        """Anything a follow-up could change."""
+        return any((self.kpi, self.period, self.by, self.where, self.yoy, self.chart, self.total, self.why))
+
+
+
+class Reader:
+    """Reads questions against one catalog (build once: the vocabulary is the catalog's names)."""
+
+    def __init__(self, catalog: Catalog):
+        self.catalog = catalog
+        self.kpis: dict[tuple[str, ...], str] = {}
+        for alias, key in catalog.aliases.items():
+            words = tuple(w for w in re.split(r"[-\s]+", alias) if w)
+            self.kpis.setdefault(words, key)
+            bare = tuple(w for w in words if w not in CONNECTORS)
+            if bare:
+                self.kpis.setdefault(bare, key)
+        self.kpi_len = max(len(p) for p in self.kpis)
+        self.dimensions: dict[str, str] = {}
+        for metric in catalog.metrics.values():
+            for name in metric.dimensions:
+                for word in (name, *[a for a, d in catalog.dimension_aliases.items() if d == name]):
+                    for form in (word, word + "s", word + "x", re.sub(r"al$", "aux", word), re.sub(r"y$", "ies", word)):
+                        self.dimensions[alias_key(form).replace("-", "_")] = name
+        keywords = {w for phrase in [*self.kpis, *(p for p, _ in PERIODS), *BY, *CHART, *YOY, *LAST_YEAR, *VS,
+                                     *TOTAL, *NEW_PERIOD] for w in phrase}
+        self.vocabulary = sorted(keywords | FILLER | FOR | LIST | HELP | EXPLAIN | set(self.dimensions)
+                                 | set(MONTH_NAMES) | set(GRAIN) | set(DAYS_IN) | set(ORDINAL_QUARTER) | WHY
+                                 | {"derniers", "dernieres", "dernier", "derniere", "last", "past", "previous"})
+        self._known = set(self.vocabulary)
+
+    # -- the pieces -------------------------------------------------------------------------------
+    def _split(self, word: str) -> list[str]:
+        """'montre-moi' -> montre, moi; 'last-month', 'mois-ci', 'n-1', '2026-10' and names stay whole."""
+        if "-" not in word or "=" in word or word in self._known or looks_like_period(word) \
+                or any(c.isdigit() for c in word) or (word,) in self.kpis:
+            return [word]
+        return [part for part in word.split("-") if part]
+
+    def correct(self, word: str) -> str:
+        """A word one typo away from a known word is read as that word ('revnue' -> 'revenue')."""
+        if word in self._known or len(word) < 4 or not word.isalpha():
+            return word
+        close = difflib.get_close_matches(word, self.vocabulary, n=1, cutoff=0.8)
+        return close[0] if close else word
+
+    def kpis_named_with(self, word: str) -> list[str]:
+        """KPIs one of whose names holds ``word`` ('cost' -> cac), for the closest readings."""
+        if len(word) < 3 or word in CONNECTORS or word in FILLER:
+            return []
+        return list(dict.fromkeys(key for phrase, key in self.kpis.items() if word in phrase))
+
+    def dimension(self, word: str) -> str | None:
+        return self.dimensions.get(word.replace("-", "_"))
+
+    def _kpi_at(self, words: list[str], i: int) -> tuple[str, int] | None:
+        for n in range(min(self.kpi_len, len(words) - i), 0, -1):
+            key = self.kpis.get(tuple(words[i:i + n]))
+            if key is not None:
+                return key, i + n
+        return None
+
+
+    @staticmethod
+    def _phrase_at(words: list[str], i: int, phrases) -> int | None:
+        for phrase in sorted(phrases, key=len, reverse=True):
+            if tuple(words[i:i + len(phrase)]) == tuple(phrase):
+                return i + len(phrase)
+        return None
+
+    def _value_at(self, words: list[str], raw: list[str], i: int) -> tuple[str | None, str, int] | None:
+        """After a filter word: [articles] [DIMENSION] VALUE [DIMENSION]. None when what follows is a period,
+        a KPI or nothing (the filter word was filler)."""
+        j = i
+        while j < len(words) and words[j] in ARTICLES:
+            j += 1
+        if j >= len(words):
+            return None
+        dim = self.dimension(words[j])
+        if dim is not None and j + 1 < len(words):
+            j += 1
+            while j < len(words) and words[j] in VALUE_GLUE:
+                j += 1
+        if j >= len(words) or "=" in words[j] or period_at(words, j) or self._kpi_at(words, j) or words[j] in FOR \
+                or self._phrase_at(words, j, (*CHART, *YOY, *VS, *BY)):
+            return None
+        if dim is None and (words[j] in FILLER or self.dimension(words[j])):
+            return None
+        k = j
+        while k < len(words) and k - j < 3 and not self._stops(words, k):
+            k += 1
+        if k == j:
+            k = j + 1
+        value = " ".join(raw[j:k])
+        if dim is None and k < len(words) and self.dimension(words[k]):
+            dim, k = self.dimension(words[k]), k + 1
+        return dim, value, k
+
+    def _stops(self, words: list[str], k: int) -> bool:
+        w = words[k]
+        return (w in FILLER or w in FOR or self.dimension(w) is not None or period_at(words, k) is not None
+                or self._kpi_at(words, k) is not None or w in ("by", "par", "per", "vs") or "=" in w
+                or self._phrase_at(words, k, (*CHART, *YOY)) is not None)
+
+    # -- a whole question -------------------------------------------------------------------------
+    def read(self, text: str) -> Reading:
+        raw = tokens(text)
+        raw = [part for w in raw for part in self._split(w)]
+        raw = [w for w in raw if not (len(w) == 1 and w.isalpha())]      # l', d', what's: elisions
+        words = [self.correct(w) for w in raw]
+        found: dict = {"unknown": {}}
+        flags: set[str] = set()
+        i = 0
+        while i < len(words):
+            i = self._step(words, raw, i, found, flags)
+        unknown = tuple(found.pop("unknown").values())
+        reading = Reading(**found, unknown=unknown)
+        if reading.kpi is not None:
+            kind = "explain" if flags & {"explain"} and not (reading.period or reading.by or reading.where) else "ask"
+        elif (flags & {"list"} or reading.period and not reading.found_besides_period) and not unknown:
+            kind = "list"
+        elif flags & {"help"}:
+            kind = "help"
+        else:
+            kind = "none"
+        reading = replace(reading, kind=kind, listing="list" in flags)
+        if kind == "ask" and len(unknown) in (1, 2) and reading.where is None and reading.by is None \
+                and _one_run(raw, unknown) and not any(period_suggestions(w) for w in unknown):
+            reading = replace(reading, where="=" + " ".join(unknown), guessed=True, unknown=())
+        return reading
+
+    def _step(self, words: list[str], raw: list[str], i: int, found: dict, flags: set[str]) -> int:
+        word = words[i]
+        if "=" in word.strip("="):
+            name, _, value = raw[i].partition("=")
+            found.setdefault("where", f"{self.dimension(name) or name}={value}")
+            return i + 1
+        if (end := self._phrase_at(words, i, VS)) is not None and (
+                after := self._phrase_at(words, end, LAST_YEAR)) is not None:
+            found["yoy"] = True
+            return after
+        if (end := self._phrase_at(words, i, YOY)) is not None:
+            found["yoy"] = True
+            return end
+        if (end := self._phrase_at(words, i, VS)) is not None:  # "vs last month": the usual comparison
+            return end
+        if (end := self._phrase_at(words, i, NEW_PERIOD)) is not None:
+            return end
+        if (hit := self._kpi_at(words, i)) is not None and "kpi" not in found:
+            found["kpi"] = hit[0]
+            return hit[1]
+        if (hit := period_at(words, i)) is not None:
+            found.setdefault("period", hit[0])   # a second period ("this month vs last month") is the comparison
+            return hit[1]
+        if (end := self._phrase_at(words, i, TOTAL)) is not None:
+            found["total"] = True
+            return end
+        if (end := self._phrase_at(words, i, BY)) is not None:
+            j = end
+            while j < len(words) and words[j] in ARTICLES:
+                j += 1
+            if j < len(words) and self.dimension(words[j]) is not None and "by" not in found:
+                found["by"] = self.dimension(words[j])
+                return j + 1
+            if j < len(words) and end - i == 1 and "by" not in found and words[j] not in FILLER \
+                    and not period_at(words, j) and not self._kpi_at(words, j) and words[j].isalpha():
+                found["by"] = raw[j]   # not a breakdown of this catalog: refused with the known ones
+                return j + 1
+        if (end := self._phrase_at(words, i, CHART)) is not None:
+            found["chart"] = True
+            return end
+        if (word in FOR or word in FOR_WITH_DIMENSION) and "where" not in found:
+            hit = self._value_at(words, raw, i + 1)
+            if hit is not None and (word in FOR or hit[0] is not None):
+                dim, value, end = hit
+                found["where"] = f"{dim or ''}={value}"
+                return end
+        if (end := self._phrase_at(words, i, EXPLAIN_PHRASES)) is not None:
+            flags.add("explain")
+            return end
+        if word in WHY:
+            found["why"] = True
+        elif word in LIST:
+            flags.add("list")
+        elif word in HELP:
+            flags.add("help")
+        elif word in EXPLAIN:
+            flags.add("explain")
+        elif (dim := self.dimension(word)) is not None:
+            run = [j for j in range(i - 1, max(i - 4, -1), -1) if j in found["unknown"]]
+            run = [j for n, j in enumerate(run) if j == i - 1 - n]
+            if run and "where" not in found:   # "the referral channel": the value before its dimension
+                found["where"] = f"{dim}=" + " ".join(found["unknown"].pop(j) for j in sorted(run))
+            elif "by" not in found and "where" not in found:  # "cac channels", "channel breakdown"
+                found["by"] = dim
+        elif word not in FILLER and word not in FOR and word not in FOR_WITH_DIMENSION and word not in ARTICLES \
+                and word not in ("by", "per", "par", "across", "selon"):
+            found["unknown"][i] = raw[i]
+        return i + 1
+
+
+def _one_run(raw: list[str], unknown: tuple[str, ...]) -> bool:
+    """The unknown words are next to each other in the question (one value, like "paid search")."""
+    first = raw.index(unknown[0])
+    return tuple(raw[first:first + len(unknown)]) == unknown
+
+
+def follow(previous: Reading, reply: Reading) -> Reading:
+    """A reply in the thread of an answer: the previous question, changed only where the reply says.
+    A new breakdown drops the filter and a new filter the breakdown; "overall" drops both."""
+    if reply.kpi is not None and reply.kind == "explain":
+        return reply
+    by, where, guessed = previous.by, previous.where, previous.guessed
+    if reply.by is not None:
+        by, where, guessed = reply.by, None, False
+    if reply.where is not None:
+        by, where, guessed = None, reply.where, reply.guessed
+    if reply.total:
+        by, where, guessed = None, None, False
+    return Reading(kind="ask", kpi=reply.kpi or previous.kpi, period=reply.period or previous.period, by=by,
+                   where=where, yoy=reply.yoy or previous.yoy, chart=reply.chart,
+                   guessed=guessed, unknown=reply.unknown, why=reply.why)
+
+
+def dimension_or_none(catalog: Catalog, kpi: str, name: str) -> str | None:
+    try:
+        return catalog.dimension(catalog.kpis[kpi], name)
+    except UnknownDimension:
+        return None
