@@ -194,7 +194,9 @@ def breakdown_table(result: KpiResult, lang: str, currency: str, catalog: Catalo
 
 def kpi_list(results: list[KpiResult], lang: str, currency: str) -> dict:
     period = period_label(results[0].current, lang) if results else ""
-    blocks: list[Block] = [_header(t(lang, "list_title", period=period))]
+    blocks: list[Block] = [_header(t(lang, "list_title", period=period)),
+                           ContextBlock(elements=[_md(escape(t(lang, "read_as", reading=t(lang, "read_list",
+                                                                                           period=period))))])]
     fields = []
     for r in results:
         value = format_value(r.value, r.kpi.unit, lang, currency)
@@ -218,6 +220,7 @@ def kpi_list(results: list[KpiResult], lang: str, currency: str) -> dict:
 def explanation(kpi: Kpi, catalog: Catalog, lang: str, currency: str, current: KpiResult | None) -> dict:
     blocks: list[Block] = [
         _header(f"{kpi.name(lang)} ({kpi.key})"),
+        ContextBlock(elements=[_md(escape(t(lang, "read_as", reading=t(lang, "read_explain", kpi=kpi.name(lang)))))]),
         SectionBlock(text=_md(escape(kpi.description(lang))), fields=[
             _md(f"*{t(lang, 'formula').rstrip(' :')}*\n{escape(catalog.formula_text(kpi, lang))}", MAX_FIELD),
             _md(f"*{t(lang, 'field_direction')}*\n{direction_text(kpi, lang)}", MAX_FIELD),
