@@ -39,8 +39,16 @@ def serve_http(settings, with_scheduler: bool = False) -> int:
         _background_scheduler(settings)
         workers = 1  # the single-process mode: one web worker beside the scheduler
         factory = "bot.slack.web:create_asgi_with_scheduler"  # its /healthz fails when the scheduler stalls
-    uvicorn.run(factory, factory=True, host="0.0.0.0", port=settings.port,
-                workers=workers, log_config=None, access_log=False, proxy_headers=True)
+    uvicorn.run(
+        factory,
+        factory=True,
+        host="0.0.0.0",
+        port=settings.port,
+        workers=workers,
+        log_config=None,
+        access_log=False,
+        proxy_headers=True,
+    )
     return 0
 
 
@@ -87,12 +95,17 @@ def run_jobs_once(settings, at: str | None = None) -> int:
     if at:
         now = instant(at)
         if now is None:
-            print(f"error: --at {at[:40]!r} is not an ISO 8601 instant between 2000 and 2999 such as "
-                  "2026-11-25T08:00:00Z", file=sys.stderr)
+            print(
+                f"error: --at {at[:40]!r} is not an ISO 8601 instant between 2000 and 2999 such as "
+                "2026-11-25T08:00:00Z",
+                file=sys.stderr,
+            )
             return 2
     report = run_pass(JobContext.from_settings(settings), now)
-    print(f"{report.rules} rules evaluated, events {dict(report.events) or 'none'}, {report.digests} digests, "
-          f"{report.skipped} left for the next pass, delivery: {report.delivery}")
+    print(
+        f"{report.rules} rules evaluated, events {dict(report.events) or 'none'}, {report.digests} digests, "
+        f"{report.skipped} left for the next pass, delivery: {report.delivery}"
+    )
     return 0
 
 
@@ -158,8 +171,11 @@ def _source(url: str, tables: list[str]) -> tuple[bool, str, str]:
     except KpiError as exc:
         return False, "source", str(exc)
     empty = [t for t, n in counts.items() if not n]
-    return True, "source", (f"{sum(counts.values())} rows in {len(counts)} tables"
-                            + (f"; empty: {', '.join(empty)}" if empty else ""))
+    return (
+        True,
+        "source",
+        (f"{sum(counts.values())} rows in {len(counts)} tables" + (f"; empty: {', '.join(empty)}" if empty else "")),
+    )
 
 
 def instant(text: str):
@@ -182,8 +198,10 @@ def rotate_key(settings) -> int:
     from kpi.store.crypto import TokenCipher, rotate
 
     count = rotate(settings.database_url, TokenCipher(settings.encryption_keys))
-    print(f"{count} stored tokens re-encrypted with the first key of KPI_ENCRYPTION_KEY; "
-          "the other keys can now be removed.")
+    print(
+        f"{count} stored tokens re-encrypted with the first key of KPI_ENCRYPTION_KEY; "
+        "the other keys can now be removed."
+    )
     return 0
 
 

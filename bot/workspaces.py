@@ -32,8 +32,16 @@ from kpi.texts import t
 log = logging.getLogger("bot.installations")
 
 # The bot scopes of manifest.yml (a test keeps the two equal); README says why each is needed.
-BOT_SCOPES = ("commands", "chat:write", "files:write", "users:read", "app_mentions:read", "im:history",
-              "channels:history", "groups:history")
+BOT_SCOPES = (
+    "commands",
+    "chat:write",
+    "files:write",
+    "users:read",
+    "app_mentions:read",
+    "im:history",
+    "channels:history",
+    "groups:history",
+)
 STATE_SECONDS = 600
 REFUSED = {"invalid_browser", "invalid_state", "missing_code", "invalid_code"}
 
@@ -42,8 +50,11 @@ class EncryptedInstallationStore(SQLAlchemyInstallationStore):
     """slack_sdk's SQLAlchemy installation store, with its token columns encrypted."""
 
     def __init__(self, settings: Settings):
-        super().__init__(client_id=settings.slack_client_id or "", engine=get_engine(settings.database_url),
-                         logger=logging.getLogger("slack_sdk.oauth"))
+        super().__init__(
+            client_id=settings.slack_client_id or "",
+            engine=get_engine(settings.database_url),
+            logger=logging.getLogger("slack_sdk.oauth"),
+        )
         cipher = TokenCipher(settings.encryption_keys)
         for table in (self.installations, self.bots):
             encrypt_columns(table, state_schema.TOKEN_COLUMNS, cipher)
@@ -53,8 +64,11 @@ class EncryptedInstallationStore(SQLAlchemyInstallationStore):
 
 
 def state_store(settings: Settings) -> SQLAlchemyOAuthStateStore:
-    return SQLAlchemyOAuthStateStore(expiration_seconds=STATE_SECONDS, engine=get_engine(settings.database_url),
-                                     logger=logging.getLogger("slack_sdk.oauth"))
+    return SQLAlchemyOAuthStateStore(
+        expiration_seconds=STATE_SECONDS,
+        engine=get_engine(settings.database_url),
+        logger=logging.getLogger("slack_sdk.oauth"),
+    )
 
 
 class KpiOAuthFlow(OAuthFlow):
@@ -64,15 +78,20 @@ class KpiOAuthFlow(OAuthFlow):
 
     def build_install_page_html(self, url: str, request) -> str:
         title, link = html.escape(t(self.lang, "oauth_install_title")), html.escape(url, quote=True)
-        return (f"<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>{title}</title></head><body>"
-                f"<h1>{title}</h1><p>{html.escape(t(self.lang, 'oauth_install'))}</p>"
-                f"<p><a href=\"{link}\">{html.escape(t(self.lang, 'oauth_install_link'))}</a></p></body></html>")
+        return (
+            f'<!DOCTYPE html><html><head><meta charset="utf-8"><title>{title}</title></head><body>'
+            f"<h1>{title}</h1><p>{html.escape(t(self.lang, 'oauth_install'))}</p>"
+            f'<p><a href="{link}">{html.escape(t(self.lang, "oauth_install_link"))}</a></p></body></html>'
+        )
 
 
 def oauth_flow(settings: Settings, client: WebClient) -> KpiOAuthFlow:
     """The OAuth flow of a multi-workspace app; its Web API calls go through ``client`` (SLACK_API_URL)."""
-    flow = KpiOAuthFlow(client=client, logger=logging.getLogger("bot.oauth"),
-                        settings=oauth_settings(settings, EncryptedInstallationStore(settings)))
+    flow = KpiOAuthFlow(
+        client=client,
+        logger=logging.getLogger("bot.oauth"),
+        settings=oauth_settings(settings, EncryptedInstallationStore(settings)),
+    )
     flow.lang = settings.kpi_language
     return flow
 
@@ -88,23 +107,29 @@ def oauth_settings(settings: Settings, store: EncryptedInstallationStore) -> OAu
         installation_store_bot_only=True,
         state_store=state_store(settings),
         state_expiration_seconds=STATE_SECONDS,
-        callback_options=CallbackOptions(success=lambda args: _success(args, lang),
-                                         failure=lambda args: _failure(args, lang)),
+        callback_options=CallbackOptions(
+            success=lambda args: _success(args, lang), failure=lambda args: _failure(args, lang)
+        ),
         logger=logging.getLogger("bot.oauth"),
     )
 
 
 def _page(status: int, title: str, text: str) -> BoltResponse:
-    body = (f"<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>{html.escape(title)}</title></head>"
-            f"<body><h1>{html.escape(title)}</h1><p>{html.escape(text)}</p></body></html>")
+    body = (
+        f'<!DOCTYPE html><html><head><meta charset="utf-8"><title>{html.escape(title)}</title></head>'
+        f"<body><h1>{html.escape(title)}</h1><p>{html.escape(text)}</p></body></html>"
+    )
     return BoltResponse(status=status, body=body, headers={"Content-Type": "text/html; charset=utf-8"})
 
 
 def _success(args: SuccessArgs, lang: str) -> BoltResponse:
     installation = args.installation
     log.info("installed in workspace %s (%s)", installation.team_id, installation.team_name)
-    return _page(200, t(lang, "oauth_done_title"),
-                 t(lang, "oauth_done", team=installation.team_name or installation.team_id or ""))
+    return _page(
+        200,
+        t(lang, "oauth_done_title"),
+        t(lang, "oauth_done", team=installation.team_name or installation.team_id or ""),
+    )
 
 
 def _failure(args: FailureArgs, lang: str) -> BoltResponse:
@@ -137,8 +162,12 @@ class TeamClients:
         self._lock = threading.Lock()
 
     def _client(self, token: str) -> WebClient:
-        return WebClient(token=token, base_url=self.settings.slack_api_url, retry_handlers=[],
-                         logger=logging.getLogger("slack_sdk.web"))
+        return WebClient(
+            token=token,
+            base_url=self.settings.slack_api_url,
+            retry_handlers=[],
+            logger=logging.getLogger("slack_sdk.web"),
+        )
 
     def for_team(self, team_id: str) -> WebClient | None:
         if not self.settings.oauth:

@@ -12,6 +12,7 @@ import logging
 import sys
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
 
 from kpi.compute import KpiResult
 from kpi.config import Settings, get_settings
@@ -35,33 +36,47 @@ def _now() -> datetime:
     return datetime.now(timezone.utc)
 
 
-def result_json(result: KpiResult, service: KpiService) -> dict:
+def result_json(result: KpiResult, service: KpiService) -> dict[str, Any]:
     def iso(dt: datetime) -> str:
         return dt.isoformat()
 
-    data = {
+    data: dict[str, Any] = {
         "kpi": result.kpi.key,
-        "period": {"start": iso(result.current.start), "end": iso(result.current.end),
-                   "label": period_label(result.current, service.language)},
+        "period": {
+            "start": iso(result.current.start),
+            "end": iso(result.current.end),
+            "label": period_label(result.current, service.language),
+        },
         "value": result.value,
-        "previous": {"start": iso(result.previous.start), "end": iso(result.previous.end),
-                     "value": result.previous_value},
+        "previous": {
+            "start": iso(result.previous.start),
+            "end": iso(result.previous.end),
+            "value": result.previous_value,
+        },
         "unit": result.kpi.unit.value,
         "reason": reason_text(result.reason, service.catalog, service.language),
     }
     if result.by:
         data["by"] = result.by
-        data["breakdown"] = [{"key": breakdown_key(r.key, service.language), "value": r.value}
-                             for r in result.breakdown]
+        data["breakdown"] = [
+            {"key": breakdown_key(r.key, service.language), "value": r.value} for r in result.breakdown
+        ]
     return data
 
 
-def cmd_list(args, settings: Settings) -> int:
+def cmd_list(args: argparse.Namespace, settings: Settings) -> int:
     service = KpiService.from_settings(settings)
     lang = settings.kpi_language
-    rows = [{"key": k.key, "name": k.name(lang), "unit": k.unit.value, "direction": k.direction.value,
-             "dimensions": list(service.catalog.metrics[k.key].dimensions)}
-            for k in service.catalog.kpis.values()]
+    rows = [
+        {
+            "key": k.key,
+            "name": k.name(lang),
+            "unit": k.unit.value,
+            "direction": k.direction.value,
+            "dimensions": list(service.catalog.metrics[k.key].dimensions),
+        }
+        for k in service.catalog.kpis.values()
+    ]
     if args.json:
         print(json.dumps(rows, ensure_ascii=False, indent=2))
     else:
@@ -78,7 +93,7 @@ def ready(settings: Settings) -> None:
     ensure_ready(settings.database_url)
 
 
-def cmd_compute(args, settings: Settings) -> int:
+def cmd_compute(args: argparse.Namespace, settings: Settings) -> int:
     ready(settings)
     service = KpiService.from_settings(settings)
     result = service.ask(args.kpi, args.period, _now(), by=args.by)
@@ -89,7 +104,7 @@ def cmd_compute(args, settings: Settings) -> int:
     return 0
 
 
-def cmd_explain(args, settings: Settings) -> int:
+def cmd_explain(args: argparse.Namespace, settings: Settings) -> int:
     service = KpiService.from_settings(settings)
     kpi = service.resolve(args.kpi)
     current = None
@@ -102,7 +117,7 @@ def cmd_explain(args, settings: Settings) -> int:
     return 0
 
 
-def cmd_overview(args, settings: Settings) -> int:
+def cmd_overview(args: argparse.Namespace, settings: Settings) -> int:
     ready(settings)
     service = KpiService.from_settings(settings)
     lang = service.language
@@ -116,7 +131,7 @@ def cmd_overview(args, settings: Settings) -> int:
     return 0
 
 
-def cmd_demo_data(args, settings: Settings) -> int:
+def cmd_demo_data(args: argparse.Namespace, settings: Settings) -> int:
     from kpi import demo
     from kpi.store import canonical, facts, migrations
 
@@ -125,15 +140,18 @@ def cmd_demo_data(args, settings: Settings) -> int:
     canonical.ensure_tables(url)  # DuckDB and ClickHouse get the canonical tables (SQLite, PostgreSQL: migrate)
     existing = sum(facts.row_counts(url).values())
     if existing and not args.replace:
-        print(f"The canonical tables already hold {existing} rows; nothing was changed. "
-              "Use --replace to overwrite them with demo data.", file=sys.stderr)
+        print(
+            f"The canonical tables already hold {existing} rows; nothing was changed. "
+            "Use --replace to overwrite them with demo data.",
+            file=sys.stderr,
+        )
         return 2
     counts = facts.replace_all(url, demo.generate(_now(), days=args.days, seed=args.seed))
     print("Demo data loaded: " + ", ".join(f"{n} {k}" for k, n in counts.items()))
     return 0
 
 
-def cmd_import(args, settings: Settings) -> int:
+def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
     from kpi.importer import import_csv
     from kpi.store import canonical
 
@@ -145,7 +163,9 @@ def cmd_import(args, settings: Settings) -> int:
     if service.rollups is not None and result.changed:
         from datetime import timedelta
 
-        first = result.first_day - timedelta(days=1) if result.first_day else None  # a UTC day may start locally the day before
+        first = (
+            result.first_day - timedelta(days=1) if result.first_day else None
+        )  # a UTC day may start locally the day before
         specs = list(service.catalog.specs.values())
         if service.rollups.invalidate(specs, args.table, first):
             service.refresh_rollups(_now())
@@ -153,16 +173,19 @@ def cmd_import(args, settings: Settings) -> int:
     return 0
 
 
-def cmd_rollup(args, settings: Settings) -> int:
+def cmd_rollup(args: argparse.Namespace, settings: Settings) -> int:
     ready(settings)
     service = KpiService.from_settings(settings.model_copy(update={"kpi_rollups": True}))
     report = service.refresh_rollups(_now(), rebuild=args.rebuild)
-    print(f"Rollups {'rebuilt' if args.rebuild else 'refreshed'}: {report.measures} measures, "
-          f"{report.days} measure-days, {report.rows} rows.")
+    assert report is not None  # kpi_rollups is on
+    print(
+        f"Rollups {'rebuilt' if args.rebuild else 'refreshed'}: {report.measures} measures, "
+        f"{report.days} measure-days, {report.rows} rows."
+    )
     return 0
 
 
-def cmd_migrate(args, settings: Settings) -> int:
+def cmd_migrate(args: argparse.Namespace, settings: Settings) -> int:
     from kpi.store import migrations
 
     migrations.upgrade(settings.database_url)
@@ -170,7 +193,7 @@ def cmd_migrate(args, settings: Settings) -> int:
     return 0
 
 
-def cmd_demo(args, settings: Settings) -> int:
+def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     """Migrate, load demo data when the tables are empty, and show the month's KPIs."""
     from kpi import demo
     from kpi.store import canonical, facts, migrations
@@ -182,12 +205,14 @@ def cmd_demo(args, settings: Settings) -> int:
     args.period = "month"
     cmd_overview(args, settings)
     print()
-    print("Try: python -m kpi compute cac month | python -m kpi compute revenue last-month --by category"
-          " | python -m kpi explain nps")
+    print(
+        "Try: python -m kpi compute cac month | python -m kpi compute revenue last-month --by category"
+        " | python -m kpi explain nps"
+    )
     return 0
 
 
-def cmd_check_source(args, settings: Settings) -> int:
+def cmd_check_source(args: argparse.Namespace, settings: Settings) -> int:
     from kpi.catalog import load_catalog
     from kpi.source_check import check_source, lines
 
@@ -196,7 +221,7 @@ def cmd_check_source(args, settings: Settings) -> int:
     return 2 if report.problems else 0
 
 
-def cmd_ddl(args, settings: Settings) -> int:
+def cmd_ddl(args: argparse.Namespace, settings: Settings) -> int:
     from kpi.store.canonical import clickhouse_ddl
 
     print(";\n\n".join(clickhouse_ddl()) + ";")
@@ -235,10 +260,14 @@ def parser() -> argparse.ArgumentParser:
     s = sub.add_parser("import", help="load a CSV file into a canonical table (all or nothing, idempotent)")
     s.add_argument("table")
     s.add_argument("file")
-    s.add_argument("--mode", choices=[m.value for m in Mode], default=Mode.UPSERT.value,
-                   help="rows already there (same id, or same day and dimensions for spend and visits): "
-                        "upsert updates them (default); append refuses the file if any has changed; "
-                        "replace makes the table hold exactly the file. The same file twice changes nothing.")
+    s.add_argument(
+        "--mode",
+        choices=[m.value for m in Mode],
+        default=Mode.UPSERT.value,
+        help="rows already there (same id, or same day and dimensions for spend and visits): "
+        "upsert updates them (default); append refuses the file if any has changed; "
+        "replace makes the table hold exactly the file. The same file twice changes nothing.",
+    )
     s.set_defaults(func=cmd_import)
 
     s = sub.add_parser("rollup", help="refresh the daily rollups (recent days), or rebuild them all")
@@ -269,7 +298,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: invalid configuration: {exc}", file=sys.stderr)
         return 2
     try:
-        return args.func(args, settings)
+        return int(args.func(args, settings))
     except DefinitionError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

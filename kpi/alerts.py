@@ -29,8 +29,11 @@ def observe(spec: RuleSpec, result: KpiResult, catalog: Catalog) -> Observation:
             seen = result.measures.get(name)
             if seen is None or seen < spec.min_denominator:
                 label = catalog.measures[name].label.en
-                return Observation(Status.NO_DATA, detail=f"only {seen or 0:g} {label}, fewer than "
-                                   f"{spec.min_denominator:g}", result=result)
+                return Observation(
+                    Status.NO_DATA,
+                    detail=f"only {seen or 0:g} {label}, fewer than {spec.min_denominator:g}",
+                    result=result,
+                )
     match spec.kind:
         case RuleKind.THRESHOLD:
             if result.value is None:
@@ -43,9 +46,13 @@ def observe(spec: RuleSpec, result: KpiResult, catalog: Catalog) -> Observation:
     raise AssertionError(spec.kind)
 
 
-def observe_all(service: KpiService, specs: dict[int, RuleSpec], now: datetime,
-                expired: Callable[[], bool] = lambda: False,
-                targets: dict[int, float | None] | None = None) -> dict[int, Observation]:
+def observe_all(
+    service: KpiService,
+    specs: dict[int, RuleSpec],
+    now: datetime,
+    expired: Callable[[], bool] = lambda: False,
+    targets: dict[int, float | None] | None = None,
+) -> dict[int, Observation]:
     """Observe every rule; each KPI × window is computed once, in one query per window (unusual rules:
     each KPI's recent days once, whatever their sensitivities; target rules: their period to date, against
     ``targets``, the target of each rule's team). Once ``expired()`` says the pass's time is spent, the
@@ -61,8 +68,12 @@ def observe_all(service: KpiService, specs: dict[int, RuleSpec], now: datetime,
         keys = list(dict.fromkeys(specs[i].kpi for i in ids))
         try:
             kpis = [service.catalog.kpis[k] for k in keys if k in service.catalog.kpis]
-            results = {r.kpi.key: r for r in compute_many(service.catalog, service.source, kpis,
-                                                          service.period(window, now), rollups=service.rollups)}
+            results = {
+                r.kpi.key: r
+                for r in compute_many(
+                    service.catalog, service.source, kpis, service.period(window, now), rollups=service.rollups
+                )
+            }
         except SourceError as exc:
             for i in ids:
                 out[i] = Observation(Status.ERROR, detail=exc.message)
@@ -82,20 +93,23 @@ def observe_all(service: KpiService, specs: dict[int, RuleSpec], now: datetime,
     return out
 
 
-def on_target(spec: RuleSpec, result: KpiResult, target: float | None, catalog: Catalog, now: datetime
-              ) -> Observation:
+def on_target(spec: RuleSpec, result: KpiResult, target: float | None, catalog: Catalog, now: datetime) -> Observation:
     """A target rule: where the period to date is heading against the team's target for it."""
     if target is None:
-        return Observation(Status.NO_DATA, detail=f"no {spec.window}ly target is set: /kpi target {spec.kpi} VALUE "
-                           f"{spec.window}", result=result)
+        return Observation(
+            Status.NO_DATA,
+            detail=f"no {spec.window}ly target is set: /kpi target {spec.kpi} VALUE {spec.window}",
+            result=result,
+        )
     found = miss(catalog, result, target, now, spec.threshold)
     if found is None:
         return Observation(Status.NO_DATA, detail="no value in the period yet", result=result)
     return Observation(Status.VALUE, found.pace.projected, result=result, miss=found)
 
 
-def observe_segments(service: KpiService, specs: dict[int, RuleSpec], now: datetime,
-                     expired: Callable[[], bool] = lambda: False) -> dict[int, dict[str, Observation] | Observation]:
+def observe_segments(
+    service: KpiService, specs: dict[int, RuleSpec], now: datetime, expired: Callable[[], bool] = lambda: False
+) -> dict[int, dict[str, Observation] | Observation]:
     """Segment rules: each value of the rule's dimension observed on its own (keyed by the value, '' for rows
     without one), from one breakdown per window × dimension; an Observation instead when it failed."""
     groups: dict[tuple[str, str], list[int]] = defaultdict(list)
@@ -108,8 +122,12 @@ def observe_segments(service: KpiService, specs: dict[int, RuleSpec], now: datet
         keys = sorted({specs[i].kpi for i in ids})
         try:
             kpis = [service.catalog.kpis[k] for k in keys if k in service.catalog.kpis]
-            results = {r.kpi.key: r for r in compute_many(service.catalog, service.source, kpis,
-                                                          service.period(window, now), by, service.rollups)}
+            results = {
+                r.kpi.key: r
+                for r in compute_many(
+                    service.catalog, service.source, kpis, service.period(window, now), by, service.rollups
+                )
+            }
         except (SourceError, UserInputError) as exc:
             out |= {i: Observation(Status.ERROR, detail=exc.message) for i in ids}
             continue
@@ -118,13 +136,16 @@ def observe_segments(service: KpiService, specs: dict[int, RuleSpec], now: datet
             if result is None:
                 out[i] = Observation(Status.ERROR, detail=f"KPI '{specs[i].kpi}' is no longer defined")
                 continue
-            out[i] = {("" if row.key is None else row.key): observe(specs[i], segment_of(result, row), service.catalog)
-                      for row in result.breakdown}
+            out[i] = {
+                ("" if row.key is None else row.key): observe(specs[i], segment_of(result, row), service.catalog)
+                for row in result.breakdown
+            }
     return out
 
 
-def observe_unusual(service: KpiService, specs: dict[int, RuleSpec], now: datetime,
-                    expired: Callable[[], bool] = lambda: False) -> dict[int, Observation]:
+def observe_unusual(
+    service: KpiService, specs: dict[int, RuleSpec], now: datetime, expired: Callable[[], bool] = lambda: False
+) -> dict[int, Observation]:
     """Unusual rules: yesterday (or last week) against the range the KPI's own history expects."""
     groups: dict[tuple[str, str], list[int]] = defaultdict(list)
     for rule_id, spec in specs.items():
@@ -154,15 +175,20 @@ def judged(spec: RuleSpec, seen: Recent, catalog: Catalog) -> Observation:
         for name in catalog.metrics[spec.kpi].denominator:
             if seen.measures.get(name, 0.0) < spec.min_denominator:
                 label = catalog.measures[name].label.en
-                return Observation(Status.NO_DATA, detail=f"only {seen.measures.get(name, 0.0):g} {label}, "
-                                   f"fewer than {spec.min_denominator:g}")
+                return Observation(
+                    Status.NO_DATA,
+                    detail=f"only {seen.measures.get(name, 0.0):g} {label}, fewer than {spec.min_denominator:g}",
+                )
     verdict = judge(seen.values, seen.last, Sensitivity(spec.sensitivity or "medium"))
     if verdict.value is None:
         return Observation(Status.NO_DATA, detail="no value for the day judged", judgement=verdict)
     if not verdict.judged:
         known = "weeks" if spec.window == "week" else "same weekdays"
-        return Observation(Status.NO_DATA, detail=f"{verdict.history} past {known} known, {MIN_HISTORY} needed "
-                           "for an expected range", judgement=verdict)
+        return Observation(
+            Status.NO_DATA,
+            detail=f"{verdict.history} past {known} known, {MIN_HISTORY} needed for an expected range",
+            judgement=verdict,
+        )
     return Observation(Status.VALUE, verdict.value, judgement=verdict)
 
 
@@ -177,8 +203,9 @@ class Mover:
     previous: float
 
 
-def movers(service: KpiService, wanted: set[tuple[str, str]], now: datetime,
-           top: int = 3) -> dict[tuple[str, str], tuple[str | None, list[Mover], list[Why]]]:
+def movers(
+    service: KpiService, wanted: set[tuple[str, str]], now: datetime, top: int = 3
+) -> dict[tuple[str, str], tuple[str | None, list[Mover], list[Why]]]:
     """For each (KPI, window): the dimension values whose measures moved most (e.g. the channel whose
     spend jumped, by its first breakdown), and its change split across the values of each breakdown
     (:mod:`kpi.why`). One query per window × breakdown, however many rules fire."""
@@ -192,8 +219,9 @@ def movers(service: KpiService, wanted: set[tuple[str, str]], now: datetime,
     for (window, by), keys in groups.items():
         kpis = [service.catalog.kpis[k] for k in sorted(keys)]
         try:
-            results = compute_many(service.catalog, service.source, kpis, service.period(window, now), by,
-                                   service.rollups)
+            results = compute_many(
+                service.catalog, service.source, kpis, service.period(window, now), by, service.rollups
+            )
         except SourceError:
             results = []
         for result in results:
@@ -212,6 +240,12 @@ def _top(result: KpiResult, top: int) -> list[Mover]:
             prev = row.previous_measures.get(name)
             if cur is not None and prev is not None and cur != prev:
                 found.append(Mover(row.key, name, cur, prev))
-    found.sort(key=lambda m: abs(m.current - m.previous) / max(abs(m.previous), abs(m.current), 1e-9)
-               * math.log1p(abs(m.current - m.previous)), reverse=True)
+    found.sort(
+        key=lambda m: (
+            abs(m.current - m.previous)
+            / max(abs(m.previous), abs(m.current), 1e-9)
+            * math.log1p(abs(m.current - m.previous))
+        ),
+        reverse=True,
+    )
     return found[:top]

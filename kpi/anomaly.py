@@ -28,25 +28,25 @@ from statistics import median
 
 
 class Sensitivity(str, Enum):
-    LOW = "low"        # only the most striking days
+    LOW = "low"  # only the most striking days
     MEDIUM = "medium"  # the default
-    HIGH = "high"      # more alerts, earlier
+    HIGH = "high"  # more alerts, earlier
 
 
 WIDTH = {Sensitivity.LOW: 4.0, Sensitivity.MEDIUM: 3.0, Sensitivity.HIGH: 2.25}  # k, in robust deviations
-WEEKS = 8         # same weekdays looked at
-MIN_HISTORY = 4   # fewer known same weekdays: not judged, and said so
-FLOOR = 0.04      # the spread is at least 4 % of the centre
+WEEKS = 8  # same weekdays looked at
+MIN_HISTORY = 4  # fewer known same weekdays: not judged, and said so
+FLOOR = 0.04  # the spread is at least 4 % of the centre
 MAD_TO_SIGMA = 1.4826
-PREDICTION = 1.1   # a new day also differs from the median by the median's own error (√(1 + π/2/8))
+PREDICTION = 1.1  # a new day also differs from the median by the median's own error (√(1 + π/2/8))
 
 
 @dataclass(frozen=True)
 class Judgement:
     day: date
     value: float | None
-    history: int                 # same weekdays with a value, out of WEEKS
-    expected: float | None       # the median of those, None when not enough history
+    history: int  # same weekdays with a value, out of WEEKS
+    expected: float | None  # the median of those, None when not enough history
     low: float | None
     high: float | None
 
@@ -93,8 +93,9 @@ def _spread(daily: dict[date, float | None], day: date, weeks: int, ratio: bool)
     return median(abs(r) for r in residuals) * MAD_TO_SIGMA * PREDICTION
 
 
-def judge(daily: dict[date, float | None], day: date, sensitivity: Sensitivity = Sensitivity.MEDIUM,
-          weeks: int = WEEKS) -> Judgement:
+def judge(
+    daily: dict[date, float | None], day: date, sensitivity: Sensitivity = Sensitivity.MEDIUM, weeks: int = WEEKS
+) -> Judgement:
     """Is ``daily[day]`` unusual against the same weekday of the ``weeks`` weeks before?
 
     A KPI that is always positive (revenue, a rate) varies by ratios: its range is centre ÷ e^(kσ) to

@@ -35,15 +35,39 @@ from kpi.store.expr import BinOp, Expr, Ref, parse, refs, render
 from kpi.store.specs import ADDITIVE, FilterSpec, JoinSpec, MeasureSpec
 from kpi.validation import read, validate
 
+__all__ = [  # the catalog, and the definitions' types its users read it with
+    "BUILTIN",
+    "LANGUAGES",
+    "Catalog",
+    "Dimension",
+    "Direction",
+    "Explanation",
+    "Filter",
+    "Join",
+    "Kpi",
+    "Language",
+    "Measure",
+    "Metric",
+    "MetricKind",
+    "Text",
+    "Unit",
+    "alias_key",
+    "build",
+    "compile_metric",
+    "freshness_of",
+    "load_catalog",
+    "ref_of",
+]
+
 BUILTIN = Path(__file__).parent / "definitions" / "catalog.yml"
 
 
 class MetricKind(str, Enum):
     """What kind of number a KPI is; every case is handled where it matters."""
 
-    TOTAL = "total"            # one sum or count over the period (revenue): accumulates, a target is prorated
-    RATIO = "ratio"            # a division of measures (conversion, CAC, NPS): recomputed from its parts
-    LEVEL = "level"            # anything else over the period (an average, a difference): compared as a level
+    TOTAL = "total"  # one sum or count over the period (revenue): accumulates, a target is prorated
+    RATIO = "ratio"  # a division of measures (conversion, CAC, NPS): recomputed from its parts
+    LEVEL = "level"  # anything else over the period (an average, a difference): compared as a level
     CUMULATIVE = "cumulative"  # reads everything up to the period's end (LTV): a level at that date
 
 
@@ -54,11 +78,11 @@ class Metric:
     key: str
     formula: Expr
     kind: MetricKind
-    measures: tuple[str, ...]      # every measure the formula reads, in order
-    numerator: tuple[str, ...]     # a ratio's measures above its top-level division (else: all of them)
-    denominator: tuple[str, ...]   # a ratio's measures under its top-level division (what `min N` guards)
-    additive: bool                 # every measure is a sum or a count: day values add up
-    dimensions: tuple[str, ...]    # the breakdowns all its measures offer (restricted by the KPI's list)
+    measures: tuple[str, ...]  # every measure the formula reads, in order
+    numerator: tuple[str, ...]  # a ratio's measures above its top-level division (else: all of them)
+    denominator: tuple[str, ...]  # a ratio's measures under its top-level division (what `min N` guards)
+    additive: bool  # every measure is a sum or a count: day values add up
+    dimensions: tuple[str, ...]  # the breakdowns all its measures offer (restricted by the KPI's list)
 
     @property
     def accumulates(self) -> bool:
@@ -86,8 +110,9 @@ def compile_metric(kpi: Kpi, measures: dict[str, Measure]) -> Metric:
     common = [d for d in used[0].dimensions if all(d in m.dimensions for m in used)]
     if kpi.dimensions is not None:
         common = [d for d in kpi.dimensions if d in common]
-    return Metric(kpi.key, formula, kind, names, numerator, denominator,
-                  all(m.agg in ADDITIVE for m in used), tuple(common))
+    return Metric(
+        kpi.key, formula, kind, names, numerator, denominator, all(m.agg in ADDITIVE for m in used), tuple(common)
+    )
 
 
 @dataclass(frozen=True)
@@ -98,16 +123,18 @@ class Catalog:
     kpis: dict[str, Kpi]
     metrics: dict[str, Metric]
     specs: dict[str, MeasureSpec]
-    aliases: dict[str, str]                 # any name of a KPI (normalized) -> its key
-    dimension_aliases: dict[str, str]       # any name of a dimension (normalized) -> its name
+    aliases: dict[str, str]  # any name of a KPI (normalized) -> its key
+    dimension_aliases: dict[str, str]  # any name of a dimension (normalized) -> its name
 
     # -- lookups -----------------------------------------------------------------
     def freshness(self, table: str) -> timedelta | None:
         """How long ``table`` (``schema.table`` when it has one) may go without a new row, when a measure on it
         says so (the shortest if several do); None: learned from its own history."""
-        found = [freshness_of(self.measures[name].freshness) for name, spec in self.specs.items()
-                 if self.measures[name].freshness and (f"{spec.schema}.{spec.table}" if spec.schema else spec.table)
-                 == table]
+        found = [
+            freshness_of(self.measures[name].freshness or "")
+            for name, spec in self.specs.items()
+            if self.measures[name].freshness and (f"{spec.schema}.{spec.table}" if spec.schema else spec.table) == table
+        ]
         return min((f for f in found if f is not None), default=None)
 
     def keys(self) -> list[str]:
@@ -159,7 +186,7 @@ class Catalog:
     def measure_unit(self, name: str) -> Unit:
         return Unit.CURRENCY if self.measures[name].unit == "currency" else Unit.NUMBER
 
-    def formula_text(self, kpi: Kpi, lang: Language) -> str:
+    def formula_text(self, kpi: Kpi, lang: str) -> str:
         if kpi.formula_text is not None:
             return kpi.formula_text(lang)
         return render(self.metrics[kpi.key].formula, lambda ref: self.measures[ref.name].label(lang))
@@ -195,8 +222,11 @@ def load_catalog(extra: Path | None = None) -> Catalog:
     return build(measures, kpis, dimensions)
 
 
-def build(measures: dict[str, tuple[str, Measure]], kpis: dict[str, tuple[str, Kpi]],
-          dimensions: dict[str, tuple[str, Dimension]] | None = None) -> Catalog:
+def build(
+    measures: dict[str, tuple[str, Measure]],
+    kpis: dict[str, tuple[str, Kpi]],
+    dimensions: dict[str, tuple[str, Dimension]] | None = None,
+) -> Catalog:
     """Validate and compile a catalog; raises DefinitionError with every issue."""
     dimensions = dimensions or {}
     issues = validate(measures, kpis, dimensions)
@@ -236,8 +266,12 @@ def _spec(key: str, m: Measure) -> MeasureSpec:
         agg=m.agg,
         expr=parse(m.expr) if m.expr else None,
         filters=tuple(
-            FilterSpec(ref_of(f.column), f.op, tuple(f.value) if isinstance(f.value, list) else f.value,
-                       is_date=f.type == "date")
+            FilterSpec(
+                ref_of(f.column),
+                f.op,
+                tuple(f.value) if isinstance(f.value, list) else f.value,
+                is_date=f.type == "date",
+            )
             for f in m.filters
         ),
         joins=tuple(joins),

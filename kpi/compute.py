@@ -12,6 +12,7 @@ import math
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from enum import Enum
+from typing import Any
 
 from sqlalchemy.engine import Engine
 
@@ -26,8 +27,8 @@ TOTAL = "__total__"
 
 class ReasonCode(str, Enum):
     ZERO_DENOMINATOR = "zero_denominator"  # e.g. no leads in the period
-    NO_DATA = "no_data"                    # an average/min/max over no rows
-    FUTURE = "future"                      # the period has not begun yet
+    NO_DATA = "no_data"  # an average/min/max over no rows
+    FUTURE = "future"  # the period has not begun yet
 
 
 @dataclass(frozen=True)
@@ -54,7 +55,7 @@ class KpiResult:
     previous_value: float | None
     reason: Reason | None
     previous_reason: Reason | None
-    measures: dict[str, float | None]           # current value of each measure in the formula
+    measures: dict[str, float | None]  # current value of each measure in the formula
     previous_measures: dict[str, float | None]
     by: str | None = None
     breakdown: tuple[BreakdownRow, ...] = ()
@@ -90,9 +91,18 @@ class KpiResult:
 def segment_of(result: KpiResult, row: BreakdownRow, where: tuple[str, str | None] | None = None) -> KpiResult:
     """One value of a breakdown as a result of its own: its value, its previous value, its measures."""
     reason = None if row.value is not None else Reason(ReasonCode.NO_DATA)
-    return replace(result, value=row.value, previous_value=row.previous, measures=row.measures,
-                   previous_measures=row.previous_measures, reason=reason, previous_reason=None, by=None,
-                   breakdown=(), where=where)
+    return replace(
+        result,
+        value=row.value,
+        previous_value=row.previous,
+        measures=row.measures,
+        previous_measures=row.previous_measures,
+        reason=reason,
+        previous_reason=None,
+        by=None,
+        breakdown=(),
+        where=where,
+    )
 
 
 def window(period: Period) -> Window:
@@ -100,7 +110,7 @@ def window(period: Period) -> Window:
 
 
 def compute(
-    catalog: Catalog, engine: Engine, kpi: Kpi | str, pair: PeriodPair, by: str | None = None, rollups=None
+    catalog: Catalog, engine: Engine, kpi: Kpi | str, pair: PeriodPair, by: str | None = None, rollups: Any = None
 ) -> KpiResult:
     """One KPI over ``pair``, optionally broken down by a dimension of the KPI."""
     kpi = catalog.resolve(kpi) if isinstance(kpi, str) else kpi
@@ -110,7 +120,7 @@ def compute(
 
 
 def compute_many(
-    catalog: Catalog, engine: Engine, kpis: list[Kpi], pair: PeriodPair, by: str | None = None, rollups=None
+    catalog: Catalog, engine: Engine, kpis: list[Kpi], pair: PeriodPair, by: str | None = None, rollups: Any = None
 ) -> list[KpiResult]:
     """Several KPIs over the same periods in one database round trip."""
     names: list[str] = []
@@ -129,7 +139,7 @@ def compute_many(
     return [replace(_result(catalog, kpi, pair, found.rows, by, totals), as_of=found.as_of) for kpi in kpis]
 
 
-Values = dict[str, float]  # a measure's (or a formula's) value by breakdown key; NaN: no value
+Values = dict[Any, float]  # a measure's (or a formula's) value by breakdown key; NaN: no value
 
 
 def _grouped(rows: list[Row]) -> dict[tuple[str, int], Values]:
@@ -143,7 +153,7 @@ def _grouped(rows: list[Row]) -> dict[tuple[str, int], Values]:
     return out
 
 
-def _series(catalog: Catalog, grouped: dict, name: str, w: int, keys: list) -> Values:
+def _series(catalog: Catalog, grouped: dict[Any, Any], name: str, w: int, keys: list[Any]) -> Values:
     values = grouped.get((name, w), {})
     fill = 0.0 if catalog.measures[name].additive else math.nan  # additive: no rows, nothing counted or summed
     out = {}
@@ -154,12 +164,7 @@ def _series(catalog: Catalog, grouped: dict, name: str, w: int, keys: list) -> V
 
 
 def _result(
-    catalog: Catalog,
-    kpi: Kpi,
-    pair: PeriodPair,
-    rows: list[Row],
-    by: str | None,
-    totals: list[Row] | None = None,
+    catalog: Catalog, kpi: Kpi, pair: PeriodPair, rows: list[Row], by: str | None, totals: list[Row] | None = None
 ) -> KpiResult:
     names = catalog.measures_of(kpi)
     formula = catalog.metrics[kpi.key].formula
@@ -226,6 +231,7 @@ def in_time(results: list[KpiResult], now: datetime) -> list[KpiResult]:
         if result.value is None and result.current.start_utc() > utc_now:
             return replace(result, reason=Reason(ReasonCode.FUTURE))
         return result
+
     return [why(r) for r in results]
 
 
@@ -235,7 +241,7 @@ def _total(catalog: Catalog, name: str, values: Values, totals: list[Row] | None
     return _series(catalog, _grouped([r for r in totals if r[0] == name]), name, w, [TOTAL])[TOTAL]
 
 
-def _clean(value) -> float | None:
+def _clean(value: Any) -> float | None:
     if value is None:
         return None
     value = float(value)
@@ -253,7 +259,7 @@ def _reason(value: float | None, zero: list[str]) -> Reason | None:
     return Reason(ReasonCode.NO_DATA)
 
 
-def evaluate(expr: Expr, env: dict[str, Values], keys: list) -> tuple[Values, list[str]]:
+def evaluate(expr: Expr, env: dict[str, Values], keys: list[Any]) -> tuple[Values, list[str]]:
     """Evaluate a formula for each key over the measures' values; division by zero gives NaN.
 
     Returns the values by key and the names of the measures found zero in a denominator (the reason a
@@ -261,7 +267,7 @@ def evaluate(expr: Expr, env: dict[str, Values], keys: list) -> tuple[Values, li
     """
     zero: list[str] = []
 
-    def ev(node: Expr, k) -> float:
+    def ev(node: Expr, k: str | None) -> float:
         match node:
             case Num(value=value):
                 return float(value)

@@ -19,27 +19,17 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
-        env_file=".env",
-        env_file_encoding="utf-8",
-        extra="ignore",
-        frozen=True,
-        case_sensitive=False,
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", frozen=True, case_sensitive=False
     )
 
-    database_url: str = Field(
-        "sqlite:///kpi.db",
-        description="The bot's own database (rules, history, migrations).",
-    )
+    database_url: str = Field("sqlite:///kpi.db", description="The bot's own database (rules, history, migrations).")
     source_database_url: str | None = Field(
-        None,
-        description="Where the business facts live; defaults to DATABASE_URL.",
+        None, description="Where the business facts live; defaults to DATABASE_URL."
     )
     kpi_timezone: str = Field("UTC", description="IANA time zone that periods are read in.")
     kpi_language: Literal["en", "fr"] = Field("en", description="Language of every message.")
     kpi_currency: str = Field("EUR", description="ISO 4217 code money is shown in.")
-    kpi_definitions: Path | None = Field(
-        None, description="Optional YAML file with the team's own KPI definitions."
-    )
+    kpi_definitions: Path | None = Field(None, description="Optional YAML file with the team's own KPI definitions.")
 
     # -- the Slack app (bot/) --------------------------------------------------------------
     slack_bot_token: SecretStr | None = Field(None, description="xoxb- token of the installed app.")
@@ -50,13 +40,17 @@ class Settings(BaseSettings):
     slack_client_id: str | None = Field(None, description="Client ID (Basic Information); turns on OAuth.")
     slack_client_secret: SecretStr | None = Field(None, description="Client Secret (Basic Information).")
     slack_redirect_uri: str | None = Field(
-        None, description="Public URL of /slack/oauth_redirect, when the app has several Redirect URLs.")
+        None, description="Public URL of /slack/oauth_redirect, when the app has several Redirect URLs."
+    )
     kpi_encryption_key: SecretStr | None = Field(
-        None, description="Fernet key(s), comma-separated, newest first: encrypt the bot tokens stored by OAuth.")
+        None, description="Fernet key(s), comma-separated, newest first: encrypt the bot tokens stored by OAuth."
+    )
     port: int = Field(3000, ge=1, le=65535, description="HTTP port of the web process.")
     web_concurrency: int = Field(1, ge=1, le=64, description="Web worker processes (set by platforms).")
     kpi_inline_budget: float = Field(
-        2.0, ge=0, le=2.5,
+        2.0,
+        ge=0,
+        le=2.5,
         description="Seconds a slash command may compute before it is acknowledged and answered later.",
     )
     log_level: str = Field("INFO", description="Logging level of the app.")
@@ -64,33 +58,47 @@ class Settings(BaseSettings):
     kpi_late_days: int = Field(3, ge=0, le=60, description="Recent days recomputed at every rollup refresh.")
 
     # -- alerts, scheduler, digests ---------------------------------------------------------
-    kpi_admins: str = Field("", description="Comma-separated Slack user IDs who may manage rules; "
-                                            "empty: workspace admins and owners.")
+    kpi_admins: str = Field(
+        "", description="Comma-separated Slack user IDs who may manage rules; empty: workspace admins and owners."
+    )
     kpi_eval_interval: int = Field(300, ge=10, le=86400, description="Seconds between two evaluation passes.")
-    kpi_digest_grace: int = Field(3600, ge=0, le=86400,
-                                  description="A digest missed while down is still posted within this many seconds.")
-    kpi_delivery_budget: float = Field(20.0, ge=1, le=600,
-                                       description="Seconds a pass may spend delivering before leaving the rest.")
+    kpi_digest_grace: int = Field(
+        3600, ge=0, le=86400, description="A digest missed while down is still posted within this many seconds."
+    )
+    kpi_delivery_budget: float = Field(
+        20.0, ge=1, le=600, description="Seconds a pass may spend delivering before leaving the rest."
+    )
     # -- time limits on everything that waits ----------------------------------------------
-    kpi_connect_timeout: float = Field(5.0, ge=0.5, le=120,
-                                       description="Seconds to open a database connection (source and bot).")
-    kpi_query_timeout: float = Field(120.0, ge=1, le=3600,
-                                     description="Seconds one SQL statement may run, on every database.")
-    kpi_answer_timeout: float = Field(20.0, ge=1, le=600,
-                                      description="Seconds a /kpi answer may wait for the source before the "
-                                                  "person is told it did not answer.")
-    kpi_pass_budget: float = Field(240.0, ge=10, le=86400,
-                                   description="Seconds a scheduler pass may spend on rules and digests before "
-                                               "it skips the rest (recorded) until the next pass.")
+    kpi_connect_timeout: float = Field(
+        5.0, ge=0.5, le=120, description="Seconds to open a database connection (source and bot)."
+    )
+    kpi_query_timeout: float = Field(
+        120.0, ge=1, le=3600, description="Seconds one SQL statement may run, on every database."
+    )
+    kpi_answer_timeout: float = Field(
+        20.0,
+        ge=1,
+        le=600,
+        description="Seconds a /kpi answer may wait for the source before the person is told it did not answer.",
+    )
+    kpi_pass_budget: float = Field(
+        240.0,
+        ge=10,
+        le=86400,
+        description="Seconds a scheduler pass may spend on rules and digests before "
+        "it skips the rest (recorded) until the next pass.",
+    )
 
     @field_validator("database_url")
     @classmethod
     def _bot_database(cls, value: str) -> str:
         engine = value.split(":", 1)[0].split("+", 1)[0].lower()
         if engine not in ("sqlite", "postgresql", "postgres"):
-            raise ValueError(f"DATABASE_URL holds the bot's own records (rules, incidents, rollups) and must be "
-                             f"SQLite or PostgreSQL, not {engine or value!r}; a warehouse that holds the facts goes "
-                             "in SOURCE_DATABASE_URL")
+            raise ValueError(
+                f"DATABASE_URL holds the bot's own records (rules, incidents, rollups) and must be "
+                f"SQLite or PostgreSQL, not {engine or value!r}; a warehouse that holds the facts goes "
+                "in SOURCE_DATABASE_URL"
+            )
         return value
 
     @field_validator("kpi_timezone")
@@ -99,9 +107,7 @@ class Settings(BaseSettings):
         try:
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError) as exc:
-            raise ValueError(
-                f"KPI_TIMEZONE={value!r} is not an IANA time zone name (e.g. 'Europe/Paris')"
-            ) from exc
+            raise ValueError(f"KPI_TIMEZONE={value!r} is not an IANA time zone name (e.g. 'Europe/Paris')") from exc
         return value
 
     @field_validator("kpi_language", mode="before")
@@ -118,7 +124,7 @@ class Settings(BaseSettings):
         return value
 
     @model_validator(mode="after")
-    def _default_source(self) -> "Settings":
+    def _default_source(self) -> Settings:
         if not self.source_database_url:
             object.__setattr__(self, "source_database_url", self.database_url)
         return self
@@ -139,20 +145,29 @@ class Settings(BaseSettings):
             except (ValueError, UnicodeEncodeError):
                 raw = b""
             if len(raw) != 32:
-                raise ValueError("KPI_ENCRYPTION_KEY must be Fernet keys (32 url-safe base64 bytes each, "
-                                 "comma-separated); make one with `python -m bot new-key`")
+                raise ValueError(
+                    "KPI_ENCRYPTION_KEY must be Fernet keys (32 url-safe base64 bytes each, "
+                    "comma-separated); make one with `python -m bot new-key`"
+                )
         return value
 
     @model_validator(mode="after")
-    def _oauth_complete(self) -> "Settings":
+    def _oauth_complete(self) -> Settings:
         if self.slack_client_id:
-            missing = [name for name, value in (("SLACK_CLIENT_SECRET", self.slack_client_secret),
-                                                ("SLACK_SIGNING_SECRET", self.slack_signing_secret),
-                                                ("KPI_ENCRYPTION_KEY", self.kpi_encryption_key))
-                       if value is None or not value.get_secret_value()]
+            missing = [
+                name
+                for name, value in (
+                    ("SLACK_CLIENT_SECRET", self.slack_client_secret),
+                    ("SLACK_SIGNING_SECRET", self.slack_signing_secret),
+                    ("KPI_ENCRYPTION_KEY", self.kpi_encryption_key),
+                )
+                if value is None or not value.get_secret_value()
+            ]
             if missing:
-                raise ValueError(f"SLACK_CLIENT_ID is set (several workspaces, OAuth) but {', '.join(missing)} "
-                                 "is not: bot tokens are stored encrypted and every request is verified")
+                raise ValueError(
+                    f"SLACK_CLIENT_ID is set (several workspaces, OAuth) but {', '.join(missing)} "
+                    "is not: bot tokens are stored encrypted and every request is verified"
+                )
         return self
 
     @property
@@ -177,9 +192,11 @@ class Settings(BaseSettings):
 
     def secrets(self) -> list[str]:
         """Every secret value, so that logging can redact them."""
-        values = [s.get_secret_value() for s in (self.slack_bot_token, self.slack_signing_secret,
-                                                 self.slack_app_token, self.slack_client_secret)
-                  if s is not None and s.get_secret_value()]
+        values = [
+            s.get_secret_value()
+            for s in (self.slack_bot_token, self.slack_signing_secret, self.slack_app_token, self.slack_client_secret)
+            if s is not None and s.get_secret_value()
+        ]
         return values + self.encryption_keys
 
     @property

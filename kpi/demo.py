@@ -11,14 +11,13 @@ from __future__ import annotations
 
 import math
 from datetime import date, datetime, timedelta
-
-import numpy as np
+from typing import Any
 
 CHANNELS = ["organic", "paid_search", "social", "email", "referral"]
-VISITS_BASE = np.array([1400, 900, 600, 250, 150])
-LEAD_RATE = np.array([0.012, 0.025, 0.015, 0.04, 0.06])
-WIN_RATE = np.array([0.22, 0.16, 0.12, 0.28, 0.35])
-AD_SPEND = np.array([120.0, 950.0, 520.0, 90.0, 160.0])  # per day, marketing
+VISITS_BASE = (1400, 900, 600, 250, 150)
+LEAD_RATE = (0.012, 0.025, 0.015, 0.04, 0.06)
+WIN_RATE = (0.22, 0.16, 0.12, 0.28, 0.35)
+AD_SPEND = (120.0, 950.0, 520.0, 90.0, 160.0)  # per day, marketing
 SALES_TEAM_PER_DAY = 1800.0
 
 PRODUCTS = [
@@ -30,20 +29,35 @@ PRODUCTS = [
     (6, "Sensor kit", "Hardware", 320.0, 0.30),
     (7, "Gateway", "Hardware", 540.0, 0.28),
 ]
-PRODUCT_WEIGHTS = np.array([0.30, 0.25, 0.07, 0.12, 0.06, 0.12, 0.08])
+PRODUCT_WEIGHTS = (0.30, 0.25, 0.07, 0.12, 0.06, 0.12, 0.08)
 PROJECTS = ["Atlas migration", "Borealis rollout", "Cobalt audit", "Delta training", "Echo integration"]
 HOURLY_COST, HOURLY_RATE = 48.0, 105.0
 
 
-def generate(now: datetime, days: int = 365, seed: int = 42) -> dict[str, list[dict]]:
+def generate(now: datetime, days: int = 365, seed: int = 42) -> dict[str, list[dict[str, Any]]]:
     """Rows for every canonical table, covering the ``days`` days up to ``now`` (naive UTC)."""
     if now.tzinfo is not None:
         now = now.replace(tzinfo=None) - (now.utcoffset() or timedelta())
+    import numpy as np  # the demo's generator only: the app and the CLI start without it
+
     rng = np.random.default_rng(seed)
     first = (now - timedelta(days=days)).date()
-    rows: dict[str, list[dict]] = {k: [] for k in (
-        "leads", "deals", "customers", "visits", "spend", "products", "sales",
-        "nps_responses", "projects", "project_time", "project_invoices")}
+    rows: dict[str, list[dict[str, Any]]] = {
+        k: []
+        for k in (
+            "leads",
+            "deals",
+            "customers",
+            "visits",
+            "spend",
+            "products",
+            "sales",
+            "nps_responses",
+            "projects",
+            "project_time",
+            "project_invoices",
+        )
+    }
     rows["products"] = [{"id": pid, "name": n, "category": c} for pid, n, c, _, _ in PRODUCTS]
 
     ids = {"lead": 0, "deal": 0, "customer": 0, "sale": 0, "nps": 0, "time": 0, "invoice": 0}
@@ -68,8 +82,16 @@ def generate(now: datetime, days: int = 365, seed: int = 42) -> dict[str, list[d
         qty = 1 + int(rng.poisson(0.6))
         amount = round(price * qty * float(rng.uniform(0.9, 1.1)), 2)
         cost = round(amount * (1 - margin), 2)
-        rows["sales"].append({"id": next_id("sale"), "sold_at": when, "customer_id": customer_id,
-                              "product_id": pid, "amount": amount, "cost": cost})
+        rows["sales"].append(
+            {
+                "id": next_id("sale"),
+                "sold_at": when,
+                "customer_id": customer_id,
+                "product_id": pid,
+                "amount": amount,
+                "cost": cost,
+            }
+        )
         return amount
 
     def new_customer(when: datetime, channel: str) -> int:
@@ -87,8 +109,9 @@ def generate(now: datetime, days: int = 365, seed: int = 42) -> dict[str, list[d
             if responded < now:
                 base = {"organic": 8.2, "paid_search": 7.2, "social": 6.8, "email": 8.5, "referral": 8.9}[channel]
                 score = int(np.clip(round(rng.normal(base, 1.6)), 0, 10))
-                rows["nps_responses"].append({"id": next_id("nps"), "responded_at": responded,
-                                              "customer_id": cid, "score": score})
+                rows["nps_responses"].append(
+                    {"id": next_id("nps"), "responded_at": responded, "customer_id": cid, "score": score}
+                )
         return cid
 
     for i in range(days + 1):
@@ -96,7 +119,7 @@ def generate(now: datetime, days: int = 365, seed: int = 42) -> dict[str, list[d
         if datetime.combine(day, datetime.min.time()) >= now:
             break
         f = factor(day, i)
-        visitors = rng.poisson(VISITS_BASE * f)
+        visitors = rng.poisson(np.array(VISITS_BASE) * f)
         for c, channel in enumerate(CHANNELS):
             rows["visits"].append({"day": day, "channel": channel, "visitors": int(visitors[c])})
             spend = round(AD_SPEND[c] * f * float(rng.uniform(0.8, 1.2)), 2)
@@ -115,9 +138,15 @@ def generate(now: datetime, days: int = 365, seed: int = 42) -> dict[str, list[d
                 status = "won" if outcome < WIN_RATE[c] / 0.7 else ("lost" if outcome < 0.8 else "open")
                 if closed >= now:
                     status = "open"
-                deal = {"id": next_id("deal"), "lead_id": lead_id, "customer_id": None,
-                        "product_id": PRODUCTS[product][0], "status": status,
-                        "closed_at": None if status == "open" else closed, "amount": None}
+                deal: dict[str, Any] = {
+                    "id": next_id("deal"),
+                    "lead_id": lead_id,
+                    "customer_id": None,
+                    "product_id": PRODUCTS[product][0],
+                    "status": status,
+                    "closed_at": None if status == "open" else closed,
+                    "amount": None,
+                }
                 if status == "won":
                     cid = new_customer(closed, channel)
                     deal["customer_id"] = cid
@@ -131,18 +160,32 @@ def generate(now: datetime, days: int = 365, seed: int = 42) -> dict[str, list[d
                 if when < now:
                     buy(new_customer(when, channel), when, 0)
         if day.weekday() < 5:
-            rows["spend"].append({"day": day, "kind": "sales", "channel": None,
-                                  "amount": round(SALES_TEAM_PER_DAY * float(rng.uniform(0.95, 1.05)), 2)})
+            rows["spend"].append(
+                {
+                    "day": day,
+                    "kind": "sales",
+                    "channel": None,
+                    "amount": round(SALES_TEAM_PER_DAY * float(rng.uniform(0.95, 1.05)), 2),
+                }
+            )
             for p in range(len(PROJECTS)):
                 for _ in range(int(rng.integers(1, 4))):
                     hours = round(float(rng.uniform(1, 8)), 2)
-                    rows["project_time"].append({
-                        "id": next_id("time"), "project_id": p + 1, "day": day, "hours": hours,
-                        "cost": round(hours * HOURLY_COST, 2), "billable": bool(rng.random() < 0.78 - 0.05 * p),
-                    })
+                    rows["project_time"].append(
+                        {
+                            "id": next_id("time"),
+                            "project_id": p + 1,
+                            "day": day,
+                            "hours": hours,
+                            "cost": round(hours * HOURLY_COST, 2),
+                            "billable": bool(rng.random() < 0.78 - 0.05 * p),
+                        }
+                    )
 
-    rows["projects"] = [{"id": p + 1, "name": name, "customer_id": (p % max(ids["customer"], 1)) + 1 if ids["customer"] else None}
-                        for p, name in enumerate(PROJECTS)]
+    rows["projects"] = [
+        {"id": p + 1, "name": name, "customer_id": (p % max(ids["customer"], 1)) + 1 if ids["customer"] else None}
+        for p, name in enumerate(PROJECTS)
+    ]
     # Monthly invoices: billable hours of a month, invoiced on the 1st of the next month.
     billed: dict[tuple[int, date], float] = {}
     for t in rows["project_time"]:
@@ -153,8 +196,9 @@ def generate(now: datetime, days: int = 365, seed: int = 42) -> dict[str, list[d
         on = (month + timedelta(days=32)).replace(day=1)
         if datetime.combine(on, datetime.min.time()) < now:
             rate = HOURLY_RATE * (0.8 if pid == 3 else 1.0)
-            rows["project_invoices"].append({"id": next_id("invoice"), "project_id": pid,
-                                             "invoiced_on": on, "amount": round(hours * rate, 2)})
+            rows["project_invoices"].append(
+                {"id": next_id("invoice"), "project_id": pid, "invoiced_on": on, "amount": round(hours * rate, 2)}
+            )
     return rows
 
 

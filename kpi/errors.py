@@ -79,9 +79,7 @@ class PeriodError(UserInputError):
     def __init__(self, text: str, accepted: list[str]):
         self.text = text
         self.accepted = accepted
-        super().__init__(
-            f"'{text}' is not a period I understand. Accepted forms: {', '.join(accepted)}."
-        )
+        super().__init__(f"'{text}' is not a period I understand. Accepted forms: {', '.join(accepted)}.")
 
 
 @dataclass(frozen=True)
@@ -125,9 +123,7 @@ class DataImportError(KpiError):
         shown = "\n".join(f"  - {p}" for p in problems[: self.MAX_SHOWN])
         more = len(problems) - self.MAX_SHOWN
         tail = f"\n  … and {more} more" if more > 0 else ""
-        super().__init__(
-            f"{source}: nothing was imported, {len(problems)} problem(s):\n{shown}{tail}"
-        )
+        super().__init__(f"{source}: nothing was imported, {len(problems)} problem(s):\n{shown}{tail}")
 
 
 class SourceError(KpiError):
@@ -147,9 +143,11 @@ class NotMigrated(KpiError):
 
     def __init__(self, why: str):
         self.why = why
-        super().__init__(f"{why}: run `python -m kpi migrate` first (with the same DATABASE_URL). "
-                         "For demo data: `python -m kpi demo-data`; `make demo` keeps its own in demo.db, "
-                         "read it with DATABASE_URL=sqlite:///demo.db python -m kpi ….")
+        super().__init__(
+            f"{why}: run `python -m kpi migrate` first (with the same DATABASE_URL). "
+            "For demo data: `python -m kpi demo-data`; `make demo` keeps its own in demo.db, "
+            "read it with DATABASE_URL=sqlite:///demo.db python -m kpi …."
+        )
 
 
 class SecretKeyError(KpiError):

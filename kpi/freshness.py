@@ -21,16 +21,16 @@ from kpi.store.arrivals import last_row
 from kpi.store.days import daily_values, midnight_utc
 from kpi.store.specs import MeasureSpec
 
-WEEKS = 8          # the history a table's usual gap is learned from
-FACTOR = 1.5       # stale past this many usual gaps without a new row
-MIN_ACTIVE = 4     # fewer days with rows in those weeks: no usual gap is learned, the table is never stale
+WEEKS = 8  # the history a table's usual gap is learned from
+FACTOR = 1.5  # stale past this many usual gaps without a new row
+MIN_ACTIVE = 4  # fewer days with rows in those weeks: no usual gap is learned, the table is never stale
 
 
 @dataclass(frozen=True)
 class Freshness:
     table: str
-    last_row_at: datetime | None    # naive UTC: the newest row (a DATE table: the end of its newest day)
-    usual_gap_days: int | None      # None: not enough history to know what is usual
+    last_row_at: datetime | None  # naive UTC: the newest row (a DATE table: the end of its newest day)
+    usual_gap_days: int | None  # None: not enough history to know what is usual
     stale: bool
 
 
@@ -80,8 +80,11 @@ def _check(service: KpiService, table: str, spec: MeasureSpec, now_utc: datetime
 
 def _active_days(service: KpiService, spec: MeasureSpec, last_day: date) -> list[date]:
     start, end = last_day - timedelta(weeks=WEEKS), last_day + timedelta(days=1)
-    rows = (service.rollups.days(service.source, spec, start, end) if service.rollups is not None
-            else [r for r in daily_values(service.source, spec, service.tz, start, end) if r["dim"] == ""])
+    rows = (
+        service.rollups.days(service.source, spec, start, end)
+        if service.rollups is not None
+        else [r for r in daily_values(service.source, spec, service.tz, start, end) if r["dim"] == ""]
+    )
     return sorted(r["day"] for r in rows if r["value"] and not math.isnan(r["value"]))
 
 

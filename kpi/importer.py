@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import Boolean, Date, DateTime, Integer, Numeric
 
@@ -37,16 +38,11 @@ from kpi.store.schema import FACT_TABLES
 
 MAX_PROBLEMS = 1000
 MAX_FIELD = 128 * 1024  # bytes of one cell; csv's own limit, said plainly
-NOT_UTF8 = ("is not UTF-8 text; save it as UTF-8 (\"CSV UTF-8\" in Excel, or "
-            "`iconv -f latin1 -t utf-8 file.csv > file-utf8.csv`)")
-RULES = {
-    ("deals", "status"): ("open", "won", "lost"),
-    ("spend", "kind"): ("marketing", "sales"),
-}
-RANGES = {
-    ("nps_responses", "score"): (0, 10),
-    ("visits", "visitors"): (0, None),
-}
+NOT_UTF8 = (
+    'is not UTF-8 text; save it as UTF-8 ("CSV UTF-8" in Excel, or `iconv -f latin1 -t utf-8 file.csv > file-utf8.csv`)'
+)
+RULES = {("deals", "status"): ("open", "won", "lost"), ("spend", "kind"): ("marketing", "sales")}
+RANGES = {("nps_responses", "score"): (0, 10), ("visits", "visitors"): (0, None)}
 _TRUE = {"true", "t", "1", "yes", "y", "oui", "vrai"}
 _FALSE = {"false", "f", "0", "no", "n", "non", "faux"}
 
@@ -78,8 +74,10 @@ def _date(text: str) -> date:
 def _in_range(year: int, text: str) -> None:
     """Placeholder dates (0001-01-01, 9999-12-31) are refused: no period can name them."""
     if not MIN_YEAR <= year <= MAX_YEAR:
-        raise _Bad(f"'{text[:40]}' is outside the years {MIN_YEAR}-{MAX_YEAR} (a placeholder for "
-                   "\"unknown\"? leave the cell empty if the column allows it)")
+        raise _Bad(
+            f"'{text[:40]}' is outside the years {MIN_YEAR}-{MAX_YEAR} (a placeholder for "
+            '"unknown"? leave the cell empty if the column allows it)'
+        )
 
 
 def _number(text: str, comma_decimal: bool, scale: int | None = None, precision: int | None = None) -> Decimal:
@@ -93,8 +91,10 @@ def _number(text: str, comma_decimal: bool, scale: int | None = None, precision:
     if not value.is_finite():
         raise _Bad(f"'{text[:40]}' is not a finite number")
     if precision is not None and abs(value) >= Decimal(10) ** (precision - (scale or 0)):
-        raise _Bad(f"'{text[:40]}' is too large for this column (at most {precision - (scale or 0)} digits "
-                   "before the decimal point)")
+        raise _Bad(
+            f"'{text[:40]}' is too large for this column (at most {precision - (scale or 0)} digits "
+            "before the decimal point)"
+        )
     if scale is not None and value != value.quantize(Decimal(1).scaleb(-scale), rounding="ROUND_DOWN"):
         raise _Bad(f"'{text[:40]}' has more than {scale} decimals")
     return value
@@ -105,7 +105,7 @@ def _integer(text: str) -> int:
     if not re.fullmatch(r"[+-]?[0-9]{1,19}", cleaned):
         raise _Bad(f"'{text[:40]}' is not a whole number")
     value = int(cleaned)
-    if not -2**31 <= value < 2**31:
+    if not -(2**31) <= value < 2**31:
         raise _Bad(f"'{text[:40]}' is too large for this column (whole numbers up to 2,147,483,647)")
     return value
 
@@ -119,13 +119,14 @@ def _boolean(text: str) -> bool:
     raise _Bad(f"'{text[:40]}' is not true or false")
 
 
-def convert(table: str, column: str, text: str, comma_decimal: bool = False):
+def convert(table: str, column: str, text: str, comma_decimal: bool = False) -> Any:
     """The Python value for one CSV cell, or raise with a readable reason."""
     col = FACT_TABLES[table].c[column]
     if text.strip() == "":
         if not col.nullable and not col.primary_key:
             raise _Bad("is empty but required")
         return None
+    value: Any
     match col.type:
         case DateTime():
             value = _timestamp(text.strip())
@@ -150,15 +151,16 @@ def convert(table: str, column: str, text: str, comma_decimal: bool = False):
     return value
 
 
-def import_csv(url: str, table: str, path: Path, mode: Mode | str = Mode.UPSERT) -> "ImportResult":
+def import_csv(url: str, table: str, path: Path, mode: Mode | str = Mode.UPSERT) -> ImportResult:
     """Load ``path`` into ``table``, all or nothing; returns how many rows were inserted, updated, left
     alone and deleted, and the earliest day the change touches (so that the caller can bring the rollups
     up to date from there)."""
     name = str(path)
     mode = Mode(mode)
     if table not in FACT_TABLES:
-        raise DataImportError(name, [ImportProblem(0, None, f"unknown table '{table}'; "
-                                                   f"tables: {', '.join(FACT_TABLES)}")])
+        raise DataImportError(
+            name, [ImportProblem(0, None, f"unknown table '{table}'; tables: {', '.join(FACT_TABLES)}")]
+        )
     try:
         handle = open(path, newline="", encoding="utf-8-sig")
     except OSError as exc:
@@ -178,10 +180,11 @@ def import_csv(url: str, table: str, path: Path, mode: Mode | str = Mode.UPSERT)
         try:
             header = next(reader, None)
         except (csv.Error, UnicodeDecodeError) as exc:
-            raise DataImportError(name, [ImportProblem(_line_of(exc, reader, path), None, _unreadable(exc))]) \
-                from None
+            raise DataImportError(name, [ImportProblem(_line_of(exc, reader, path), None, _unreadable(exc))]) from None
         if not header:
-            raise DataImportError(name, [ImportProblem(1, None, "the file is empty; the first line must name the columns")])
+            raise DataImportError(
+                name, [ImportProblem(1, None, "the file is empty; the first line must name the columns")]
+            )
         columns = [h.strip() for h in header]
         known = list(FACT_TABLES[table].c.keys())
         unknown = [c for c in columns if c not in known]
@@ -196,15 +199,27 @@ def import_csv(url: str, table: str, path: Path, mode: Mode | str = Mode.UPSERT)
                 text.append(f"missing required column(s) {', '.join(missing)}")
             if duplicated:
                 text.append(f"repeated column(s) {', '.join(duplicated)}")
-            raise DataImportError(name, [ImportProblem(1, None, "; ".join(text) + f" (columns of {table}: {', '.join(known)})")])
+            raise DataImportError(
+                name, [ImportProblem(1, None, "; ".join(text) + f" (columns of {table}: {', '.join(known)})")]
+            )
         comma_decimal = getattr(dialect, "delimiter", ",") == ";"
         time_column = _time_column(table)
         key = facts.import_key(table, columns)
         if key is None and mode is not Mode.REPLACE:
-            raise DataImportError(name, [ImportProblem(1, None, (
-                f"the file has no id column, so a second import could not tell its rows from new ones; "
-                f"add the id your tool gives each record as a column named id, or use --mode replace "
-                f"(the {table} table then holds exactly this file)"))])
+            raise DataImportError(
+                name,
+                [
+                    ImportProblem(
+                        1,
+                        None,
+                        (
+                            f"the file has no id column, so a second import could not tell its rows from new ones; "
+                            f"add the id your tool gives each record as a column named id, or use --mode replace "
+                            f"(the {table} table then holds exactly this file)"
+                        ),
+                    )
+                ],
+            )
 
         def lines() -> Iterator[list[str]]:
             """The reader's rows; a line it cannot read ends the file with a problem on that line."""
@@ -218,7 +233,7 @@ def import_csv(url: str, table: str, path: Path, mode: Mode | str = Mode.UPSERT)
                     return
                 yield values
 
-        def rows() -> Iterator[tuple[int, dict]]:
+        def rows() -> Iterator[tuple[int, dict[str, Any]]]:
             for values in lines():
                 line = reader.line_num
                 if not any(v.strip() for v in values):
@@ -244,11 +259,16 @@ def import_csv(url: str, table: str, path: Path, mode: Mode | str = Mode.UPSERT)
     if problems:
         raise DataImportError(name, problems)
     first = report.moments[0] if report.moments else None
-    return ImportResult(report.inserted, report.updated, report.unchanged, report.deleted,
-                        first.date() if isinstance(first, datetime) else first)
+    return ImportResult(
+        report.inserted,
+        report.updated,
+        report.unchanged,
+        report.deleted,
+        first.date() if isinstance(first, datetime) else first,
+    )
 
 
-def _line_of(exc: Exception, reader, path: Path) -> int:
+def _line_of(exc: Exception, reader: Any, path: Path) -> int:
     """The line a reading error is on: the reader's own count, or for bytes that are not UTF-8, the first
     line that does not decode (the reader never got to it)."""
     return _first_bad_line(path) if isinstance(exc, UnicodeDecodeError) else max(reader.line_num, 1)
@@ -293,12 +313,22 @@ class ImportResult:
         return bool(self.inserted or self.updated or self.deleted)
 
     def summary(self, table: str) -> str:
-        return (f"{table}: {self.inserted} inserted, {self.updated} updated, {self.unchanged} unchanged, "
-                f"{self.deleted} deleted.")
+        return (
+            f"{table}: {self.inserted} inserted, {self.updated} updated, {self.unchanged} unchanged, "
+            f"{self.deleted} deleted."
+        )
 
 
 def _time_column(table: str) -> str | None:
     """The column the canonical catalog reads the table's time from."""
-    return {"leads": "created_at", "deals": "closed_at", "customers": "acquired_at", "visits": "day",
-            "spend": "day", "sales": "sold_at", "nps_responses": "responded_at", "project_time": "day",
-            "project_invoices": "invoiced_on"}.get(table)
+    return {
+        "leads": "created_at",
+        "deals": "closed_at",
+        "customers": "acquired_at",
+        "visits": "day",
+        "spend": "day",
+        "sales": "sold_at",
+        "nps_responses": "responded_at",
+        "project_time": "day",
+        "project_invoices": "invoiced_on",
+    }.get(table)

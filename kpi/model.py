@@ -33,7 +33,7 @@ class Unit(str, Enum):
 
 
 class Direction(str, Enum):
-    UP = "up"      # higher is better
+    UP = "up"  # higher is better
     DOWN = "down"  # lower is better
 
 
@@ -45,8 +45,9 @@ class Text(_Frozen):
     en: str = Field(min_length=1, max_length=2000)
     fr: str = Field(min_length=1, max_length=2000)
 
-    def __call__(self, lang: Language) -> str:
-        return getattr(self, lang)
+    def __call__(self, lang: str) -> str:
+        """The text in ``lang`` (a :data:`Language`; any other reads as English)."""
+        return self.fr if lang == "fr" else self.en
 
 
 class Join(_Frozen):

@@ -29,8 +29,8 @@ MAX_TYPED = 40
 CURRENCY_SIGNS = {"€": "EUR", "$": "USD", "£": "GBP"}
 CURRENCY_CODES = ("EUR", "USD", "GBP", "CHF", "CAD")
 SCALES = {"k": Decimal(1000), "K": Decimal(1000), "M": Decimal(1_000_000)}
-_MINUS = "-\u2212\u2013"                  # hyphen, minus sign (what the bot itself prints), en dash
-_SPACES = " \u00a0\u202f\u2009"          # space, no-break space, narrow no-break space, thin space
+_MINUS = "-\u2212\u2013"  # hyphen, minus sign (what the bot itself prints), en dash
+_SPACES = " \u00a0\u202f\u2009"  # space, no-break space, narrow no-break space, thin space
 _SIGN = rf"[+{re.escape(_MINUS)}]"
 _CURRENCY = r"(?:[€$£]|(?i:eur|usd|gbp|chf|cad)\b)"
 _TYPED = re.compile(
@@ -70,14 +70,18 @@ def read_number(text: str, lang: str) -> Typed:
     ambiguous = _AMBIGUOUS.match(core)
     if ambiguous and ambiguous[2] != get_group_symbol(locale):
         whole, frac = ambiguous[1], ambiguous[3]
-        raise NumberError("num_ambiguous", text=shown,
-                          small=format_decimal(Decimal(f"{whole}.{frac}"), locale=locale),
-                          large=format_decimal(Decimal(whole + frac), locale=locale))
+        raise NumberError(
+            "num_ambiguous",
+            text=shown,
+            small=format_decimal(Decimal(f"{whole}.{frac}"), locale=locale),
+            large=format_decimal(Decimal(whole + frac), locale=locale),
+        )
     try:
         value = parse_decimal(core, locale=locale, strict=True)
     except (NumberFormatError, ValueError):
-        raise NumberError("num_bad_format", text=shown,
-                          example=format_decimal(Decimal("1500.5"), locale=locale)) from None
+        raise NumberError(
+            "num_bad_format", text=shown, example=format_decimal(Decimal("1500.5"), locale=locale)
+        ) from None
     if m["scale"]:
         value *= SCALES[m["scale"]]
     if (m["sign1"] or m["sign2"] or "+") in _MINUS:
@@ -105,8 +109,12 @@ def count(text: str, lang: str, *, low: int, high: int, key: str) -> int:
         typed = read_number(text, lang)
     except NumberError:
         raise NumberError(key, text=(text or "")[:MAX_TYPED], low=low, high=high) from None
-    if typed.percent or typed.currency or typed.value != typed.value.to_integral_value() \
-            or not low <= typed.value <= high:
+    if (
+        typed.percent
+        or typed.currency
+        or typed.value != typed.value.to_integral_value()
+        or not low <= typed.value <= high
+    ):
         raise NumberError(key, text=(text or "")[:MAX_TYPED], low=low, high=high)
     return int(typed.value)
 

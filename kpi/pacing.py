@@ -23,9 +23,9 @@ class Pace:
     target: float
     value: float
     prorated: bool
-    expected: float       # what the target asks for by now (the target itself for a level)
-    projected: float      # the value expected at the end of the period (the value itself for a level)
-    on_track: bool        # judged with the KPI's direction
+    expected: float  # what the target asks for by now (the target itself for a level)
+    projected: float  # the value expected at the end of the period (the value itself for a level)
+    on_track: bool  # judged with the KPI's direction
 
     @property
     def share(self) -> float | None:
@@ -59,7 +59,7 @@ def pace(catalog: Catalog, result: KpiResult, target: float, now: datetime, full
 
 
 EARLY = 0.2  # before a fifth of the period, a projection is too unsure to warn on
-LATE = 0.1   # with less than a tenth of it left, there is no time to act: no new warning
+LATE = 0.1  # with less than a tenth of it left, there is no time to act: no new warning
 
 
 @dataclass(frozen=True)
@@ -67,11 +67,11 @@ class Miss:
     """Where a KPI's period is heading against its target, for a target-miss rule."""
 
     pace: Pace
-    shortfall: float             # how far the projection misses the target (fraction of it; < 0: beats it)
-    elapsed: float               # share of the period gone
+    shortfall: float  # how far the projection misses the target (fraction of it; < 0: beats it)
+    elapsed: float  # share of the period gone
     days_gone: float
     days_left: float
-    margin: float                # the rule's tolerance (fraction)
+    margin: float  # the rule's tolerance (fraction)
 
     @property
     def missing(self) -> bool:

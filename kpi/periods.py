@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from datetime import date, datetime
+from typing import cast
 from zoneinfo import ZoneInfo
 
 from kpi.errors import PeriodError
@@ -29,30 +30,69 @@ from kpi.spans import (
 )
 
 ACCEPTED_FORMS = [
-    "today", "yesterday", "week", "month", "quarter", "year",
-    "last-week", "last-month", "last-quarter", "last-year",
-    "7d", "30d", "90d", "2026", "2026-10", "2026-Q3", "2026-W43", "2026-10-05",
+    "today",
+    "yesterday",
+    "week",
+    "month",
+    "quarter",
+    "year",
+    "last-week",
+    "last-month",
+    "last-quarter",
+    "last-year",
+    "7d",
+    "30d",
+    "90d",
+    "2026",
+    "2026-10",
+    "2026-Q3",
+    "2026-W43",
+    "2026-10-05",
     "2026-10-01..2026-10-15",
-    "aujourd'hui", "hier", "semaine", "mois", "trimestre", "année",
-    "september", "septembre", "q3", "t3", "w43 (the latest one begun)",
+    "aujourd'hui",
+    "hier",
+    "semaine",
+    "mois",
+    "trimestre",
+    "année",
+    "september",
+    "septembre",
+    "q3",
+    "t3",
+    "w43 (the latest one begun)",
     "any of them + yoy (vs last year)",
 ]
 
 
-
 _TO_DATE_WORDS = {
-    "today": Grain.DAY, "aujourd'hui": Grain.DAY, "aujourdhui": Grain.DAY,
-    "week": Grain.WEEK, "wtd": Grain.WEEK, "semaine": Grain.WEEK,
-    "month": Grain.MONTH, "mtd": Grain.MONTH, "mois": Grain.MONTH,
-    "quarter": Grain.QUARTER, "qtd": Grain.QUARTER, "trimestre": Grain.QUARTER,
-    "year": Grain.YEAR, "ytd": Grain.YEAR, "annee": Grain.YEAR, "an": Grain.YEAR,
+    "today": Grain.DAY,
+    "aujourd'hui": Grain.DAY,
+    "aujourdhui": Grain.DAY,
+    "week": Grain.WEEK,
+    "wtd": Grain.WEEK,
+    "semaine": Grain.WEEK,
+    "month": Grain.MONTH,
+    "mtd": Grain.MONTH,
+    "mois": Grain.MONTH,
+    "quarter": Grain.QUARTER,
+    "qtd": Grain.QUARTER,
+    "trimestre": Grain.QUARTER,
+    "year": Grain.YEAR,
+    "ytd": Grain.YEAR,
+    "annee": Grain.YEAR,
+    "an": Grain.YEAR,
 }
 _LAST_WORDS = {
-    "yesterday": Grain.DAY, "hier": Grain.DAY,
-    "last-week": Grain.WEEK, "semaine-derniere": Grain.WEEK,
-    "last-month": Grain.MONTH, "mois-dernier": Grain.MONTH,
-    "last-quarter": Grain.QUARTER, "trimestre-dernier": Grain.QUARTER,
-    "last-year": Grain.YEAR, "annee-derniere": Grain.YEAR,
+    "yesterday": Grain.DAY,
+    "hier": Grain.DAY,
+    "last-week": Grain.WEEK,
+    "semaine-derniere": Grain.WEEK,
+    "last-month": Grain.MONTH,
+    "mois-dernier": Grain.MONTH,
+    "last-quarter": Grain.QUARTER,
+    "trimestre-dernier": Grain.QUARTER,
+    "last-year": Grain.YEAR,
+    "annee-derniere": Grain.YEAR,
 }
 
 # "… yoy", "… vs last year", "… vs année dernière": against the same period a year earlier (normalized forms)
@@ -64,14 +104,50 @@ _MONTH = re.compile(r"^(\d{4})-(\d{1,2})$")
 _QUARTER = re.compile(r"^(\d{4})-?q(\d)$")
 _WEEK = re.compile(r"^(\d{4})-?w(\d{1,2})$")
 _DAY = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
-_LATEST_QUARTER = re.compile(r"^[qt]([1-4])$")       # q3 (t3 in French): the latest third quarter begun
-_LATEST_WEEK = re.compile(r"^w(\d{1,2})$")           # w43: the latest ISO week 43 begun
+_LATEST_QUARTER = re.compile(r"^[qt]([1-4])$")  # q3 (t3 in French): the latest third quarter begun
+_LATEST_WEEK = re.compile(r"^w(\d{1,2})$")  # w43: the latest ISO week 43 begun
 MONTH_NAMES = {  # a month's name alone: the latest such month that has begun
-    "january": 1, "jan": 1, "janvier": 1, "janv": 1, "february": 2, "feb": 2, "fevrier": 2, "fevr": 2, "fev": 2,
-    "march": 3, "mar": 3, "mars": 3, "april": 4, "apr": 4, "avril": 4, "avr": 4, "may": 5, "mai": 5,
-    "june": 6, "jun": 6, "juin": 6, "july": 7, "jul": 7, "juillet": 7, "juil": 7, "august": 8, "aug": 8,
-    "aout": 8, "september": 9, "sep": 9, "sept": 9, "septembre": 9, "october": 10, "oct": 10, "octobre": 10,
-    "november": 11, "nov": 11, "novembre": 11, "december": 12, "dec": 12, "decembre": 12,
+    "january": 1,
+    "jan": 1,
+    "janvier": 1,
+    "janv": 1,
+    "february": 2,
+    "feb": 2,
+    "fevrier": 2,
+    "fevr": 2,
+    "fev": 2,
+    "march": 3,
+    "mar": 3,
+    "mars": 3,
+    "april": 4,
+    "apr": 4,
+    "avril": 4,
+    "avr": 4,
+    "may": 5,
+    "mai": 5,
+    "june": 6,
+    "jun": 6,
+    "juin": 6,
+    "july": 7,
+    "jul": 7,
+    "juillet": 7,
+    "juil": 7,
+    "august": 8,
+    "aug": 8,
+    "aout": 8,
+    "september": 9,
+    "sep": 9,
+    "sept": 9,
+    "septembre": 9,
+    "october": 10,
+    "oct": 10,
+    "octobre": 10,
+    "november": 11,
+    "nov": 11,
+    "novembre": 11,
+    "december": 12,
+    "dec": 12,
+    "decembre": 12,
 }
 _RANGE = re.compile(r"^(\d{4}-\d{2}-\d{2})\s*\.\.\s*(\d{4}-\d{2}-\d{2})$")
 
@@ -98,7 +174,7 @@ def parse_period(text: str, now: datetime, tz: ZoneInfo | None = None) -> Period
     """Parse ``text`` relative to ``now`` (aware) in ``tz`` (defaults to now's zone)."""
     if now.tzinfo is None:
         raise ValueError("now must be time-zone aware")
-    tz = tz or now.tzinfo  # type: ignore[assignment]
+    tz = tz or cast(ZoneInfo, now.tzinfo)
     now = now.astimezone(tz)
     original = text
     if not isinstance(text, str) or len(text) > 64:
@@ -164,12 +240,38 @@ def parse_period(text: str, now: datetime, tz: ZoneInfo | None = None) -> Period
     raise PeriodError(original[:64], ACCEPTED_FORMS)
 
 
-_CANONICAL = {"aujourd'hui": "today", "aujourdhui": "today", "wtd": "week", "semaine": "week", "mtd": "month",
-              "mois": "month", "qtd": "quarter", "trimestre": "quarter", "ytd": "year", "annee": "year", "an": "year",
-              "hier": "yesterday", "semaine-derniere": "last-week", "mois-dernier": "last-month",
-              "trimestre-dernier": "last-quarter", "annee-derniere": "last-year"}
-_MONTH_CANONICAL = ("january", "february", "march", "april", "may", "june", "july", "august", "september",
-                    "october", "november", "december")
+_CANONICAL = {
+    "aujourd'hui": "today",
+    "aujourdhui": "today",
+    "wtd": "week",
+    "semaine": "week",
+    "mtd": "month",
+    "mois": "month",
+    "qtd": "quarter",
+    "trimestre": "quarter",
+    "ytd": "year",
+    "annee": "year",
+    "an": "year",
+    "hier": "yesterday",
+    "semaine-derniere": "last-week",
+    "mois-dernier": "last-month",
+    "trimestre-dernier": "last-quarter",
+    "annee-derniere": "last-year",
+}
+_MONTH_CANONICAL = (
+    "january",
+    "february",
+    "march",
+    "april",
+    "may",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
+)
 
 
 def canonical(text: str) -> str:
@@ -200,7 +302,10 @@ def looks_like_period(text: str) -> bool:
         key in _TO_DATE_WORDS
         or key in _LAST_WORDS
         or key in MONTH_NAMES
-        or any(p.match(key) for p in (_LATEST_QUARTER, _LATEST_WEEK, _ROLLING, _YEAR, _MONTH, _QUARTER, _WEEK, _DAY, _RANGE))
+        or any(
+            p.match(key)
+            for p in (_LATEST_QUARTER, _LATEST_WEEK, _ROLLING, _YEAR, _MONTH, _QUARTER, _WEEK, _DAY, _RANGE)
+        )
     )
 
 
@@ -215,8 +320,17 @@ def period_suggestions(text: str, limit: int = 2) -> list[str]:
     return difflib.get_close_matches(key, words, n=limit, cutoff=0.75)
 
 
-_YOY_WORDS = (("yoy",), ("y/y",), ("n-1",), ("vs", "n-1"), ("vs", "last", "year"), ("vs", "a", "year", "ago"),
-        ("vs", "annee", "derniere"), ("vs", "l'an", "dernier"), ("vs", "l'annee", "derniere"))
+_YOY_WORDS = (
+    ("yoy",),
+    ("y/y",),
+    ("n-1",),
+    ("vs", "n-1"),
+    ("vs", "last", "year"),
+    ("vs", "a", "year", "ago"),
+    ("vs", "annee", "derniere"),
+    ("vs", "l'an", "dernier"),
+    ("vs", "l'annee", "derniere"),
+)
 
 
 def asks_year_over_year(words: list[str]) -> tuple[bool, list[str]]:
@@ -225,6 +339,6 @@ def asks_year_over_year(words: list[str]) -> tuple[bool, list[str]]:
     plain = [normalize(w) for w in words]
     for i in range(len(words)):
         for phrase in _YOY_WORDS:
-            if tuple(plain[i:i + len(phrase)]) == phrase:
-                return True, words[:i] + words[i + len(phrase):]
+            if tuple(plain[i : i + len(phrase)]) == phrase:
+                return True, words[:i] + words[i + len(phrase) :]
     return False, words

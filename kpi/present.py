@@ -5,8 +5,9 @@ Shared by the CLI and the Slack app, so that a number reads the same everywhere.
 
 from __future__ import annotations
 
-from datetime import timedelta
-from functools import lru_cache
+from datetime import date, timedelta
+from functools import cache
+from typing import Any
 
 from babel import Locale
 from babel.dates import format_date, format_interval
@@ -47,7 +48,7 @@ def _percent_pattern(value: float, loc: str) -> str:
     return _pattern(loc, abs(value) < 0.1)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _pattern(loc: str, small: bool) -> str:
     base = Locale.parse(loc).percent_formats[None].pattern
     decimals = "0.00" if small else "0.0"
@@ -159,7 +160,7 @@ def period_label(period: Period, lang: str, previous: bool = False) -> str:
     raise AssertionError(period.kind)
 
 
-def previous_field(result, lang: str, key: str = "field_previous") -> str:
+def previous_field(result: KpiResult, lang: str, key: str = "field_previous") -> str:
     """What the previous value is called: "Previous", or "A year earlier" when the question compared with
     the same period a year before (`yoy`, `vs last year`)."""
     return t(lang, "field_year_earlier") if result.previous == year_earlier(result.current) else t(lang, key)
@@ -171,7 +172,7 @@ def period_title(period: Period, lang: str) -> str:
     return label if label == span else f"{label} ({span})"
 
 
-def _grain_label(start, grain: Grain | None, loc: str, lang: str) -> str:
+def _grain_label(start: date, grain: Grain | None, loc: str, lang: str) -> str:
     match grain:
         case Grain.DAY:
             return format_date(start, "medium", locale=loc)
@@ -220,14 +221,16 @@ def summary_lines(result: KpiResult, catalog: Catalog, lang: str, currency: str 
         width = max((len(breakdown_key(r.key, lang, result.by)) for r in result.breakdown), default=0)
         for row in result.breakdown:
             lines.append(
-                f"    {breakdown_key(row.key, lang, result.by):<{width}}  {format_value(row.value, kpi.unit, lang, currency)}"
+                f"    {breakdown_key(row.key, lang, result.by):<{width}}  "
+                f"{format_value(row.value, kpi.unit, lang, currency)}"
             )
     lines.append(f"  {kpi.description(lang)} {t(lang, 'formula')} {catalog.formula_text(kpi, lang)}")
     return lines
 
 
-def explain_lines(kpi: Kpi, catalog: Catalog, lang: str, current: KpiResult | None = None,
-                  currency: str = "EUR") -> list[str]:
+def explain_lines(
+    kpi: Kpi, catalog: Catalog, lang: str, current: KpiResult | None = None, currency: str = "EUR"
+) -> list[str]:
     lines = [
         f"{kpi.name(lang)} ({kpi.key})",
         kpi.description(lang),
@@ -250,16 +253,30 @@ def unusual_text(kpi: Kpi, verdict: Judgement, lang: str, currency: str = "EUR",
     week = "_week" if grain == "week" else ""
     if not verdict.judged:
         return t(lang, f"unusual_not_judged{week}", needed=MIN_HISTORY, **values)
-    return t(lang, f"unusual_line{week}", verdict=t(lang, f"unusual_{verdict.direction or 'usual'}"),
-             value=format_value(verdict.value, kpi.unit, lang, currency),
-             low=format_value(verdict.low, kpi.unit, lang, currency),
-             high=format_value(verdict.high, kpi.unit, lang, currency), **values)
+    return t(
+        lang,
+        f"unusual_line{week}",
+        verdict=t(lang, f"unusual_{verdict.direction or 'usual'}"),
+        value=format_value(verdict.value, kpi.unit, lang, currency),
+        low=format_value(verdict.low, kpi.unit, lang, currency),
+        high=format_value(verdict.high, kpi.unit, lang, currency),
+        **values,
+    )
 
 
-def unusual_words(verdict: Judgement, lang: str, grain: str = "day") -> dict:
+def unusual_words(verdict: Judgement, lang: str, grain: str = "day") -> dict[str, Any]:
     """The day (or the week's Monday) as shown, its weekday, and how many past ones were known."""
     loc = babel_locale(lang)
     weekday = format_date(verdict.day, "EEEE", locale=loc)
-    return {"day": format_date(verdict.day, ("d MMM" if grain == "week" else "EEE d MMM") if lang == "fr"
-                               else ("MMM d" if grain == "week" else "EEE, MMM d"), locale=loc),
-            "weekdays": weekday + "s", "weekday": weekday, "history": verdict.history}
+    return {
+        "day": format_date(
+            verdict.day,
+            ("d MMM" if grain == "week" else "EEE d MMM")
+            if lang == "fr"
+            else ("MMM d" if grain == "week" else "EEE, MMM d"),
+            locale=loc,
+        ),
+        "weekdays": weekday + "s",
+        "weekday": weekday,
+        "history": verdict.history,
+    }

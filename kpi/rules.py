@@ -40,19 +40,35 @@ from kpi.store.state.records import (
 )
 
 __all__ = [  # the records are the store's (kpi.store.state.records); the rules' users find them here
-    "DEFAULT_REPEAT", "DEFAULT_WINDOW", "GRAINS", "SENSITIVITIES", "WINDOWS", "Event", "Observation", "Op", "Rule", "RuleError", "RuleKind",
-    "RuleSpec", "RuleState", "State", "Status", "Step", "check_window", "step",
+    "DEFAULT_REPEAT",
+    "DEFAULT_WINDOW",
+    "GRAINS",
+    "SENSITIVITIES",
+    "WINDOWS",
+    "Event",
+    "Observation",
+    "Op",
+    "Rule",
+    "RuleError",
+    "RuleKind",
+    "RuleSpec",
+    "RuleState",
+    "State",
+    "Status",
+    "Step",
+    "check_window",
+    "step",
 ]
 
 WINDOWS = ("7d", "30d", "90d", "week", "month", "quarter")
 
 
 class Event(str, Enum):
-    FIRING = "firing"      # a new incident: post an alert
-    REPEAT = "repeat"      # still firing after `repeat`: post again
+    FIRING = "firing"  # a new incident: post an alert
+    REPEAT = "repeat"  # still firing after `repeat`: post again
     RESOLVED = "resolved"  # back to normal: reply in thread, update the alert
-    NO_DATA = "no_data"    # reported once when entering the state
-    ERROR = "error"        # reported once when entering the state
+    NO_DATA = "no_data"  # reported once when entering the state
+    ERROR = "error"  # reported once when entering the state
 
 
 class RuleError(Refusal):
@@ -85,13 +101,13 @@ class Status(str, Enum):
 @dataclass(frozen=True)
 class Observation:
     status: Status
-    value: float | None = None     # what the rule compares (the KPI, or its change)
-    detail: str = ""               # why there is no value
+    value: float | None = None  # what the rule compares (the KPI, or its change)
+    detail: str = ""  # why there is no value
     result: KpiResult | None = None
     judgement: Judgement | None = None  # unusual rules: the day (or week) and its expected range
-    miss: Miss | None = None            # target rules: the period's projection against the target
-    quiet: bool = False                 # no data told otherwise (a stale table's notice), or not worth telling
-                                        # (a segment without rows this window): no notice of its own
+    miss: Miss | None = None  # target rules: the period's projection against the target
+    quiet: bool = False  # no data told otherwise (a stale table's notice), or not worth telling
+    # (a segment without rows this window): no notice of its own
 
     def breaches(self, spec: RuleSpec) -> bool:
         """Outside the expected range (unusual rules); heading for a miss with time left to act (target
@@ -157,11 +173,13 @@ def step(spec: RuleSpec, current: RuleState, obs: Observation, now: datetime) ->
             raise AssertionError(obs.status)
     if current.incident_open:
         if obs.recovers(spec):
-            return Step(RuleState(State.OK, 0, False, current.last_notified_at, False, current.snoozed_until),
-                        (Event.RESOLVED,))
+            return Step(
+                RuleState(State.OK, 0, False, current.last_notified_at, False, current.snoozed_until), (Event.RESOLVED,)
+            )
         firing = replace(current, state=State.FIRING)
-        due = (current.last_notified_at is None
-               or now - current.last_notified_at >= timedelta(seconds=spec.repeat_seconds))
+        due = current.last_notified_at is None or now - current.last_notified_at >= timedelta(
+            seconds=spec.repeat_seconds
+        )
         if due and not snoozed and not current.acked:
             return Step(replace(firing, last_notified_at=now), (Event.REPEAT,))
         return Step(firing)

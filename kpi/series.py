@@ -12,8 +12,7 @@ import math
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from itertools import pairwise
-
-import pandas as pd
+from typing import Any
 
 from kpi.anomaly import WEEKS, Judgement, Sensitivity, judge
 from kpi.catalog import Kpi
@@ -22,27 +21,32 @@ from kpi.service import KpiService
 from kpi.spans import Period, PeriodPair, range_pair
 from kpi.store.aggregate import aggregate
 from kpi.store.days import daily_values
-from kpi.store.specs import Window
+from kpi.store.specs import MeasureSpec, Window
 
 MAX_DAYS_BY_DAY = 62
 
 
 @dataclass(frozen=True)
 class Points:
-    labels: list[date]            # first day of each point
+    labels: list[date]  # first day of each point
     values: list[float | None]
 
 
 @dataclass(frozen=True)
 class Series:
     kpi: Kpi
-    grain: str                    # "day" | "week"
+    grain: str  # "day" | "week"
     current: Points
     previous: Points
 
 
-def series(service: KpiService, kpi: Kpi, pair: PeriodPair, with_previous: bool = True,
-           where: tuple[str, str | None] | None = None) -> Series:
+def series(
+    service: KpiService,
+    kpi: Kpi,
+    pair: PeriodPair,
+    with_previous: bool = True,
+    where: tuple[str, str | None] | None = None,
+) -> Series:
     """The KPI by day (or week) over the pair's periods; ``where``: for one value of a breakdown only."""
     days = (pair.current.end_day() - pair.current.first_day()).days
     grain = "day" if days <= MAX_DAYS_BY_DAY else "week"
@@ -56,8 +60,7 @@ def daily(service: KpiService, kpi: Kpi, first: date, last: date) -> dict[date, 
     return dict(zip(points.labels, points.values, strict=True))
 
 
-def judge_day(service: KpiService, kpi: Kpi, day: date, sensitivity: Sensitivity = Sensitivity.MEDIUM
-              ) -> Judgement:
+def judge_day(service: KpiService, kpi: Kpi, day: date, sensitivity: Sensitivity = Sensitivity.MEDIUM) -> Judgement:
     """Is the KPI's value on ``day`` unusual for that weekday? (:mod:`kpi.anomaly`; one query per measure
     for the 9 weeks it needs)."""
     return judge(recent(service, kpi, "day", day).values, day, sensitivity)
@@ -73,8 +76,9 @@ class Recent:
     measures: dict[str, float]
 
 
-def expected_band(service: KpiService, kpi: Kpi, days: list[date], sensitivity: Sensitivity = Sensitivity.MEDIUM
-                  ) -> list[tuple[float, float] | None]:
+def expected_band(
+    service: KpiService, kpi: Kpi, days: list[date], sensitivity: Sensitivity = Sensitivity.MEDIUM
+) -> list[tuple[float, float] | None]:
     """The range each of ``days`` was expected in (None where it could not be judged), for the chart of
     an unusual rule: the same judgement as the rule's, day by day, from one read of the days it needs."""
     if not days:
@@ -125,11 +129,12 @@ def unusualness(values: list[float | None], baseline_min: int = 7) -> float:
     spread = (sum((m - mean) ** 2 for m in baseline) / len(baseline)) ** 0.5
     if spread == 0:
         return 0.0 if last == mean else float("inf")
-    return abs(last - mean) / spread
+    return float(abs(last - mean) / spread)
 
 
-def _points(service: KpiService, kpi: Kpi, period: Period, grain: str,
-            where: tuple[str, str | None] | None = None) -> Points:
+def _points(
+    service: KpiService, kpi: Kpi, period: Period, grain: str, where: tuple[str, str | None] | None = None
+) -> Points:
     frame = _frame(service, kpi, period, grain, where)
     if frame is None:
         return Points([], [])
@@ -137,9 +142,13 @@ def _points(service: KpiService, kpi: Kpi, period: Period, grain: str,
     return Points(keys, values)
 
 
-def _frame(service: KpiService, kpi: Kpi, period: Period, grain: str, where: tuple[str, str | None] | None = None):
+def _frame(
+    service: KpiService, kpi: Kpi, period: Period, grain: str, where: tuple[str, str | None] | None = None
+) -> Any:
     """(the points' first days, each measure per point, the KPI per point), or None for an empty period;
     ``where``: the rows of one value of a breakdown only."""
+    import pandas as pd  # imported with the first chart or band: the app and the CLI start without it
+
     catalog = service.catalog
     start, end = period.first_day(), period.end_day()
     if end <= start:
@@ -149,9 +158,15 @@ def _frame(service: KpiService, kpi: Kpi, period: Period, grain: str, where: tup
     for name in catalog.measures_of(kpi):
         spec = catalog.specs[name]
         dim, key = (catalog.dimension_ref(name, where[0]).dotted, where[1]) if where else ("", None)
-        rows = (service.rollups.days(service.source, spec, start, end, dim, key) if service.rollups is not None
-                else [r for r in daily_values(service.source, spec, service.tz, start, end)
-                      if r["dim"] == dim and (not dim or r["key"] == key)])
+        rows = (
+            service.rollups.days(service.source, spec, start, end, dim, key)
+            if service.rollups is not None
+            else [
+                r
+                for r in daily_values(service.source, spec, service.tz, start, end)
+                if r["dim"] == dim and (not dim or r["key"] == key)
+            ]
+        )
         daily = pd.Series({r["day"]: r["value"] for r in rows}, dtype=float).reindex(days).fillna(0.0)
         if spec.to_end:  # the KPI at the end of each day: history before the period, then running total
             before = _before(service, spec, period)
@@ -169,7 +184,7 @@ def _frame(service: KpiService, kpi: Kpi, period: Period, grain: str, where: tup
     return keys, columns, [None if math.isnan(values[k]) else values[k] for k in keys]
 
 
-def _before(service: KpiService, spec, period: Period) -> float:
+def _before(service: KpiService, spec: MeasureSpec, period: Period) -> float:
     """A cumulative measure's value at the first counted day's local midnight (rollups when kept)."""
     first = period.first_day()
     edge = datetime.combine(first, time(), tzinfo=period.tz).astimezone(timezone.utc).replace(tzinfo=None)

@@ -35,7 +35,7 @@ class KpiService:
     rollups: Rollups | None = None
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> "KpiService":
+    def from_settings(cls, settings: Settings) -> KpiService:
         set_limits(Limits(settings.kpi_connect_timeout, settings.kpi_query_timeout))
         check_supported(settings.source_url)  # at start, naming the engines the bot reads
         return cls(
@@ -44,7 +44,9 @@ class KpiService:
             tz=settings.tz,
             language=settings.kpi_language,
             currency=settings.kpi_currency,
-            rollups=Rollups(settings.database_url, settings.tz, settings.kpi_late_days) if settings.kpi_rollups else None,
+            rollups=Rollups(settings.database_url, settings.tz, settings.kpi_late_days)
+            if settings.kpi_rollups
+            else None,
         )
 
     def refresh_rollups(self, now: datetime, rebuild: bool = False) -> RefreshReport | None:
@@ -59,8 +61,9 @@ class KpiService:
     def resolve(self, name: str) -> Kpi:
         return self.catalog.resolve(name)
 
-    def ask(self, kpi: str | Kpi, period: str, now: datetime, by: str | None = None,
-            where: str | None = None) -> KpiResult:
+    def ask(
+        self, kpi: str | Kpi, period: str, now: datetime, by: str | None = None, where: str | None = None
+    ) -> KpiResult:
         """One KPI for a period given as text (``month``, ``2026-Q3``…), optionally broken down, or for one
         value of a breakdown only (``where``: ``channel=referral``, or ``=referral`` for any breakdown)."""
         kpi = self.resolve(kpi) if isinstance(kpi, str) else kpi
@@ -88,9 +91,14 @@ class KpiService:
                 if row.key is not None:
                     seen[row.key] = by
         close = difflib.get_close_matches(value, list(seen), n=3, cutoff=0.5)
-        raise Refusal("err_filter_value", value=value[:64], kpi=kpi.key,
-                      where=" / ".join(dims), close=", ".join(f"`{c}`" for c in close) or "—",
-                      choices=tuple(f"{seen[c]}={c}" for c in close))
+        raise Refusal(
+            "err_filter_value",
+            value=value[:64],
+            kpi=kpi.key,
+            where=" / ".join(dims),
+            close=", ".join(f"`{c}`" for c in close) or "—",
+            choices=tuple(f"{seen[c]}={c}" for c in close),
+        )
 
     def why(self, kpi: str | Kpi, period: str, now: datetime) -> tuple[KpiResult, list[Why]]:
         """The KPI over a period, and its change split across the values of each of its breakdowns
@@ -108,7 +116,9 @@ class KpiService:
     def overview(self, period: str, now: datetime, keys: list[str] | None = None) -> list[KpiResult]:
         """Every KPI (or the listed ones) for one period, in one round trip."""
         kpis = [self.resolve(k) for k in keys] if keys else list(self.catalog.kpis.values())
-        return in_time(compute_many(self.catalog, self.source, kpis, self.period(period, now), rollups=self.rollups), now)
+        return in_time(
+            compute_many(self.catalog, self.source, kpis, self.period(period, now), rollups=self.rollups), now
+        )
 
 
 def table_rows(url: str, tables: list[str]) -> dict[str, int]:

@@ -18,7 +18,7 @@ from kpi.store.introspect import TableShape, describe
 
 @dataclass(frozen=True)
 class Problem:
-    where: str      # measures.<name> or a table
+    where: str  # measures.<name> or a table
     problem: str
     fix: str
 
@@ -34,7 +34,7 @@ class SourceReport:
 
 def _needs(name: str, m: Measure) -> dict[str, dict[str, str | None]]:
     """table -> column -> the kind it must have (None: any), for one measure."""
-    tables = {None: m.table, **{alias: j.table for alias, j in m.joins.items()}}
+    tables: dict[str | None, str] = {None: m.table, **{alias: j.table for alias, j in m.joins.items()}}
     out: dict[str, dict[str, str | None]] = {t: {} for t in tables.values()}
 
     def need(alias: str | None, column: str, kind: str | None) -> None:
@@ -68,26 +68,49 @@ def check_source(catalog: Catalog, url: str) -> SourceReport:
         shape = report.tables[table]
         users = sorted({n for n, _, _ in needs})
         if shape is None:
-            report.problems.append(Problem(table, f"the table does not exist (read by {', '.join(users)})",
-                                           "create it (`python -m kpi migrate` or `demo-data` for the canonical "
-                                           "tables), point SOURCE_DATABASE_URL at the database that has it, or "
-                                           "change those measures' table in KPI_DEFINITIONS"))
+            report.problems.append(
+                Problem(
+                    table,
+                    f"the table does not exist (read by {', '.join(users)})",
+                    "create it (`python -m kpi migrate` or `demo-data` for the canonical "
+                    "tables), point SOURCE_DATABASE_URL at the database that has it, or "
+                    "change those measures' table in KPI_DEFINITIONS",
+                )
+            )
             continue
-        for measure, column, kind in needs:
+        for user, column, kind in needs:
             found = shape.columns.get(column)
             if found is None:
                 close = [c for c in shape.columns if c.lower() == column.lower()]
                 hint = f" (the table has '{close[0]}')" if close else ""
-                report.problems.append(Problem(f"measures.{measure}", f"column '{column}' is not in {table}{hint}",
-                                               f"add it to {table}, or change the measure in KPI_DEFINITIONS"))
+                report.problems.append(
+                    Problem(
+                        f"measures.{user}",
+                        f"column '{column}' is not in {table}{hint}",
+                        f"add it to {table}, or change the measure in KPI_DEFINITIONS",
+                    )
+                )
             elif kind == "number" and found not in ("number", "other"):
-                report.problems.append(Problem(f"measures.{measure}", f"{table}.{column} holds {found}, not numbers",
-                                               "store amounts in a numeric column (NUMERIC or an integer)"))
+                report.problems.append(
+                    Problem(
+                        f"measures.{user}",
+                        f"{table}.{column} holds {found}, not numbers",
+                        "store amounts in a numeric column (NUMERIC or an integer)",
+                    )
+                )
             elif kind in ("timestamp", "date") and found != kind and found != "other":
-                fix = ("declare `time_type: date` on the measure" if found == "date" and kind == "timestamp"
-                       else "store instants in a TIMESTAMP column (or DATE with `time_type: date`)")
-                report.problems.append(Problem(f"measures.{measure}", f"{table}.{column} is a {found} column, "
-                                               f"the measure reads it as a {kind}", fix))
+                fix = (
+                    "declare `time_type: date` on the measure"
+                    if found == "date" and kind == "timestamp"
+                    else "store instants in a TIMESTAMP column (or DATE with `time_type: date`)"
+                )
+                report.problems.append(
+                    Problem(
+                        f"measures.{user}",
+                        f"{table}.{column} is a {found} column, the measure reads it as a {kind}",
+                        fix,
+                    )
+                )
     return report
 
 
@@ -100,6 +123,9 @@ def lines(report: SourceReport) -> list[str]:
         else:
             out.append(f"  ok       {name}: {shape.rows:,} rows" + ("" if shape.rows else " (empty)"))
     out += [f"  problem  {p}" for p in report.problems]
-    out.append("The source has everything the catalog reads." if not report.problems
-               else f"{len(report.problems)} problem(s): the KPIs that read them cannot be computed.")
+    out.append(
+        "The source has everything the catalog reads."
+        if not report.problems
+        else f"{len(report.problems)} problem(s): the KPIs that read them cannot be computed."
+    )
     return out

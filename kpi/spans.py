@@ -16,6 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from enum import Enum
+from typing import cast
 from zoneinfo import ZoneInfo
 
 MAX_ROLLING_DAYS = 3660
@@ -32,15 +33,15 @@ class Grain(str, Enum):
 
 class Kind(str, Enum):
     CALENDAR = "calendar"  # a whole day/week/month/quarter/year
-    TO_DATE = "to_date"    # the current day/week/… up to now
-    ROLLING = "rolling"    # N days ending now
-    RANGE = "range"        # inclusive day range
+    TO_DATE = "to_date"  # the current day/week/… up to now
+    ROLLING = "rolling"  # N days ending now
+    RANGE = "range"  # inclusive day range
 
 
 @dataclass(frozen=True)
 class Period:
     start: datetime  # aware, in the KPI time zone
-    end: datetime    # aware, exclusive
+    end: datetime  # aware, exclusive
     label: str
     kind: Kind
     grain: Grain | None = None
@@ -75,7 +76,7 @@ class Period:
         if self.grain is None or self.kind not in (Kind.TO_DATE, Kind.CALENDAR):
             return self.end
         nxt = shift(self.start.date(), self.grain, 1)
-        return _localize(datetime.combine(nxt, time()), self.start.tzinfo)
+        return _localize(datetime.combine(nxt, time()), cast(ZoneInfo, self.start.tzinfo))
 
     def end_utc(self) -> datetime:
         return _naive_utc(self.end)
@@ -187,12 +188,7 @@ def rolling_pair(now: datetime, days: int) -> PeriodPair:
     prev_start_wall = start_wall - timedelta(days=days)
     return PeriodPair(
         Period(_localize(start_wall, tz), now, f"last {days} days", Kind.ROLLING),
-        Period(
-            _localize(prev_start_wall, tz),
-            _localize(start_wall, tz),
-            f"the {days} days before",
-            Kind.ROLLING,
-        ),
+        Period(_localize(prev_start_wall, tz), _localize(start_wall, tz), f"the {days} days before", Kind.ROLLING),
     )
 
 
@@ -235,8 +231,12 @@ def year_earlier(period: Period) -> Period:
         new_start, new_end = _year_before(start), _year_before(end)
     tz = period.tz
     if period.kind is Kind.ROLLING:
-        return Period(_localize(new_start, tz), _localize(new_end, tz),
-                      f"{new_start.date().isoformat()}..{new_end.date().isoformat()}", Kind.RANGE)
+        return Period(
+            _localize(new_start, tz),
+            _localize(new_end, tz),
+            f"{new_start.date().isoformat()}..{new_end.date().isoformat()}",
+            Kind.RANGE,
+        )
     if period.grain is not None and period.kind in (Kind.CALENDAR, Kind.TO_DATE):
         label = _label(new_start.date(), period.grain) + (" (to date)" if period.kind is Kind.TO_DATE else "")
     else:

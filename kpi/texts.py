@@ -6,7 +6,7 @@ the words of one language live in one place.
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 import yaml
@@ -15,11 +15,12 @@ LOCALES = Path(__file__).parent / "locales"
 LANGUAGES = ("en", "fr")
 
 
-@lru_cache(maxsize=None)
+@cache
 def messages(lang: str) -> dict[str, str]:
     if lang not in LANGUAGES:
         raise ValueError(f"unsupported language {lang!r}; use one of {LANGUAGES}")
-    return yaml.safe_load((LOCALES / f"{lang}.yml").read_text(encoding="utf-8"))
+    found: dict[str, str] = yaml.safe_load((LOCALES / f"{lang}.yml").read_text(encoding="utf-8"))
+    return found
 
 
 def t(lang: str, key: str, /, **values: object) -> str:

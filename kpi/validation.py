@@ -35,13 +35,20 @@ def read(path: Path) -> tuple[DefinitionsFile | None, list[DefinitionIssue]]:
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}" if mark else "file"
-        return None, [DefinitionIssue(name, where, f"is not valid YAML ({getattr(exc, 'problem', exc)})",
-                                      "fix the YAML syntax")]
+        return None, [
+            DefinitionIssue(name, where, f"is not valid YAML ({getattr(exc, 'problem', exc)})", "fix the YAML syntax")
+        ]
     if raw is None:
         raw = {}
     if not isinstance(raw, dict):
-        return None, [DefinitionIssue(name, "file", "must be a mapping with 'measures' and 'kpis'",
-                                      "start the file with 'measures:' and 'kpis:'")]
+        return None, [
+            DefinitionIssue(
+                name,
+                "file",
+                "must be a mapping with 'measures' and 'kpis'",
+                "start the file with 'measures:' and 'kpis:'",
+            )
+        ]
     try:
         return DefinitionsFile.model_validate(raw), []
     except ValidationError as exc:
@@ -51,7 +58,7 @@ def read(path: Path) -> tuple[DefinitionsFile | None, list[DefinitionIssue]]:
             obj = ".".join(loc[:2]) if loc and loc[0] in ("measures", "kpis") else ".".join(loc) or "file"
             field_ = ".".join(loc[2:])
             problem = f"{field_ + ': ' if field_ else ''}{err['msg']}"
-            issues.append(DefinitionIssue(name, obj, problem, _fix_for(err)))
+            issues.append(DefinitionIssue(name, obj, problem, _fix_for(dict(err))))
         return None, issues
 
 
@@ -66,8 +73,11 @@ def _fix_for(err: dict[str, Any]) -> str:
     return "see kpi/definitions/catalog.yml for the format"
 
 
-def validate(measures: dict[str, tuple[str, Measure]], kpis: dict[str, tuple[str, Kpi]],
-             dimensions: dict[str, tuple[str, Dimension]] | None = None) -> list[DefinitionIssue]:
+def validate(
+    measures: dict[str, tuple[str, Measure]],
+    kpis: dict[str, tuple[str, Kpi]],
+    dimensions: dict[str, tuple[str, Dimension]] | None = None,
+) -> list[DefinitionIssue]:
     """Every semantic problem in the definitions, each naming the object and the fix."""
     issues: list[DefinitionIssue] = _validate_dimensions(dimensions or {}, measures)
     for key, (file, m) in measures.items():
@@ -79,8 +89,14 @@ def validate(measures: dict[str, tuple[str, Measure]], kpis: dict[str, tuple[str
             norm = alias_key(alias)
             other = seen_alias.get(norm)
             if other and other != key:
-                issues.append(DefinitionIssue(file, f"kpis.{key}", f"alias '{alias}' is already used by '{other}'",
-                                              "remove it from one of the two KPIs"))
+                issues.append(
+                    DefinitionIssue(
+                        file,
+                        f"kpis.{key}",
+                        f"alias '{alias}' is already used by '{other}'",
+                        "remove it from one of the two KPIs",
+                    )
+                )
             seen_alias[norm] = key
     return issues
 
@@ -103,7 +119,10 @@ def _validate_measure(file: str, key: str, m: Measure) -> list[DefinitionIssue]:
             bad(f"join '{alias}' has an invalid alias or table name", "use plain names")
         for col in (j.local, j.remote):
             if not _IDENT.match(col):
-                bad(f"join '{alias}' column '{col}' is not a plain column name", "write on: {local_column: remote_column}")
+                bad(
+                    f"join '{alias}' column '{col}' is not a plain column name",
+                    "write on: {local_column: remote_column}",
+                )
 
     def checkref_of(ref: Ref, what: str) -> None:
         if not _IDENT.match(ref.name):
@@ -111,8 +130,10 @@ def _validate_measure(file: str, key: str, m: Measure) -> list[DefinitionIssue]:
         elif ref.alias is not None and ref.alias not in m.joins:
             close = difflib.get_close_matches(ref.alias, list(m.joins), n=1)
             hint = f" (did you mean '{close[0]}'?)" if close else ""
-            bad(f"{what} '{ref.dotted}' uses join '{ref.alias}' which is not declared{hint}",
-                f"declare it under joins, e.g. joins: {{{ref.alias}: {{table: ..., on: {{local_id: id}}}}}}")
+            bad(
+                f"{what} '{ref.dotted}' uses join '{ref.alias}' which is not declared{hint}",
+                f"declare it under joins, e.g. joins: {{{ref.alias}: {{table: ..., on: {{local_id: id}}}}}}",
+            )
 
     if m.agg in ("sum", "avg", "min", "max", "count_distinct") and not m.expr:
         bad(f"agg '{m.agg}' needs an expr", "add expr: the column (or column arithmetic) to aggregate")
@@ -141,18 +162,28 @@ def _validate_kpi(file: str, key: str, kpi: Kpi, measures: dict[str, tuple[str, 
     obj = f"kpis.{key}"
     out: list[DefinitionIssue] = []
     if not _KEY.match(key):
-        out.append(DefinitionIssue(file, obj, f"'{key}' is not a valid KPI key",
-                                   "use lower-case letters, digits and underscores"))
+        out.append(
+            DefinitionIssue(
+                file, obj, f"'{key}' is not a valid KPI key", "use lower-case letters, digits and underscores"
+            )
+        )
     try:
         formula = parse(kpi.formula)
     except ExprError as exc:
-        return out + [DefinitionIssue(file, obj, f"formula: {exc}",
-                                      "write a formula over measure names with + - * / and parentheses")]
+        return out + [
+            DefinitionIssue(
+                file, obj, f"formula: {exc}", "write a formula over measure names with + - * / and parentheses"
+            )
+        ]
     used = []
     for ref in refs(formula):
         if ref.alias is not None or ref.name not in measures:
             close = difflib.get_close_matches(ref.dotted, list(measures), n=1, cutoff=0.5)
-            hint = f"did you mean '{close[0]}'?" if close else f"define it under measures (known: {', '.join(sorted(measures))})"
+            hint = (
+                f"did you mean '{close[0]}'?"
+                if close
+                else f"define it under measures (known: {', '.join(sorted(measures))})"
+            )
             out.append(DefinitionIssue(file, obj, f"formula uses unknown measure '{ref.dotted}'", hint))
         else:
             used.append(measures[ref.name][1])
@@ -160,18 +191,27 @@ def _validate_kpi(file: str, key: str, kpi: Kpi, measures: dict[str, tuple[str, 
         out.append(DefinitionIssue(file, obj, "formula uses no measure", "reference at least one measure"))
     if kpi.dimensions is not None and used:
         for dim in kpi.dimensions:
-            missing = [r.name for r in refs(formula) if r.name in measures and dim not in measures[r.name][1].dimensions]
+            missing = [
+                r.name for r in refs(formula) if r.name in measures and dim not in measures[r.name][1].dimensions
+            ]
             if missing:
-                out.append(DefinitionIssue(file, obj, f"dimension '{dim}' is not offered by measure(s) {', '.join(missing)}",
-                                           f"add '{dim}' to those measures' dimensions or remove it here"))
+                out.append(
+                    DefinitionIssue(
+                        file,
+                        obj,
+                        f"dimension '{dim}' is not offered by measure(s) {', '.join(missing)}",
+                        f"add '{dim}' to those measures' dimensions or remove it here",
+                    )
+                )
     for alias in kpi.aliases:
         if not alias.strip() or len(alias) > 64:
             out.append(DefinitionIssue(file, obj, f"alias '{alias[:64]}' is empty or too long", "use a short word"))
     return out
 
 
-def _validate_dimensions(dimensions: dict[str, tuple[str, Dimension]],
-                         measures: dict[str, tuple[str, Measure]]) -> list[DefinitionIssue]:
+def _validate_dimensions(
+    dimensions: dict[str, tuple[str, Dimension]], measures: dict[str, tuple[str, Measure]]
+) -> list[DefinitionIssue]:
     offered = {d for _, m in measures.values() for d in m.dimensions}
     out: list[DefinitionIssue] = []
     taken: dict[str, str] = {alias_key(d): d for d in offered}
@@ -179,7 +219,9 @@ def _validate_dimensions(dimensions: dict[str, tuple[str, Dimension]],
         obj = f"dimensions.{name}"
         if name not in offered:
             close = difflib.get_close_matches(name, sorted(offered), n=1)
-            hint = f"did you mean '{close[0]}'?" if close else f"name a measure's dimension ({', '.join(sorted(offered))})"
+            hint = (
+                f"did you mean '{close[0]}'?" if close else f"name a measure's dimension ({', '.join(sorted(offered))})"
+            )
             out.append(DefinitionIssue(file, obj, f"no measure offers the dimension '{name}'", hint))
         for alias in dim.aliases:
             if not alias.strip() or len(alias) > 64:
@@ -187,6 +229,12 @@ def _validate_dimensions(dimensions: dict[str, tuple[str, Dimension]],
                 continue
             other = taken.setdefault(alias_key(alias), name)
             if other != name:
-                out.append(DefinitionIssue(file, obj, f"alias '{alias}' is already the name of '{other}'",
-                                           "remove it from one of the two dimensions"))
+                out.append(
+                    DefinitionIssue(
+                        file,
+                        obj,
+                        f"alias '{alias}' is already the name of '{other}'",
+                        "remove it from one of the two dimensions",
+                    )
+                )
     return out

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any
 
 from kpi.catalog import Catalog, MetricKind
 from kpi.compute import KpiResult, evaluate
@@ -28,10 +29,10 @@ from kpi.store.expr import BinOp, Expr, Neg, Num, Ref
 
 @dataclass(frozen=True)
 class Part:
-    key: str | None                      # the breakdown's value (None: rows without one)
-    change: float                        # its part of the KPI's change, in the KPI's unit
-    mix: float | None = None             # ratios: the part from its weight changing
-    rate: float | None = None            # ratios: the part from its own ratio changing
+    key: str | None  # the breakdown's value (None: rows without one)
+    change: float  # its part of the KPI's change, in the KPI's unit
+    mix: float | None = None  # ratios: the part from its weight changing
+    rate: float | None = None  # ratios: the part from its own ratio changing
     measures: tuple[tuple[str, float, float], ...] = ()  # (measure, before, now) of this value
 
 
@@ -39,9 +40,9 @@ class Part:
 class Why:
     kpi: str
     by: str
-    change: float                        # the KPI's change (now − before)
-    parts: tuple[Part, ...]              # largest first
-    rest: float                          # what no value explains (measures that do not add up): ~0
+    change: float  # the KPI's change (now − before)
+    parts: tuple[Part, ...]  # largest first
+    rest: float  # what no value explains (measures that do not add up): ~0
 
     def share(self, part: Part) -> float | None:
         """The part's share of the change (0.71: 71 %)."""
@@ -80,13 +81,21 @@ def decompose(catalog: Catalog, result: KpiResult) -> Why | None:
     names = metric.measures
     match metric.kind:
         case MetricKind.TOTAL:
-            parts = [Part(row.key, (row.measures.get(names[0]) or 0.0) - (row.previous_measures.get(names[0]) or 0.0),
-                          measures=_measures(names, row)) for row in result.breakdown]
-        case MetricKind.RATIO | MetricKind.CUMULATIVE if (isinstance(formula, BinOp) and formula.op == "/"
-                                                          and _linear(formula.left) and _linear(formula.right)):
-            parts = _ratio_parts(formula, result, names)
-            if parts is None:
+            parts = [
+                Part(
+                    row.key,
+                    (row.measures.get(names[0]) or 0.0) - (row.previous_measures.get(names[0]) or 0.0),
+                    measures=_measures(names, row),
+                )
+                for row in result.breakdown
+            ]
+        case MetricKind.RATIO | MetricKind.CUMULATIVE if (
+            isinstance(formula, BinOp) and formula.op == "/" and _linear(formula.left) and _linear(formula.right)
+        ):
+            found = _ratio_parts(formula, result, names)
+            if found is None:
                 return None
+            parts = found
         case MetricKind.RATIO | MetricKind.CUMULATIVE | MetricKind.LEVEL:
             return None
         case _:
@@ -112,5 +121,5 @@ def _ratio_parts(formula: BinOp, result: KpiResult, names: tuple[str, ...]) -> l
     return parts
 
 
-def _measures(names: tuple[str, ...], row) -> tuple[tuple[str, float, float], ...]:
+def _measures(names: tuple[str, ...], row: Any) -> tuple[tuple[str, float, float], ...]:
     return tuple((n, float(row.previous_measures.get(n) or 0.0), float(row.measures.get(n) or 0.0)) for n in names)

@@ -8,7 +8,9 @@ Each arrow may be skipped (bot.slack may use bot.render directly), never walked 
 """
 
 import ast
+import io
 import sys
+import tokenize
 from pathlib import Path
 
 import pytest
@@ -27,7 +29,7 @@ BOT_MAY_USE_FROM_STORE = {
 }
 # one module hands an engine and its tables to slack-sdk's SQLAlchemy installation store
 WORKSPACES_MAY_ALSO_USE = {"kpi.store.engines", "kpi.store.state_schema"}
-MAX_LINES = 320  # "about 300"
+MAX_STATEMENTS = 270  # "about 300 lines" as they were written before the formatter
 
 
 def module_name(path: Path) -> str:
@@ -42,7 +44,7 @@ def imports(path: Path, top_level_only: bool = False) -> set[str]:
     """The modules ``path`` imports (``from a import b`` counts as ``a.b`` when that is a module)."""
     tree = ast.parse(path.read_text(encoding="utf-8"))
     names = set()
-    for node in (tree.body if top_level_only else ast.walk(tree)):
+    for node in tree.body if top_level_only else ast.walk(tree):
         if isinstance(node, ast.Import):
             names |= {a.name for a in node.names}
         elif isinstance(node, ast.ImportFrom) and node.module:
@@ -61,8 +63,20 @@ def room_of(name: str) -> str | None:
 
 
 def test_top_level_layout():
-    for name in ["bot", "kpi", "kpi/store", "tests", "alembic", "alembic.ini", ".env.example", "Procfile",
-                 "README.md", "pyproject.toml", "Makefile", ".ci/run"]:
+    for name in [
+        "bot",
+        "kpi",
+        "kpi/store",
+        "tests",
+        "alembic",
+        "alembic.ini",
+        ".env.example",
+        "Procfile",
+        "README.md",
+        "pyproject.toml",
+        "Makefile",
+        ".ci/run",
+    ]:
         assert (ROOT / name).exists(), name
     for room in ROOMS:
         assert (ROOT / room.replace(".", "/") / "__init__.py").exists(), room
@@ -78,8 +92,11 @@ def test_kpi_never_imports_slack_nor_the_bot():
 def test_store_depends_on_nothing_above_it():
     for name, path in MODULES.items():
         if within(name, "kpi.store"):
-            above = {m for m in imports(path) if within(m, "kpi") and not within(m, "kpi.store")
-                     and m not in {"kpi.errors", "kpi.config"}}
+            above = {
+                m
+                for m in imports(path)
+                if within(m, "kpi") and not within(m, "kpi.store") and m not in {"kpi.errors", "kpi.config"}
+            }
             assert not above, f"{name} imports {above}"
 
 
@@ -103,7 +120,7 @@ def test_bot_rooms_import_downwards_only():
             assert name in SHARED, f"{name} is outside bot's rooms {ROOMS}: put it in one, or list it in SHARED"
             bad = {m for m in used if m not in SHARED[name]}
         else:
-            below = ROOMS[:ROOMS.index(own) + 1]
+            below = ROOMS[: ROOMS.index(own) + 1]
             bad = {m for m in used if m not in SHARED and not any(within(m, r) for r in below)}
         assert not bad, f"{name} ({own or 'shared'}) imports {bad}, which is above it"
 
@@ -155,9 +172,30 @@ TEST_MODULES = {module_name(p): p for p in sorted((ROOT / "tests").rglob("*.py")
 
 @pytest.mark.parametrize("name", sorted(MODULES | TEST_MODULES))
 def test_no_module_is_too_long(name):
-    """The benchmark scripts (tests/benchmarks, run by `make bench`) are left out."""
-    lines = (MODULES | TEST_MODULES)[name].read_text(encoding="utf-8").count("\n")
-    assert lines <= MAX_LINES, f"{name} has {lines} lines: split it by concern"
+    """Counted in statements, comment lines and the lines of long texts, not in the formatter's wrapped lines
+    (ruff format may spread one call over ten). The benchmark scripts (tests/benchmarks, run by `make bench`)
+    are left out."""
+    size = statements((MODULES | TEST_MODULES)[name])
+    assert size <= MAX_STATEMENTS, f"{name} has {size} statements: split it by concern"
+
+
+def statements(path: Path) -> int:
+    """Logical lines (a statement however many lines it is wrapped on), comment lines, and each line of a text
+    that spans lines (a docstring is read as it is long)."""
+    size = 0
+    for token in tokenize.generate_tokens(io.StringIO(path.read_text(encoding="utf-8")).readline):
+        if token.type == tokenize.NEWLINE or (token.type == tokenize.COMMENT and token.line.strip().startswith("#")):
+            size += 1
+        elif token.type == tokenize.STRING and token.end[0] > token.start[0]:
+            size += token.end[0] - token.start[0]
+    return size
+
+
+def test_the_size_count_can_fail(tmp_path):
+    wrapped = tmp_path / "wrapped.py"
+    wrapped.write_text('"""One\ntwo."""\n# a comment\nx = f(\n    1,\n    2,\n)\ny = 3  # trailing\n', encoding="utf-8")
+    # the docstring (1 statement + its 1 extra line), the comment, then each statement once however wrapped
+    assert statements(wrapped) == 2 + 1 + 1 + 1
 
 
 def test_only_the_store_touches_engines_and_sessions():

@@ -20,8 +20,9 @@ README = (ROOT / "README.md").read_text(encoding="utf-8")
 def kpi(args: list[str], cwd: Path, **env) -> subprocess.CompletedProcess:
     environment = {k: v for k, v in os.environ.items() if not k.startswith(("KPI_", "DATABASE_URL", "SOURCE_"))}
     environment.update(env)
-    return subprocess.run([sys.executable, "-m", "kpi", *args], capture_output=True, text=True, cwd=cwd,
-                          env=environment, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "kpi", *args], capture_output=True, text=True, cwd=cwd, env=environment, timeout=120
+    )
 
 
 @pytest.fixture(scope="module")
@@ -44,25 +45,36 @@ def test_the_readme_gives_the_line_the_console_prints(demo):
     assert out.stdout.startswith("Customer acquisition cost")
 
 
-@pytest.mark.parametrize("args, expected", [
-    (["list"], "cac"),
-    (["compute", "cac", "month"], "Customer acquisition cost"),
-    (["compute", "revenue", "last-month", "--by", "category", "--json"], '"by": "category"'),
-    (["explain", "nps"], "Formula"),
-    (["overview", "last-month"], "Revenue"),
-])
+@pytest.mark.parametrize(
+    "args, expected",
+    [
+        (["list"], "cac"),
+        (["compute", "cac", "month"], "Customer acquisition cost"),
+        (["compute", "revenue", "last-month", "--by", "category", "--json"], '"by": "category"'),
+        (["explain", "nps"], "Formula"),
+        (["overview", "last-month"], "Revenue"),
+    ],
+)
 def test_the_command_line_table_works_on_the_demo_database(demo, args, expected):
     assert re.search(rf"^\| `{re.escape(args[0])}", README, re.M), f"{args[0]} is not in the README's table"
     out = kpi(args, demo, DATABASE_URL=DEMO_URL)
     assert out.returncode == 0, out.stderr
     assert expected in out.stdout and "Traceback" not in out.stderr
     if "--json" in args:
-        assert set(json.loads(out.stdout)) == {"kpi", "period", "value", "previous", "unit", "reason", "by",
-                                               "breakdown"}
+        assert set(json.loads(out.stdout)) == {
+            "kpi",
+            "period",
+            "value",
+            "previous",
+            "unit",
+            "reason",
+            "by",
+            "breakdown",
+        }
 
 
 def test_without_database_url_the_readme_promise_holds(tmp_path):
-    """"on a database that is missing or not migrated yet, it says to run `python -m kpi migrate` and
+    """ "on a database that is missing or not migrated yet, it says to run `python -m kpi migrate` and
     creates nothing" — the trap: `python -m kpi compute cac month` right after `make demo`."""
     assert "says to run `python -m kpi migrate`" in README
     out = kpi(["compute", "cac", "month"], tmp_path)

@@ -11,6 +11,7 @@ import logging
 from collections import defaultdict
 from dataclasses import dataclass, replace
 from datetime import datetime
+from typing import Any, cast
 
 from bot.jobs.context import JobContext, PassReport, naive
 from bot.render import alerts as ra
@@ -50,9 +51,13 @@ def evaluate_rules(ctx: JobContext, now: datetime, report: PassReport, rule_ids:
     fresh = _freshness(ctx, rows, now)
     stale = {t: f for t, f in fresh.items() if f.stale}
     waiting = {r.id for r in rows if stale.keys() & freshness.tables_of(ctx.service, r.kpi)}
-    observations = alerts.observe_all(ctx.service, {r.id: r.spec for r in rows if r.id not in waiting
-                                                    and r.parent_id is None}, now,
-                                      lambda: report.expired(ctx), _targets(ctx, rows))
+    observations = alerts.observe_all(
+        ctx.service,
+        {r.id: r.spec for r in rows if r.id not in waiting and r.parent_id is None},
+        now,
+        lambda: report.expired(ctx),
+        _targets(ctx, rows),
+    )
     observations |= {i: o for i, o in segments.items() if i not in waiting}
     announced = _stale_episodes(ctx, fresh, rows, stored_now) if rule_ids is None else set()
     for row in rows:
@@ -72,42 +77,83 @@ def evaluate_rules(ctx: JobContext, now: datetime, report: PassReport, rule_ids:
         spec, obs = specs[row.id], observations[row.id]
         incident = open_incidents.get(row.id)
         current = RuleState(
-            state=row.state, pending_count=row.pending_count, incident_open=incident is not None,
+            state=row.state,
+            pending_count=row.pending_count,
+            incident_open=incident is not None,
             last_notified_at=incident["last_notified_at"] if incident else None,
-            acked=bool(incident and incident["acked_by"]), snoozed_until=row.snoozed_until,
+            acked=bool(incident and incident["acked_by"]),
+            snoozed_until=row.snoozed_until,
         )
         stepped = step(spec, current, obs, stored_now)
-        if Event.REPEAT in stepped.events and incident and incident["message_id"] \
-                and state.message_ts(ctx.url, incident["message_id"]) is None:
+        if (
+            Event.REPEAT in stepped.events
+            and incident
+            and incident["message_id"]
+            and state.message_ts(ctx.url, incident["message_id"]) is None
+        ):
             # the first alert is still waiting in the outbox (Slack down): a reminder on top of it would be a
             # second message about the same thing; it stays due until the first one is delivered
-            stepped = Step(replace(stepped.state, last_notified_at=current.last_notified_at),
-                                  tuple(e for e in stepped.events if e is not Event.REPEAT))
+            stepped = Step(
+                replace(stepped.state, last_notified_at=current.last_notified_at),
+                tuple(e for e in stepped.events if e is not Event.REPEAT),
+            )
         plans.append(_Planned(row, spec, obs, stepped.state, stepped.events, incident))
-    alerting = [p for p in plans if {Event.FIRING, Event.REPEAT} & set(p.events)
-                and (p.obs.result is not None or p.obs.judgement is not None)]
-    moved = alerts.movers(ctx.service, {(p.spec.kpi, p.spec.window) for p in alerting
-                                        if p.spec.kind in (RuleKind.THRESHOLD, RuleKind.CHANGE)
-                                        and p.row.segment_key is None}, now)
+    alerting = [
+        p
+        for p in plans
+        if {Event.FIRING, Event.REPEAT} & set(p.events) and (p.obs.result is not None or p.obs.judgement is not None)
+    ]
+    moved = alerts.movers(
+        ctx.service,
+        {
+            (p.spec.kpi, p.spec.window)
+            for p in alerting
+            if p.spec.kind in (RuleKind.THRESHOLD, RuleKind.CHANGE) and p.row.segment_key is None
+        },
+        now,
+    )
     catalog = ctx.service.catalog
     for p in alerting:
         since = ra.when_text(p.incident["opened_at"], ctx.service.tz, ctx.lang) if p.incident else None
         seq = p.incident["seq"] if p.incident else p.row.incident_count + 1
         if p.obs.judgement is not None:  # an unusual rule: the day judged and its expected range
-            p.snapshot = ra.unusual_snapshot(p.row.id, seq, p.spec, catalog.kpis[p.spec.kpi], p.obs.judgement,
-                                             catalog, ctx.lang, ctx.settings.kpi_currency, since)
+            p.snapshot = ra.unusual_snapshot(
+                p.row.id,
+                seq,
+                p.spec,
+                catalog.kpis[p.spec.kpi],
+                p.obs.judgement,
+                catalog,
+                ctx.lang,
+                ctx.settings.kpi_currency,
+                since,
+            )
             continue
         if p.obs.miss is not None:  # a target rule: the projection, and what each day left must bring
             assert p.obs.result is not None
-            p.snapshot = ra.target_snapshot(p.row.id, seq, p.spec, p.obs.result, p.obs.miss, catalog, ctx.lang,
-                                            ctx.settings.kpi_currency, since)
+            p.snapshot = ra.target_snapshot(
+                p.row.id, seq, p.spec, p.obs.result, p.obs.miss, catalog, ctx.lang, ctx.settings.kpi_currency, since
+            )
             continue
         if p.row.segment_key is not None:  # one value of a dimension: what moved inside it is not known
-            by, top, whys = p.spec.segment_by, [], []
+            by, top, whys = p.spec.segment_by, list[Any](), list[Any]()
         else:
             by, top, whys = moved[(p.spec.kpi, p.spec.window)]
-        p.snapshot = ra.alert_snapshot(p.row.id, seq, p.spec, p.obs.result, catalog, ctx.lang,
-                                       ctx.settings.kpi_currency, by, top, since, p.row.segment_key, whys)
+        assert p.obs.result is not None  # a breach has the value it crossed with
+        p.snapshot = ra.alert_snapshot(
+            p.row.id,
+            seq,
+            p.spec,
+            p.obs.result,
+            catalog,
+            ctx.lang,
+            ctx.settings.kpi_currency,
+            by,
+            top,
+            since,
+            p.row.segment_key,
+            whys,
+        )
     for p in plans:
         groups[(p.row.team_id, p.row.channel_id)].append(p)
     for (team, channel), planned in groups.items():
@@ -120,8 +166,9 @@ def evaluate_rules(ctx: JobContext, now: datetime, report: PassReport, rule_ids:
             log.info("channel %s skipped: %s", channel, exc)
 
 
-def _segments(ctx: JobContext, parents: list[Rule], rows: list[Rule], now: datetime, report: PassReport
-              ) -> tuple[dict[int, Observation], list[Rule]]:
+def _segments(
+    ctx: JobContext, parents: list[Rule], rows: list[Rule], now: datetime, report: PassReport
+) -> tuple[dict[int, Observation], list[Rule]]:
     """The observations of every segment's rule, from one breakdown per window × dimension, and the rules
     with the segments seen for the first time added (a value that appears later is watched too). A segment
     without data in this window (no rows, or below the ``min`` guard) is not told: segments come and go."""
@@ -138,25 +185,40 @@ def _segments(ctx: JobContext, parents: list[Rule], rows: list[Rule], now: datet
             out |= {r.id: found for (p, _), r in children.items() if p == parent.id}
             continue
         if parent.spec.segment_only is not None:  # a filtered rule: its one value, watched even while absent
-            found = {parent.spec.segment_only: found.get(parent.spec.segment_only, Observation(
-                Status.NO_DATA, detail="no rows for this value in the window"))}
+            found = {
+                parent.spec.segment_only: found.get(
+                    parent.spec.segment_only, Observation(Status.NO_DATA, detail="no rows for this value in the window")
+                )
+            }
         watched = sum(1 for p, _ in children if p == parent.id)
         new = sorted(found.keys() - {k for p, k in children if p == parent.id})
-        for key in new[:max(MAX_SEGMENTS - watched, 0)]:
+        for key in new[: max(MAX_SEGMENTS - watched, 0)]:
             children[(parent.id, key)] = state.create_segment(ctx.url, parent, key, naive(now))
         if watched + len(new) > MAX_SEGMENTS:  # a dimension with thousands of values must not flood a channel
-            text = t(ctx.lang, "rule_segments_capped", id=parent.id, max=MAX_SEGMENTS,
-                     dimension=parent.spec.segment_by, more=watched + len(new) - MAX_SEGMENTS)
+            text = t(
+                ctx.lang,
+                "rule_segments_capped",
+                id=parent.id,
+                max=MAX_SEGMENTS,
+                dimension=parent.spec.segment_by,
+                more=watched + len(new) - MAX_SEGMENTS,
+            )
             try:  # told once per version of the rule (the outbox's key)
                 with state.unit_of_work(ctx.url) as uow:
-                    uow.add_outbox(f"segments-capped:{parent.id}:{parent.version}", parent.team_id,
-                                   parent.channel_id, "chat.postMessage", ra.notice_message([text]), naive(now))
+                    uow.add_outbox(
+                        f"segments-capped:{parent.id}:{parent.version}",
+                        parent.team_id,
+                        parent.channel_id,
+                        "chat.postMessage",
+                        ra.notice_message([text]),
+                        naive(now),
+                    )
             except state.Conflict:
                 pass
-        for (p, key), child in children.items():
+        for (p, segment), child in children.items():
             if p != parent.id:
                 continue
-            obs = found.get(key, Observation(Status.NO_DATA, detail="no rows for this segment in the window"))
+            obs = found.get(segment or "", Observation(Status.NO_DATA, detail="no rows for this segment in the window"))
             out[child.id] = replace(obs, quiet=True) if obs.status is Status.NO_DATA else obs
     known = {r.id for r in rows}
     return out, rows + [c for c in children.values() if c.id not in known]
@@ -172,8 +234,9 @@ def _freshness(ctx: JobContext, rows: list[Rule], now: datetime) -> dict[str, fr
         return {}
 
 
-def _stale_episodes(ctx: JobContext, fresh: dict[str, freshness.Freshness], rows: list[Rule],
-                    now: datetime) -> set[str]:
+def _stale_episodes(
+    ctx: JobContext, fresh: dict[str, freshness.Freshness], rows: list[Rule], now: datetime
+) -> set[str]:
     """Tell the channels with rules on a table once when its rows stop arriving, and once when they come
     again (each episode recorded in the state store: two passes at once tell it once). Returns the tables
     announced stale by this pass."""
@@ -198,8 +261,14 @@ def _stale_episodes(ctx: JobContext, fresh: dict[str, freshness.Freshness], rows
         for (team, channel), ids in channels.items():
             text = ra.stale_text(key, table, found, ids, ctx.service.tz, ctx.lang)
             with state.unit_of_work(ctx.url) as uow:
-                uow.add_outbox(f"{key}:{table}:{since:%Y%m%dT%H%M%S}:{team}:{channel}", team, channel,
-                               "chat.postMessage", ra.notice_message([text]), now)
+                uow.add_outbox(
+                    f"{key}:{table}:{since:%Y%m%dT%H%M%S}:{team}:{channel}",
+                    team,
+                    channel,
+                    "chat.postMessage",
+                    ra.notice_message([text]),
+                    now,
+                )
     return announced
 
 
@@ -209,8 +278,11 @@ def _targets(ctx: JobContext, rows: list[Rule]) -> dict[int, float | None]:
     teams = {r.team_id for r in rows if r.spec.kind is RuleKind.TARGET}
     for team in teams:
         found = state.team_targets(ctx.url, team)
-        out |= {r.id: found.get((r.spec.kpi, r.spec.window)) for r in rows
-                if r.team_id == team and r.spec.kind is RuleKind.TARGET}
+        out |= {
+            r.id: found.get((r.spec.kpi, r.spec.window))
+            for r in rows
+            if r.team_id == team and r.spec.kind is RuleKind.TARGET
+        }
     return out
 
 
@@ -226,13 +298,23 @@ def _write_channel(ctx: JobContext, team: str, channel: str, planned: list[_Plan
                 refs.append(f"{p.row.id}#{seq}:{p.row.version}")
             key = "alert:" + ",".join(sorted(refs))
             message_id = uow.new_message(team, channel, key, now)
-            uow.add_outbox(key, team, channel, "chat.postMessage",
-                           ra.alert_message([p.snapshot for p in alerting], [None] * len(alerting), lang),
-                           now, message_id=message_id)
+            uow.add_outbox(
+                key,
+                team,
+                channel,
+                "chat.postMessage",
+                ra.alert_message([cast(dict, p.snapshot) for p in alerting], [None] * len(alerting), lang),
+                now,
+                message_id=message_id,
+            )
         notices = []
         for p in planned:
-            values = {"state": p.new.state.value, "pending_count": p.new.pending_count,
-                      "last_evaluated_at": now, "last_error": p.obs.detail or None}
+            values: dict[str, Any] = {
+                "state": p.new.state.value,
+                "pending_count": p.new.pending_count,
+                "last_evaluated_at": now,
+                "last_error": p.obs.detail or None,
+            }
             if p.obs.status is Status.VALUE:
                 values["last_value"] = p.obs.value
             kpi = catalog.kpis.get(p.spec.kpi)
@@ -241,9 +323,11 @@ def _write_channel(ctx: JobContext, team: str, channel: str, planned: list[_Plan
                 match event:
                     case Event.FIRING:
                         seq = p.row.incident_count + 1
+                        assert message_id is not None and p.snapshot is not None  # a firing rule is in the message
                         incident_id = uow.open_incident(p.row.id, seq, now, message_id, p.snapshot)
                         values |= {"incident_count": seq, "open_incident_id": incident_id}
                     case Event.REPEAT:
+                        assert message_id is not None and p.snapshot is not None and p.incident is not None
                         uow.renotify_incident(p.incident["id"], now, message_id, p.snapshot)
                     case Event.RESOLVED:
                         _resolve(ctx, uow, team, channel, p, name, now)
@@ -251,51 +335,91 @@ def _write_channel(ctx: JobContext, team: str, channel: str, planned: list[_Plan
                     case Event.NO_DATA if p.obs.quiet:
                         pass  # told otherwise: once per stale table (_stale_episodes), or a segment's lull
                     case Event.NO_DATA:
-                        notices.append(t(lang, "alert_no_data", kpi=ra.escape(name), window=p.spec.window,
-                                         id=p.row.id, detail=ra.escape(p.obs.detail)))
+                        notices.append(
+                            t(
+                                lang,
+                                "alert_no_data",
+                                kpi=ra.escape(name),
+                                window=p.spec.window,
+                                id=p.row.id,
+                                detail=ra.escape(p.obs.detail),
+                            )
+                        )
                     case Event.ERROR:
-                        notices.append(t(lang, "alert_error", kpi=ra.escape(name), window=p.spec.window,
-                                         id=p.row.id))
+                        notices.append(t(lang, "alert_error", kpi=ra.escape(name), window=p.spec.window, id=p.row.id))
                     case _:
                         raise AssertionError(event)
             if p.new.state is not p.row.state or p.events:
-                uow.add_history(p.row.id, now, p.row.state.value, p.new.state.value,
-                                p.obs.value if p.obs.status is Status.VALUE else None,
-                                ",".join(e.value for e in p.events) + (f" {p.obs.detail}" if p.obs.detail else ""))
+                uow.add_history(
+                    p.row.id,
+                    now,
+                    p.row.state.value,
+                    p.new.state.value,
+                    p.obs.value if p.obs.status is Status.VALUE else None,
+                    ",".join(e.value for e in p.events) + (f" {p.obs.detail}" if p.obs.detail else ""),
+                )
             uow.update_rule(p.row.id, p.row.version, **values)
         if notices:
-            key = "notice:" + ",".join(f"{p.row.id}:{p.row.version}" for p in planned
-                                       if {Event.NO_DATA, Event.ERROR} & set(p.events) and not p.obs.quiet)
+            key = "notice:" + ",".join(
+                f"{p.row.id}:{p.row.version}"
+                for p in planned
+                if {Event.NO_DATA, Event.ERROR} & set(p.events) and not p.obs.quiet
+            )
             uow.add_outbox(key, team, channel, "chat.postMessage", ra.notice_message(notices), now)
 
 
-def _resolve(ctx: JobContext, uow: state.UnitOfWork, team: str, channel: str, p: _Planned, name: str,
-             now: datetime) -> None:
+def _resolve(
+    ctx: JobContext, uow: state.UnitOfWork, team: str, channel: str, p: _Planned, name: str, now: datetime
+) -> None:
     incident = p.incident
     assert incident is not None
     uow.resolve_incident(incident["id"], now, p.obs.value)
     kpi = ctx.service.catalog.kpis.get(p.spec.kpi)
     unit = kpi.unit if kpi else ra.Unit.NUMBER
-    shown = (format_value(p.obs.value, ra.Unit.PERCENT, ctx.lang) if p.spec.kind is RuleKind.CHANGE
-             else format_value(p.obs.value, unit, ctx.lang, ctx.settings.kpi_currency))
+    shown = (
+        format_value(p.obs.value, ra.Unit.PERCENT, ctx.lang)
+        if p.spec.kind is RuleKind.CHANGE
+        else format_value(p.obs.value, unit, ctx.lang, ctx.settings.kpi_currency)
+    )
     line = ra.line_text(p.spec, unit, ctx.lang, ctx.settings.kpi_currency)
     message_id = incident["message_id"]
-    uow.add_outbox(f"incident:{incident['id']}:resolved", team, channel, "chat.postMessage",
-                   ra.resolved_reply(name, shown, line, ctx.lang), now, message_id=message_id, in_thread=True)
-    uow.add_outbox(f"incident:{incident['id']}:resolved:update", team, channel, "chat.update",
-                   rerender(ctx, uow.incidents_of_message(message_id)), now, message_id=message_id)
+    uow.add_outbox(
+        f"incident:{incident['id']}:resolved",
+        team,
+        channel,
+        "chat.postMessage",
+        ra.resolved_reply(name, shown, line, ctx.lang),
+        now,
+        message_id=message_id,
+        in_thread=True,
+    )
+    uow.add_outbox(
+        f"incident:{incident['id']}:resolved:update",
+        team,
+        channel,
+        "chat.update",
+        rerender(ctx, uow.incidents_of_message(message_id)),
+        now,
+        message_id=message_id,
+    )
 
 
 def statuses(ctx: JobContext, incidents: list[dict]) -> list[str | None]:
-    out = []
+    out: list[str | None] = []
     for inc in incidents:
         if inc["resolved_at"] is not None:
             snapshot = json.loads(inc["snapshot"])
             kpi = ctx.service.catalog.kpis.get(snapshot.get("kpi", ""))
             unit = ra.Unit.PERCENT if snapshot.get("change") or kpi is None else kpi.unit
             value = format_value(inc.get("resolved_value"), unit, ctx.lang, ctx.settings.kpi_currency)
-            out.append(t(ctx.lang, "alert_resolved_mark",
-                         when=ra.when_text(inc["resolved_at"], ctx.service.tz, ctx.lang), value=value))
+            out.append(
+                t(
+                    ctx.lang,
+                    "alert_resolved_mark",
+                    when=ra.when_text(inc["resolved_at"], ctx.service.tz, ctx.lang),
+                    value=value,
+                )
+            )
         elif inc["acked_by"]:
             out.append(t(ctx.lang, "alert_acked", user=ra.escape(inc["acked_by"])))
         else:

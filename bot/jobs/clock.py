@@ -40,10 +40,20 @@ def run_pass(ctx: JobContext, now: datetime, deliver: bool = True, rule_ids: set
         report.delivery = delivery.deliver(ctx, stored_now)
     state.beat(ctx.url, HEARTBEAT, stored_now, success=True)
     if report.skipped:
-        log.warning("pass budget of %gs spent: %d rules or digests left for the next pass",
-                    ctx.settings.kpi_pass_budget, report.skipped)
-    log.info("pass done: %d rules, events %s, %d conflicts, %d digests, %d skipped, delivery %s", report.rules,
-             dict(report.events), report.conflicts, report.digests, report.skipped, report.delivery)
+        log.warning(
+            "pass budget of %gs spent: %d rules or digests left for the next pass",
+            ctx.settings.kpi_pass_budget,
+            report.skipped,
+        )
+    log.info(
+        "pass done: %d rules, events %s, %d conflicts, %d digests, %d skipped, delivery %s",
+        report.rules,
+        dict(report.events),
+        report.conflicts,
+        report.digests,
+        report.skipped,
+        report.delivery,
+    )
     return report
 
 
@@ -85,16 +95,21 @@ def watchdog_budget(settings) -> float:
     return settings.kpi_pass_budget + settings.kpi_delivery_budget + 60
 
 
-def health(url: str, interval: int, started: datetime | None, now: datetime,
-           budget: float | None = None) -> tuple[bool, dict]:
+def health(
+    url: str, interval: int, started: datetime | None, now: datetime, budget: float | None = None
+) -> tuple[bool, dict]:
     """Healthy while a pass succeeded within twice the interval, or, as a grace period, while the
     process (``started``; None: no grace) is younger than that. A watchdog too: a pass that started
     more than ``budget`` seconds ago and has not finished is stuck, and that is unhealthy at once."""
     beat = state.last_beat(url, HEARTBEAT)
     last = beat["last_success_at"] if beat else None
     begun = beat["last_started_at"] if beat else None
-    if budget is not None and begun is not None and (last is None or begun > last) \
-            and naive(now) - begun > timedelta(seconds=budget):
+    if (
+        budget is not None
+        and begun is not None
+        and (last is None or begun > last)
+        and naive(now) - begun > timedelta(seconds=budget)
+    ):
         return False, {"last_pass": last.isoformat() + "Z" if last else None, "stuck_since": begun.isoformat() + "Z"}
     known = [x for x in (last, naive(started) if started else None) if x is not None]
     if not known:

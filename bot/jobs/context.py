@@ -10,8 +10,10 @@ import os
 import socket
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from typing import Any
 
 from bot.jobs.delivery import Report
 from bot.workspaces import TeamClients
@@ -27,11 +29,11 @@ class JobContext:
     service: KpiService
     clients: TeamClients
     worker: str = field(default_factory=lambda: f"{socket.gethostname()}:{os.getpid()}")
-    sleep: object = time.sleep          # injected by tests: nothing ever really waits there
-    monotonic: object = time.monotonic
+    sleep: Callable[[float], None] = time.sleep  # injected by tests: nothing ever really waits there
+    monotonic: Callable[[], float] = time.monotonic
 
     @classmethod
-    def from_settings(cls, settings: Settings, service: KpiService | None = None) -> "JobContext":
+    def from_settings(cls, settings: Settings, service: KpiService | None = None) -> JobContext:
         return cls(settings, service or KpiService.from_settings(settings), TeamClients(settings, time.monotonic))
 
     @property
@@ -50,11 +52,11 @@ class PassReport:
     conflicts: int = 0
     digests: int = 0
     delivery: Report | None = None
-    rollup: object = None
-    skipped: int = 0        # rules and digests left for the next pass when KPI_PASS_BUDGET ran out
+    rollup: Any = None
+    skipped: int = 0  # rules and digests left for the next pass when KPI_PASS_BUDGET ran out
     deadline: float = float("inf")  # on ctx.monotonic()
 
-    def expired(self, ctx: "JobContext") -> bool:
+    def expired(self, ctx: JobContext) -> bool:
         return ctx.monotonic() > self.deadline
 
 

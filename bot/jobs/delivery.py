@@ -29,20 +29,40 @@ from kpi.store import state
 class Courier(Protocol):
     """What delivery needs, and nothing more (a :class:`bot.jobs.context.JobContext` is one)."""
 
-    url: str
+    @property
+    def url(self) -> str: ...
+
     worker: str
-    clients: Any        # ``for_team(team_id)`` -> a slack_sdk WebClient, or None when the workspace is gone
-    settings: Any       # ``kpi_delivery_budget``
-    sleep: Any          # injected by tests
-    monotonic: Any
+    clients: Any  # ``for_team(team_id)`` -> a slack_sdk WebClient, or None when the workspace is gone
+    settings: Any  # ``kpi_delivery_budget``
+
+    @property
+    def sleep(self) -> Any: ...  # injected by tests
+
+    @property
+    def monotonic(self) -> Any: ...
+
 
 log = logging.getLogger("bot.delivery")
 LEASE = timedelta(minutes=2)
 PER_CHANNEL_GAP = 1.0
 PERMANENT = {
-    "channel_not_found", "not_in_channel", "is_archived", "invalid_blocks", "invalid_blocks_format",
-    "msg_too_long", "no_text", "message_not_found", "cant_update_message", "invalid_auth", "account_inactive",
-    "token_revoked", "no_permission", "missing_scope", "restricted_action", "invalid_arguments",
+    "channel_not_found",
+    "not_in_channel",
+    "is_archived",
+    "invalid_blocks",
+    "invalid_blocks_format",
+    "msg_too_long",
+    "no_text",
+    "message_not_found",
+    "cant_update_message",
+    "invalid_auth",
+    "account_inactive",
+    "token_revoked",
+    "no_permission",
+    "missing_scope",
+    "restricted_action",
+    "invalid_arguments",
 }
 
 
@@ -114,18 +134,28 @@ def _send_with_retries(ctx, row: dict, thread_ts, last_sent: dict, start: float,
             ctx.sleep(gap)
         try:
             if row["method"] == "chat.update":
-                response = client.chat_update(channel=channel, ts=thread_ts, text=payload.get("text", ""),
-                                              blocks=payload.get("blocks"))
+                response = client.chat_update(
+                    channel=channel, ts=thread_ts, text=payload.get("text", ""), blocks=payload.get("blocks")
+                )
             elif row["method"] == "files.upload":
-                client.files_upload_v2(channel=channel, file=base64.b64decode(payload["file_b64"]),
-                                       filename=payload.get("filename", "chart.png"),
-                                       title=payload.get("title"), thread_ts=thread_ts)
+                client.files_upload_v2(
+                    channel=channel,
+                    file=base64.b64decode(payload["file_b64"]),
+                    filename=payload.get("filename", "chart.png"),
+                    title=payload.get("title"),
+                    thread_ts=thread_ts,
+                )
                 last_sent[channel] = ctx.monotonic()
                 return ("ok", None)
             else:
-                response = client.chat_postMessage(channel=channel, text=payload.get("text", ""),
-                                                   blocks=payload.get("blocks"), thread_ts=thread_ts,
-                                                   unfurl_links=False, unfurl_media=False)
+                response = client.chat_postMessage(
+                    channel=channel,
+                    text=payload.get("text", ""),
+                    blocks=payload.get("blocks"),
+                    thread_ts=thread_ts,
+                    unfurl_links=False,
+                    unfurl_media=False,
+                )
                 if not response.get("ts"):  # replies and updates need it: without it, it is not delivered
                     last_sent[channel] = ctx.monotonic()
                     if row["attempts"] >= MAX_NO_TS:

@@ -87,12 +87,17 @@ def post_due_digests(ctx: JobContext, now: datetime, report: PassReport | None =
                 uow.mark_digest(digest.id, digest.last_slot, stored_slot)
                 if not late:
                     key = f"digest:{digest.id}:{stored_slot.isoformat()}"
-                    add_digest(uow, key, digest.team_id, digest.channel_id,
-                               *digest_payload(ctx, digest, now), naive(now))
+                    add_digest(
+                        uow, key, digest.team_id, digest.channel_id, *digest_payload(ctx, digest, now), naive(now)
+                    )
                     posted += 1
                 else:
-                    log.warning("digest %s for %s skipped: %s is past the grace time", digest.id,
-                                digest.channel_id, slot.isoformat())
+                    log.warning(
+                        "digest %s for %s skipped: %s is past the grace time",
+                        digest.id,
+                        digest.channel_id,
+                        slot.isoformat(),
+                    )
         except state.Conflict:
             continue
         except KpiError as exc:
@@ -102,17 +107,20 @@ def post_due_digests(ctx: JobContext, now: datetime, report: PassReport | None =
     return posted
 
 
-def add_digest(uow: state.UnitOfWork, key: str, team: str, channel: str, message: dict, image: dict,
-               now: datetime) -> None:
+def add_digest(
+    uow: state.UnitOfWork, key: str, team: str, channel: str, message: dict, image: dict, now: datetime
+) -> None:
     """The digest, then its sparkline image in the digest's thread (delivered once the digest has its ts)."""
     message_id = uow.new_message(team, channel, key, now)
     uow.add_outbox(key, team, channel, "chat.postMessage", message, now, message_id=message_id)
-    uow.add_outbox(f"{key}:sparklines", team, channel, "files.upload", image, now, message_id=message_id,
-                   in_thread=True)
+    uow.add_outbox(
+        f"{key}:sparklines", team, channel, "files.upload", image, now, message_id=message_id, in_thread=True
+    )
 
 
-def digest_payload(ctx: JobContext, digest: Digest | None, now: datetime, team: str = "",
-                   channel: str = "") -> tuple[dict, dict]:
+def digest_payload(
+    ctx: JobContext, digest: Digest | None, now: datetime, team: str = "", channel: str = ""
+) -> tuple[dict, dict]:
     """The digest message, and the sparkline image (as an outbox payload) posted in its thread."""
     service, lang, currency = ctx.service, ctx.lang, ctx.settings.kpi_currency
     keys = list(digest.spec.kpis) if digest else []
@@ -136,8 +144,10 @@ def digest_payload(ctx: JobContext, digest: Digest | None, now: datetime, team: 
             firing.append(f"#{row.id} {name}")
     # what moved most against its usual variation first (yesterday vs the four weeks before)
     window = service.period("30d", now)
-    trends = {r.kpi.key: series(service, r.kpi, window, with_previous=False,
-                                where=(by, value or None) if where else None) for r in month}
+    trends = {
+        r.kpi.key: series(service, r.kpi, window, with_previous=False, where=(by, value or None) if where else None)
+        for r in month
+    }
     order = sorted(range(len(month)), key=lambda i: -unusualness(trends[month[i].kpi.key].current.values))
     first, month = [first[i] for i in order], [month[i] for i in order]
     targets = state.team_targets(ctx.url, team)
@@ -150,20 +160,34 @@ def digest_payload(ctx: JobContext, digest: Digest | None, now: datetime, team: 
     why = {}  # month to date: the value that explains most of each KPI's change (kpi.why)
     for r in month if not where else []:  # a value's own change is not split further
         _, whys = service.why(r.kpi, "month", now)
-        parts = sorted(((w, p) for w in whys if w.change for p in w.parts if p.change),
-                       key=lambda wp: -abs(wp[1].change))
+        parts = sorted(
+            ((w, p) for w in whys if w.change for p in w.parts if p.change), key=lambda wp: -abs(wp[1].change)
+        )
         if parts and (share := parts[0][0].share(parts[0][1])) is not None and share > 0:
             w, p = parts[0]
-            why[r.kpi.key] = t(lang, "digest_why", key=breakdown_key(p.key, lang, w.by),
-                               share=format_value(share, Unit.PERCENT, lang),
-                               direction=t(lang, "why_rise" if w.change > 0 else "why_drop"))
+            why[r.kpi.key] = t(
+                lang,
+                "digest_why",
+                key=breakdown_key(p.key, lang, w.by),
+                share=format_value(share, Unit.PERCENT, lang),
+                direction=t(lang, "why_rise" if w.change > 0 else "why_drop"),
+            )
     day = now.astimezone(service.tz).date()
-    message = rd.digest_message(day, weekly, first, month, firing, lang, currency, paces, why,
-                                where=month[0].where if where and month else None)
-    png = charts.sparklines([(r.kpi.name(lang), trends[r.kpi.key], format_value(y.value, r.kpi.unit, lang, currency))
-                             for r, y in zip(month, first, strict=True)], lang)
-    image = {"file_b64": base64.b64encode(png).decode(), "filename": "kpi-digest.png",
-             "title": t(lang, "digest_sparklines")}
+    message = rd.digest_message(
+        day, weekly, first, month, firing, lang, currency, paces, why, where=month[0].where if where and month else None
+    )
+    png = charts.sparklines(
+        [
+            (r.kpi.name(lang), trends[r.kpi.key], format_value(y.value, r.kpi.unit, lang, currency))
+            for r, y in zip(month, first, strict=True)
+        ],
+        lang,
+    )
+    image = {
+        "file_b64": base64.b64encode(png).decode(),
+        "filename": "kpi-digest.png",
+        "title": t(lang, "digest_sparklines"),
+    }
     return message, image
 
 
@@ -175,9 +199,16 @@ def _for_value(service, key: str, period: str, now: datetime, where: str):
         by, _, value = where.partition("=")
         found = service.ask(key, period, now)
         zero = 0.0 if service.catalog.metrics[key].accumulates else None
-        return replace(found, value=zero, previous_value=None, where=(by, value or None), measures={},
-                       previous_measures={}, reason=None if zero is not None else Reason(ReasonCode.NO_DATA),
-                       previous_reason=None)
+        return replace(
+            found,
+            value=zero,
+            previous_value=None,
+            where=(by, value or None),
+            measures={},
+            previous_measures={},
+            reason=None if zero is not None else Reason(ReasonCode.NO_DATA),
+            previous_reason=None,
+        )
 
 
 def firing_now(row: Rule, now: datetime) -> bool:

@@ -23,12 +23,24 @@ from bot.jobs.context import JobContext
 def build(ctx: JobContext, blocking: bool):
     interval = ctx.settings.kpi_eval_interval
     kind = BlockingScheduler if blocking else BackgroundScheduler
-    scheduler = kind(timezone=timezone.utc, job_defaults={"coalesce": True, "max_instances": 1,
-                                                          "misfire_grace_time": interval})
-    scheduler.add_job("bot.jobs.clock:scheduled_pass", IntervalTrigger(seconds=interval, timezone=timezone.utc),
-                      args=[ctx],
-                      id=JOB_PASS, name="evaluate rules, post due digests, deliver", replace_existing=True,
-                      next_run_time=datetime.now(timezone.utc))
-    scheduler.add_job("bot.jobs.clock:scheduled_digests", CronTrigger(second=0, timezone=timezone.utc), args=[ctx],
-                      id=JOB_DIGESTS, name="post digests whose time has come", replace_existing=True)
+    scheduler = kind(
+        timezone=timezone.utc, job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": interval}
+    )
+    scheduler.add_job(
+        "bot.jobs.clock:scheduled_pass",
+        IntervalTrigger(seconds=interval, timezone=timezone.utc),
+        args=[ctx],
+        id=JOB_PASS,
+        name="evaluate rules, post due digests, deliver",
+        replace_existing=True,
+        next_run_time=datetime.now(timezone.utc),
+    )
+    scheduler.add_job(
+        "bot.jobs.clock:scheduled_digests",
+        CronTrigger(second=0, timezone=timezone.utc),
+        args=[ctx],
+        id=JOB_DIGESTS,
+        name="post digests whose time has come",
+        replace_existing=True,
+    )
     return scheduler

@@ -65,21 +65,32 @@ def line_text(spec: RuleSpec, unit: Unit, lang: str, currency: str) -> str:
             pct = format_value(abs(spec.threshold), Unit.PERCENT, lang)
             return t(lang, "change_rises" if spec.op.upward else "change_drops", pct=pct)
         case RuleKind.UNUSUAL:
-            return t(lang, f"rule_unusual_{spec.window}",
-                     sensitivity=t(lang, f"sensitivity_{spec.sensitivity or 'medium'}"))
+            return t(
+                lang, f"rule_unusual_{spec.window}", sensitivity=t(lang, f"sensitivity_{spec.sensitivity or 'medium'}")
+            )
         case RuleKind.TARGET:
             return t(lang, f"rule_target_{spec.window}", pct=format_value(spec.threshold, Unit.PERCENT, lang))
     raise AssertionError(spec.kind)
 
 
 def when_text(moment: datetime, tz, lang: str) -> str:
-    return format_datetime(moment.replace(tzinfo=timezone.utc).astimezone(tz), "d MMM HH:mm",
-                           locale=babel_locale(lang))
+    return format_datetime(moment.replace(tzinfo=timezone.utc).astimezone(tz), "d MMM HH:mm", locale=babel_locale(lang))
 
 
-def alert_snapshot(rule_id: int, seq: int, spec: RuleSpec, result: KpiResult, catalog: Catalog, lang: str,
-                   currency: str, by: str | None, top: list[Mover], since: str | None = None,
-                   segment: str | None = None, whys: list | None = None) -> dict:
+def alert_snapshot(
+    rule_id: int,
+    seq: int,
+    spec: RuleSpec,
+    result: KpiResult,
+    catalog: Catalog,
+    lang: str,
+    currency: str,
+    by: str | None,
+    top: list[Mover],
+    since: str | None = None,
+    segment: str | None = None,
+    whys: list | None = None,
+) -> dict:
     """The blocks that describe one firing rule, kept with the incident to re-render it later (``segment``:
     the value of ``by`` a segment's rule watches; ``whys``: its change split across each breakdown, whose
     largest parts are shown instead of ``top``)."""
@@ -93,41 +104,71 @@ def alert_snapshot(rule_id: int, seq: int, spec: RuleSpec, result: KpiResult, ca
     fields = [
         _md(f"*{t(lang, 'alert_now')}*\n{now_value}", MAX_FIELD),
         _md(f"*{t(lang, 'alert_threshold')}*\n{line}", MAX_FIELD),
-        _md(f"*{previous_field(result, lang, 'alert_previous_window')}*\n{format_value(result.previous_value, kpi.unit, lang, currency)}"
-            f" ({escape(period_span(result.previous, lang))})", MAX_FIELD),
+        _md(
+            f"*{previous_field(result, lang, 'alert_previous_window')}*\n"
+            f"{format_value(result.previous_value, kpi.unit, lang, currency)}"
+            f" ({escape(period_span(result.previous, lang))})",
+            MAX_FIELD,
+        ),
         _md(f"*{t(lang, 'field_change')}*\n{change_text(result, lang, currency) or '—'}", MAX_FIELD),
     ]
-    blocks: list[Block] = [
-        SectionBlock(text=_md(f"*{escape(title)}* · {escape(window)}"), fields=fields),
-    ]
+    blocks: list[Block] = [SectionBlock(text=_md(f"*{escape(title)}* · {escape(window)}"), fields=fields)]
     drivers = []
     for name in catalog.measures_of(kpi):
         cur, prev = result.measures.get(name), result.previous_measures.get(name)
         if cur is None or prev is None:
             continue
         pct = format_pct_change((cur - prev) / abs(prev), lang) if prev else "—"
-        drivers.append("• " + t(lang, "alert_measure_change", measure=escape(catalog.measures[name].label(lang)),
-                                current=_measure_value(catalog, name, cur, lang, currency),
-                                previous=_measure_value(catalog, name, prev, lang, currency), pct=pct))
-    parts = sorted(((why, p) for why in whys or [] for p in why.parts if p.change and why.change),
-                   key=lambda wp: -abs(wp[1].change))[:3]
+        drivers.append(
+            "• "
+            + t(
+                lang,
+                "alert_measure_change",
+                measure=escape(catalog.measures[name].label(lang)),
+                current=_measure_value(catalog, name, cur, lang, currency),
+                previous=_measure_value(catalog, name, prev, lang, currency),
+                pct=pct,
+            )
+        )
+    parts = sorted(
+        ((why, p) for why in whys or [] for p in why.parts if p.change and why.change),
+        key=lambda wp: -abs(wp[1].change),
+    )[:3]
     for why, part in parts:  # the top contributors to the change, whatever their breakdown
         drivers.append(part_line(why, part, catalog, kpi.unit, lang, currency))
     for mover in [] if parts else top:
-        drivers.append("• " + t(lang, "alert_mover", key=escape(breakdown_key(mover.key, lang)),
-                                measure=escape(catalog.measures[mover.measure].label(lang)),
-                                current=_measure_value(catalog, mover.measure, mover.current, lang, currency),
-                                previous=_measure_value(catalog, mover.measure, mover.previous, lang, currency)))
+        drivers.append(
+            "• "
+            + t(
+                lang,
+                "alert_mover",
+                key=escape(breakdown_key(mover.key, lang)),
+                measure=escape(catalog.measures[mover.measure].label(lang)),
+                current=_measure_value(catalog, mover.measure, mover.current, lang, currency),
+                previous=_measure_value(catalog, mover.measure, mover.previous, lang, currency),
+            )
+        )
     if drivers:
         blocks.append(SectionBlock(text=_md(f"*{t(lang, 'alert_drivers')}*\n" + "\n".join(drivers))))
-    blocks.append(ContextBlock(elements=[_md(
-        f"*{t(lang, 'alert_what')}:* {escape(kpi.description(lang))} {t(lang, 'formula')} "
-        f"{escape(catalog.formula_text(kpi, lang))}. {escape(kpi.explanation.reading(lang))}")]))
+    blocks.append(
+        ContextBlock(
+            elements=[
+                _md(
+                    f"*{t(lang, 'alert_what')}:* {escape(kpi.description(lang))} {t(lang, 'formula')} "
+                    f"{escape(catalog.formula_text(kpi, lang))}. {escape(kpi.explanation.reading(lang))}"
+                )
+            ]
+        )
+    )
     if since:
         blocks.append(ContextBlock(elements=[_md(t(lang, "alert_still_firing", since=since))]))
     blocks.append(_actions(f"{rule_id}:{seq}", kpi.key, spec.window, by, spec.window, lang))
-    return {"title": title, "kpi": kpi.key, "change": spec.kind is RuleKind.CHANGE,
-            "blocks": [b.to_dict() for b in blocks]}
+    return {
+        "title": title,
+        "kpi": kpi.key,
+        "change": spec.kind is RuleKind.CHANGE,
+        "blocks": [b.to_dict() for b in blocks],
+    }
 
 
 UNUSUAL_PERIOD = {"day": "yesterday", "week": "last-week"}  # what an unusual rule judged, as a period
@@ -139,15 +180,30 @@ def segment_name(name: str, segment: str | None, by: str | None, lang: str) -> s
     return name if segment is None else f"{name} · {breakdown_key(segment or None, lang, by)}"
 
 
-def unusual_snapshot(rule_id: int, seq: int, spec: RuleSpec, kpi: Kpi, verdict: Judgement, catalog: Catalog,
-                     lang: str, currency: str, since: str | None = None) -> dict:
+def unusual_snapshot(
+    rule_id: int,
+    seq: int,
+    spec: RuleSpec,
+    kpi: Kpi,
+    verdict: Judgement,
+    catalog: Catalog,
+    lang: str,
+    currency: str,
+    since: str | None = None,
+) -> dict:
     """The blocks of a firing unusual rule: the day's value, the range that was expected and why."""
-    title = "🔴 " + t(lang, "alert_unusual_title", kpi=kpi.name(lang),
-                      verdict=t(lang, f"unusual_{verdict.direction or 'usual'}"))
+    title = "🔴 " + t(
+        lang, "alert_unusual_title", kpi=kpi.name(lang), verdict=t(lang, f"unusual_{verdict.direction or 'usual'}")
+    )
     week = "_week" if spec.window == "week" else ""
     words = unusual_words(verdict, lang, spec.window)
-    expected = t(lang, f"alert_expected_range{week}", low=format_value(verdict.low, kpi.unit, lang, currency),
-                 high=format_value(verdict.high, kpi.unit, lang, currency), **words)
+    expected = t(
+        lang,
+        f"alert_expected_range{week}",
+        low=format_value(verdict.low, kpi.unit, lang, currency),
+        high=format_value(verdict.high, kpi.unit, lang, currency),
+        **words,
+    )
     fields = [
         _md(f"*{t(lang, 'alert_now')}*\n{format_value(verdict.value, kpi.unit, lang, currency)}", MAX_FIELD),
         _md(f"*{t(lang, 'alert_expected')}*\n{escape(expected)}", MAX_FIELD),
@@ -155,10 +211,15 @@ def unusual_snapshot(rule_id: int, seq: int, spec: RuleSpec, kpi: Kpi, verdict: 
     ]
     blocks: list[Block] = [
         SectionBlock(text=_md(f"*{escape(unusual_text(kpi, verdict, lang, currency, spec.window))}*"), fields=fields),
-        ContextBlock(elements=[_md(
-            f"*{t(lang, 'alert_what')}:* {escape(kpi.description(lang))} {t(lang, 'formula')} "
-            f"{escape(catalog.formula_text(kpi, lang))}. {escape(kpi.explanation.reading(lang))} "
-            f"{t(lang, f'alert_unusual_how{week}')}")]),
+        ContextBlock(
+            elements=[
+                _md(
+                    f"*{t(lang, 'alert_what')}:* {escape(kpi.description(lang))} {t(lang, 'formula')} "
+                    f"{escape(catalog.formula_text(kpi, lang))}. {escape(kpi.explanation.reading(lang))} "
+                    f"{t(lang, f'alert_unusual_how{week}')}"
+                )
+            ]
+        ),
     ]
     if since:
         blocks.append(ContextBlock(elements=[_md(t(lang, "alert_still_firing", since=since))]))
@@ -167,38 +228,71 @@ def unusual_snapshot(rule_id: int, seq: int, spec: RuleSpec, kpi: Kpi, verdict: 
 
 
 def target_text(kpi: Kpi, found: Miss, lang: str, currency: str) -> str:
-    """"On pace for €1.31M of €1.5M (−12.7%): €9,450.00 a day is needed for the 20 days left, against
+    """ "On pace for €1.31M of €1.5M (−12.7%): €9,450.00 a day is needed for the 20 days left, against
     €7,100.00 a day so far." (a level KPI: where it stands against its target)."""
     p = found.pace
     gap = format_pct_change((p.projected - p.target) / abs(p.target), lang)
     days = format_value(round(found.days_left), Unit.NUMBER, lang)
     if p.prorated:
-        return t(lang, "target_pace_prorated", projected=format_value(p.projected, kpi.unit, lang, currency),
-                 target=format_value(p.target, kpi.unit, lang, currency), pct=gap, days=days,
-                 needed=format_value(found.per_day_needed or 0.0, kpi.unit, lang, currency),
-                 so_far=format_value(found.per_day_so_far or 0.0, kpi.unit, lang, currency))
-    return t(lang, "target_pace_level", kpi=kpi.name(lang), value=format_value(p.value, kpi.unit, lang, currency),
-             target=format_value(p.target, kpi.unit, lang, currency), pct=gap, days=days)
+        return t(
+            lang,
+            "target_pace_prorated",
+            projected=format_value(p.projected, kpi.unit, lang, currency),
+            target=format_value(p.target, kpi.unit, lang, currency),
+            pct=gap,
+            days=days,
+            needed=format_value(found.per_day_needed or 0.0, kpi.unit, lang, currency),
+            so_far=format_value(found.per_day_so_far or 0.0, kpi.unit, lang, currency),
+        )
+    return t(
+        lang,
+        "target_pace_level",
+        kpi=kpi.name(lang),
+        value=format_value(p.value, kpi.unit, lang, currency),
+        target=format_value(p.target, kpi.unit, lang, currency),
+        pct=gap,
+        days=days,
+    )
 
 
-def target_snapshot(rule_id: int, seq: int, spec: RuleSpec, result: KpiResult, found: Miss, catalog: Catalog,
-                    lang: str, currency: str, since: str | None = None) -> dict:
+def target_snapshot(
+    rule_id: int,
+    seq: int,
+    spec: RuleSpec,
+    result: KpiResult,
+    found: Miss,
+    catalog: Catalog,
+    lang: str,
+    currency: str,
+    since: str | None = None,
+) -> dict:
     """The blocks of a firing target rule: the projection against the target, and what each day left needs."""
     kpi = result.kpi
     title = "🔴 " + t(lang, "alert_target_title", kpi=kpi.name(lang))
     fields = [
         _md(f"*{t(lang, 'alert_now')}*\n{format_value(found.pace.value, kpi.unit, lang, currency)}", MAX_FIELD),
-        _md(f"*{t(lang, 'alert_projected')}*\n{format_value(found.pace.projected, kpi.unit, lang, currency)}",
-            MAX_FIELD),
+        _md(
+            f"*{t(lang, 'alert_projected')}*\n{format_value(found.pace.projected, kpi.unit, lang, currency)}", MAX_FIELD
+        ),
         _md(f"*{t(lang, 'alert_target')}*\n{format_value(found.pace.target, kpi.unit, lang, currency)}", MAX_FIELD),
         _md(f"*{t(lang, 'alert_threshold')}*\n{line_text(spec, kpi.unit, lang, currency)}", MAX_FIELD),
     ]
     blocks: list[Block] = [
-        SectionBlock(text=_md(f"*{escape(title)}* · {escape(period_title(result.current, lang))}\n"
-                              f"{escape(target_text(kpi, found, lang, currency))}"), fields=fields),
-        ContextBlock(elements=[_md(
-            f"*{t(lang, 'alert_what')}:* {escape(kpi.description(lang))} {t(lang, 'formula')} "
-            f"{escape(catalog.formula_text(kpi, lang))}. {t(lang, 'alert_target_how')}")]),
+        SectionBlock(
+            text=_md(
+                f"*{escape(title)}* · {escape(period_title(result.current, lang))}\n"
+                f"{escape(target_text(kpi, found, lang, currency))}"
+            ),
+            fields=fields,
+        ),
+        ContextBlock(
+            elements=[
+                _md(
+                    f"*{t(lang, 'alert_what')}:* {escape(kpi.description(lang))} {t(lang, 'formula')} "
+                    f"{escape(catalog.formula_text(kpi, lang))}. {t(lang, 'alert_target_how')}"
+                )
+            ]
+        ),
     ]
     if since:
         blocks.append(ContextBlock(elements=[_md(t(lang, "alert_still_firing", since=since))]))
@@ -208,13 +302,19 @@ def target_snapshot(rule_id: int, seq: int, spec: RuleSpec, result: KpiResult, f
 
 def _actions(ref: str, kpi: str, period: str, by: str | None, chart_period: str, lang: str) -> ActionsBlock:
     """An alert's buttons: acknowledge, snooze, the breakdown over ``period``, the chart over ``chart_period``."""
-    return ActionsBlock(elements=[
-        ButtonElement(text=t(lang, "button_ack"), action_id=ACTION_ACK, value=ref),
-        ButtonElement(text=t(lang, "button_snooze_day"), action_id=ACTION_SNOOZE_DAY, value=ref),
-        ButtonElement(text=t(lang, "button_snooze_week"), action_id=ACTION_SNOOZE_WEEK, value=ref),
-        ButtonElement(text=t(lang, "button_breakdown"), action_id=ACTION_BREAKDOWN, value=f"{kpi}|{period}|{by or ''}"),
-        ButtonElement(text=t(lang, "button_chart"), action_id="kpi_chart", value=query_value(kpi, chart_period, None)),
-    ])
+    return ActionsBlock(
+        elements=[
+            ButtonElement(text=t(lang, "button_ack"), action_id=ACTION_ACK, value=ref),
+            ButtonElement(text=t(lang, "button_snooze_day"), action_id=ACTION_SNOOZE_DAY, value=ref),
+            ButtonElement(text=t(lang, "button_snooze_week"), action_id=ACTION_SNOOZE_WEEK, value=ref),
+            ButtonElement(
+                text=t(lang, "button_breakdown"), action_id=ACTION_BREAKDOWN, value=f"{kpi}|{period}|{by or ''}"
+            ),
+            ButtonElement(
+                text=t(lang, "button_chart"), action_id="kpi_chart", value=query_value(kpi, chart_period, None)
+            ),
+        ]
+    )
 
 
 def _measure_value(catalog: Catalog, name: str, value: float, lang: str, currency: str) -> str:
@@ -226,12 +326,12 @@ def alert_message(snapshots: list[dict], statuses: list[str | None], lang: str) 
     shown = snapshots[:MAX_ALERTS_PER_MESSAGE]
     title = shown[0]["title"] if len(snapshots) == 1 else f"🔴 {t(lang, 'alert_several', count=len(snapshots))}"
     blocks = [HeaderBlock(text=PlainTextObject(text=_clip(title, 150), emoji=True)).to_dict()]
-    for snapshot, status in zip(shown, statuses[:len(shown)], strict=True):
+    for snapshot, status in zip(shown, statuses[: len(shown)], strict=True):
         blocks += [b for b in snapshot["blocks"] if not (status and b["type"] == "actions")]
         if status:
             blocks.append(ContextBlock(elements=[_md(status)]).to_dict())
     if len(snapshots) > len(shown):
-        rest = ", ".join(s["title"] for s in snapshots[len(shown):])
+        rest = ", ".join(s["title"] for s in snapshots[len(shown) :])
         blocks.append(SectionBlock(text=_md(escape(rest))).to_dict())
     text = t(lang, "alert_fallback", title=" · ".join(s["title"] for s in snapshots))
     return {"text": _clip(text, 3000), "blocks": blocks[:50]}
@@ -242,7 +342,7 @@ def notice_message(lines: list[str]) -> dict:
 
 
 def stale_text(key: str, table: str, found, rule_ids: list[int], tz, lang: str) -> str:
-    """"Data looks stale" (key "stale") or "rows again" (key "fresh") for one table, naming the rules."""
+    """ "Data looks stale" (key "stale") or "rows again" (key "fresh") for one table, naming the rules."""
     rules = ", ".join(f"`#{i}`" for i in sorted(rule_ids))
     last = when_text(found.last_row_at, tz, lang) if found.last_row_at else "—"
     gap = found.usual_gap_days or 1

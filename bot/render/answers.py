@@ -53,7 +53,7 @@ ACTION_SHARE = "kpi_share"
 ACTION_EXPLAIN = "kpi_explain"
 ACTION_WHY = "kpi_why"
 ACTION_CHART = "kpi_chart"
-ACTION_ASK = "kpi_ask"      # a reading offered for a question understood only in part
+ACTION_ASK = "kpi_ask"  # a reading offered for a question understood only in part
 
 
 def escape(text: str) -> str:
@@ -107,8 +107,9 @@ def where_text(result: KpiResult, lang: str) -> str:
 # -- answers ------------------------------------------------------------------------------
 
 
-def answer(result: KpiResult, catalog: Catalog, lang: str, currency: str, period_text: str,
-           shared_by: str | None = None) -> dict:
+def answer(
+    result: KpiResult, catalog: Catalog, lang: str, currency: str, period_text: str, shared_by: str | None = None
+) -> dict:
     kpi = result.kpi
     value = format_value(result.value, kpi.unit, lang, currency)
     period = period_title(result.current, lang)
@@ -122,8 +123,10 @@ def answer(result: KpiResult, catalog: Catalog, lang: str, currency: str, period
         SectionBlock(
             text=_md(f"*{value}*  ·  {escape(period)}"),
             fields=[
-                _md(f"*{previous_field(result, lang)}*\n{previous} ({escape(period_span(result.previous, lang))})",
-                    MAX_FIELD),
+                _md(
+                    f"*{previous_field(result, lang)}*\n{previous} ({escape(period_span(result.previous, lang))})",
+                    MAX_FIELD,
+                ),
                 _md(f"*{t(lang, 'field_change')}*\n{change}", MAX_FIELD),
             ],
         ),
@@ -133,17 +136,25 @@ def answer(result: KpiResult, catalog: Catalog, lang: str, currency: str, period
         blocks.append(SectionBlock(text=_md(f":information_source: {escape(reason)}")))
     if result.by:
         blocks.append(SectionBlock(text=_md(breakdown_table(result, lang, currency, catalog))))
-    blocks.append(ContextBlock(elements=[_md(
-        f"{escape(kpi.description(lang))} {t(lang, 'formula')} {escape(catalog.formula_text(kpi, lang))}"
-        f"  ·  {direction_text(kpi, lang)}" + as_of_text(result, lang))]))
+    blocks.append(
+        ContextBlock(
+            elements=[
+                _md(
+                    f"{escape(kpi.description(lang))} {t(lang, 'formula')} {escape(catalog.formula_text(kpi, lang))}"
+                    f"  ·  {direction_text(kpi, lang)}" + as_of_text(result, lang)
+                )
+            ]
+        )
+    )
     if shared_by:
         blocks.append(ContextBlock(elements=[_md(t(lang, "shared_by", user=escape(shared_by)))]))
     else:
         where = f"{result.where[0]}={result.where[1]}" if result.where else None
         value_json = query_value(kpi.key, period_text, result.by, where)
-        buttons = [ButtonElement(text=t(lang, "button_share"), action_id=ACTION_SHARE, value=value_json,
-                                 style="primary"),
-                   ButtonElement(text=t(lang, "button_chart"), action_id=ACTION_CHART, value=value_json)]
+        buttons = [
+            ButtonElement(text=t(lang, "button_share"), action_id=ACTION_SHARE, value=value_json, style="primary"),
+            ButtonElement(text=t(lang, "button_chart"), action_id=ACTION_CHART, value=value_json),
+        ]
         if where is None:  # the split of the change is for a whole KPI (not one value) for now
             buttons.append(ButtonElement(text=t(lang, "button_why"), action_id=ACTION_WHY, value=value_json))
         buttons.append(ButtonElement(text=t(lang, "button_explain"), action_id=ACTION_EXPLAIN, value=kpi.key))
@@ -168,8 +179,13 @@ def breakdown_table(result: KpiResult, lang: str, currency: str, catalog: Catalo
         change = ""
         if row.value is not None and row.previous:
             change = format_pct_change((row.value - row.previous) / abs(row.previous), lang)
-        rows.append((escape(_clip(breakdown_key(row.key, lang, result.by), 40)),
-                     format_value(row.value, result.kpi.unit, lang, currency), change))
+        rows.append(
+            (
+                escape(_clip(breakdown_key(row.key, lang, result.by), 40)),
+                format_value(row.value, result.kpi.unit, lang, currency),
+                change,
+            )
+        )
     width_key = max((len(r[0]) for r in rows), default=0)
     width_val = max((len(r[1]) for r in rows), default=0)
     lines, used = [], len(title) + 20
@@ -188,15 +204,18 @@ def breakdown_table(result: KpiResult, lang: str, currency: str, catalog: Catalo
         if row.value is None:
             zero = tuple(name for name, value in row.measures.items() if not value)
             why = Reason(ReasonCode.ZERO_DENOMINATOR, zero) if zero else Reason(ReasonCode.NO_DATA)
-            text += f"\n_{escape(_clip(breakdown_key(row.key, lang, result.by), 40))}_: {reason_text(why, catalog, lang)}"
+            text += (
+                f"\n_{escape(_clip(breakdown_key(row.key, lang, result.by), 40))}_: {reason_text(why, catalog, lang)}"
+            )
     return text
 
 
 def kpi_list(results: list[KpiResult], lang: str, currency: str) -> dict:
     period = period_label(results[0].current, lang) if results else ""
-    blocks: list[Block] = [_header(t(lang, "list_title", period=period)),
-                           ContextBlock(elements=[_md(escape(t(lang, "read_as", reading=t(lang, "read_list",
-                                                                                           period=period))))])]
+    blocks: list[Block] = [
+        _header(t(lang, "list_title", period=period)),
+        ContextBlock(elements=[_md(escape(t(lang, "read_as", reading=t(lang, "read_list", period=period))))]),
+    ]
     fields = []
     for r in results:
         value = format_value(r.value, r.kpi.unit, lang, currency)
@@ -208,11 +227,18 @@ def kpi_list(results: list[KpiResult], lang: str, currency: str) -> dict:
             trend = f"  {mark}{pct}{colour}"
         fields.append(_md(f"*{escape(r.kpi.name(lang))}* (`{r.kpi.key}`)\n{value}{trend}", MAX_FIELD))
     for i in range(0, len(fields), 10):  # a section holds at most 10 fields
-        blocks.append(SectionBlock(fields=fields[i:i + 10]))
+        blocks.append(SectionBlock(fields=fields[i : i + 10]))
     if results:
-        blocks.append(ContextBlock(elements=[_md(
-            f"{escape(period_span(results[0].current, lang))} · {t(lang, 'field_previous').lower()}: "
-            f"{escape(period_span(results[0].previous, lang))}")]))
+        blocks.append(
+            ContextBlock(
+                elements=[
+                    _md(
+                        f"{escape(period_span(results[0].current, lang))} · {t(lang, 'field_previous').lower()}: "
+                        f"{escape(period_span(results[0].previous, lang))}"
+                    )
+                ]
+            )
+        )
     lines = [f"{r.kpi.name(lang)}: {format_value(r.value, r.kpi.unit, lang, currency)}" for r in results]
     return message(t(lang, "list_fallback", period=period) + "\n" + "\n".join(lines), blocks)
 
@@ -221,10 +247,13 @@ def explanation(kpi: Kpi, catalog: Catalog, lang: str, currency: str, current: K
     blocks: list[Block] = [
         _header(f"{kpi.name(lang)} ({kpi.key})"),
         ContextBlock(elements=[_md(escape(t(lang, "read_as", reading=t(lang, "read_explain", kpi=kpi.name(lang)))))]),
-        SectionBlock(text=_md(escape(kpi.description(lang))), fields=[
-            _md(f"*{t(lang, 'formula').rstrip(' :')}*\n{escape(catalog.formula_text(kpi, lang))}", MAX_FIELD),
-            _md(f"*{t(lang, 'field_direction')}*\n{direction_text(kpi, lang)}", MAX_FIELD),
-        ]),
+        SectionBlock(
+            text=_md(escape(kpi.description(lang))),
+            fields=[
+                _md(f"*{t(lang, 'formula').rstrip(' :')}*\n{escape(catalog.formula_text(kpi, lang))}", MAX_FIELD),
+                _md(f"*{t(lang, 'field_direction')}*\n{direction_text(kpi, lang)}", MAX_FIELD),
+            ],
+        ),
         SectionBlock(text=_md(f"*{t(lang, 'meaning')}* {escape(kpi.explanation.meaning(lang))}")),
         SectionBlock(text=_md(f"*{t(lang, 'reading')}* {escape(kpi.explanation.reading(lang))}")),
         SectionBlock(text=_md(f"*{t(lang, 'drivers')}* {escape(kpi.explanation.drivers(lang))}")),
@@ -232,9 +261,16 @@ def explanation(kpi: Kpi, catalog: Catalog, lang: str, currency: str, current: K
     if current is not None:
         value = format_value(current.value, kpi.unit, lang, currency)
         change = change_text(current, lang, currency)
-        blocks.append(ContextBlock(elements=[_md(
-            f"{t(lang, 'current_value', period=period_label(current.current, lang))} *{value}*"
-            + (f"  {change}" if change else ""))]))
+        blocks.append(
+            ContextBlock(
+                elements=[
+                    _md(
+                        f"{t(lang, 'current_value', period=period_label(current.current, lang))} *{value}*"
+                        + (f"  {change}" if change else "")
+                    )
+                ]
+            )
+        )
     fallback = f"{kpi.name(lang)}: {kpi.description(lang)} {t(lang, 'formula')} {catalog.formula_text(kpi, lang)}"
     return message(fallback, blocks)
 
@@ -247,7 +283,9 @@ def help_message(catalog: Catalog, lang: str) -> dict:
         SectionBlock(text=_md(t(lang, "help_commands"))),
         SectionBlock(text=_md(t(lang, "help_examples"))),
         DividerBlock(),
-        ContextBlock(elements=[_md(t(lang, "help_periods"), MAX_FIELD), _md(t(lang, "help_kpis", kpis=kpis), MAX_FIELD)]),
+        ContextBlock(
+            elements=[_md(t(lang, "help_periods"), MAX_FIELD), _md(t(lang, "help_kpis", kpis=kpis), MAX_FIELD)]
+        ),
     ]
     return message(t(lang, "help_title") + "\n" + t(lang, "help_commands"), blocks)
 
@@ -278,9 +316,14 @@ def unclear(words: str, readings: list[tuple[str, str]], lang: str, no_kpi: bool
     text += " " + (t(lang, "unclear_readings") if readings else t(lang, "unclear_no_reading"))
     blocks: list[Block] = [SectionBlock(text=_md(text))]
     if readings:
-        blocks.append(ActionsBlock(elements=[
-            ButtonElement(text=_clip(label, 75), action_id=f"{ACTION_ASK}_{n}", value=value)
-            for n, (label, value) in enumerate(readings[:5])]))
+        blocks.append(
+            ActionsBlock(
+                elements=[
+                    ButtonElement(text=_clip(label, 75), action_id=f"{ACTION_ASK}_{n}", value=value)
+                    for n, (label, value) in enumerate(readings[:5])
+                ]
+            )
+        )
     return message(text, blocks)
 
 

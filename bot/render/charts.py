@@ -10,33 +10,46 @@ Sized for Slack's preview (880 × 400 px), numbers in the KPI's unit and the tea
 
 from __future__ import annotations
 
+import functools
 import io
+from types import SimpleNamespace
+from typing import TYPE_CHECKING, Any
 
-import matplotlib
+from babel.dates import format_date
+from babel.numbers import format_compact_currency, format_compact_decimal
 
-matplotlib.use("Agg")  # before pyplot: never look for a display
-# Names come from the data ("Price $10 # $20"): never read them as TeX math, which garbles or crashes.
-matplotlib.rcParams["text.parse_math"] = False
+from kpi.catalog import Unit
+from kpi.compute import KpiResult
+from kpi.present import breakdown_key, format_value
+from kpi.series import Series
+from kpi.texts import babel_locale, t
 
-from babel.dates import format_date  # noqa: E402
-from babel.numbers import format_compact_currency, format_compact_decimal  # noqa: E402
-from matplotlib import pyplot as plt  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
-from matplotlib.ticker import FuncFormatter, MaxNLocator  # noqa: E402
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
-from kpi.catalog import Unit  # noqa: E402
-from kpi.compute import KpiResult  # noqa: E402
-from kpi.present import breakdown_key, format_value  # noqa: E402
-from kpi.series import Series  # noqa: E402
-from kpi.texts import babel_locale, t  # noqa: E402
+
+@functools.cache
+def _mpl() -> SimpleNamespace:
+    """matplotlib, imported with the first chart (about 0.3 s): the app and the CLI start without it.
+    Figures are made without pyplot (no global state to close), and drawn by the Agg backend (no display)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    # Names come from the data ("Price $10 # $20"): never read them as TeX math, which garbles or crashes.
+    matplotlib.rcParams["text.parse_math"] = False
+    from matplotlib.figure import Figure
+    from matplotlib.ticker import FuncFormatter, MaxNLocator
+
+    return SimpleNamespace(Figure=Figure, FuncFormatter=FuncFormatter, MaxNLocator=MaxNLocator)
+
 
 WIDTH, HEIGHT, DPI = 8.0, 3.64, 110  # 880 x 400 px
 CURRENT, PREVIOUS, THRESHOLD, BAND = "#1f6feb", "#8b949e", "#cf222e", "#2da44e"
 BAND_ALPHA = 0.18
 
 
-def _figure(height: float = HEIGHT) -> tuple[Figure, object]:
-    fig = Figure(figsize=(WIDTH, height), dpi=DPI)
+def _figure(height: float = HEIGHT) -> tuple[Figure, Any]:
+    fig = _mpl().Figure(figsize=(WIDTH, height), dpi=DPI)
     ax = fig.add_subplot(1, 1, 1)
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)
@@ -49,12 +62,19 @@ def _png(fig: Figure) -> bytes:
     buffer = io.BytesIO()
     fig.tight_layout()
     fig.savefig(buffer, format="png", dpi=DPI)
-    plt.close(fig)
     return buffer.getvalue()
 
 
-def trend(series: Series, title: str, current_label: str, previous_label: str, lang: str, currency: str,
-          threshold: float | None = None, band: list[tuple[float, float] | None] | None = None) -> bytes:
+def trend(
+    series: Series,
+    title: str,
+    current_label: str,
+    previous_label: str,
+    lang: str,
+    currency: str,
+    threshold: float | None = None,
+    band: list[tuple[float, float] | None] | None = None,
+) -> bytes:
     """``band``: the range each point was expected in (an unusual rule's), drawn behind the line, with the
     points outside it marked."""
     kpi = series.kpi
@@ -64,32 +84,52 @@ def trend(series: Series, title: str, current_label: str, previous_label: str, l
     prev = [float("nan") if v is None else v for v in series.previous.values][: len(xs)]
     if prev:
         ax.plot(range(len(prev)), prev, color=PREVIOUS, linestyle="--", linewidth=1.6, label=previous_label)
-    ax.plot(xs, cur, color=CURRENT, linewidth=2.4, marker="o" if len(xs) <= 31 else None, markersize=3,
-            label=current_label)
+    ax.plot(
+        xs, cur, color=CURRENT, linewidth=2.4, marker="o" if len(xs) <= 31 else None, markersize=3, label=current_label
+    )
     if band:
         lows = [float("nan") if b is None else b[0] for b in band][: len(xs)]
         highs = [float("nan") if b is None else b[1] for b in band][: len(xs)]
-        ax.fill_between(range(len(lows)), lows, highs, color=BAND, alpha=BAND_ALPHA, linewidth=0,
-                        label=t(lang, "chart_expected_range"))
+        ax.fill_between(
+            range(len(lows)),
+            lows,
+            highs,
+            color=BAND,
+            alpha=BAND_ALPHA,
+            linewidth=0,
+            label=t(lang, "chart_expected_range"),
+        )
         out = [(x, v) for x, v, b in zip(xs, cur, band, strict=False) if b is not None and not b[0] <= v <= b[1]]
         if out:
-            ax.scatter([x for x, _ in out], [v for _, v in out], color=THRESHOLD, s=36, zorder=5,
-                       label=t(lang, "chart_unusual"))
+            ax.scatter(
+                [x for x, _ in out],
+                [v for _, v in out],
+                color=THRESHOLD,
+                s=36,
+                zorder=5,
+                label=t(lang, "chart_unusual"),
+            )
     if threshold is not None:
-        ax.axhline(threshold, color=THRESHOLD, linestyle=":", linewidth=1.6,
-                   label=f"{t(lang, 'alert_threshold')}: {format_value(threshold, kpi.unit, lang, currency)}")
+        ax.axhline(
+            threshold,
+            color=THRESHOLD,
+            linestyle=":",
+            linewidth=1.6,
+            label=f"{t(lang, 'alert_threshold')}: {format_value(threshold, kpi.unit, lang, currency)}",
+        )
     loc = babel_locale(lang)
     labels = [format_date(d, "d MMM", locale=loc) for d in series.current.labels]
-    ax.xaxis.set_major_locator(MaxNLocator(nbins=8, integer=True))
-    ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _: labels[int(x)] if 0 <= int(x) < len(labels) else ""))
-    ax.yaxis.set_major_formatter(FuncFormatter(lambda y, _: format_value(y, kpi.unit, lang, currency)))
+    ax.xaxis.set_major_locator(_mpl().MaxNLocator(nbins=8, integer=True))
+    ax.xaxis.set_major_formatter(_mpl().FuncFormatter(lambda x, _: labels[int(x)] if 0 <= int(x) < len(labels) else ""))
+    ax.yaxis.set_major_formatter(_mpl().FuncFormatter(lambda y, _: format_value(y, kpi.unit, lang, currency)))
     ax.set_title(title, loc="left", fontsize=12, fontweight="bold")
     ax.legend(loc="best", frameon=False, fontsize=9)
     return _png(fig)
 
 
-def breakdown(result: KpiResult, title: str, current_label: str, previous_label: str, lang: str, currency: str,
-              limit: int = 12) -> bytes:
+def breakdown(
+    result: KpiResult, title: str, current_label: str, previous_label: str, lang: str, currency: str, limit: int = 12
+) -> bytes:
     rows = [r for r in result.breakdown if r.value is not None][:limit]
     fig, ax = _figure(max(HEIGHT, 0.35 * len(rows) + 1.2))
     keys = [breakdown_key(r.key, lang, result.by)[:28] for r in rows][::-1]
@@ -101,8 +141,8 @@ def breakdown(result: KpiResult, title: str, current_label: str, previous_label:
     ax.set_yticks(ys, keys)
     ax.grid(axis="x", color="#e5e7eb", linewidth=0.8)
     ax.grid(axis="y", visible=False)
-    ax.xaxis.set_major_locator(MaxNLocator(6))
-    ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _: tick_label(x, result.kpi.unit, lang, currency)))
+    ax.xaxis.set_major_locator(_mpl().MaxNLocator(6))
+    ax.xaxis.set_major_formatter(_mpl().FuncFormatter(lambda x, _: tick_label(x, result.kpi.unit, lang, currency)))
     ax.set_title(title, loc="left", fontsize=12, fontweight="bold")
     ax.legend(loc="lower right", frameon=False, fontsize=9)
     return _png(fig)
@@ -128,7 +168,7 @@ def sparklines(all_series: list[tuple[str, Series, str]], lang: str) -> bytes:
     count = max(len(all_series), 1)
     cols = 3
     rows = (count + cols - 1) // cols
-    fig = Figure(figsize=(WIDTH, 1.1 * rows + 0.2), dpi=DPI)
+    fig = _mpl().Figure(figsize=(WIDTH, 1.1 * rows + 0.2), dpi=DPI)
     for i, (name, series, latest) in enumerate(all_series):
         ax = fig.add_subplot(rows, cols, i + 1)
         values = [float("nan") if v is None else v for v in series.current.values[:-1]]  # today is partial

@@ -11,22 +11,39 @@ from kpi.present import arrow, breakdown_key, dimension_name, format_pct_change,
 from kpi.texts import babel_locale, t
 
 
-def digest_message(day, weekly: bool, yesterday: list[KpiResult], month: list[KpiResult], firing: list[str],
-                   lang: str, currency: str, paces: dict | None = None, why: dict | None = None,
-                   where: tuple[str, str | None] | None = None) -> dict:
+def digest_message(
+    day,
+    weekly: bool,
+    yesterday: list[KpiResult],
+    month: list[KpiResult],
+    firing: list[str],
+    lang: str,
+    currency: str,
+    paces: dict | None = None,
+    why: dict | None = None,
+    where: tuple[str, str | None] | None = None,
+) -> dict:
     """Firing rules first, then each KPI in the order given (what moved most first), with pacing and
     ``why``: the value that explains most of each KPI's change this month."""
     from bot.render.home import pace_text
 
     paces = paces or {}
     loc = babel_locale(lang)
-    title = t(lang, "digest_title_weekly" if weekly else "digest_title_daily",
-              date=format_date(day, "EEEE d MMMM y", locale=loc))
+    title = t(
+        lang,
+        "digest_title_weekly" if weekly else "digest_title_daily",
+        date=format_date(day, "EEEE d MMMM y", locale=loc),
+    )
     if where is not None:  # a digest for one value of a breakdown: 'channel = organic'
         title += f" · {dimension_name(where[0], lang)} = {breakdown_key(where[1], lang, where[0])}"
     blocks: list[Block] = [HeaderBlock(text=PlainTextObject(text=_clip(title, 150)))]
-    blocks.append(SectionBlock(text=_md(t(lang, "digest_firing", rules=escape(", ".join(firing))) if firing
-                                        else t(lang, "digest_all_quiet"))))
+    blocks.append(
+        SectionBlock(
+            text=_md(
+                t(lang, "digest_firing", rules=escape(", ".join(firing))) if firing else t(lang, "digest_all_quiet")
+            )
+        )
+    )
     fields = []
     if weekly and yesterday:
         label_first = escape(period_label(yesterday[0].current, lang))  # "week 47, 2026"
@@ -34,14 +51,17 @@ def digest_message(day, weekly: bool, yesterday: list[KpiResult], month: list[Kp
         label_first = t(lang, "digest_yesterday")
     for first, mtd in zip(yesterday, month, strict=True):
         kpi = first.kpi
-        fields.append(_md(
-            f"*{escape(kpi.name(lang))}*\n{label_first}: {format_value(first.value, kpi.unit, lang, currency)} "
-            f"{arrow(first)}\n{t(lang, 'digest_mtd')}: {format_value(mtd.value, kpi.unit, lang, currency)} "
-            f"{arrow(mtd)} {format_pct_change(mtd.change_pct, lang) if mtd.change_pct is not None else ''}".rstrip()
-            + (f"\n{pace_text(paces[kpi.key], kpi.unit, lang, currency)}" if kpi.key in paces else "")
-            + (f"\n{escape((why or {})[kpi.key])}" if kpi.key in (why or {}) else ""),
-            MAX_FIELD))
+        fields.append(
+            _md(
+                f"*{escape(kpi.name(lang))}*\n{label_first}: {format_value(first.value, kpi.unit, lang, currency)} "
+                f"{arrow(first)}\n{t(lang, 'digest_mtd')}: {format_value(mtd.value, kpi.unit, lang, currency)} "
+                f"{arrow(mtd)} {format_pct_change(mtd.change_pct, lang) if mtd.change_pct is not None else ''}".rstrip()
+                + (f"\n{pace_text(paces[kpi.key], kpi.unit, lang, currency)}" if kpi.key in paces else "")
+                + (f"\n{escape((why or {})[kpi.key])}" if kpi.key in (why or {}) else ""),
+                MAX_FIELD,
+            )
+        )
     for i in range(0, len(fields), 10):
-        blocks.append(SectionBlock(fields=fields[i:i + 10]))
+        blocks.append(SectionBlock(fields=fields[i : i + 10]))
     lines = [f"{m.kpi.name(lang)}: {format_value(m.value, m.kpi.unit, lang, currency)}" for m in month]
     return message(title + "\n" + "\n".join(lines), blocks)

@@ -27,24 +27,46 @@ PERIODS = ("week", "month", "quarter")
 
 def pace_text(p: Pace, unit, lang: str, currency: str) -> str:
     if p.prorated:
-        return t(lang, "pace_prorated", pct=format_value(p.share or 0.0, type(unit).PERCENT, lang),
-                 expected=format_value(p.expected, unit, lang, currency),
-                 target=format_value(p.target, unit, lang, currency),
-                 projected=format_value(p.projected, unit, lang, currency))
-    return t(lang, "pace_level", target=format_value(p.target, unit, lang, currency),
-             status=t(lang, "pace_on_track" if p.on_track else "pace_off_track"))
+        return t(
+            lang,
+            "pace_prorated",
+            pct=format_value(p.share or 0.0, type(unit).PERCENT, lang),
+            expected=format_value(p.expected, unit, lang, currency),
+            target=format_value(p.target, unit, lang, currency),
+            projected=format_value(p.projected, unit, lang, currency),
+        )
+    return t(
+        lang,
+        "pace_level",
+        target=format_value(p.target, unit, lang, currency),
+        status=t(lang, "pace_on_track" if p.on_track else "pace_off_track"),
+    )
 
 
-def home_view(results: list[KpiResult], paces: dict[str, Pace], pinned: list[str], period: str, firing: list[str],
-              next_digest: str | None, lang: str, currency: str) -> dict:
+def home_view(
+    results: list[KpiResult],
+    paces: dict[str, Pace],
+    pinned: list[str],
+    period: str,
+    firing: list[str],
+    next_digest: str | None,
+    lang: str,
+    currency: str,
+) -> dict:
     label = period_label(results[0].current, lang) if results else ""
     blocks: list[Block] = [
         HeaderBlock(text=PlainTextObject(text=_clip(t(lang, "home_title", period=label), 150), emoji=True)),
-        ActionsBlock(elements=[
-            ButtonElement(text=t(lang, f"button_{p}"), action_id=f"{ACTION_PERIOD}_{p}", value=p,
-                          style="primary" if p == period else None)
-            for p in PERIODS
-        ]),
+        ActionsBlock(
+            elements=[
+                ButtonElement(
+                    text=t(lang, f"button_{p}"),
+                    action_id=f"{ACTION_PERIOD}_{p}",
+                    value=p,
+                    style="primary" if p == period else None,
+                )
+                for p in PERIODS
+            ]
+        ),
     ]
     if not pinned:
         blocks.append(ContextBlock(elements=[_md(t(lang, "home_pinned_hint"))]))
@@ -59,14 +81,20 @@ def home_view(results: list[KpiResult], paces: dict[str, Pace], pinned: list[str
         if kpi.key in paces:
             lines.append(pace_text(paces[kpi.key], kpi.unit, lang, currency))
         is_pinned = kpi.key in pinned
-        blocks.append(SectionBlock(
-            text=_md("\n".join(lines)),
-            accessory=ButtonElement(text=t(lang, "button_unpin" if is_pinned else "button_pin"),
-                                    action_id=ACTION_UNPIN if is_pinned else ACTION_PIN, value=kpi.key),
-        ))
+        blocks.append(
+            SectionBlock(
+                text=_md("\n".join(lines)),
+                accessory=ButtonElement(
+                    text=t(lang, "button_unpin" if is_pinned else "button_pin"),
+                    action_id=ACTION_UNPIN if is_pinned else ACTION_PIN,
+                    value=kpi.key,
+                ),
+            )
+        )
     blocks.append(ContextBlock(elements=[_md(escape(period_span(results[0].current, lang)) if results else "—")]))
     blocks.append(DividerBlock())
-    blocks.append(SectionBlock(text=_md(t(lang, "home_firing", rules=", ".join(firing)) if firing
-                                        else t(lang, "home_quiet"))))
+    blocks.append(
+        SectionBlock(text=_md(t(lang, "home_firing", rules=", ".join(firing)) if firing else t(lang, "home_quiet")))
+    )
     blocks.append(ContextBlock(elements=[_md(next_digest or t(lang, "home_no_digest"))]))
     return {"type": "home", "blocks": [b.to_dict() for b in blocks[:100]]}

@@ -36,27 +36,48 @@ def rules_message(rules: list[Rule], catalog: Catalog, now: datetime, tz, lang: 
         unit = kpi.unit if kpi else Unit.NUMBER
         name = kpi.name(lang) if kpi else spec.kpi
         if spec.segment_only is not None:
-            name = f"{name} ({dimension_name(spec.segment_by, lang)} = " \
-                   f"{breakdown_key(spec.segment_only or None, lang, spec.segment_by)})"
+            name = (
+                f"{name} ({dimension_name(spec.segment_by or '', lang)} = "
+                f"{breakdown_key(spec.segment_only or None, lang, spec.segment_by)})"
+            )
         elif spec.segment_by:
             name = f"{name} ({t(lang, 'segment_for_each', dimension=dimension_name(spec.segment_by, lang))})"
-        line = t(lang, "rule_line", id=row.id, kpi=escape(name), line=line_text(spec, unit, lang, currency),
-                 window=spec.window, state=state_text(row, now, tz, lang))
+        line = t(
+            lang,
+            "rule_line",
+            id=row.id,
+            kpi=escape(name),
+            line=line_text(spec, unit, lang, currency),
+            window=spec.window,
+            state=state_text(row, now, tz, lang),
+        )
         if row.splits:  # its segments' states, the firing ones named
             mine = segments.get(row.id, [])
-            firing = sorted(breakdown_key(c.segment_key or None, lang, spec.segment_by) for c in mine
-                            if c.state == "firing")
-            counts = ", ".join(f"{n} {t(lang, f'state_{st}')}" for st, n in
-                               sorted(Counter(c.state.value for c in mine).items()))
-            line = t(lang, "rule_line", id=row.id, kpi=escape(name), line=line_text(spec, unit, lang, currency),
-                     window=spec.window, state=t(lang, "rule_segments", count=len(mine), states=counts or "—"))
+            firing = sorted(
+                breakdown_key(c.segment_key or None, lang, spec.segment_by) for c in mine if c.state == "firing"
+            )
+            counts = ", ".join(
+                f"{n} {t(lang, f'state_{st}')}" for st, n in sorted(Counter(c.state.value for c in mine).items())
+            )
+            line = t(
+                lang,
+                "rule_line",
+                id=row.id,
+                kpi=escape(name),
+                line=line_text(spec, unit, lang, currency),
+                window=spec.window,
+                state=t(lang, "rule_segments", count=len(mine), states=counts or "—"),
+            )
             if firing:
                 line += f" · 🔴 {escape(', '.join(firing))}"
             lines.append(line)
             continue
         if row.last_value is not None:
-            shown = (format_value(row.last_value, Unit.PERCENT, lang) if spec.kind is RuleKind.CHANGE
-                     else format_value(row.last_value, unit, lang, currency))
+            shown = (
+                format_value(row.last_value, Unit.PERCENT, lang)
+                if spec.kind is RuleKind.CHANGE
+                else format_value(row.last_value, unit, lang, currency)
+            )
             line += f" · {t(lang, 'rule_last_value', value=shown)}"
         lines.append(line)
     blocks: list[Block] = [HeaderBlock(text=PlainTextObject(text=t(lang, "rule_list_title")))]
@@ -78,6 +99,7 @@ def history_message(entries: list[dict], tz, lang: str) -> dict:
     for e in entries:
         what = t(lang, "action_" + e["action"].replace(".", "_"), target=escape(e.get("target") or ""))
         lines.append(t(lang, "history_line", when=when_text(e["at"], tz, lang), user=escape(e["user_id"]), what=what))
-    return message(t(lang, "history_title") + "\n" + "\n".join(lines),
-                   [HeaderBlock(text=PlainTextObject(text=t(lang, "history_title"))),
-                    SectionBlock(text=_md("\n".join(lines)))])
+    return message(
+        t(lang, "history_title") + "\n" + "\n".join(lines),
+        [HeaderBlock(text=PlainTextObject(text=t(lang, "history_title"))), SectionBlock(text=_md("\n".join(lines)))],
+    )

@@ -15,22 +15,34 @@ TOP = 5  # values shown per breakdown
 
 
 def part_line(why: Why, part: Part, catalog: Catalog, unit: Unit, lang: str, currency: str) -> str:
-    """"paid_search explains 71.0% of the rise: marketing and sales spend +18.0%, new customers −19.0%"."""
+    """ "paid_search explains 71.0% of the rise: marketing and sales spend +18.0%, new customers −19.0%"."""
     share = why.share(part)
-    moved = ", ".join(f"{catalog.measures[name].label(lang)} {_moved(before, now, lang)}"
-                      for name, before, now in part.measures)
+    moved = ", ".join(
+        f"{catalog.measures[name].label(lang)} {_moved(before, now, lang)}" for name, before, now in part.measures
+    )
     key = escape(breakdown_key(part.key, lang, why.by))
     if share is not None and share > 0:
-        line = t(lang, "why_part_share", key=key, share=format_value(share, Unit.PERCENT, lang),
-                 direction=t(lang, "why_rise" if why.change > 0 else "why_drop"), measures=escape(moved))
+        line = t(
+            lang,
+            "why_part_share",
+            key=key,
+            share=format_value(share, Unit.PERCENT, lang),
+            direction=t(lang, "why_rise" if why.change > 0 else "why_drop"),
+            measures=escape(moved),
+        )
     elif share is not None:  # it moved the KPI the other way: the others more than make up for it
         line = t(lang, "why_part_against", key=key, measures=escape(moved))
     else:
         line = t(lang, "why_part", key=key, measures=escape(moved))
     change = _signed(part.change, unit, lang, currency)
     if part.mix is not None and part.rate is not None:
-        change = t(lang, "why_mix_rate", change=change, mix=_signed(part.mix, unit, lang, currency),
-                   rate=_signed(part.rate, unit, lang, currency))
+        change = t(
+            lang,
+            "why_mix_rate",
+            change=change,
+            mix=_signed(part.mix, unit, lang, currency),
+            rate=_signed(part.rate, unit, lang, currency),
+        )
     return f"{line} ({change})"
 
 
@@ -52,10 +64,15 @@ def why_message(total: KpiResult, whys: list[Why], catalog: Catalog, lang: str, 
     before = format_value(total.previous_value, kpi.unit, lang, currency)
     now = format_value(total.value, kpi.unit, lang, currency)
     title = t(lang, "why_title", kpi=kpi.name(lang), before=before, now=now)
-    blocks: list[Block] = [HeaderBlock(text=PlainTextObject(text=_clip(title, 150))),
-                           ContextBlock(elements=[_md(escape(read_as(total, lang))),
-                                                  _md(escape(period_title(total.current, lang)) + " · "
-                                                      + escape(period_title(total.previous, lang)))])]
+    blocks: list[Block] = [
+        HeaderBlock(text=PlainTextObject(text=_clip(title, 150))),
+        ContextBlock(
+            elements=[
+                _md(escape(read_as(total, lang))),
+                _md(escape(period_title(total.current, lang)) + " · " + escape(period_title(total.previous, lang))),
+            ]
+        ),
+    ]
     lines = []
     if not whys or not any(w.change for w in whys):
         lines.append(t(lang, "why_nothing" if whys else "why_cannot", kpi=escape(kpi.name(lang))))

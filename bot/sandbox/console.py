@@ -12,7 +12,7 @@ import json
 import sys
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 from urllib.parse import urlencode
 
 from pydantic import SecretStr
@@ -28,8 +28,10 @@ SECRET = "console-signing-secret"
 DEMO_URL = "sqlite:///demo.db"
 FIRST_EXAMPLE = "/kpi cac month"
 CHARTS = Path("kpi-charts")
-DEMO_HINT = (f"The demo data is in demo.db. The command line reads it with: "
-             f"DATABASE_URL={DEMO_URL} .venv/bin/python -m kpi compute cac month")
+DEMO_HINT = (
+    f"The demo data is in demo.db. The command line reads it with: "
+    f"DATABASE_URL={DEMO_URL} .venv/bin/python -m kpi compute cac month"
+)
 
 
 def prepare_demo(settings: Settings) -> Settings:
@@ -43,16 +45,18 @@ def prepare_demo(settings: Settings) -> Settings:
 class Console:
     def __init__(self, settings: Settings, out: TextIO = sys.stdout):
         self.slack = LocalSlack().start()
-        self.settings = settings.model_copy(update={
-            "slack_api_url": self.slack.api_url,
-            "slack_bot_token": SecretStr("xoxb-console-local"),
-            "slack_signing_secret": SecretStr(SECRET),
-            "slack_app_token": None,
-            "kpi_admins": "",  # the console user is an admin of the local workspace (see LocalSlack users)
-        })
+        self.settings = settings.model_copy(
+            update={
+                "slack_api_url": self.slack.api_url,
+                "slack_bot_token": SecretStr("xoxb-console-local"),
+                "slack_signing_secret": SecretStr(SECRET),
+                "slack_app_token": None,
+                "kpi_admins": "",  # the console user is an admin of the local workspace (see LocalSlack users)
+            }
+        )
         self.slack.users["U0CONSOLE"] = {"id": "U0CONSOLE", "is_admin": True}
         self.app = create_app(self.settings)
-        self.app.deps.synchronous = True  # a new rule is evaluated before the prompt comes back
+        self.app.deps.synchronous = True  # type: ignore[attr-defined]  # a new rule is evaluated before the prompt comes back
         self.out = out
         self.count = 0
 
@@ -67,13 +71,24 @@ class Console:
         text = line[4:].strip() if line.lower().startswith("/kpi") else line
         self.count += 1
         seen = len(self.slack.calls)
-        body = urlencode({
-            "token": "unused", "team_id": "T0LOCAL", "team_domain": "local", "channel_id": "C0CONSOLE",
-            "channel_name": "console", "user_id": "U0CONSOLE", "user_name": "you", "command": "/kpi",
-            "text": text, "api_app_id": "A0LOCAL", "response_url": self.slack.response_url(str(self.count)),
-            "trigger_id": f"console.{self.count}",
-        })
-        response = self.app.dispatch(BoltRequest(body=body, headers=signed_headers(SECRET, body)))
+        body = urlencode(
+            {
+                "token": "unused",
+                "team_id": "T0LOCAL",
+                "team_domain": "local",
+                "channel_id": "C0CONSOLE",
+                "channel_name": "console",
+                "user_id": "U0CONSOLE",
+                "user_name": "you",
+                "command": "/kpi",
+                "text": text,
+                "api_app_id": "A0LOCAL",
+                "response_url": self.slack.response_url(str(self.count)),
+                "trigger_id": f"console.{self.count}",
+            }
+        )
+        headers: dict[str, Any] = dict(signed_headers(SECRET, body))
+        response = self.app.dispatch(BoltRequest(body=body, headers=headers))
         shown = []
         if response.body:
             try:
@@ -90,7 +105,6 @@ class Console:
             elif call.name == "views.open":
                 shown.append(_form_hint(call.payload))
         return "\n\n".join(s for s in shown if s) or "(no answer)"
-
 
     def _save_charts(self, payload: dict) -> str:
         """Slack would show the image; the console saves it next to you and says where."""
@@ -115,14 +129,19 @@ def _form_hint(payload: dict) -> str:
     view = payload.get("view")
     view = json.loads(view) if isinstance(view, str) else (view or {})
     if view.get("callback_id") == "digest_modal":
-        return ("(the digest form opens in Slack here; in the console, type it instead, "
-                "e.g. /kpi digest daily 09:00 Europe/Paris)")
+        return (
+            "(the digest form opens in Slack here; in the console, type it instead, "
+            "e.g. /kpi digest daily 09:00 Europe/Paris)"
+        )
     return "(a form opens in Slack here; in the console, type the rule instead, e.g. /kpi alert cac > 150 30d)"
 
 
 def _show(message: dict) -> str:
-    visibility = "(visible to everyone in the channel)" if message.get("response_type") == "in_channel" \
+    visibility = (
+        "(visible to everyone in the channel)"
+        if message.get("response_type") == "in_channel"
         else "(only visible to you)"
+    )
     return f"{blocks_to_text(message)}\n  {visibility}"
 
 

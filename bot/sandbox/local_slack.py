@@ -15,13 +15,14 @@ import json
 import threading
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
 from urllib.parse import parse_qs
 
 
 @dataclass
 class Call:
-    kind: str          # "api" or "response_url"
-    name: str          # Web API method ("chat.postMessage") or the response_url id
+    kind: str  # "api" or "response_url"
+    name: str  # Web API method ("chat.postMessage") or the response_url id
     payload: dict
     headers: dict = field(default_factory=dict)
 
@@ -34,6 +35,7 @@ class Failure:
 
 
 POLL_INTERVAL = 0.02  # seconds
+
 
 class LocalSlack:
     def __init__(self, team_id: str = "T0LOCAL", users: dict[str, dict] | None = None):
@@ -55,13 +57,14 @@ class LocalSlack:
         self._hold: dict | None = None  # see hold()
 
     # -- lifecycle ---------------------------------------------------------------------------
-    def start(self) -> "LocalSlack":
+    def start(self) -> LocalSlack:
         handler = _handler(self)
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
         self._server.daemon_threads = True
         # stop() waits for the serving loop to notice; polled every 20 ms, not the default 0.5 s
-        threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": POLL_INTERVAL},
-                         name="local-slack", daemon=True).start()
+        threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": POLL_INTERVAL}, name="local-slack", daemon=True
+        ).start()
         return self
 
     def stop(self) -> None:
@@ -69,7 +72,7 @@ class LocalSlack:
             self._server.shutdown()
             self._server.server_close()
 
-    def __enter__(self) -> "LocalSlack":
+    def __enter__(self) -> LocalSlack:
         return self.start()
 
     def __exit__(self, *exc) -> None:
@@ -79,7 +82,7 @@ class LocalSlack:
     def url(self) -> str:
         assert self._server, "start() first"
         host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}/"
+        return f"http://{host.decode() if isinstance(host, bytes) else host}:{port}/"
 
     @property
     def api_url(self) -> str:
@@ -153,8 +156,7 @@ class LocalSlack:
     def grant(self, code: str, team_id: str, token: str, team_name: str = "", user: str = "UINSTALL") -> None:
         """A user of ``team_id`` approved the app on Slack's page: ``code`` now buys ``token`` once."""
         with self._cond:
-            self._codes[code] = {"team_id": team_id, "team_name": team_name or team_id, "token": token,
-                                 "user": user}
+            self._codes[code] = {"team_id": team_id, "team_name": team_name or team_id, "token": token, "user": user}
             self.tokens[token] = team_id
 
     def team_of(self, call: Call) -> str | None:
@@ -191,10 +193,19 @@ class LocalSlack:
             grant = self._codes.pop(str(payload.get("code", "")), None)
         if grant is None:
             return {"ok": False, "error": "invalid_code"}
-        return {"ok": True, "app_id": "A123", "access_token": grant["token"], "token_type": "bot",
-                "scope": "commands,chat:write,files:write,users:read,app_mentions:read,im:history,channels:history,groups:history", "bot_user_id": "UKPIBOT",
-                "team": {"id": grant["team_id"], "name": grant["team_name"]}, "enterprise": None,
-                "is_enterprise_install": False, "authed_user": {"id": grant["user"]}}
+        return {
+            "ok": True,
+            "app_id": "A123",
+            "access_token": grant["token"],
+            "token_type": "bot",
+            "scope": "commands,chat:write,files:write,users:read,app_mentions:read,im:history,"
+            "channels:history,groups:history",
+            "bot_user_id": "UKPIBOT",
+            "team": {"id": grant["team_id"], "name": grant["team_name"]},
+            "enterprise": None,
+            "is_enterprise_install": False,
+            "authed_user": {"id": grant["user"]},
+        }
 
     def answer(self, method: str, payload: dict, headers: dict | None = None) -> dict:
         ts = f"1700000000.{next(self._ts):06d}"
@@ -207,13 +218,24 @@ class LocalSlack:
                 if auth.removeprefix("Bearer ").strip() in self.invalid_tokens:
                     return {"ok": False, "error": "invalid_auth"}
                 team = self.tokens.get(auth.removeprefix("Bearer ").strip(), self.team_id)
-                return {"ok": True, "url": "https://local.slack/", "team": "Local", "user": "kpi",
-                        "team_id": team, "user_id": "UKPIBOT", "bot_id": f"B{team}"}
+                return {
+                    "ok": True,
+                    "url": "https://local.slack/",
+                    "team": "Local",
+                    "user": "kpi",
+                    "team_id": team,
+                    "user_id": "UKPIBOT",
+                    "bot_id": f"B{team}",
+                }
             case "chat.postMessage" if method in self.without_ts:
                 return {"ok": True}
             case "chat.postMessage":
-                return {"ok": True, "channel": payload.get("channel"), "ts": ts,
-                        "message": {"text": payload.get("text"), "ts": ts}}
+                return {
+                    "ok": True,
+                    "channel": payload.get("channel"),
+                    "ts": ts,
+                    "message": {"text": payload.get("text"), "ts": ts},
+                }
             case "chat.update":
                 return {"ok": True, "channel": payload.get("channel"), "ts": payload.get("ts")}
             case "chat.postEphemeral":
@@ -227,8 +249,13 @@ class LocalSlack:
             case "files.completeUploadExternal":
                 files = payload.get("files")
                 files = json.loads(files) if isinstance(files, str) else (files or [])
-                return {"ok": True, "files": [{"id": f.get("id"), "title": f.get("title"),
-                                               "size": len(self.uploads.get(f.get("id"), b""))} for f in files]}
+                return {
+                    "ok": True,
+                    "files": [
+                        {"id": f.get("id"), "title": f.get("title"), "size": len(self.uploads.get(f.get("id"), b""))}
+                        for f in files
+                    ],
+                }
             case "views.open" | "views.publish" | "views.update" | "views.push":
                 return {"ok": True, "view": {"id": f"V{next(self._ts)}", **(payload.get("view") or {})}}
             case _:
@@ -246,16 +273,16 @@ def _handler(slack: LocalSlack):
             length = int(self.headers.get("Content-Length") or 0)
             raw = self.rfile.read(length) if length else b""
             if self.path.startswith("/upload/"):
-                file_id = self.path[len("/upload/"):]
+                file_id = self.path[len("/upload/") :]
                 with slack._cond:
                     slack.uploads[file_id] = raw
                 slack._record(Call("upload", file_id, {"bytes": len(raw)}))
                 return self._reply(200, {"ok": True})
             payload = _decode(raw, self.headers.get("Content-Type", ""))
             if self.path.startswith("/api/"):
-                kind, name = "api", self.path[len("/api/"):].split("?")[0]
+                kind, name = "api", self.path[len("/api/") :].split("?")[0]
             elif self.path.startswith("/response/"):
-                kind, name = "response_url", self.path[len("/response/"):]
+                kind, name = "response_url", self.path[len("/response/") :]
             else:
                 return self._reply(404, {"ok": False, "error": "not_found"})
             if slack._held(name):
@@ -266,8 +293,11 @@ def _handler(slack: LocalSlack):
                 with slack._cond:
                     slack.refused.append((name, failure.status))
                 headers = {"Retry-After": str(failure.retry_after)} if failure.retry_after is not None else {}
-                return self._reply(failure.status, {"ok": False, "error": "ratelimited" if failure.status == 429
-                                                    else "fatal_error"}, headers)
+                return self._reply(
+                    failure.status,
+                    {"ok": False, "error": "ratelimited" if failure.status == 429 else "fatal_error"},
+                    headers,
+                )
             headers = {k.lower(): v for k, v in self.headers.items()}
             slack._record(Call(kind, name, payload, headers))
             if kind == "response_url":
@@ -297,7 +327,7 @@ def _decode(raw: bytes, content_type: str) -> dict:
             return data if isinstance(data, dict) else {"_": data}
         except ValueError:
             return {"_raw": text}
-    fields = {k: v[0] if len(v) == 1 else v for k, v in parse_qs(text).items()}
+    fields: dict[str, Any] = {k: v[0] if len(v) == 1 else v for k, v in parse_qs(text).items()}
     for key in ("blocks", "view", "attachments"):
         if isinstance(fields.get(key), str):
             try:

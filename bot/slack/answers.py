@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import cast
 
 from bot.render import answers as render
 from bot.render.why import why_message
@@ -33,7 +34,9 @@ def build(deps: Deps, command: p.ListKpis | p.Explain | p.Ask | p.Unclear, user:
                     raise
                 # a word of a free-text question was read as a value, and the data has no such value
                 readings = (replace(command, where=None, guessed=False),) + tuple(
-                    replace(command, where=choice, guessed=False) for choice in exc.params.get("choices", ())[:2])
+                    replace(command, where=choice, guessed=False)
+                    for choice in cast(tuple[str, ...], exc.params.get("choices", ()))[:2]
+                )
                 return unclear(deps, p.Unclear((where or "").lstrip("="), readings)), "ephemeral"
             shared_by = user if share else None
             message = render.answer(result, service.catalog, lang, currency, period, shared_by=shared_by)
@@ -44,6 +47,11 @@ def build(deps: Deps, command: p.ListKpis | p.Explain | p.Ask | p.Unclear, user:
 def unclear(deps: Deps, command: p.Unclear) -> dict:
     """What was not understood, and the closest readings as buttons that ask them."""
     catalog, lang = deps.service.catalog, deps.lang
-    readings = [(render.reading_label(catalog.kpis[a.kpi].name(lang), a.period, a.by, a.where, lang),
-                 render.query_value(a.kpi, a.period, a.by, a.where)) for a in command.readings]
+    readings = [
+        (
+            render.reading_label(catalog.kpis[a.kpi].name(lang), a.period, a.by, a.where, lang),
+            render.query_value(a.kpi, a.period, a.by, a.where),
+        )
+        for a in command.readings
+    ]
     return render.unclear(command.words, readings, lang, command.no_kpi)

@@ -29,16 +29,15 @@ class ConfigurationError(Exception):
 
 
 def create_app(
-    settings: Settings,
-    service: KpiService | None = None,
-    *,
-    clock: Callable[[], datetime] = utc_now,
+    settings: Settings, service: KpiService | None = None, *, clock: Callable[[], datetime] = utc_now
 ) -> App:
     token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else ""
     secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else ""
     if not token and not settings.oauth:
-        raise ConfigurationError("SLACK_BOT_TOKEN is not set (the xoxb- token of the installed app), "
-                                 "nor SLACK_CLIENT_ID for several workspaces.")
+        raise ConfigurationError(
+            "SLACK_BOT_TOKEN is not set (the xoxb- token of the installed app), "
+            "nor SLACK_CLIENT_ID for several workspaces."
+        )
     if not settings.socket_mode and not secret:
         raise ConfigurationError("SLACK_SIGNING_SECRET is not set (Basic Information page of the Slack app).")
     if settings.oauth and settings.socket_mode:
@@ -48,8 +47,11 @@ def create_app(
         logger.addFilter(_BoltLogLines())
     # One workspace: the client carries SLACK_BOT_TOKEN. Several: Bolt gives each request a client
     # with its workspace's token from the installation store (same base URL).
-    client = WebClient(token=None if settings.oauth else token, base_url=settings.slack_api_url,
-                       logger=logging.getLogger("slack_sdk.web"))
+    client = WebClient(
+        token=None if settings.oauth else token,
+        base_url=settings.slack_api_url,
+        logger=logging.getLogger("slack_sdk.web"),
+    )
     client._logger = _QUIET  # the start-up check of the token reports in one line below, not in retries' logs
     try:
         app = _bolt_app(settings, client, secret, logger)
@@ -59,7 +61,8 @@ def create_app(
         raise ConfigurationError(
             f"Slack can't be reached at {settings.slack_api_url} to check SLACK_BOT_TOKEN "
             f"({getattr(exc, 'reason', exc)}). Check the network or SLACK_API_URL; "
-            "`python -m bot check --offline` checks everything else without Slack.") from None
+            "`python -m bot check --offline` checks everything else without Slack."
+        ) from None
     finally:
         client._logger = logging.getLogger("slack_sdk.web")
 
@@ -101,8 +104,10 @@ def _refused(exc: BoltError) -> str:
     cause = exc.__context__
     if isinstance(cause, SlackApiError):
         code = str(cause.response.get("error", "refused"))
-        return (f"Slack refused SLACK_BOT_TOKEN ({code}). Copy the Bot User OAuth Token (xoxb-…) from the app's "
-                "OAuth & Permissions page; `python -m bot check --offline` checks everything else without Slack.")
+        return (
+            f"Slack refused SLACK_BOT_TOKEN ({code}). Copy the Bot User OAuth Token (xoxb-…) from the app's "
+            "OAuth & Permissions page; `python -m bot check --offline` checks everything else without Slack."
+        )
     return f"The Slack app could not be set up: {str(exc).splitlines()[0][:200]}"
 
 

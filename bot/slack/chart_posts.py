@@ -18,8 +18,15 @@ from kpi.texts import t
 log = logging.getLogger("bot.charts")
 
 
-def draw(deps: Deps, kpi_key: str, period_text: str, by: str | None, team: str = "",
-         channel: str = "", where: str | None = None) -> tuple[bytes, str, str]:
+def draw(
+    deps: Deps,
+    kpi_key: str,
+    period_text: str,
+    by: str | None,
+    team: str = "",
+    channel: str = "",
+    where: str | None = None,
+) -> tuple[bytes, str, str]:
     """(PNG, file name, comment) for a KPI over a period: a trend, or grouped bars when broken down
     (``where``: the trend of one value of a breakdown, ``channel=referral``)."""
     service, lang, currency = deps.service, deps.lang, deps.currency
@@ -34,8 +41,7 @@ def draw(deps: Deps, kpi_key: str, period_text: str, by: str | None, team: str =
     if by:
         by = service.catalog.dimension(kpi, by)
         result = compute(service.catalog, service.source, kpi, pair, by, service.rollups)
-        title = t(lang, "chart_breakdown_title", kpi=kpi.name(lang), dimension=dimension_name(by, lang),
-                  period=current)
+        title = t(lang, "chart_breakdown_title", kpi=kpi.name(lang), dimension=dimension_name(by, lang), period=current)
         return charts.breakdown(result, title, current, previous, lang, currency), f"{kpi.key}-{by}.png", comment
     threshold = _threshold(deps, team, channel, kpi.key, period_text)
     drawn = series(service, kpi, pair, where=found)
@@ -70,9 +76,24 @@ def _unusual(deps: Deps, team: str, channel: str, kpi: str) -> str | None:
     return None
 
 
-def post(deps: Deps, client, team: str, channel: str, kpi: str, period: str, by: str | None,
-         thread_ts: str | None = None, where: str | None = None) -> None:
+def post(
+    deps: Deps,
+    client,
+    team: str,
+    channel: str,
+    kpi: str,
+    period: str,
+    by: str | None,
+    thread_ts: str | None = None,
+    where: str | None = None,
+) -> None:
     png, filename, comment = draw(deps, kpi, period, by, team, channel, where)
-    client.files_upload_v2(channel=channel, file=png, filename=filename, title=filename.removesuffix(".png"),
-                           initial_comment=comment, thread_ts=thread_ts)
+    client.files_upload_v2(
+        channel=channel,
+        file=png,
+        filename=filename,
+        title=filename.removesuffix(".png"),
+        initial_comment=comment,
+        thread_ts=thread_ts,
+    )
     log.info("chart %s posted in %s (%d bytes) at %s", filename, channel, len(png), naive(deps.clock()))

@@ -35,9 +35,9 @@ class Ask:
     by: str | None = None
     share: bool = False
     chart: bool = False
-    where: str | None = None   # one value of a breakdown: "channel=referral", or "=referral" (any breakdown)
-    guessed: bool = False      # the filter is a word of a free-text question the data must confirm
-    why: bool = False          # "why did revenue drop last month?": the change split across breakdowns
+    where: str | None = None  # one value of a breakdown: "channel=referral", or "=referral" (any breakdown)
+    guessed: bool = False  # the filter is a word of a free-text question the data must confirm
+    why: bool = False  # "why did revenue drop last month?": the change split across breakdowns
 
 
 # -- errors -------------------------------------------------------------------------------
@@ -51,13 +51,14 @@ class TooLong:
 @dataclass(frozen=True)
 class NotUnderstood:
     words: str
-    suggestions: tuple[str, ...] = ()   # period words close to what was typed ('lastmonth' -> 'last-month')
+    suggestions: tuple[str, ...] = ()  # period words close to what was typed ('lastmonth' -> 'last-month')
 
 
 @dataclass(frozen=True)
 class Unclear:
     """A free-text question read only in part: what was not understood, and the closest readings (offered
     as buttons). ``no_kpi``: no KPI was found at all."""
+
     words: str
     readings: tuple[Ask, ...] = ()
     no_kpi: bool = False
@@ -65,7 +66,7 @@ class Unclear:
 
 @dataclass(frozen=True)
 class MissingKpi:
-    command: str = "explain"   # the command that lacked its KPI, for the example in the answer
+    command: str = "explain"  # the command that lacked its KPI, for the example in the answer
 
 
 @dataclass(frozen=True)
@@ -111,12 +112,12 @@ class RuleHistory:
 
 @dataclass(frozen=True)
 class Digest:
-    action: str                      # daily | weekly | off | now | show
-    at_time: str | None = None       # HH:MM
+    action: str  # daily | weekly | off | now | show
+    at_time: str | None = None  # HH:MM
     weekday: int | None = None
     timezone: str | None = None
     kpis: tuple[str, ...] = ()
-    where: str | None = None         # one value of a breakdown only ('for organic')
+    where: str | None = None  # one value of a breakdown only ('for organic')
 
 
 @dataclass(frozen=True)
@@ -134,13 +135,13 @@ class Target:
 
 @dataclass(frozen=True)
 class BadTarget:
-    problem: Refusal | None = None   # None: show the usage
+    problem: Refusal | None = None  # None: show the usage
 
 
 @dataclass(frozen=True)
 class BadRule:
-    problem: Refusal | None = None   # None: show the usage
-    action: str = "create"           # create | snooze | remove | edit: which usage and apology fit
+    problem: Refusal | None = None  # None: show the usage
+    action: str = "create"  # create | snooze | remove | edit: which usage and apology fit
 
 
 @dataclass(frozen=True)
@@ -148,6 +149,20 @@ class BadDigest:
     problem: Refusal | None = None
 
 
-Command = Help | ListKpis | Explain | Ask | ListRules | RuleModal | CreateRule | RemoveRule | SnoozeRule \
-    | RuleHistory | Digest | Pin | Target | EditRule
+Command = (
+    Help
+    | ListKpis
+    | Explain
+    | Ask
+    | ListRules
+    | RuleModal
+    | CreateRule
+    | RemoveRule
+    | SnoozeRule
+    | RuleHistory
+    | Digest
+    | Pin
+    | Target
+    | EditRule
+)
 ParseError = TooLong | NotUnderstood | Unclear | MissingKpi | BadKpi | BadRule | BadDigest | BadTarget

@@ -15,15 +15,7 @@ from datetime import datetime, timezone
 
 from bot.render import answers as render
 from kpi.config import Settings
-from kpi.errors import (
-    DefinitionError,
-    PeriodError,
-    Refusal,
-    SourceError,
-    SourceTimeout,
-    UnknownDimension,
-    UnknownKpi,
-)
+from kpi.errors import DefinitionError, PeriodError, Refusal, SourceError, SourceTimeout, UnknownDimension, UnknownKpi
 from kpi.service import KpiService
 from kpi.texts import t
 
@@ -43,7 +35,7 @@ class Deps:
     # heavy work (charts, digests posted now, very long ranges) waits in its own one-thread pool, so that a
     # flood of it never takes more than one core from the cheap answers of everyone else
     heavy: ThreadPoolExecutor = field(default_factory=lambda: ThreadPoolExecutor(1, thread_name_prefix="kpi-heavy"))
-    limits: "Quotas" = field(default_factory=lambda: Quotas())
+    limits: Quotas = field(default_factory=lambda: Quotas())
     synchronous: bool = False  # run follow-up work (evaluate a new rule, post a digest) before answering
     _jobs: object = None
 
@@ -59,6 +51,7 @@ class Deps:
     def later(self, fn, *args, heavy: bool = False) -> None:
         """Run ``fn`` after the answer (inline in the console), logging any failure with its traceback.
         ``heavy`` work goes to the small pool of its own."""
+
         def run():
             try:
                 fn(*args)
@@ -83,8 +76,13 @@ class Quotas:
     """Per-process limits on expensive work, counted over a sliding window: how many heavy requests one
     person may have started in the last minute, and how often a channel may get a digest on demand."""
 
-    def __init__(self, per_user: int = 3, window: float = 60.0, digest_gap: float = 600.0,
-                 clock: Callable[[], float] = time.monotonic):
+    def __init__(
+        self,
+        per_user: int = 3,
+        window: float = 60.0,
+        digest_gap: float = 600.0,
+        clock: Callable[[], float] = time.monotonic,
+    ):
         self.per_user, self.window, self.digest_gap, self.clock = per_user, window, digest_gap, clock
         self._lock = threading.Lock()
         self._heavy: dict[str, deque] = defaultdict(deque)
@@ -129,7 +127,7 @@ class Replier:
         return self._respond
 
     @classmethod
-    def after_ack(cls, respond) -> "Replier":
+    def after_ack(cls, respond) -> Replier:
         """For work done after the ack: every reply goes through ``respond`` (the response URL)."""
         replier = cls(None, respond)
         replier.acked = True
@@ -154,7 +152,9 @@ class Replier:
                 self.acked = True
                 self._ack(response_type=response_type, **message)
                 return
-        if self._respond is not None and getattr(self._respond, "response_url", "console"):
+        # a Bolt respond carries its response URL (None from a button on the Home tab); the console's has none
+        url = self._respond.response_url if hasattr(self._respond, "response_url") else "console"
+        if self._respond is not None and url:
             self._respond(response_type=response_type, replace_original=False, **message)
         else:  # e.g. a button on the Home tab: Slack gives no response URL, there is nowhere to answer
             log.info("no response URL to answer on; the answer is not shown")
@@ -176,8 +176,11 @@ def guard(replier: Replier, lang: str, kpi_name: str = "") -> Iterator[None]:
         replier.reply(render.notice(exc.text(lang)))
     except SourceTimeout as exc:
         log.warning("source database did not answer within %gs for %s", exc.seconds, kpi_name or "a command")
-        replier.reply(render.notice(t(lang, "err_source_timeout", seconds=f"{exc.seconds:g}",
-                                      kpi=render.escape(kpi_name or "KPI"))))
+        replier.reply(
+            render.notice(
+                t(lang, "err_source_timeout", seconds=f"{exc.seconds:g}", kpi=render.escape(kpi_name or "KPI"))
+            )
+        )
     except SourceError:
         log.warning("source database unavailable while answering %s", kpi_name or "a command")
         replier.reply(render.notice(t(lang, "err_source", kpi=render.escape(kpi_name or "KPI"))))

@@ -42,8 +42,15 @@ def _id_object(body: dict, key: str, required: bool) -> list[str]:
 def problems(body: dict) -> list[str]:
     """What is wrong with an interactivity payload's envelope (empty when it is well formed)."""
     kind = body.get("type")
-    if kind not in ("block_actions", "view_submission", "view_closed", "block_suggestion", "shortcut",
-                    "message_action", "interactive_message"):
+    if kind not in (
+        "block_actions",
+        "view_submission",
+        "view_closed",
+        "block_suggestion",
+        "shortcut",
+        "message_action",
+        "interactive_message",
+    ):
         return []  # commands and events have envelopes of their own, checked by Bolt
     found = _id_object(body, "team", required=True) + _id_object(body, "user", required=True)
     found += _id_object(body, "channel", required=False)
@@ -70,8 +77,9 @@ def problems(body: dict) -> list[str]:
         view_state = view.get("state", {} if kind == "view_closed" else None)
         values = view_state.get("values", {}) if isinstance(view_state, dict) else None
         if not isinstance(values, dict) or not all(
-                isinstance(block, dict) and all(isinstance(element, dict) for element in block.values())
-                for block in values.values()):
+            isinstance(block, dict) and all(isinstance(element, dict) for element in block.values())
+            for block in values.values()
+        ):
             found.append("view.state.values is not an object of objects")
     return found
 
@@ -87,8 +95,11 @@ class NotReplayed(Middleware):
         signature = (req.headers.get("x-slack-signature") or [""])[0]
         now = self.clock().astimezone(timezone.utc).replace(tzinfo=None)
         try:
-            first = not signature or req.body.get("type") == "event_callback" or state.first_delivery(
-                self.settings.database_url, "", "sig:" + signature[:90], now)
+            first = (
+                not signature
+                or req.body.get("type") == "event_callback"
+                or state.first_delivery(self.settings.database_url, "", "sig:" + signature[:90], now)
+            )
         except SQLAlchemyError:
             return apology(self.settings, self.logger)
         if not first:  # said by the web front, like every 401
@@ -105,8 +116,9 @@ class WellFormed(Middleware):
     def process(self, *, req: BoltRequest, resp: BoltResponse, next: Callable[[], BoltResponse]) -> BoltResponse:
         found = problems(req.body)
         if found:
-            self.logger.warning("malformed %s payload ignored: %s", str(req.body.get("type"))[:40],
-                                "; ".join(found)[:300])
+            self.logger.warning(
+                "malformed %s payload ignored: %s", str(req.body.get("type"))[:40], "; ".join(found)[:300]
+            )
             return BoltResponse(status=200, body="")
         return next()
 
@@ -123,8 +135,11 @@ class OncePerEvent(Middleware):
         event_id = body.get("event_id") if body.get("type") == "event_callback" else None
         try:
             first = not event_id or state.first_delivery(
-                self.settings.database_url, str(req.context.team_id or body.get("team_id", "")), str(event_id),
-                self.clock().astimezone(timezone.utc).replace(tzinfo=None))
+                self.settings.database_url,
+                str(req.context.team_id or body.get("team_id", "")),
+                str(event_id),
+                self.clock().astimezone(timezone.utc).replace(tzinfo=None),
+            )
         except SQLAlchemyError:
             return apology(self.settings, self.logger)
         if not first:
@@ -138,6 +153,7 @@ def apology(settings: Settings, logger: logging.Logger) -> BoltResponse:
     (a slash command shows the body; other payloads ignore it), and the log the traceback under that id."""
     error_id = uuid.uuid4().hex[:10]
     logger.exception("the bot's database failed while checking a request [error_id=%s]", error_id)
-    body = json.dumps({"response_type": "ephemeral",
-                       "text": t(settings.kpi_language, "err_internal", error_id=error_id)})
+    body = json.dumps(
+        {"response_type": "ephemeral", "text": t(settings.kpi_language, "err_internal", error_id=error_id)}
+    )
     return BoltResponse(status=200, body=body, headers={"content-type": "application/json"})

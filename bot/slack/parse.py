@@ -278,6 +278,11 @@ def _target(head: str, words: list[str], catalog: Catalog, lang: str, currency: 
 
 
 _COMMANDS = (  # the first word, and how the rest is read
-    (_LIST, _list), (_ALERT, _alert), (_DIGEST, _digest), (_PIN | _UNPIN, _pin), (_TARGET, _target),
-    (_EXPLAIN, _explain), (_SHARE, _share),
+    (_LIST, _list),
+    (_ALERT, _alert),
+    (_DIGEST, _digest),
+    (_PIN | _UNPIN, _pin),
+    (_TARGET, _target),
+    (_EXPLAIN, _explain),
+    (_SHARE, _share),
 )

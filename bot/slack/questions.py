@@ -12,8 +12,9 @@ from kpi.grammar.questions import Reader, Reading, dimension_or_none, follow
 from kpi.periods import YOY, period_suggestions
 
 
-def free_text(text: str, catalog: Catalog, strict: ParseError | None = None,
-              previous: Reading | None = None) -> Command | ParseError:
+def free_text(
+    text: str, catalog: Catalog, strict: ParseError | None = None, previous: Reading | None = None
+) -> Command | ParseError:
     """A question in free text ("what was our cac last month?"), read by :mod:`kpi.grammar.questions`; as a
     reply in a thread, ``previous`` is the question it follows. ``strict`` is the strict grammar's
     refusal, kept when the text is one word that names nothing."""
@@ -26,32 +27,47 @@ def free_text(text: str, catalog: Catalog, strict: ParseError | None = None,
             return Help()
         case "list":
             return ListKpis(_period(reading) or DEFAULT_PERIOD)
-        case "explain":
+        case "explain" if reading.kpi is not None:
             return Explain(reading.kpi)
         case "ask" if not reading.unknown:
             return as_ask(reading)
         case "ask":
             periods = [s for w in reading.unknown for s in period_suggestions(w)][:2]
-            return Unclear(" ".join(reading.unknown), tuple(as_ask(replace(reading, unknown=(), **change)) for change in
-                                                             [{"period": s} for s in periods] + [{}]))
+            clean = replace(reading, unknown=())
+            options = [replace(clean, period=s) for s in periods] + [clean]
+            return Unclear(" ".join(reading.unknown), tuple(as_ask(r) for r in options))
     if strict is not None and len(text.split()) <= 1:
         return strict
     words = reading.unknown or tuple(text.split())
     suggested: list[str] = [key for w in reading.unknown for key in reader.kpis_named_with(reader.correct(w.lower()))]
     for size in (1, 2, 3):
         for i in range(len(words) - size + 1):
-            for key in catalog.suggest(" ".join(words[i:i + size]), 2):
+            for key in catalog.suggest(" ".join(words[i : i + size]), 2):
                 if key not in suggested:
                     suggested.append(key)
-    readings = tuple(as_ask(replace(reading, kind="ask", kpi=key, unknown=(), by=reading.by and dimension_or_none(
-        catalog, key, reading.by))) for key in dict.fromkeys(suggested))
+    readings = tuple(
+        as_ask(
+            replace(
+                reading, kind="ask", kpi=key, unknown=(), by=reading.by and dimension_or_none(catalog, key, reading.by)
+            )
+        )
+        for key in dict.fromkeys(suggested)
+    )
     readings = readings[:3] if reading.unknown else ()
     return Unclear(" ".join(words)[:100], readings, no_kpi=True)
 
 
 def as_ask(reading: Reading) -> Ask:
-    return Ask(kpi=reading.kpi, period=_period(reading) or DEFAULT_PERIOD, by=reading.by, chart=reading.chart,
-               where=reading.where, guessed=reading.guessed, why=reading.why)
+    assert reading.kpi is not None  # a reading that asks names its KPI
+    return Ask(
+        kpi=reading.kpi,
+        period=_period(reading) or DEFAULT_PERIOD,
+        by=reading.by,
+        chart=reading.chart,
+        where=reading.where,
+        guessed=reading.guessed,
+        why=reading.why,
+    )
 
 
 def reading_of(ask: Ask) -> Reading:
@@ -59,8 +75,7 @@ def reading_of(ask: Ask) -> Reading:
     period, yoy = ask.period, False
     if period.endswith(f" {YOY}"):
         period, yoy = period[: -len(YOY) - 1], True
-    return Reading(kind="ask", kpi=ask.kpi, period=period, by=ask.by, where=ask.where, yoy=yoy,
-                   guessed=ask.guessed)
+    return Reading(kind="ask", kpi=ask.kpi, period=period, by=ask.by, where=ask.where, yoy=yoy, guessed=ask.guessed)
 
 
 def _period(reading: Reading) -> str | None:

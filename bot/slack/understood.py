@@ -27,23 +27,48 @@ def rule(deps: Deps, spec) -> dict:
     elif spec.kind is RuleKind.TARGET:
         parts = [t(lang, "rule_understood_target", pct=format_value(spec.threshold, Unit.PERCENT, lang))]
     else:
-        parts = [t(lang, "rule_understood_change" if change else "rule_understood_threshold",
-                   value=format_value(abs(spec.threshold) if change else spec.threshold, unit, lang, deps.currency))]
+        parts = [
+            t(
+                lang,
+                "rule_understood_change" if change else "rule_understood_threshold",
+                value=format_value(abs(spec.threshold) if change else spec.threshold, unit, lang, deps.currency),
+            )
+        ]
     if spec.recovery is not None:
-        parts.append(t(lang, "rule_understood_recovery",
-                       value=format_value(abs(spec.recovery) if change else spec.recovery, unit, lang, deps.currency)))
+        parts.append(
+            t(
+                lang,
+                "rule_understood_recovery",
+                value=format_value(abs(spec.recovery) if change else spec.recovery, unit, lang, deps.currency),
+            )
+        )
     if spec.segment_only is not None:
-        parts.append(t(lang, "rule_understood_filter", dimension=dimension_name(spec.segment_by, lang),
-                       value=render.escape(breakdown_key(spec.segment_only or None, lang, spec.segment_by))))
+        parts.append(
+            t(
+                lang,
+                "rule_understood_filter",
+                dimension=dimension_name(spec.segment_by, lang),
+                value=render.escape(breakdown_key(spec.segment_only or None, lang, spec.segment_by)),
+            )
+        )
     elif spec.segment_by:
         parts.append(t(lang, "rule_understood_segment", dimension=dimension_name(spec.segment_by, lang)))
     if spec.min_denominator is not None and catalog.metrics[spec.kpi].denominator:
         measure = catalog.measures[catalog.metrics[spec.kpi].denominator[0]].label
-        parts.append(t(lang, "rule_understood_min", value=format_value(spec.min_denominator, Unit.NUMBER, lang),
-                       measure=measure(lang)))
+        parts.append(
+            t(
+                lang,
+                "rule_understood_min",
+                value=format_value(spec.min_denominator, Unit.NUMBER, lang),
+                measure=measure(lang),
+            )
+        )
     condition = "rule_condition_threshold" if spec.kind is RuleKind.THRESHOLD else "rule_condition_change"
-    return {"condition": t(lang, condition, kpi=render.escape(kpi.name(lang)), line=line),
-            "window": spec.window, "understood": " ".join(parts)}
+    return {
+        "condition": t(lang, condition, kpi=render.escape(kpi.name(lang)), line=line),
+        "window": spec.window,
+        "understood": " ".join(parts),
+    }
 
 
 def digest_filter(deps: Deps, kpis: tuple[str, ...], where: str | None) -> str | None:
@@ -53,11 +78,15 @@ def digest_filter(deps: Deps, kpis: tuple[str, ...], where: str | None) -> str |
         return None
     name = where.partition("=")[0]
     catalog = deps.service.catalog
-    keys = [k for k in (kpis or catalog.keys()) if (name in catalog.metrics[k].dimensions if name
-                                                     else catalog.metrics[k].dimensions)]
+    keys = [
+        k
+        for k in (kpis or catalog.keys())
+        if (name in catalog.metrics[k].dimensions if name else catalog.metrics[k].dimensions)
+    ]
     if not keys:
         raise Refusal("err_filter_no_dimension", kpi=", ".join(kpis) or "—")
     found = deps.service.ask(keys[0], "90d", deps.clock(), where=where)
+    assert found.where is not None  # asked with a filter
     by, key = found.where
     return f"{by}={key if key is not None else ''}"
 

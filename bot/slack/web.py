@@ -4,8 +4,9 @@
 verified by Bolt); ``GET /healthz`` answers 200 when the database answers,
 503 otherwise. It reports the scheduler's state too; that state fails the check
 only where the scheduler runs in this process (``python -m bot``), never on a
-``web`` process beside a separate clock (which has ``python -m bot health``). Bolt's sync dispatch runs in a worker thread so that one slow
-request never blocks the event loop. Bodies above ``MAX_BODY`` get 413 unread.
+``web`` process beside a separate clock (which has ``python -m bot health``).
+Bolt's sync dispatch runs in a worker thread so that one slow request never
+blocks the event loop. Bodies above ``MAX_BODY`` get 413 unread.
 """
 
 from __future__ import annotations
@@ -47,17 +48,22 @@ class KpiAsgi(SlackRequestHandler):
     async def dispatch(self, request: AsgiHttpRequest) -> BoltResponse:
         body = await request.get_raw_body()
         return await asyncio.get_running_loop().run_in_executor(
-            self.requests, handle, self.app, body, request.query_string, request.get_headers())
+            self.requests, handle, self.app, body, request.query_string, request.get_headers()
+        )
 
     async def handle_installation(self, request: AsgiHttpRequest) -> BoltResponse:
-        bolt_request = BoltRequest(body=await request.get_raw_body(), query=request.query_string,
-                                   headers=request.get_headers())
+        bolt_request = BoltRequest(
+            body=await request.get_raw_body(), query=request.query_string, headers=request.get_headers()
+        )
+        assert self.app.oauth_flow is not None  # routed only with SLACK_CLIENT_ID
         return await asyncio.to_thread(self.app.oauth_flow.handle_installation, bolt_request)
 
     async def handle_callback(self, request: AsgiHttpRequest) -> BoltResponse:
         """The OAuth redirect: a call to oauth.v2.access and a database write, off the event loop."""
-        bolt_request = BoltRequest(body=await request.get_raw_body(), query=request.query_string,
-                                   headers=request.get_headers())
+        bolt_request = BoltRequest(
+            body=await request.get_raw_body(), query=request.query_string, headers=request.get_headers()
+        )
+        assert self.app.oauth_flow is not None  # routed only with SLACK_CLIENT_ID
         return await asyncio.to_thread(self.app.oauth_flow.handle_callback, bolt_request)
 
     async def __call__(self, scope, receive, send) -> None:
@@ -93,17 +99,36 @@ class KpiAsgi(SlackRequestHandler):
         from bot.jobs.clock import health, watchdog_budget
 
         if not reachable(self.settings.database_url):
-            return {"status": "unavailable", "database": "unreachable", "scheduler": "unknown", "last_pass": None,
-                    "scheduler_in_process": self.scheduler_here}
+            return {
+                "status": "unavailable",
+                "database": "unreachable",
+                "scheduler": "unknown",
+                "last_pass": None,
+                "scheduler_in_process": self.scheduler_here,
+            }
         if not writable(self.settings.database_url, self.clock()):  # disk full, read-only, permissions
-            return {"status": "unavailable", "database": "read-only", "scheduler": "unknown", "last_pass": None,
-                    "scheduler_in_process": self.scheduler_here}
-        fresh, detail = health(self.settings.database_url, self.settings.kpi_eval_interval,
-                               self.started if self.scheduler_here else None, self.clock(),
-                               watchdog_budget(self.settings) if self.scheduler_here else None)
+            return {
+                "status": "unavailable",
+                "database": "read-only",
+                "scheduler": "unknown",
+                "last_pass": None,
+                "scheduler_in_process": self.scheduler_here,
+            }
+        fresh, detail = health(
+            self.settings.database_url,
+            self.settings.kpi_eval_interval,
+            self.started if self.scheduler_here else None,
+            self.clock(),
+            watchdog_budget(self.settings) if self.scheduler_here else None,
+        )
         condition = "ok" if fresh else ("stuck" if "stuck_since" in detail else "stale")
-        return {"status": "ok" if fresh or not self.scheduler_here else "unavailable", "database": "ok",
-                "scheduler": condition, "scheduler_in_process": self.scheduler_here, **detail}
+        return {
+            "status": "ok" if fresh or not self.scheduler_here else "unavailable",
+            "database": "ok",
+            "scheduler": condition,
+            "scheduler_in_process": self.scheduler_here,
+            **detail,
+        }
 
 
 def handle(app: App, body: str, query: str, headers: dict) -> BoltResponse:
@@ -143,7 +168,8 @@ def _malformed(scope, body: bytes) -> tuple[int, str] | None:
 async def _read_body(scope, receive) -> tuple[bytes, bool]:
     """The body, or (b"", True) when it is over MAX_BODY. An oversized body is read and thrown
     away (up to DRAIN_LIMIT) so that the client receives the 413 instead of a reset connection."""
-    chunks, size, too_big = [], 0, False
+    chunks: list[bytes] = []
+    size, too_big = 0, False
     while True:
         message = await receive()
         if message["type"] != "http.request":
@@ -161,8 +187,13 @@ async def _read_body(scope, receive) -> tuple[bytes, bool]:
 
 async def _send(send, status: int, payload: dict) -> None:
     body = json.dumps(payload).encode()
-    await send({"type": "http.response.start", "status": status,
-                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())],
+        }
+    )
     await send({"type": "http.response.body", "body": body})
 
 

@@ -75,15 +75,15 @@ def _filter(words: list[str], catalog: Catalog) -> tuple[list[str], str | None]:
             if found is None:
                 known = sorted({d for metric in catalog.metrics.values() for d in metric.dimensions})
                 raise Refusal("err_filter_dimension", name=name[:32], known=", ".join(known))
-            return words[:i] + words[i + 1:], f"{found}={value}"
+            return words[:i] + words[i + 1 :], f"{found}={value}"
         if word.lower() in ("for", "pour") and i + 1 < len(words):
             j = i + 1
             while j < len(words) - 1 and words[j].lower() in ("the", "le", "la", "les", "du", "de"):
                 j += 1
             name = ""
-            if j < len(words) - 1 and _dimension(catalog, words[j]) is not None:
-                name, j = _dimension(catalog, words[j]), j + 1
-            return words[:i] + words[j + 1:], f"{name}={words[j]}"
+            if j < len(words) - 1 and (dimension := _dimension(catalog, words[j])) is not None:
+                name, j = dimension, j + 1
+            return words[:i] + words[j + 1 :], f"{name}={words[j]}"
     return words, None
 
 
@@ -95,7 +95,7 @@ def _dimension(catalog: Catalog, name: str) -> str | None:
 
 def digest_from_fields(values: dict[str, str], catalog: Catalog) -> DigestSpec:
     """The digest form's fields, by the same validators. Raises :class:`FieldRefusal` naming the field."""
-    cadence = values.get("cadence") if values.get("cadence") in ("daily", "weekly") else "daily"
+    cadence = values["cadence"] if values.get("cadence") in ("daily", "weekly") else "daily"
     errors: dict[str, Refusal] = {}
     zone = values.get("timezone", "").strip()
     try:

@@ -11,7 +11,8 @@ from kpi.periods import MONTH_NAMES, canonical, looks_like_period
 
 # -- the words ---------------------------------------------------------------------------------------
 
-FILLER = frozenset("""
+FILLER = frozenset(
+    """
 what whats was were is are be been being how hows did do does doing done going went trending trend tracking
 looking look our my we us the a an of to at it its this that these those there their me you your please pls
 show give tell get got let lets see display check quick can could would will may might about much many
@@ -29,48 +30,203 @@ change changed changes move moved moving grow grew growth jump jumped spike spik
 baisse baisser baisse hausse augmente augmentation diminue diminution chute monte bouge change evolue passe
 breakdown detail split look looks stand stands standing fare faring think know need want like see
 quick one over ratio tu toi sommes ou where's kind mind ll ve re don didn isn wasn aren doesn won
-""".split())
+""".split()
+)
 
 CONNECTORS = frozenset({"de", "du", "des", "d", "la", "le", "les", "l", "of", "the"})
-ARTICLES = frozenset({"the", "le", "la", "les", "l", "du", "de", "des", "d", "each", "every", "chaque", "a", "our",
-                       "nos", "notre", "this", "ce", "cette"})
-BY = (("broken", "down", "by"), ("split", "by"), ("grouped", "by"), ("for", "each"), ("for", "every"),
-       ("by", "each"), ("pour", "chaque"), ("reparti", "par"), ("ventile", "par"), ("detaille", "par"),
-       ("en", "fonction", "du"), ("en", "fonction", "de"), ("breakdown", "by"), ("by",), ("per",), ("par",),
-       ("across",), ("selon",))
-FOR = frozenset({"for", "pour", "from", "on", "in", "via", "sur", "chez", "only", "uniquement", "seulement",
-                  "where", "dans"})
-FOR_WITH_DIMENSION = frozenset({"de", "du", "des", "d", "en"})   # filters only when a dimension's name follows
+ARTICLES = frozenset(
+    {
+        "the",
+        "le",
+        "la",
+        "les",
+        "l",
+        "du",
+        "de",
+        "des",
+        "d",
+        "each",
+        "every",
+        "chaque",
+        "a",
+        "our",
+        "nos",
+        "notre",
+        "this",
+        "ce",
+        "cette",
+    }
+)
+BY = (
+    ("broken", "down", "by"),
+    ("split", "by"),
+    ("grouped", "by"),
+    ("for", "each"),
+    ("for", "every"),
+    ("by", "each"),
+    ("pour", "chaque"),
+    ("reparti", "par"),
+    ("ventile", "par"),
+    ("detaille", "par"),
+    ("en", "fonction", "du"),
+    ("en", "fonction", "de"),
+    ("breakdown", "by"),
+    ("by",),
+    ("per",),
+    ("par",),
+    ("across",),
+    ("selon",),
+)
+FOR = frozenset(
+    {"for", "pour", "from", "on", "in", "via", "sur", "chez", "only", "uniquement", "seulement", "where", "dans"}
+)
+FOR_WITH_DIMENSION = frozenset({"de", "du", "des", "d", "en"})  # filters only when a dimension's name follows
 VALUE_GLUE = frozenset({"is", "est", "=", "equals", "egal", ":"})
-CHART = (("chart",), ("graph",), ("plot",), ("courbe",), ("graphique",), ("graphe",), ("diagramme",),
-          ("visualize",), ("visualise",), ("sparkline",))
-YOY = (("year", "over", "year"), ("yoy",), ("y/y",), ("n-1",), ("sur", "un", "an"), ("glissement", "annuel"),
-        ("en", "glissement", "annuel"))
-LAST_YEAR = (("last", "year"), ("year", "ago"), ("one", "year", "ago"), ("the", "same", "period", "last", "year"),
-              ("same", "period", "last", "year"), ("the", "previous", "year"), ("previous", "year"), ("annee", "derniere"),
-              ("an", "dernier"), ("annee", "precedente"), ("annee", "passee"), ("n-1",), ("la", "meme", "periode",
-              "an", "dernier"), ("la", "meme", "periode", "annee", "derniere"), ("meme", "periode", "an", "dernier"), ("meme", "periode", "annee", "derniere"))
-VS = (("vs",), ("versus",), ("compared", "to"), ("compared", "with"), ("compare", "to"), ("compare", "with"),
-       ("than",), ("against",), ("relative", "to"), ("par", "rapport"), ("par", "rapport", "au"),
-       ("par", "rapport", "aux"), ("compare",), ("comparer", "avec"), ("contre",), ("face",))
-LIST = frozenset({"kpis", "indicators", "indicateurs", "metrics", "overview", "everything", "list", "liste",
-                   "all", "tous", "toutes", "dashboard", "tableau"})
+CHART = (
+    ("chart",),
+    ("graph",),
+    ("plot",),
+    ("courbe",),
+    ("graphique",),
+    ("graphe",),
+    ("diagramme",),
+    ("visualize",),
+    ("visualise",),
+    ("sparkline",),
+)
+YOY = (
+    ("year", "over", "year"),
+    ("yoy",),
+    ("y/y",),
+    ("n-1",),
+    ("sur", "un", "an"),
+    ("glissement", "annuel"),
+    ("en", "glissement", "annuel"),
+)
+LAST_YEAR = (
+    ("last", "year"),
+    ("year", "ago"),
+    ("one", "year", "ago"),
+    ("the", "same", "period", "last", "year"),
+    ("same", "period", "last", "year"),
+    ("the", "previous", "year"),
+    ("previous", "year"),
+    ("annee", "derniere"),
+    ("an", "dernier"),
+    ("annee", "precedente"),
+    ("annee", "passee"),
+    ("n-1",),
+    ("la", "meme", "periode", "an", "dernier"),
+    ("la", "meme", "periode", "annee", "derniere"),
+    ("meme", "periode", "an", "dernier"),
+    ("meme", "periode", "annee", "derniere"),
+)
+VS = (
+    ("vs",),
+    ("versus",),
+    ("compared", "to"),
+    ("compared", "with"),
+    ("compare", "to"),
+    ("compare", "with"),
+    ("than",),
+    ("against",),
+    ("relative", "to"),
+    ("par", "rapport"),
+    ("par", "rapport", "au"),
+    ("par", "rapport", "aux"),
+    ("compare",),
+    ("comparer", "avec"),
+    ("contre",),
+    ("face",),
+)
+LIST = frozenset(
+    {
+        "kpis",
+        "indicators",
+        "indicateurs",
+        "metrics",
+        "overview",
+        "everything",
+        "list",
+        "liste",
+        "all",
+        "tous",
+        "toutes",
+        "dashboard",
+        "tableau",
+    }
+)
 WHY = frozenset({"why", "pourquoi", "explains", "drove", "driving", "driven", "caused", "cause"})
 EXPLAIN_PHRASES = (("qu", "est", "ce", "que"), ("est", "ce", "que"), ("est", "quoi"), ("what", "is", "meant", "by"))
 HELP = frozenset({"help", "aide", "commands", "commandes", "usage"})
-EXPLAIN = frozenset({"mean", "means", "meaning", "define", "definition", "explain", "explique", "expliquer",
-                      "calculated", "computed", "formula", "formule", "signifie", "veut", "calcule", "defini"})
-TOTAL = (("overall",), ("in", "total"), ("au", "total"), ("en", "tout"), ("no", "breakdown"), ("without", "breakdown"),
-          ("sans", "detail"), ("all", "channels"), ("tous", "canaux"))
+EXPLAIN = frozenset(
+    {
+        "mean",
+        "means",
+        "meaning",
+        "define",
+        "definition",
+        "explain",
+        "explique",
+        "expliquer",
+        "calculated",
+        "computed",
+        "formula",
+        "formule",
+        "signifie",
+        "veut",
+        "calcule",
+        "defini",
+    }
+)
+TOTAL = (
+    ("overall",),
+    ("in", "total"),
+    ("au", "total"),
+    ("en", "tout"),
+    ("no", "breakdown"),
+    ("without", "breakdown"),
+    ("sans", "detail"),
+    ("all", "channels"),
+    ("tous", "canaux"),
+)
 NEW_PERIOD = (("same", "for"), ("pareil", "pour"), ("idem", "pour"), ("meme", "chose", "pour"))
 
 # periods as phrases -> the period text kpi.periods reads
-GRAIN = {"week": "week", "weeks": "week", "month": "month", "months": "month", "quarter": "quarter",
-          "quarters": "quarter", "year": "year", "years": "year", "semaine": "week", "semaines": "week",
-          "mois": "month", "trimestre": "quarter", "trimestres": "quarter", "annee": "year", "annees": "year",
-          "an": "year", "ans": "year", "day": "today", "jour": "today"}
-DAYS_IN = {"day": 1, "days": 1, "jour": 1, "jours": 1, "week": 7, "weeks": 7, "semaine": 7, "semaines": 7,
-            "month": 30, "months": 30, "mois": 30}
+GRAIN = {
+    "week": "week",
+    "weeks": "week",
+    "month": "month",
+    "months": "month",
+    "quarter": "quarter",
+    "quarters": "quarter",
+    "year": "year",
+    "years": "year",
+    "semaine": "week",
+    "semaines": "week",
+    "mois": "month",
+    "trimestre": "quarter",
+    "trimestres": "quarter",
+    "annee": "year",
+    "annees": "year",
+    "an": "year",
+    "ans": "year",
+    "day": "today",
+    "jour": "today",
+}
+DAYS_IN = {
+    "day": 1,
+    "days": 1,
+    "jour": 1,
+    "jours": 1,
+    "week": 7,
+    "weeks": 7,
+    "semaine": 7,
+    "semaines": 7,
+    "month": 30,
+    "months": 30,
+    "mois": 30,
+}
 
 
 def _period_phrases() -> list[tuple[tuple[str, ...], str]]:
@@ -82,28 +238,60 @@ def _period_phrases() -> list[tuple[tuple[str, ...], str]]:
         for last in ("last", "previous", "prior", "past", "the last", "the previous", "the past"):
             phrases.append(((*last.split(), grain), f"last-{grain}"))
         phrases.append(((grain, "before", "this", "one"), f"last-{grain}"))
-    fr = {"semaine": ("cette", "derniere", "precedente", "passee"), "mois": ("ce", "dernier", "precedent", "passe"),
-          "trimestre": ("ce", "dernier", "precedent", "passe"), "annee": ("cette", "derniere", "precedente", "passee")}
+    fr = {
+        "semaine": ("cette", "derniere", "precedente", "passee"),
+        "mois": ("ce", "dernier", "precedent", "passe"),
+        "trimestre": ("ce", "dernier", "precedent", "passe"),
+        "annee": ("cette", "derniere", "precedente", "passee"),
+    }
     for word, (this, *lasts) in fr.items():
         grain = GRAIN[word]
-        phrases += [((this, word), grain), ((word, "en", "cours"), grain), ((this, word, "ci"), grain),
-                    ((this, f"{word}-ci"), grain), (("depuis", "le", "debut", "du", word), grain),
-                    (("depuis", "debut", word), grain), (("depuis", "le", "debut", "de", word), grain)]
+        phrases += [
+            ((this, word), grain),
+            ((word, "en", "cours"), grain),
+            ((this, word, "ci"), grain),
+            ((this, f"{word}-ci"), grain),
+            (("depuis", "le", "debut", "du", word), grain),
+            (("depuis", "debut", word), grain),
+            (("depuis", "le", "debut", "de", word), grain),
+        ]
         for last in lasts:
             phrases.append(((word, last), f"last-{grain}"))
         phrases.append(((lasts[0], word), f"last-{grain}"))
-    phrases += [(("an", "dernier"), "last-year"), (("aujourd", "hui"), "today"), (("aujourdhui",), "today"),
-                (("today",), "today"), (("yesterday",), "yesterday"), (("hier",), "yesterday"),
-                (("year", "to", "date"), "year"), (("so", "far", "this", "year"), "year")]
+    phrases += [
+        (("an", "dernier"), "last-year"),
+        (("aujourd", "hui"), "today"),
+        (("aujourdhui",), "today"),
+        (("today",), "today"),
+        (("yesterday",), "yesterday"),
+        (("hier",), "yesterday"),
+        (("year", "to", "date"), "year"),
+        (("so", "far", "this", "year"), "year"),
+    ]
     return phrases
 
 
 PERIODS = _period_phrases()
 ROLLING = re.compile(r"^(\d{1,4})$")
 YEAR = re.compile(r"^(19|20)\d\d$")
-ORDINAL_QUARTER = {"first": 1, "1st": 1, "second": 2, "2nd": 2, "third": 3, "3rd": 3, "fourth": 4, "4th": 4,
-                    "premier": 1, "1er": 1, "deuxieme": 2, "2e": 2, "troisieme": 3, "3e": 3,
-                    "quatrieme": 4, "4e": 4}
+ORDINAL_QUARTER = {
+    "first": 1,
+    "1st": 1,
+    "second": 2,
+    "2nd": 2,
+    "third": 3,
+    "3rd": 3,
+    "fourth": 4,
+    "4th": 4,
+    "premier": 1,
+    "1er": 1,
+    "deuxieme": 2,
+    "2e": 2,
+    "troisieme": 3,
+    "3e": 3,
+    "quatrieme": 4,
+    "4e": 4,
+}
 
 
 def tokens(text: str) -> list[str]:
@@ -118,7 +306,6 @@ def tokens(text: str) -> list[str]:
     return [w.strip(".-") for w in words if w.strip(".-")]
 
 
-
 def period_at(words: list[str], i: int) -> tuple[str, int] | None:
     """The period phrase at ``words[i]`` ('last 30 days', 'le mois dernier', 'september 2026', 'q3'), as
     the period text kpi.periods reads, and the index after it; None when none starts there."""
@@ -126,13 +313,27 @@ def period_at(words: list[str], i: int) -> tuple[str, int] | None:
     nxt = words[i + 1] if i + 1 < len(words) else ""
     best: tuple[str, int] | None = None
     for phrase, text in PERIODS:
-        if tuple(words[i:i + len(phrase)]) == phrase and (best is None or i + len(phrase) > best[1]):
+        if tuple(words[i : i + len(phrase)]) == phrase and (best is None or i + len(phrase) > best[1]):
             best = (text, i + len(phrase))
     if best is not None:
         return best
     # "last 30 days", "past 2 weeks", "les 30 derniers jours", "sur 30 jours", "3 derniers mois"
-    for first in (("last",), ("past",), ("previous",), ("the", "last"), ("the", "past"), ("over", "the", "last"),
-                  ("in", "the", "last"), ("over", "the", "past"), ("in", "the", "past"), ("during", "the", "last"), ("les",), ("sur", "les"), ("sur",), ()):
+    for first in (
+        ("last",),
+        ("past",),
+        ("previous",),
+        ("the", "last"),
+        ("the", "past"),
+        ("over", "the", "last"),
+        ("in", "the", "last"),
+        ("over", "the", "past"),
+        ("in", "the", "past"),
+        ("during", "the", "last"),
+        ("les",),
+        ("sur", "les"),
+        ("sur",),
+        (),
+    ):
         j = i + len(first)
         if tuple(words[i:j]) != first or j >= len(words) or not ROLLING.match(words[j]):
             continue
@@ -142,8 +343,9 @@ def period_at(words: list[str], i: int) -> tuple[str, int] | None:
         if k < len(words) and words[k] in DAYS_IN and (first or words[j + 1] in ("derniers", "dernieres")):
             days = int(words[j]) * DAYS_IN[words[k]]
             return f"{days}d", k + 1
-    if word in MONTH_NAMES and (word != "may" and word != "mar" or i > 0 and words[i - 1] in ("in", "for", "of",
-                                                                                              "en", "during")):
+    if word in MONTH_NAMES and (
+        word != "may" and word != "mar" or i > 0 and words[i - 1] in ("in", "for", "of", "en", "during")
+    ):
         if YEAR.match(nxt):
             return f"{nxt}-{MONTH_NAMES[word]:02d}", i + 2
         return canonical(word), i + 1

@@ -15,7 +15,9 @@ from __future__ import annotations
 
 import difflib
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
+from typing import Any
 
 from kpi.catalog import Catalog
 from kpi.errors import UnknownDimension
@@ -59,14 +61,14 @@ class Reading:
     kpi: str | None = None
     period: str | None = None
     by: str | None = None
-    where: str | None = None          # "channel=referral", or "=referral" (any breakdown)
+    where: str | None = None  # "channel=referral", or "=referral" (any breakdown)
     yoy: bool = False
     chart: bool = False
-    guessed: bool = False             # the filter is an unknown word, read as a value for the data to confirm
-    unknown: tuple[str, ...] = ()     # words not understood, as typed
-    total: bool = False               # "overall", "au total": no breakdown nor filter (in a follow-up)
-    why: bool = False                 # "why did revenue drop?": the change split across breakdowns
-    listing: bool = False             # "all kpis", "liste": every KPI asked for
+    guessed: bool = False  # the filter is an unknown word, read as a value for the data to confirm
+    unknown: tuple[str, ...] = ()  # words not understood, as typed
+    total: bool = False  # "overall", "au total": no breakdown nor filter (in a follow-up)
+    why: bool = False  # "why did revenue drop?": the change split across breakdowns
+    listing: bool = False  # "all kpis", "liste": every KPI asked for
 
     @property
     def found_besides_period(self) -> bool:
@@ -76,7 +78,6 @@ class Reading:
     def found(self) -> bool:
         """Anything a follow-up could change."""
         return any((self.kpi, self.period, self.by, self.where, self.yoy, self.chart, self.total, self.why))
-
 
 
 class Reader:
@@ -98,18 +99,49 @@ class Reader:
                 for word in (name, *[a for a, d in catalog.dimension_aliases.items() if d == name]):
                     for form in (word, word + "s", word + "x", re.sub(r"al$", "aux", word), re.sub(r"y$", "ies", word)):
                         self.dimensions[alias_key(form).replace("-", "_")] = name
-        keywords = {w for phrase in [*self.kpis, *(p for p, _ in PERIODS), *BY, *CHART, *YOY, *LAST_YEAR, *VS,
-                                     *TOTAL, *NEW_PERIOD] for w in phrase}
-        self.vocabulary = sorted(keywords | FILLER | FOR | LIST | HELP | EXPLAIN | set(self.dimensions)
-                                 | set(MONTH_NAMES) | set(GRAIN) | set(DAYS_IN) | set(ORDINAL_QUARTER) | WHY
-                                 | {"derniers", "dernieres", "dernier", "derniere", "last", "past", "previous"})
+        keywords = {
+            w
+            for phrase in [
+                *self.kpis,
+                *(p for p, _ in PERIODS),
+                *BY,
+                *CHART,
+                *YOY,
+                *LAST_YEAR,
+                *VS,
+                *TOTAL,
+                *NEW_PERIOD,
+            ]
+            for w in phrase
+        }
+        self.vocabulary = sorted(
+            keywords
+            | FILLER
+            | FOR
+            | LIST
+            | HELP
+            | EXPLAIN
+            | set(self.dimensions)
+            | set(MONTH_NAMES)
+            | set(GRAIN)
+            | set(DAYS_IN)
+            | set(ORDINAL_QUARTER)
+            | WHY
+            | {"derniers", "dernieres", "dernier", "derniere", "last", "past", "previous"}
+        )
         self._known = set(self.vocabulary)
 
     # -- the pieces -------------------------------------------------------------------------------
     def _split(self, word: str) -> list[str]:
         """'montre-moi' -> montre, moi; 'last-month', 'mois-ci', 'n-1', '2026-10' and names stay whole."""
-        if "-" not in word or "=" in word or word in self._known or looks_like_period(word) \
-                or any(c.isdigit() for c in word) or (word,) in self.kpis:
+        if (
+            "-" not in word
+            or "=" in word
+            or word in self._known
+            or looks_like_period(word)
+            or any(c.isdigit() for c in word)
+            or (word,) in self.kpis
+        ):
             return [word]
         return [part for part in word.split("-") if part]
 
@@ -131,16 +163,15 @@ class Reader:
 
     def _kpi_at(self, words: list[str], i: int) -> tuple[str, int] | None:
         for n in range(min(self.kpi_len, len(words) - i), 0, -1):
-            key = self.kpis.get(tuple(words[i:i + n]))
+            key = self.kpis.get(tuple(words[i : i + n]))
             if key is not None:
                 return key, i + n
         return None
 
-
     @staticmethod
-    def _phrase_at(words: list[str], i: int, phrases) -> int | None:
+    def _phrase_at(words: list[str], i: int, phrases: Iterable[tuple[str, ...]]) -> int | None:
         for phrase in sorted(phrases, key=len, reverse=True):
-            if tuple(words[i:i + len(phrase)]) == tuple(phrase):
+            if tuple(words[i : i + len(phrase)]) == tuple(phrase):
                 return i + len(phrase)
         return None
 
@@ -157,8 +188,14 @@ class Reader:
             j += 1
             while j < len(words) and words[j] in VALUE_GLUE:
                 j += 1
-        if j >= len(words) or "=" in words[j] or period_at(words, j) or self._kpi_at(words, j) or words[j] in FOR \
-                or self._phrase_at(words, j, (*CHART, *YOY, *VS, *BY)):
+        if (
+            j >= len(words)
+            or "=" in words[j]
+            or period_at(words, j)
+            or self._kpi_at(words, j)
+            or words[j] in FOR
+            or self._phrase_at(words, j, (*CHART, *YOY, *VS, *BY))
+        ):
             return None
         if dim is None and (words[j] in FILLER or self.dimension(words[j])):
             return None
@@ -174,17 +211,24 @@ class Reader:
 
     def _stops(self, words: list[str], k: int) -> bool:
         w = words[k]
-        return (w in FILLER or w in FOR or self.dimension(w) is not None or period_at(words, k) is not None
-                or self._kpi_at(words, k) is not None or w in ("by", "par", "per", "vs") or "=" in w
-                or self._phrase_at(words, k, (*CHART, *YOY)) is not None)
+        return (
+            w in FILLER
+            or w in FOR
+            or self.dimension(w) is not None
+            or period_at(words, k) is not None
+            or self._kpi_at(words, k) is not None
+            or w in ("by", "par", "per", "vs")
+            or "=" in w
+            or self._phrase_at(words, k, (*CHART, *YOY)) is not None
+        )
 
     # -- a whole question -------------------------------------------------------------------------
     def read(self, text: str) -> Reading:
         raw = tokens(text)
         raw = [part for w in raw for part in self._split(w)]
-        raw = [w for w in raw if not (len(w) == 1 and w.isalpha())]      # l', d', what's: elisions
+        raw = [w for w in raw if not (len(w) == 1 and w.isalpha())]  # l', d', what's: elisions
         words = [self.correct(w) for w in raw]
-        found: dict = {"unknown": {}}
+        found: dict[str, Any] = {"unknown": {}}
         flags: set[str] = set()
         i = 0
         while i < len(words):
@@ -200,19 +244,26 @@ class Reader:
         else:
             kind = "none"
         reading = replace(reading, kind=kind, listing="list" in flags)
-        if kind == "ask" and len(unknown) in (1, 2) and reading.where is None and reading.by is None \
-                and _one_run(raw, unknown) and not any(period_suggestions(w) for w in unknown):
+        if (
+            kind == "ask"
+            and len(unknown) in (1, 2)
+            and reading.where is None
+            and reading.by is None
+            and _one_run(raw, unknown)
+            and not any(period_suggestions(w) for w in unknown)
+        ):
             reading = replace(reading, where="=" + " ".join(unknown), guessed=True, unknown=())
         return reading
 
-    def _step(self, words: list[str], raw: list[str], i: int, found: dict, flags: set[str]) -> int:
+    def _step(self, words: list[str], raw: list[str], i: int, found: dict[str, Any], flags: set[str]) -> int:
         word = words[i]
         if "=" in word.strip("="):
             name, _, value = raw[i].partition("=")
             found.setdefault("where", f"{self.dimension(name) or name}={value}")
             return i + 1
         if (end := self._phrase_at(words, i, VS)) is not None and (
-                after := self._phrase_at(words, end, LAST_YEAR)) is not None:
+            after := self._phrase_at(words, end, LAST_YEAR)
+        ) is not None:
             found["yoy"] = True
             return after
         if (end := self._phrase_at(words, i, YOY)) is not None:
@@ -226,7 +277,7 @@ class Reader:
             found["kpi"] = hit[0]
             return hit[1]
         if (hit := period_at(words, i)) is not None:
-            found.setdefault("period", hit[0])   # a second period ("this month vs last month") is the comparison
+            found.setdefault("period", hit[0])  # a second period ("this month vs last month") is the comparison
             return hit[1]
         if (end := self._phrase_at(words, i, TOTAL)) is not None:
             found["total"] = True
@@ -238,17 +289,24 @@ class Reader:
             if j < len(words) and self.dimension(words[j]) is not None and "by" not in found:
                 found["by"] = self.dimension(words[j])
                 return j + 1
-            if j < len(words) and end - i == 1 and "by" not in found and words[j] not in FILLER \
-                    and not period_at(words, j) and not self._kpi_at(words, j) and words[j].isalpha():
-                found["by"] = raw[j]   # not a breakdown of this catalog: refused with the known ones
+            if (
+                j < len(words)
+                and end - i == 1
+                and "by" not in found
+                and words[j] not in FILLER
+                and not period_at(words, j)
+                and not self._kpi_at(words, j)
+                and words[j].isalpha()
+            ):
+                found["by"] = raw[j]  # not a breakdown of this catalog: refused with the known ones
                 return j + 1
         if (end := self._phrase_at(words, i, CHART)) is not None:
             found["chart"] = True
             return end
         if (word in FOR or word in FOR_WITH_DIMENSION) and "where" not in found:
-            hit = self._value_at(words, raw, i + 1)
-            if hit is not None and (word in FOR or hit[0] is not None):
-                dim, value, end = hit
+            value_hit = self._value_at(words, raw, i + 1)
+            if value_hit is not None and (word in FOR or value_hit[0] is not None):
+                dim, value, end = value_hit
                 found["where"] = f"{dim or ''}={value}"
                 return end
         if (end := self._phrase_at(words, i, EXPLAIN_PHRASES)) is not None:
@@ -265,12 +323,17 @@ class Reader:
         elif (dim := self.dimension(word)) is not None:
             run = [j for j in range(i - 1, max(i - 4, -1), -1) if j in found["unknown"]]
             run = [j for n, j in enumerate(run) if j == i - 1 - n]
-            if run and "where" not in found:   # "the referral channel": the value before its dimension
+            if run and "where" not in found:  # "the referral channel": the value before its dimension
                 found["where"] = f"{dim}=" + " ".join(found["unknown"].pop(j) for j in sorted(run))
             elif "by" not in found and "where" not in found:  # "cac channels", "channel breakdown"
                 found["by"] = dim
-        elif word not in FILLER and word not in FOR and word not in FOR_WITH_DIMENSION and word not in ARTICLES \
-                and word not in ("by", "per", "par", "across", "selon"):
+        elif (
+            word not in FILLER
+            and word not in FOR
+            and word not in FOR_WITH_DIMENSION
+            and word not in ARTICLES
+            and word not in ("by", "per", "par", "across", "selon")
+        ):
             found["unknown"][i] = raw[i]
         return i + 1
 
@@ -278,7 +341,7 @@ class Reader:
 def _one_run(raw: list[str], unknown: tuple[str, ...]) -> bool:
     """The unknown words are next to each other in the question (one value, like "paid search")."""
     first = raw.index(unknown[0])
-    return tuple(raw[first:first + len(unknown)]) == unknown
+    return tuple(raw[first : first + len(unknown)]) == unknown
 
 
 def follow(previous: Reading, reply: Reading) -> Reading:
@@ -293,9 +356,18 @@ def follow(previous: Reading, reply: Reading) -> Reading:
         by, where, guessed = None, reply.where, reply.guessed
     if reply.total:
         by, where, guessed = None, None, False
-    return Reading(kind="ask", kpi=reply.kpi or previous.kpi, period=reply.period or previous.period, by=by,
-                   where=where, yoy=reply.yoy or previous.yoy, chart=reply.chart,
-                   guessed=guessed, unknown=reply.unknown, why=reply.why)
+    return Reading(
+        kind="ask",
+        kpi=reply.kpi or previous.kpi,
+        period=reply.period or previous.period,
+        by=by,
+        where=where,
+        yoy=reply.yoy or previous.yoy,
+        chart=reply.chart,
+        guessed=guessed,
+        unknown=reply.unknown,
+        why=reply.why,
+    )
 
 
 def dimension_or_none(catalog: Catalog, kpi: str, name: str) -> str | None:

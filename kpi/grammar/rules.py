@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from kpi.catalog import Catalog, Unit
 from kpi.errors import Refusal, UnknownDimension
 from kpi.grammar.words import (
@@ -44,8 +46,9 @@ def _checked(spec: RuleSpec) -> RuleSpec:
     return spec
 
 
-def rule_from_words(kpi: str, words_in: list[str], catalog: Catalog, lang: str = "en",
-                    currency: str = "EUR") -> RuleSpec:
+def rule_from_words(
+    kpi: str, words_in: list[str], catalog: Catalog, lang: str = "en", currency: str = "EUR"
+) -> RuleSpec:
     """`OP VALUE [WINDOW] [for N] [recover V] [min N] [repeat D]` or `drops|rises N% [WINDOW] …`.
 
     Numbers are read with ``lang``'s rules and may span several words (`1 500 €`)."""
@@ -65,7 +68,7 @@ def rule_from_words(kpi: str, words_in: list[str], catalog: Catalog, lang: str =
     kind, op, threshold = _condition(words[0].lower(), value_text, unit, lang, currency)
     yoy, rest = asks_year_over_year(rest)  # "drops 20% month vs last year": against the same period a year earlier
     window = DEFAULT_WINDOW
-    options: dict = {}
+    options: dict[str, Any] = {}
     first = True
     while rest:
         word = rest[0].lower()
@@ -79,8 +82,11 @@ def rule_from_words(kpi: str, words_in: list[str], catalog: Catalog, lang: str =
             value, rest = number_words(rest[1:], lang)
             if value is None:
                 raise RuleError("num_not_number", text=rest[0][:32] if rest else "")
-            options["recovery"] = (parse_threshold(value, unit, lang, currency) if kind is RuleKind.THRESHOLD
-                                   else parse_change(value, lang) * (1 if op.upward else -1))
+            options["recovery"] = (
+                parse_threshold(value, unit, lang, currency)
+                if kind is RuleKind.THRESHOLD
+                else parse_change(value, lang) * (1 if op.upward else -1)
+            )
         elif first and looks_like_period(rest[0]):
             window = check_window(rest[0])
             rest = rest[1:]
@@ -92,7 +98,7 @@ def rule_from_words(kpi: str, words_in: list[str], catalog: Catalog, lang: str =
     return _checked(RuleSpec(kpi=kpi, kind=kind, op=op, threshold=threshold, window=window, **options))
 
 
-def _segment_option(rest: list[str], options: dict, catalog: Catalog, kpi: str) -> list[str] | None:
+def _segment_option(rest: list[str], options: dict[str, Any], catalog: Catalog, kpi: str) -> list[str] | None:
     """`by channel`, `for each channel` (`par canal`, `pour chaque canal`): each value watched on its own."""
     word = rest[0].lower()
     if word in ("by", "par") and len(rest) > 1:
@@ -106,8 +112,7 @@ def _segment_option(rest: list[str], options: dict, catalog: Catalog, kpi: str) 
     try:
         options["segment_by"] = catalog.dimension(catalog.kpis[kpi], name)
     except UnknownDimension as exc:
-        raise RuleError("rule_bad_segment", text=name[:MAX_TYPED], kpi=kpi,
-                        known=", ".join(exc.known) or "—") from None
+        raise RuleError("rule_bad_segment", text=name[:MAX_TYPED], kpi=kpi, known=", ".join(exc.known) or "—") from None
     return left
 
 
@@ -115,29 +120,34 @@ _FILTER_WORDS = ("for", "pour", "on", "sur")
 _ARTICLES = ("the", "le", "la", "les", "l'", "du", "de")
 
 
-def _filter_option(rest: list[str], options: dict, catalog: Catalog, kpi: str) -> list[str] | None:
+def _filter_option(rest: list[str], options: dict[str, Any], catalog: Catalog, kpi: str) -> list[str] | None:
     """`for referral`, `channel=referral`, `pour le canal referral`: one value of a breakdown watched (its
     dimension, when not named, is found in the data when the rule is created). `for 2` is the count."""
     if "=" in rest[0].strip("="):
         name, _, value = rest[0].partition("=")
         left = rest[1:]
-    elif rest[0].lower() in _FILTER_WORDS and len(rest) > 1 and not rest[1][:1].isdigit() \
-            and rest[1].lower() not in ("each", "chaque"):
+    elif (
+        rest[0].lower() in _FILTER_WORDS
+        and len(rest) > 1
+        and not rest[1][:1].isdigit()
+        and rest[1].lower() not in ("each", "chaque")
+    ):
         i = 1
         while i < len(rest) - 1 and rest[i].lower() in _ARTICLES:
             i += 1
         name = ""
         if i < len(rest) - 1 and _dimension(catalog, kpi, rest[i]) is not None:
             name, i = rest[i], i + 1
-        value, left = rest[i], rest[i + 1:]
+        value, left = rest[i], rest[i + 1 :]
     else:
         return None
     if "segment_only" in options or "segment_by" in options or not value.strip():
         raise RuleError("rule_not_understood", text=rest[0][:32])
     options["segment_by"] = _dimension(catalog, kpi, name) if name else ""
     if name and options["segment_by"] is None:
-        raise RuleError("rule_bad_segment", text=name[:MAX_TYPED], kpi=kpi,
-                        known=", ".join(catalog.metrics[kpi].dimensions) or "—")
+        raise RuleError(
+            "rule_bad_segment", text=name[:MAX_TYPED], kpi=kpi, known=", ".join(catalog.metrics[kpi].dimensions) or "—"
+        )
     options["segment_only"] = value[:MAX_TYPED]
     return left
 
@@ -154,15 +164,15 @@ def segment_of(values: dict[str, str], catalog: Catalog, kpi: str) -> str | None
     name = (values.get("segment") or "").strip()
     if not name:
         return None
-    options: dict = {}
+    options: dict[str, Any] = {}
     try:
         _segment_option(["by", name], options, catalog, kpi)
     except RuleError as exc:
         raise FieldRefusal({"segment": exc}) from None
-    return options["segment_by"]
+    return str(options["segment_by"])
 
 
-def _common_option(rest: list[str], options: dict, lang: str) -> list[str] | None:
+def _common_option(rest: list[str], options: dict[str, Any], lang: str) -> list[str] | None:
     """`for N`, `min N` or `repeat D` at the head of ``rest``, read into ``options``: the words left, or
     None when ``rest`` does not start with one of them."""
     word = rest[0].lower()
@@ -183,7 +193,7 @@ def unusual_from_words(kpi: str, words: list[str], lang: str = "en") -> RuleSpec
     """`unusual [day|week] [low|medium|high] [for N] [min N] [repeat D]`: yesterday (or last week) outside
     the range the KPI's own history expects (:mod:`kpi.anomaly`); by day and at medium sensitivity unless
     said."""
-    grain, sensitivity, options = "day", "medium", {}
+    grain, sensitivity, options = "day", "medium", dict[str, Any]()
     rest = list(words)
     while rest:
         word = rest[0].lower()
@@ -195,14 +205,15 @@ def unusual_from_words(kpi: str, words: list[str], lang: str = "en") -> RuleSpec
             rest = left
         else:
             raise RuleError("rule_unusual_not_understood", text=rest[0][:32])
-    return RuleSpec(kpi=kpi, kind=RuleKind.UNUSUAL, op=Op.GT, threshold=0.0, window=grain,
-                    sensitivity=sensitivity, **options)
+    return RuleSpec(
+        kpi=kpi, kind=RuleKind.UNUSUAL, op=Op.GT, threshold=0.0, window=grain, sensitivity=sensitivity, **options
+    )
 
 
 def target_rule_from_words(kpi: str, words: list[str], lang: str = "en") -> RuleSpec:
     """`target [week|month|quarter|year] [margin 5%] [for N] [repeat D]`: the period's projection misses the
     team's target (`/kpi target`) by more than the margin; by month and 5 % unless said."""
-    grain, margin, options = "month", DEFAULT_MARGIN, {}
+    grain, margin, options = "month", DEFAULT_MARGIN, dict[str, Any]()
     rest = list(words)
     while rest:
         word = rest[0].lower()
@@ -248,8 +259,18 @@ def rule_from_fields(values: dict[str, str], catalog: Catalog, lang: str = "en",
     except Refusal as exc:
         raise FieldRefusal({"window": exc}) from None
     for_count, repeat = _for_and_repeat(values, lang)
-    return _checked(RuleSpec(kpi=kpi, kind=kind, op=op, threshold=threshold, window=window, for_count=for_count,
-                             repeat_seconds=repeat or DEFAULT_REPEAT, segment_by=segment_of(values, catalog, kpi)))
+    return _checked(
+        RuleSpec(
+            kpi=kpi,
+            kind=kind,
+            op=op,
+            threshold=threshold,
+            window=window,
+            for_count=for_count,
+            repeat_seconds=repeat or DEFAULT_REPEAT,
+            segment_by=segment_of(values, catalog, kpi),
+        )
+    )
 
 
 def _for_and_repeat(values: dict[str, str], lang: str) -> tuple[int, int]:
@@ -275,8 +296,15 @@ def _target_from_fields(kpi: str, values: dict[str, str], lang: str) -> RuleSpec
     if grain not in GRAINS:
         raise FieldRefusal({"window": RuleError("rule_target_grain", text=grain[:MAX_TYPED])})
     for_count, repeat = _for_and_repeat(values, lang)
-    return RuleSpec(kpi=kpi, kind=RuleKind.TARGET, op=Op.LT, threshold=margin, window=GRAINS[grain],
-                    for_count=for_count, repeat_seconds=repeat or DEFAULT_REPEAT)
+    return RuleSpec(
+        kpi=kpi,
+        kind=RuleKind.TARGET,
+        op=Op.LT,
+        threshold=margin,
+        window=GRAINS[grain],
+        for_count=for_count,
+        repeat_seconds=repeat or DEFAULT_REPEAT,
+    )
 
 
 def _unusual_from_fields(kpi: str, values: dict[str, str], lang: str) -> RuleSpec:
@@ -288,8 +316,16 @@ def _unusual_from_fields(kpi: str, values: dict[str, str], lang: str) -> RuleSpe
     if grain not in UNUSUAL_GRAINS:
         raise FieldRefusal({"window": RuleError("rule_unusual_grain", text=grain[:MAX_TYPED])})
     for_count, repeat = _for_and_repeat(values, lang)
-    return RuleSpec(kpi=kpi, kind=RuleKind.UNUSUAL, op=Op.GT, threshold=0.0, window=UNUSUAL_GRAINS[grain],
-                    sensitivity=SENSITIVITY_WORDS[word], for_count=for_count, repeat_seconds=repeat or DEFAULT_REPEAT)
+    return RuleSpec(
+        kpi=kpi,
+        kind=RuleKind.UNUSUAL,
+        op=Op.GT,
+        threshold=0.0,
+        window=UNUSUAL_GRAINS[grain],
+        sensitivity=SENSITIVITY_WORDS[word],
+        for_count=for_count,
+        repeat_seconds=repeat or DEFAULT_REPEAT,
+    )
 
 
 def target_from_words(words: list[str], unit: Unit, lang: str, currency: str) -> tuple[str, float | None]:

@@ -13,27 +13,94 @@ from kpi.rules import Op, RuleError, RuleKind
 # -- words ---------------------------------------------------------------------------------------------
 
 OP_WORDS = {
-    ">": Op.GT, "<": Op.LT, ">=": Op.GE, "<=": Op.LE, "=>": Op.GE, "=<": Op.LE,
-    "above": Op.GT, "over": Op.GT, "au-dessus": Op.GT, "dessus": Op.GT, "sup": Op.GT,
-    "below": Op.LT, "under": Op.LT, "en-dessous": Op.LT, "dessous": Op.LT, "sous": Op.LT, "inf": Op.LT,
+    ">": Op.GT,
+    "<": Op.LT,
+    ">=": Op.GE,
+    "<=": Op.LE,
+    "=>": Op.GE,
+    "=<": Op.LE,
+    "above": Op.GT,
+    "over": Op.GT,
+    "au-dessus": Op.GT,
+    "dessus": Op.GT,
+    "sup": Op.GT,
+    "below": Op.LT,
+    "under": Op.LT,
+    "en-dessous": Op.LT,
+    "dessous": Op.LT,
+    "sous": Op.LT,
+    "inf": Op.LT,
 }
-CHANGE_WORDS = {"drops": False, "falls": False, "baisse": False, "chute": False,
-                "rises": True, "jumps": True, "hausse": True, "monte": True}
+CHANGE_WORDS = {
+    "drops": False,
+    "falls": False,
+    "baisse": False,
+    "chute": False,
+    "rises": True,
+    "jumps": True,
+    "hausse": True,
+    "monte": True,
+}
 UNUSUAL_WORDS = ("unusual", "anomaly", "anomalies", "inhabituel", "inhabituelle", "anomalie", "anormal", "anormale")
 UNUSUAL_GRAINS = {"day": "day", "daily": "day", "jour": "day", "week": "week", "weekly": "week", "semaine": "week"}
-SENSITIVITY_WORDS = {"low": "low", "faible": "low", "basse": "low", "medium": "medium", "moyenne": "medium",
-                     "moyen": "medium", "high": "high", "haute": "high", "forte": "high", "élevée": "high",
-                     "elevee": "high"}
+SENSITIVITY_WORDS = {
+    "low": "low",
+    "faible": "low",
+    "basse": "low",
+    "medium": "medium",
+    "moyenne": "medium",
+    "moyen": "medium",
+    "high": "high",
+    "haute": "high",
+    "forte": "high",
+    "élevée": "high",
+    "elevee": "high",
+}
 TARGET_WORDS = ("target", "objectif", "goal")
 MARGIN_WORDS = ("margin", "marge", "tolerance", "tolérance")
 DEFAULT_MARGIN = 0.05  # a target rule tolerates a projection this far below the target's pace
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")  # stored as their index; shown and picked as is
-DAY_WORDS = {"mon": 0, "monday": 0, "lun": 0, "lundi": 0, "tue": 1, "tuesday": 1, "mar": 1, "mardi": 1,
-             "wed": 2, "wednesday": 2, "mer": 2, "mercredi": 2, "thu": 3, "thursday": 3, "jeu": 3, "jeudi": 3,
-             "fri": 4, "friday": 4, "ven": 4, "vendredi": 4, "sat": 5, "saturday": 5, "sam": 5, "samedi": 5,
-             "sun": 6, "sunday": 6, "dim": 6, "dimanche": 6}
-GRAINS = {"week": "week", "semaine": "week", "month": "month", "mois": "month", "quarter": "quarter",
-          "trimestre": "quarter", "year": "year", "annee": "year", "année": "year"}
+DAY_WORDS = {
+    "mon": 0,
+    "monday": 0,
+    "lun": 0,
+    "lundi": 0,
+    "tue": 1,
+    "tuesday": 1,
+    "mar": 1,
+    "mardi": 1,
+    "wed": 2,
+    "wednesday": 2,
+    "mer": 2,
+    "mercredi": 2,
+    "thu": 3,
+    "thursday": 3,
+    "jeu": 3,
+    "jeudi": 3,
+    "fri": 4,
+    "friday": 4,
+    "ven": 4,
+    "vendredi": 4,
+    "sat": 5,
+    "saturday": 5,
+    "sam": 5,
+    "samedi": 5,
+    "sun": 6,
+    "sunday": 6,
+    "dim": 6,
+    "dimanche": 6,
+}
+GRAINS = {
+    "week": "week",
+    "semaine": "week",
+    "month": "month",
+    "mois": "month",
+    "quarter": "quarter",
+    "trimestre": "quarter",
+    "year": "year",
+    "annee": "year",
+    "année": "year",
+}
 REPEATS = {"1h": 3600, "6h": 21600, "12h": 43200, "24h": 86400, "1w": 604800}  # the form's choices
 _DURATION = re.compile(r"^([0-9]{1,4})\s*(m|min|h|d|j|w)$")
 
@@ -82,8 +149,14 @@ def parse_duration(text: str) -> timedelta:
     if not m:
         raise RuleError("rule_bad_duration", text=text.strip()[:MAX_TYPED])
     n, unit = int(m.group(1)), m.group(2)
-    delta = {"m": timedelta(minutes=n), "min": timedelta(minutes=n), "h": timedelta(hours=n),
-             "d": timedelta(days=n), "j": timedelta(days=n), "w": timedelta(weeks=n)}[unit]
+    delta = {
+        "m": timedelta(minutes=n),
+        "min": timedelta(minutes=n),
+        "h": timedelta(hours=n),
+        "d": timedelta(days=n),
+        "j": timedelta(days=n),
+        "w": timedelta(weeks=n),
+    }[unit]
     if not timedelta(minutes=1) <= delta <= timedelta(days=365):
         raise RuleError("rule_duration_range", text=text.strip()[:MAX_TYPED])
     return delta

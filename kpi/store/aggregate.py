@@ -19,16 +19,9 @@ import math
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
+from typing import Any
 
-from sqlalchemy import (
-    and_,
-    bindparam,
-    cast,
-    literal_column,
-    null,
-    select,
-    union_all,
-)
+from sqlalchemy import and_, bindparam, cast, literal_column, null, select, union_all
 from sqlalchemy.engine import Engine
 
 from kpi.errors import SourceTimeout
@@ -40,22 +33,32 @@ from kpi.store.sql import effective_ranges, filters_of, source_of, value_of
 
 log = logging.getLogger(__name__)
 
-def measure_selects(
-    spec: MeasureSpec, index: int, window: Window, window_index: int, by: Ref | None
-) -> list:
+
+def measure_selects(spec: MeasureSpec, index: int, window: Window, window_index: int, by: Ref | None) -> list[Any]:
     """The SELECT(s) for one measure over one window, grouped by ``by`` when given."""
     if spec.to_end and window.cumulative_from is not None:
         aliases, source, time_col = source_of(spec, [by] if by is not None else [])
-        others = [c for f, c in zip(spec.filters, filters_of(spec, aliases, window), strict=True)
-                  if f.op != "before_end"]
-        return [_select(spec, index, window_index, by, aliases, source, conditions + others)
-                for conditions in effective_ranges(spec, aliases, time_col, window.cumulative_from,
-                                                   window.end_utc)]
+        others = [
+            c for f, c in zip(spec.filters, filters_of(spec, aliases, window), strict=True) if f.op != "before_end"
+        ]
+        return [
+            _select(spec, index, window_index, by, aliases, source, conditions + others)
+            for conditions in effective_ranges(spec, aliases, time_col, window.cumulative_from, window.end_utc)
+        ]
     return [measure_select(spec, index, window, window_index, by)]
 
 
-def _select(spec: MeasureSpec, index: int, window_index: int, by: Ref | None, aliases, source, conditions):
-    measure, window = literal_column(str(int(index))).label("measure"), literal_column(str(int(window_index)))
+def _select(
+    spec: MeasureSpec,
+    index: int,
+    window_index: int,
+    by: Ref | None,
+    aliases: dict[str | None, Any],
+    source: Any,
+    conditions: list[Any],
+) -> Any:
+    measure: Any = literal_column(str(int(index))).label("measure")
+    window: Any = literal_column(str(int(window_index)))
     if by is None:
         # One value: a scalar subquery, as one would write it by hand. As plain branches of the UNION ALL,
         # PostgreSQL ran a question's small scans in parallel workers, whose start cost more than the scans
@@ -71,9 +74,7 @@ def _select(spec: MeasureSpec, index: int, window_index: int, by: Ref | None, al
     )
 
 
-def measure_select(
-    spec: MeasureSpec, index: int, window: Window, window_index: int, by: Ref | None
-):
+def measure_select(spec: MeasureSpec, index: int, window: Window, window_index: int, by: Ref | None) -> Any:
     """The SELECT for one measure over one window, grouped by ``by`` when given."""
     aliases, source, time_col = source_of(spec, [by] if by is not None else [])
 
@@ -83,8 +84,9 @@ def measure_select(
         lower, upper = window.start_utc, window.end_utc
     conditions = [time_col < upper] if spec.to_end else [time_col >= lower, time_col < upper]
     conditions += filters_of(spec, aliases, window)
-    return _select(spec, window_index=window_index, index=index, by=by, aliases=aliases, source=source,
-                   conditions=conditions)
+    return _select(
+        spec, window_index=window_index, index=index, by=by, aliases=aliases, source=source, conditions=conditions
+    )
 
 
 Row = tuple[str, int, "str | None", float]  # measure, window index, key (None: the total or no value), value
@@ -92,7 +94,7 @@ Row = tuple[str, int, "str | None", float]  # measure, window index, key (None: 
 
 @dataclass(frozen=True)
 class Aggregate:
-    rows: list[Row]                # a measure × window (× key) may come in several rows (pieces) to be summed
+    rows: list[Row]  # a measure × window (× key) may come in several rows (pieces) to be summed
     as_of: datetime | None = None  # when past days came from the daily rollup: when it was refreshed
 
 
@@ -101,7 +103,7 @@ def aggregate(
     measures: list[MeasureSpec],
     windows: list[Window],
     by: dict[str, Ref] | None = None,
-    rollups=None,
+    rollups: Any = None,
 ) -> Aggregate:
     """Run every measure over every window: one round trip to the source (and one to the rollups).
 
@@ -126,7 +128,10 @@ def aggregate(
     return Aggregate(rows, as_of)
 
 
-def statement(pieces) -> object | None:
+Piece = tuple[Any, ...]  # (spec, index, window part, window index, grouping)
+
+
+def statement(pieces: list[Piece]) -> Any:
     """The one query for these pieces ((spec, index, window, window index, grouping) tuples), the windows'
     bounds bound as values: a UNION ALL of one SELECT per measure × window; None when there is nothing to
     ask the source."""
@@ -143,49 +148,59 @@ def statement(pieces) -> object | None:
 _BOUNDS = ("start_utc", "end_utc", "first_day", "end_day", "cumulative_from")
 
 
-def prepared(pieces) -> tuple[object, dict]:
+def prepared(pieces: list[Piece]) -> tuple[Any, dict[str, Any]]:
     """The statement for these pieces (built once per shape) and the values of its bound parameters."""
-    shape = tuple((spec, i, w, ref, tuple(getattr(part, f) is not None for f in _BOUNDS))
-                  for spec, i, part, w, ref in pieces)
-    values = {f"b{k}_{f}": getattr(part, f) for k, (_, _, part, _, _) in enumerate(pieces) for f in _BOUNDS
-              if getattr(part, f) is not None}
+    shape = tuple(
+        (spec, i, w, ref, tuple(getattr(part, f) is not None for f in _BOUNDS)) for spec, i, part, w, ref in pieces
+    )
+    values = {
+        f"b{k}_{f}": getattr(part, f)
+        for k, (_, _, part, _, _) in enumerate(pieces)
+        for f in _BOUNDS
+        if getattr(part, f) is not None
+    }
     return _shaped(shape), values
 
 
 @lru_cache(maxsize=512)
-def _shaped(shape) -> object:
+def _shaped(shape: tuple[Any, ...]) -> Any:
     def bounds(k: int, present: tuple[bool, ...]) -> Window:  # the bounds as named parameters
-        return Window(**{f: bindparam(f"b{k}_{f}") if there else None
-                         for f, there in zip(_BOUNDS, present, strict=True)})  # type: ignore[arg-type]
+        bound: dict[str, Any] = {
+            f: bindparam(f"b{k}_{f}") if there else None for f, there in zip(_BOUNDS, present, strict=True)
+        }
+        return Window(**bound)
 
-    return statement([(spec, i, bounds(k, present), w, ref)
-                      for k, (spec, i, w, ref, present) in enumerate(shape)])
+    return statement([(spec, i, bounds(k, present), w, ref) for k, (spec, i, w, ref, present) in enumerate(shape)])
 
 
-def plain_pieces(measures: list[MeasureSpec], windows: list[Window], by: dict[str, Ref] | None = None) -> list:
+def plain_pieces(measures: list[MeasureSpec], windows: list[Window], by: dict[str, Ref] | None = None) -> list[Any]:
     """Every measure over every window, from the source alone (no rollup)."""
     by = by or {}
-    return [(spec, i, window, w, by.get(spec.name))
-            for i, spec in enumerate(measures) for w, window in enumerate(windows)]
+    return [
+        (spec, i, window, w, by.get(spec.name)) for i, spec in enumerate(measures) for w, window in enumerate(windows)
+    ]
 
 
-def _run(engine: Engine, stmt, values: dict, measures: list[MeasureSpec]) -> list[Row]:
+def _run(engine: Engine, stmt: Any, values: dict[str, Any], measures: list[MeasureSpec]) -> list[Row]:
     try:
         rows = read_rows(engine, stmt, values)
     except SourceTimeout:
-        log.warning("aggregate query on %s did not answer within %gs", engine.url.render_as_string(hide_password=True),
-                    limits().query_timeout)
+        log.warning(
+            "aggregate query on %s did not answer within %gs",
+            engine.url.render_as_string(hide_password=True),
+            limits().query_timeout,
+        )
         raise
     return rows_of(rows, [m.name for m in measures])
 
 
-def rows_of(rows, names: list[str]) -> list[Row]:
+def rows_of(rows: Any, names: list[str]) -> list[Row]:
     """(measure index, window, key, value) rows from a database as :data:`Row`: the measure's name, a float
     value (NaN for NULL or a value that is not a number) and a text key (None for NULL)."""
     return [(names[int(i)], int(w), None if key is None else str(key), _number(value)) for i, w, key, value in rows]
 
 
-def _number(value) -> float:
+def _number(value: Any) -> float:
     try:
         return math.nan if value is None else float(value)
     except (TypeError, ValueError):

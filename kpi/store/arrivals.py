@@ -6,13 +6,14 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta, timezone
 
 from sqlalchemy import func, select
+from sqlalchemy.engine import Engine
 
 from kpi.store.engines import read_rows
 from kpi.store.specs import MeasureSpec
 from kpi.store.sql import source_of
 
 
-def last_row(source, spec: MeasureSpec, now_utc: datetime) -> datetime | date | None:
+def last_row(source: Engine, spec: MeasureSpec, now_utc: datetime) -> datetime | date | None:
     """The newest time (naive UTC) or day of ``spec``'s table up to a day after ``now_utc`` (naive UTC)."""
     aliases, _, time_col = source_of(spec)
     limit = (now_utc + timedelta(days=1)).date() if spec.time_is_date else now_utc + timedelta(days=1)
@@ -21,4 +22,4 @@ def last_row(source, spec: MeasureSpec, now_utc: datetime) -> datetime | date | 
         found = date.fromisoformat(found[:10]) if spec.time_is_date else datetime.fromisoformat(found)
     if isinstance(found, datetime) and found.tzinfo is not None:
         found = found.astimezone(timezone.utc).replace(tzinfo=None)
-    return found
+    return found if isinstance(found, (datetime, date)) else None

@@ -11,6 +11,8 @@ the server's zone), money ``Decimal(14, 2)`` (exact sums), and an id drawn from
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import CheckConstraint, Column, Integer, MetaData, Sequence, Table, inspect, text
 from sqlalchemy.types import Boolean, Date, DateTime, Numeric, Text
 from sqlalchemy.types import Integer as IntegerType
@@ -38,15 +40,18 @@ def _duckdb_tables() -> MetaData:
     out = MetaData()
     for table in FACT_TABLES.values():
         sequence = Sequence(f"{table.name}_id_seq", metadata=out)
-        columns = [Column("id", Integer, sequence, primary_key=True, autoincrement=False,
-                          server_default=sequence.next_value()) if c.name == "id" else c._copy()
-                   for c in table.columns]
+        columns = [
+            Column("id", Integer, sequence, primary_key=True, autoincrement=False, server_default=sequence.next_value())
+            if c.name == "id"
+            else c._copy()
+            for c in table.columns
+        ]
         checks = [k._copy() for k in table.constraints if isinstance(k, CheckConstraint)]
         Table(table.name, out, *columns, *checks)
     return out
 
 
-def _clickhouse_type(column: Column) -> str:
+def _clickhouse_type(column: Column[Any]) -> str:
     kind = column.type
     if isinstance(kind, DateTime):
         name = "DateTime64(6, 'UTC')"
@@ -77,13 +82,19 @@ def clickhouse_ddl() -> list[str]:
     """CREATE TABLE statements for the canonical tables in ClickHouse."""
     out = []
     for table in FACT_TABLES.values():
-        lines = [f"    {c.name} {_clickhouse_type(c)}"
-                 + (" DEFAULT toInt64(generateSnowflakeID())" if c.name == "id" else "") for c in table.columns]
-        lines += [f"    CONSTRAINT {k.name} CHECK {k.sqltext}" for k in table.constraints
-                  if isinstance(k, CheckConstraint)]
+        lines = [
+            f"    {c.name} {_clickhouse_type(c)}"
+            + (" DEFAULT toInt64(generateSnowflakeID())" if c.name == "id" else "")
+            for c in table.columns
+        ]
+        lines += [
+            f"    CONSTRAINT {k.name} CHECK {k.sqltext}" for k in table.constraints if isinstance(k, CheckConstraint)
+        ]
         body = ",\n".join(lines)
-        out.append(f"CREATE TABLE IF NOT EXISTS {table.name} (\n{body}\n) ENGINE = MergeTree\n"
-                   f"ORDER BY {_sort_key(table)}\n"
-                   # lightweight UPDATEs (imports in upsert mode) need the block number columns
-                   "SETTINGS enable_block_number_column = 1, enable_block_offset_column = 1")
+        out.append(
+            f"CREATE TABLE IF NOT EXISTS {table.name} (\n{body}\n) ENGINE = MergeTree\n"
+            f"ORDER BY {_sort_key(table)}\n"
+            # lightweight UPDATEs (imports in upsert mode) need the block number columns
+            "SETTINGS enable_block_number_column = 1, enable_block_offset_column = 1"
+        )
     return out

@@ -9,8 +9,11 @@ returned as is: a wrong key cannot silently hand a ciphertext to Slack as a toke
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import Any
+
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
-from sqlalchemy import Text, select, update
+from sqlalchemy import Table, Text, select, update
 from sqlalchemy.types import TypeDecorator
 
 from kpi.errors import SecretKeyError
@@ -34,8 +37,10 @@ class TokenCipher:
         try:
             return self._fernet.decrypt(value.encode("ascii")).decode("utf-8")
         except (InvalidToken, UnicodeError) as exc:
-            raise SecretKeyError("a stored Slack token does not decrypt with KPI_ENCRYPTION_KEY: keep the old key "
-                                 "after the new one (comma-separated) until `python -m bot rotate-key` has run") from exc
+            raise SecretKeyError(
+                "a stored Slack token does not decrypt with KPI_ENCRYPTION_KEY: keep the old key "
+                "after the new one (comma-separated) until `python -m bot rotate-key` has run"
+            ) from exc
 
     def rotate(self, value: str) -> str:
         try:
@@ -44,7 +49,7 @@ class TokenCipher:
             raise SecretKeyError("a stored Slack token does not decrypt with any key of KPI_ENCRYPTION_KEY") from exc
 
 
-class EncryptedText(TypeDecorator):
+class EncryptedText(TypeDecorator[Any]):
     """A Text column whose values are encrypted on the way in and decrypted on the way out."""
 
     impl = Text
@@ -54,14 +59,14 @@ class EncryptedText(TypeDecorator):
         super().__init__()
         self.cipher = cipher
 
-    def process_bind_param(self, value, dialect):
+    def process_bind_param(self, value: Any, dialect: Any) -> Any:
         return None if value is None else self.cipher.encrypt(str(value))
 
-    def process_result_value(self, value, dialect):
+    def process_result_value(self, value: Any, dialect: Any) -> Any:
         return None if value is None else self.cipher.decrypt(value)
 
 
-def encrypt_columns(table, names, cipher: TokenCipher) -> None:
+def encrypt_columns(table: Table, names: Iterable[str], cipher: TokenCipher) -> None:
     """Make ``table``'s token columns encrypted (the tables a library built for its own queries)."""
     for name in names:
         if name in table.c:

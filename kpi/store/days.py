@@ -8,9 +8,9 @@ PostgreSQL alike.
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta, timezone
+from typing import Any
 from zoneinfo import ZoneInfo
 
-import pandas as pd
 from sqlalchemy import cast, select
 from sqlalchemy.engine import Engine
 
@@ -22,12 +22,12 @@ from kpi.store.sql import effective_ranges, effective_time, filters_of, source_o
 TOTAL = ""  # the dimension name of a measure's total
 
 
-def source_rows(source: Engine, stmt) -> list:
+def source_rows(source: Engine, stmt: Any) -> list[Any]:
     """The rows of one query to the source, within the query time limit (SourceError otherwise)."""
     return read_rows(source, stmt)
 
 
-def day_statements(dialect: str, spec: MeasureSpec, tz: ZoneInfo, start: date, end: date) -> list:
+def day_statements(dialect: str, spec: MeasureSpec, tz: ZoneInfo, start: date, end: date) -> list[Any]:
     """The SELECTs that give the measure per local day (and per value of each of its dimensions) for the
     days [start, end): one per DST stretch (and per effective-time range of a cumulative measure)."""
     dims = list(spec.dimensions)
@@ -35,8 +35,7 @@ def day_statements(dialect: str, spec: MeasureSpec, tz: ZoneInfo, start: date, e
     dim_cols = [cast(aliases[r.alias].c[r.name], KEY).label(f"d{j}") for j, r in enumerate(dims)]
     window = Window(midnight_utc(tz, start), midnight_utc(tz, end), start, end)
     effective = effective_time(spec, aliases, time_col) if spec.to_end else time_col
-    filters = [c for f, c in zip(spec.filters, filters_of(spec, aliases, window), strict=True)
-               if f.op != "before_end"]
+    filters = [c for f, c in zip(spec.filters, filters_of(spec, aliases, window), strict=True) if f.op != "before_end"]
     statements = []
     if spec.time_is_date:
         day = time_col
@@ -44,20 +43,27 @@ def day_statements(dialect: str, spec: MeasureSpec, tz: ZoneInfo, start: date, e
     else:
         for lo, hi, offset in stretches(tz, start, end):
             day = local_day(dialect, effective, offset)
-            ranges = (effective_ranges(spec, aliases, time_col, lo, hi) if spec.to_end
-                      else [[time_col >= lo, time_col < hi]])
+            ranges = (
+                effective_ranges(spec, aliases, time_col, lo, hi) if spec.to_end else [[time_col >= lo, time_col < hi]]
+            )
             statements += [(conditions, day) for conditions in ranges]
     out = []
     for conditions, day in statements:
         labelled = day.label("day")  # grouped by the same labelled expression (BigQuery groups by its alias)
-        out.append(select(labelled, *dim_cols, value_of(spec, aliases).label("value"))
-                   .select_from(table).where(*conditions, *filters).group_by(labelled, *dim_cols))
+        out.append(
+            select(labelled, *dim_cols, value_of(spec, aliases).label("value"))
+            .select_from(table)
+            .where(*conditions, *filters)
+            .group_by(labelled, *dim_cols)
+        )
     return out
 
 
-def daily_values(source: Engine, spec: MeasureSpec, tz: ZoneInfo, start: date, end: date) -> list[dict]:
+def daily_values(source: Engine, spec: MeasureSpec, tz: ZoneInfo, start: date, end: date) -> list[dict[str, Any]]:
     """The measure per local day (and per value of each of its dimensions) for the days [start, end):
     rows {dim, day, key, value}; dim '' is the total. Exact in any zone (one offset per DST stretch)."""
+    import pandas as pd  # only when days are summed (rollups, charts): the CLI and the app start without it
+
     dims = list(spec.dimensions)
     frames = []
     for stmt in day_statements(source.dialect.name, spec, tz, start, end):
@@ -73,8 +79,10 @@ def daily_values(source: Engine, spec: MeasureSpec, tz: ZoneInfo, start: date, e
     out += [{"dim": TOTAL, "day": d, "key": None, "value": float(v)} for d, v in totals.items()]
     for j, ref in enumerate(dims):
         grouped = data.groupby(["day", f"d{j}"], dropna=False)["value"].sum()
-        out += [{"dim": ref.dotted, "day": d, "key": None if pd.isna(k) else str(k), "value": float(v)}
-                for (d, k), v in grouped.items()]
+        out += [
+            {"dim": ref.dotted, "day": d, "key": None if pd.isna(k) else str(k), "value": float(v)}
+            for (d, k), v in grouped.items()
+        ]
     return out
 
 
@@ -99,8 +107,11 @@ def stretches(tz: ZoneInfo, start: date, end: date) -> list[tuple[datetime, date
     out.append((lo, stop, offset))
     return [s for s in out if s[0] < s[1]]
 
+
 def utc_offset(tz: ZoneInfo, utc_naive: datetime) -> int:
-    return int(utc_naive.replace(tzinfo=timezone.utc).astimezone(tz).utcoffset().total_seconds())
+    offset = utc_naive.replace(tzinfo=timezone.utc).astimezone(tz).utcoffset()
+    assert offset is not None  # an aware datetime has an offset
+    return int(offset.total_seconds())
 
 
 def midnight_utc(tz: ZoneInfo, day: date) -> datetime:

@@ -16,6 +16,8 @@ decided here:
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import Date, cast, func, literal_column
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.ext.compiler import compiles
@@ -27,7 +29,7 @@ from kpi.errors import SourceError
 CLICKHOUSE = "clickhousedb"  # clickhouse-connect's dialect, ClickHouse's official driver (and chDB's)
 
 
-class Number(Double):
+class Number(Double[Any]):
     """An 8-byte float that may be NULL (a sum over no rows): ClickHouse's DOUBLE refuses NULL."""
 
     __visit_name__ = "kpi_number"
@@ -35,12 +37,12 @@ class Number(Double):
 
 
 @compiles(Number)
-def _number(element, compiler, **kw):
-    return compiler.process(Double(), **kw)
+def _number(element: Any, compiler: Any, **kw: Any) -> str:
+    return str(compiler.process(Double(), **kw))
 
 
 @compiles(Number, CLICKHOUSE)
-def _number_clickhouse(element, compiler, **kw):
+def _number_clickhouse(element: Any, compiler: Any, **kw: Any) -> str:
     return "Nullable(Float64)"
 
 
@@ -55,12 +57,12 @@ class KeyText(Text):
 
 
 @compiles(KeyText)
-def _key_text(element, compiler, **kw):
-    return compiler.process(Text(), **kw)
+def _key_text(element: Any, compiler: Any, **kw: Any) -> str:
+    return str(compiler.process(Text(), **kw))
 
 
 @compiles(KeyText, CLICKHOUSE)
-def _key_text_clickhouse(element, compiler, **kw):
+def _key_text_clickhouse(element: Any, compiler: Any, **kw: Any) -> str:
     return "Nullable(String)"
 
 
@@ -69,23 +71,39 @@ KEY = KeyText()
 # The engines the bot reads its facts from: the first four run for real in the suite (ClickHouse as
 # chDB, its engine in-process); the cloud warehouses, which cannot run here, through their maintained
 # SQLAlchemy dialects, proven by compiled-SQL snapshots (tests/kpi/test_warehouse_sql.py).
-SUPPORTED = {"sqlite": "SQLite", "postgresql": "PostgreSQL", "duckdb": "DuckDB", CLICKHOUSE: "ClickHouse",
-             "bigquery": "BigQuery", "snowflake": "Snowflake", "trino": "Trino"}
+SUPPORTED = {
+    "sqlite": "SQLite",
+    "postgresql": "PostgreSQL",
+    "duckdb": "DuckDB",
+    CLICKHOUSE: "ClickHouse",
+    "bigquery": "BigQuery",
+    "snowflake": "Snowflake",
+    "trino": "Trino",
+}
 # Names that mean an engine we read, through another dialect than the one we test
-HINTS = {"clickhouse": "for ClickHouse, use ClickHouse's official driver: pip install '.[clickhouse]' and "
-                       "SOURCE_DATABASE_URL=clickhousedb://user:password@host:8123/database"}
+HINTS = {
+    "clickhouse": "for ClickHouse, use ClickHouse's official driver: pip install '.[clickhouse]' and "
+    "SOURCE_DATABASE_URL=clickhousedb://user:password@host:8123/database"
+}
 
 
 # The pip extra that installs each engine's dialect and driver
-EXTRAS = {"duckdb": "duckdb", CLICKHOUSE: "clickhouse", "bigquery": "bigquery", "snowflake": "snowflake",
-          "trino": "trino"}
+EXTRAS = {
+    "duckdb": "duckdb",
+    CLICKHOUSE: "clickhouse",
+    "bigquery": "bigquery",
+    "snowflake": "snowflake",
+    "trino": "trino",
+}
 
 
 def missing_driver(name: str) -> str:
     """What to say when an engine's SQLAlchemy dialect or driver is not installed."""
     if name in EXTRAS:
-        return (f"The driver for {SUPPORTED[name]} is not installed: pip install -e '.[{EXTRAS[name]}]' "
-                "(README, \"Where the facts can live\").")
+        return (
+            f"The driver for {SUPPORTED[name]} is not installed: pip install -e '.[{EXTRAS[name]}]' "
+            '(README, "Where the facts can live").'
+        )
     return f"The database driver for {name} is not installed or the URL names an unknown driver."
 
 
@@ -95,11 +113,13 @@ def check_supported(source: Engine | str) -> None:
     name = make_url(source).get_backend_name() if isinstance(source, str) else source.dialect.name
     if name not in SUPPORTED:
         hint = f" ({HINTS[name]})" if name in HINTS else ""
-        raise SourceError(f"The data source is {name}, which the bot does not support yet; "
-                          f"supported: {', '.join(SUPPORTED.values())}{hint}.")
+        raise SourceError(
+            f"The data source is {name}, which the bot does not support yet; "
+            f"supported: {', '.join(SUPPORTED.values())}{hint}."
+        )
 
 
-def local_day(dialect: str, column, offset_seconds: int):
+def local_day(dialect: str, column: Any, offset_seconds: int) -> Any:
     """The local calendar day of a naive-UTC timestamp, for a fixed UTC offset (an integer we computed,
     never user input)."""
     offset = int(offset_seconds)
@@ -119,7 +139,7 @@ def local_day(dialect: str, column, offset_seconds: int):
     raise SourceError(f"Local days are not known for {dialect}; supported: {', '.join(SUPPORTED.values())}.")
 
 
-class Greatest(FunctionElement):
+class Greatest(FunctionElement[Any]):
     """GREATEST(a, b, …): the later of several instants (SQLite spells it MAX with several arguments)."""
 
     inherit_cache = True
@@ -127,10 +147,10 @@ class Greatest(FunctionElement):
 
 
 @compiles(Greatest)
-def _greatest_default(element, compiler, **kw):
+def _greatest_default(element: Any, compiler: Any, **kw: Any) -> str:
     return f"GREATEST({compiler.process(element.clauses, **kw)})"
 
 
 @compiles(Greatest, "sqlite")
-def _greatest_sqlite(element, compiler, **kw):
+def _greatest_sqlite(element: Any, compiler: Any, **kw: Any) -> str:
     return f"MAX({compiler.process(element.clauses, **kw)})"

@@ -15,7 +15,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import Any, TypeVar, cast
 
 from sqlalchemy import create_engine, event, inspect
 from sqlalchemy.dialects import registry
@@ -35,8 +35,8 @@ T = TypeVar("T")
 
 @dataclass(frozen=True)
 class Limits:
-    connect_timeout: float = 5.0    # seconds to open a connection (or to wait for one from the pool)
-    query_timeout: float = 120.0    # seconds one statement may run (rollup rebuilds of big tables included)
+    connect_timeout: float = 5.0  # seconds to open a connection (or to wait for one from the pool)
+    query_timeout: float = 120.0  # seconds one statement may run (rollup rebuilds of big tables included)
 
 
 _lock = threading.Lock()
@@ -70,10 +70,10 @@ class _Workers:
     KEEP = 8  # idle workers kept
 
     def __init__(self) -> None:
-        self._idle: list[queue.SimpleQueue] = []
+        self._idle: list[queue.SimpleQueue[Any]] = []
         self._lock = threading.Lock()
 
-    def submit(self, work: Callable[[], object], box: dict, done: threading.Event) -> None:
+    def submit(self, work: Callable[[], object], box: dict[str, Any], done: threading.Event) -> None:
         with self._lock:
             inbox = self._idle.pop() if self._idle else None
         if inbox is None:
@@ -81,7 +81,7 @@ class _Workers:
             threading.Thread(target=self._serve, args=(inbox,), name="kpi-query", daemon=True).start()
         inbox.put((work, box, done))
 
-    def _serve(self, inbox: queue.SimpleQueue) -> None:
+    def _serve(self, inbox: queue.SimpleQueue[Any]) -> None:
         while True:
             work, box, done = inbox.get()
             try:
@@ -102,14 +102,14 @@ def within(seconds: float, work: Callable[[], T], what: str = "the data source")
     """``work()``, or :class:`SourceTimeout` after ``seconds``. The work runs in a worker thread, so
     that even a socket that never answers can't hold the caller: that worker is left to the driver's
     own timeouts, and the caller moves on."""
-    box: dict = {}
+    box: dict[str, Any] = {}
     done = threading.Event()
     _workers.submit(work, box, done)
     if not done.wait(seconds):
         raise SourceTimeout(seconds, what)
     if "error" in box:
         raise box["error"]
-    return box["value"]
+    return cast(T, box["value"])
 
 
 def normalize_url(url: str) -> str:
@@ -139,11 +139,12 @@ def _create(url: str) -> Engine:
     limit = _limits
     if parsed.get_backend_name() == "sqlite":
         # "timeout" is SQLite's wait for another writer's lock (web and clock on one file): 30 s at most
-        engine = create_engine(url, connect_args={"check_same_thread": False,
-                                                  "timeout": min(30.0, limit.query_timeout)})
+        engine = create_engine(
+            url, connect_args={"check_same_thread": False, "timeout": min(30.0, limit.query_timeout)}
+        )
 
         @event.listens_for(engine, "connect")
-        def _pragmas(dbapi_conn, record) -> None:
+        def _pragmas(dbapi_conn: Any, record: Any) -> None:
             cur = dbapi_conn.cursor()
             cur.execute("PRAGMA foreign_keys=ON")
             if parsed.database and parsed.database != ":memory:":
@@ -154,11 +155,11 @@ def _create(url: str) -> Engine:
             dbapi_conn.set_progress_handler(lambda: int(time.monotonic() > deadline[0]), 20_000)
 
         @event.listens_for(engine, "before_cursor_execute")
-        def _start(conn, cursor, statement, parameters, context, executemany) -> None:
+        def _start(conn: Any, cursor: Any, statement: Any, parameters: Any, context: Any, executemany: Any) -> None:
             conn.connection.info["deadline"][0] = time.monotonic() + limit.query_timeout
 
         @event.listens_for(engine, "after_cursor_execute")
-        def _done(conn, cursor, statement, parameters, context, executemany) -> None:
+        def _done(conn: Any, cursor: Any, statement: Any, parameters: Any, context: Any, executemany: Any) -> None:
             conn.connection.info["deadline"][0] = float("inf")
 
         return engine
@@ -166,15 +167,23 @@ def _create(url: str) -> Engine:
     if parsed.get_backend_name() == "postgresql":
         given = parsed.query.get("options")  # libpq options in the URL (e.g. a search_path) are kept
         given = " ".join(given) if isinstance(given, tuple) else (given or "")
-        connect_args = {"connect_timeout": max(1, round(limit.connect_timeout)),
-                        "options": f"{given} -c statement_timeout={int(limit.query_timeout * 1000)}".strip()}
+        connect_args = {
+            "connect_timeout": max(1, round(limit.connect_timeout)),
+            "options": f"{given} -c statement_timeout={int(limit.query_timeout * 1000)}".strip(),
+        }
     elif parsed.get_backend_name() == CLICKHOUSE:
         connect_args = clickhouse_args(parsed.query.get("interface") == "chdb", limit)
-    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5, pool_timeout=limit.connect_timeout,
-                         connect_args=connect_args)
+    return create_engine(
+        url,
+        pool_pre_ping=True,
+        pool_size=5,
+        max_overflow=5,
+        pool_timeout=limit.connect_timeout,
+        connect_args=connect_args,
+    )
 
 
-def clickhouse_args(in_process: bool, limit: Limits) -> dict:
+def clickhouse_args(in_process: bool, limit: Limits) -> dict[str, Any]:
     """ClickHouse settings sent with every query (``ch_`` names a setting for clickhouse-connect):
 
     * ``join_use_nulls``: a LEFT JOIN without a match gives NULLs, as in SQL, not the column type's default
@@ -183,10 +192,12 @@ def clickhouse_args(in_process: bool, limit: Limits) -> dict:
 
     Over HTTP, the client gives up connecting and waiting by the same limits (chDB, in-process, has no
     socket)."""
-    args: dict = {"ch_join_use_nulls": 1, "ch_max_execution_time": max(1, round(limit.query_timeout))}
+    args: dict[str, Any] = {"ch_join_use_nulls": 1, "ch_max_execution_time": max(1, round(limit.query_timeout))}
     if not in_process:
-        args |= {"connect_timeout": max(1, round(limit.connect_timeout)),
-                 "send_receive_timeout": max(1, round(limit.query_timeout))}
+        args |= {
+            "connect_timeout": max(1, round(limit.connect_timeout)),
+            "send_receive_timeout": max(1, round(limit.query_timeout)),
+        }
     return args
 
 
@@ -201,13 +212,14 @@ def has_table(url: str, name: str) -> bool:
     return inspect(get_engine(url)).has_table(name)
 
 
-def read_rows(engine: Engine, stmt, values: dict | None = None) -> list:
+def read_rows(engine: Engine, stmt: Any, values: dict[str, Any] | None = None) -> list[Any]:
     """The rows of one query to a source, within the query time limit. Any failure of the engine or its
     driver (SQLAlchemy's errors, and a driver's own exceptions that are not DB-API ones) becomes a
     SourceError naming its kind; the traceback goes to the log. SourceTimeout passes through."""
-    def query():
+
+    def query() -> list[Any]:
         with engine.connect() as conn:
-            return conn.execute(stmt, values).all() if values else conn.execute(stmt).all()
+            return list(conn.execute(stmt, values).all() if values else conn.execute(stmt).all())
 
     try:
         return within(limits().query_timeout, query)

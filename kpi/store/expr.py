@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import ast
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Union
 
 MAX_LENGTH = 500
 
@@ -28,7 +28,7 @@ class Num:
 
 @dataclass(frozen=True)
 class Ref:
-    name: str              # column or measure name
+    name: str  # column or measure name
     alias: str | None = None  # join alias for ``alias.col``
 
     @property
@@ -38,17 +38,17 @@ class Ref:
 
 @dataclass(frozen=True)
 class Neg:
-    operand: "Expr"
+    operand: Expr
 
 
 @dataclass(frozen=True)
 class BinOp:
     op: str  # one of + - * /
-    left: "Expr"
-    right: "Expr"
+    left: Expr
+    right: Expr
 
 
-Expr = Union[Num, Ref, Neg, BinOp]
+Expr = Num | Ref | Neg | BinOp
 
 _OPS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/"}
 
@@ -87,9 +87,7 @@ def _convert(node: ast.AST, text: str) -> Expr:
             return _convert(operand, text)
         case ast.BinOp(op=op, left=left, right=right) if type(op) in _OPS:
             return BinOp(_OPS[type(op)], _convert(left, text), _convert(right, text))
-    raise ExprError(
-        f"'{ast.unparse(node)}' is not allowed in '{text}': use numbers, names, + - * / and parentheses"
-    )
+    raise ExprError(f"'{ast.unparse(node)}' is not allowed in '{text}': use numbers, names, + - * / and parentheses")
 
 
 def refs(expr: Expr) -> list[Ref]:
@@ -115,7 +113,7 @@ def refs(expr: Expr) -> list[Ref]:
     return found
 
 
-def render(expr: Expr, name_of=lambda ref: ref.dotted) -> str:
+def render(expr: Expr, name_of: Callable[[Ref], str] = lambda ref: ref.dotted) -> str:
     """Write the tree back as text, naming refs with ``name_of`` (used for formula texts)."""
     match expr:
         case Num(value=value):
@@ -130,6 +128,6 @@ def render(expr: Expr, name_of=lambda ref: ref.dotted) -> str:
     raise AssertionError(expr)
 
 
-def _wrap(expr: Expr, name_of) -> str:
+def _wrap(expr: Expr, name_of: Callable[[Ref], str]) -> str:
     text = render(expr, name_of)
     return f"({text})" if isinstance(expr, BinOp) else text

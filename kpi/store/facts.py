@@ -8,17 +8,9 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import Enum
 from itertools import islice
+from typing import Any
 
-from sqlalchemy import (
-    Table,
-    and_,
-    bindparam,
-    delete,
-    func,
-    select,
-    text,
-    update,
-)
+from sqlalchemy import Table, and_, bindparam, delete, func, select, text, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
 
@@ -33,8 +25,7 @@ BATCH = 5000
 
 def row_counts(url: str) -> dict[str, int]:
     with get_engine(url).connect() as conn:
-        return {name: conn.execute(select(func.count()).select_from(t)).scalar_one()
-                for name, t in FACT_TABLES.items()}
+        return {name: conn.execute(select(func.count()).select_from(t)).scalar_one() for name, t in FACT_TABLES.items()}
 
 
 def table_rows(url: str, names: list[str]) -> dict[str, int]:
@@ -46,16 +37,21 @@ def table_rows(url: str, names: list[str]) -> dict[str, int]:
 
     try:
         with get_engine(url).connect() as conn:
-            return {name: conn.execute(select(func.count()).select_from(
-                sql_table(name.rsplit(".", 1)[-1], schema=name.rsplit(".", 1)[0] if "." in name else None))
-            ).scalar_one() for name in names}
+            return {
+                name: conn.execute(
+                    select(func.count()).select_from(
+                        sql_table(name.rsplit(".", 1)[-1], schema=name.rsplit(".", 1)[0] if "." in name else None)
+                    )
+                ).scalar_one()
+                for name in names
+            }
     except SQLAlchemyError as exc:
         cause = getattr(exc, "orig", None) or exc
         first = str(cause).splitlines()[0][:200]
         raise SourceError(f"the source database could not answer ({type(cause).__name__}: {first})") from exc
 
 
-def replace_all(url: str, rows: dict[str, list[dict]]) -> dict[str, int]:
+def replace_all(url: str, rows: dict[str, list[dict[str, Any]]]) -> dict[str, int]:
     """Empty the canonical tables and load ``rows`` in a single transaction."""
     with get_engine(url).begin() as conn:
         for table in FACT_TABLES.values():
@@ -74,7 +70,7 @@ def _empty(conn: Connection, table: Table) -> None:
         conn.execute(delete(table))
 
 
-def insert_batches(conn: Connection, table: Table, rows: Iterator[dict] | Iterable[dict]) -> int:
+def insert_batches(conn: Connection, table: Table, rows: Iterator[dict[str, Any]] | Iterable[dict[str, Any]]) -> int:
     """Insert rows by batches inside the caller's transaction; returns how many."""
     total, batch = 0, []
     for row in rows:
@@ -112,8 +108,8 @@ NATURAL_KEYS: dict[str, tuple[str, ...]] = {"visits": ("day", "channel"), "spend
 
 
 class Mode(str, Enum):
-    APPEND = "append"    # new rows are added; a row already there with other values refuses the file
-    UPSERT = "upsert"    # new rows are added, changed rows updated
+    APPEND = "append"  # new rows are added; a row already there with other values refuses the file
+    UPSERT = "upsert"  # new rows are added, changed rows updated
     REPLACE = "replace"  # the table then holds exactly the file's rows
 
 
@@ -123,7 +119,7 @@ class MergeReport:
     updated: int = 0
     unchanged: int = 0
     deleted: int = 0
-    moments: list = field(default_factory=list)  # the earliest time the change touches, when any
+    moments: list[Any] = field(default_factory=list[Any])  # the earliest time the change touches, when any
 
     def touch(self, moment: date | datetime | None) -> None:
         if moment is not None and (not self.moments or _day(moment) < _day(self.moments[0])):
@@ -141,8 +137,15 @@ def import_key(table: str, columns: list[str]) -> tuple[str, ...] | None:
     return NATURAL_KEYS.get(table)
 
 
-def merge(url: str, table: str, key: tuple[str, ...] | None, rows: Iterator[tuple[int, dict]], mode: Mode,
-          problems: list[ImportProblem], time_column: str | None) -> MergeReport:
+def merge(
+    url: str,
+    table: str,
+    key: tuple[str, ...] | None,
+    rows: Iterator[tuple[int, dict[str, Any]]],
+    mode: Mode,
+    problems: list[ImportProblem],
+    time_column: str | None,
+) -> MergeReport:
     """Bring ``table`` in line with ``rows`` ((line, row) pairs) in one transaction, all or nothing.
 
     A row whose key is already there with the same values is left alone, so that importing the same
@@ -150,10 +153,10 @@ def merge(url: str, table: str, key: tuple[str, ...] | None, rows: Iterator[tupl
     line) and roll everything back."""
     target = FACT_TABLES[table]
     report = MergeReport()
-    seen: dict[tuple, int] = {}
+    seen: dict[tuple[Any, ...], int] = {}
     try:
         with get_engine(url).begin() as conn:
-            size = BATCH
+            size: int | None = BATCH
             if conn.dialect.name == CLICKHOUSE:  # no transactions: the whole file is read and checked first
                 rows, size = iter(list(rows)), None
                 if problems:
@@ -173,16 +176,25 @@ def merge(url: str, table: str, key: tuple[str, ...] | None, rows: Iterator[tupl
         return MergeReport()
     except DBAPIError as exc:  # a constraint, a value out of the column's range: nothing was kept
         detail = str(exc.orig).splitlines()[0][:200] if exc.orig else type(exc).__name__
-        raise DataImportError(table, [ImportProblem(0, None, f"the database refused a row ({detail}); "
-                                                   "nothing was imported")]) from exc
+        raise DataImportError(
+            table, [ImportProblem(0, None, f"the database refused a row ({detail}); nothing was imported")]
+        ) from exc
     return report
 
 
-def _merge_batch(conn: Connection, target: Table, key: tuple[str, ...] | None, batch: list[tuple[int, dict]],
-                 mode: Mode, problems: list[ImportProblem], seen: dict[tuple, int], report: MergeReport,
-                 time_column: str | None) -> None:
-    inserts: list[dict] = []
-    updates: list[dict] = []
+def _merge_batch(
+    conn: Connection,
+    target: Table,
+    key: tuple[str, ...] | None,
+    batch: list[tuple[int, dict[str, Any]]],
+    mode: Mode,
+    problems: list[ImportProblem],
+    seen: dict[tuple[Any, ...], int],
+    report: MergeReport,
+    time_column: str | None,
+) -> None:
+    inserts: list[dict[str, Any]] = []
+    updates: list[dict[str, Any]] = []
     existing = _existing(conn, target, key, [row for _, row in batch]) if key else {}
     for line, row in batch:
         if key is None:
@@ -198,8 +210,14 @@ def _merge_batch(conn: Connection, target: Table, key: tuple[str, ...] | None, b
             inserts.append(row)
             continue
         if len(found) > 1:
-            problems.append(ImportProblem(line, None, f"{target.name} already holds {len(found)} rows with the "
-                                          f"{_key_text(key, ident)}; remove the extra rows, or use --mode replace"))
+            problems.append(
+                ImportProblem(
+                    line,
+                    None,
+                    f"{target.name} already holds {len(found)} rows with the "
+                    f"{_key_text(key, ident)}; remove the extra rows, or use --mode replace",
+                )
+            )
             continue
         old = found[0]
         changed = {c: v for c, v in row.items() if c not in key and not _same(old[c], v)}
@@ -207,8 +225,14 @@ def _merge_batch(conn: Connection, target: Table, key: tuple[str, ...] | None, b
             report.unchanged += 1
         elif mode is Mode.APPEND:
             what = ", ".join(f"{c} {old[c]} → {v}" for c, v in list(changed.items())[:3])
-            problems.append(ImportProblem(line, None, f"the {_key_text(key, ident)} is already in {target.name} "
-                                          f"with other values ({what}); use --mode upsert to update it"))
+            problems.append(
+                ImportProblem(
+                    line,
+                    None,
+                    f"the {_key_text(key, ident)} is already in {target.name} "
+                    f"with other values ({what}); use --mode upsert to update it",
+                )
+            )
         else:
             updates.append({**{f"v_{c}": v for c, v in changed.items()}, **{f"k_{c}": old[c] for c in key}})
             report.touch(old.get(time_column) if time_column else None)
@@ -225,38 +249,40 @@ def _merge_batch(conn: Connection, target: Table, key: tuple[str, ...] | None, b
         report.updated += len(group)
 
 
-def _by_columns(updates: list[dict]) -> dict[tuple[str, ...], list[dict]]:
+def _by_columns(updates: list[dict[str, Any]]) -> dict[tuple[str, ...], list[dict[str, Any]]]:
     """Updates grouped by the columns they change (one executemany per shape)."""
-    groups: dict[tuple[str, ...], list[dict]] = {}
+    groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
     for values in updates:
         groups.setdefault(tuple(sorted(c[2:] for c in values if c.startswith("v_"))), []).append(values)
     return groups
 
 
-def _key_match(target: Table, column: str):
+def _key_match(target: Table, column: str) -> Any:
     col = target.c[column]
     return col.is_not_distinct_from(bindparam(f"k_{column}")) if col.nullable else col == bindparam(f"k_{column}")
 
 
-def _existing(conn: Connection, target: Table, key: tuple[str, ...], rows: list[dict]) -> dict[tuple, list]:
+def _existing(
+    conn: Connection, target: Table, key: tuple[str, ...], rows: list[dict[str, Any]]
+) -> dict[tuple[Any, ...], list[Any]]:
     """The table's rows that share a key with ``rows``, by key (one query on the key's first column)."""
     first = key[0]
     values = {row.get(first) for row in rows} - {None}
     if not values:
         return {}
-    found: dict[tuple, list] = {}
+    found: dict[tuple[Any, ...], list[Any]] = {}
     for record in conn.execute(select(target).where(target.c[first].in_(sorted(values)))).mappings():
         found.setdefault(tuple(record[c] for c in key), []).append(record)
     return found
 
 
-def _same(old, new) -> bool:
+def _same(old: Any, new: Any) -> bool:
     if old is None or new is None:
         return old is None and new is None
-    return old == new
+    return bool(old == new)
 
 
-def _key_text(key: tuple[str, ...], ident: tuple) -> str:
+def _key_text(key: tuple[str, ...], ident: tuple[Any, ...]) -> str:
     return ", ".join(f"{c} {v if v is not None else '(empty)'}" for c, v in zip(key, ident, strict=True))
 
 
@@ -270,8 +296,14 @@ def _delete_all(conn: Connection, target: Table, time_column: str | None, report
     return conn.execute(delete(target)).rowcount or 0
 
 
-def _delete_others(conn: Connection, target: Table, key: tuple[str, ...], seen: dict[tuple, int],
-                   time_column: str | None, report: MergeReport) -> int:
+def _delete_others(
+    conn: Connection,
+    target: Table,
+    key: tuple[str, ...],
+    seen: dict[tuple[Any, ...], int],
+    time_column: str | None,
+    report: MergeReport,
+) -> int:
     """Replace mode: delete the rows whose key is not in the file."""
     columns = [target.c[c] for c in key] + ([target.c[time_column]] if time_column else [])
     gone = [r for r in conn.execute(select(*columns)).all() if tuple(r[: len(key)]) not in seen]
@@ -279,6 +311,8 @@ def _delete_others(conn: Connection, target: Table, key: tuple[str, ...], seen: 
         report.touch(r[-1] if time_column else None)
     where = and_(*(_key_match(target, c) for c in key))
     for start in range(0, len(gone), BATCH):
-        conn.execute(delete(target).where(where),
-                     [{f"k_{c}": r[i] for i, c in enumerate(key)} for r in gone[start:start + BATCH]])
+        conn.execute(
+            delete(target).where(where),
+            [{f"k_{c}": r[i] for i, c in enumerate(key)} for r in gone[start : start + BATCH]],
+        )
     return len(gone)

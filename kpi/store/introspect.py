@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import inspect, text, types
 from sqlalchemy.exc import SQLAlchemyError
@@ -14,12 +15,12 @@ from kpi.store.facts import table_rows
 
 @dataclass
 class TableShape:
-    name: str                                           # schema.table or table, as the definitions say
-    columns: dict[str, str] = field(default_factory=dict)   # name -> timestamp | date | number | text | other
+    name: str  # schema.table or table, as the definitions say
+    columns: dict[str, str] = field(default_factory=dict)  # name -> timestamp | date | number | text | other
     rows: int | None = None
 
 
-def kind_of(sql_type: types.TypeEngine) -> str:
+def kind_of(sql_type: types.TypeEngine[Any]) -> str:
     """The kind of a column's type, as the KPI definitions need it."""
     if isinstance(sql_type, types.DateTime):
         return "timestamp"
@@ -39,23 +40,42 @@ def kind_of_name(type_name: str) -> str:
     """The kind of a column from its SQL type's name (``information_schema``)."""
     name = type_name.upper()
     while name.startswith(("NULLABLE(", "LOWCARDINALITY(")) and name.endswith(")"):  # ClickHouse's wrappers
-        name = name[name.index("(") + 1:-1]
+        name = name[name.index("(") + 1 : -1]
     if name.startswith("TIMESTAMP") or name.startswith("DATETIME"):
         return "timestamp"
     if name in ("DATE", "DATE32"):
         return "date"
-    if any(name.startswith(n) for n in ("INT", "BIGINT", "SMALLINT", "TINYINT", "HUGEINT", "UBIGINT", "UINT",
-                                          "DECIMAL", "NUMERIC", "DOUBLE", "FLOAT", "REAL", "BOOL")):
+    if any(
+        name.startswith(n)
+        for n in (
+            "INT",
+            "BIGINT",
+            "SMALLINT",
+            "TINYINT",
+            "HUGEINT",
+            "UBIGINT",
+            "UINT",
+            "DECIMAL",
+            "NUMERIC",
+            "DOUBLE",
+            "FLOAT",
+            "REAL",
+            "BOOL",
+        )
+    ):
         return "number"
     if name.startswith(("VARCHAR", "TEXT", "CHAR", "STRING", "FIXEDSTRING", "ENUM")):
         return "text"
     return "other"
 
 
-def _columns_from_information_schema(conn, schema: str, table: str) -> dict[str, str] | None:
+def _columns_from_information_schema(conn: Any, schema: str, table: str) -> dict[str, str] | None:
     """DuckDB: SQLAlchemy's reflection goes through pg_catalog, which DuckDB only partly emulates."""
-    query = ("SELECT column_name, data_type FROM information_schema.columns WHERE table_name = :t"
-             + (" AND table_schema = :s" if schema else "") + " ORDER BY ordinal_position")
+    query = (
+        "SELECT column_name, data_type FROM information_schema.columns WHERE table_name = :t"
+        + (" AND table_schema = :s" if schema else "")
+        + " ORDER BY ordinal_position"
+    )
     rows = conn.execute(text(query), {"t": table, "s": schema}).all()
     return {name: kind_of_name(str(kind)) for name, kind in rows} or None
 
@@ -87,8 +107,9 @@ def describe(url: str, tables: list[str]) -> dict[str, TableShape | None]:
     try:
         found = within(limits().query_timeout, look)
     except SQLAlchemyError as exc:
-        raise SourceError(f"The data source could not answer ({type(getattr(exc, 'orig', None) or exc).__name__}).") \
-            from exc
+        raise SourceError(
+            f"The data source could not answer ({type(getattr(exc, 'orig', None) or exc).__name__})."
+        ) from exc
     present = [name for name, shape in found.items() if shape is not None]
     for name, count in table_rows(url, present).items():
         shape = found[name]

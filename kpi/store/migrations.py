@@ -52,8 +52,12 @@ def not_ready(url: str) -> str | None:
 
     parsed = make_url(normalize_url(url))
     shown = parsed.render_as_string(hide_password=True)
-    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:") \
-            and not parsed.database.startswith("file:") and not Path(parsed.database).exists():
+    if (
+        parsed.get_backend_name() == "sqlite"
+        and parsed.database not in (None, "", ":memory:")
+        and not parsed.database.startswith("file:")
+        and not Path(parsed.database).exists()
+    ):
         return f"there is no database at {shown} yet"
     try:
         with get_engine(url).connect() as conn:
@@ -61,8 +65,10 @@ def not_ready(url: str) -> str | None:
     except SQLAlchemyError as exc:
         from kpi.errors import SourceError
 
-        raise SourceError(f"The database at {shown} could not answer ({type(exc.orig or exc).__name__}); "
-                          "check DATABASE_URL and that the server is up.") from exc
+        raise SourceError(
+            f"The database at {shown} could not answer ({type(getattr(exc, 'orig', None) or exc).__name__}); "
+            "check DATABASE_URL and that the server is up."
+        ) from exc
     head = ScriptDirectory.from_config(alembic_config(url)).get_current_head()
     if current is None:
         return f"the database at {shown} has no tables yet"

@@ -26,20 +26,10 @@ import hashlib
 import logging
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import (
-    and_,
-    case,
-    delete,
-    func,
-    insert,
-    literal_column,
-    or_,
-    select,
-    union_all,
-    update,
-)
+from sqlalchemy import and_, case, delete, func, insert, literal_column, or_, select, union_all, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
@@ -115,7 +105,7 @@ class Rollups:
     def midnight_utc(self, day: date) -> datetime:
         return midnight_utc(self.tz, day)
 
-    def plan(self, measures: list[MeasureSpec], windows: list[Window], by: dict[str, Ref]):
+    def plan(self, measures: list[MeasureSpec], windows: list[Window], by: dict[str, Ref]) -> Any:
         """Split each measure × window into rollup days and source pieces.
 
         Returns (source pieces [(spec, measure index, window piece, window index, grouping)],
@@ -127,13 +117,17 @@ class Rollups:
         for i, spec in enumerate(measures):
             ref = by.get(spec.name)
             state = states.get(spec.name) if eligible(spec) else None
-            usable = (state is not None and state.horizon is not None
-                      and state.fingerprint == fingerprint(spec, self.tz)
-                      and (ref is None or ref in spec.dimensions))
+            usable = (
+                state is not None
+                and state.horizon is not None
+                and state.fingerprint == fingerprint(spec, self.tz)
+                and (ref is None or ref in spec.dimensions)
+            )
             for w, window in enumerate(windows):
                 first = EARLIEST if spec.to_end else window.first_day
-                last = min(window.whole_end or first, state.horizon + timedelta(days=1)) if usable else first
-                if not usable or last <= first:
+                horizon = state.horizon if usable and state is not None else None
+                last: date = min(window.whole_end or first, horizon + timedelta(days=1)) if horizon else first
+                if state is None or horizon is None or last <= first:
                     pieces.append((spec, i, window, w, ref))
                     continue
                 reads.append((i, spec.name, w, dim_name(ref), first, last))
@@ -148,8 +142,16 @@ class Rollups:
         if spec.to_end:  # everything before the rollup's end is in it; the source adds what came since
             since = self.midnight_utc(last)
             if since < window.end_utc:
-                parts.append(Window(window.start_utc, window.end_utc, window.first_day, window.end_day,
-                                    window.whole_end, cumulative_from=since))
+                parts.append(
+                    Window(
+                        window.start_utc,
+                        window.end_utc,
+                        window.first_day,
+                        window.end_day,
+                        window.whole_end,
+                        cumulative_from=since,
+                    )
+                )
             return parts
         if spec.time_is_date:
             if last < window.end_day:
@@ -162,14 +164,22 @@ class Rollups:
             parts.append(Window(tail_start, window.end_utc, window.first_day, window.end_day))
         return parts
 
-    def read(self, reads: list[tuple], names: list[str]) -> list[Row]:
+    def read(self, reads: list[tuple[Any, ...]], names: list[str]) -> list[Row]:
         if not reads:
             return []
         selects = [
-            select(literal_column(str(int(i))).label("measure"), literal_column(str(int(w))).label("window"),
-                   rollup_daily.c.key, func.sum(rollup_daily.c.value).label("value"))
-            .where(rollup_daily.c.measure == name, rollup_daily.c.dim == dim, rollup_daily.c.day >= first,
-                   rollup_daily.c.day < last)
+            select(
+                literal_column(str(int(i))).label("measure"),
+                literal_column(str(int(w))).label("window"),
+                rollup_daily.c.key,
+                func.sum(rollup_daily.c.value).label("value"),
+            )
+            .where(
+                rollup_daily.c.measure == name,
+                rollup_daily.c.dim == dim,
+                rollup_daily.c.day >= first,
+                rollup_daily.c.day < last,
+            )
             .group_by(rollup_daily.c.key)
             for i, name, w, dim, first, last in reads
         ]
@@ -181,20 +191,24 @@ class Rollups:
             raise SourceError("The rollup table could not answer.") from exc
         return rows_of(rows, names)
 
-    def days(self, source: Engine, spec: MeasureSpec, start: date, end: date, dim: str = TOTAL,
-             key: str | None = None) -> list[dict]:
+    def days(
+        self, source: Engine, spec: MeasureSpec, start: date, end: date, dim: str = TOTAL, key: str | None = None
+    ) -> list[dict[str, Any]]:
         """The measure's total per local day for [start, end) (or, with ``dim``, the rows of one value
         ``key`` of that dimension), as :func:`daily_values` gives it: the days the rollup holds from it,
         the rest from ``source``."""
         state = self.states([spec.name]).get(spec.name) if eligible(spec) else None
-        usable = (state is not None and state.horizon is not None
-                  and state.fingerprint == fingerprint(spec, self.tz))
-        split = min(state.horizon + timedelta(days=1), end) if usable else start
-        rows: list[dict] = []
+        usable = state is not None and state.horizon is not None and state.fingerprint == fingerprint(spec, self.tz)
+        horizon = state.horizon if usable and state is not None else None
+        split: date = min(horizon + timedelta(days=1), end) if horizon is not None else start
+        rows: list[dict[str, Any]] = []
         if split > start:
-            stmt = (select(rollup_daily.c.day, rollup_daily.c.value)
-                    .where(rollup_daily.c.measure == spec.name, rollup_daily.c.dim == dim,
-                           rollup_daily.c.day >= start, rollup_daily.c.day < split))
+            stmt = select(rollup_daily.c.day, rollup_daily.c.value).where(
+                rollup_daily.c.measure == spec.name,
+                rollup_daily.c.dim == dim,
+                rollup_daily.c.day >= start,
+                rollup_daily.c.day < split,
+            )
             if dim != TOTAL:
                 stmt = stmt.where(rollup_daily.c.key.is_(None) if key is None else rollup_daily.c.key == key)
             try:
@@ -203,8 +217,11 @@ class Rollups:
             except SQLAlchemyError as exc:
                 raise SourceError("The rollup table could not answer.") from exc
         if max(split, start) < end:
-            rows += [r for r in daily_values(source, spec, self.tz, max(split, start), end)
-                     if r["dim"] == dim and (dim == TOTAL or r["key"] == key)]
+            rows += [
+                r
+                for r in daily_values(source, spec, self.tz, max(split, start), end)
+                if r["dim"] == dim and (dim == TOTAL or r["key"] == key)
+            ]
         return rows
 
     def invalidate(self, specs: list[MeasureSpec], table: str, first_day: date | None) -> int:
@@ -216,9 +233,11 @@ class Rollups:
         joined = [s.name for s in specs if eligible(s) and s.table != table and any(j.table == table for j in s.joins)]
         with get_engine(self.state_url).begin() as conn:
             if base and first_day is not None:
-                conn.execute(update(rollup_state).where(rollup_state.c.measure.in_(base),
-                                                        rollup_state.c.horizon >= first_day)
-                             .values(horizon=first_day - timedelta(days=1)))
+                conn.execute(
+                    update(rollup_state)
+                    .where(rollup_state.c.measure.in_(base), rollup_state.c.horizon >= first_day)
+                    .values(horizon=first_day - timedelta(days=1))
+                )
             if joined:
                 conn.execute(update(rollup_state).where(rollup_state.c.measure.in_(joined)).values(fingerprint=""))
         return len(base) + len(joined)
@@ -241,6 +260,7 @@ class Rollups:
             if fresh_build:
                 start = self._first_day(source, spec) or today
             else:
+                assert state is not None and state.horizon is not None  # not a fresh build: it has a horizon
                 start = min(state.horizon + timedelta(days=1), today - timedelta(days=self.late_days))
             rows = self._compute(source, spec, start, today) if start < today else []
             self._write(spec.name, fp, rows, start, today - timedelta(days=1), stamp, replace_all=fresh_build)
@@ -254,49 +274,79 @@ class Rollups:
         """The first day with data, among the days a period can name (placeholder dates such as
         0001-01-01 or 9999-12-31 are counted and skipped, with one warning naming the table)."""
         aliases, table, time_col = source_of(spec)
-        low, high = (EARLIEST, LATEST) if spec.time_is_date else (datetime.combine(EARLIEST, time()),
-                                                                   datetime.combine(LATEST, time()))
+        low, high = (
+            (EARLIEST, LATEST)
+            if spec.time_is_date
+            else (datetime.combine(EARLIEST, time()), datetime.combine(LATEST, time()))
+        )
         value = value_expr(spec, aliases) if spec.agg == "sum" else None
-        [(first, outside, huge)] = source_rows(source, select(
-            func.min(case((and_(time_col >= low, time_col < high), time_col))),
-            func.count(case((or_(time_col < low, time_col >= high), 1))),
-            func.count(unusable(value)) if value is not None else literal_column("0")).select_from(table))
+        [(first, outside, huge)] = source_rows(
+            source,
+            select(
+                func.min(case((and_(time_col >= low, time_col < high), time_col))),
+                func.count(case((or_(time_col < low, time_col >= high), 1))),
+                func.count(unusable(value)) if value is not None else literal_column("0"),
+            ).select_from(table),
+        )
         if outside:
-            log.warning("%s: %d rows dated before %s or from %s on (placeholders?) are left out of %s",
-                        spec.table, outside, low, high, spec.name)
+            log.warning(
+                "%s: %d rows dated before %s or from %s on (placeholders?) are left out of %s",
+                spec.table,
+                outside,
+                low,
+                high,
+                spec.name,
+            )
         if huge:
-            log.warning("%s: %d rows whose value is infinite or at least %g are left out of %s",
-                        spec.table, huge, LIMIT, spec.name)
+            log.warning(
+                "%s: %d rows whose value is infinite or at least %g are left out of %s",
+                spec.table,
+                huge,
+                LIMIT,
+                spec.name,
+            )
         if first is None:
             return None
         if isinstance(first, str):  # SQLite without a typed column in a custom definition
             first = datetime.fromisoformat(first)
         if isinstance(first, datetime):
             return first.replace(tzinfo=timezone.utc).astimezone(self.tz).date()
-        return first
+        return first if isinstance(first, date) else None
 
-    def _compute(self, source: Engine, spec: MeasureSpec, start: date, end: date) -> list[dict]:
+    def _compute(self, source: Engine, spec: MeasureSpec, start: date, end: date) -> list[dict[str, Any]]:
         return daily_values(source, spec, self.tz, start, end)
 
     def stretches(self, start: date, end: date) -> list[tuple[datetime, datetime, int]]:
         return stretches(self.tz, start, end)
 
-    def _write(self, name: str, fp: str, rows: list[dict], start: date, horizon: date, stamp: datetime,
-               replace_all: bool) -> None:
+    def _write(
+        self,
+        name: str,
+        fp: str,
+        rows: list[dict[str, Any]],
+        start: date,
+        horizon: date,
+        stamp: datetime,
+        replace_all: bool,
+    ) -> None:
         """Replace the measure's days, serialised per measure: two schedulers never double a rollup."""
         engine = get_engine(self.state_url)
         try:  # a placeholder row to lock (never read: its fingerprint matches nothing)
             with engine.begin() as conn:
-                conn.execute(insert(rollup_state).values(measure=name, fingerprint="", horizon=None,
-                                                         refreshed_at=stamp))
+                conn.execute(
+                    insert(rollup_state).values(measure=name, fingerprint="", horizon=None, refreshed_at=stamp)
+                )
         except IntegrityError:
             pass
         with engine.begin() as conn:
             # Updating the state row first takes its lock: a concurrent refresh waits here, then
             # deletes what this one wrote before writing its own rows.
-            conn.execute(update(rollup_state).where(rollup_state.c.measure == name)
-                         .values(fingerprint=fp, horizon=horizon, refreshed_at=stamp))
+            conn.execute(
+                update(rollup_state)
+                .where(rollup_state.c.measure == name)
+                .values(fingerprint=fp, horizon=horizon, refreshed_at=stamp)
+            )
             wipe = delete(rollup_daily).where(rollup_daily.c.measure == name)
             conn.execute(wipe if replace_all else wipe.where(rollup_daily.c.day >= start))
             for i in range(0, len(rows), 5000):
-                conn.execute(insert(rollup_daily), [{"measure": name, **r} for r in rows[i:i + 5000]])
+                conn.execute(insert(rollup_daily), [{"measure": name, **r} for r in rows[i : i + 5000]])

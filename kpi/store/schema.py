@@ -7,19 +7,7 @@ KPI time zone. Alembic's ``env.py`` targets :data:`metadata`; the migrations in
 
 from __future__ import annotations
 
-from sqlalchemy import (
-    Boolean,
-    CheckConstraint,
-    Column,
-    Date,
-    DateTime,
-    Index,
-    Integer,
-    MetaData,
-    Numeric,
-    Table,
-    Text,
-)
+from sqlalchemy import Boolean, CheckConstraint, Column, Date, DateTime, Index, Integer, MetaData, Numeric, Table, Text
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -157,7 +145,16 @@ project_invoices = Table(
 FACT_TABLES: dict[str, Table] = {
     t.name: t
     for t in (
-        leads, deals, customers, visits, spend, products, sales,
-        nps_responses, projects, project_time, project_invoices,
+        leads,
+        deals,
+        customers,
+        visits,
+        spend,
+        products,
+        sales,
+        nps_responses,
+        projects,
+        project_time,
+        project_invoices,
     )
 }

@@ -18,7 +18,7 @@ ADDITIVE: frozenset[str] = frozenset({"count", "sum", "count_distinct"})
 class JoinSpec:
     alias: str
     table: str
-    local: str   # column of the measure's table
+    local: str  # column of the measure's table
     remote: str  # column of the joined table
     schema: str | None = None
 
@@ -52,7 +52,7 @@ class Window:
 
     start_utc: datetime  # naive UTC
     end_utc: datetime
-    first_day: date      # DATE columns: first_day <= day < end_day
+    first_day: date  # DATE columns: first_day <= day < end_day
     end_day: date
     whole_end: date | None = None  # days in [first_day, whole_end) lie entirely inside the window
     cumulative_from: datetime | None = None  # cumulative measures: only what became true from here on

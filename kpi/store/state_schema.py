@@ -4,6 +4,8 @@ workspaces without mixing their data."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import (
     Boolean,
     CheckConstraint,
@@ -30,19 +32,19 @@ alert_rules = Table(
     Column("team_id", Text, nullable=False, server_default=""),
     Column("channel_id", Text, nullable=False),
     Column("kpi", Text, nullable=False),
-    Column("kind", Text, nullable=False),             # threshold | change | unusual | target
-    Column("op", Text, nullable=False),               # > < >= <=
-    Column("threshold", Float, nullable=False),       # KPI units; for change rules a fraction (0.2)
-    Column("window_spec", Text, nullable=False),      # 30d, 7d, week, month…
-    Column("recovery", Float, nullable=True),         # hysteresis: back to normal only past this
+    Column("kind", Text, nullable=False),  # threshold | change | unusual | target
+    Column("op", Text, nullable=False),  # > < >= <=
+    Column("threshold", Float, nullable=False),  # KPI units; for change rules a fraction (0.2)
+    Column("window_spec", Text, nullable=False),  # 30d, 7d, week, month…
+    Column("recovery", Float, nullable=True),  # hysteresis: back to normal only past this
     Column("min_denominator", Float, nullable=True),  # below it: no data, not a breach
     Column("for_count", Integer, nullable=False, server_default="1"),
     Column("repeat_seconds", Integer, nullable=False, server_default="86400"),
-    Column("sensitivity", Text, nullable=True),       # unusual rules: low | medium | high
-    Column("segment_by", Text, nullable=True),        # each value of this dimension watched on its own
-    Column("parent_id", Integer, nullable=True),      # a segment's rule: the rule it is a segment of
-    Column("segment_key", Text, nullable=True),       # ... and its dimension value ('' for rows without one)
-    Column("segment_only", Text, nullable=True),      # a filtered rule: the one value of segment_by it watches
+    Column("sensitivity", Text, nullable=True),  # unusual rules: low | medium | high
+    Column("segment_by", Text, nullable=True),  # each value of this dimension watched on its own
+    Column("parent_id", Integer, nullable=True),  # a segment's rule: the rule it is a segment of
+    Column("segment_key", Text, nullable=True),  # ... and its dimension value ('' for rows without one)
+    Column("segment_only", Text, nullable=True),  # a filtered rule: the one value of segment_by it watches
     Column("created_by", Text, nullable=False, server_default=""),
     Column("created_at", DateTime, nullable=False),
     Column("removed_at", DateTime, nullable=True),
@@ -126,8 +128,8 @@ outbox = Table(
     Column("dedupe_key", Text, nullable=False),
     Column("team_id", Text, nullable=False, server_default=""),
     Column("channel_id", Text, nullable=False),
-    Column("method", Text, nullable=False),            # chat.postMessage | chat.update
-    Column("payload", Text, nullable=False),           # JSON message (text, blocks)
+    Column("method", Text, nullable=False),  # chat.postMessage | chat.update
+    Column("payload", Text, nullable=False),  # JSON message (text, blocks)
     Column("message_id", Integer, ForeignKey("alert_messages.id"), nullable=True),
     Column("in_thread", Boolean(create_constraint=False), nullable=False, server_default="0"),
     Column("created_at", DateTime, nullable=False),
@@ -149,9 +151,9 @@ digests = Table(
     Column("id", Integer, primary_key=True),
     Column("team_id", Text, nullable=False, server_default=""),
     Column("channel_id", Text, nullable=False),
-    Column("cadence", Text, nullable=False),   # daily | weekly
+    Column("cadence", Text, nullable=False),  # daily | weekly
     Column("weekday", Integer, nullable=True),  # 0 = Monday, for weekly
-    Column("at_time", Text, nullable=False),   # HH:MM local
+    Column("at_time", Text, nullable=False),  # HH:MM local
     Column("timezone", Text, nullable=False),
     Column("kpis", Text, nullable=False, server_default=""),  # comma-separated keys; empty = all
     Column("where_filter", Text, nullable=True),  # one value of a breakdown only: 'channel=organic'
@@ -177,9 +179,9 @@ rollup_daily = Table(
     metadata,
     Column("id", Integer, primary_key=True),
     Column("measure", Text, nullable=False),
-    Column("dim", Text, nullable=False),       # '' = the measure's total
-    Column("day", Date, nullable=False),        # local day in KPI_TIMEZONE
-    Column("key", Text, nullable=True),         # dimension value (NULL: rows without one)
+    Column("dim", Text, nullable=False),  # '' = the measure's total
+    Column("day", Date, nullable=False),  # local day in KPI_TIMEZONE
+    Column("key", Text, nullable=True),  # dimension value (NULL: rows without one)
     Column("value", Float, nullable=False),
     Index("ix_rollup_daily_measure_dim_day", "measure", "dim", "day"),
 )
@@ -189,7 +191,7 @@ rollup_state = Table(
     metadata,
     Column("measure", Text, primary_key=True),
     Column("fingerprint", Text, nullable=False),  # definition + time zone: a change invalidates the rollup
-    Column("horizon", Date, nullable=True),       # last whole day stored
+    Column("horizon", Date, nullable=True),  # last whole day stored
     Column("refreshed_at", DateTime, nullable=False),
 )
 
@@ -210,7 +212,7 @@ targets = Table(
     Column("id", Integer, primary_key=True),
     Column("team_id", Text, nullable=False, server_default=""),
     Column("kpi", Text, nullable=False),
-    Column("grain", Text, nullable=False),   # week | month | quarter | year
+    Column("grain", Text, nullable=False),  # week | month | quarter | year
     Column("value", Float, nullable=False),
     Column("set_by", Text, nullable=False),
     Column("set_at", DateTime, nullable=False),
@@ -222,21 +224,26 @@ stale_tables = Table(
     "stale_tables",
     metadata,
     Column("table_name", Text, primary_key=True),  # a source table whose rows stopped arriving
-    Column("since", DateTime, nullable=False),     # when the bot first saw it stale (the episode's key)
+    Column("since", DateTime, nullable=False),  # when the bot first saw it stale (the episode's key)
     Column("last_row_at", DateTime, nullable=True),
     Column("usual_gap_days", Integer, nullable=False),
 )
 
 conversations = Table(  # the question answered in each thread ('' : a DM's last one), as JSON, for follow-ups
-    "conversations", metadata, Column("team_id", Text, primary_key=True), Column("channel_id", Text, primary_key=True),
-    Column("thread_ts", Text, primary_key=True), Column("question", Text, nullable=False),
-    Column("updated_at", DateTime, nullable=False), Index("ix_conversations_updated_at", "updated_at"),
+    "conversations",
+    metadata,
+    Column("team_id", Text, primary_key=True),
+    Column("channel_id", Text, primary_key=True),
+    Column("thread_ts", Text, primary_key=True),
+    Column("question", Text, nullable=False),
+    Column("updated_at", DateTime, nullable=False),
+    Index("ix_conversations_updated_at", "updated_at"),
 )
 
 leases = Table(
     "leases",
     metadata,
-    Column("name", Text, primary_key=True),     # "clock": who runs the scheduler
+    Column("name", Text, primary_key=True),  # "clock": who runs the scheduler
     Column("holder", Text, nullable=False),
     Column("expires_at", DateTime, nullable=False),
 )
@@ -255,7 +262,7 @@ processed_events = Table(
 # are Text rather than String(200): they hold Fernet ciphertexts, longer than the tokens.
 
 
-def _installation_columns(with_user: bool) -> list:
+def _installation_columns(with_user: bool) -> list[Any]:
     columns = [
         Column("id", Integer, primary_key=True, autoincrement=True),
         Column("client_id", String(32), nullable=False),

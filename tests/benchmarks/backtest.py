@@ -93,16 +93,20 @@ def run(n: int, days: int, noise: float, seed: int) -> dict:
 
 
 def table(by_noise: dict[float, dict], n: int, days: int) -> str:
-    lines = [f"## Anomaly ranges: backtest ({n} series of {days} days per noise level, "
-             "`tests/benchmarks/backtest.py`)", "",
-             "| daily noise | sensitivity | −30 % drop caught | +30 % spike caught | broken feed caught "
-             "| recall | precision (3 incidents a year) | false alerts per rule per month (clean data) |",
-             "|---|---|---|---|---|---|---|---|"]
+    lines = [
+        f"## Anomaly ranges: backtest ({n} series of {days} days per noise level, `tests/benchmarks/backtest.py`)",
+        "",
+        "| daily noise | sensitivity | −30 % drop caught | +30 % spike caught | broken feed caught "
+        "| recall | precision (3 incidents a year) | false alerts per rule per month (clean data) |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
     for noise, results in by_noise.items():
         for sensitivity, r in results.items():
-            lines.append(f"| {noise:.0%} | {sensitivity.value} | {r['drop']:.0%} | {r['spike']:.0%} "
-                         f"| {r['broken feed']:.0%} | {r['recall']:.0%} | {r['precision']:.0%} "
-                         f"| {r['false_per_month']:.2f} |")
+            lines.append(
+                f"| {noise:.0%} | {sensitivity.value} | {r['drop']:.0%} | {r['spike']:.0%} "
+                f"| {r['broken feed']:.0%} | {r['recall']:.0%} | {r['precision']:.0%} "
+                f"| {r['false_per_month']:.2f} |"
+            )
     return "\n".join(lines)
 
 

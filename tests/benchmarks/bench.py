@@ -50,11 +50,7 @@ from bot.jobs.context import JobContext  # noqa: E402
 from bot.sandbox.local_slack import LocalSlack  # noqa: E402
 from bot.slack.signing import signed_headers  # noqa: E402
 from kpi.config import Settings  # noqa: E402
-from kpi.rules import (  # noqa: E402
-    Op,
-    RuleKind,
-    RuleSpec,
-)
+from kpi.rules import Op, RuleKind, RuleSpec  # noqa: E402
 from kpi.store import migrations, state  # noqa: E402
 from kpi.store.engines import dispose_all  # noqa: E402
 
@@ -71,8 +67,15 @@ def fill(url: str, n: int, now: datetime) -> float:
     """Fill the canonical tables in SQL; returns seconds."""
     start = (now - timedelta(days=SPAN_DAYS)).replace(tzinfo=None, microsecond=0)
     span = SPAN_DAYS * 86400
-    params = {"n": n, "start": start, "span": span, "customers": max(n // 5, 1), "leads": max(n // 2, 1),
-              "deals": max(n // 10, 1), "nps": max(n // 50, 1)}
+    params = {
+        "n": n,
+        "start": start,
+        "span": span,
+        "customers": max(n // 5, 1),
+        "leads": max(n // 2, 1),
+        "deals": max(n // 10, 1),
+        "nps": max(n // 50, 1),
+    }
     engine = create_engine(url)
     began = time.perf_counter()
     with engine.begin() as conn:
@@ -81,10 +84,14 @@ def fill(url: str, n: int, now: datetime) -> float:
             statements = _sqlite_fill()
         else:
             statements = _postgres_fill()
-        conn.execute(text("INSERT INTO products (id, name, category) VALUES "
-                          "(1,'Starter','Software'),(2,'Pro','Software'),(3,'Enterprise','Software'),"
-                          "(4,'Onboarding','Services'),(5,'Training','Services'),(6,'Sensor','Hardware'),"
-                          "(7,'Gateway','Hardware')"))
+        conn.execute(
+            text(
+                "INSERT INTO products (id, name, category) VALUES "
+                "(1,'Starter','Software'),(2,'Pro','Software'),(3,'Enterprise','Software'),"
+                "(4,'Onboarding','Services'),(5,'Training','Services'),(6,'Sensor','Hardware'),"
+                "(7,'Gateway','Hardware')"
+            )
+        )
         for sql in statements:
             conn.execute(text(sql), params)
     if engine.dialect.name == "postgresql":  # as autovacuum would after a bulk load: statistics and visibility map
@@ -100,8 +107,10 @@ def fill(url: str, n: int, now: datetime) -> float:
 def _sqlite_fill() -> list[str]:
     seq = "WITH RECURSIVE c(x) AS (SELECT 0 UNION ALL SELECT x + 1 FROM c WHERE x < :{n} - 1) "
     at = "datetime(:start, '+' || CAST(x * :span / :{n} AS INTEGER) || ' seconds')"
-    channel = "CASE abs(random()) % 5 WHEN 0 THEN 'organic' WHEN 1 THEN 'paid_search' WHEN 2 THEN 'social' " \
-              "WHEN 3 THEN 'email' ELSE 'referral' END"
+    channel = (
+        "CASE abs(random()) % 5 WHEN 0 THEN 'organic' WHEN 1 THEN 'paid_search' WHEN 2 THEN 'social' "
+        "WHEN 3 THEN 'email' ELSE 'referral' END"
+    )
     return [
         seq.format(n="customers") + f"INSERT INTO customers (id, acquired_at, channel) SELECT x + 1, "
         f"{at.format(n='customers')}, {channel} FROM c",
@@ -161,18 +170,38 @@ def free_port() -> int:
 
 
 def app_env(url: str, slack: LocalSlack, port: int) -> dict:
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("KPI_", "SLACK_", "DATABASE_URL", "SOURCE_", "PORT", "WEB_CONCURRENCY"))}
-    env.update(DATABASE_URL=url, SLACK_BOT_TOKEN=TOKEN, SLACK_SIGNING_SECRET=SECRET, SLACK_API_URL=slack.api_url,
-               PORT=str(port), WEB_CONCURRENCY="1", LOG_LEVEL="WARNING", KPI_TIMEZONE="UTC")
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("KPI_", "SLACK_", "DATABASE_URL", "SOURCE_", "PORT", "WEB_CONCURRENCY"))
+    }
+    env.update(
+        DATABASE_URL=url,
+        SLACK_BOT_TOKEN=TOKEN,
+        SLACK_SIGNING_SECRET=SECRET,
+        SLACK_API_URL=slack.api_url,
+        PORT=str(port),
+        WEB_CONCURRENCY="1",
+        LOG_LEVEL="WARNING",
+        KPI_TIMEZONE="UTC",
+    )
     return env
 
 
 def command(port: int, text_: str, slack: LocalSlack) -> float:
-    body = urlencode({"command": "/kpi", "text": text_, "user_id": "U1", "channel_id": "C1", "team_id": "T1",
-                      "response_url": slack.response_url("bench")})
-    req = urllib.request.Request(f"http://127.0.0.1:{port}/slack/events", data=body.encode(),
-                                 headers=signed_headers(SECRET, body), method="POST")
+    body = urlencode(
+        {
+            "command": "/kpi",
+            "text": text_,
+            "user_id": "U1",
+            "channel_id": "C1",
+            "team_id": "T1",
+            "response_url": slack.response_url("bench"),
+        }
+    )
+    req = urllib.request.Request(
+        f"http://127.0.0.1:{port}/slack/events", data=body.encode(), headers=signed_headers(SECRET, body), method="POST"
+    )
     began = time.perf_counter()
     with urllib.request.urlopen(req, timeout=30) as res:
         payload = json.loads(res.read())
@@ -214,17 +243,22 @@ def bench_one(url: str, n: int, now: datetime) -> dict:
     questions = {"revenue": f"revenue {last_month} by category", "cac": "cac last-month"}
     with LocalSlack() as slack:
         port = free_port()
-        proc = subprocess.Popen([sys.executable, "-m", "bot", "web"], cwd=ROOT, env=app_env(url, slack, port),
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "bot", "web"],
+            cwd=ROOT,
+            env=app_env(url, slack, port),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         try:
             deadline = time.monotonic() + 60
             while True:
                 try:
                     urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2).read()
                     break
-                except OSError:
+                except OSError as exc:
                     if time.monotonic() > deadline:
-                        raise RuntimeError("the app did not start")
+                        raise RuntimeError("the app did not start") from exc
                     time.sleep(0.2)
             for name, question in questions.items():
                 for _ in range(5):
@@ -267,20 +301,30 @@ def throughput(port: int, slack: LocalSlack, questions: dict, clients: int = 20,
     with ThreadPoolExecutor(clients) as pool:
         list(pool.map(client, range(clients)))
     elapsed = time.perf_counter() - began
-    return {"rps": len(latencies) / elapsed, "rps_max_ms": max(latencies) * 1000 if latencies else float("nan"),
-            "rps_errors": errors[0]}
+    return {
+        "rps": len(latencies) / elapsed,
+        "rps_max_ms": max(latencies) * 1000 if latencies else float("nan"),
+        "rps_errors": errors[0],
+    }
 
 
 def bare_sql(url: str, now: datetime) -> dict:
     """The same two questions as plain aggregates over the raw tables, and a naive pandas read."""
-    first = (now.replace(day=1) - timedelta(days=1)).replace(day=1).replace(tzinfo=None, hour=0, minute=0,
-                                                                              second=0, microsecond=0)
+    first = (
+        (now.replace(day=1) - timedelta(days=1))
+        .replace(day=1)
+        .replace(tzinfo=None, hour=0, minute=0, second=0, microsecond=0)
+    )
     end = now.replace(day=1).replace(tzinfo=None, hour=0, minute=0, second=0, microsecond=0)
     engine = create_engine(url)
-    revenue = text("SELECT p.category, SUM(s.amount) FROM sales s LEFT JOIN products p ON p.id = s.product_id "
-                   "WHERE s.sold_at >= :a AND s.sold_at < :b GROUP BY p.category")
-    cac = text("SELECT (SELECT SUM(amount) FROM spend WHERE day >= :da AND day < :db) / "
-               "(SELECT COUNT(*) FROM customers WHERE acquired_at >= :a AND acquired_at < :b)")
+    revenue = text(
+        "SELECT p.category, SUM(s.amount) FROM sales s LEFT JOIN products p ON p.id = s.product_id "
+        "WHERE s.sold_at >= :a AND s.sold_at < :b GROUP BY p.category"
+    )
+    cac = text(
+        "SELECT (SELECT SUM(amount) FROM spend WHERE day >= :da AND day < :db) / "
+        "(SELECT COUNT(*) FROM customers WHERE acquired_at >= :a AND acquired_at < :b)"
+    )
     out = {}
     for name, stmt in (("revenue", revenue), ("cac", cac)):
         times = []
@@ -309,8 +353,9 @@ def alert_pass(url: str, ctx: JobContext, now: datetime) -> tuple[float, float]:
     keys = list(ctx.service.catalog.kpis)
     windows = ["7d", "30d", "90d", "week", "month", "quarter"]
     for i in range(1000):
-        spec = RuleSpec(rng.choice(keys), RuleKind.THRESHOLD, rng.choice([Op.GT, Op.LT]), rng.uniform(0, 1000),
-                        rng.choice(windows))
+        spec = RuleSpec(
+            rng.choice(keys), RuleKind.THRESHOLD, rng.choice([Op.GT, Op.LT]), rng.uniform(0, 1000), rng.choice(windows)
+        )
         state.create_rule(url, "T1", f"C{i % 50}", spec, "UBENCH", now.replace(tzinfo=None))
     began = time.perf_counter()
     run_pass(ctx, now + timedelta(minutes=10), deliver=False)
@@ -330,18 +375,27 @@ def machine() -> str:
             cpu = line.split(":", 1)[1].strip()
             break
     mem = Path("/proc/meminfo").read_text().splitlines()[0].split()[1]
-    return (f"{os.cpu_count()} cores ({cpu}), {int(mem) // 1024 // 1024} GiB RAM, {platform.system()} "
-            f"{platform.release()}, Python {platform.python_version()}")
+    return (
+        f"{os.cpu_count()} cores ({cpu}), {int(mem) // 1024 // 1024} GiB RAM, {platform.system()} "
+        f"{platform.release()}, Python {platform.python_version()}"
+    )
 
 
 def write(results: dict[str, list[dict]], path: Path, now: datetime) -> None:
     lines = ["# Benchmarks", "", f"Run by `make bench` on {now:%Y-%m-%d %H:%M} UTC. Machine: {machine()}.", ""]
-    lines += ["Figures are medians unless marked p95. 'ratio' is the bare SQL aggregate over the raw table "
-              "divided by the app's end-to-end median (higher is better: the rollups make the app faster than "
-              "SQL over the raw table).", ""]
+    lines += [
+        "Figures are medians unless marked p95. 'ratio' is the bare SQL aggregate over the raw table "
+        "divided by the app's end-to-end median (higher is better: the rollups make the app faster than "
+        "SQL over the raw table).",
+        "",
+    ]
     for backend, rows in results.items():
-        lines += [f"## {backend}", "", "| metric | " + " | ".join(f"{r['rows']:,} rows" for r in rows) + " | target |",
-                  "|---|" + "---|" * (len(rows) + 1)]
+        lines += [
+            f"## {backend}",
+            "",
+            "| metric | " + " | ".join(f"{r['rows']:,} rows" for r in rows) + " | target |",
+            "|---|" + "---|" * (len(rows) + 1),
+        ]
 
         def row(label, key, fmt="{:.1f}", target="", rows=rows, lines=lines):
             values = [fmt.format(r[key]) if key in r else "—" for r in rows]

@@ -71,12 +71,12 @@ CLICKHOUSE_FILL = [
 ]
 HAND_WRITTEN = {  # the same answers as the bot's: this period and the previous one
     "revenue": "SELECT p.category, SUM(CASE WHEN s.sold_at >= :a THEN s.amount END), "
-               "SUM(CASE WHEN s.sold_at < :pb THEN s.amount END) FROM sales s LEFT JOIN products p "
-               "ON p.id = s.product_id WHERE s.sold_at >= :pa AND s.sold_at < :b GROUP BY p.category",
+    "SUM(CASE WHEN s.sold_at < :pb THEN s.amount END) FROM sales s LEFT JOIN products p "
+    "ON p.id = s.product_id WHERE s.sold_at >= :pa AND s.sold_at < :b GROUP BY p.category",
     "cac": "SELECT (SELECT SUM(amount) FROM spend WHERE kind IN ('marketing', 'sales') AND day >= :da AND day < :db)"
-           " / (SELECT COUNT(*) FROM customers WHERE acquired_at >= :a AND acquired_at < :b), "
-           "(SELECT SUM(amount) FROM spend WHERE kind IN ('marketing', 'sales') AND day >= :pda AND day < :pdb)"
-           " / (SELECT COUNT(*) FROM customers WHERE acquired_at >= :pa AND acquired_at < :pb)",
+    " / (SELECT COUNT(*) FROM customers WHERE acquired_at >= :a AND acquired_at < :b), "
+    "(SELECT SUM(amount) FROM spend WHERE kind IN ('marketing', 'sales') AND day >= :pda AND day < :pdb)"
+    " / (SELECT COUNT(*) FROM customers WHERE acquired_at >= :pa AND acquired_at < :pb)",
 }
 
 
@@ -113,8 +113,17 @@ def fill_in_engine(url: str, n: int, now: datetime, statements: list[str]) -> fl
     canonical.ensure_tables(url)
     with get_engine(url).begin() as conn:
         for stmt in statements:
-            conn.execute(text(stmt.format(start=start.isoformat(sep=" "), start_day=start.date(), span=730 * 86400,
-                                          n=n, customers=max(n // 5, 1))))
+            conn.execute(
+                text(
+                    stmt.format(
+                        start=start.isoformat(sep=" "),
+                        start_day=start.date(),
+                        span=730 * 86400,
+                        n=n,
+                        customers=max(n // 5, 1),
+                    )
+                )
+            )
     return time.perf_counter() - began
 
 
@@ -130,20 +139,32 @@ def bench(url: str, n: int, now: datetime, bot_db: str) -> dict:
     # ms server time, same plan), so the questions below are timed on fresh connections, as in production.
     engine.dispose()
     for name, by in (("revenue", "category"), ("cac", None)):
-        params = {"a": pair.current.start_utc(), "b": pair.current.end_utc(), "da": pair.current.first_day(),
-                  "db": pair.current.end_day(), "pa": pair.previous.start_utc(), "pb": pair.previous.end_utc(),
-                  "pda": pair.previous.first_day(), "pdb": pair.previous.end_day()}
+        params = {
+            "a": pair.current.start_utc(),
+            "b": pair.current.end_utc(),
+            "da": pair.current.first_day(),
+            "db": pair.current.end_day(),
+            "pa": pair.previous.start_utc(),
+            "pb": pair.previous.end_utc(),
+            "pda": pair.previous.first_day(),
+            "pdb": pair.previous.end_day(),
+        }
 
-        def hand():
+        def hand(name=name, params=params):
             with engine.connect() as conn:
                 conn.execute(text(HAND_WRITTEN[name]), params).all()
 
         out[f"{name}_bot_ms"], out[f"{name}_sql_ms"] = interleaved(
-            lambda: compute(CATALOG, engine, name, pair, by), hand)
-        out[f"{name}_rollups_ms"] = median_ms(lambda: compute(CATALOG, engine, name, pair, by, rollups))
+            lambda name=name, by=by: compute(CATALOG, engine, name, pair, by), hand
+        )
+        out[f"{name}_rollups_ms"] = median_ms(
+            lambda name=name, by=by: compute(CATALOG, engine, name, pair, by, rollups)
+        )
     with engine.connect() as conn:
-        exact = conn.execute(text("SELECT SUM(amount) FROM sales WHERE sold_at >= :a AND sold_at < :b"),
-                             {"a": pair.current.start_utc(), "b": pair.current.end_utc()}).scalar()
+        exact = conn.execute(
+            text("SELECT SUM(amount) FROM sales WHERE sold_at >= :a AND sold_at < :b"),
+            {"a": pair.current.start_utc(), "b": pair.current.end_utc()},
+        ).scalar()
     got = compute(CATALOG, engine, "revenue", pair).value
     # the engine's own SUM: a DECIMAL sum on DuckDB and PostgreSQL; SQLite has no decimals (REAL, to the cent)
     out["revenue_exact"] = Decimal(str(exact)).quantize(Decimal("0.01"))
@@ -153,21 +174,31 @@ def bench(url: str, n: int, now: datetime, bot_db: str) -> dict:
 
 
 def write(results: list[dict], path: Path, now: datetime) -> None:
-    lines = ["", f"## Engines at {results[0]['rows']:,} sales rows ({now:%Y-%m-%d}, `tests/benchmarks/engines.py`)", "",
-             f"Median of {RUNS} runs after a warm-up, in the process (no HTTP); the bot and the hand-written "
-             "query run by turns. *bot* is the bot's push-down without rollups, *rollups* with the daily rollups (kept in a SQLite bot database), *SQL* the same answer "
-             "(this period and the previous one) written by hand in the same engine.", "",
-             "| engine | question | bot | rollups | hand-written SQL | bot ÷ SQL | rollup build |",
-             "|---|---|---|---|---|---|---|"]
+    lines = [
+        "",
+        f"## Engines at {results[0]['rows']:,} sales rows ({now:%Y-%m-%d}, `tests/benchmarks/engines.py`)",
+        "",
+        f"Median of {RUNS} runs after a warm-up, in the process (no HTTP); the bot and the hand-written "
+        "query run by turns. *bot* is the bot's push-down without rollups, *rollups* with the daily rollups "
+        "(kept in a SQLite bot database), *SQL* the same answer "
+        "(this period and the previous one) written by hand in the same engine.",
+        "",
+        "| engine | question | bot | rollups | hand-written SQL | bot ÷ SQL | rollup build |",
+        "|---|---|---|---|---|---|---|",
+    ]
     for r in results:
         for name, question in (("revenue", "`/kpi revenue last-month by category`"), ("cac", "`/kpi cac last-month`")):
             bot, rolled, sql = r[f"{name}_bot_ms"], r[f"{name}_rollups_ms"], r[f"{name}_sql_ms"]
-            lines.append(f"| {r['engine']} | {question} | {bot:.1f} ms | {rolled:.1f} ms | {sql:.1f} ms "
-                         f"| {bot / sql:.2f}× | {r['rollup_build_s']:.1f} s |")
+            lines.append(
+                f"| {r['engine']} | {question} | {bot:.1f} ms | {rolled:.1f} ms | {sql:.1f} ms "
+                f"| {bot / sql:.2f}× | {r['rollup_build_s']:.1f} s |"
+            )
     lines.append("")
     for r in results:
-        lines.append(f"- {r['engine']}: last month's revenue, the engine's own SUM {r['revenue_exact']:,} and the "
-                     f"bot's {r['revenue_bot']:,.2f}: {'the same to the cent' if r['cents_ok'] else 'NOT THE SAME'}.")
+        lines.append(
+            f"- {r['engine']}: last month's revenue, the engine's own SUM {r['revenue_exact']:,} and the "
+            f"bot's {r['revenue_bot']:,.2f}: {'the same to the cent' if r['cents_ok'] else 'NOT THE SAME'}."
+        )
     with path.open("a", encoding="utf-8") as out:
         out.write("\n".join(lines) + "\n")
 
@@ -184,8 +215,10 @@ def main() -> int:
         bot_db = f"sqlite:///{Path(tmp) / 'bot.db'}"
         migrations.upgrade(bot_db)
         url = f"duckdb:///{Path(tmp) / 'facts.duckdb'}"
-        print(f"filling DuckDB with {args.rows:,} sales rows: "
-              f"{fill_in_engine(url, args.rows, now, DUCKDB_FILL):.1f} s", flush=True)
+        print(
+            f"filling DuckDB with {args.rows:,} sales rows: {fill_in_engine(url, args.rows, now, DUCKDB_FILL):.1f} s",
+            flush=True,
+        )
         results.append(bench(url, args.rows, now, bot_db))
         print(results[-1], flush=True)
         for name in [a for a in args.also.split(",") if a]:
@@ -202,8 +235,11 @@ def main() -> int:
         # ClickHouse last: chDB keeps merging its parts in background threads of this process afterwards,
         # which would take CPU from the engines timed after it on a small machine
         url = f"clickhousedb:///default?interface=chdb&path={Path(tmp) / 'chdb'}"
-        print(f"filling ClickHouse with {args.rows:,} sales rows: "
-              f"{fill_in_engine(url, args.rows, now, CLICKHOUSE_FILL):.1f} s", flush=True)
+        print(
+            f"filling ClickHouse with {args.rows:,} sales rows: "
+            f"{fill_in_engine(url, args.rows, now, CLICKHOUSE_FILL):.1f} s",
+            flush=True,
+        )
         results.append(bench(url, args.rows, now, bot_db))
         print(results[-1], flush=True)
         dispose_all()

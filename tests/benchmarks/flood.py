@@ -66,7 +66,8 @@ def main() -> int:
                 time.sleep(0.25)  # a person, not a load generator
 
         threads = [threading.Thread(target=flood, args=(i,)) for i in range(args.clients)] + [
-            threading.Thread(target=ask)]
+            threading.Thread(target=ask)
+        ]
         for t in threads:
             t.start()
         for t in threads:
@@ -75,10 +76,12 @@ def main() -> int:
         server.stop()
     cheap.sort()
     p95 = cheap[max(0, int(len(cheap) * 0.95) - 1)]
-    line = (f"| {args.clients} clients × `/kpi ltv_cac 3660d chart`, {args.seconds:g} s, quota "
-            f"{'off' if args.no_quota else 'on'} | {len(cheap)} | {statistics.median(cheap) * 1000:.0f} ms | "
-            f"{p95 * 1000:.0f} ms | {cheap[-1] * 1000:.0f} ms | {heavy['sent']} sent, {heavy['busy']} told to wait, "
-            f"{charts} charts posted |")
+    line = (
+        f"| {args.clients} clients × `/kpi ltv_cac 3660d chart`, {args.seconds:g} s, quota "
+        f"{'off' if args.no_quota else 'on'} | {len(cheap)} | {statistics.median(cheap) * 1000:.0f} ms | "
+        f"{p95 * 1000:.0f} ms | {cheap[-1] * 1000:.0f} ms | {heavy['sent']} sent, {heavy['busy']} told to wait, "
+        f"{charts} charts posted |"
+    )
     print(line)
     if args.out:
         with open(args.out, "a", encoding="utf-8") as out:

@@ -70,8 +70,11 @@ class Server:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind(("127.0.0.1", 0))
         self.port = sock.getsockname()[1]
-        self.server = uvicorn.Server(uvicorn.Config(create_asgi(settings, self.app, scheduler_here), log_config=None,
-                                                    lifespan="off", access_log=False))
+        self.server = uvicorn.Server(
+            uvicorn.Config(
+                create_asgi(settings, self.app, scheduler_here), log_config=None, lifespan="off", access_log=False
+            )
+        )
         self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [sock]}, daemon=True)
         self.thread.start()
         deadline = time.monotonic() + 10
@@ -97,35 +100,56 @@ class Server:
         except urllib.error.HTTPError as err:
             return Response(err.code, err.read().decode())
 
-    def command_body(self, text: str, user: str = "U123", channel: str = "C123",
-                     team: str = "T123") -> tuple[str, str]:
+    def command_body(self, text: str, user: str = "U123", channel: str = "C123", team: str = "T123") -> tuple[str, str]:
         self.count += 1
         response_url = self.slack.response_url(f"cmd{self.count}")
-        body = urlencode({
-            "token": "legacy", "team_id": team, "team_domain": "acme", "channel_id": channel,
-            "channel_name": "general", "user_id": user, "user_name": "ana", "command": "/kpi", "text": text,
-            "api_app_id": "A123", "response_url": response_url, "trigger_id": f"trig.{self.count}",
-        })
+        body = urlencode(
+            {
+                "token": "legacy",
+                "team_id": team,
+                "team_domain": "acme",
+                "channel_id": channel,
+                "channel_name": "general",
+                "user_id": user,
+                "user_name": "ana",
+                "command": "/kpi",
+                "text": text,
+                "api_app_id": "A123",
+                "response_url": response_url,
+                "trigger_id": f"trig.{self.count}",
+            }
+        )
         return body, response_url
 
     def command(self, text: str, **kwargs) -> Response:
         body, _ = self.command_body(text, **kwargs)
         return self.post_signed(body)
 
-    def post_signed(self, body: str, timestamp: int | None = None, secret: str = SECRET,
-                    content_type: str = "application/x-www-form-urlencoded") -> Response:
+    def post_signed(
+        self,
+        body: str,
+        timestamp: int | None = None,
+        secret: str = SECRET,
+        content_type: str = "application/x-www-form-urlencoded",
+    ) -> Response:
         headers = signed_headers(secret, body, timestamp, content_type)
         return self.request("POST", "/slack/events", body.encode(), headers)
 
-    def action(self, action_id: str, value: str, user: str = "U123", team: str = "T123",
-               channel: str = "C123") -> Response:
+    def action(
+        self, action_id: str, value: str, user: str = "U123", team: str = "T123", channel: str = "C123"
+    ) -> Response:
         self.count += 1
         payload = {
-            "type": "block_actions", "team": {"id": team}, "user": {"id": user, "team_id": team},
-            "api_app_id": "A123", "channel": {"id": channel}, "trigger_id": f"trig.{self.count}",
+            "type": "block_actions",
+            "team": {"id": team},
+            "user": {"id": user, "team_id": team},
+            "api_app_id": "A123",
+            "channel": {"id": channel},
+            "trigger_id": f"trig.{self.count}",
             "response_url": self.slack.response_url(f"act{self.count}"),
-            "actions": [{"type": "button", "action_id": action_id, "block_id": "b", "value": value,
-                         "action_ts": "1.2"}],
+            "actions": [
+                {"type": "button", "action_id": action_id, "block_id": "b", "value": value, "action_ts": "1.2"}
+            ],
         }
         return self.post_signed(urlencode({"payload": json.dumps(payload)}))
 

@@ -63,13 +63,16 @@ def test_remove_and_snooze_commands_are_audited(admin_server, data):
     assert actions == ["rule.remove", "rule.snooze", "rule.create"]
 
 
-@pytest.mark.parametrize("text, expected", [
-    ("alert cac", "Write `/kpi alert KPI OP VALUE [WINDOW]`"),
-    ("alert cac > lots", "*lots* is not a number"),
-    ("alert nps < 10 2026-10", "is a fixed period"),
-    ("alert revnue > 3", "I don't know the KPI *revnue*"),
-    ("digest daily 25:00", "*25:00* is not a time"),
-])
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("alert cac", "Write `/kpi alert KPI OP VALUE [WINDOW]`"),
+        ("alert cac > lots", "*lots* is not a number"),
+        ("alert nps < 10 2026-10", "is a fixed period"),
+        ("alert revnue > 3", "I don't know the KPI *revnue*"),
+        ("digest daily 25:00", "*25:00* is not a time"),
+    ],
+)
 def test_bad_rules_get_the_usage(admin_server, data, text, expected):
     assert expected in texts(admin_server.command(text, user="UADMIN").json())
     assert state.rules(data) == []
@@ -101,19 +104,35 @@ def test_the_modal_builds_a_rule_without_syntax(admin_server, slack, data):
     [opened] = slack.wait_for(lambda calls: any(c.name == "views.open" for c in calls))[-1:]
     view = opened.payload["view"] if isinstance(opened.payload["view"], dict) else json.loads(opened.payload["view"])
     assert view["callback_id"] == "alert_rule_modal"
-    assert [b["block_id"] for b in view["blocks"]] == ["kpi", "op", "threshold", "window", "segment", "channel", "for",
-                                                     "repeat"]
+    assert [b["block_id"] for b in view["blocks"]] == [
+        "kpi",
+        "op",
+        "threshold",
+        "window",
+        "segment",
+        "channel",
+        "for",
+        "repeat",
+    ]
 
     def submit(threshold: str):
-        values = {"kpi": {"value": {"type": "static_select", "selected_option": {"value": "cac"}}},
-                  "op": {"value": {"type": "static_select", "selected_option": {"value": ">"}}},
-                  "threshold": {"value": {"type": "plain_text_input", "value": threshold}},
-                  "window": {"value": {"type": "static_select", "selected_option": {"value": "30d"}}},
-                  "for": {"value": {"type": "plain_text_input", "value": "1"}},
-                  "repeat": {"value": {"type": "static_select", "selected_option": {"value": "24h"}}}}
-        payload = {"type": "view_submission", "team": {"id": "T123"}, "user": {"id": "UADMIN"},
-                   "api_app_id": "A123", "view": {**view, "id": "V1", "state": {"values": values}}}
+        values = {
+            "kpi": {"value": {"type": "static_select", "selected_option": {"value": "cac"}}},
+            "op": {"value": {"type": "static_select", "selected_option": {"value": ">"}}},
+            "threshold": {"value": {"type": "plain_text_input", "value": threshold}},
+            "window": {"value": {"type": "static_select", "selected_option": {"value": "30d"}}},
+            "for": {"value": {"type": "plain_text_input", "value": "1"}},
+            "repeat": {"value": {"type": "static_select", "selected_option": {"value": "24h"}}},
+        }
+        payload = {
+            "type": "view_submission",
+            "team": {"id": "T123"},
+            "user": {"id": "UADMIN"},
+            "api_app_id": "A123",
+            "view": {**view, "id": "V1", "state": {"values": values}},
+        }
         from urllib.parse import urlencode
+
         return admin_server.post_signed(urlencode({"payload": json.dumps(payload)}))
 
     bad = submit("lots")
@@ -130,8 +149,9 @@ def test_healthz_turns_503_when_no_pass_ran_for_two_intervals(data, slack):
     """Where the scheduler runs in the web process (`python -m bot`): the grace period is twice
     KPI_EVAL_INTERVAL from the process's start, then a pass must have succeeded within that."""
     clock = {"now": T0}
-    running = Server(make_settings(data, slack, kpi_eval_interval=300), slack, clock=lambda: clock["now"],
-                     scheduler_here=True)
+    running = Server(
+        make_settings(data, slack, kpi_eval_interval=300), slack, clock=lambda: clock["now"], scheduler_here=True
+    )
     try:
         assert running.request("GET", "/healthz").json()["scheduler"] == "ok"
         clock["now"] = T0 + timedelta(minutes=10)  # exactly twice the interval: still within the grace period

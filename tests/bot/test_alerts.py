@@ -43,8 +43,11 @@ def test_recovery_replies_in_the_thread_and_updates_the_alert(ctx, slack, data):
     rule = add_rule(ctx.url)
     run_pass(ctx, T0)
     alert_ts = state.outbox_rows(ctx.url)[0]["result_ts"]  # the ts Slack gave the alert
-    insert(data, "customers", [{"id": 10 + i, "acquired_at": datetime(2026, 10, 30), "channel": "organic"}
-                               for i in range(3)])  # 5 customers: CAC €200
+    insert(
+        data,
+        "customers",
+        [{"id": 10 + i, "acquired_at": datetime(2026, 10, 30), "channel": "organic"} for i in range(3)],
+    )  # 5 customers: CAC €200
     report = run_pass(ctx, T0 + timedelta(minutes=5))
     assert report.events["resolved"] == 1
     reply = posts(slack)[-1]
@@ -121,8 +124,9 @@ def test_no_data_is_reported_once_and_is_not_a_breach(ctx, slack):
 
 def test_source_errors_are_reported_once_never_crash_and_recover(data, slack, ctx):
     add_rule(ctx.url)
-    broken = JobContext.from_settings(make_settings(data, slack,
-                                                    source_database_url="postgresql+psycopg://x@127.0.0.1:1/none"))
+    broken = JobContext.from_settings(
+        make_settings(data, slack, source_database_url="postgresql+psycopg://x@127.0.0.1:1/none")
+    )
     broken.sleep, broken.monotonic = ctx.sleep, ctx.monotonic
     assert run_pass(broken, T0).events == {"error": 1}
     assert run_pass(broken, T0 + timedelta(minutes=5)).events == {}
@@ -136,8 +140,9 @@ def test_source_errors_are_reported_once_never_crash_and_recover(data, slack, ct
 
 def test_a_snoozed_rule_stays_quiet_until_the_snooze_ends(ctx, slack):
     rule = add_rule(ctx.url)
-    state.snooze_rule(ctx.url, "T1", rule, (T0 + timedelta(days=1)).replace(tzinfo=None), "UADMIN",
-                      T0.replace(tzinfo=None))
+    state.snooze_rule(
+        ctx.url, "T1", rule, (T0 + timedelta(days=1)).replace(tzinfo=None), "UADMIN", T0.replace(tzinfo=None)
+    )
     assert run_pass(ctx, T0).events == {}
     assert run_pass(ctx, T0 + timedelta(hours=23)).events == {}
     assert posts(slack) == []
@@ -212,7 +217,8 @@ def test_permanent_slack_errors_are_not_retried_forever(ctx, slack, caplog):
 def test_messages_to_one_channel_are_paced(ctx, slack):
     add_rule(ctx.url)
     run_pass(ctx, T0)
-    insert(ctx.url, "customers", [{"id": 10 + i, "acquired_at": datetime(2026, 10, 30), "channel": "x"}
-                                  for i in range(3)])
+    insert(
+        ctx.url, "customers", [{"id": 10 + i, "acquired_at": datetime(2026, 10, 30), "channel": "x"} for i in range(3)]
+    )
     run_pass(ctx, T0 + timedelta(minutes=5))  # reply + update to the same channel
     assert any(0 < s <= 1.0 for s in ctx.fake.slept)

@@ -58,8 +58,10 @@ def test_trend_and_breakdown_render_at_slack_preview_size(service):
 
 
 def test_charts_render_without_a_display():
-    code = ("import os; os.environ.pop('DISPLAY', None); import bot.render.charts, matplotlib; "
-            "print(matplotlib.get_backend())")
+    code = (
+        "import os; os.environ.pop('DISPLAY', None); import bot.render.charts, matplotlib; "
+        "print(matplotlib.get_backend())"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert out.stdout.strip().lower() == "agg", out.stderr
 
@@ -70,20 +72,24 @@ def test_chart_command_posts_a_png_in_the_channel(server, slack):
     calls = slack.wait_for(lambda calls: any(c.name == "files.completeUploadExternal" for c in calls))
     complete = [c for c in calls if c.name == "files.completeUploadExternal"][0]
     assert complete.payload["channel_id"] == "C555"
-    assert "Customer acquisition cost, October 2026, compared with September 2026" in complete.payload["initial_comment"]
+    assert (
+        "Customer acquisition cost, October 2026, compared with September 2026" in complete.payload["initial_comment"]
+    )
     [file_id] = slack.uploads
     assert size(slack.uploads[file_id]) == (880, 400)
 
 
 def test_show_chart_button_on_answers(server, slack):
     message = server.command("revenue 2026-10 by category").json()
-    button = [e for b in message["blocks"] if b["type"] == "actions" for e in b["elements"]
-              if e["action_id"] == "kpi_chart"][0]
+    button = [
+        e for b in message["blocks"] if b["type"] == "actions" for e in b["elements"] if e["action_id"] == "kpi_chart"
+    ][0]
     server.action("kpi_chart", button["value"], user="U77")
     slack.wait_for(lambda calls: any(c.name == "files.completeUploadExternal" for c in calls))
     [png] = slack.uploads.values()
     assert png[:8] == PNG
     from kpi.store import state
+
     [entry] = state.audit_entries(server.settings.database_url, "T123")
     assert (entry["user_id"], entry["action"]) == ("U77", "chart.post")
 

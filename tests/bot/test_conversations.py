@@ -15,7 +15,7 @@ from tests.support.messages import texts
 @pytest.fixture
 def talk(data, slack):
     running = Server(make_settings(data, slack), slack)
-    running.app.deps.synchronous = True   # the answer is posted before the event's request returns
+    running.app.deps.synchronous = True  # the answer is posted before the event's request returns
     slack.reset()
     yield running
     running.stop()
@@ -27,8 +27,15 @@ class Events:
 
     def send(self, event: dict) -> None:
         self.count += 1
-        envelope = {"token": "x", "team_id": "T123", "api_app_id": "A123", "type": "event_callback",
-                    "event_id": f"EvTalk{self.count}", "event_time": 1, "event": event}
+        envelope = {
+            "token": "x",
+            "team_id": "T123",
+            "api_app_id": "A123",
+            "type": "event_callback",
+            "event_id": f"EvTalk{self.count}",
+            "event_time": 1,
+            "event": event,
+        }
         response = self.server.post_signed(json.dumps(envelope), content_type="application/json")
         assert response.status == 200
 
@@ -39,12 +46,29 @@ class Events:
     def mention(self, text: str, ts: str, channel: str = "C123") -> None:
         self.send({"type": "app_mention", "channel": channel, "user": "U123", "text": f"<@UKPIBOT> {text}", "ts": ts})
         # Slack also sends the mention as a message of the channel: it must not be answered twice
-        self.send({"type": "message", "channel_type": "channel", "channel": channel, "user": "U123",
-                   "text": f"<@UKPIBOT> {text}", "ts": ts})
+        self.send(
+            {
+                "type": "message",
+                "channel_type": "channel",
+                "channel": channel,
+                "user": "U123",
+                "text": f"<@UKPIBOT> {text}",
+                "ts": ts,
+            }
+        )
 
     def reply(self, text: str, thread: str, ts: str, channel: str = "C123") -> None:
-        self.send({"type": "message", "channel_type": "channel", "channel": channel, "user": "U123", "text": text,
-                   "ts": ts, "thread_ts": thread})
+        self.send(
+            {
+                "type": "message",
+                "channel_type": "channel",
+                "channel": channel,
+                "user": "U123",
+                "text": text,
+                "ts": ts,
+                "thread_ts": thread,
+            }
+        )
 
 
 def posts(slack) -> list:
@@ -79,7 +103,8 @@ def test_a_mention_is_answered_once_in_its_thread_and_followed_up(talk, slack, d
 
     events.reply("vs last year", "200.1", "200.4")
     assert "Read as: Revenue · September 2026 · channel = organic · vs a year earlier" in texts(
-        posts(slack)[-1].payload)
+        posts(slack)[-1].payload
+    )
 
     events.reply("what about cac?", "200.1", "200.5")  # Sep organic: €90 of spend for 1 new customer
     body = texts(posts(slack)[-1].payload)
@@ -116,8 +141,10 @@ def test_a_question_not_understood_says_what_and_offers_readings(talk, slack):
 
     events.dm("revenue for organik in october 2026", "400.2", channel="D44")  # a value not in the data
     body = texts(posts(slack)[-1].payload)
-    assert "No *organik* among the values of product / category / channel for *revenue* in that period. " \
-           "Did you mean `organic`?" in body
+    assert (
+        "No *organik* among the values of product / category / channel for *revenue* in that period. "
+        "Did you mean `organic`?" in body
+    )
     events.dm("revenue zork in october 2026", "400.3", channel="D45")  # an unknown word read as a value, not found
     last = posts(slack)[-1].payload
     assert "I didn't understand *zork* in your question." in texts(last)

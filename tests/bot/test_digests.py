@@ -81,8 +81,11 @@ def test_subscribing_again_replaces_and_off_stops(ctx, slack):
     assert [d.spec.at_time for d in state.active_digests(ctx.url)] == ["10:00"]
     state.unsubscribe_digest(ctx.url, "T1", "C1", "UADMIN", datetime(2026, 10, 31))
     assert run_pass(ctx, local(2026, 11, 1, 10, 0)).digests == 0
-    assert [e["action"] for e in state.audit_entries(ctx.url, "T1")] == ["digest.off", "digest.subscribe",
-                                                                        "digest.subscribe"]
+    assert [e["action"] for e in state.audit_entries(ctx.url, "T1")] == [
+        "digest.off",
+        "digest.subscribe",
+        "digest.subscribe",
+    ]
 
 
 def test_unusualness_is_a_move_against_the_usual_day_to_day_changes():
@@ -99,10 +102,31 @@ def test_digest_leads_with_the_biggest_move_paces_targets_and_threads_an_image(c
     from tests.conftest import insert
 
     # revenue: a sale every day for four weeks, then a huge one yesterday (Oct 30)
-    insert(data, "sales", [{"id": 100 + d, "sold_at": datetime(2026, 10, 1 + d, 10), "customer_id": None,
-                            "product_id": 1, "amount": 10, "cost": 0} for d in range(29)]
-           + [{"id": 200, "sold_at": datetime(2026, 10, 30, 10), "customer_id": None, "product_id": 1,
-               "amount": 5000, "cost": 0}])
+    insert(
+        data,
+        "sales",
+        [
+            {
+                "id": 100 + d,
+                "sold_at": datetime(2026, 10, 1 + d, 10),
+                "customer_id": None,
+                "product_id": 1,
+                "amount": 10,
+                "cost": 0,
+            }
+            for d in range(29)
+        ]
+        + [
+            {
+                "id": 200,
+                "sold_at": datetime(2026, 10, 30, 10),
+                "customer_id": None,
+                "product_id": 1,
+                "amount": 5000,
+                "cost": 0,
+            }
+        ],
+    )
     state.set_target(ctx.url, "T1", "revenue", "month", 6000.0, "UADMIN", datetime(2026, 10, 1))
     subscribe(ctx.url, at="13:00", tz="UTC")
     run_pass(ctx, T0 + timedelta(hours=1))

@@ -59,8 +59,9 @@ def assert_healthy(ctx, started, now):
 
 def assert_outbox_settled(url):
     rows = state.outbox_rows(url)
-    assert rows and all(r["delivered_at"] is not None and r["failed_at"] is None for r in rows), \
-        [(r["dedupe_key"], r["last_error"]) for r in rows if r["delivered_at"] is None]
+    assert rows and all(r["delivered_at"] is not None and r["failed_at"] is None for r in rows), [
+        (r["dedupe_key"], r["last_error"]) for r in rows if r["delivered_at"] is None
+    ]
 
 
 def test_a_429_storm_then_a_5xx_outage_lose_nothing_and_double_nothing(ctx, slack, data):
@@ -185,11 +186,22 @@ def test_the_clock_killed_mid_pass_and_restarted_delivers_each_alert_once(data, 
     """A real `python -m bot run-jobs` (the clock's pass in a process of its own) is SIGKILLed while
     it waits on Slack for its second alert, then a new process runs the next pass."""
     rules = [add_rule(data, channel=f"C{i}") for i in range(3)]
-    environment = env(DATABASE_URL=data, SLACK_BOT_TOKEN=TOKEN, SLACK_SIGNING_SECRET=SECRET,
-                      SLACK_API_URL=slack.api_url, KPI_TIMEZONE="UTC")
+    environment = env(
+        DATABASE_URL=data,
+        SLACK_BOT_TOKEN=TOKEN,
+        SLACK_SIGNING_SECRET=SECRET,
+        SLACK_API_URL=slack.api_url,
+        KPI_TIMEZONE="UTC",
+    )
     slack.hold("chat.postMessage", after=1)
-    first = subprocess.Popen([sys.executable, "-m", "bot", "run-jobs", "--at", T0.isoformat()], cwd=tmp_path,
-                             env=environment, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    first = subprocess.Popen(
+        [sys.executable, "-m", "bot", "run-jobs", "--at", T0.isoformat()],
+        cwd=tmp_path,
+        env=environment,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     try:
         slack.wait_until_held(timeout=120)
         first.send_signal(signal.SIGKILL)
@@ -202,8 +214,14 @@ def test_the_clock_killed_mid_pass_and_restarted_delivers_each_alert_once(data, 
     assert len(slack.calls_to("chat.postMessage")) == 1
     # the restarted process: its pass comes after the killed one's claim expired (2 minutes)
     later = (T0 + timedelta(minutes=3)).isoformat()
-    out = subprocess.run([sys.executable, "-m", "bot", "run-jobs", "--at", later], cwd=tmp_path, env=environment,
-                         capture_output=True, text=True, timeout=120)
+    out = subprocess.run(
+        [sys.executable, "-m", "bot", "run-jobs", "--at", later],
+        cwd=tmp_path,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert out.returncode == 0, out.stdout + out.stderr
     assert "0 failed" in out.stdout and "Traceback" not in out.stdout + out.stderr
     assert sorted(c.payload["channel"] for c in slack.calls_to("chat.postMessage")) == ["C0", "C1", "C2"]
@@ -224,4 +242,3 @@ def test_alert_and_notice_payloads_survive_the_outbox_round_trip(ctx, slack, dat
     [post] = posts_to(slack, "C9")
     stored = json.loads(row["payload"])
     assert post.payload["text"] == stored["text"] and post.payload["blocks"] == stored["blocks"]
-

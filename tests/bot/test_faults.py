@@ -1,4 +1,5 @@
-"""Nothing stops the alerts (issue 12's hostile reproductions, part 1): DST nights, hostile files and dates, infinities in the source and the definitions."""
+"""Nothing stops the alerts (issue 12's hostile reproductions, part 1): DST nights, hostile files and dates,
+infinities in the source and the definitions."""
 
 from __future__ import annotations
 
@@ -34,8 +35,16 @@ def test_digests_are_posted_once_across_both_dst_nights(ctx, zone, at, autumn, s
     tz = ZoneInfo(zone)
     for night in (autumn, spring):
         since = night - timedelta(days=1, hours=1)  # before the first local slot of the day before
-        digest = subscribe(ctx.url, at=at, tz=zone, cadence=cadence, weekday=6 if cadence == "weekly" else None,
-                           since=since, channel=f"C{night:%m}", kpis="cac")
+        digest = subscribe(
+            ctx.url,
+            at=at,
+            tz=zone,
+            cadence=cadence,
+            weekday=6 if cadence == "weekly" else None,
+            since=since,
+            channel=f"C{night:%m}",
+            kpis="cac",
+        )
         posted: Counter = Counter()
         now = since.replace(tzinfo=UTC)
         while now < (night + timedelta(days=2)).replace(tzinfo=UTC):  # a pass every 30 minutes, 3 days
@@ -69,6 +78,7 @@ def test_run_jobs_refuses_an_instant_it_cannot_compute(text, capsys):
 
 # -- 3, 4, 13. hostile files and placeholder dates -----------------------------------------------------------
 
+
 def _import(url, tmp_path, table: str, content: bytes):
     from kpi.importer import import_csv
 
@@ -90,26 +100,62 @@ def _count(url, table: str) -> int:
 GOOD_SALES = "".join(f"{i},2026-10-0{1 + i % 9}T10:00:00,,1,10.00,1.00\n" for i in range(1, 40))
 
 
-@pytest.mark.parametrize("content, line, expected", [
-    (("id,sold_at,customer_id,product_id,amount,cost\n" + GOOD_SALES + "99,0001-01-01T00:00:00,,1,5,1\n").encode(),
-     41, "is outside the years 1900-2999"),
-    (("id,sold_at,customer_id,product_id,amount,cost\n" + GOOD_SALES + "99,9999-12-31,,1,5,1\n").encode(),
-     41, "is outside the years 1900-2999"),
-    ("id,sold_at,customer_id,product_id,amount,cost\n1,2026-10-01,,1,5,1\n2,2026-10-01,,1,5\u00e9,1\n"
-     .encode("latin-1"), 3, "is not UTF-8 text"),
-    ("id,sold_at,customer_id,product_id,amount,cost\n1,2026-10-01,,1,5,1\n".encode("utf-16"), 1,
-     "is not UTF-8 text"),
-    (b"id,sold_at,customer_id,product_id,amount,cost\n1,2026-10-01,,1,5,1\n2,2026-10-01,,1," + b"9" * 140_000
-     + b",1\n", 3, "has a cell longer than 128 KiB"),
-    (b"id,sold_at,customer_id,product_id,amount,cost\n1,2026-10-01,,1,5,1\n2,2026-10-01,,1,5\x00,1\n", 3,
-     "contains a NUL character"),
-    (b"id,sold_at,customer_id,product_id,amount,cost\n1,2026-10-01,,1,5,1\n12345678901234567890,2026-10-01,,1,5,1\n",
-     3, "is not a whole number"),
-    (b"id,sold_at,customer_id,product_id,amount,cost\n1,2026-10-01,,1,5,1\n2,2026-10-01,,99999999999,5,1\n",
-     3, "is too large for this column"),
-    (b"id,sold_at,customer_id,product_id,amount,cost\n1,2026-10-01,,1,1e999999,1\n2,2026-10-01,,1,1e20,1\n",
-     2, "is too large for this column"),
-])
+@pytest.mark.parametrize(
+    "content, line, expected",
+    [
+        (
+            (
+                "id,sold_at,customer_id,product_id,amount,cost\n" + GOOD_SALES + "99,0001-01-01T00:00:00,,1,5,1\n"
+            ).encode(),
+            41,
+            "is outside the years 1900-2999",
+        ),
+        (
+            ("id,sold_at,customer_id,product_id,amount,cost\n" + GOOD_SALES + "99,9999-12-31,,1,5,1\n").encode(),
+            41,
+            "is outside the years 1900-2999",
+        ),
+        (
+            "id,sold_at,customer_id,product_id,amount,cost\n1,2026-10-01,,1,5,1\n2,2026-10-01,,1,5\u00e9,1\n".encode(
+                "latin-1"
+            ),
+            3,
+            "is not UTF-8 text",
+        ),
+        (
+            "id,sold_at,customer_id,product_id,amount,cost\n1,2026-10-01,,1,5,1\n".encode("utf-16"),
+            1,
+            "is not UTF-8 text",
+        ),
+        (
+            b"id,sold_at,customer_id,product_id,amount,cost\n1,2026-10-01,,1,5,1\n2,2026-10-01,,1,"
+            + b"9" * 140_000
+            + b",1\n",
+            3,
+            "has a cell longer than 128 KiB",
+        ),
+        (
+            b"id,sold_at,customer_id,product_id,amount,cost\n1,2026-10-01,,1,5,1\n2,2026-10-01,,1,5\x00,1\n",
+            3,
+            "contains a NUL character",
+        ),
+        (
+            b"id,sold_at,customer_id,product_id,amount,cost\n1,2026-10-01,,1,5,1\n12345678901234567890,2026-10-01,,1,5,1\n",
+            3,
+            "is not a whole number",
+        ),
+        (
+            b"id,sold_at,customer_id,product_id,amount,cost\n1,2026-10-01,,1,5,1\n2,2026-10-01,,99999999999,5,1\n",
+            3,
+            "is too large for this column",
+        ),
+        (
+            b"id,sold_at,customer_id,product_id,amount,cost\n1,2026-10-01,,1,1e999999,1\n2,2026-10-01,,1,1e20,1\n",
+            2,
+            "is too large for this column",
+        ),
+    ],
+)
 def test_hostile_files_are_refused_by_line_and_load_nothing(data, tmp_path, content, line, expected):
     from kpi.errors import DataImportError
 
@@ -129,8 +175,12 @@ def test_a_placeholder_date_in_the_source_never_breaks_a_pass(data):
     from kpi.store.engines import get_engine
 
     with get_engine(data).begin() as conn:
-        conn.execute(text("INSERT INTO sales (id, sold_at, amount, cost) VALUES "
-                          "(990001, '0001-01-01 00:00:00', 5, 1), (990002, '9999-12-31 00:00:00', 7, 1)"))
+        conn.execute(
+            text(
+                "INSERT INTO sales (id, sold_at, amount, cost) VALUES "
+                "(990001, '0001-01-01 00:00:00', 5, 1), (990002, '9999-12-31 00:00:00', 7, 1)"
+            )
+        )
     for zone in ("Europe/Paris", "Pacific/Kiritimati", "America/Adak"):
         service = KpiService.from_settings(make_settings(data, UnreachableSlack(), kpi_timezone=zone))
         report = service.refresh_rollups(datetime(2026, 11, 25, 10, tzinfo=UTC))
@@ -139,6 +189,7 @@ def test_a_placeholder_date_in_the_source_never_breaks_a_pass(data):
 
 
 # -- 5. infinities and huge numbers in the source ------------------------------------------------------------
+
 
 def test_infinite_or_huge_values_in_the_source_are_left_out_with_one_warning(data, caplog):
     """SQLite stores 1e999999 as infinity (and 1e20 as is): a sum over it said "no data" for ever.
@@ -157,15 +208,20 @@ def test_infinite_or_huge_values_in_the_source_are_left_out_with_one_warning(dat
     hostile = ["'NaN'"] if make_url(data).get_backend_name() == "postgresql" else ["1e999999", "1e20", "-1e999999"]
     with get_engine(data).begin() as conn:
         for i, amount in enumerate(hostile):
-            conn.execute(text(f"INSERT INTO sales (id, sold_at, amount, cost) VALUES "
-                              f"({990100 + i}, '2026-10-10 10:00:00', {amount}, 0)"))
+            conn.execute(
+                text(
+                    f"INSERT INTO sales (id, sold_at, amount, cost) VALUES "
+                    f"({990100 + i}, '2026-10-10 10:00:00', {amount}, 0)"
+                )
+            )
     assert service.ask("revenue", "2026-10", now).value == clean
     caplog.set_level(logging.WARNING)
     with_rollups = KpiService.from_settings(make_settings(data, UnreachableSlack(), kpi_timezone="Europe/Paris"))
     with_rollups.refresh_rollups(now)
     warned = [r.getMessage() for r in caplog.records if "infinite or at least" in r.getMessage()]
-    assert f"sales: {len(hostile)} rows whose value is infinite or at least 1e+15 are left out of sales_amount" \
-        in warned
+    assert (
+        f"sales: {len(hostile)} rows whose value is infinite or at least 1e+15 are left out of sales_amount" in warned
+    )
     assert with_rollups.ask("revenue", "2026-10", now).value == clean
 
 
@@ -179,13 +235,24 @@ def test_a_dollar_sign_in_a_name_draws(data):
     from kpi.catalog import load_catalog
     from kpi.compute import BreakdownRow, KpiResult
 
-    result = KpiResult(kpi=load_catalog(None).kpis["revenue"], current=None, previous=None, value=3.0,
-                       previous_value=2.0, reason=None, previous_reason=None, measures={}, previous_measures={},
-                       by="product", breakdown=(BreakdownRow("Price $10 # $20", 10.0, 8.0),))
+    result = KpiResult(
+        kpi=load_catalog(None).kpis["revenue"],
+        current=None,
+        previous=None,
+        value=3.0,
+        previous_value=2.0,
+        reason=None,
+        previous_reason=None,
+        measures={},
+        previous_measures={},
+        by="product",
+        breakdown=(BreakdownRow("Price $10 # $20", 10.0, 8.0),),
+    )
     assert Image.open(io.BytesIO(charts.breakdown(result, "$x$", "a", "b", "en", "EUR"))).size[0] == 880
 
 
 # -- 14. a number too large for a definition -------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("formula", ["revenue * 1e309", "revenue / 1" + "0" * 400])
 def test_an_infinite_number_in_a_formula_is_refused_at_load_time(tmp_path, formula):
@@ -194,7 +261,8 @@ def test_an_infinite_number_in_a_formula_is_refused_at_load_time(tmp_path, formu
     from kpi.errors import DefinitionError
 
     path = tmp_path / "team.yml"
-    path.write_text(f"""
+    path.write_text(
+        f"""
 kpis:
   huge:
     name: {{en: Huge, fr: Énorme}}
@@ -206,7 +274,9 @@ kpis:
       meaning: {{en: m, fr: m}}
       reading: {{en: r, fr: r}}
       drivers: {{en: d, fr: d}}
-""", encoding="utf-8")
+""",
+        encoding="utf-8",
+    )
     with pytest.raises(DefinitionError) as refused:
         load_catalog(path)
     assert "is too large (at most 1e15)" in str(refused.value)

@@ -13,14 +13,17 @@ UTC = timezone.utc
 
 # -- 7, 12. a quiet log, and requests no Slack sends --------------------------------------------------------
 
+
 def test_a_flood_of_forged_requests_leaves_a_short_log_and_no_body(server, caplog):
     import logging
 
     from bot.logs import rejections
 
     rejections._start, rejections._count, rejections._dropped = rejections.clock(), 0, 0
-    forged = ("command=%2Fkpi&text=cac&response_url=https%3A%2F%2Fhooks.slack.com%2Fsecret-url"
-              "&x=%0A2026-11-25 ERROR bot.delivery: notification dropped&pad=" + "a" * 200_000)
+    forged = (
+        "command=%2Fkpi&text=cac&response_url=https%3A%2F%2Fhooks.slack.com%2Fsecret-url"
+        "&x=%0A2026-11-25 ERROR bot.delivery: notification dropped&pad=" + "a" * 200_000
+    )
     caplog.set_level(logging.INFO)  # production's level (at DEBUG, Bolt says which middleware runs)
     for _ in range(50):
         assert server.post_signed(forged, secret="not-the-secret").status == 401
@@ -61,6 +64,7 @@ def test_log_lines_cannot_be_forged():
 
 
 # -- 15. delivery that can't be fooled ---------------------------------------------------------------------
+
 
 def _firing(ctx, repeat_seconds: int = 3600) -> int:
     from kpi.rules import Op, RuleKind, RuleSpec
@@ -115,16 +119,19 @@ def test_no_reminder_is_queued_on_top_of_an_alert_still_in_the_outbox(ctx, slack
 
 # -- 11. digits that are not ASCII digits -----------------------------------------------------------------
 
+
 def test_superscript_digits_get_a_polite_answer_everywhere(server, slack, caplog):
     import logging
 
     from tests.support.messages import texts
 
     caplog.set_level(logging.ERROR)
-    for command, expected in [("alert remove ²", "Write `/kpi alert remove ID`"),
-                              ("alert cac > 300 30d for ²", "`for` takes a count"),
-                              ("digest daily ²:00", "is not a time"),
-                              ("alert cac > ² 30d", "is not a number")]:
+    for command, expected in [
+        ("alert remove ²", "Write `/kpi alert remove ID`"),
+        ("alert cac > 300 30d for ²", "`for` takes a count"),
+        ("digest daily ²:00", "is not a time"),
+        ("alert cac > ² 30d", "is not a number"),
+    ]:
         assert expected in texts(server.command(command).json()), command
     res = server.action("alert_ack", "²:1")
     assert res.status == 200
@@ -132,6 +139,7 @@ def test_superscript_digits_get_a_polite_answer_everywhere(server, slack, caplog
 
 
 # -- 9, 10. fair sharing, and the acknowledgement whatever Slack's latency ------------------------------------
+
 
 def test_the_ack_comes_within_the_budget_while_slack_is_slow(data, slack):
     import time

@@ -1,4 +1,5 @@
-"""Nothing stops the alerts (part 2): a source that never answers, a pass that runs out of time, a bot database that takes no writes."""
+"""Nothing stops the alerts (part 2): a source that never answers, a pass that runs out of time, a bot
+database that takes no writes."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ UTC = timezone.utc
 
 
 # -- 2. a source that never answers -------------------------------------------------------------------------
+
 
 def test_a_source_that_accepts_and_never_answers_gets_a_polite_answer_and_the_pass_finishes(data, slack):
     import time
@@ -68,8 +70,9 @@ def test_a_stalled_connection_times_out_in_the_caller(data, slack, tmp_path):
             parsed = make_url(data)
             proxy = TcpProxy(parsed.host or "127.0.0.1", parsed.port or 5432)
             url = parsed.set(host="127.0.0.1", port=proxy.port).render_as_string(hide_password=False)
-            settings = make_settings(data, UnreachableSlack(), source_database_url=url, kpi_query_timeout=2,
-                                     kpi_rollups=False)
+            settings = make_settings(
+                data, UnreachableSlack(), source_database_url=url, kpi_query_timeout=2, kpi_rollups=False
+            )
             service = KpiService.from_settings(settings)
             assert service.ask("cac", "2026-10", datetime(2026, 11, 25, tzinfo=UTC)).kpi.key == "cac"  # pooled
             proxy.stall()
@@ -126,13 +129,15 @@ def test_the_watchdog_turns_health_red_when_a_pass_runs_past_its_budget(data, sl
 
 # -- 6. the bot's own database can't be written -------------------------------------------------------------
 
+
 def _read_only(url: str, tmp_path) -> str:
     from sqlalchemy.engine import make_url
 
     parsed = make_url(url)
     if parsed.get_backend_name() == "postgresql":
-        return parsed.update_query_dict({"options": "-c default_transaction_read_only=on"}) \
-            .render_as_string(hide_password=False)
+        return parsed.update_query_dict({"options": "-c default_transaction_read_only=on"}).render_as_string(
+            hide_password=False
+        )
     return f"sqlite:///file:{parsed.database}?mode=ro&uri=true"
 
 

@@ -20,13 +20,16 @@ from tests.support.messages import posts, texts
 CATALOG = load_catalog()
 
 
-@pytest.mark.parametrize("words, by, value", [
-    ("> 250 30d for organic", "", "organic"),
-    ("> 250 30d channel=organic", "channel", "organic"),
-    ("> 250 30d pour le canal organic", "channel", "organic"),
-    ("> 250 30d for the channel organic for 2", "channel", "organic"),
-    ("drops 20% month for paid_search", "", "paid_search"),
-])
+@pytest.mark.parametrize(
+    "words, by, value",
+    [
+        ("> 250 30d for organic", "", "organic"),
+        ("> 250 30d channel=organic", "channel", "organic"),
+        ("> 250 30d pour le canal organic", "channel", "organic"),
+        ("> 250 30d for the channel organic for 2", "channel", "organic"),
+        ("drops 20% month for paid_search", "", "paid_search"),
+    ],
+)
 def test_filters_are_read_in_both_languages(words, by, value):
     spec = rule_from_words("cac", words.split(), CATALOG)
     assert (spec.segment_by, spec.segment_only) == (by, value)
@@ -53,8 +56,9 @@ def test_a_filtered_rule_watches_only_its_value(admin_server, slack, data):  # n
     [parent] = [r for r in state.rules(data) if r.parent_id is None]
     assert (parent.spec.segment_by, parent.spec.segment_only) == ("channel", "organic")
     assert {r.segment_key for r in state.rules(data) if r.parent_id == parent.id} == {"organic"}
-    listing = rr.rules_message(state.rules(data, "T123", "C9"), CATALOG, T0.replace(tzinfo=None), T0.tzinfo,
-                               "en", "EUR")
+    listing = rr.rules_message(
+        state.rules(data, "T123", "C9"), CATALOG, T0.replace(tzinfo=None), T0.tzinfo, "en", "EUR"
+    )
     assert "Customer acquisition cost (channel = organic)" in texts(listing)
     assert run_pass(admin_server.app.deps.jobs, T0).events == {}  # firing already: not told again
 
@@ -62,13 +66,15 @@ def test_a_filtered_rule_watches_only_its_value(admin_server, slack, data):  # n
 def test_a_value_not_in_the_data_is_refused_with_the_closest(admin_server, data):  # noqa: F811
     message = admin_server.command("alert cac > 250 30d pour organik", user="UADMIN", channel="C9").json()
     assert "No *organik* among the values of channel for *cac* in that period. Did you mean `organic`?" in texts(
-        message)
+        message
+    )
     assert state.rules(data) == []
 
 
 def test_a_digest_for_one_channel(admin_server, slack, data):  # noqa: F811 - the fixture
-    message = admin_server.command("digest daily 13:00 UTC revenue cac nps for Organic", user="UADMIN",
-                                   channel="C9").json()
+    message = admin_server.command(
+        "digest daily 13:00 UTC revenue cac nps for Organic", user="UADMIN", channel="C9"
+    ).json()
     assert "For channel = organic only." in texts(message)
     [digest] = state.active_digests(data, "T123", "C9")
     assert (digest.spec.kpis, digest.spec.where) == (("revenue", "cac", "nps"), "channel=organic")
@@ -84,8 +90,9 @@ def test_a_digest_for_one_channel(admin_server, slack, data):  # noqa: F811 - th
 
 def test_a_digest_filter_on_a_breakdown_no_kpi_has_is_refused(admin_server, data):  # noqa: F811
     message = admin_server.command("digest daily 9h revenue colour=red", user="UADMIN", channel="C9").json()
-    assert "*colour* is not a breakdown of any KPI; the breakdowns are category, channel, product, project." in \
-        texts(message)
+    assert "*colour* is not a breakdown of any KPI; the breakdowns are category, channel, product, project." in texts(
+        message
+    )
     message = admin_server.command("digest daily 9h revenue pour organik", user="UADMIN", channel="C9").json()
     assert "No *organik* among the values of" in texts(message) and "Did you mean `organic`?" in texts(message)
     assert state.active_digests(data, "T123", "C9") == []

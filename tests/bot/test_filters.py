@@ -20,8 +20,9 @@ def test_one_channel_s_cac_said_as_it_was_read(server):
     assert "Read as: Customer acquisition cost · October 2026 · channel = organic" in upper
     buttons = [e["action_id"] for b in message["blocks"] if b["type"] == "actions" for e in b["elements"]]
     assert buttons == ["kpi_share", "kpi_chart", "kpi_explain"]  # Why? is for a whole KPI for now
-    [share] = [e for b in message["blocks"] if b["type"] == "actions" for e in b["elements"]
-               if e["action_id"] == "kpi_share"]
+    [share] = [
+        e for b in message["blocks"] if b["type"] == "actions" for e in b["elements"] if e["action_id"] == "kpi_share"
+    ]
     assert json.loads(share["value"])["w"] == "channel=organic"
     server.app.deps.synchronous = True
     server.action("kpi_share", share["value"], user="U77")
@@ -66,8 +67,9 @@ def test_the_chart_of_one_value_from_the_rollups_and_from_the_source(data, slack
 
 def test_the_chart_button_of_a_filtered_answer_keeps_the_filter(server):
     message = server.command("revenue 2026-10 for organic").json()
-    [chart] = [e for b in message["blocks"] if b["type"] == "actions" for e in b["elements"]
-               if e["action_id"] == "kpi_chart"]
+    [chart] = [
+        e for b in message["blocks"] if b["type"] == "actions" for e in b["elements"] if e["action_id"] == "kpi_chart"
+    ]
     server.action("kpi_chart", chart["value"], user="U77")
     calls = server.slack.wait_for(lambda calls: any(c.name == "files.completeUploadExternal" for c in calls))
     [done] = [c for c in calls if c.name == "files.completeUploadExternal"]

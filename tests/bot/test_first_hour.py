@@ -61,10 +61,22 @@ def test_a_future_period_says_so(en):
 
 
 def test_a_breakdown_with_an_empty_group_explains_its_dash():
-    result = KpiResult(kpi=_kpi("ltv_cac"), current=None, previous=None, value=5.0, previous_value=4.0,
-                       reason=None, previous_reason=None, measures={}, previous_measures={}, by="channel",
-                       breakdown=(BreakdownRow("organic", 41.5, 38.0, {"new_customers": 3.0}),
-                                  BreakdownRow(None, None, None, {"new_customers": 0.0, "acquisition_spend": 10.0})))
+    result = KpiResult(
+        kpi=_kpi("ltv_cac"),
+        current=None,
+        previous=None,
+        value=5.0,
+        previous_value=4.0,
+        reason=None,
+        previous_reason=None,
+        measures={},
+        previous_measures={},
+        by="channel",
+        breakdown=(
+            BreakdownRow("organic", 41.5, 38.0, {"new_customers": 3.0}),
+            BreakdownRow(None, None, None, {"new_customers": 0.0, "acquisition_spend": 10.0}),
+        ),
+    )
     from bot.render.answers import breakdown_table
     from kpi.catalog import load_catalog
 
@@ -97,10 +109,22 @@ def test_negative_numbers_use_the_minus_sign_everywhere():
 def test_money_tick_labels_are_short_and_dollar_names_draw():
     labels = [charts.tick_label(x, Unit.CURRENCY, "en", "EUR") for x in (0, 250_000, 500_000, 1_250_000)]
     assert labels == ["€0", "€250K", "€500K", "€1.2M"]
-    result = KpiResult(kpi=_kpi("revenue"), current=None, previous=None, value=3.0, previous_value=2.0,
-                       reason=None, previous_reason=None, measures={}, previous_measures={}, by="product",
-                       breakdown=(BreakdownRow("Price $10 # $20", 1_716_318.95, 1_500_000.0),
-                                  BreakdownRow("$x^2$", 584_068.50, 500_000.0)))
+    result = KpiResult(
+        kpi=_kpi("revenue"),
+        current=None,
+        previous=None,
+        value=3.0,
+        previous_value=2.0,
+        reason=None,
+        previous_reason=None,
+        measures={},
+        previous_measures={},
+        by="product",
+        breakdown=(
+            BreakdownRow("Price $10 # $20", 1_716_318.95, 1_500_000.0),
+            BreakdownRow("$x^2$", 584_068.50, 500_000.0),
+        ),
+    )
     png = charts.breakdown(result, "Revenue by product", "Oct", "Sep", "en", "EUR")
     assert Image.open(io.BytesIO(png)).size[0] == 880
 

@@ -48,15 +48,23 @@ def home(data, slack):
 
 
 def open_home(server, user="UADMIN"):
-    event = {"token": "x", "team_id": "T123", "api_app_id": "A123", "type": "event_callback", "event_id": "Ev9",
-             "event_time": 1, "event": {"type": "app_home_opened", "user": user, "tab": "home", "channel": "D1"}}
+    event = {
+        "token": "x",
+        "team_id": "T123",
+        "api_app_id": "A123",
+        "type": "event_callback",
+        "event_id": "Ev9",
+        "event_time": 1,
+        "event": {"type": "app_home_opened", "user": user, "tab": "home", "channel": "D1"},
+    }
     assert server.post_signed(json.dumps(event), content_type="application/json").status == 200
 
 
 def test_pins_and_targets_shape_the_dashboard(home, slack, data):
     assert "is pinned on the dashboard" in texts(home.command("pin revenue", user="UADMIN").json())
     assert "Target for *Revenue* set to €400.00 per month:" in texts(
-        home.command("target revenue 400 month", user="UADMIN").json())
+        home.command("target revenue 400 month", user="UADMIN").json()
+    )
     assert "Sorry, only workspace admins" in texts(home.command("pin nps", user="UPLEB").json())
     open_home(home)
     view = view_of(slack.calls_to("views.publish")[-1])
@@ -70,11 +78,25 @@ def test_pins_and_targets_shape_the_dashboard(home, slack, data):
 
 
 def test_period_buttons_re_render_the_dashboard(home, slack):
-    payload = {"type": "block_actions", "team": {"id": "T123"}, "user": {"id": "UPLEB"}, "api_app_id": "A123",
-               "trigger_id": "t", "view": {"id": "V1", "type": "home"},
-               "actions": [{"type": "button", "action_id": "home_period_quarter", "value": "quarter",
-                            "block_id": "b", "action_ts": "1"}]}
+    payload = {
+        "type": "block_actions",
+        "team": {"id": "T123"},
+        "user": {"id": "UPLEB"},
+        "api_app_id": "A123",
+        "trigger_id": "t",
+        "view": {"id": "V1", "type": "home"},
+        "actions": [
+            {
+                "type": "button",
+                "action_id": "home_period_quarter",
+                "value": "quarter",
+                "block_id": "b",
+                "action_ts": "1",
+            }
+        ],
+    }
     from urllib.parse import urlencode
+
     home.post_signed(urlencode({"payload": json.dumps(payload)}))
     view = view_of(slack.wait_for(lambda calls: any(c.name == "views.publish" for c in calls))[-1])
     assert view["blocks"][0]["text"]["text"] == "📊 Dashboard - Q4 2026 to date"
@@ -85,10 +107,15 @@ def test_pin_buttons_check_permissions(home, slack, data):
     from urllib.parse import urlencode
 
     def press(user, action_id):
-        payload = {"type": "block_actions", "team": {"id": "T123"}, "user": {"id": user}, "api_app_id": "A123",
-                   "trigger_id": "t", "view": {"id": "V1", "type": "home"},
-                   "actions": [{"type": "button", "action_id": action_id, "value": "cac", "block_id": "b",
-                                "action_ts": "1"}]}
+        payload = {
+            "type": "block_actions",
+            "team": {"id": "T123"},
+            "user": {"id": user},
+            "api_app_id": "A123",
+            "trigger_id": "t",
+            "view": {"id": "V1", "type": "home"},
+            "actions": [{"type": "button", "action_id": action_id, "value": "cac", "block_id": "b", "action_ts": "1"}],
+        }
         home.post_signed(urlencode({"payload": json.dumps(payload)}))
 
     press("UPLEB", "home_pin")
@@ -99,11 +126,14 @@ def test_pin_buttons_check_permissions(home, slack, data):
     assert state.pinned(data, "T123") == []
 
 
-@pytest.mark.parametrize("text, expected", [
-    ("target revenue lots", "*lots* is not a number"),
-    ("target revenue", "Write `/kpi target KPI VALUE"),
-    ("pin", "Which KPI?"),
-])
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("target revenue lots", "*lots* is not a number"),
+        ("target revenue", "Write `/kpi target KPI VALUE"),
+        ("pin", "Which KPI?"),
+    ],
+)
 def test_bad_pin_and_target_commands(home, text, expected, data):
     assert expected in texts(home.command(text, user="UADMIN").json())
     assert state.team_targets(data, "T123") == {}

@@ -18,7 +18,10 @@ def test_cac_month_answers_inline_with_numbers_trend_and_meaning(server):
     message = res.json()
     assert message["response_type"] == "ephemeral"
     blocks = message["blocks"]
-    assert blocks[0] == {"type": "header", "text": {"type": "plain_text", "text": "Customer acquisition cost", "emoji": True}}
+    assert blocks[0] == {
+        "type": "header",
+        "text": {"type": "plain_text", "text": "Customer acquisition cost", "emoji": True},
+    }
     body = texts(message)
     assert "*€500.00*  ·  October 2026 (Oct 1\u2009–\u200931, 2026)" in body
     assert "*Previous*\n€90.00 (Sep 1\u2009–\u200930, 2026)" in body
@@ -111,7 +114,10 @@ def test_help(server):
         ("revenue month by colour", "*revenue* cannot be broken down by *colour*."),
         ("nps month by product", "*nps* cannot be broken down by *product*."),
         ("cac month zorglub", "I didn't understand *zorglub* in your question."),
-        ("<!channel> <@U1|boss>", "I couldn't tell which KPI you mean: I didn't understand *&lt;!channel&gt; &lt;@U1|boss&gt;*"),
+        (
+            "<!channel> <@U1|boss>",
+            "I couldn't tell which KPI you mean: I didn't understand *&lt;!channel&gt; &lt;@U1|boss&gt;*",
+        ),
         ("x" * 600, "That command is too long (600 characters)"),
     ],
 )
@@ -128,7 +134,9 @@ def test_forged_and_stale_requests_get_401_and_do_nothing(server):
     body, _ = server.command_body("share revenue 2026-10")
     assert server.post_signed(body, secret="not-the-secret").status == 401
     assert server.post_signed(body, timestamp=int(time.time()) - 600).status == 401
-    unsigned = server.request("POST", "/slack/events", body.encode(), {"content-type": "application/x-www-form-urlencoded"})
+    unsigned = server.request(
+        "POST", "/slack/events", body.encode(), {"content-type": "application/x-www-form-urlencoded"}
+    )
     assert unsigned.status == 401
     tampered = server.request("POST", "/slack/events", (body + "&text=cac").encode(), signed_headers(SECRET, body))
     assert tampered.status == 401
@@ -149,8 +157,10 @@ def test_huge_payloads_are_refused_and_do_nothing(server):
 
 def test_healthz_reports_the_database(server, slack):
     res = server.request("GET", "/healthz")
-    assert (res.status, res.json()) == (200, {"status": "ok", "database": "ok", "scheduler": "stale",
-                                              "scheduler_in_process": False, "last_pass": None})
+    assert (res.status, res.json()) == (
+        200,
+        {"status": "ok", "database": "ok", "scheduler": "stale", "scheduler_in_process": False, "last_pass": None},
+    )
     down = Server(make_settings("postgresql+psycopg://nobody@127.0.0.1:1/none", slack), slack)
     try:
         res = down.request("GET", "/healthz")
@@ -184,9 +194,15 @@ def test_unexpected_errors_apologise_with_an_id_and_log_the_traceback(server, mo
 
 
 def test_app_home_shows_the_months_kpis(server):
-    event = {"token": "x", "team_id": "T123", "api_app_id": "A123", "type": "event_callback",
-             "event_id": "Ev1", "event_time": 1, "event": {"type": "app_home_opened", "user": "U9", "tab": "home",
-                                                           "channel": "D1"}}
+    event = {
+        "token": "x",
+        "team_id": "T123",
+        "api_app_id": "A123",
+        "type": "event_callback",
+        "event_id": "Ev1",
+        "event_time": 1,
+        "event": {"type": "app_home_opened", "user": "U9", "tab": "home", "channel": "D1"},
+    }
     res = server.post_signed(json.dumps(event), content_type="application/json")
     assert res.status == 200
     calls = server.slack.wait_for(lambda calls: any(c.name == "views.publish" for c in calls))

@@ -103,8 +103,9 @@ def test_each_workspace_gets_its_alerts_with_its_own_token(multi, slack, data):
     assert [r["last_error"] for r in rows(data, state_schema.outbox) if r["team_id"] == "TGONE"] == ["not_installed"]
 
 
-@pytest.mark.parametrize("case", ["no cookie", "forged state", "stale state", "replayed state", "no code",
-                                  "code Slack rejects"])
+@pytest.mark.parametrize(
+    "case", ["no cookie", "forged state", "stale state", "replayed state", "no code", "code Slack rejects"]
+)
 def test_refused_callbacks_answer_401_and_install_nothing(multi, slack, data, case):
     if case == "replayed state":
         assert install(multi, slack, "TA", TOKEN_A, code="first")[0] == 200
@@ -139,8 +140,7 @@ def test_refused_callbacks_answer_401_and_install_nothing(multi, slack, data, ca
 def test_cancelling_on_slacks_page_is_a_polite_page(multi, data):
     link, cookie = start_install(multi)
     state_param = parse_qs(urlparse(link).query)["state"][0]
-    status, _, body = get(multi, f"/slack/oauth_redirect?error=access_denied&state={state_param}",
-                          {"Cookie": cookie})
+    status, _, body = get(multi, f"/slack/oauth_redirect?error=access_denied&state={state_param}", {"Cookie": cookie})
     assert status == 200 and "was cancelled" in body and rows(data, state_schema.slack_bots) == []
 
 
@@ -158,11 +158,19 @@ def test_a_workspace_that_has_not_installed_the_app_gets_nothing(multi, slack):
 def test_uninstalling_deletes_the_workspaces_tokens(multi, slack, data):
     install(multi, slack, "TA", TOKEN_A)
     install(multi, slack, "TB", TOKEN_B)
-    event = {"token": "x", "team_id": "TA", "api_app_id": "A123", "type": "event_callback", "event_id": "EvUN",
-             "event_time": 1, "event": {"type": "app_uninstalled", "event_ts": "1.0"}}
+    event = {
+        "token": "x",
+        "team_id": "TA",
+        "api_app_id": "A123",
+        "type": "event_callback",
+        "event_id": "EvUN",
+        "event_time": 1,
+        "event": {"type": "app_uninstalled", "event_ts": "1.0"},
+    }
     body = json.dumps(event)
-    response = multi.request("POST", "/slack/events", body.encode(),
-                             signed_headers(multi_secret(multi), body, None, "application/json"))
+    response = multi.request(
+        "POST", "/slack/events", body.encode(), signed_headers(multi_secret(multi), body, None, "application/json")
+    )
     assert response.status == 200
     assert {r["team_id"] for r in rows(data, state_schema.slack_bots)} == {"TB"}
 
@@ -174,9 +182,11 @@ def multi_secret(server):
 def test_our_tables_are_the_sdks_tables():
     """Alembic owns the stores' tables: same names and columns as slack_sdk's SQLAlchemy stores."""
     meta = MetaData()
-    sdk = [SQLAlchemyInstallationStore.build_installations_table(meta, "slack_installations"),
-           SQLAlchemyInstallationStore.build_bots_table(meta, "slack_bots"),
-           SQLAlchemyOAuthStateStore.build_oauth_states_table(meta, "slack_oauth_states")]
+    sdk = [
+        SQLAlchemyInstallationStore.build_installations_table(meta, "slack_installations"),
+        SQLAlchemyInstallationStore.build_bots_table(meta, "slack_bots"),
+        SQLAlchemyOAuthStateStore.build_oauth_states_table(meta, "slack_oauth_states"),
+    ]
     for table in sdk:
         ours = state_schema.metadata.tables[table.name]
         assert [c.name for c in ours.columns] == [c.name for c in table.columns], table.name
@@ -188,11 +198,12 @@ def test_rotating_the_key_reencrypts_every_token(multi, slack, data):
     new = Fernet.generate_key().decode()
     assert rotate(data, TokenCipher([new, KEY])) == 2  # slack_installations.bot_token and slack_bots.bot_token
     settings = oauth_settings(data, slack).model_copy(update={"kpi_encryption_key": SecretStr(new)})
-    assert installations.EncryptedInstallationStore(settings).find_bot(enterprise_id=None,
-                                                                        team_id="TA").bot_token == TOKEN_A
+    assert (
+        installations.EncryptedInstallationStore(settings).find_bot(enterprise_id=None, team_id="TA").bot_token
+        == TOKEN_A
+    )
     with pytest.raises(SecretKeyError, match="does not decrypt"):  # the old key alone no longer reads them
-        installations.EncryptedInstallationStore(oauth_settings(data, slack)).find_bot(enterprise_id=None,
-                                                                                        team_id="TA")
+        installations.EncryptedInstallationStore(oauth_settings(data, slack)).find_bot(enterprise_id=None, team_id="TA")
 
 
 def test_oauth_configuration_is_complete_or_refused(data, slack):

@@ -64,9 +64,43 @@ def test_any_text_parses_to_a_command_or_a_clear_error(text):
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.lists(st.sampled_from(["alert", "digest", "cac", ">", "<", "12%", "€5", "drops", "30d", "for", "2",
-                                 "recover", "min", "repeat", "1d", "remove", "snooze", "weekly", "mon", "09:00",
-                                 "Europe/Paris", "x", "-1", "", "∞", "1e309", "nan", "%"]), max_size=8))
+@given(
+    st.lists(
+        st.sampled_from(
+            [
+                "alert",
+                "digest",
+                "cac",
+                ">",
+                "<",
+                "12%",
+                "€5",
+                "drops",
+                "30d",
+                "for",
+                "2",
+                "recover",
+                "min",
+                "repeat",
+                "1d",
+                "remove",
+                "snooze",
+                "weekly",
+                "mon",
+                "09:00",
+                "Europe/Paris",
+                "x",
+                "-1",
+                "",
+                "∞",
+                "1e309",
+                "nan",
+                "%",
+            ]
+        ),
+        max_size=8,
+    )
+)
 def test_alert_and_digest_commands_never_raise(words):
     got = p.parse(" ".join(words), CATALOG)
     assert isinstance(got, typing.get_args(p.Command) + typing.get_args(p.ParseError))

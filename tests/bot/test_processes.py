@@ -19,10 +19,19 @@ ROOT = Path(__file__).resolve().parents[2]
 
 @pytest.mark.slow
 def test_console_demo_answers_cac_month_with_piped_input(tmp_path):
-    lines = ("/kpi revenue last-month by category\n/kpi rvnu\n/kpi share nps 30d\n"
-             "what was our revenu last month for the organic channel?\nexit\n")
-    out = subprocess.run([sys.executable, "-m", "bot", "console", "--demo"], input=lines, capture_output=True,
-                         text=True, cwd=tmp_path, env=env(), timeout=300)
+    lines = (
+        "/kpi revenue last-month by category\n/kpi rvnu\n/kpi share nps 30d\n"
+        "what was our revenu last month for the organic channel?\nexit\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-m", "bot", "console", "--demo"],
+        input=lines,
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env=env(),
+        timeout=300,
+    )
     assert out.returncode == 0, out.stderr
     text = out.stdout
     first = text.split("> /kpi cac month")[1]
@@ -39,17 +48,34 @@ def test_console_demo_answers_cac_month_with_piped_input(tmp_path):
 @pytest.mark.slow
 def test_python_m_bot_web_serves_signed_commands_with_uvicorn(tmp_path):
     db = f"sqlite:///{tmp_path / 'web.db'}"
-    subprocess.run([sys.executable, "-m", "kpi", "demo-data", "--days", "40"], cwd=tmp_path,
-                   env=env(DATABASE_URL=db), check=True, capture_output=True, timeout=120)
+    subprocess.run(
+        [sys.executable, "-m", "kpi", "demo-data", "--days", "40"],
+        cwd=tmp_path,
+        env=env(DATABASE_URL=db),
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
     with LocalSlack() as slack:
-        with web_process(tmp_path, DATABASE_URL=db, SLACK_BOT_TOKEN=TOKEN, SLACK_SIGNING_SECRET=SECRET,
-                         SLACK_API_URL=slack.api_url, WEB_CONCURRENCY="2") as (port, logs):
+        with web_process(
+            tmp_path,
+            DATABASE_URL=db,
+            SLACK_BOT_TOKEN=TOKEN,
+            SLACK_SIGNING_SECRET=SECRET,
+            SLACK_API_URL=slack.api_url,
+            WEB_CONCURRENCY="2",
+        ) as (port, logs):
             with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=5) as res:
                 assert json.loads(res.read())["database"] == "ok"
-            body = "command=%2Fkpi&text=cac+30d&user_id=U1&channel_id=C1&team_id=T1&response_url=" + \
-                   slack.response_url("r1")
-            req = urllib.request.Request(f"http://127.0.0.1:{port}/slack/events", data=body.encode(),
-                                         headers=signed_headers(SECRET, body), method="POST")
+            body = "command=%2Fkpi&text=cac+30d&user_id=U1&channel_id=C1&team_id=T1&response_url=" + slack.response_url(
+                "r1"
+            )
+            req = urllib.request.Request(
+                f"http://127.0.0.1:{port}/slack/events",
+                data=body.encode(),
+                headers=signed_headers(SECRET, body),
+                method="POST",
+            )
             with urllib.request.urlopen(req, timeout=30) as res:
                 message = json.loads(res.read())
             assert message["blocks"][0]["text"]["text"] == "Customer acquisition cost"
@@ -62,8 +88,14 @@ def test_python_m_bot_web_serves_signed_commands_with_uvicorn(tmp_path):
 
 
 def test_missing_slack_configuration_is_reported(tmp_path):
-    out = subprocess.run([sys.executable, "-m", "bot", "web"], capture_output=True, text=True, cwd=tmp_path,
-                         env=env(DATABASE_URL=f"sqlite:///{tmp_path / 'x.db'}"), timeout=60)
+    out = subprocess.run(
+        [sys.executable, "-m", "bot", "web"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env=env(DATABASE_URL=f"sqlite:///{tmp_path / 'x.db'}"),
+        timeout=60,
+    )
     assert out.returncode == 2
     assert "SLACK_BOT_TOKEN is not set" in out.stderr and "Traceback" not in out.stderr
 
@@ -83,16 +115,40 @@ def test_two_run_jobs_at_once_post_each_alert_once(data, tmp_path):
     from tests.conftest import insert
 
     now = datetime.now(timezone.utc).replace(tzinfo=None)
-    insert(data, "sales", [{"id": 100 + i, "sold_at": now.replace(microsecond=0) - timedelta(days=1),
-                            "customer_id": None, "product_id": None, "amount": 1000, "cost": 0} for i in range(3)])
+    insert(
+        data,
+        "sales",
+        [
+            {
+                "id": 100 + i,
+                "sold_at": now.replace(microsecond=0) - timedelta(days=1),
+                "customer_id": None,
+                "product_id": None,
+                "amount": 1000,
+                "cost": 0,
+            }
+            for i in range(3)
+        ],
+    )
     for channel in ("C1", "C2", "C3"):
-        state.create_rule(data, "T1", channel, RuleSpec("revenue", RuleKind.THRESHOLD, Op.GT, 10.0, "7d"),
-                          "UADMIN", now)
+        state.create_rule(
+            data, "T1", channel, RuleSpec("revenue", RuleKind.THRESHOLD, Op.GT, 10.0, "7d"), "UADMIN", now
+        )
     with LocalSlack() as slack:
-        environment = env(DATABASE_URL=data, SLACK_BOT_TOKEN=TOKEN, SLACK_SIGNING_SECRET=SECRET,
-                          SLACK_API_URL=slack.api_url)
-        procs = [subprocess.Popen([sys.executable, "-m", "bot", "run-jobs"], cwd=tmp_path, env=environment,
-                                  stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) for _ in range(2)]
+        environment = env(
+            DATABASE_URL=data, SLACK_BOT_TOKEN=TOKEN, SLACK_SIGNING_SECRET=SECRET, SLACK_API_URL=slack.api_url
+        )
+        procs = [
+            subprocess.Popen(
+                [sys.executable, "-m", "bot", "run-jobs"],
+                cwd=tmp_path,
+                env=environment,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                text=True,
+            )
+            for _ in range(2)
+        ]
         outputs = [p.communicate(timeout=120)[0] for p in procs]
         assert all(p.returncode == 0 for p in procs), outputs
         channels = sorted(c.payload["channel"] for c in slack.calls_to("chat.postMessage"))
@@ -103,8 +159,15 @@ def test_two_run_jobs_at_once_post_each_alert_once(data, tmp_path):
 @pytest.mark.slow
 def test_console_demo_alert_fires_right_after_the_rule_is_set(tmp_path):
     lines = "/kpi alert cac > 1 30d\n/kpi alerts\n"
-    out = subprocess.run([sys.executable, "-m", "bot", "console", "--demo"], input=lines, capture_output=True,
-                         text=True, cwd=tmp_path, env=env(), timeout=300)
+    out = subprocess.run(
+        [sys.executable, "-m", "bot", "console", "--demo"],
+        input=lines,
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env=env(),
+        timeout=300,
+    )
     assert out.returncode == 0, out.stderr
     after = out.stdout.split("> /kpi alert cac > 1 30d")[1]
     assert "Rule `#1` created" in after
@@ -114,14 +177,26 @@ def test_console_demo_alert_fires_right_after_the_rule_is_set(tmp_path):
 
 
 def _bot(args, tmp_path, **variables):
-    return subprocess.run([sys.executable, "-m", "bot", *args], capture_output=True, text=True, cwd=tmp_path,
-                          env=env(**variables), timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env=env(**variables),
+        timeout=120,
+    )
 
 
 def _migrated(tmp_path) -> str:
     db = f"sqlite:///{tmp_path / 'bot.db'}"
-    subprocess.run([sys.executable, "-m", "kpi", "migrate"], cwd=tmp_path, env=env(DATABASE_URL=db), check=True,
-                   capture_output=True, timeout=120)
+    subprocess.run(
+        [sys.executable, "-m", "kpi", "migrate"],
+        cwd=tmp_path,
+        env=env(DATABASE_URL=db),
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
     return db
 
 
@@ -130,14 +205,27 @@ def test_a_token_slack_refuses_or_an_unreachable_slack_is_one_clear_line(tmp_pat
     db = _migrated(tmp_path)
     with LocalSlack() as slack:
         slack.invalid_tokens.add("xoxb-test")
-        refused = _bot(["web"], tmp_path, DATABASE_URL=db, SLACK_BOT_TOKEN="xoxb-test", SLACK_SIGNING_SECRET=SECRET,
-                       SLACK_API_URL=slack.api_url)
+        refused = _bot(
+            ["web"],
+            tmp_path,
+            DATABASE_URL=db,
+            SLACK_BOT_TOKEN="xoxb-test",
+            SLACK_SIGNING_SECRET=SECRET,
+            SLACK_API_URL=slack.api_url,
+        )
     assert refused.returncode == 2
     assert refused.stderr.strip().splitlines() == [
         "error: Slack refused SLACK_BOT_TOKEN (invalid_auth). Copy the Bot User OAuth Token (xoxb-…) from the "
-        "app's OAuth & Permissions page; `python -m bot check --offline` checks everything else without Slack."]
-    unreachable = _bot(["web"], tmp_path, DATABASE_URL=db, SLACK_BOT_TOKEN="xoxb-test", SLACK_SIGNING_SECRET=SECRET,
-                       SLACK_API_URL=f"http://127.0.0.1:{free_port()}/api/")
+        "app's OAuth & Permissions page; `python -m bot check --offline` checks everything else without Slack."
+    ]
+    unreachable = _bot(
+        ["web"],
+        tmp_path,
+        DATABASE_URL=db,
+        SLACK_BOT_TOKEN="xoxb-test",
+        SLACK_SIGNING_SECRET=SECRET,
+        SLACK_API_URL=f"http://127.0.0.1:{free_port()}/api/",
+    )
     assert unreachable.returncode == 2
     [line] = unreachable.stderr.strip().splitlines()
     assert line.startswith("error: Slack can't be reached at http://127.0.0.1:") and "Traceback" not in line
@@ -145,8 +233,14 @@ def test_a_token_slack_refuses_or_an_unreachable_slack_is_one_clear_line(tmp_pat
 
 def test_an_unmigrated_database_says_run_migrate_and_creates_nothing(tmp_path):
     with LocalSlack() as slack:
-        out = _bot(["web"], tmp_path, DATABASE_URL=f"sqlite:///{tmp_path / 'none.db'}", SLACK_BOT_TOKEN=TOKEN,
-                   SLACK_SIGNING_SECRET=SECRET, SLACK_API_URL=slack.api_url)
+        out = _bot(
+            ["web"],
+            tmp_path,
+            DATABASE_URL=f"sqlite:///{tmp_path / 'none.db'}",
+            SLACK_BOT_TOKEN=TOKEN,
+            SLACK_SIGNING_SECRET=SECRET,
+            SLACK_API_URL=slack.api_url,
+        )
     assert out.returncode == 2
     assert "there is no database at sqlite:///" in out.stderr and "run `python -m kpi migrate`" in out.stderr
     assert not (tmp_path / "none.db").exists()

@@ -25,17 +25,30 @@ def test_one_clock_leads_and_a_standby_takes_over_when_it_stops(data, slack):
 
 
 def test_event_retries_and_duplicates_have_no_second_effect(server, slack):
-    event = {"token": "x", "team_id": "T123", "api_app_id": "A123", "type": "event_callback",
-             "event_id": "EvDUP1", "event_time": 1,
-             "event": {"type": "app_home_opened", "user": "U9", "tab": "home", "channel": "D1"}}
+    event = {
+        "token": "x",
+        "team_id": "T123",
+        "api_app_id": "A123",
+        "type": "event_callback",
+        "event_id": "EvDUP1",
+        "event_time": 1,
+        "event": {"type": "app_home_opened", "user": "U9", "tab": "home", "channel": "D1"},
+    }
     body = json.dumps(event)
     from bot.slack.signing import signed_headers
 
-    assert server.request("POST", "/slack/events", body.encode(),
-                          signed_headers(SECRET, body, content_type="application/json")).status == 200
+    assert (
+        server.request(
+            "POST", "/slack/events", body.encode(), signed_headers(SECRET, body, content_type="application/json")
+        ).status
+        == 200
+    )
     slack.wait_for(lambda calls: any(c.name == "views.publish" for c in calls))
-    retry = {**signed_headers(SECRET, body, content_type="application/json"), "x-slack-retry-num": "1",
-             "x-slack-retry-reason": "http_timeout"}
+    retry = {
+        **signed_headers(SECRET, body, content_type="application/json"),
+        "x-slack-retry-num": "1",
+        "x-slack-retry-reason": "http_timeout",
+    }
     assert server.request("POST", "/slack/events", body.encode(), retry).status == 200
     assert server.post_signed(body, content_type="application/json").status == 200
     server.command("help")  # a later request, to be sure nothing was still on its way
@@ -56,22 +69,44 @@ def test_no_secret_reaches_the_logs_even_at_debug(data, tmp_path):
     from tests.support.processes import web_process
 
     with LocalSlack() as slack:
-        with web_process(tmp_path, DATABASE_URL=data, SLACK_BOT_TOKEN=TOKEN, SLACK_SIGNING_SECRET=SECRET,
-                         SLACK_API_URL=slack.api_url, LOG_LEVEL="DEBUG") as (port, output):
+        with web_process(
+            tmp_path,
+            DATABASE_URL=data,
+            SLACK_BOT_TOKEN=TOKEN,
+            SLACK_SIGNING_SECRET=SECRET,
+            SLACK_API_URL=slack.api_url,
+            LOG_LEVEL="DEBUG",
+        ) as (port, output):
+
             def post(body, content_type="application/x-www-form-urlencoded"):
-                req = urllib.request.Request(f"http://127.0.0.1:{port}/slack/events", data=body.encode(),
-                                             headers=signed_headers(SECRET, body, content_type=content_type),
-                                             method="POST")
+                req = urllib.request.Request(
+                    f"http://127.0.0.1:{port}/slack/events",
+                    data=body.encode(),
+                    headers=signed_headers(SECRET, body, content_type=content_type),
+                    method="POST",
+                )
                 try:
                     urllib.request.urlopen(req, timeout=30).read()
                 except urllib.error.HTTPError:
                     pass
 
             for text in ("cac+2026-10", "revenu", "share+nps+2026-10"):
-                post(f"command=%2Fkpi&text={text}&user_id=U1&channel_id=C1&team_id=T1&response_url="
-                     + slack.response_url("r"))
-            post(json.dumps({"type": "event_callback", "team_id": "T1", "event_id": "EvLOG", "event_time": 1,
-                             "event": {"type": "app_home_opened", "user": "U1", "tab": "home"}}), "application/json")
+                post(
+                    f"command=%2Fkpi&text={text}&user_id=U1&channel_id=C1&team_id=T1&response_url="
+                    + slack.response_url("r")
+                )
+            post(
+                json.dumps(
+                    {
+                        "type": "event_callback",
+                        "team_id": "T1",
+                        "event_id": "EvLOG",
+                        "event_time": 1,
+                        "event": {"type": "app_home_opened", "user": "U1", "tab": "home"},
+                    }
+                ),
+                "application/json",
+            )
             slack.wait_for(lambda calls: any(c.name == "views.publish" for c in calls))
             assert slack.calls_to("views.publish")[0].headers["authorization"] == f"Bearer {TOKEN}"
     logs = output[0]
@@ -103,9 +138,16 @@ def test_no_secret_reaches_the_logs_of_a_multi_workspace_run_at_debug(data, tmp_
     state.create_rule(data, "TA", "CA", CAC_ABOVE_300, "UADMIN", T0.replace(tzinfo=None))
     with LocalSlack() as slack:
         slack.client_credentials = ("1111.2222", client_secret)
-        variables = dict(DATABASE_URL=data, SLACK_CLIENT_ID="1111.2222", SLACK_CLIENT_SECRET=client_secret,
-                         KPI_ENCRYPTION_KEY=key, SLACK_SIGNING_SECRET=SECRET, SLACK_API_URL=slack.api_url,
-                         LOG_LEVEL="DEBUG", KPI_TIMEZONE="UTC")
+        variables = dict(
+            DATABASE_URL=data,
+            SLACK_CLIENT_ID="1111.2222",
+            SLACK_CLIENT_SECRET=client_secret,
+            KPI_ENCRYPTION_KEY=key,
+            SLACK_SIGNING_SECRET=SECRET,
+            SLACK_API_URL=slack.api_url,
+            LOG_LEVEL="DEBUG",
+            KPI_TIMEZONE="UTC",
+        )
         with web_process(tmp_path, **variables) as (port, output):
             base = f"http://127.0.0.1:{port}"
             with urllib.request.urlopen(base + "/slack/install", timeout=30) as res:
@@ -114,17 +156,37 @@ def test_no_secret_reaches_the_logs_of_a_multi_workspace_run_at_debug(data, tmp_
             slack.grant("code-ta", "TA", team_token)
             callback = urllib.request.Request(
                 f"{base}/slack/oauth_redirect?code=code-ta&state={parse_qs(urlparse(link).query)['state'][0]}",
-                headers={"Cookie": cookie})
+                headers={"Cookie": cookie},
+            )
             assert "installed" in urllib.request.urlopen(callback, timeout=30).read().decode()
-            body = json.dumps({"type": "event_callback", "team_id": "TA", "api_app_id": "A123", "event_id": "EvO1",
-                               "event_time": 1, "event": {"type": "app_home_opened", "user": "U1", "tab": "home"}})
-            urllib.request.urlopen(urllib.request.Request(base + "/slack/events", data=body.encode(), method="POST",
-                                                          headers=signed_headers(SECRET, body,
-                                                                                 content_type="application/json")),
-                                   timeout=30).read()
+            body = json.dumps(
+                {
+                    "type": "event_callback",
+                    "team_id": "TA",
+                    "api_app_id": "A123",
+                    "event_id": "EvO1",
+                    "event_time": 1,
+                    "event": {"type": "app_home_opened", "user": "U1", "tab": "home"},
+                }
+            )
+            urllib.request.urlopen(
+                urllib.request.Request(
+                    base + "/slack/events",
+                    data=body.encode(),
+                    method="POST",
+                    headers=signed_headers(SECRET, body, content_type="application/json"),
+                ),
+                timeout=30,
+            ).read()
             slack.wait_for(lambda calls: any(c.name == "views.publish" for c in calls))
-        jobs = subprocess.run([sys.executable, "-m", "bot", "run-jobs", "--at", T0.isoformat()], cwd=tmp_path,
-                              env=env(**variables), capture_output=True, text=True, timeout=120)
+        jobs = subprocess.run(
+            [sys.executable, "-m", "bot", "run-jobs", "--at", T0.isoformat()],
+            cwd=tmp_path,
+            env=env(**variables),
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
         assert jobs.returncode == 0, jobs.stderr
         [alert] = slack.calls_to("chat.postMessage")
         assert slack.team_of(alert) == "TA" and slack.team_of(slack.calls_to("views.publish")[0]) == "TA"
@@ -134,8 +196,21 @@ def test_no_secret_reaches_the_logs_of_a_multi_workspace_run_at_debug(data, tmp_
         assert secret not in logs, secret
 
 
-HOSTILE = ["'; DROP TABLE sales; --", "\" OR 1=1 --", "<!channel>", "<@U123|boss>", "${jndi:ldap://x}",
-           "../../etc/passwd", "\x00\x01", "🙂" * 300, "%s%s%n", "1e309", "NaN", "-0", "cac; DELETE FROM leads"]
+HOSTILE = [
+    "'; DROP TABLE sales; --",
+    '" OR 1=1 --',
+    "<!channel>",
+    "<@U123|boss>",
+    "${jndi:ldap://x}",
+    "../../etc/passwd",
+    "\x00\x01",
+    "🙂" * 300,
+    "%s%s%n",
+    "1e309",
+    "NaN",
+    "-0",
+    "cac; DELETE FROM leads",
+]
 
 
 def _facts(url):
@@ -150,17 +225,38 @@ def _facts(url):
 
 def test_hostile_strings_in_every_argument_change_nothing(server, slack, data):
     before = _facts(data)
-    templates = ["{}", "cac {}", "cac month by {}", "explain {}", "alert {} > 3", "alert cac > {}", "alert cac > 3 {}",
-                 "alert remove {}", "digest daily {}", "target revenue {}", "pin {}", "share {}", "list {}",
-                 "cac {} chart"]
+    templates = [
+        "{}",
+        "cac {}",
+        "cac month by {}",
+        "explain {}",
+        "alert {} > 3",
+        "alert cac > {}",
+        "alert cac > 3 {}",
+        "alert remove {}",
+        "digest daily {}",
+        "target revenue {}",
+        "pin {}",
+        "share {}",
+        "list {}",
+        "cac {} chart",
+    ]
     for hostile in HOSTILE:
         for template in templates:
             res = server.command(template.format(hostile), user="UPLEB")
             assert res.status == 200
             body = res.json()
             assert body.get("text") and "<!channel>" not in json.dumps(body)
-        for action in ("kpi_share", "kpi_chart", "kpi_explain", "alert_ack", "alert_snooze_day", "alert_breakdown",
-                       "home_pin", "home_period_week"):
+        for action in (
+            "kpi_share",
+            "kpi_chart",
+            "kpi_explain",
+            "alert_ack",
+            "alert_snooze_day",
+            "alert_breakdown",
+            "home_pin",
+            "home_period_week",
+        ):
             server.action(action, hostile, user="UPLEB")
     server.command("help")  # everything above has been answered
     assert _facts(data) == before
@@ -184,10 +280,24 @@ def test_a_replayed_button_click_is_refused_and_old_signatures_are_forgotten(ser
     from kpi.store import state
     from tests.support.clock import T0
 
-    payload = {"type": "block_actions", "team": {"id": "T123"}, "user": {"id": "U1"}, "api_app_id": "A123",
-               "channel": {"id": "C123"}, "response_url": slack.response_url("replay"), "trigger_id": "t",
-               "actions": [{"type": "button", "action_id": "kpi_share", "value": "revenue|2026-10|",
-                            "block_id": "b", "action_ts": "1.2"}]}
+    payload = {
+        "type": "block_actions",
+        "team": {"id": "T123"},
+        "user": {"id": "U1"},
+        "api_app_id": "A123",
+        "channel": {"id": "C123"},
+        "response_url": slack.response_url("replay"),
+        "trigger_id": "t",
+        "actions": [
+            {
+                "type": "button",
+                "action_id": "kpi_share",
+                "value": "revenue|2026-10|",
+                "block_id": "b",
+                "action_ts": "1.2",
+            }
+        ],
+    }
     body = urlencode({"payload": _json.dumps(payload)})
     headers = signed_headers(SECRET, body)
     assert server.request("POST", "/slack/events", body.encode(), headers).status == 200

@@ -16,9 +16,19 @@ PAIR = parse_period("2026-10", datetime(2026, 11, 25, tzinfo=timezone.utc))
 
 
 def result(key="revenue", value=1234.5, previous=1000.0, by=None, rows=()):
-    return KpiResult(kpi=CATALOG.kpis[key], current=PAIR.current, previous=PAIR.previous, value=value,
-                     previous_value=previous, reason=None, previous_reason=None, measures={}, previous_measures={},
-                     by=by, breakdown=tuple(rows))
+    return KpiResult(
+        kpi=CATALOG.kpis[key],
+        current=PAIR.current,
+        previous=PAIR.previous,
+        value=value,
+        previous_value=previous,
+        reason=None,
+        previous_reason=None,
+        measures={},
+        previous_measures={},
+        by=by,
+        breakdown=tuple(rows),
+    )
 
 
 def check_limits(message: dict) -> None:
@@ -40,7 +50,9 @@ def test_long_breakdowns_are_cut_with_and_n_more():
     rows = [BreakdownRow(f"product number {i:04d} with a rather long name", float(i), float(i + 1)) for i in range(500)]
     message = render.answer(result(by="product", rows=rows), CATALOG, "en", "EUR", "2026-10")
     check_limits(message)
-    table = [b for b in message["blocks"] if b["type"] == "section" and "By product" in b.get("text", {}).get("text", "")][0]
+    table = [
+        b for b in message["blocks"] if b["type"] == "section" and "By product" in b.get("text", {}).get("text", "")
+    ][0]
     assert "… and 475 more" in table["text"]["text"]
     french = render.answer(result(by="product", rows=rows), CATALOG, "fr", "EUR", "2026-10")
     assert "… et 475 autres" in str(french)

@@ -38,11 +38,25 @@ def wait_until(predicate, timeout: float, what: str):
 
 
 def command(port: int, text: str, channel: str) -> dict:
-    body = urlencode({"token": "legacy", "team_id": "T1", "channel_id": channel, "user_id": "UADMIN",
-                      "command": "/kpi", "text": text, "api_app_id": "A123", "trigger_id": "t",
-                      "response_url": f"http://127.0.0.1:9/unused/{channel}"})
-    request = urllib.request.Request(f"http://127.0.0.1:{port}/slack/events", data=body.encode(), method="POST",
-                                     headers=signed_headers(SECRET, body, None, "application/x-www-form-urlencoded"))
+    body = urlencode(
+        {
+            "token": "legacy",
+            "team_id": "T1",
+            "channel_id": channel,
+            "user_id": "UADMIN",
+            "command": "/kpi",
+            "text": text,
+            "api_app_id": "A123",
+            "trigger_id": "t",
+            "response_url": f"http://127.0.0.1:9/unused/{channel}",
+        }
+    )
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{port}/slack/events",
+        data=body.encode(),
+        method="POST",
+        headers=signed_headers(SECRET, body, None, "application/x-www-form-urlencoded"),
+    )
     with urllib.request.urlopen(request, timeout=30) as response:
         return json.loads(response.read().decode())
 
@@ -52,19 +66,49 @@ def test_two_clocks_and_three_webs_post_everything_once(data, tmp_path):
     if not data.startswith("postgresql"):
         pytest.skip("the deployment test runs against PostgreSQL, the production backend")
     now = datetime.now(timezone.utc).replace(tzinfo=None, microsecond=0)
-    insert(data, "sales", [{"id": 100 + i, "sold_at": now - timedelta(days=1), "customer_id": None,
-                            "product_id": None, "amount": 1000, "cost": 0} for i in range(3)])
+    insert(
+        data,
+        "sales",
+        [
+            {
+                "id": 100 + i,
+                "sold_at": now - timedelta(days=1),
+                "customer_id": None,
+                "product_id": None,
+                "amount": 1000,
+                "cost": 0,
+            }
+            for i in range(3)
+        ],
+    )
     # a digest that fell due two minutes ago, while nothing was running: the leader catches it up once
     due = (now - timedelta(minutes=2)).strftime("%H:%M")
-    state.subscribe_digest(data, "T1", "CD", DigestSpec("daily", due, None, "UTC", ("revenue",)), "UADMIN",
-                           now - timedelta(hours=1))
+    state.subscribe_digest(
+        data, "T1", "CD", DigestSpec("daily", due, None, "UTC", ("revenue",)), "UADMIN", now - timedelta(hours=1)
+    )
     with LocalSlack() as slack, ExitStack() as stack:
-        variables = dict(DATABASE_URL=data, SLACK_BOT_TOKEN=TOKEN, SLACK_SIGNING_SECRET=SECRET,
-                         SLACK_API_URL=slack.api_url, KPI_ADMINS="UADMIN", KPI_EVAL_INTERVAL="10",
-                         KPI_TIMEZONE="UTC", LOG_LEVEL="INFO")
+        variables = dict(
+            DATABASE_URL=data,
+            SLACK_BOT_TOKEN=TOKEN,
+            SLACK_SIGNING_SECRET=SECRET,
+            SLACK_API_URL=slack.api_url,
+            KPI_ADMINS="UADMIN",
+            KPI_EVAL_INTERVAL="10",
+            KPI_TIMEZONE="UTC",
+            LOG_LEVEL="INFO",
+        )
         webs = [stack.enter_context(web_process(tmp_path, **variables)) for _ in range(3)]
-        clocks = [subprocess.Popen([sys.executable, "-m", "bot", "clock"], cwd=tmp_path, env=env(**variables),
-                                   stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) for _ in range(2)]
+        clocks = [
+            subprocess.Popen(
+                [sys.executable, "-m", "bot", "clock"],
+                cwd=tmp_path,
+                env=env(**variables),
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                text=True,
+            )
+            for _ in range(2)
+        ]
         try:
             for (port, _), channel in zip(webs, ("C1", "C2", "C3"), strict=True):
                 answer = command(port, "alert revenue > 10 7d", channel)
@@ -72,11 +116,16 @@ def test_two_clocks_and_three_webs_post_everything_once(data, tmp_path):
             wait_until(lambda: len(slack.calls_to("chat.postMessage")) >= 4, 180, "3 alerts and the digest")
             # two more passes of the leader after everything was posted: nothing is posted again
             first_beat = state.last_beat(data, "scheduler")["last_success_at"]
-            wait_until(lambda: state.last_beat(data, "scheduler")["last_success_at"] >= first_beat + timedelta(
-                seconds=15), 120, "two more passes")
+            wait_until(
+                lambda: state.last_beat(data, "scheduler")["last_success_at"] >= first_beat + timedelta(seconds=15),
+                120,
+                "two more passes",
+            )
             assert all(c.poll() is None for c in clocks), "a clock died"
-            health = [json.loads(urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=10).read())
-                      for port, _ in webs]
+            health = [
+                json.loads(urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=10).read())
+                for port, _ in webs
+            ]
         finally:
             for clock in clocks:
                 clock.terminate()

@@ -26,8 +26,10 @@ def test_two_jobs_with_stable_ids_and_explicit_time_zones():
 
 
 def test_importing_the_web_app_starts_no_scheduler():
-    code = ("import threading, bot.slack.web, bot.slack.app, bot.slack.listeners; "
-            "names = [t.name for t in threading.enumerate()]; "
-            "assert not any('APScheduler' in n for n in names), names; print('ok')")
+    code = (
+        "import threading, bot.slack.web, bot.slack.app, bot.slack.listeners; "
+        "names = [t.name for t in threading.enumerate()]; "
+        "assert not any('APScheduler' in n for n in names), names; print('ok')"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert out.returncode == 0 and out.stdout.strip() == "ok", out.stderr

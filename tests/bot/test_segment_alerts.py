@@ -48,11 +48,16 @@ def test_each_channel_has_its_own_incident_in_one_message(ctx, slack):
 def test_one_segment_resolves_while_the_other_keeps_firing(ctx, slack, data):
     parent = add_rule(ctx.url, BY_CHANNEL)
     run_pass(ctx, T0)
-    insert(data, "customers", [{"id": 20 + i, "acquired_at": datetime(2026, 10, 30), "channel": "organic"}
-                               for i in range(2)])  # organic: 300 / 3 = €100
+    insert(
+        data,
+        "customers",
+        [{"id": 20 + i, "acquired_at": datetime(2026, 10, 30), "channel": "organic"} for i in range(2)],
+    )  # organic: 300 / 3 = €100
     assert run_pass(ctx, T0 + timedelta(minutes=5)).events == {"resolved": 1}
     reply = posts(slack)[-1]
-    assert "✅ Resolved: Customer acquisition cost · organic is back at €100.00 (above €250.00)." in texts(reply.payload)
+    assert "✅ Resolved: Customer acquisition cost · organic is back at €100.00 (above €250.00)." in texts(
+        reply.payload
+    )
     found = segments(ctx.url, parent)
     assert (found["organic"].state, found["paid_search"].state) == ("ok", "firing")
 
@@ -60,8 +65,9 @@ def test_one_segment_resolves_while_the_other_keeps_firing(ctx, slack, data):
 def test_a_value_that_appears_later_is_watched_too(ctx, slack, data):
     parent = add_rule(ctx.url, BY_CHANNEL)
     run_pass(ctx, T0)
-    insert(data, "spend", [{"day": datetime(2026, 10, 29).date(), "kind": "marketing", "channel": "email",
-                            "amount": 900}])
+    insert(
+        data, "spend", [{"day": datetime(2026, 10, 29).date(), "kind": "marketing", "channel": "email", "amount": 900}]
+    )
     insert(data, "customers", [{"id": 30, "acquired_at": datetime(2026, 10, 29), "channel": "email"}])
     assert run_pass(ctx, T0 + timedelta(minutes=5)).events == {"firing": 1}
     assert "Customer acquisition cost · email above €250.00" in texts(posts(slack)[-1].payload)
@@ -77,13 +83,15 @@ def test_the_min_guard_applies_to_each_segment(ctx, slack):
 def test_the_list_shows_the_rule_with_its_segments_and_removing_it_stops_them(ctx, slack):
     parent = add_rule(ctx.url, BY_CHANNEL)
     run_pass(ctx, T0)
-    listing = rr.rules_message(state.rules(ctx.url, "T1", "C1"), CATALOG, T0.replace(tzinfo=None),
-                               ctx.service.tz, "en", "EUR")["text"]
+    listing = rr.rules_message(
+        state.rules(ctx.url, "T1", "C1"), CATALOG, T0.replace(tzinfo=None), ctx.service.tz, "en", "EUR"
+    )["text"]
     assert f"`#{parent}` *Customer acquisition cost (for each channel)* above €250.00 · 30d · 3 segments:" in listing
     assert "3 segments: 2 firing 🔴, 1 no data ⚪ · 🔴 organic, paid_search" in listing
     assert listing.count("`#") == 1  # the segments' own rules are not listed one by one
-    state.snooze_rule(ctx.url, "T1", parent, (T0 + timedelta(days=1)).replace(tzinfo=None), "UADMIN",
-                      T0.replace(tzinfo=None))
+    state.snooze_rule(
+        ctx.url, "T1", parent, (T0 + timedelta(days=1)).replace(tzinfo=None), "UADMIN", T0.replace(tzinfo=None)
+    )
     assert all(r.snoozed_until for r in segments(ctx.url, parent).values())  # snoozing it snoozes them
     state.remove_rule(ctx.url, "T1", parent, "UADMIN", T0.replace(tzinfo=None))
     assert state.rules(ctx.url) == []  # and removing it removes them
@@ -105,8 +113,7 @@ def test_a_dimension_the_kpi_does_not_have_is_refused_with_its_breakdowns():
     with pytest.raises(RuleError) as caught:
         rule_from_words("cac", "> 250 by product".split(), CATALOG)
     assert "*cac* cannot be watched for each *product*: its breakdowns are channel." == caught.value.text("en")
-    spec = rule_from_fields({"kpi": "cac", "op": ">", "threshold": "250", "window": "30d", "segment": "canal"},
-                            CATALOG)
+    spec = rule_from_fields({"kpi": "cac", "op": ">", "threshold": "250", "window": "30d", "segment": "canal"}, CATALOG)
     assert spec.segment_by == "channel"
 
 
@@ -120,6 +127,7 @@ def test_a_dimension_with_too_many_values_is_capped_and_the_channel_told_once(ct
     notices = [p for p in posts(slack) if "watches at most" in texts(p.payload)]
     assert len(notices) == 1
     assert f"Rule `#{parent}` watches at most 2 values of *channel*: 1 more are not watched" in texts(
-        notices[0].payload)
+        notices[0].payload
+    )
     run_pass(ctx, T0 + timedelta(minutes=5))
     assert len([p for p in posts(slack) if "watches at most" in texts(p.payload)]) == 1  # told once

@@ -57,8 +57,9 @@ def test_answers(context):
     revenue = s.ask("revenue", "2026-10", T0, by="category")
     check(f"answer_revenue_by_category_{lang}", render.answer(revenue, s.catalog, lang, "EUR", "2026-10"))
     check(f"list_{lang}", render.kpi_list(s.overview("2026-10", T0), lang, "EUR"))
-    check(f"explain_nps_{lang}", render.explanation(s.resolve("nps"), s.catalog, lang, "EUR",
-                                                     s.ask("nps", "2026-10", T0)))
+    check(
+        f"explain_nps_{lang}", render.explanation(s.resolve("nps"), s.catalog, lang, "EUR", s.ask("nps", "2026-10", T0))
+    )
 
 
 def test_alert_and_digest(context, slack):

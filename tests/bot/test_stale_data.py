@@ -39,7 +39,8 @@ def test_a_table_that_stops_getting_rows_turns_its_rules_to_no_data_once_and_bac
     run_pass(ctx, NOW + timedelta(minutes=10))
     [back] = posts(slack, "C1")[1:]
     assert f"✅ New rows in *sales* again (the newest at 9 Mar 11:00): rules `#{unusual}`, `#{below}`" in texts(
-        back.payload)
+        back.payload
+    )
     assert state.rule(ctx.url, "T1", unusual).state == "ok" and state.rules(ctx.url)[1].state == "ok"
     assert set(state.stale(ctx.url)) == {"spend"}  # sales is fresh again; spend still is not
 
@@ -78,10 +79,12 @@ def test_a_freshness_set_in_the_definitions_is_used_as_said(data, slack, tmp_pat
 
     insert(data, "sales", sales(date(2026, 12, 28), date(2027, 3, 9), 1000))  # daily, the last Mar 9 11:00
     definitions = tmp_path / "kpis.yml"
-    definitions.write_text("measures:\n  sales_amount:\n    label: {en: sales, fr: ventes}\n    table: sales\n"
-                           "    time: sold_at\n    agg: sum\n    expr: amount\n    unit: currency\n"
-                           "    freshness: 12h\n    dimensions: {product: product.name, category: product.category}\n"
-                           "    joins:\n      product: {table: products, on: {product_id: id}}\n")
+    definitions.write_text(
+        "measures:\n  sales_amount:\n    label: {en: sales, fr: ventes}\n    table: sales\n"
+        "    time: sold_at\n    agg: sum\n    expr: amount\n    unit: currency\n"
+        "    freshness: 12h\n    dimensions: {product: product.name, category: product.category}\n"
+        "    joins:\n      product: {table: products, on: {product_id: id}}\n"
+    )
     ctx = JobContext.from_settings(make_settings(data, slack, kpi_definitions=str(definitions)))
     ctx.sleep, ctx.monotonic = FakeTime().sleep, FakeTime().monotonic
     add_rule(ctx.url, REVENUE_BELOW)
@@ -97,8 +100,10 @@ def test_a_freshness_that_is_not_a_duration_is_refused_with_the_fix(tmp_path):
     from kpi.errors import DefinitionError
 
     bad = tmp_path / "kpis.yml"
-    bad.write_text("measures:\n  leads:\n    label: {en: leads, fr: leads}\n    table: leads\n    time: created_at\n"
-                   "    agg: count\n    freshness: soon\n")
+    bad.write_text(
+        "measures:\n  leads:\n    label: {en: leads, fr: leads}\n    table: leads\n    time: created_at\n"
+        "    agg: count\n    freshness: soon\n"
+    )
     with pytest.raises(DefinitionError) as caught:
         load_catalog(bad)
     assert "'soon' is not a duration: write hours, days or weeks, e.g. 36h, 2d, 1w" in str(caught.value)

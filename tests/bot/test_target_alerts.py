@@ -33,8 +33,10 @@ def test_a_month_heading_for_a_miss_posts_the_pace_it_needs(ctx, slack, target):
     body = texts(post.payload)
     assert "🔴 Revenue off pace for its target" in body
     # €100 in 19.5 days: €5.13 a day, €158.97 by the 31st; €1,400 are left to make in 11.5 days
-    assert ("On pace for €158.97 of €1,500.00 (−89.4%): €121.74 a day is needed for the 12 days left, "
-            "against €5.13 a day so far.") in body
+    assert (
+        "On pace for €158.97 of €1,500.00 (−89.4%): €121.74 a day is needed for the 12 days left, "
+        "against €5.13 a day so far."
+    ) in body
     assert "*Target*\n€1,500.00" in body and "heading for a miss of its monthly target by more than 5.00%" in body
     assert run_pass(ctx, OCT_20 + timedelta(minutes=5)).events == {}  # the same miss: said once
     assert len(posts(slack)) == 1
@@ -45,8 +47,20 @@ def test_back_on_pace_resolves_it_in_the_thread(ctx, slack, data, target):
     add_rule(ctx.url, REVENUE_TARGET)
     run_pass(ctx, OCT_20)
     alert_ts = state.outbox_rows(ctx.url)[0]["result_ts"]
-    insert(data, "sales", [{"id": 90, "sold_at": datetime(2026, 10, 21, 9), "customer_id": 1, "product_id": 1,
-                            "amount": 1200, "cost": 0}])  # €1,300 by the 21st: on pace for €1,898
+    insert(
+        data,
+        "sales",
+        [
+            {
+                "id": 90,
+                "sold_at": datetime(2026, 10, 21, 9),
+                "customer_id": 1,
+                "product_id": 1,
+                "amount": 1200,
+                "cost": 0,
+            }
+        ],
+    )  # €1,300 by the 21st: on pace for €1,898
     assert run_pass(ctx, OCT_20 + timedelta(days=1)).events == {"resolved": 1}
     reply = posts(slack)[-1]
     assert reply.payload["thread_ts"] == alert_ts
@@ -55,7 +69,7 @@ def test_back_on_pace_resolves_it_in_the_thread(ctx, slack, data, target):
 
 def test_no_warning_too_early_nor_too_late_to_act(ctx, slack, target):
     add_rule(ctx.url, REVENUE_TARGET)
-    assert run_pass(ctx, datetime(2026, 10, 4, 12, tzinfo=timezone.utc)).events == {}   # 11 % of the month gone
+    assert run_pass(ctx, datetime(2026, 10, 4, 12, tzinfo=timezone.utc)).events == {}  # 11 % of the month gone
     assert run_pass(ctx, datetime(2026, 10, 29, 12, tzinfo=timezone.utc)).events == {}  # 8 % of it left
     assert posts(slack) == [] and state.rules(ctx.url)[0].state == "ok"
 
@@ -76,9 +90,14 @@ def test_a_level_kpi_is_judged_as_a_level(ctx, slack):
     assert "Customer acquisition cost is at €" in body and "against a target of €300.00" in body
 
 
-@pytest.mark.parametrize("words, grain, margin", [
-    ("target", "month", 0.05), ("target quarter margin 10%", "quarter", 0.10), ("objectif semaine marge 3", "week", 0.03),
-])
+@pytest.mark.parametrize(
+    "words, grain, margin",
+    [
+        ("target", "month", 0.05),
+        ("target quarter margin 10%", "quarter", 0.10),
+        ("objectif semaine marge 3", "week", 0.03),
+    ],
+)
 def test_target_rules_are_read_in_both_languages(words, grain, margin):
     spec = rule_from_words("revenue", words.split(), CATALOG)
     assert (spec.kind, spec.window) == (RuleKind.TARGET, grain) and spec.threshold == pytest.approx(margin)
@@ -109,8 +128,13 @@ def test_a_target_and_its_rule_from_slack_and_the_acknowledge_button(data, slack
         slack.wait_for(lambda calls: any(c.name == "chat.postMessage" for c in calls))
         [alert] = posts(slack, "C9")
         assert "On pace for €158.97 of €1,500.00" in texts(alert.payload)
-        ack = [e for b in alert.payload["blocks"] if b["type"] == "actions" for e in b["elements"]
-               if e["action_id"] == "alert_ack"][0]
+        ack = [
+            e
+            for b in alert.payload["blocks"]
+            if b["type"] == "actions"
+            for e in b["elements"]
+            if e["action_id"] == "alert_ack"
+        ][0]
         running.action("alert_ack", ack["value"], user="U42", channel="C9")
     finally:
         running.stop()

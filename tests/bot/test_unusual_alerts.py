@@ -28,8 +28,16 @@ def sales(first: date, last: date, start_id: int, override: dict[date, float] | 
     while day <= last:
         wobble = (1.0, 1.02, 0.98, 1.01, 0.99)[i % 5]
         amount = (override or {}).get(day, round(USUAL[day.weekday()] * wobble, 2))
-        rows.append({"id": start_id + i, "sold_at": datetime.combine(day, datetime.min.time()) + timedelta(hours=11),
-                     "customer_id": 1, "product_id": 1, "amount": amount, "cost": 0})
+        rows.append(
+            {
+                "id": start_id + i,
+                "sold_at": datetime.combine(day, datetime.min.time()) + timedelta(hours=11),
+                "customer_id": 1,
+                "product_id": 1,
+                "amount": amount,
+                "cost": 0,
+            }
+        )
         day, i = day + timedelta(days=1), i + 1
     return rows
 
@@ -53,8 +61,9 @@ def test_an_unusual_day_posts_one_alert_with_what_was_expected(history, ctx, sla
     assert "*Now*\n€600.00" in body and "unusual for a day (medium sensitivity)" in body
     assert "median of the same weekday over the last 8 weeks" in body  # how the range was made
     [expected] = [f["text"] for b in post.payload["blocks"] for f in b.get("fields", []) if "Expected" in f["text"]]
-    low, high = (float(x.replace("€", "").replace(",", "")) for x in expected.split("\n")[1].split(" for ")[0]
-                 .split("–"))
+    low, high = (
+        float(x.replace("€", "").replace(",", "")) for x in expected.split("\n")[1].split(" for ")[0].split("–")
+    )
     assert 1000 < low < 1200 < high < 1450  # around the usual Tuesday, clear of the €600 day
     assert [h["to_state"] for h in state.history(ctx.url, rule)] == ["firing"]
     # later passes the same day: the same incident, nothing posted again
@@ -87,8 +96,9 @@ def test_a_usual_day_fires_nothing_and_a_saturday_is_judged_against_saturdays(da
 
 def test_a_snoozed_unusual_rule_stays_quiet(history, ctx, slack):
     rule = add_rule(ctx.url, UNUSUAL)
-    state.snooze_rule(ctx.url, "T1", rule, (NOW + timedelta(days=1)).replace(tzinfo=None), "UADMIN",
-                      NOW.replace(tzinfo=None))
+    state.snooze_rule(
+        ctx.url, "T1", rule, (NOW + timedelta(days=1)).replace(tzinfo=None), "UADMIN", NOW.replace(tzinfo=None)
+    )
     assert run_pass(ctx, NOW).events == {}
     assert posts(slack) == []
 
@@ -117,12 +127,15 @@ def test_a_weekly_rule_judges_last_week_against_the_weeks_before(data, ctx, slac
 # -- what people type, and the form ------------------------------------------------------------
 
 
-@pytest.mark.parametrize("words, grain, sensitivity", [
-    ("unusual", "day", "medium"),
-    ("unusual week high", "week", "high"),
-    ("inhabituel semaine faible", "week", "low"),
-    ("anomaly low day for 2", "day", "low"),
-])
+@pytest.mark.parametrize(
+    "words, grain, sensitivity",
+    [
+        ("unusual", "day", "medium"),
+        ("unusual week high", "week", "high"),
+        ("inhabituel semaine faible", "week", "low"),
+        ("anomaly low day for 2", "day", "low"),
+    ],
+)
 def test_unusual_rules_are_read_in_both_languages(words, grain, sensitivity):
     spec = rule_from_words("revenue", words.split(), CATALOG)
     assert (spec.kind, spec.window, spec.sensitivity) == (RuleKind.UNUSUAL, grain, sensitivity)
@@ -197,8 +210,13 @@ def test_an_unusual_rule_from_slack_fires_at_once_and_its_button_snoozes_it(hist
         slack.wait_for(lambda calls: any(c.name == "chat.postMessage" for c in calls))
         [alert] = posts(slack, "C9")
         assert "Revenue on Tue, Mar 9: €600.00, unusually low" in texts(alert.payload)
-        snooze = [e for b in alert.payload["blocks"] if b["type"] == "actions" for e in b["elements"]
-                  if e["action_id"] == "alert_snooze_day"][0]
+        snooze = [
+            e
+            for b in alert.payload["blocks"]
+            if b["type"] == "actions"
+            for e in b["elements"]
+            if e["action_id"] == "alert_snooze_day"
+        ][0]
         running.action("alert_snooze_day", snooze["value"], user="UADMIN", channel="C9")
     finally:
         running.stop()
@@ -213,17 +231,26 @@ def test_a_ratio_is_judged_through_its_parts_and_its_min_guard(data, ctx, slack)
     customers, next_id = [], 100
     for d in days:
         for _ in range(5 if d == date(2027, 3, 9) else 20):
-            customers.append({"id": next_id, "acquired_at": datetime.combine(d, datetime.min.time())
-                              + timedelta(hours=10), "channel": "organic"})
+            customers.append(
+                {
+                    "id": next_id,
+                    "acquired_at": datetime.combine(d, datetime.min.time()) + timedelta(hours=10),
+                    "channel": "organic",
+                }
+            )
             next_id += 1
     insert(data, "customers", customers)
     add_rule(ctx.url, RuleSpec("visitor_conversion", RuleKind.UNUSUAL, Op.GT, 0.0, "day", sensitivity="medium"))
-    guarded = add_rule(ctx.url, RuleSpec("visitor_conversion", RuleKind.UNUSUAL, Op.GT, 0.0, "day",
-                                         min_denominator=5000, sensitivity="medium"), channel="C2")
+    guarded = add_rule(
+        ctx.url,
+        RuleSpec("visitor_conversion", RuleKind.UNUSUAL, Op.GT, 0.0, "day", min_denominator=5000, sensitivity="medium"),
+        channel="C2",
+    )
     assert run_pass(ctx, NOW).events == {"firing": 1, "no_data": 1}
     body = texts(posts(slack, "C1")[0].payload)
     # every usual day is exactly 2 %: the range is the floor's, ±12 % (e^(3 × 0.04)) around it
-    assert ("Visitor conversion on Tue, Mar 9: 0.50%, unusually low: expected 1.77%–2.25% for a Tuesday "
-            "(last 8 Tuesdays)") in body
+    assert (
+        "Visitor conversion on Tue, Mar 9: 0.50%, unusually low: expected 1.77%–2.25% for a Tuesday (last 8 Tuesdays)"
+    ) in body
     assert "fewer than 5000" in texts(posts(slack, "C2")[0].payload)  # 1,000 visitors: too few for this rule
     assert state.rule(ctx.url, "T1", guarded).state == "no_data"

@@ -22,8 +22,11 @@ from tests.support.rules import CAC_ABOVE_300, add_rule, subscribe
 @pytest.fixture(params=["duckdb", "clickhouse"])
 def warehouse_ctx(request, db_url, slack, tmp_path, chdb_path):
     """The bot's records in the test database; the facts (the same fixture rows) in the warehouse only."""
-    source = (f"duckdb:///{tmp_path / 'facts.duckdb'}" if request.param == "duckdb"
-              else clickhouse_database(chdb_path, "scheduler_pass"))
+    source = (
+        f"duckdb:///{tmp_path / 'facts.duckdb'}"
+        if request.param == "duckdb"
+        else clickhouse_database(chdb_path, "scheduler_pass")
+    )
     canonical.ensure_tables(source)
     fixtures.load(source)
     context = JobContext.from_settings(make_settings(db_url, slack, source_database_url=source))

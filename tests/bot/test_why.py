@@ -9,8 +9,9 @@ from tests.support.messages import texts
 
 def why_of(running, question: str) -> str:
     message = running.command(question).json()
-    [button] = [e for b in message["blocks"] if b["type"] == "actions" for e in b["elements"]
-                if e["action_id"] == "kpi_why"]
+    [button] = [
+        e for b in message["blocks"] if b["type"] == "actions" for e in b["elements"] if e["action_id"] == "kpi_why"
+    ]
     running.app.deps.synchronous = True
     running.action("kpi_why", button["value"], user="U77")
     [reply] = running.slack.wait_for(lambda calls: any(c.kind == "response_url" for c in calls))[-1:]
@@ -20,10 +21,14 @@ def why_of(running, question: str) -> str:
 def test_why_splits_the_change_across_each_breakdown(server):
     body = why_of(server, "cac 2026-10")
     assert "Why Customer acquisition cost moved: €90.00 → €500.00" in body
-    assert ("• *paid_search* explains 50.0% of the rise: marketing and sales spend (new), new customers (new) "
-            "(+€205.00: mix +€205.00, rate ±€0.00)") in body
-    assert ("• *organic* explains 25.6% of the rise: marketing and sales spend +233.3%, new customers = "
-            "(+€105.00: mix ±€0.00, rate +€105.00)") in body
+    assert (
+        "• *paid_search* explains 50.0% of the rise: marketing and sales spend (new), new customers (new) "
+        "(+€205.00: mix +€205.00, rate ±€0.00)"
+    ) in body
+    assert (
+        "• *organic* explains 25.6% of the rise: marketing and sales spend +233.3%, new customers = "
+        "(+€105.00: mix ±€0.00, rate +€105.00)"
+    ) in body
     assert "explains 24.4% of the rise" in body  # the sales spend without a channel, and no customer
     assert "Each value's part adds up to the change." in body
 

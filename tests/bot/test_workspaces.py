@@ -51,33 +51,51 @@ def two(data, slack):
 
 def b_snapshot(url: str) -> dict:
     """Everything workspace B owns, to compare before and after A's attempts."""
-    return {"rules": state.rules(url, "TB"), "audit": state.audit_entries(url, "TB", limit=100),
-            "digests": state.active_digests(url, "TB"), "pins": state.pinned(url, "TB"),
-            "targets": state.team_targets(url, "TB")}
+    return {
+        "rules": state.rules(url, "TB"),
+        "audit": state.audit_entries(url, "TB", limit=100),
+        "digests": state.active_digests(url, "TB"),
+        "pins": state.pinned(url, "TB"),
+        "targets": state.team_targets(url, "TB"),
+    }
 
 
 def submit_view(server, callback_id: str, meta: dict, values: dict, user="UA", team="TA"):
     state_values = {block: {"value": element} for block, element in values.items()}
-    view = {"id": "V1", "type": "modal", "callback_id": callback_id, "private_metadata": json.dumps(meta),
-            "state": {"values": state_values}}
-    payload = {"type": "view_submission", "team": {"id": team}, "user": {"id": user, "team_id": team},
-               "api_app_id": "A123", "view": view}
+    view = {
+        "id": "V1",
+        "type": "modal",
+        "callback_id": callback_id,
+        "private_metadata": json.dumps(meta),
+        "state": {"values": state_values},
+    }
+    payload = {
+        "type": "view_submission",
+        "team": {"id": team},
+        "user": {"id": user, "team_id": team},
+        "api_app_id": "A123",
+        "view": view,
+    }
     return server.post_signed(urlencode({"payload": json.dumps(payload)}))
 
 
-RULE_VALUES = {"kpi": {"type": "static_select", "selected_option": {"value": "cac"}},
-               "op": {"type": "static_select", "selected_option": {"value": "<"}},
-               "threshold": {"type": "plain_text_input", "value": "1"},
-               "window": {"type": "static_select", "selected_option": {"value": "7d"}},
-               "channel": {"type": "conversations_select", "selected_conversation": "CB"}}
+RULE_VALUES = {
+    "kpi": {"type": "static_select", "selected_option": {"value": "cac"}},
+    "op": {"type": "static_select", "selected_option": {"value": "<"}},
+    "threshold": {"type": "plain_text_input", "value": "1"},
+    "window": {"type": "static_select", "selected_option": {"value": "7d"}},
+    "channel": {"type": "conversations_select", "selected_conversation": "CB"},
+}
 
 
 def test_a_users_commands_on_bs_rule_ids_find_nothing_and_change_nothing(two, slack, data):
     before = b_snapshot(data)
     b = two.rule_b
-    for text, expected in [(f"alert remove {b}", f"There is no rule `#{b}`"),
-                           (f"alert snooze {b} 1w", f"There is no rule `#{b}`"),
-                           (f"alert edit {b}", f"There is no rule `#{b}`")]:
+    for text, expected in [
+        (f"alert remove {b}", f"There is no rule `#{b}`"),
+        (f"alert snooze {b} 1w", f"There is no rule `#{b}`"),
+        (f"alert edit {b}", f"There is no rule `#{b}`"),
+    ]:
         answer = texts(two.command(text, user="UA", team="TA", channel="CA").json())
         assert expected in answer, text
     assert slack.calls_to("views.open") == []  # no modal opened on B's rule
@@ -107,18 +125,19 @@ def test_a_users_buttons_carrying_bs_ids_change_nothing(two, slack, data):
 
 def test_a_modal_submitted_in_a_with_bs_rule_id_and_team_in_its_metadata_changes_nothing(two, slack, data):
     before = b_snapshot(data)
-    response = submit_view(two, modals.CALLBACK_RULE, {"team": "TB", "channel": "CB", "rule": two.rule_b},
-                           RULE_VALUES)
+    response = submit_view(two, modals.CALLBACK_RULE, {"team": "TB", "channel": "CB", "rule": two.rule_b}, RULE_VALUES)
     assert response.status == 200
     slack.wait_for(lambda calls: any(c.name == "chat.postEphemeral" for c in calls))
     [notice] = slack.calls_to("chat.postEphemeral")
     assert f"There is no rule `#{two.rule_b}`" in json.dumps(notice.payload)
     assert slack.team_of(notice) == "TA"  # answered in A, with A's token
     # a digest modal claiming to be B's subscribes A's channel, never B's
-    digest_values = {"cadence": {"type": "static_select", "selected_option": {"value": "daily"}},
-                     "time": {"type": "timepicker", "selected_time": "09:00"},
-                     "timezone": {"type": "plain_text_input", "value": "UTC"},
-                     "channel": {"type": "conversations_select", "selected_conversation": "CA"}}
+    digest_values = {
+        "cadence": {"type": "static_select", "selected_option": {"value": "daily"}},
+        "time": {"type": "timepicker", "selected_time": "09:00"},
+        "timezone": {"type": "plain_text_input", "value": "UTC"},
+        "channel": {"type": "conversations_select", "selected_conversation": "CA"},
+    }
     assert submit_view(two, modals.CALLBACK_DIGEST, {"team": "TB", "channel": "CB"}, digest_values).status == 200
     assert [d.channel_id for d in state.active_digests(data, "TA")] == ["CA"]
     assert b_snapshot(data) == before
@@ -134,13 +153,22 @@ def test_a_non_admin_of_a_cannot_change_as_rules_either(two, slack, data):
 
 
 def test_app_home_shows_only_the_workspaces_own_rules_pins_and_targets(two, slack):
-    event = {"token": "x", "team_id": "TA", "api_app_id": "A123", "type": "event_callback", "event_id": "EvHomeA",
-             "event_time": 1, "event": {"type": "app_home_opened", "user": "UA", "tab": "home",
-                                        "event_ts": "1.0"}}
+    event = {
+        "token": "x",
+        "team_id": "TA",
+        "api_app_id": "A123",
+        "type": "event_callback",
+        "event_id": "EvHomeA",
+        "event_time": 1,
+        "event": {"type": "app_home_opened", "user": "UA", "tab": "home", "event_ts": "1.0"},
+    }
     body = json.dumps(event)
-    two.request("POST", "/slack/events", body.encode(),
-                signed_headers(two.settings.slack_signing_secret.get_secret_value(), body, None,
-                               "application/json"))
+    two.request(
+        "POST",
+        "/slack/events",
+        body.encode(),
+        signed_headers(two.settings.slack_signing_secret.get_secret_value(), body, None, "application/json"),
+    )
     slack.wait_for(lambda calls: any(c.name == "views.publish" for c in calls))
     [call] = slack.calls_to("views.publish")
     home = json.dumps(call.payload["view"], ensure_ascii=False)

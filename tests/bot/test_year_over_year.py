@@ -15,8 +15,17 @@ from tests.support.clock import T0
 from tests.support.messages import posts, texts
 from tests.support.rules import add_rule
 
-LAST_OCTOBER = [{"id": 200 + i, "sold_at": datetime(2025, 10, 10 + i), "customer_id": 1, "product_id": 1,
-                 "amount": 250, "cost": 100} for i in range(4)]  # €1,000 in October 2025
+LAST_OCTOBER = [
+    {
+        "id": 200 + i,
+        "sold_at": datetime(2025, 10, 10 + i),
+        "customer_id": 1,
+        "product_id": 1,
+        "amount": 250,
+        "cost": 100,
+    }
+    for i in range(4)
+]  # €1,000 in October 2025
 
 
 def test_an_answer_against_the_same_month_a_year_earlier(data, slack):

@@ -62,8 +62,8 @@ def test_sensitivities_nest():
     daily = weeks_of(9, noise=0.06)
     day = MONDAY + timedelta(weeks=8, days=3)
     ranges = {s: judge(daily, day, s) for s in Sensitivity}
-    assert (ranges[Sensitivity.HIGH].low > ranges[Sensitivity.MEDIUM].low > ranges[Sensitivity.LOW].low)
-    assert (ranges[Sensitivity.HIGH].high < ranges[Sensitivity.MEDIUM].high < ranges[Sensitivity.LOW].high)
+    assert ranges[Sensitivity.HIGH].low > ranges[Sensitivity.MEDIUM].low > ranges[Sensitivity.LOW].low
+    assert ranges[Sensitivity.HIGH].high < ranges[Sensitivity.MEDIUM].high < ranges[Sensitivity.LOW].high
 
 
 def test_a_kpi_that_goes_negative_gets_a_range_around_its_centre():
@@ -95,15 +95,21 @@ def test_a_kpi_day_judged_from_the_source_and_said_in_both_languages(db_url, eng
 
     facts.replace_all(db_url, demo.generate(datetime(2026, 11, 26, 8, tzinfo=timezone.utc), days=120))
     catalog = load_catalog()
-    service = KpiService(catalog=catalog, source=engine, tz=ZoneInfo("Europe/Paris"), language="en",
-                         currency="EUR", rollups=None)
+    service = KpiService(
+        catalog=catalog, source=engine, tz=ZoneInfo("Europe/Paris"), language="en", currency="EUR", rollups=None
+    )
     revenue, tuesday = catalog.resolve("revenue"), date(2026, 11, 24)
     usual = judge_day(service, revenue, tuesday)
     assert usual.history == 8 and usual.judged and usual.low < usual.value < usual.high
-    assert "(last 8 Tuesdays)" in unusual_text(revenue, usual, "en") and "as usual" in unusual_text(revenue, usual, "en")
+    assert "(last 8 Tuesdays)" in unusual_text(revenue, usual, "en") and "as usual" in unusual_text(
+        revenue, usual, "en"
+    )
     with engine.begin() as conn:
-        conn.execute(delete(sales).where(sales.c.sold_at >= datetime(2026, 11, 23, 23),
-                                         sales.c.sold_at < datetime(2026, 11, 24, 23)))
+        conn.execute(
+            delete(sales).where(
+                sales.c.sold_at >= datetime(2026, 11, 23, 23), sales.c.sold_at < datetime(2026, 11, 24, 23)
+            )
+        )
     broken = judge_day(service, revenue, tuesday)
     assert broken.value == 0 and broken.direction == "low"
     said = unusual_text(revenue, broken, "en")
@@ -111,4 +117,6 @@ def test_a_kpi_day_judged_from_the_source_and_said_in_both_languages(db_url, eng
     assert "sous la normale : attendu entre" in unusual_text(revenue, broken, "fr")
     assert "pour un mardi (8 derniers mardis)" in unusual_text(revenue, broken, "fr")
     early = judge_day(service, revenue, date(2026, 8, 25))  # three weeks after the demo data begins
-    assert not early.judged and "is not judged yet: 3 past Tuesdays known, 4 needed" in unusual_text(revenue, early, "en")
+    assert not early.judged and "is not judged yet: 3 past Tuesdays known, 4 needed" in unusual_text(
+        revenue, early, "en"
+    )

@@ -22,8 +22,17 @@ def write(tmp_path, text):
 
 def test_builtin_catalog_has_the_seed_kpis():
     catalog = load_catalog()
-    assert catalog.keys() == ["conversion_rate", "visitor_conversion", "cac", "revenue", "nps", "ltv",
-                              "project_margin", "utilization", "ltv_cac"]
+    assert catalog.keys() == [
+        "conversion_rate",
+        "visitor_conversion",
+        "cac",
+        "revenue",
+        "nps",
+        "ltv",
+        "project_margin",
+        "utilization",
+        "ltv_cac",
+    ]
     assert catalog.kpis["cac"].direction is Direction.DOWN
     assert catalog.kpis["revenue"].unit is Unit.CURRENCY
     assert catalog.metrics["revenue"].dimensions == ("product", "category", "channel")
@@ -79,19 +88,50 @@ def test_team_definitions_over_their_own_table(tmp_path, db_url):
     assert catalog.resolve("panier").key == "average_basket"
     assert "revenue" in catalog.kpis  # the built-in catalog is still there
     meta = MetaData()
-    orders = Table("shop_orders", meta, Column("id", Integer, primary_key=True), Column("placed_at", DateTime),
-                   Column("state", Text), Column("country", Text), Column("total", Numeric(10, 2)),
-                   Column("discount", Numeric(10, 2)))
+    orders = Table(
+        "shop_orders",
+        meta,
+        Column("id", Integer, primary_key=True),
+        Column("placed_at", DateTime),
+        Column("state", Text),
+        Column("country", Text),
+        Column("total", Numeric(10, 2)),
+        Column("discount", Numeric(10, 2)),
+    )
     engine = get_engine(db_url)
     meta.drop_all(engine)
     meta.create_all(engine)
     try:
         with engine.begin() as conn:
-            conn.execute(orders.insert(), [
-                {"id": 1, "placed_at": datetime(2026, 10, 2), "state": "paid", "country": "FR", "total": 100, "discount": 10},
-                {"id": 2, "placed_at": datetime(2026, 10, 3), "state": "paid", "country": "DE", "total": 50, "discount": 0},
-                {"id": 3, "placed_at": datetime(2026, 10, 4), "state": "cancelled", "country": "FR", "total": 999, "discount": 0},
-            ])
+            conn.execute(
+                orders.insert(),
+                [
+                    {
+                        "id": 1,
+                        "placed_at": datetime(2026, 10, 2),
+                        "state": "paid",
+                        "country": "FR",
+                        "total": 100,
+                        "discount": 10,
+                    },
+                    {
+                        "id": 2,
+                        "placed_at": datetime(2026, 10, 3),
+                        "state": "paid",
+                        "country": "DE",
+                        "total": 50,
+                        "discount": 0,
+                    },
+                    {
+                        "id": 3,
+                        "placed_at": datetime(2026, 10, 4),
+                        "state": "cancelled",
+                        "country": "FR",
+                        "total": 999,
+                        "discount": 0,
+                    },
+                ],
+            )
         result = compute(catalog, engine, "basket", parse_period("2026-10", NOW))
         # value counts every order (1089 - 10) but orders excludes the cancelled one: (90 + 50 + 999) / 2
         assert result.value == pytest.approx((90 + 50 + 999) / 2)
@@ -108,7 +148,9 @@ def issues_of(tmp_path, text):
 
 
 def test_malformed_definitions_name_the_file_the_object_and_the_fix(tmp_path):
-    issues = issues_of(tmp_path, """
+    issues = issues_of(
+        tmp_path,
+        """
     measures:
       m1:
         label: {en: one, fr: un}
@@ -134,7 +176,8 @@ def test_malformed_definitions_name_the_file_the_object_and_the_fix(tmp_path):
           meaning: {en: m, fr: m}
           reading: {en: r, fr: r}
           drivers: {en: d, fr: d}
-    """)
+    """,
+    )
     text = "\n".join(str(i) for i in issues)
     assert all(i.file.endswith("team.yml") for i in issues)
     assert "measures.m1: agg 'sum' needs an expr" in text
@@ -145,7 +188,9 @@ def test_malformed_definitions_name_the_file_the_object_and_the_fix(tmp_path):
 
 
 def test_structural_errors_are_reported_with_their_place(tmp_path):
-    issues = issues_of(tmp_path, """
+    issues = issues_of(
+        tmp_path,
+        """
     kpis:
       x:
         name: {en: X, fr: X}
@@ -157,7 +202,8 @@ def test_structural_errors_are_reported_with_their_place(tmp_path):
         explanation:
           meaning: {en: m, fr: m}
           reading: {en: r, fr: r}
-    """)
+    """,
+    )
     text = "\n".join(str(i) for i in issues)
     assert "kpis.x: unit" in text
     assert "kpis.x: direction" in text
@@ -165,11 +211,24 @@ def test_structural_errors_are_reported_with_their_place(tmp_path):
     assert "kpis.x: explanation.drivers: Field required. Fix: add this field" in text
 
 
-@pytest.mark.parametrize("formula", ["__import__('os').system('x')", "leads.__class__", "leads if 1 else 2",
-                                     "'a'", "leads ** 2", "", "leads; drop",
-                                     "leads * 1e309", "leads / 1" + "0" * 400])  # infinite or huge: refused
+@pytest.mark.parametrize(
+    "formula",
+    [
+        "__import__('os').system('x')",
+        "leads.__class__",
+        "leads if 1 else 2",
+        "'a'",
+        "leads ** 2",
+        "",
+        "leads; drop",
+        "leads * 1e309",
+        "leads / 1" + "0" * 400,
+    ],
+)  # infinite or huge: refused
 def test_formulas_accept_arithmetic_only(tmp_path, formula):
-    issues = issues_of(tmp_path, f"""
+    issues = issues_of(
+        tmp_path,
+        f"""
     kpis:
       x:
         name: {{en: X, fr: X}}
@@ -181,7 +240,8 @@ def test_formulas_accept_arithmetic_only(tmp_path, formula):
           meaning: {{en: m, fr: m}}
           reading: {{en: r, fr: r}}
           drivers: {{en: d, fr: d}}
-    """)
+    """,
+    )
     assert any(i.obj == "kpis.x" for i in issues)
 
 
@@ -200,5 +260,7 @@ def test_alias_used_twice_is_refused(tmp_path):
 
 def test_a_filter_on_an_infinite_number_is_refused(tmp_path):
     """`value: 1.0e+309` is infinity in YAML: the measure would silently count nothing, for ever."""
-    issues = issues_of(tmp_path, TEAM.replace("filters:\n", "filters:\n      - {column: total, op: '<', value: 1.0e+309}\n", 1))
+    issues = issues_of(
+        tmp_path, TEAM.replace("filters:\n", "filters:\n      - {column: total, op: '<', value: 1.0e+309}\n", 1)
+    )
     assert any("1e309" in str(i) or "inf is not a usable number" in str(i) for i in issues), issues

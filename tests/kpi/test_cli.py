@@ -19,8 +19,9 @@ ROOT = Path(__file__).resolve().parents[2]
 def run(args, db_url, tmp_path, **env):
     environment = {k: v for k, v in os.environ.items() if not k.startswith(("KPI_", "DATABASE_URL", "SOURCE_"))}
     environment.update(DATABASE_URL=db_url, **env)
-    return subprocess.run([sys.executable, "-m", "kpi", *args], capture_output=True, text=True, cwd=tmp_path,
-                          env=environment, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "kpi", *args], capture_output=True, text=True, cwd=tmp_path, env=environment, timeout=120
+    )
 
 
 def count(url, table):
@@ -38,14 +39,16 @@ def test_list_json(db_url, tmp_path):
 
 def test_compute_json_has_the_documented_shape(db_url, tmp_path):
     fixtures.load(db_url)
-    out = run(["compute", "revenue", "2026-10", "--by", "category", "--json"], db_url, tmp_path,
-              KPI_TIMEZONE="UTC")
+    out = run(["compute", "revenue", "2026-10", "--by", "category", "--json"], db_url, tmp_path, KPI_TIMEZONE="UTC")
     assert out.returncode == 0, out.stderr
     data = json.loads(out.stdout)
     assert data["kpi"] == "revenue"
     assert data["value"] == 400 and data["previous"]["value"] == 80
-    assert data["period"] == {"start": "2026-10-01T00:00:00+00:00", "end": "2026-11-01T00:00:00+00:00",
-                              "label": "October 2026"}
+    assert data["period"] == {
+        "start": "2026-10-01T00:00:00+00:00",
+        "end": "2026-11-01T00:00:00+00:00",
+        "label": "October 2026",
+    }
     assert data["previous"]["start"] == "2026-09-01T00:00:00+00:00"
     assert data["unit"] == "currency" and data["reason"] is None
     assert data["breakdown"] == [{"key": "Hardware", "value": 250.0}, {"key": "Software", "value": 150.0}]

@@ -44,19 +44,31 @@ def ask(url, key, period="2026-10", by=None, tz="UTC"):
 
 def test_the_canonical_tables_are_sorted_by_their_time_column(ch_url):
     with get_engine(ch_url).connect() as conn:
-        tables = dict(conn.execute(text("SELECT name, sorting_key FROM system.tables "
-                                        "WHERE database = currentDatabase()")).all())
-        kinds = dict(conn.execute(text("SELECT name, type FROM system.columns WHERE database = currentDatabase() "
-                                       "AND table = 'sales'")).all())
+        tables = dict(
+            conn.execute(text("SELECT name, sorting_key FROM system.tables WHERE database = currentDatabase()")).all()
+        )
+        kinds = dict(
+            conn.execute(
+                text("SELECT name, type FROM system.columns WHERE database = currentDatabase() AND table = 'sales'")
+            ).all()
+        )
     assert tables["sales"] == "sold_at" and tables["spend"] == "day" and tables["products"] == "id"
     assert set(tables) == set(FACT_TABLES)
     assert kinds["sold_at"] == "DateTime64(6, 'UTC')" and kinds["amount"] == "Decimal(14, 2)"
     assert kinds["customer_id"] == "Nullable(Int64)"
 
 
-@pytest.mark.parametrize("key, value, previous", [("conversion_rate", 2 / 4, 1 / 2), ("cac", 1000 / 2, 90 / 1),
-                                                  ("revenue", 400, 80), ("nps", 40, -100), ("ltv", 215 / 4, 65 / 2),
-                                                  ("utilization", 18 / 23, 4 / 4)])
+@pytest.mark.parametrize(
+    "key, value, previous",
+    [
+        ("conversion_rate", 2 / 4, 1 / 2),
+        ("cac", 1000 / 2, 90 / 1),
+        ("revenue", 400, 80),
+        ("nps", 40, -100),
+        ("ltv", 215 / 4, 65 / 2),
+        ("utilization", 18 / 23, 4 / 4),
+    ],
+)
 def test_the_hand_checked_values(ch_url, key, value, previous):
     result = ask(ch_url, key)
     assert result.value == pytest.approx(value, rel=1e-9)
@@ -131,11 +143,16 @@ def test_check_source_reads_clickhouse_types(ch_url, chdb_path):
     assert check_source(CATALOG, ch_url).problems == []
     url = clickhouse_database(chdb_path, "broken")
     with get_engine(url).connect() as conn:
-        conn.execute(text("CREATE TABLE leads (id Int64, created_at String, channel Nullable(String)) "
-                          "ENGINE = MergeTree ORDER BY id"))
+        conn.execute(
+            text(
+                "CREATE TABLE leads (id Int64, created_at String, channel Nullable(String)) "
+                "ENGINE = MergeTree ORDER BY id"
+            )
+        )
     said = [str(p) for p in check_source(CATALOG, url).problems]
-    assert any("measures.leads: leads.created_at is a text column, the measure reads it as a timestamp" in s
-               for s in said)
+    assert any(
+        "measures.leads: leads.created_at is a text column, the measure reads it as a timestamp" in s for s in said
+    )
     assert any(s.startswith("sales: the table does not exist") for s in said)
 
 
@@ -174,10 +191,12 @@ def test_a_missing_driver_is_named_with_its_pip_extra(tmp_path):
         get_engine("clickhousedb+nosuchdriver://default@localhost/default")
     bad = {"DATABASE_URL": f"sqlite:///{tmp_path / 'kpi.db'}", "SOURCE_DATABASE_URL": "duckdb+nosuchdriver:///x.db"}
     subprocess.run([sys.executable, "-m", "kpi", "migrate"], env=env(**bad), capture_output=True, check=True)
-    done = subprocess.run([sys.executable, "-m", "kpi", "compute", "revenue"], env=env(**bad), capture_output=True,
-                          text=True)
+    done = subprocess.run(
+        [sys.executable, "-m", "kpi", "compute", "revenue"], env=env(**bad), capture_output=True, text=True
+    )
     assert done.returncode == 1 and "Traceback" not in done.stderr
     assert "driver for DuckDB is not installed: pip install -e '.[duckdb]'" in done.stderr
-    checked = subprocess.run([sys.executable, "-m", "bot", "check", "--offline"], env=env(**bad),
-                             capture_output=True, text=True)
+    checked = subprocess.run(
+        [sys.executable, "-m", "bot", "check", "--offline"], env=env(**bad), capture_output=True, text=True
+    )
     assert checked.returncode == 2 and "FAIL  source: The driver for DuckDB is not installed" in checked.stdout

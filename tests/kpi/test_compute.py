@@ -59,7 +59,9 @@ def test_measures_behind_a_ratio_are_reported(data):
 def test_revenue_by_category_and_product(data):
     by_category = ask(data, "revenue", by="category")
     assert [(r.key, r.value, r.previous) for r in by_category.breakdown] == [
-        ("Hardware", 250.0, 0.0), ("Software", 150.0, 80.0)]
+        ("Hardware", 250.0, 0.0),
+        ("Software", 150.0, 80.0),
+    ]
     assert by_category.value == 400
     by_product = ask(data, "revenue", by="product")
     assert [(r.key, r.value) for r in by_product.breakdown] == [("Gateway", 250.0), ("Starter", 100.0), ("Pro", 50.0)]
@@ -113,8 +115,11 @@ def test_a_sum_over_an_empty_period_is_zero_not_missing(data):
 
 def test_ltv_cac_with_no_spend_has_a_reason(db_url, engine):
     insert(db_url, "customers", [{"id": 1, "acquired_at": datetime(2026, 10, 2), "channel": "x"}])
-    insert(db_url, "sales", [{"id": 1, "sold_at": datetime(2026, 10, 3), "customer_id": 1, "product_id": None,
-                              "amount": 10, "cost": 1}])
+    insert(
+        db_url,
+        "sales",
+        [{"id": 1, "sold_at": datetime(2026, 10, 3), "customer_id": 1, "product_id": None, "amount": 10, "cost": 1}],
+    )
     result = ask(engine, "ltv_cac")
     assert result.value is None
     assert result.reason.code is ReasonCode.ZERO_DENOMINATOR
@@ -122,12 +127,44 @@ def test_ltv_cac_with_no_spend_has_a_reason(db_url, engine):
 
 
 def test_period_boundaries_first_and_last_instant(db_url, engine):
-    insert(db_url, "sales", [
-        {"id": 1, "sold_at": datetime(2026, 10, 1, 0, 0, 0), "customer_id": None, "product_id": None, "amount": 1, "cost": 0},
-        {"id": 2, "sold_at": datetime(2026, 10, 31, 23, 59, 59, 999999), "customer_id": None, "product_id": None, "amount": 10, "cost": 0},
-        {"id": 3, "sold_at": datetime(2026, 11, 1, 0, 0, 0), "customer_id": None, "product_id": None, "amount": 100, "cost": 0},
-        {"id": 4, "sold_at": datetime(2026, 9, 30, 23, 59, 59, 999999), "customer_id": None, "product_id": None, "amount": 1000, "cost": 0},
-    ])
+    insert(
+        db_url,
+        "sales",
+        [
+            {
+                "id": 1,
+                "sold_at": datetime(2026, 10, 1, 0, 0, 0),
+                "customer_id": None,
+                "product_id": None,
+                "amount": 1,
+                "cost": 0,
+            },
+            {
+                "id": 2,
+                "sold_at": datetime(2026, 10, 31, 23, 59, 59, 999999),
+                "customer_id": None,
+                "product_id": None,
+                "amount": 10,
+                "cost": 0,
+            },
+            {
+                "id": 3,
+                "sold_at": datetime(2026, 11, 1, 0, 0, 0),
+                "customer_id": None,
+                "product_id": None,
+                "amount": 100,
+                "cost": 0,
+            },
+            {
+                "id": 4,
+                "sold_at": datetime(2026, 9, 30, 23, 59, 59, 999999),
+                "customer_id": None,
+                "product_id": None,
+                "amount": 1000,
+                "cost": 0,
+            },
+        ],
+    )
     result = ask(engine, "revenue", "2026-10")
     assert result.value == 11
     assert result.previous_value == 1000
@@ -136,24 +173,60 @@ def test_period_boundaries_first_and_last_instant(db_url, engine):
 
 def test_dst_day_in_paris_counts_local_days(db_url, engine):
     # Spring forward on 2026-03-29 in Paris: that local day is [Mar 28 23:00Z, Mar 29 22:00Z)
-    insert(db_url, "sales", [
-        {"id": 1, "sold_at": datetime(2026, 3, 28, 22, 59), "customer_id": None, "product_id": None, "amount": 1, "cost": 0},
-        {"id": 2, "sold_at": datetime(2026, 3, 28, 23, 0), "customer_id": None, "product_id": None, "amount": 10, "cost": 0},
-        {"id": 3, "sold_at": datetime(2026, 3, 29, 21, 59), "customer_id": None, "product_id": None, "amount": 100, "cost": 0},
-        {"id": 4, "sold_at": datetime(2026, 3, 29, 22, 0), "customer_id": None, "product_id": None, "amount": 1000, "cost": 0},
-    ])
+    insert(
+        db_url,
+        "sales",
+        [
+            {
+                "id": 1,
+                "sold_at": datetime(2026, 3, 28, 22, 59),
+                "customer_id": None,
+                "product_id": None,
+                "amount": 1,
+                "cost": 0,
+            },
+            {
+                "id": 2,
+                "sold_at": datetime(2026, 3, 28, 23, 0),
+                "customer_id": None,
+                "product_id": None,
+                "amount": 10,
+                "cost": 0,
+            },
+            {
+                "id": 3,
+                "sold_at": datetime(2026, 3, 29, 21, 59),
+                "customer_id": None,
+                "product_id": None,
+                "amount": 100,
+                "cost": 0,
+            },
+            {
+                "id": 4,
+                "sold_at": datetime(2026, 3, 29, 22, 0),
+                "customer_id": None,
+                "product_id": None,
+                "amount": 1000,
+                "cost": 0,
+            },
+        ],
+    )
     paris = ask(engine, "revenue", "2026-03-29", tz=PARIS)
     assert paris.value == 110
-    assert paris.previous_value == 1      # Mar 28 in Paris
+    assert paris.previous_value == 1  # Mar 28 in Paris
     assert ask(engine, "revenue", "2026-03-30", tz=PARIS).value == 1000
     assert ask(engine, "revenue", "2026-03-29", tz=UTC).value == 1100
 
 
 def test_dates_belong_to_the_day_they_name_in_any_zone(db_url, engine):
-    insert(db_url, "spend", [
-        {"day": datetime(2026, 10, 31).date(), "kind": "marketing", "channel": None, "amount": 5},
-        {"day": datetime(2026, 11, 1).date(), "kind": "marketing", "channel": None, "amount": 7},
-    ])
+    insert(
+        db_url,
+        "spend",
+        [
+            {"day": datetime(2026, 10, 31).date(), "kind": "marketing", "channel": None, "amount": 5},
+            {"day": datetime(2026, 11, 1).date(), "kind": "marketing", "channel": None, "amount": 7},
+        ],
+    )
     insert(db_url, "customers", [{"id": 1, "acquired_at": datetime(2026, 10, 15), "channel": None}])
     for tz in (UTC, PARIS, ZoneInfo("America/New_York")):
         result = ask(engine, "cac", "2026-10", tz=tz)
@@ -161,11 +234,36 @@ def test_dates_belong_to_the_day_they_name_in_any_zone(db_url, engine):
 
 
 def test_month_to_date_compares_the_same_elapsed_span(db_url, engine):
-    insert(db_url, "sales", [
-        {"id": 1, "sold_at": datetime(2026, 10, 20), "customer_id": None, "product_id": None, "amount": 3, "cost": 0},
-        {"id": 2, "sold_at": datetime(2026, 10, 26), "customer_id": None, "product_id": None, "amount": 30, "cost": 0},
-        {"id": 3, "sold_at": datetime(2026, 11, 24), "customer_id": None, "product_id": None, "amount": 300, "cost": 0},
-    ])
+    insert(
+        db_url,
+        "sales",
+        [
+            {
+                "id": 1,
+                "sold_at": datetime(2026, 10, 20),
+                "customer_id": None,
+                "product_id": None,
+                "amount": 3,
+                "cost": 0,
+            },
+            {
+                "id": 2,
+                "sold_at": datetime(2026, 10, 26),
+                "customer_id": None,
+                "product_id": None,
+                "amount": 30,
+                "cost": 0,
+            },
+            {
+                "id": 3,
+                "sold_at": datetime(2026, 11, 24),
+                "customer_id": None,
+                "product_id": None,
+                "amount": 300,
+                "cost": 0,
+            },
+        ],
+    )
     result = ask(engine, "revenue", "month")
     assert (result.value, result.previous_value) == (300, 3)
 

@@ -95,8 +95,14 @@ def test_every_kpi_gives_the_same_values_on_each_engine(db_url, source_url, demo
                 got = results(source_url, period, zone, by, with_rollups)
                 assert set(got) == set(want), (period, by)
                 for key, (value, previous) in want.items():
-                    assert same(got[key][0], value) and same(got[key][1], previous), (period, zone, by, key,
-                                                                                      got[key], (value, previous))
+                    assert same(got[key][0], value) and same(got[key][1], previous), (
+                        period,
+                        zone,
+                        by,
+                        key,
+                        got[key],
+                        (value, previous),
+                    )
                     compared += 1
     assert compared >= 1000  # values and previous values, for every KPI, period, breakdown key and rollup use
 
@@ -111,19 +117,30 @@ def test_money_is_exact_to_the_cent_on_each_engine(source_url, demo_rows):
 
 @pytest.mark.parametrize("engine", ENGINES)
 def test_sums_stay_exact_for_large_totals(engine, tmp_path, chdb_path):
-    url = (f"duckdb:///{tmp_path / 'big.duckdb'}" if engine == "duckdb"
-           else clickhouse_database(chdb_path, "big_totals"))
+    url = f"duckdb:///{tmp_path / 'big.duckdb'}" if engine == "duckdb" else clickhouse_database(chdb_path, "big_totals")
     canonical.ensure_tables(url)
     day = datetime(2026, 10, 15, 12)
-    rows = [{"id": i, "sold_at": day + timedelta(seconds=i), "customer_id": None, "product_id": None,
-             "amount": Decimal("99999.99") if i % 2 else Decimal("0.01"), "cost": Decimal(0)} for i in range(1, 4001)]
+    rows = [
+        {
+            "id": i,
+            "sold_at": day + timedelta(seconds=i),
+            "customer_id": None,
+            "product_id": None,
+            "amount": Decimal("99999.99") if i % 2 else Decimal("0.01"),
+            "cost": Decimal(0),
+        }
+        for i in range(1, 4001)
+    ]
     rows.append({**rows[0], "id": 4001, "amount": Decimal("0.07")})  # a 4-byte float would round the total
     facts.replace_all(url, {"sales": rows})
     got = results(url, "2026-10", "UTC", None)[("revenue", None)][0]
     assert Decimal(f"{got:.2f}") == sum((r["amount"] for r in rows), Decimal(0)) == Decimal("200000000.07")
     with get_engine(url).connect() as conn:  # the column itself is exact, as in the canonical schema
-        kind = conn.execute(text("SELECT data_type FROM information_schema.columns "
-                                 "WHERE table_name = 'sales' AND column_name = 'amount'")).scalar()
+        kind = conn.execute(
+            text(
+                "SELECT data_type FROM information_schema.columns WHERE table_name = 'sales' AND column_name = 'amount'"
+            )
+        ).scalar()
     assert kind.upper().replace(" ", "") == "DECIMAL(14,2)"
     dispose_all()
 

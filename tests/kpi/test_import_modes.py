@@ -20,15 +20,16 @@ from tests.support import fixtures
 
 NOW = datetime(2026, 11, 25, 10, 30, tzinfo=timezone.utc)
 SPEND = "day,kind,channel,amount\n2026-10-05,marketing,social,1234.50\n2026-10-06,sales,,99.90\n"
-SALES = ("id,sold_at,customer_id,product_id,amount,cost\n"
-         "9001,2026-10-07T10:00:00,1,1,500.25,100\n9002,2026-10-08T11:00:00Z,2,1,80.10,20\n")
+SALES = (
+    "id,sold_at,customer_id,product_id,amount,cost\n"
+    "9001,2026-10-07T10:00:00,1,1,500.25,100\n9002,2026-10-08T11:00:00Z,2,1,80.10,20\n"
+)
 
 
 def kpis(url: str) -> dict[str, float | None]:
     """Every built-in KPI for October and for the year to date, computed straight from the source."""
     service = KpiService(load_catalog(None), get_engine(url), ZoneInfo("Europe/Paris"), "en", "EUR")
-    return {f"{r.kpi.key}@{period}": r.value
-            for period in ("2026-10", "year") for r in service.overview(period, NOW)}
+    return {f"{r.kpi.key}@{period}": r.value for period in ("2026-10", "year") for r in service.overview(period, NOW)}
 
 
 def table(url: str, name: str) -> list[dict]:
@@ -65,8 +66,11 @@ def test_upsert_updates_changed_rows_and_says_how_many(db_url, tmp_path):
     assert (result.inserted, result.updated, result.unchanged, result.deleted) == (1, 1, 1, 0)
     assert result.summary("spend") == "spend: 1 inserted, 1 updated, 1 unchanged, 0 deleted."
     assert result.first_day == date(2026, 10, 6)  # the rollups are brought up to date from the first day touched
-    assert sorted(Decimal(r["amount"]) for r in table(db_url, "spend")) == [Decimal("10"), Decimal("120.00"),
-                                                                            Decimal("1234.50")]
+    assert sorted(Decimal(r["amount"]) for r in table(db_url, "spend")) == [
+        Decimal("10"),
+        Decimal("120.00"),
+        Decimal("1234.50"),
+    ]
 
 
 def test_append_refuses_a_changed_row_and_loads_nothing(db_url, tmp_path):
@@ -75,8 +79,10 @@ def test_append_refuses_a_changed_row_and_loads_nothing(db_url, tmp_path):
     changed = SALES.replace("80.10", "81.10") + "9003,2026-10-09T10:00:00,3,1,5,1\n"
     with pytest.raises(DataImportError) as refused:
         import_csv(db_url, "sales", write(tmp_path, changed, "b.csv"), "append")
-    assert "line 3: the id 9002 is already in sales with other values (amount 80.10 → 81.10); " \
-           "use --mode upsert to update it" in str(refused.value)
+    assert (
+        "line 3: the id 9002 is already in sales with other values (amount 80.10 → 81.10); "
+        "use --mode upsert to update it" in str(refused.value)
+    )
     assert table(db_url, "sales") == before  # 9003 was not added either
 
 
@@ -85,8 +91,10 @@ def test_replace_makes_the_table_hold_exactly_the_file(db_url, tmp_path):
     assert len(table(db_url, "spend")) > 2
     result = import_csv(db_url, "spend", write(tmp_path, SPEND), "replace")
     assert result.inserted == 2 and result.deleted > 0
-    assert [(r["day"], r["channel"]) for r in table(db_url, "spend")] == [(date(2026, 10, 5), "social"),
-                                                                         (date(2026, 10, 6), None)]
+    assert [(r["day"], r["channel"]) for r in table(db_url, "spend")] == [
+        (date(2026, 10, 5), "social"),
+        (date(2026, 10, 6), None),
+    ]
 
 
 def test_a_file_without_a_key_can_only_replace(db_url, tmp_path):
@@ -102,16 +110,18 @@ def test_a_file_without_a_key_can_only_replace(db_url, tmp_path):
 
 def test_a_key_repeated_in_the_file_is_refused(db_url, tmp_path):
     path = write(tmp_path, SPEND + "2026-10-05,marketing,social,1.00\n")
-    with pytest.raises(DataImportError, match="line 4: repeats the day 2026-10-05, kind marketing, "
-                                              "channel social of line 2"):
+    with pytest.raises(
+        DataImportError, match="line 4: repeats the day 2026-10-05, kind marketing, channel social of line 2"
+    ):
         import_csv(db_url, "spend", path)
     assert table(db_url, "spend") == []
 
 
 def test_amounts_keep_their_cents_or_are_refused(db_url, tmp_path):
     with pytest.raises(DataImportError) as refused:
-        import_csv(db_url, "spend", write(tmp_path, "day,kind,amount\n2026-10-05,sales,10.555\n"
-                                                    "2026-10-06,sales,1e20\n"))
+        import_csv(
+            db_url, "spend", write(tmp_path, "day,kind,amount\n2026-10-05,sales,10.555\n2026-10-06,sales,1e20\n")
+        )
     assert "line 2, column 'amount': '10.555' has more than 2 decimals" in str(refused.value)
     assert "line 3, column 'amount': '1e20' is too large for this column" in str(refused.value)
     assert table(db_url, "spend") == []

@@ -32,21 +32,29 @@ def test_import_leads_converts_offsets_to_utc(db_url, tmp_path):
 
 
 def test_import_french_spreadsheet_export(db_url, tmp_path):
-    path = csv_file(tmp_path, "\ufeffday;kind;channel;amount\n2026-10-05;marketing;social;1 234,50\n2026-10-06;sales;;99,9\n")
+    path = csv_file(
+        tmp_path, "\ufeffday;kind;channel;amount\n2026-10-05;marketing;social;1 234,50\n2026-10-06;sales;;99,9\n"
+    )
     assert import_csv(db_url, "spend", path).rows == 2
     amounts = [r["amount"] for r in rows(db_url, "spend")]
     assert [Decimal(str(a)).quantize(Decimal("0.01")) for a in amounts] == [Decimal("1234.50"), Decimal("99.90")]
 
 
 def test_bad_rows_are_reported_by_line_and_nothing_is_loaded(db_url, tmp_path):
-    path = csv_file(tmp_path, "\n".join([
-        "id,lead_id,customer_id,product_id,status,closed_at,amount",
-        "1,,,,won,2026-10-05,100",
-        "2,,,,maybe,2026-10-05,100",        # line 3: bad status
-        "3,,,,lost,yesterday,100",          # line 4: bad timestamp
-        "4,,,,open,,abc",                   # line 5: bad number
-        "5,,,,open,,",
-    ]) + "\n")
+    path = csv_file(
+        tmp_path,
+        "\n".join(
+            [
+                "id,lead_id,customer_id,product_id,status,closed_at,amount",
+                "1,,,,won,2026-10-05,100",
+                "2,,,,maybe,2026-10-05,100",  # line 3: bad status
+                "3,,,,lost,yesterday,100",  # line 4: bad timestamp
+                "4,,,,open,,abc",  # line 5: bad number
+                "5,,,,open,,",
+            ]
+        )
+        + "\n",
+    )
     with pytest.raises(DataImportError) as info:
         import_csv(db_url, "deals", path)
     text = str(info.value)
@@ -82,8 +90,7 @@ def test_unknown_table_and_missing_file(db_url, tmp_path):
 def test_a_changed_id_refuses_an_append_whole(db_url, tmp_path):
     import_csv(db_url, "products", csv_file(tmp_path, "id,name,category\n1,A,X\n"))
     with pytest.raises(DataImportError, match="the id 1 is already in products with other values"):
-        import_csv(db_url, "products", csv_file(tmp_path, "id,name,category\n2,B,X\n1,A2,X\n", "again.csv"),
-                   "append")
+        import_csv(db_url, "products", csv_file(tmp_path, "id,name,category\n2,B,X\n1,A2,X\n", "again.csv"), "append")
     assert [r["name"] for r in rows(db_url, "products")] == ["A"]
 
 
@@ -95,7 +102,9 @@ def test_sequences_follow_explicit_ids(db_url, tmp_path):
 
 
 def test_dates_and_booleans(db_url, tmp_path):
-    path = csv_file(tmp_path, "id,project_id,day,hours,cost,billable\n1,1,2026-10-05,7.5,300,oui\n2,1,2026-10-06,1,40,false\n")
+    path = csv_file(
+        tmp_path, "id,project_id,day,hours,cost,billable\n1,1,2026-10-05,7.5,300,oui\n2,1,2026-10-06,1,40,false\n"
+    )
     import_csv(db_url, "project_time", path)
     got = [(r["day"], r["billable"]) for r in rows(db_url, "project_time")]
     assert got == [(date(2026, 10, 5), True), (date(2026, 10, 6), False)]

@@ -46,7 +46,13 @@ def test_models_and_migrations_do_not_drift(db_url):
 def test_alembic_command_line_from_the_repository_root(tmp_path):
     url = f"sqlite:///{tmp_path / 'cli.db'}"
     env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"} | {"DATABASE_URL": url}
-    out = subprocess.run([sys.executable, "-m", "alembic", "upgrade", "head"], cwd=ROOT, env=env,
-                         capture_output=True, text=True, timeout=120)
+    out = subprocess.run(
+        [sys.executable, "-m", "alembic", "upgrade", "head"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert out.returncode == 0, out.stderr
     assert set(COLUMNS) <= set(inspect(get_engine(url)).get_table_names())

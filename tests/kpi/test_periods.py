@@ -28,8 +28,14 @@ def local(y, m, d, h=0, mi=0, tz=UTC):
         ("2026-W43", local(2026, 10, 19), local(2026, 10, 26), local(2026, 10, 12), local(2026, 10, 19), "2026-W43"),
         ("2026-W01", local(2025, 12, 29), local(2026, 1, 5), local(2025, 12, 22), local(2025, 12, 29), "2026-W01"),
         ("2026-10-05", local(2026, 10, 5), local(2026, 10, 6), local(2026, 10, 4), local(2026, 10, 5), "2026-10-05"),
-        ("2026-10-01..2026-10-15", local(2026, 10, 1), local(2026, 10, 16), local(2026, 9, 16), local(2026, 10, 1),
-         "2026-10-01..2026-10-15"),
+        (
+            "2026-10-01..2026-10-15",
+            local(2026, 10, 1),
+            local(2026, 10, 16),
+            local(2026, 9, 16),
+            local(2026, 10, 1),
+            "2026-10-01..2026-10-15",
+        ),
         ("yesterday", local(2026, 11, 24), local(2026, 11, 25), local(2026, 11, 23), local(2026, 11, 24), "2026-11-24"),
         ("hier", local(2026, 11, 24), local(2026, 11, 25), local(2026, 11, 23), local(2026, 11, 24), "2026-11-24"),
         ("last-month", local(2026, 10, 1), local(2026, 11, 1), local(2026, 9, 1), local(2026, 10, 1), "2026-10"),
@@ -48,8 +54,22 @@ def local(y, m, d, h=0, mi=0, tz=UTC):
         ("year", local(2026, 1, 1), NOW, local(2025, 1, 1), local(2025, 11, 25, 10, 30), "2026 (to date)"),
         ("année", local(2026, 1, 1), NOW, local(2025, 1, 1), local(2025, 11, 25, 10, 30), "2026 (to date)"),
         ("today", local(2026, 11, 25), NOW, local(2026, 11, 24), local(2026, 11, 24, 10, 30), "2026-11-25 (to date)"),
-        ("aujourd'hui", local(2026, 11, 25), NOW, local(2026, 11, 24), local(2026, 11, 24, 10, 30), "2026-11-25 (to date)"),
-        ("Aujourd’hui", local(2026, 11, 25), NOW, local(2026, 11, 24), local(2026, 11, 24, 10, 30), "2026-11-25 (to date)"),
+        (
+            "aujourd'hui",
+            local(2026, 11, 25),
+            NOW,
+            local(2026, 11, 24),
+            local(2026, 11, 24, 10, 30),
+            "2026-11-25 (to date)",
+        ),
+        (
+            "Aujourd’hui",
+            local(2026, 11, 25),
+            NOW,
+            local(2026, 11, 24),
+            local(2026, 11, 24, 10, 30),
+            "2026-11-25 (to date)",
+        ),
         # rolling windows: the same length just before
         ("7d", NOW - timedelta(days=7), NOW, NOW - timedelta(days=14), NOW - timedelta(days=7), "last 7 days"),
         ("30d", NOW - timedelta(days=30), NOW, NOW - timedelta(days=60), NOW - timedelta(days=30), "last 30 days"),
@@ -106,7 +126,7 @@ def test_dst_fall_back_day_is_25_hours_in_paris():
 def test_month_across_dst_in_paris():
     pair = parse_period("2026-10", NOW, PARIS)
     assert pair.current.start_utc() == datetime(2026, 9, 30, 22, 0)  # CEST, +02:00
-    assert pair.current.end_utc() == datetime(2026, 10, 31, 23, 0)   # CET, +01:00
+    assert pair.current.end_utc() == datetime(2026, 10, 31, 23, 0)  # CET, +01:00
     assert pair.previous.start_utc() == datetime(2026, 8, 31, 22, 0)
 
 
@@ -121,9 +141,25 @@ def test_days_counted_by_a_rolling_window():
 
 @pytest.mark.parametrize(
     "bad",
-    ["", "  ", "2026-13", "2026-00", "2026-Q5", "2026-W54", "2026-02-30", "2026-10-15..2026-10-01",
-     "0d", "tomorrow", "month; DROP TABLE sales", "x" * 10_000, "99999d", "0000", "9999-12",
-     "2026-10-01..2040-10-01", "🙂"],
+    [
+        "",
+        "  ",
+        "2026-13",
+        "2026-00",
+        "2026-Q5",
+        "2026-W54",
+        "2026-02-30",
+        "2026-10-15..2026-10-01",
+        "0d",
+        "tomorrow",
+        "month; DROP TABLE sales",
+        "x" * 10_000,
+        "99999d",
+        "0000",
+        "9999-12",
+        "2026-10-01..2040-10-01",
+        "🙂",
+    ],
 )
 def test_bad_periods_are_refused_with_the_accepted_forms(bad):
     with pytest.raises(PeriodError) as info:
@@ -146,9 +182,29 @@ def test_looks_like_period():
 @settings(max_examples=300, deadline=None)
 @given(
     now=st.datetimes(min_value=datetime(2000, 1, 1), max_value=datetime(2060, 12, 31), timezones=st.just(UTC)),
-    text=st.sampled_from(["today", "yesterday", "week", "month", "quarter", "year", "last-week", "last-month",
-                          "last-quarter", "last-year", "7d", "30d", "90d", "2026-10", "2026-Q3", "2026-W43",
-                          "2026-10-05", "2024", "2026-10-01..2026-10-15"]),
+    text=st.sampled_from(
+        [
+            "today",
+            "yesterday",
+            "week",
+            "month",
+            "quarter",
+            "year",
+            "last-week",
+            "last-month",
+            "last-quarter",
+            "last-year",
+            "7d",
+            "30d",
+            "90d",
+            "2026-10",
+            "2026-Q3",
+            "2026-W43",
+            "2026-10-05",
+            "2024",
+            "2026-10-01..2026-10-15",
+        ]
+    ),
     zone=st.sampled_from(["UTC", "Europe/Paris", "America/New_York", "Australia/Sydney", "Asia/Kolkata"]),
 )
 @example(now=datetime(2024, 4, 6, 15, 0, tzinfo=UTC), text="today", zone="Australia/Sydney")  # 02:00, twice

@@ -21,12 +21,26 @@ from tests.conftest import clear, insert
 from tests.support.reference import BOUNDARIES, CHANNELS, dataset, reference, reference_revenue_by_category, same  # noqa: F401
 
 CATALOG = load_catalog()
+
+
 @pytest.mark.slow
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
     data=dataset(),
-    period=st.sampled_from(["2026-10", "2026-09", "month", "30d", "7d", "2026-W40", "2026-10-01", "last-month",
-                            "2026-09-15..2026-10-14", "quarter"]),
+    period=st.sampled_from(
+        [
+            "2026-10",
+            "2026-09",
+            "month",
+            "30d",
+            "7d",
+            "2026-W40",
+            "2026-10-01",
+            "last-month",
+            "2026-09-15..2026-10-14",
+            "quarter",
+        ]
+    ),
     zone=st.sampled_from(["UTC", "Europe/Paris", "America/New_York"]),
 )
 def test_sql_pushdown_matches_pandas_reference(db_url, data, period, zone):

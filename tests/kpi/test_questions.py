@@ -17,20 +17,36 @@ NOV = datetime(2026, 11, 25, 10, tzinfo=timezone.utc)
 FEB = datetime(2026, 2, 10, 10, tzinfo=timezone.utc)
 
 
-@pytest.mark.parametrize("text, now, first", [
-    ("september", NOV, date(2026, 9, 1)), ("septembre", FEB, date(2025, 9, 1)), ("nov", NOV, date(2026, 11, 1)),
-    ("q3", NOV, date(2026, 7, 1)), ("t4", FEB, date(2025, 10, 1)), ("w43", NOV, date(2026, 10, 19)),
-    ("w50", FEB, date(2025, 12, 8)),
-])
+@pytest.mark.parametrize(
+    "text, now, first",
+    [
+        ("september", NOV, date(2026, 9, 1)),
+        ("septembre", FEB, date(2025, 9, 1)),
+        ("nov", NOV, date(2026, 11, 1)),
+        ("q3", NOV, date(2026, 7, 1)),
+        ("t4", FEB, date(2025, 10, 1)),
+        ("w43", NOV, date(2026, 10, 19)),
+        ("w50", FEB, date(2025, 12, 8)),
+    ],
+)
 def test_a_month_quarter_or_week_alone_is_the_latest_one_begun(text, now, first):
     assert parse_period(text, now).current.first_day() == first
 
 
-@pytest.mark.parametrize("text, expected", [
-    ("mois dernier", "last-month"), ("Septembre", "september"), ("t3", "q3"), ("30j", "30d"), ("mtd", "month"),
-    ("2026-q3", "2026-Q3"), ("2026w5", "2026-W05"), ("mois-dernier vs année dernière", "last-month yoy"),
-    ("2026-10", "2026-10"),
-])
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("mois dernier", "last-month"),
+        ("Septembre", "september"),
+        ("t3", "q3"),
+        ("30j", "30d"),
+        ("mtd", "month"),
+        ("2026-q3", "2026-Q3"),
+        ("2026w5", "2026-W05"),
+        ("mois-dernier vs année dernière", "last-month yoy"),
+        ("2026-10", "2026-10"),
+    ],
+)
 def test_one_spelling_per_period(text, expected):
     assert canonical(text) == expected
 
@@ -42,8 +58,9 @@ def test_words_split_on_apostrophes_and_keep_values_and_periods():
 
 def test_a_follow_up_changes_only_what_it_says():
     before = Reading(kind="ask", kpi="cac", period="last-month", where="channel=organic", yoy=True)
-    assert follow(before, READER.read("and by channel?")) == Reading(kind="ask", kpi="cac", period="last-month",
-                                                                     by="channel", yoy=True)
+    assert follow(before, READER.read("and by channel?")) == Reading(
+        kind="ask", kpi="cac", period="last-month", by="channel", yoy=True
+    )
     moved = follow(before, READER.read("et en septembre ?"))
     assert (moved.period, moved.where, moved.yoy) == ("september", "channel=organic", True)  # still vs a year earlier
     assert follow(before, READER.read("overall")).where is None

@@ -25,8 +25,20 @@ from tests.support.reference import dataset, reference, reference_revenue_by_cat
 
 CATALOG = load_catalog()
 NOW = datetime(2026, 10, 20, 15, 0, tzinfo=timezone.utc)
-PERIODS = ["2026-10", "2026-09", "month", "30d", "7d", "2026-W40", "2026-10-01", "last-month",
-           "2026-09-15..2026-10-14", "quarter", "today", "year"]
+PERIODS = [
+    "2026-10",
+    "2026-09",
+    "month",
+    "30d",
+    "7d",
+    "2026-W40",
+    "2026-10-01",
+    "last-month",
+    "2026-09-15..2026-10-14",
+    "quarter",
+    "today",
+    "year",
+]
 
 
 def rollups_for(url, zone):
@@ -49,8 +61,12 @@ def check(engine, rollups, data, period, zone, now=NOW):
 
 @pytest.mark.slow
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(data=dataset(), late=dataset(), period=st.sampled_from(PERIODS),
-       zone=st.sampled_from(["UTC", "Europe/Paris", "America/New_York", "Asia/Kolkata"]))
+@given(
+    data=dataset(),
+    late=dataset(),
+    period=st.sampled_from(PERIODS),
+    zone=st.sampled_from(["UTC", "Europe/Paris", "America/New_York", "Asia/Kolkata"]),
+)
 def test_rollup_answers_match_the_raw_reference_with_late_arrivals(db_url, data, late, period, zone):
     clear(db_url)
     for table, rows in data.items():
@@ -63,8 +79,12 @@ def test_rollup_answers_match_the_raw_reference_with_late_arrivals(db_url, data,
     # late arrivals: rows for the last three days, loaded after the refresh, seen at the next one
     shifted = {}
     for table in ("leads", "sales", "customers", "nps_responses"):
-        time_col = {"leads": "created_at", "sales": "sold_at", "customers": "acquired_at",
-                    "nps_responses": "responded_at"}[table]
+        time_col = {
+            "leads": "created_at",
+            "sales": "sold_at",
+            "customers": "acquired_at",
+            "nps_responses": "responded_at",
+        }[table]
         rows = []
         for i, row in enumerate(late[table]):
             moved = dict(row, id=1000 + i)
@@ -108,13 +128,19 @@ def test_days_from_the_rollup_are_the_source_days(loaded):
     for name in ("sales_amount", "new_customers", "acquisition_spend"):
         spec = CATALOG.specs[name]
         start, end = date(2026, 9, 1), date(2026, 11, 28)  # the rollup holds up to Nov 24
-        source = {r["day"]: r["value"] for r in daily_values(engine, spec, ZoneInfo("Europe/Paris"), start, end)
-                  if r["dim"] == ""}
+        source = {
+            r["day"]: r["value"]
+            for r in daily_values(engine, spec, ZoneInfo("Europe/Paris"), start, end)
+            if r["dim"] == ""
+        }
         got = {r["day"]: r["value"] for r in rollups.days(engine, spec, start, end)}
         assert got == source and sum(got.values()) > 0, name
     with get_engine(rollups.state_url).begin() as conn:  # the rollup is what answered: change it, see it
-        conn.execute(rollup_daily.update().where(rollup_daily.c.measure == "sales_amount", rollup_daily.c.dim == "")
-                     .values(value=rollup_daily.c.value + 1))
+        conn.execute(
+            rollup_daily.update()
+            .where(rollup_daily.c.measure == "sales_amount", rollup_daily.c.dim == "")
+            .values(value=rollup_daily.c.value + 1)
+        )
     days = rollups.days(engine, CATALOG.specs["sales_amount"], date(2026, 10, 1), date(2026, 11, 1))
     assert sum(r["value"] for r in days) == 400 + len(days)
 
@@ -132,8 +158,14 @@ def test_a_changed_definition_is_not_read_until_rebuilt(loaded, db_url):
     engine, rollups = loaded
     other_zone = Rollups(db_url, ZoneInfo("Asia/Tokyo"))  # local days differ: the fingerprint differs
     pieces, reads, as_of = other_zone.plan([CATALOG.specs["sales_amount"]], [], {})
-    result = compute(CATALOG, engine, "revenue", parse_period("2026-10", datetime(2026, 11, 25, tzinfo=timezone.utc),
-                                                             ZoneInfo("Asia/Tokyo")), None, other_zone)
+    result = compute(
+        CATALOG,
+        engine,
+        "revenue",
+        parse_period("2026-10", datetime(2026, 11, 25, tzinfo=timezone.utc), ZoneInfo("Asia/Tokyo")),
+        None,
+        other_zone,
+    )
     assert result.as_of is None and result.value == 400
 
 
@@ -167,8 +199,11 @@ def test_two_refreshes_at_once_never_double_a_rollup(db_url):
         th.join()
     assert errors == []
     with engine.connect() as conn:
-        total = conn.execute(select(func.sum(rollup_daily.c.value)).where(
-            rollup_daily.c.measure == "sales_amount", rollup_daily.c.dim == "")).scalar()
+        total = conn.execute(
+            select(func.sum(rollup_daily.c.value)).where(
+                rollup_daily.c.measure == "sales_amount", rollup_daily.c.dim == ""
+            )
+        ).scalar()
     assert total == 400 + 80 + 20 + 1000  # every sale before today (Aug to Nov 2), once; doubled would be 3000
 
 
@@ -180,8 +215,9 @@ def test_cli_rebuild_and_import_keep_rollups_right(db_url, tmp_path):
     env.update(DATABASE_URL=db_url, KPI_TIMEZONE="UTC")
 
     def kpi(*args):
-        out = subprocess.run([sys.executable, "-m", "kpi", *args], capture_output=True, text=True, env=env,
-                             cwd=tmp_path, timeout=120)
+        out = subprocess.run(
+            [sys.executable, "-m", "kpi", *args], capture_output=True, text=True, env=env, cwd=tmp_path, timeout=120
+        )
         assert out.returncode == 0, out.stderr
         return out.stdout
 

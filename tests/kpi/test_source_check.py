@@ -53,12 +53,13 @@ def test_each_problem_names_the_measure_and_the_fix(tmp_path):
     report = check_source(CATALOG, f"sqlite:///{path}")
     said = [str(p) for p in report.problems]
     assert any(s.startswith("spend: the table does not exist (read by acquisition_spend)") for s in said)
-    assert any(s.startswith("measures.sales_amount: column 'amount' is not in sales. Fix: add it to sales")
-               for s in said)
-    assert any("measures.leads: leads.created_at is a text column, the measure reads it as a timestamp" in s
-               for s in said)
-    assert any("measures.visitors: visits.day is a timestamp column, the measure reads it as a date" in s
-               for s in said)
+    assert any(
+        s.startswith("measures.sales_amount: column 'amount' is not in sales. Fix: add it to sales") for s in said
+    )
+    assert any(
+        "measures.leads: leads.created_at is a text column, the measure reads it as a timestamp" in s for s in said
+    )
+    assert any("measures.visitors: visits.day is a timestamp column, the measure reads it as a date" in s for s in said)
     assert any("project_time.hours holds text, not numbers" in s and "numeric column" in s for s in said)
     assert lines(report)[-1].endswith("problem(s): the KPIs that read them cannot be computed.")
     dispose_all()
@@ -68,8 +69,13 @@ def test_the_command_exits_2_on_a_problem_and_0_otherwise(tmp_path):
     bot_db = f"sqlite:///{tmp_path / 'bot.db'}"
     empty = f"sqlite:///{tmp_path / 'empty.db'}"
     create_engine(empty).connect().close()
-    out = subprocess.run([sys.executable, "-m", "kpi", "check-source"], capture_output=True, text=True, timeout=120,
-                         env=env(DATABASE_URL=bot_db, SOURCE_DATABASE_URL=empty))
+    out = subprocess.run(
+        [sys.executable, "-m", "kpi", "check-source"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env(DATABASE_URL=bot_db, SOURCE_DATABASE_URL=empty),
+    )
     assert out.returncode == 2, out.stderr
     assert "  missing  sales" in out.stdout and "Fix: create it (`python -m kpi migrate`" in out.stdout
     assert "Traceback" not in out.stderr

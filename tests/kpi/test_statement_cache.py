@@ -24,8 +24,9 @@ NOW = datetime(2026, 11, 25, 10, 30, tzinfo=timezone.utc)
 
 def pieces(period: str, metric: str = "cac"):
     pair = parse_period(period, NOW, ZoneInfo("Europe/Paris"))
-    return plain_pieces([CATALOG.specs[m] for m in CATALOG.metrics[metric].measures],
-                        [window(pair.current), window(pair.previous)])
+    return plain_pieces(
+        [CATALOG.specs[m] for m in CATALOG.metrics[metric].measures], [window(pair.current), window(pair.previous)]
+    )
 
 
 def test_the_same_question_for_other_dates_reuses_its_statement_with_other_values():
@@ -43,8 +44,14 @@ def test_another_shape_gets_another_statement():
     # a cumulative window that starts from a date is another shape (one more bound) than one that does not
     ltv = pieces("2026-10", "ltv")
     spec, i, part, w, ref = ltv[0]
-    later = type(part)(part.start_utc, part.end_utc, part.first_day, part.end_day, part.whole_end,
-                       cumulative_from=datetime(2026, 10, 29))
+    later = type(part)(
+        part.start_utc,
+        part.end_utc,
+        part.first_day,
+        part.end_day,
+        part.whole_end,
+        cumulative_from=datetime(2026, 10, 29),
+    )
     stmt, values = prepared([(spec, i, later, w, ref)])
     assert stmt is not prepared(ltv[:1])[0] and values["b0_cumulative_from"] == datetime(2026, 10, 29)
 

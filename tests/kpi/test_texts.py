@@ -1,4 +1,3 @@
-
 from kpi.catalog import Unit
 from kpi.present import format_delta, format_value
 from kpi.texts import messages

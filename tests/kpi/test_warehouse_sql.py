@@ -56,8 +56,7 @@ def aggregate_sql(name: str) -> str:
     revenue = [CATALOG.specs["sales_amount"]]
     by_category = {"sales_amount": CATALOG.dimension_ref("sales_amount", "category")}
     cac = [CATALOG.specs[m] for m in CATALOG.metrics["cac"].measures]
-    return (sent(plain_pieces(revenue, windows, by_category), name) + "\n"
-            + sent(plain_pieces(cac, windows), name))
+    return sent(plain_pieces(revenue, windows, by_category), name) + "\n" + sent(plain_pieces(cac, windows), name)
 
 
 def rollup_sql(name: str) -> str:
@@ -75,8 +74,14 @@ def cumulative_sql(name: str) -> str:
     ltv = [CATALOG.specs[m] for m in CATALOG.metrics["ltv"].measures]
     plain = sent(plain_pieces(ltv, [window(pair.current)]), name)
     edge = window(pair.current)
-    recent = type(edge)(edge.start_utc, edge.end_utc, edge.first_day, edge.end_day, edge.whole_end,
-                        cumulative_from=datetime(2026, 10, 29))
+    recent = type(edge)(
+        edge.start_utc,
+        edge.end_utc,
+        edge.first_day,
+        edge.end_day,
+        edge.whole_end,
+        cumulative_from=datetime(2026, 10, 29),
+    )
     return plain + "\n" + sent(plain_pieces(ltv[:1], [recent]), name)
 
 

@@ -35,8 +35,9 @@ def result(kpi: str, by: str, segments: dict) -> KpiResult | None:
         return None if math.isnan(found[0]) else found[0]
 
     rows = tuple(BreakdownRow(key, value(cur), value(prev), cur, prev) for key, (cur, prev) in segments.items())
-    return KpiResult(CATALOG.kpis[kpi], PAIR.current, PAIR.previous, value(now), value(before), None, None, now,
-                     before, by, rows)
+    return KpiResult(
+        CATALOG.kpis[kpi], PAIR.current, PAIR.previous, value(now), value(before), None, None, now, before, by, rows
+    )
 
 
 def segments_of(names):

@@ -10,22 +10,62 @@ from tests.conftest import insert
 D = datetime
 
 LEADS = [
-    {"id": 1, "created_at": D(2026, 10, 1, 0, 0, 0), "channel": "organic"},        # Oct, first instant
+    {"id": 1, "created_at": D(2026, 10, 1, 0, 0, 0), "channel": "organic"},  # Oct, first instant
     {"id": 2, "created_at": D(2026, 10, 10, 12), "channel": "organic"},
     {"id": 3, "created_at": D(2026, 10, 20, 9), "channel": "paid_search"},
     {"id": 4, "created_at": D(2026, 10, 31, 23, 59, 59, 999999), "channel": None},  # Oct, last instant
-    {"id": 5, "created_at": D(2026, 11, 1, 0, 0, 0), "channel": "organic"},         # Nov: not October
+    {"id": 5, "created_at": D(2026, 11, 1, 0, 0, 0), "channel": "organic"},  # Nov: not October
     {"id": 6, "created_at": D(2026, 9, 5), "channel": "organic"},
     {"id": 7, "created_at": D(2026, 9, 30, 23, 59, 59), "channel": "organic"},
 ]  # Oct: 4 leads (organic 2, paid 1, none 1); Sep: 2
 
 DEALS = [
-    {"id": 1, "lead_id": 1, "customer_id": 1, "product_id": 1, "status": "won", "closed_at": D(2026, 10, 15), "amount": 100},
-    {"id": 2, "lead_id": 3, "customer_id": 2, "product_id": 2, "status": "won", "closed_at": D(2026, 10, 25), "amount": 250},
-    {"id": 3, "lead_id": 2, "customer_id": None, "product_id": 1, "status": "lost", "closed_at": D(2026, 10, 12), "amount": 90},
-    {"id": 4, "lead_id": 6, "customer_id": 3, "product_id": 1, "status": "won", "closed_at": D(2026, 9, 20), "amount": 80},
+    {
+        "id": 1,
+        "lead_id": 1,
+        "customer_id": 1,
+        "product_id": 1,
+        "status": "won",
+        "closed_at": D(2026, 10, 15),
+        "amount": 100,
+    },
+    {
+        "id": 2,
+        "lead_id": 3,
+        "customer_id": 2,
+        "product_id": 2,
+        "status": "won",
+        "closed_at": D(2026, 10, 25),
+        "amount": 250,
+    },
+    {
+        "id": 3,
+        "lead_id": 2,
+        "customer_id": None,
+        "product_id": 1,
+        "status": "lost",
+        "closed_at": D(2026, 10, 12),
+        "amount": 90,
+    },
+    {
+        "id": 4,
+        "lead_id": 6,
+        "customer_id": 3,
+        "product_id": 1,
+        "status": "won",
+        "closed_at": D(2026, 9, 20),
+        "amount": 80,
+    },
     {"id": 5, "lead_id": 7, "customer_id": None, "product_id": 3, "status": "open", "closed_at": None, "amount": None},
-    {"id": 6, "lead_id": 5, "customer_id": None, "product_id": 1, "status": "won", "closed_at": D(2026, 11, 1), "amount": 10},
+    {
+        "id": 6,
+        "lead_id": 5,
+        "customer_id": None,
+        "product_id": 1,
+        "status": "won",
+        "closed_at": D(2026, 11, 1),
+        "amount": 10,
+    },
 ]  # won in Oct: 2 (organic 1, paid 1); Sep: 1 -> conversion Oct 2/4 = 0.5, Sep 1/2 = 0.5
 
 CUSTOMERS = [
@@ -75,10 +115,7 @@ NPS = [
     {"id": 6, "responded_at": D(2026, 9, 7), "customer_id": 3, "score": 6},
 ]  # Oct: 3 promoters, 1 detractor, 5 responses -> 100*(3-1)/5 = 40; Sep: -100
 
-PROJECTS = [
-    {"id": 1, "name": "Atlas", "customer_id": 1},
-    {"id": 2, "name": "Borealis", "customer_id": 2},
-]
+PROJECTS = [{"id": 1, "name": "Atlas", "customer_id": 1}, {"id": 2, "name": "Borealis", "customer_id": 2}]
 
 PROJECT_TIME = [
     {"id": 1, "project_id": 1, "day": date(2026, 10, 2), "hours": 10, "cost": 400, "billable": True},
@@ -96,8 +133,16 @@ INVOICES = [
 
 def load(url: str) -> None:
     for table, rows in [
-        ("leads", LEADS), ("deals", DEALS), ("customers", CUSTOMERS), ("visits", VISITS), ("spend", SPEND),
-        ("products", PRODUCTS), ("sales", SALES), ("nps_responses", NPS), ("projects", PROJECTS),
-        ("project_time", PROJECT_TIME), ("project_invoices", INVOICES),
+        ("leads", LEADS),
+        ("deals", DEALS),
+        ("customers", CUSTOMERS),
+        ("visits", VISITS),
+        ("spend", SPEND),
+        ("products", PRODUCTS),
+        ("sales", SALES),
+        ("nps_responses", NPS),
+        ("projects", PROJECTS),
+        ("project_time", PROJECT_TIME),
+        ("project_invoices", INVOICES),
     ]:
         insert(url, table, rows)

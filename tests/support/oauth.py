@@ -23,13 +23,18 @@ TOKEN_A, TOKEN_B = "xoxb-team-a-0000-secret", "xoxb-team-b-1111-secret"
 
 
 def oauth_settings(url, slack, **overrides):
-    values = dict(slack_bot_token=None, slack_client_id=CLIENT[0], slack_client_secret=SecretStr(CLIENT[1]),
-                  kpi_encryption_key=SecretStr(KEY))
+    values = dict(
+        slack_bot_token=None,
+        slack_client_id=CLIENT[0],
+        slack_client_secret=SecretStr(CLIENT[1]),
+        kpi_encryption_key=SecretStr(KEY),
+    )
     return make_settings(url, slack, **(values | overrides))
 
 
 def get(server, path, headers=None):
     """GET without following redirects: (status, headers, body)."""
+
     class NoRedirect(urllib.request.HTTPRedirectHandler):
         def redirect_request(self, *args, **kwargs):
             return None

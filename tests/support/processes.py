@@ -13,8 +13,11 @@ from contextlib import contextmanager
 
 
 def env(**values) -> dict:
-    base = {k: v for k, v in os.environ.items()
-            if not k.startswith(("KPI_", "SLACK_", "DATABASE_URL", "SOURCE_", "PORT", "WEB_CONCURRENCY"))}
+    base = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("KPI_", "SLACK_", "DATABASE_URL", "SOURCE_", "PORT", "WEB_CONCURRENCY"))
+    }
     base.update(values)
     return base
 
@@ -31,8 +34,14 @@ def web_process(tmp_path, **variables):
     receives the process's whole output when it stops."""
     port = free_port()
     logs: list[str] = []
-    proc = subprocess.Popen([sys.executable, "-m", "bot", "web"], cwd=tmp_path, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True, env=env(PORT=str(port), **variables))
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bot", "web"],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=env(PORT=str(port), **variables),
+    )
     try:
         deadline = time.monotonic() + 60
         while True:  # the server process starting up, not a test delay

@@ -17,8 +17,7 @@ BOUNDARIES = [datetime(2026, 10, 1), datetime(2026, 11, 1), datetime(2026, 9, 30
 
 def instants():
     return st.one_of(
-        st.integers(0, SPAN_SECONDS).map(lambda s: START + timedelta(seconds=s)),
-        st.sampled_from(BOUNDARIES),
+        st.integers(0, SPAN_SECONDS).map(lambda s: START + timedelta(seconds=s)), st.sampled_from(BOUNDARIES)
     )
 
 
@@ -34,35 +33,91 @@ def dataset(draw):
     n_customers = draw(st.integers(0, 12))
     customers = [{"id": i + 1, "acquired_at": draw(instants()), "channel": draw(CHANNELS)} for i in range(n_customers)]
     cust_ids = st.one_of(st.none(), st.integers(1, max(n_customers, 1))) if n_customers else st.none()
-    products = [{"id": 1, "name": "A", "category": "X"}, {"id": 2, "name": "B", "category": "X"},
-                {"id": 3, "name": "C", "category": "Y"}]
-    leads = [{"id": i + 1, "created_at": draw(instants()), "channel": draw(CHANNELS)}
-             for i in range(draw(st.integers(0, 15)))]
+    products = [
+        {"id": 1, "name": "A", "category": "X"},
+        {"id": 2, "name": "B", "category": "X"},
+        {"id": 3, "name": "C", "category": "Y"},
+    ]
+    leads = [
+        {"id": i + 1, "created_at": draw(instants()), "channel": draw(CHANNELS)}
+        for i in range(draw(st.integers(0, 15)))
+    ]
     deals = []
     for i in range(draw(st.integers(0, 12))):
         status = draw(st.sampled_from(["open", "won", "lost"]))
-        deals.append({"id": i + 1, "lead_id": draw(st.one_of(st.none(), st.integers(1, max(len(leads), 1)))),
-                      "customer_id": draw(cust_ids), "product_id": draw(st.sampled_from([None, 1, 2, 3])),
-                      "status": status, "closed_at": None if status == "open" else draw(instants()),
-                      "amount": draw(money)})
-    sales = [{"id": i + 1, "sold_at": draw(instants()), "customer_id": draw(cust_ids),
-              "product_id": draw(st.sampled_from([None, 1, 2, 3])), "amount": draw(money), "cost": draw(money)}
-             for i in range(draw(st.integers(0, 15)))]
-    visits = [{"day": draw(days()), "channel": draw(CHANNELS), "visitors": draw(st.integers(0, 500))}
-              for _ in range(draw(st.integers(0, 10)))]
-    spend = [{"day": draw(days()), "kind": draw(st.sampled_from(["marketing", "sales"])),
-              "channel": draw(CHANNELS), "amount": draw(money)} for _ in range(draw(st.integers(0, 10)))]
-    nps = [{"id": i + 1, "responded_at": draw(instants()), "customer_id": draw(cust_ids),
-            "score": draw(st.integers(0, 10))} for i in range(draw(st.integers(0, 12)))]
+        deals.append(
+            {
+                "id": i + 1,
+                "lead_id": draw(st.one_of(st.none(), st.integers(1, max(len(leads), 1)))),
+                "customer_id": draw(cust_ids),
+                "product_id": draw(st.sampled_from([None, 1, 2, 3])),
+                "status": status,
+                "closed_at": None if status == "open" else draw(instants()),
+                "amount": draw(money),
+            }
+        )
+    sales = [
+        {
+            "id": i + 1,
+            "sold_at": draw(instants()),
+            "customer_id": draw(cust_ids),
+            "product_id": draw(st.sampled_from([None, 1, 2, 3])),
+            "amount": draw(money),
+            "cost": draw(money),
+        }
+        for i in range(draw(st.integers(0, 15)))
+    ]
+    visits = [
+        {"day": draw(days()), "channel": draw(CHANNELS), "visitors": draw(st.integers(0, 500))}
+        for _ in range(draw(st.integers(0, 10)))
+    ]
+    spend = [
+        {
+            "day": draw(days()),
+            "kind": draw(st.sampled_from(["marketing", "sales"])),
+            "channel": draw(CHANNELS),
+            "amount": draw(money),
+        }
+        for _ in range(draw(st.integers(0, 10)))
+    ]
+    nps = [
+        {
+            "id": i + 1,
+            "responded_at": draw(instants()),
+            "customer_id": draw(cust_ids),
+            "score": draw(st.integers(0, 10)),
+        }
+        for i in range(draw(st.integers(0, 12)))
+    ]
     projects = [{"id": 1, "name": "P1", "customer_id": None}, {"id": 2, "name": "P2", "customer_id": None}]
-    time_rows = [{"id": i + 1, "project_id": draw(st.integers(1, 2)), "day": draw(days()),
-                  "hours": draw(st.integers(0, 40)) / 4, "cost": draw(money), "billable": draw(st.booleans())}
-                 for i in range(draw(st.integers(0, 10)))]
-    invoices = [{"id": i + 1, "project_id": draw(st.integers(1, 2)), "invoiced_on": draw(days()),
-                 "amount": draw(money)} for i in range(draw(st.integers(0, 6)))]
-    return {"customers": customers, "products": products, "leads": leads, "deals": deals, "sales": sales,
-            "visits": visits, "spend": spend, "nps_responses": nps, "projects": projects,
-            "project_time": time_rows, "project_invoices": invoices}
+    time_rows = [
+        {
+            "id": i + 1,
+            "project_id": draw(st.integers(1, 2)),
+            "day": draw(days()),
+            "hours": draw(st.integers(0, 40)) / 4,
+            "cost": draw(money),
+            "billable": draw(st.booleans()),
+        }
+        for i in range(draw(st.integers(0, 10)))
+    ]
+    invoices = [
+        {"id": i + 1, "project_id": draw(st.integers(1, 2)), "invoiced_on": draw(days()), "amount": draw(money)}
+        for i in range(draw(st.integers(0, 6)))
+    ]
+    return {
+        "customers": customers,
+        "products": products,
+        "leads": leads,
+        "deals": deals,
+        "sales": sales,
+        "visits": visits,
+        "spend": spend,
+        "nps_responses": nps,
+        "projects": projects,
+        "project_time": time_rows,
+        "project_invoices": invoices,
+    }
 
 
 def frame(rows, columns):

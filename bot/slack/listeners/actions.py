@@ -61,9 +61,16 @@ def register(app: App, deps: Deps) -> None:
 
 def _audit(deps: Deps, body: dict, context, action: str, value) -> None:
     """Buttons that post for everyone are kept in the audit log (who, when, what)."""
-    state.audit(deps.settings.database_url, context.team_id or "",
-                (body.get("channel") or {}).get("id"), context.user_id or "", action,
-                str(value or "")[:200], None, naive(deps.clock()))
+    state.audit(
+        deps.settings.database_url,
+        context.team_id or "",
+        (body.get("channel") or {}).get("id"),
+        context.user_id or "",
+        action,
+        str(value or "")[:200],
+        None,
+        naive(deps.clock()),
+    )
 
 
 def _share(deps: Deps, replier: Replier, value, user: str, share: bool = True) -> None:

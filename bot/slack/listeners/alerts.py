@@ -38,14 +38,17 @@ def register(app: App, deps: Deps) -> None:
             if ref is None:
                 return
             team, user = context.team_id or "", body.get("user", {}).get("id", "")
-            incident = state.acknowledge(deps.settings.database_url, team, ref[0], ref[1], user,
-                                         naive(deps.clock()))
+            incident = state.acknowledge(deps.settings.database_url, team, ref[0], ref[1], user, naive(deps.clock()))
             if incident is None:
                 replier.reply(render.notice(t(deps.lang, "rule_not_found", id=ref[0])))
                 return
             if incident["message_id"]:  # show who acknowledged it on the alert itself
-                respond(replace_original=True, **rerender(
-                    deps.jobs, state.incidents_for_message(deps.settings.database_url, incident["message_id"])))
+                respond(
+                    replace_original=True,
+                    **rerender(
+                        deps.jobs, state.incidents_for_message(deps.settings.database_url, incident["message_id"])
+                    ),
+                )
             replier.reply(render.notice(t(deps.lang, "incident_acked")))
 
     def snooze(days: int):
@@ -61,6 +64,7 @@ def register(app: App, deps: Deps) -> None:
                     replier.reply(render.notice(permissions.refusal(deps.settings, deps.lang)))
                     return
                 _snooze(deps, replier, context.team_id or "", ref[0], int(timedelta(days=days).total_seconds()), user)
+
         return handler
 
     app.action(ra.ACTION_SNOOZE_DAY)(snooze(1))
@@ -117,8 +121,9 @@ def handle(deps: Deps, replier: Replier, command: p.Command, body: dict, client)
     match command:
         case p.ListRules():
             rows = state.rules(url, team, channel)
-            replier.reply(rr.rules_message(rows, deps.service.catalog, naive(now),
-                                           deps.service.tz, lang, deps.currency))
+            replier.reply(
+                rr.rules_message(rows, deps.service.catalog, naive(now), deps.service.tz, lang, deps.currency)
+            )
             return
         case p.RuleHistory():
             replier.reply(rr.history_message(state.audit_entries(url, team, channel), deps.service.tz, lang))
@@ -143,22 +148,33 @@ def handle(deps: Deps, replier: Replier, command: p.Command, body: dict, client)
     match command:
         case p.RuleModal():
             replier.ack()
-            client.views_open(trigger_id=body.get("trigger_id", ""),
-                              view=modals.rule_modal(deps.service.catalog, lang, channel, team))
+            client.views_open(
+                trigger_id=body.get("trigger_id", ""), view=modals.rule_modal(deps.service.catalog, lang, channel, team)
+            )
         case p.EditRule(rule_id=rule_id):
             row = state.rule(url, team, rule_id)
             if row is None:
                 replier.reply(render.notice(t(lang, "rule_not_found", id=rule_id)))
                 return
             replier.ack()
-            client.views_open(trigger_id=body.get("trigger_id", ""),
-                              view=modals.rule_modal(deps.service.catalog, lang, channel, team, row))
+            client.views_open(
+                trigger_id=body.get("trigger_id", ""),
+                view=modals.rule_modal(deps.service.catalog, lang, channel, team, row),
+            )
         case p.Digest(action="show"):
             current = state.active_digests(url, team, channel)
             replier.ack()
-            client.views_open(trigger_id=body.get("trigger_id", ""),
-                              view=modals.digest_modal(deps.service.catalog, lang, channel, team,
-                                                       deps.settings.kpi_timezone, current[0].spec if current else None))
+            client.views_open(
+                trigger_id=body.get("trigger_id", ""),
+                view=modals.digest_modal(
+                    deps.service.catalog,
+                    lang,
+                    channel,
+                    team,
+                    deps.settings.kpi_timezone,
+                    current[0].spec if current else None,
+                ),
+            )
         case p.CreateRule(spec=spec):
             replier.reply(_create(deps, team, channel, spec, user))
         case p.RemoveRule(rule_id=rule_id):
@@ -169,8 +185,9 @@ def handle(deps: Deps, replier: Replier, command: p.Command, body: dict, client)
         case p.Pin(kpi=key, on=on):
             name = render.escape(deps.service.catalog.kpis[key].name(lang))
             changed = state.pin(url, team, key, user, naive(now), on)
-            replier.reply(render.notice(t(lang, ("pinned" if on else "unpinned") if changed else "pin_unchanged",
-                                          kpi=name)))
+            replier.reply(
+                render.notice(t(lang, ("pinned" if on else "unpinned") if changed else "pin_unchanged", kpi=name))
+            )
         case p.Target(kpi=key, grain=grain, value=value):
             kpi = deps.service.catalog.kpis[key]
             state.set_target(url, team, key, grain, value, user, naive(now))
@@ -179,15 +196,25 @@ def handle(deps: Deps, replier: Replier, command: p.Command, body: dict, client)
                 text = t(lang, "target_removed", **words)
             else:
                 level = not deps.service.catalog.metrics[key].accumulates
-                text = t(lang, "target_set_level" if level else "target_set", **words,
-                         value=format_value(value, kpi.unit, lang, deps.currency))
+                text = t(
+                    lang,
+                    "target_set_level" if level else "target_set",
+                    **words,
+                    value=format_value(value, kpi.unit, lang, deps.currency),
+                )
             replier.reply(render.notice(text))
         case p.Digest(action="off"):
             done = state.unsubscribe_digest(url, team, channel, user, naive(now))
             replier.reply(render.notice(t(lang, "digest_off" if done else "digest_not_subscribed")))
         case p.Digest(action=cadence, at_time=at_time, weekday=weekday, timezone=tz, kpis=kpis, where=where):
-            digest = DigestSpec(cadence, at_time or "09:00", weekday, tz or deps.settings.kpi_timezone, kpis,
-                                understood.digest_filter(deps, kpis, where))
+            digest = DigestSpec(
+                cadence,
+                at_time or "09:00",
+                weekday,
+                tz or deps.settings.kpi_timezone,
+                kpis,
+                understood.digest_filter(deps, kpis, where),
+            )
             state.subscribe_digest(url, team, channel, digest, user, naive(now))
             replier.reply(render.notice(understood.digest(deps, digest)))
         case _:
@@ -200,6 +227,7 @@ def _create(deps: Deps, team: str, channel: str, spec, user: str) -> dict:
     if spec.segment_only is not None:  # 'for referral': the value as in the data, and its breakdown
         window = spec.window.removesuffix(" yoy")
         found = deps.service.ask(spec.kpi, window, deps.clock(), where=f"{spec.segment_by or ''}={spec.segment_only}")
+        assert found.where is not None  # asked with a filter
         by, key = found.where
         spec = replace(spec, segment_by=by, segment_only=key if key is not None else "")
     same = next((row.id for row in state.rules(url, team, channel) if row.spec == spec), None)
@@ -208,16 +236,26 @@ def _create(deps: Deps, team: str, channel: str, spec, user: str) -> dict:
     rule_id = state.create_rule(url, team, channel, spec, user, naive(deps.clock()))
     # A new rule is checked at once: the channel learns now, not in five minutes, if it is already crossed.
     deps.later(run_pass, deps.jobs, deps.clock(), True, {rule_id})
-    return render.notice(t(deps.lang, "rule_created", id=rule_id, **understood.rule(deps, spec),
-                           minutes=max(1, deps.settings.kpi_eval_interval // 60)))
+    return render.notice(
+        t(
+            deps.lang,
+            "rule_created",
+            id=rule_id,
+            **understood.rule(deps, spec),
+            minutes=max(1, deps.settings.kpi_eval_interval // 60),
+        )
+    )
 
 
 def _snooze(deps: Deps, replier: Replier, team: str, rule_id: int, seconds: int, user: str) -> None:
     now = naive(deps.clock())
     until = now + timedelta(seconds=seconds)
     done = state.snooze_rule(deps.settings.database_url, team, rule_id, until, user, now)
-    text = (t(deps.lang, "rule_snoozed", id=rule_id, until=ra.when_text(until, deps.service.tz, deps.lang))
-            if done else t(deps.lang, "rule_not_found", id=rule_id))
+    text = (
+        t(deps.lang, "rule_snoozed", id=rule_id, until=ra.when_text(until, deps.service.tz, deps.lang))
+        if done
+        else t(deps.lang, "rule_not_found", id=rule_id)
+    )
     replier.reply(render.notice(text))
 
 
@@ -229,8 +267,9 @@ def _digest_now(deps: Deps, team: str, channel: str) -> None:
     current = state.active_digests(deps.settings.database_url, team, channel)
     message, image = digest_payload(ctx, current[0] if current else None, now, team, channel)
     with state.unit_of_work(ctx.url) as uow:
-        add_digest(uow, f"digest-now:{team}:{channel}:{naive(now).isoformat()}", team, channel, message, image,
-                   naive(now))
+        add_digest(
+            uow, f"digest-now:{team}:{channel}:{naive(now).isoformat()}", team, channel, message, image, naive(now)
+        )
     delivery.deliver(ctx, naive(now))
 
 
@@ -270,4 +309,3 @@ def _submission(body: dict, view: dict, context) -> tuple[str, dict, str, str, d
     team = context.team_id or ""
     channel = (values.get("channel") or str(meta.get("channel", "")))[:32]
     return body.get("user", {}).get("id", ""), values, team, channel, meta
-

@@ -27,8 +27,9 @@ def register(app: App, deps: Deps) -> None:
     @app.command("/kpi")
     def kpi_command(ack, respond, command, client, context):
         # the workspace is Bolt's reading of the request (context.team_id), as for every listener
-        dispatch(deps, Replier(ack, respond), {**command, "team_id": context.team_id or command.get("team_id", "")},
-                 client)
+        dispatch(
+            deps, Replier(ack, respond), {**command, "team_id": context.team_id or command.get("team_id", "")}, client
+        )
 
 
 def dispatch(deps: Deps, replier: Replier, command: dict, client) -> None:
@@ -54,10 +55,11 @@ def dispatch(deps: Deps, replier: Replier, command: dict, client) -> None:
             future.result(timeout=deps.settings.kpi_inline_budget)
         except FutureTimeout:
             name = getattr(parsed, "kpi", "")
-            replier.ack(response_type="ephemeral", text=t(lang, "working", kpi=render.escape(name or "KPI"))
-                        if name else t(lang, "working_generic"))
-            _Late(deps, replier, name).start(deps.settings.kpi_answer_timeout - deps.settings.kpi_inline_budget,
-                                             future)
+            replier.ack(
+                response_type="ephemeral",
+                text=t(lang, "working", kpi=render.escape(name or "KPI")) if name else t(lang, "working_generic"),
+            )
+            _Late(deps, replier, name).start(deps.settings.kpi_answer_timeout - deps.settings.kpi_inline_budget, future)
 
 
 def _heavy(deps: Deps, parsed) -> bool:
@@ -85,8 +87,11 @@ def handle(deps: Deps, replier: Replier, command: dict, client, parsed=None) -> 
             case p.TooLong(length=length):
                 replier.reply(render.notice(t(lang, "err_too_long", length=length, limit=p.MAX_TEXT)))
             case p.NotUnderstood(words=words, suggestions=suggestions):
-                hint = (" " + t(lang, "err_did_you_mean", names=" / ".join(f"`{s}`" for s in suggestions))
-                        if suggestions else "")
+                hint = (
+                    " " + t(lang, "err_did_you_mean", names=" / ".join(f"`{s}`" for s in suggestions))
+                    if suggestions
+                    else ""
+                )
                 replier.reply(render.notice(t(lang, "err_not_understood", words=render.escape(words[:100])) + hint))
             case p.BadRule() | p.BadTarget() | p.BadDigest():
                 replier.reply(render.notice(_refusal(parsed, lang)))
@@ -101,14 +106,24 @@ def handle(deps: Deps, replier: Replier, command: dict, client, parsed=None) -> 
                 kpi = service.resolve(parsed.kpi)
                 if parsed.by:
                     service.catalog.dimension(kpi, parsed.by)  # refuse a bad breakdown before acking
-                service.period(parsed.period, deps.clock())    # and a bad period
+                service.period(parsed.period, deps.clock())  # and a bad period
                 replier.reply(render.notice(t(lang, "chart_posting", kpi=render.escape(kpi.name(lang)))))
                 _chart(deps, Replier.after_ack(replier.respond), client, command, parsed)  # already a worker
             case p.ListKpis() | p.Explain() | p.Ask() | p.Unclear():
                 message, response_type = build(deps, parsed, user)
                 replier.reply(message, response_type)
-            case p.ListRules() | p.RuleHistory() | p.RuleModal() | p.CreateRule() | p.RemoveRule() \
-                    | p.SnoozeRule() | p.Digest() | p.Pin() | p.Target() | p.EditRule():
+            case (
+                p.ListRules()
+                | p.RuleHistory()
+                | p.RuleModal()
+                | p.CreateRule()
+                | p.RemoveRule()
+                | p.SnoozeRule()
+                | p.Digest()
+                | p.Pin()
+                | p.Target()
+                | p.EditRule()
+            ):
                 alert_commands.handle(deps, replier, parsed, command, client)
             case _:
                 raise AssertionError(parsed)
@@ -133,8 +148,16 @@ def _refusal(parsed: p.BadRule | p.BadTarget | p.BadDigest, lang: str) -> str:
 
 def _chart(deps: Deps, replier: Replier, client, command: dict, ask: p.Ask) -> None:
     with guard(replier, deps.lang, ask.kpi):
-        chart_posts.post(deps, client, command.get("team_id", ""), command.get("channel_id", ""), ask.kpi,
-                         ask.period, ask.by, where=ask.where)
+        chart_posts.post(
+            deps,
+            client,
+            command.get("team_id", ""),
+            command.get("channel_id", ""),
+            ask.kpi,
+            ask.period,
+            ask.by,
+            where=ask.where,
+        )
 
 
 class _Late:
@@ -157,8 +180,11 @@ class _Late:
             self.replier.closed = True
         seconds = self.deps.settings.kpi_answer_timeout
         log.warning("answer for %s not ready within %gs; the person was told", self.name or "a command", seconds)
-        text = (t(self.deps.lang, "err_source_timeout", seconds=f"{seconds:g}", kpi=render.escape(self.name))
-                if self.name else t(self.deps.lang, "err_too_slow", seconds=f"{seconds:g}"))
+        text = (
+            t(self.deps.lang, "err_source_timeout", seconds=f"{seconds:g}", kpi=render.escape(self.name))
+            if self.name
+            else t(self.deps.lang, "err_too_slow", seconds=f"{seconds:g}")
+        )
         try:
             self.replier.respond(response_type="ephemeral", replace_original=False, **render.notice(text))
         except Exception:  # noqa: BLE001 - logged with its traceback; the worker's answer is dropped anyway

@@ -50,7 +50,7 @@ def converse(deps: Deps, client, team: str, event: dict, addressed: bool) -> Non
     """Read the message (as a follow-up when its thread holds an answer), answer it in its thread, and keep
     the question for the next reply."""
     channel, user = str(event.get("channel", "")), str(event.get("user", ""))
-    text = _MENTION.sub(" ", str(event.get("text", ""))[:MAX_EVENT_TEXT + 1]).strip()
+    text = _MENTION.sub(" ", str(event.get("text", ""))[: MAX_EVENT_TEXT + 1]).strip()
     if not channel or not user:
         return
     direct = event.get("channel_type") == "im"
@@ -75,8 +75,14 @@ def converse(deps: Deps, client, team: str, event: dict, addressed: bool) -> Non
     commands.handle(deps, replier, command, client, parsed)
     if isinstance(parsed, p.Ask) and posted:
         threads = [root or "", *posted] if direct and not thread else [root]
-        state.remember(deps.settings.database_url, team, channel, [x for x in threads if x or direct],
-                       _question(parsed), naive(now))
+        state.remember(
+            deps.settings.database_url,
+            team,
+            channel,
+            [x for x in threads if x or direct],
+            _question(parsed),
+            naive(now),
+        )
 
 
 def read(deps: Deps, text: str, previous: Reading | None, addressed: bool):
@@ -86,8 +92,13 @@ def read(deps: Deps, text: str, previous: Reading | None, addressed: bool):
         return p.TooLong(len(text)) if addressed else None
     reading = p.reader_for(catalog).read(text)
     head = text.split()[0].lower() if text.split() else ""
-    follows = previous is not None and reading.kind != "help" and not reading.listing \
-        and head not in p.COMMAND_WORDS and (reading.found or reading.unknown)
+    follows = (
+        previous is not None
+        and reading.kind != "help"
+        and not reading.listing
+        and head not in p.COMMAND_WORDS
+        and (reading.found or reading.unknown)
+    )
     if not addressed and (not follows or reading.unknown):
         return None
     if follows:
@@ -97,8 +108,14 @@ def read(deps: Deps, text: str, previous: Reading | None, addressed: bool):
 
 def _question(ask: p.Ask) -> dict:
     reading = p.reading_of(ask)
-    return {"k": reading.kpi, "p": reading.period, "b": reading.by, "w": reading.where, "y": reading.yoy,
-            "g": reading.guessed}
+    return {
+        "k": reading.kpi,
+        "p": reading.period,
+        "b": reading.by,
+        "w": reading.where,
+        "y": reading.yoy,
+        "g": reading.guessed,
+    }
 
 
 def _reading(question: dict | None) -> Reading | None:
@@ -106,6 +123,12 @@ def _reading(question: dict | None) -> Reading | None:
     if not question or not isinstance(question.get("k"), str) or not isinstance(question.get("p"), str):
         return None
     by, where = question.get("b"), question.get("w")
-    return Reading(kind="ask", kpi=question["k"][:64], period=question["p"][:64],
-                   by=by[:64] if isinstance(by, str) else None, where=where[:128] if isinstance(where, str) else None,
-                   yoy=question.get("y") is True, guessed=question.get("g") is True)
+    return Reading(
+        kind="ask",
+        kpi=question["k"][:64],
+        period=question["p"][:64],
+        by=by[:64] if isinstance(by, str) else None,
+        where=where[:128] if isinstance(where, str) else None,
+        yoy=question.get("y") is True,
+        guessed=question.get("g") is True,
+    )

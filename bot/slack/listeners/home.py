@@ -29,11 +29,19 @@ def register(app: App, deps: Deps) -> None:
             deps.later(publish_home, deps, client, context.team_id or "", event["user"], "month", logger)
 
     for period in PERIODS:
+
         @app.action(f"{ACTION_PERIOD}_{period}")
         def change_period(ack, body, client, logger, action, context):
             ack()
-            deps.later(publish_home, deps, client, context.team_id or "", body["user"]["id"],
-                       action.get("value") if action.get("value") in PERIODS else "month", logger)
+            deps.later(
+                publish_home,
+                deps,
+                client,
+                context.team_id or "",
+                body["user"]["id"],
+                action.get("value") if action.get("value") in PERIODS else "month",
+                logger,
+            )
 
     def pin_handler(on: bool):
         def handler(ack, body, client, logger, action, context):
@@ -43,6 +51,7 @@ def register(app: App, deps: Deps) -> None:
             if key in deps.service.catalog.kpis and permissions.can_manage(deps.settings, client, user):
                 state.pin(deps.settings.database_url, team, key, user, naive(deps.clock()), on)
             deps.later(publish_home, deps, client, team, user, "month", logger)
+
         return handler
 
     app.action(ACTION_PIN)(pin_handler(True))
@@ -66,8 +75,9 @@ def dashboard(deps: Deps, team: str, period: str) -> dict:
     for row in state.rules(url, team):
         if firing_now(row, now):
             kpi = service.catalog.kpis.get(row.kpi)
-            name = escape(ra.segment_name(kpi.name(lang) if kpi else row.kpi, row.segment_key, row.spec.segment_by,
-                                          lang))
+            name = escape(
+                ra.segment_name(kpi.name(lang) if kpi else row.kpi, row.segment_key, row.spec.segment_by, lang)
+            )
             channel = re.sub(r"[^A-Za-z0-9]", "", row.channel_id)
             firing.append(f"#{row.id} {name} (<#{channel}>)")
     next_digest = None
@@ -90,5 +100,3 @@ def publish_home(deps: Deps, client, team: str, user: str, period: str, logger) 
         logger.warning("App Home shows a notice instead of KPIs: %s", exc.message)
         view = {"type": "home", "blocks": render.notice(render.escape(exc.message))["blocks"]}
     client.views_publish(user_id=user, view=view)
-
-

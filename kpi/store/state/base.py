@@ -6,7 +6,9 @@ up in :func:`kpi.store.engines.get_engine`'s registry (one engine per URL and pr
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from typing import Any
+
+from sqlalchemy import Table, select
 from sqlalchemy.engine import Connection, Engine
 
 from kpi.store.engines import get_engine
@@ -22,11 +24,11 @@ def engine_of(db: Db) -> Engine:
     return db if isinstance(db, Engine) else get_engine(db)
 
 
-def rows(result) -> list[dict]:
+def rows(result: Any) -> list[dict[str, Any]]:
     return [dict(r._mapping) for r in result]
 
 
-def active(db: Db, table, team: str | None, channel: str | None) -> list[dict]:
+def active(db: Db, table: Table, team: str | None, channel: str | None) -> list[dict[str, Any]]:
     """Rows not removed, of one team and channel when given (all teams when ``team`` is None), oldest first."""
     query = select(table).where(table.c.removed_at.is_(None))
     if team is not None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta, timezone
+from typing import Any
 
 from sqlalchemy import delete, insert, or_, select, text, update
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
@@ -32,15 +33,18 @@ from kpi.store.state_schema import (
 
 log = logging.getLogger("kpi.store.state")
 
+
 def lead(db: Db, name: str, holder: str, now: datetime, ttl: timedelta) -> bool:
     """Take or renew the lease ``name`` for ``holder``; False while another live holder has it.
 
     A lease row works the same on SQLite and PostgreSQL: the update only succeeds for the
     holder itself or once the previous holder's lease has expired (it died or stopped)."""
     with engine_of(db).begin() as conn:
-        taken = conn.execute(update(leases).where(leases.c.name == name,
-                                                  or_(leases.c.holder == holder, leases.c.expires_at < now))
-                             .values(holder=holder, expires_at=now + ttl)).rowcount
+        taken = conn.execute(
+            update(leases)
+            .where(leases.c.name == name, or_(leases.c.holder == holder, leases.c.expires_at < now))
+            .values(holder=holder, expires_at=now + ttl)
+        ).rowcount
         if taken:
             return True
         if conn.execute(select(leases.c.name).where(leases.c.name == name)).first() is not None:
@@ -95,7 +99,7 @@ def writable(db: Db, now: datetime) -> bool:
         return False
 
 
-def last_beat(db: Db, name: str) -> dict | None:
+def last_beat(db: Db, name: str) -> dict[str, Any] | None:
     with engine_of(db).connect() as conn:
         row = conn.execute(select(heartbeat).where(heartbeat.c.name == name)).first()
     return dict(row._mapping) if row else None
@@ -104,9 +108,26 @@ def last_beat(db: Db, name: str) -> dict | None:
 def clear_state(db: Db) -> None:
     """Empty every state table (tests and `demo` resets)."""
     with engine_of(db).begin() as conn:
-        for table in (outbox, alert_history, incidents, alert_messages, audit_log, alert_rules, digests, heartbeat,
-                      rollup_daily, rollup_state, pins, targets, leases, processed_events, stale_tables,
-                      slack_installations, slack_bots, slack_oauth_states):
+        for table in (
+            outbox,
+            alert_history,
+            incidents,
+            alert_messages,
+            audit_log,
+            alert_rules,
+            digests,
+            heartbeat,
+            rollup_daily,
+            rollup_state,
+            pins,
+            targets,
+            leases,
+            processed_events,
+            stale_tables,
+            slack_installations,
+            slack_bots,
+            slack_oauth_states,
+        ):
             conn.execute(delete(table))
 
 

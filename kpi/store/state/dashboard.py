@@ -41,7 +41,16 @@ def set_target(db: Db, team: str, kpi: str, grain: str, value: float | None, use
     with engine_of(db).begin() as conn:
         conn.execute(delete(targets).where(targets.c.team_id == team, targets.c.kpi == kpi, targets.c.grain == grain))
         if value is not None:
-            conn.execute(insert(targets).values(team_id=team, kpi=kpi, grain=grain, value=value, set_by=user,
-                                                set_at=now))
-        audit_in(conn, team, None, user, "target.set" if value is not None else "target.remove", kpi,
-               {"grain": grain, "value": value}, now)
+            conn.execute(
+                insert(targets).values(team_id=team, kpi=kpi, grain=grain, value=value, set_by=user, set_at=now)
+            )
+        audit_in(
+            conn,
+            team,
+            None,
+            user,
+            "target.set" if value is not None else "target.remove",
+            kpi,
+            {"grain": grain, "value": value},
+            now,
+        )

@@ -18,19 +18,27 @@ def subscribe_digest(db: Db, team: str, channel: str, spec: DigestSpec, user: st
     assert spec.timezone, "a stored digest names its time zone"
     fields = spec.columns()
     with engine_of(db).begin() as conn:
-        conn.execute(update(digests).where(digests.c.team_id == team, digests.c.channel_id == channel,
-                                           digests.c.removed_at.is_(None)).values(removed_at=now))
-        digest_id = conn.execute(insert(digests).values(team_id=team, channel_id=channel, created_by=user,
-                                                        created_at=now, last_slot=now, **fields)
-                                 .returning(digests.c.id)).scalar_one()
+        conn.execute(
+            update(digests)
+            .where(digests.c.team_id == team, digests.c.channel_id == channel, digests.c.removed_at.is_(None))
+            .values(removed_at=now)
+        )
+        digest_id: int = conn.execute(
+            insert(digests)
+            .values(team_id=team, channel_id=channel, created_by=user, created_at=now, last_slot=now, **fields)
+            .returning(digests.c.id)
+        ).scalar_one()
         audit_in(conn, team, channel, user, "digest.subscribe", str(digest_id), fields, now)
     return digest_id
 
 
 def unsubscribe_digest(db: Db, team: str, channel: str, user: str, now: datetime) -> bool:
     with engine_of(db).begin() as conn:
-        result = conn.execute(update(digests).where(digests.c.team_id == team, digests.c.channel_id == channel,
-                                                    digests.c.removed_at.is_(None)).values(removed_at=now))
+        result = conn.execute(
+            update(digests)
+            .where(digests.c.team_id == team, digests.c.channel_id == channel, digests.c.removed_at.is_(None))
+            .values(removed_at=now)
+        )
         if result.rowcount:
             audit_in(conn, team, channel, user, "digest.off", channel, None, now)
     return bool(result.rowcount)
