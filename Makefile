@@ -13,6 +13,9 @@ UV         := $(TOOLS)/bin/uv
 APP        := $(VENV)/.installed-app
 STAMP      := $(VENV)/.installed
 export UV_PROJECT_ENVIRONMENT := $(VENV)
+# Packages are installed compiled to bytecode, as pip does: every later start skips that work (it matters
+# where PYTHONDONTWRITEBYTECODE is set, which never writes it at run time)
+export UV_COMPILE_BYTECODE := 1
 
 .PHONY: demo test lint lock venv clean bench
 
@@ -24,6 +27,7 @@ $(UV):
 # The app alone, as locked (the demo needs nothing else: no test tools, no warehouse drivers, no chDB)
 $(APP): pyproject.toml uv.lock | $(UV)
 	$(UV) sync --quiet --frozen --inexact --no-dev --python $(PYTHON)
+	$(BIN)/python -m compileall -q bot kpi
 	touch $(APP)
 
 # The app and what the tests and the linters run: pytest, hypothesis, DuckDB, chDB, the cloud dialects,
