@@ -12,22 +12,17 @@ import logging
 import sys
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from kpi.compute import KpiResult
 from kpi.config import Settings, get_settings
 from kpi.errors import DataImportError, DefinitionError, KpiError, NotMigrated, SourceError, UserInputError
-from kpi.present import (
-    breakdown_key,
-    change_text,
-    explain_lines,
-    format_value,
-    period_label,
-    reason_text,
-    summary_lines,
-)
-from kpi.service import KpiService
-from kpi.store.facts import Mode
+
+if TYPE_CHECKING:  # the engine (SQLAlchemy, Babel…) is imported by the commands that compute: `list` and
+    # `--help` start in a fraction of a second
+    from kpi.compute import KpiResult
+    from kpi.service import KpiService
+
+IMPORT_MODES = ("append", "upsert", "replace")  # kpi.store.facts.Mode's values (a test keeps them equal)
 
 log = logging.getLogger("kpi")
 
@@ -37,6 +32,8 @@ def _now() -> datetime:
 
 
 def result_json(result: KpiResult, service: KpiService) -> dict[str, Any]:
+    from kpi.present import breakdown_key, period_label, reason_text
+
     def iso(dt: datetime) -> str:
         return dt.isoformat()
 
@@ -65,7 +62,9 @@ def result_json(result: KpiResult, service: KpiService) -> dict[str, Any]:
 
 
 def cmd_list(args: argparse.Namespace, settings: Settings) -> int:
-    service = KpiService.from_settings(settings)
+    from kpi.catalog import load_catalog
+
+    catalog = load_catalog(settings.kpi_definitions)
     lang = settings.kpi_language
     rows = [
         {
@@ -73,9 +72,9 @@ def cmd_list(args: argparse.Namespace, settings: Settings) -> int:
             "name": k.name(lang),
             "unit": k.unit.value,
             "direction": k.direction.value,
-            "dimensions": list(service.catalog.metrics[k.key].dimensions),
+            "dimensions": list(catalog.metrics[k.key].dimensions),
         }
-        for k in service.catalog.kpis.values()
+        for k in catalog.kpis.values()
     ]
     if args.json:
         print(json.dumps(rows, ensure_ascii=False, indent=2))
@@ -94,6 +93,9 @@ def ready(settings: Settings) -> None:
 
 
 def cmd_compute(args: argparse.Namespace, settings: Settings) -> int:
+    from kpi.present import summary_lines
+    from kpi.service import KpiService
+
     ready(settings)
     service = KpiService.from_settings(settings)
     result = service.ask(args.kpi, args.period, _now(), by=args.by)
@@ -105,6 +107,9 @@ def cmd_compute(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_explain(args: argparse.Namespace, settings: Settings) -> int:
+    from kpi.present import explain_lines
+    from kpi.service import KpiService
+
     service = KpiService.from_settings(settings)
     kpi = service.resolve(args.kpi)
     current = None
@@ -118,6 +123,9 @@ def cmd_explain(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_overview(args: argparse.Namespace, settings: Settings) -> int:
+    from kpi.present import change_text, format_value, period_label, reason_text
+    from kpi.service import KpiService
+
     ready(settings)
     service = KpiService.from_settings(settings)
     lang = service.language
@@ -153,6 +161,7 @@ def cmd_demo_data(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
     from kpi.importer import import_csv
+    from kpi.service import KpiService
     from kpi.store import canonical
 
     ready(settings)
@@ -174,6 +183,8 @@ def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_rollup(args: argparse.Namespace, settings: Settings) -> int:
+    from kpi.service import KpiService
+
     ready(settings)
     service = KpiService.from_settings(settings.model_copy(update={"kpi_rollups": True}))
     report = service.refresh_rollups(_now(), rebuild=args.rebuild)
@@ -262,8 +273,8 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("file")
     s.add_argument(
         "--mode",
-        choices=[m.value for m in Mode],
-        default=Mode.UPSERT.value,
+        choices=IMPORT_MODES,
+        default="upsert",
         help="rows already there (same id, or same day and dimensions for spend and visits): "
         "upsert updates them (default); append refuses the file if any has changed; "
         "replace makes the table hold exactly the file. The same file twice changes nothing.",

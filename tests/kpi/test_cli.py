@@ -143,3 +143,26 @@ def test_importing_the_same_csv_twice_changes_no_kpi(db_url, tmp_path):
     assert again.returncode == 0, again.stderr
     assert "spend: 0 inserted, 0 updated, 1 unchanged, 0 deleted." in again.stdout
     assert json.loads(run(["compute", "cac", "2026-11", "--json"], db_url, tmp_path).stdout)["value"] == cac
+
+
+def test_the_import_modes_offered_are_the_store_s():
+    from kpi.__main__ import IMPORT_MODES
+    from kpi.store.facts import Mode
+
+    assert IMPORT_MODES == tuple(m.value for m in Mode)
+
+
+def test_listing_kpis_imports_no_engine():
+    """`python -m kpi list` answers from the catalog alone: neither SQLAlchemy's engine, pandas nor
+    matplotlib is imported (the start-up the README's figures measure)."""
+    import subprocess
+    import sys
+
+    code = (
+        "import runpy, sys\n"
+        "sys.argv = ['kpi', 'list']\n"
+        "try:\n    runpy.run_module('kpi', run_name='__main__')\nexcept SystemExit:\n    pass\n"
+        "print(sorted(m for m in ('pandas', 'matplotlib', 'numpy', 'kpi.service') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert out.stdout.strip().splitlines()[-1] == "[]", out.stdout + out.stderr
