@@ -175,3 +175,12 @@ def test_in_french(data, slack):
     assert "Compris comme : Taux de transformation · octobre 2026 · canal = organic" in first
     assert "Compris comme : Taux de transformation · octobre 2026 · par canal" in second
     assert "Compris comme : Taux de transformation · septembre 2026 · par canal" in third
+
+
+def test_charts_asked_in_dms_count_against_the_same_quota_as_the_command(talk, slack):
+    events = Events(talk)
+    for n in range(4):
+        events.dm("revenue in october 2026 as a chart", f"700.{n}", channel="D47")
+    refused = posts(slack)[-1].payload
+    assert "You have asked for a lot of heavy work (charts, long ranges) in the last minute" in texts(refused)
+    assert len(slack.calls_to("files.completeUploadExternal")) == 3  # the fourth chart was not drawn

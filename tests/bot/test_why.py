@@ -42,3 +42,10 @@ def test_why_in_french(data, slack):
     assert "Pourquoi Chiffre d'affaires a bougé : 80,00\u00a0€ → 400,00\u00a0€" in body
     assert "*Par catégorie*\n• *Hardware* explique 78,1\u00a0% de la hausse" in body
     assert "• *Hardware* explique 78,1\u00a0% de la hausse : ventes (nouveau) (+250,00\u00a0€)" in body
+
+
+def test_why_asked_in_words_is_heavy_work_under_the_person_s_quota(server):
+    """One query per breakdown: "why did revenue drop?" counts like a chart against the per-person quota."""
+    bodies = [texts(server.command("why did revenue move in october 2026?", user="UWHY").json()) for _ in range(4)]
+    assert all("Revenue" in b for b in bodies[:3])
+    assert "You have asked for a lot of heavy work (charts, long ranges) in the last minute" in bodies[3]

@@ -66,7 +66,7 @@ def _heavy(deps: Deps, parsed) -> bool:
     """Work that takes seconds of CPU or source time. (A digest posted now is heavy too, but the command
     only checks the channel's quota and acks: the posting itself goes to the heavy pool.)"""
     match parsed:
-        case p.Ask(chart=True):
+        case p.Ask(chart=True) | p.Ask(why=True):  # a decomposition: one query per breakdown
             return True
         case p.Ask(period=period) | p.ListKpis(period=period):
             try:

@@ -71,6 +71,10 @@ def converse(deps: Deps, client, team: str, event: dict, addressed: bool) -> Non
     if not isinstance(parsed, _ANSWERED):  # rules, digests, targets, pins: the command's work (permissions, forms)
         replier.reply(render.notice(t(deps.lang, "err_use_command", text=render.escape(text[:80]))))
         return
+    if isinstance(parsed, p.Ask) and (parsed.chart or parsed.why) and (wait := deps.limits.heavy(user)):
+        # charts and decompositions are heavy work: the same per-person quota as `/kpi … chart`
+        replier.reply(render.notice(t(deps.lang, "err_busy", seconds=max(1, round(wait)))))
+        return
     command = {"team_id": team, "channel_id": channel, "user_id": user, "text": text}
     commands.handle(deps, replier, command, client, parsed)
     if isinstance(parsed, p.Ask) and posted:
