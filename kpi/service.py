@@ -7,7 +7,7 @@ engine. Every method takes ``now`` (aware) instead of reading the clock.
 from __future__ import annotations
 
 import difflib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -22,6 +22,7 @@ from kpi.spans import PeriodPair
 from kpi.store.dialects import check_supported
 from kpi.store.engines import Limits, get_engine, set_limits
 from kpi.store.rollup import RefreshReport, Rollups
+from kpi.store.specs import FilterSpec
 from kpi.why import Why, decompose
 
 
@@ -70,9 +71,15 @@ class KpiService:
         if by is not None:
             by = self.catalog.dimension(kpi, by)  # refuse a bad dimension before parsing the period
         if where is not None:
-            if by is not None:
-                raise Refusal("err_filter_and_by")
-            return in_time([self._where(kpi, self.period(period, now), where)], now)[0]
+            pair = self.period(period, now)
+            found = self._where(kpi, pair, where)
+            if by is None or found.where is None:
+                return in_time([found], now)[0]
+            if found.where[0] == by:  # "organic by channel": the breakdown itself
+                return in_time([compute(self.catalog, self.source, kpi, pair, by, self.rollups)], now)[0]
+            # a breakdown inside one value ("organic's revenue by category"): filtered in SQL
+            inside = compute(self.within(kpi, *found.where), self.source, kpi, pair, by, self.rollups)
+            return in_time([replace(inside, where=found.where)], now)[0]
         return in_time([compute(self.catalog, self.source, kpi, self.period(period, now), by, self.rollups)], now)[0]
 
     def _where(self, kpi: Kpi, pair: PeriodPair, where: str) -> KpiResult:
@@ -100,15 +107,35 @@ class KpiService:
             choices=tuple(f"{seen[c]}={c}" for c in close),
         )
 
-    def why(self, kpi: str | Kpi, period: str, now: datetime) -> tuple[KpiResult, list[Why]]:
+    def within(self, kpi: Kpi, by: str, key: str | None) -> Catalog:
+        """The catalog with each measure of ``kpi`` narrowed, in SQL, to one value of the breakdown ``by``
+        (``key``; None: the rows without one): to break down or split the change inside that value. The
+        rollups hold whole measures, so such questions read the source."""
+        specs = dict(self.catalog.specs)
+        for name in self.catalog.measures_of(kpi):
+            ref = self.catalog.dimension_ref(name, by)
+            only = FilterSpec(ref, "is null") if key is None else FilterSpec(ref, "=", key)
+            specs[name] = replace(specs[name], filters=(*specs[name].filters, only))
+        return replace(self.catalog, specs=specs)
+
+    def why(self, kpi: str | Kpi, period: str, now: datetime, where: str | None = None) -> tuple[KpiResult, list[Why]]:
         """The KPI over a period, and its change split across the values of each of its breakdowns
-        (:mod:`kpi.why`: one query per breakdown; those that can't be split are left out)."""
+        (:mod:`kpi.why`: one query per breakdown; those that can't be split are left out). With ``where``,
+        inside one value of a breakdown, across the other breakdowns."""
         kpi = self.resolve(kpi) if isinstance(kpi, str) else kpi
         pair = self.period(period, now)
-        total = in_time([compute(self.catalog, self.source, kpi, pair, None, self.rollups)], now)[0]
+        catalog, skip = self.catalog, None
+        if where is not None:
+            total = in_time([self._where(kpi, pair, where)], now)[0]
+            if total.where is not None:
+                catalog, skip = self.within(kpi, *total.where), total.where[0]
+        else:
+            total = in_time([compute(self.catalog, self.source, kpi, pair, None, self.rollups)], now)[0]
         whys = []
         for by in self.catalog.metrics[kpi.key].dimensions:
-            found = decompose(self.catalog, compute(self.catalog, self.source, kpi, pair, by, self.rollups))
+            if by == skip:
+                continue
+            found = decompose(catalog, compute(catalog, self.source, kpi, pair, by, self.rollups))
             if found is not None:
                 whys.append(found)
         return total, whys

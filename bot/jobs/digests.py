@@ -158,8 +158,8 @@ def digest_payload(
             if found is not None:
                 paces[r.kpi.key] = found
     why = {}  # month to date: the value that explains most of each KPI's change (kpi.why)
-    for r in month if not where else []:  # a value's own change is not split further
-        _, whys = service.why(r.kpi, "month", now)
+    for r in month:  # a digest of one value: its change split across the other breakdowns
+        _, whys = service.why(r.kpi, "month", now, where=where)
         parts = sorted(
             ((w, p) for w in whys if w.change for p in w.parts if p.change), key=lambda wp: -abs(wp[1].change)
         )

@@ -155,8 +155,7 @@ def answer(
             ButtonElement(text=t(lang, "button_share"), action_id=ACTION_SHARE, value=value_json, style="primary"),
             ButtonElement(text=t(lang, "button_chart"), action_id=ACTION_CHART, value=value_json),
         ]
-        if where is None:  # the split of the change is for a whole KPI (not one value) for now
-            buttons.append(ButtonElement(text=t(lang, "button_why"), action_id=ACTION_WHY, value=value_json))
+        buttons.append(ButtonElement(text=t(lang, "button_why"), action_id=ACTION_WHY, value=value_json))
         buttons.append(ButtonElement(text=t(lang, "button_explain"), action_id=ACTION_EXPLAIN, value=kpi.key))
         blocks.append(ActionsBlock(elements=buttons))
     fallback = f"{kpi.name(lang)}, {period}: {value} ({previous_field(result, lang).lower()} {previous}; {change})"

@@ -23,8 +23,8 @@ def build(deps: Deps, command: p.ListKpis | p.Explain | p.Ask | p.Unclear, user:
             return render.explanation(kpi, service.catalog, lang, currency, service.ask(kpi, "month", now)), "ephemeral"
         case p.Unclear():
             return unclear(deps, command), "ephemeral"
-        case p.Ask(kpi=key, period=period, why=True):
-            total, whys = service.why(key, period, now)
+        case p.Ask(kpi=key, period=period, why=True, where=where):
+            total, whys = service.why(key, period, now, where=where)
             return why_message(total, whys, service.catalog, lang, currency), "ephemeral"
         case p.Ask(kpi=key, period=period, by=by, share=share, where=where):
             try:

@@ -40,7 +40,11 @@ def draw(
     comment = t(lang, "chart_comment", kpi=name, period=current, previous=previous)
     if by:
         by = service.catalog.dimension(kpi, by)
-        result = compute(service.catalog, service.source, kpi, pair, by, service.rollups)
+        result = (
+            service.ask(kpi, period_text, deps.clock(), by=by, where=where)
+            if where
+            else compute(service.catalog, service.source, kpi, pair, by, service.rollups)
+        )
         title = t(lang, "chart_breakdown_title", kpi=kpi.name(lang), dimension=dimension_name(by, lang), period=current)
         return charts.breakdown(result, title, current, previous, lang, currency), f"{kpi.key}-{by}.png", comment
     threshold = _threshold(deps, team, channel, kpi.key, period_text)

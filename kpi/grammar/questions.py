@@ -346,12 +346,15 @@ def _one_run(raw: list[str], unknown: tuple[str, ...]) -> bool:
 
 def follow(previous: Reading, reply: Reading) -> Reading:
     """A reply in the thread of an answer: the previous question, changed only where the reply says.
-    A new breakdown drops the filter and a new filter the breakdown; "overall" drops both."""
+    A new breakdown is made inside the value asked ("and by category?" after "for organic"), and replaces
+    it when it is by that value's own dimension; a new filter drops the breakdown; "overall" drops both."""
     if reply.kpi is not None and reply.kind == "explain":
         return reply
     by, where, guessed = previous.by, previous.where, previous.guessed
     if reply.by is not None:
-        by, where, guessed = reply.by, None, False
+        by = reply.by
+        if where is not None and where.partition("=")[0] == reply.by:
+            where, guessed = None, False
     if reply.where is not None:
         by, where, guessed = None, reply.where, reply.guessed
     if reply.total:

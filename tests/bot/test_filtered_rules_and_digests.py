@@ -96,3 +96,12 @@ def test_a_digest_filter_on_a_breakdown_no_kpi_has_is_refused(admin_server, data
     message = admin_server.command("digest daily 9h revenue pour organik", user="UADMIN", channel="C9").json()
     assert "No *organik* among the values of" in texts(message) and "Did you mean `organic`?" in texts(message)
     assert state.active_digests(data, "T123", "C9") == []
+
+
+def test_a_filtered_alert_says_what_moved_inside_its_value(admin_server, slack, data):  # noqa: F811
+    # organic's revenue over the 30 days to Oct 31: €150 (Starter €100, Pro €50) against €80 (Starter)
+    admin_server.command("alert revenue > 100 30d for organic", user="UADMIN", channel="C9")
+    slack.wait_for(lambda calls: any(c.name == "chat.postMessage" for c in calls))
+    body = texts(posts(slack, "C9")[0].payload)
+    assert "Revenue · organic above €100.00" in body and "*Now*\n€150.00" in body
+    assert "*Pro* explains 71.4% of the rise" in body

@@ -19,7 +19,7 @@ def test_one_channel_s_cac_said_as_it_was_read(server):
     upper = texts(server.command("cac 2026-10 channel=ORGANIC").json())  # any case: the value as in the data
     assert "Read as: Customer acquisition cost · October 2026 · channel = organic" in upper
     buttons = [e["action_id"] for b in message["blocks"] if b["type"] == "actions" for e in b["elements"]]
-    assert buttons == ["kpi_share", "kpi_chart", "kpi_explain"]  # Why? is for a whole KPI for now
+    assert buttons == ["kpi_share", "kpi_chart", "kpi_why", "kpi_explain"]
     [share] = [
         e for b in message["blocks"] if b["type"] == "actions" for e in b["elements"] if e["action_id"] == "kpi_share"
     ]
@@ -39,12 +39,14 @@ def test_in_french(data, slack):
     running = Server(make_settings(data, slack, kpi_language="fr"), slack)
     try:
         body = texts(running.command("coût-acquisition 2026-10 pour le canal organic").json())
-        refused = texts(running.command("cac 2026-10 par canal pour organic").json())
+        inside = texts(running.command("ca 2026-10 par catégorie pour le canal organic").json())
     finally:
         running.stop()
     assert "*300,00\u00a0€*  ·  octobre 2026" in body and "canal = organic" in body
     assert "Compris comme : Coût d'acquisition client · octobre 2026 · canal = organic" in body
-    assert "Un filtre et une ventilation ensemble ne sont pas encore possibles" in refused
+    # organic's October sales: customer 1's Starter (€100) and Pro (€50), both Software
+    assert "Compris comme : Chiffre d'affaires · octobre 2026 · par catégorie · canal = organic" in inside
+    assert "Software  150,00\u00a0€" in inside and "Hardware" not in inside
 
 
 def test_the_chart_of_one_value_from_the_rollups_and_from_the_source(data, slack):
@@ -74,3 +76,17 @@ def test_the_chart_button_of_a_filtered_answer_keeps_the_filter(server):
     calls = server.slack.wait_for(lambda calls: any(c.name == "files.completeUploadExternal" for c in calls))
     [done] = [c for c in calls if c.name == "files.completeUploadExternal"]
     assert done.payload["initial_comment"].startswith("Revenue · channel = organic, October 2026")
+
+
+def test_a_breakdown_and_a_why_inside_one_value(server):
+    """Filtered in SQL: organic's revenue by category, and its change from September split across the other
+    breakdowns (September: customer 3's Starter, €80; October: customer 1's Starter €100 and Pro €50)."""
+    body = texts(server.command("revenue 2026-10 for organic by product").json())
+    assert "Read as: Revenue · October 2026 · by product · channel = organic" in body
+    assert "*€150.00*" in body and "Starter  €100.00  +25.0%\nPro       €50.00" in body and "Gateway" not in body
+    why = texts(server.command("why did revenue rise in october 2026 for organic?").json())
+    assert "Read as: Revenue · October 2026 · channel = organic" in why
+    assert "• *Pro* explains 71.4% of the rise" in why and "• *Starter* explains 28.6% of the rise" in why
+    assert "By channel" not in why  # the value's own dimension is not split
+    plain = texts(server.command("revenue 2026-10 for organic by channel").json())
+    assert "By channel" in plain and "paid_search" in plain  # by the filter's own dimension: the breakdown

@@ -61,6 +61,8 @@ def test_a_follow_up_changes_only_what_it_says():
     assert follow(before, READER.read("and by channel?")) == Reading(
         kind="ask", kpi="cac", period="last-month", by="channel", yoy=True
     )
+    inside = follow(before, READER.read("and by category?"))
+    assert (inside.by, inside.where) == ("category", "channel=organic")  # a breakdown inside the value
     moved = follow(before, READER.read("et en septembre ?"))
     assert (moved.period, moved.where, moved.yoy) == ("september", "channel=organic", True)  # still vs a year earlier
     assert follow(before, READER.read("overall")).where is None

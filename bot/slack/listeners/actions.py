@@ -99,7 +99,7 @@ def _why(deps: Deps, replier: Replier, value) -> None:
         if query is None:
             replier.reply(render.notice(t(deps.lang, "err_not_understood", words="…")))
             return
-        total, whys = deps.service.why(query["k"], query["p"], deps.clock())
+        total, whys = deps.service.why(query["k"], query["p"], deps.clock(), where=query["w"])
         replier.reply(why_message(total, whys, deps.service.catalog, deps.lang, deps.currency))
 
 
