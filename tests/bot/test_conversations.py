@@ -184,3 +184,16 @@ def test_charts_asked_in_dms_count_against_the_same_quota_as_the_command(talk, s
     refused = posts(slack)[-1].payload
     assert "You have asked for a lot of heavy work (charts, long ranges) in the last minute" in texts(refused)
     assert len(slack.calls_to("files.completeUploadExternal")) == 3  # the fourth chart was not drawn
+
+
+def test_a_bot_database_that_fails_gets_an_apology_not_silence(talk, slack, monkeypatch, caplog):
+    from sqlalchemy.exc import OperationalError
+
+    def broken(*args, **kwargs):
+        raise OperationalError("SELECT", {}, Exception("disk I/O error"))
+
+    monkeypatch.setattr(state, "asked", broken)
+    Events(talk).dm("what was our cac last month?", "800.1", channel="D48")
+    body = texts(posts(slack)[-1].payload)
+    assert "Sorry, something went wrong on my side. If it happens again, give this error id" in body
+    assert "unexpected error while handling a Slack request" in caplog.text  # logged with its traceback

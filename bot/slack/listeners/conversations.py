@@ -11,11 +11,12 @@ import logging
 import re
 
 from slack_bolt import App
+from sqlalchemy.exc import SQLAlchemyError
 
 from bot.jobs.context import naive
 from bot.render import answers as render
 from bot.slack import parse as p
-from bot.slack.deps import Deps, Replier
+from bot.slack.deps import Deps, Replier, guard
 from bot.slack.listeners import commands
 from kpi.grammar.questions import Reading
 from kpi.store import state
@@ -57,10 +58,6 @@ def converse(deps: Deps, client, team: str, event: dict, addressed: bool) -> Non
     thread = str(event.get("thread_ts") or "")
     root = thread or ("" if direct else str(event.get("ts", "")))  # where the answer goes ('': the DM itself)
     now = deps.clock()
-    previous = state.asked(deps.settings.database_url, team, channel, thread or ("" if direct else "-"), naive(now))
-    parsed = read(deps, text, _reading(previous), addressed)
-    if parsed is None:
-        return  # chatter in a thread: not a follow-up
     posted: list[str] = []
 
     def respond(response_type: str = "ephemeral", replace_original: bool = False, **message) -> None:
@@ -68,6 +65,13 @@ def converse(deps: Deps, client, team: str, event: dict, addressed: bool) -> Non
         posted.append(str(found.get("ts") or ""))
 
     replier = Replier.after_ack(respond)
+    parsed = None
+    with guard(replier, deps.lang):  # the bot's database failing: an apology with an error id, logged
+        key = thread or ("" if direct else "-")
+        previous = state.asked(deps.settings.database_url, team, channel, key, naive(now))
+        parsed = read(deps, text, _reading(previous), addressed)
+    if parsed is None:
+        return  # chatter in a thread (not a follow-up), or already answered with the apology
     if not isinstance(parsed, _ANSWERED):  # rules, digests, targets, pins: the command's work (permissions, forms)
         replier.reply(render.notice(t(deps.lang, "err_use_command", text=render.escape(text[:80]))))
         return
@@ -79,14 +83,17 @@ def converse(deps: Deps, client, team: str, event: dict, addressed: bool) -> Non
     commands.handle(deps, replier, command, client, parsed)
     if isinstance(parsed, p.Ask) and posted:
         threads = [root or "", *posted] if direct and not thread else [root]
-        state.remember(
-            deps.settings.database_url,
-            team,
-            channel,
-            [x for x in threads if x or direct],
-            _question(parsed),
-            naive(now),
-        )
+        try:
+            state.remember(
+                deps.settings.database_url,
+                team,
+                channel,
+                [x for x in threads if x or direct],
+                _question(parsed),
+                naive(now),
+            )
+        except SQLAlchemyError:  # answered already; only the follow-ups of this thread are lost
+            log.exception("the question of thread %s could not be kept for follow-ups", root or channel)
 
 
 def read(deps: Deps, text: str, previous: Reading | None, addressed: bool):
