@@ -68,8 +68,18 @@ def why_message(total: KpiResult, whys: list[Why], catalog: Catalog, lang: str, 
         HeaderBlock(text=PlainTextObject(text=_clip(title, 150))),
         ContextBlock(
             elements=[
-                _md(escape(read_as(total, lang))),
-                _md(escape(period_title(total.current, lang)) + " · " + escape(period_title(total.previous, lang))),
+                _md(
+                    escape(read_as(total, lang))
+                    + "\n"
+                    + escape(
+                        t(
+                            lang,
+                            "why_periods",
+                            current=period_title(total.current, lang),
+                            previous=period_title(total.previous, lang),
+                        )
+                    )
+                )
             ]
         ),
     ]
