@@ -145,7 +145,9 @@ def digest_payload(
     # what moved most against its usual variation first (yesterday vs the four weeks before)
     window = service.period("30d", now)
     trends = {
-        r.kpi.key: series(service, r.kpi, window, with_previous=False, where=(by, value or None) if where else None)
+        r.kpi.key: series(
+            service, r.kpi, window, with_previous=False, where=(by, value or None) if where else None, now=now
+        )
         for r in month
     }
     order = sorted(range(len(month)), key=lambda i: -unusualness(trends[month[i].kpi.key].current.values))
@@ -182,6 +184,7 @@ def digest_payload(
             for r, y in zip(month, first, strict=True)
         ],
         lang,
+        currency,
     )
     image = {
         "file_b64": base64.b64encode(png).decode(),

@@ -48,7 +48,7 @@ def draw(
         title = t(lang, "chart_breakdown_title", kpi=kpi.name(lang), dimension=dimension_name(by, lang), period=current)
         return charts.breakdown(result, title, current, previous, lang, currency), f"{kpi.key}-{by}.png", comment
     threshold = _threshold(deps, team, channel, kpi.key, period_text)
-    drawn = series(service, kpi, pair, where=found)
+    drawn = series(service, kpi, pair, where=found, now=deps.clock())
     sensitivity = _unusual(deps, team, channel, kpi.key) if drawn.grain == "day" else None
     band = None
     if sensitivity:  # today is not over: only the days before it are judged

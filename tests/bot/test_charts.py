@@ -3,7 +3,7 @@
 import struct
 import subprocess
 import sys
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -38,8 +38,10 @@ def test_series_add_up_to_the_engine_values(service):
     assert revenue.current.values[14] == 100 and revenue.current.values[24] == 250  # Oct 15 and Oct 25
     ltv = series(service, service.resolve("ltv"), pair)
     assert ltv.current.values[-1] == pytest.approx(compute(service.catalog, service.source, "ltv", pair).value)
-    cac = series(service, service.resolve("cac"), pair)
-    assert cac.current.values[14] == pytest.approx(0.0) and cac.current.values[0] is None  # no customer on Oct 1
+    cac = series(service, service.resolve("cac"), pair)  # 2 days of 31 with a customer: loose dots by day
+    assert cac.grain == "week" and cac.current.labels[0] == date(2026, 9, 28)
+    assert cac.current.values == [None, None, pytest.approx(0.0), pytest.approx(0.0), None]  # Oct 15, Oct 25
+    assert cac.current.partial == [True, False, False, False, True]  # Oct 1-4 and Oct 26-31: cut by October
 
 
 def test_long_periods_are_drawn_by_week(service):
@@ -51,7 +53,7 @@ def test_long_periods_are_drawn_by_week(service):
 def test_trend_and_breakdown_render_at_slack_preview_size(service):
     pair = parse_period("2026-10", NOW, ZoneInfo("UTC"))
     png = charts.trend(series(service, service.resolve("cac"), pair), "CAC", "Oct", "Sep", "en", "EUR", 300.0)
-    assert size(png) == (880, 400) and len(png) > 10_000
+    assert size(png) == (880, 400) and len(png) > 4_000
     result = compute(service.catalog, service.source, "revenue", pair, "product")
     bars = charts.breakdown(result, "Revenue by product", "Oct", "Sep", "fr", "EUR")
     assert size(bars)[0] == 880
