@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import math
 import statistics
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta, timezone
 from itertools import pairwise
 from typing import Any
@@ -66,6 +66,16 @@ def grain_for(days: int) -> str:
     return "day" if days <= MAX_DAYS_BY_DAY else "week" if days <= MAX_DAYS_BY_WEEK else "month"
 
 
+@dataclass(frozen=True)
+class Known:
+    """What is known when a series is drawn: up to ``now``, from ``first_data`` (the KPI's first day with
+    data, when known: the buckets before it have no value, not zero), and the ``min`` a denominator needs."""
+
+    now: datetime
+    first_data: date | None = None
+    min_denominator: float | None = None
+
+
 def series(
     service: KpiService,
     kpi: Kpi,
@@ -74,27 +84,28 @@ def series(
     where: tuple[str, str | None] | None = None,
     now: datetime | None = None,
     min_denominator: float | None = None,
+    first_data: date | None = None,
 ) -> Series:
     """The KPI by day, week or month over the pair's periods; ``where``: for one value of a breakdown only;
     ``now``: what is known (default: the current period's end); ``min_denominator``: a rule's ``min``
-    (default: thin below a quarter of the usual denominator, or below 5 rows counted)."""
+    (default: thin below a quarter of the usual denominator, or below 5 rows counted); ``first_data``: the
+    first day the KPI's tables have rows."""
     days = (pair.current.end_day() - pair.current.first_day()).days
     grain = grain_for(days)
-    known = now or pair.current.end
-    current, thin_below = _known_points(service, kpi, pair.current, grain, where, known, min_denominator)
-    while grain in COARSER and _sparse(current, known.astimezone(pair.current.tz).date()):
+    known = Known(now or pair.current.end, first_data, min_denominator)
+    current, thin_below = _known_points(service, kpi, pair.current, grain, where, known)
+    while grain in COARSER and _sparse(current, known.now.astimezone(pair.current.tz).date()):
         # a KPI known once a month (invoices) drawn by week is loose dots: by month, while that leaves 3 points
-        coarser, thin = _known_points(service, kpi, pair.current, COARSER[grain], where, known, min_denominator)
+        coarser, thin = _known_points(service, kpi, pair.current, COARSER[grain], where, known)
         if len(coarser.values) < MIN_POINTS:
             break
         grain, current, thin_below = COARSER[grain], coarser, thin
-    previous = (
-        _known_points(service, kpi, pair.previous, grain, where, known, min_denominator or thin_below)[0]
-        if with_previous
-        else Points([], [])
-    )
-    denominator = service.catalog.metrics[kpi.key].denominator
+    previous = Points([], [])
+    if with_previous:  # thin under the same size as the current period's points
+        same = replace(known, min_denominator=min_denominator or thin_below)
+        previous = _known_points(service, kpi, pair.previous, grain, where, same)[0]
     catalog = service.catalog
+    denominator = catalog.metrics[kpi.key].denominator
     return Series(kpi, grain, current, previous, thin_below, catalog.measures[denominator[0]] if denominator else None)
 
 
@@ -177,36 +188,31 @@ def unusualness(values: list[float | None], baseline_min: int = 7) -> float:
 
 
 def _known_points(
-    service: KpiService,
-    kpi: Kpi,
-    period: Period,
-    grain: str,
-    where: tuple[str, str | None] | None,
-    now: datetime,
-    min_denominator: float | None,
+    service: KpiService, kpi: Kpi, period: Period, grain: str, where: tuple[str, str | None] | None, known: Known
 ) -> tuple[Points, float | None]:
-    """The points with what is known of each: no value after ``now``, partial buckets, thin ratios (and the
-    denominator they were thin under)."""
+    """The points with what is known of each: no value after ``now`` or before the first data, partial
+    buckets (cut by the period, the first data or now), thin ratios (and the size they were thin under)."""
     frame = _frame(service, kpi, period, grain, where)
     if frame is None:
         return Points([], []), None
     keys, env, values = frame
     first, end = period.first_day(), period.end_day()
-    local = now.astimezone(period.tz)
+    local = known.now.astimezone(period.tz)
     today = local.date()
     known_end = today + timedelta(days=1) if local > datetime.combine(today, time(), tzinfo=period.tz) else today
+    since = known.first_data or first
     kept: list[float | None] = []
     partial: list[bool] = []
     for key, value in zip(keys, values, strict=True):
         bucket_end = _bucket_end(key, grain)
         counted_from, counted_to = max(key, first), min(bucket_end, end)
-        if counted_from >= known_end:  # the future: nothing known yet
+        if counted_from >= known_end or counted_to <= since:  # the future, or before any data: not known
             kept.append(None)
             partial.append(False)
             continue
         kept.append(value)
-        partial.append(counted_from > key or counted_to < bucket_end or counted_to > today)
-    thin, below = _thin(service, kpi, keys, env, min_denominator)
+        partial.append(max(counted_from, since) > key or counted_to < bucket_end or counted_to > today)
+    thin, below = _thin(service, kpi, keys, env, known.min_denominator)
     return Points(keys, kept, partial, thin), below
 
 
@@ -229,20 +235,19 @@ def _bucket_end(key: date, grain: str) -> date:
 def _thin(
     service: KpiService, kpi: Kpi, keys: list[date], env: dict[str, dict[date, float]], minimum: float | None
 ) -> tuple[list[bool], float | None]:
-    """Which points of a ratio had too small a denominator to mean anything: under ``minimum`` (a rule's
-    ``min``), else under a quarter of the series' median denominator or 5 rows counted. A KPI that is not
-    a ratio has no thin point."""
+    """Which points of a ratio had too small a denominator to mean anything: any measure under its division
+    under ``minimum`` (a rule's ``min``, as the guard reads it), else, for a single measure there, under a
+    quarter of the series' median or 5 rows counted. A KPI that is not a ratio has no thin point."""
     catalog = service.catalog
     names = catalog.metrics[kpi.key].denominator
-    if not names or not keys:
+    if not keys or not names or (minimum is None and len(names) > 1):  # a ratio of ratios: no one size
         return [False] * len(keys), None
-    name = names[0]
-    column = env[name]
     if minimum is None:
+        column = env[names[0]]
         usual = [column[k] for k in keys if column[k] > 0]
-        floor = THIN_COUNT if catalog.measures[name].agg in ("count", "count_distinct") else 0.0
+        floor = THIN_COUNT if catalog.measures[names[0]].agg in ("count", "count_distinct") else 0.0
         minimum = max(THIN_SHARE * statistics.median(usual), floor) if usual else floor
-    return [0 < column[k] < minimum for k in keys], minimum
+    return [any(0 < env[n][k] < minimum for n in names) for k in keys], minimum
 
 
 def _points(

@@ -16,8 +16,9 @@ import math
 from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
 
+from babel import Locale
 from babel.dates import format_date
-from babel.numbers import format_compact_currency, format_compact_decimal
+from babel.numbers import format_compact_currency, format_compact_decimal, format_decimal, format_percent
 
 from kpi.catalog import Unit
 from kpi.compute import KpiResult
@@ -202,13 +203,23 @@ def _partial(ax: Any, series: Series, cur: list[float], lang: str, currency: str
         ax.annotate(
             text,
             (last, drawn[last]),
-            xytext=(-8, -14 if cur[last] > high else 8),
+            xytext=(-8, _label_offset(drawn, cur, low, high)),
             textcoords="offset points",
             ha="right",
             fontsize=9,
             color=CURRENT,
             gid="to-date",
         )
+
+
+def _label_offset(drawn: list[float], cur: list[float], low: float, high: float) -> int:
+    """Points above or below the last point for its "to date", on the side its dashed segment does not come
+    from; inside the axes for a point clipped at an edge."""
+    last = len(cur) - 1
+    if cur[last] > high or cur[last] < low:
+        return -14 if cur[last] > high else 8
+    before = drawn[last - 1] if last > 0 else math.nan
+    return -14 if before == before and before > cur[last] else 8
 
 
 def _hollow(ax: Any, xs: list[int], ys: list[float], marker: str, color: str, label: str | None) -> None:
@@ -308,18 +319,28 @@ def breakdown(
 
 
 def tick_label(value: float, unit: Unit, lang: str, currency: str) -> str:
-    """An axis label short enough never to overlap its neighbours: €1.2M, 450 k€, 12%."""
+    """An axis label short enough never to overlap its neighbours, without cents or trailing zeros: €1.2M,
+    450 k€, €799, 12%, 2.5×."""
     loc = babel_locale(lang)
     match unit:
         case Unit.CURRENCY:  # Babel keeps every digit under a thousand: round there, no cents on an axis
             text = format_compact_currency(_rounded(value, True), currency, locale=loc, fraction_digits=1)
         case Unit.NUMBER | Unit.SCORE:
             text = format_compact_decimal(_rounded(value, False), locale=loc, fraction_digits=1)
-        case Unit.PERCENT | Unit.RATIO:
-            return format_value(value, unit, lang, currency)
+        case Unit.PERCENT:  # 45%, 0.72%: no trailing zeros
+            text = format_percent(value, _percent_tick(loc), locale=loc)
+        case Unit.RATIO:
+            text = format_decimal(_rounded(value, False), "#,##0.##", locale=loc) + "×"
         case _:
             raise AssertionError(unit)
     return text.replace("-", "\u2212")
+
+
+@functools.cache
+def _percent_tick(loc: str) -> str:
+    """The locale's percent pattern ('#,##0%', '#,##0 %') with up to two decimals, none when whole."""
+    head, sep, tail = Locale.parse(loc).percent_formats[None].pattern.rpartition("0")
+    return f"{head}0.##{tail}" if sep else "#,##0.##%"
 
 
 def _rounded(value: float, money: bool) -> float:

@@ -276,3 +276,23 @@ def test_sparklines_carry_dates_and_range_and_say_no_data(service):
     assert [t.get_text() for t in nothing.texts] == ["No data"] and not nothing.get_lines()
     fr = charts.sparklines_figure([("Rentabilité", empty, "—")], "fr", "EUR")
     assert [t.get_text() for t in fr.axes[0].texts] == ["Pas de données"]
+
+
+def test_buckets_before_the_first_data_have_no_value_and_the_one_it_begins_in_is_partial(service):
+    pair = parse_period("90d", NOW, ZoneInfo("UTC"))  # the 90 days before: May 29 .. Aug 27
+    drawn = series(service, service.resolve("revenue"), pair, now=NOW, first_data=date(2026, 6, 10))
+    known = zip(drawn.previous.values, drawn.previous.partial, strict=True)
+    before = dict(zip(drawn.previous.labels, known, strict=True))
+    assert before[date(2026, 5, 25)] == (None, False) and before[date(2026, 6, 1)] == (None, False)  # not €0
+    assert before[date(2026, 6, 8)] == (0.0, True)  # from Wed Jun 10 only
+    assert before[date(2026, 6, 15)] == (0.0, False)
+
+
+def test_percent_and_ratio_axes_have_no_trailing_zeros():
+    def label(value: float, unit: Unit, lang: str) -> str:
+        return charts.tick_label(value, unit, lang, "EUR").replace("\xa0", " ").replace("\u202f", " ")
+
+    assert [label(v, Unit.PERCENT, "en") for v in (0.45, 0.0072, 1.6)] == ["45%", "0.72%", "160%"]
+    assert label(0.45, Unit.PERCENT, "fr") == "45 %"
+    assert [label(v, Unit.RATIO, "en") for v in (2.5, 12.5, 20)] == ["2.5×", "12.5×", "20×"]
+    assert label(2.5, Unit.RATIO, "fr") == "2,5×"
