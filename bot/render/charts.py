@@ -195,7 +195,7 @@ def _partial(ax: Any, series: Series, cur: list[float], lang: str, currency: str
         if chosen:
             _hollow(ax, chosen, [drawn[i] for i in chosen], marker, CURRENT, label)
             label = None
-    last = len(cur) - 1
+    last = max(i for i, v in enumerate(cur) if v == v)  # the latest known point (the days to come: none)
     if partial[-1] == last:
         text = t(lang, "chart_to_date")
         if drawn[last] != cur[last]:
@@ -203,7 +203,7 @@ def _partial(ax: Any, series: Series, cur: list[float], lang: str, currency: str
         ax.annotate(
             text,
             (last, drawn[last]),
-            xytext=(-8, _label_offset(drawn, cur, low, high)),
+            xytext=(-8, _label_offset(drawn, cur, last, low, high)),
             textcoords="offset points",
             ha="right",
             fontsize=9,
@@ -212,10 +212,9 @@ def _partial(ax: Any, series: Series, cur: list[float], lang: str, currency: str
         )
 
 
-def _label_offset(drawn: list[float], cur: list[float], low: float, high: float) -> int:
-    """Points above or below the last point for its "to date", on the side its dashed segment does not come
-    from; inside the axes for a point clipped at an edge."""
-    last = len(cur) - 1
+def _label_offset(drawn: list[float], cur: list[float], last: int, low: float, high: float) -> int:
+    """Points above or below the ``last`` point for its "to date", on the side its dashed segment does not
+    come from; inside the axes for a point clipped at an edge."""
     if cur[last] > high or cur[last] < low:
         return -14 if cur[last] > high else 8
     before = drawn[last - 1] if last > 0 else math.nan

@@ -8,15 +8,18 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from bot.jobs.clock import run_pass
 from bot.render import charts
 from kpi.catalog import Unit
 from kpi.compute import compute
 from kpi.periods import parse_period
+from kpi.rules import Op, RuleKind, RuleSpec
 from kpi.series import Points, Series, series
 from kpi.service import KpiService
 from kpi.spans import range_pair
 from tests.bot.conftest import make_settings
 from tests.support.messages import texts
+from tests.support.rules import add_rule, subscribe
 
 PNG = b"\x89PNG\r\n\x1a\n"
 NOW = datetime(2026, 11, 25, 10, 30, tzinfo=timezone.utc)
@@ -296,3 +299,58 @@ def test_percent_and_ratio_axes_have_no_trailing_zeros():
     assert label(0.45, Unit.PERCENT, "fr") == "45 %"
     assert [label(v, Unit.RATIO, "en") for v in (2.5, 12.5, 20)] == ["2.5×", "12.5×", "20×"]
     assert label(2.5, Unit.RATIO, "fr") == "2,5×"
+
+
+# -- the same, through the app and the jobs --------------------------------------------------------------------
+
+
+@pytest.fixture
+def drawn(monkeypatch):
+    """The figures the app and the jobs draw (charts.trend_figure / sparklines_figure), with what they drew."""
+    seen: list[tuple[object, tuple]] = []
+    for name in ("trend_figure", "sparklines_figure"):
+        original = getattr(charts, name)
+
+        def record(*args, _original=original, **kwargs):
+            fig = _original(*args, **kwargs)
+            seen.append((fig, args))
+            return fig
+
+        monkeypatch.setattr(charts, name, record)
+    return seen
+
+
+def test_a_chart_of_the_month_in_progress_leaves_the_days_to_come_empty(server, slack, drawn):
+    server.command("revenue 2026-11 chart", channel="C555")
+    slack.wait_for(lambda calls: any(c.name == "files.completeUploadExternal" for c in calls))
+    [(fig, args)] = drawn
+    november = args[0]
+    assert november.current.values[1] == 1000 and november.current.values[25:] == [None] * 5  # Nov 26-30
+    assert [i for i, p in enumerate(november.current.partial) if p] == [24]  # Nov 25, 10:30: to date
+    [label] = [t for t in fig.axes[0].texts if t.get_gid() == "to-date"]
+    assert label.get_text() == "to date"
+
+
+def test_a_chart_in_a_channel_with_a_min_guard_shades_the_points_under_it(server, slack, drawn):
+    spec = RuleSpec("conversion_rate", RuleKind.THRESHOLD, Op.LT, 0.9, "30d", min_denominator=2)
+    add_rule(server.settings.database_url, spec, channel="C555", team="T123")
+    server.command("conversion 2026-10 chart", channel="C555")
+    slack.wait_for(lambda calls: any(c.name == "files.completeUploadExternal" for c in calls))
+    [(fig, args)] = drawn
+    conversion = args[0]
+    assert conversion.thin_below == 2  # the rule's min, not the chart's own guess
+    assert conversion.grain == "week"  # leads on 4 days of 31: by week
+    assert conversion.current.thin[:4] == [True, True, False, True]  # one lead a week; none the week of Oct 12
+    legend = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+    assert "Too few leads (under 2)" in legend
+
+
+def test_the_digest_image_dates_each_sparkline_and_says_no_data(ctx, slack, drawn):
+    subscribe(ctx.url, at="10:00", tz="UTC", kpis="revenue,nps")
+    assert run_pass(ctx, datetime(2026, 11, 25, 10, 0, tzinfo=timezone.utc)).digests == 1
+    [(fig, args)] = drawn
+    panels = {ax.get_title(loc="left").split("  ")[0]: ax for ax in fig.axes}
+    revenue, nps = panels["Revenue"], panels["Net Promoter Score"]
+    assert [t.get_text() for t in revenue.get_xticklabels()] == ["27 Oct", "24 Nov"]  # not today (partial)
+    assert [t.get_text() for t in revenue.get_yticklabels()] == ["€0", "€1K"]
+    assert [t.get_text() for t in nps.texts] == ["No data"]  # no response since Oct 7
