@@ -163,6 +163,11 @@ def _text(value: object) -> str:
     return value if isinstance(value, str) else ""
 
 
+def _object(body: dict, key: str) -> dict:
+    value = body.get(key)
+    return value if isinstance(value, dict) else {}
+
+
 def foreign_team(body: dict) -> str | None:
     """The team of a person from another organisation in this request (Slack Connect: a partner's member
     in a shared channel or a DM), or None when the person belongs to the installed workspace.
@@ -176,8 +181,7 @@ def foreign_team(body: dict) -> str | None:
     home = _text(body.get("team_id")) or (_text(team.get("id")) if isinstance(team, dict) else "")
     if not home or body.get("is_enterprise_install") in (True, "true"):
         return None
-    event = body.get("event") if isinstance(body.get("event"), dict) else {}
-    user = body.get("user") if isinstance(body.get("user"), dict) else {}
+    event, user = _object(body, "event"), _object(body, "user")
     teams = [event.get("user_team"), event.get("source_team"), event.get("team"), user.get("team_id")]
     teams.append(body.get("user_team"))
     return next((other for other in map(_text, teams) if other and other != home), None)
@@ -206,7 +210,7 @@ class SameWorkspace(Middleware):
 
 def _refuse(client, body: dict, text: str) -> None:
     """Tell a person of another workspace that the bot does not answer them (never any data)."""
-    event = body.get("event") if isinstance(body.get("event"), dict) else {}
+    event = _object(body, "event")
     channel, user = _text(event.get("channel")), _text(event.get("user"))
     if event.get("type") == "app_mention" and channel and user:
         client.chat_postEphemeral(channel=channel, user=user, text=text)
