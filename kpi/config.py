@@ -97,8 +97,9 @@ class Settings(BaseSettings):
         engine = value.split(":", 1)[0].split("+", 1)[0].lower()
         if engine not in ("sqlite", "postgresql", "postgres"):
             raise ValueError(
-                "DATABASE_URL holds the bot's own records (rules, incidents, rollups) and must be a "
-                "sqlite:// or postgresql:// URL; a warehouse that holds the facts goes in SOURCE_DATABASE_URL"
+                "DATABASE_URL holds the bot's own records (rules, incidents, rollups) and must be SQLite or "
+                "PostgreSQL (a sqlite:// or postgresql:// URL); a warehouse that holds the facts goes in "
+                "SOURCE_DATABASE_URL"
             )
         return value
 

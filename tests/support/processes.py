@@ -10,9 +10,6 @@ import time
 import urllib.error
 import urllib.request
 from contextlib import contextmanager
-from pathlib import Path
-
-ROOT = Path(__file__).resolve().parents[2]
 
 
 def env(**values) -> dict:
@@ -21,8 +18,6 @@ def env(**values) -> dict:
         for k, v in os.environ.items()
         if not k.startswith(("KPI_", "SLACK_", "DATABASE_URL", "SOURCE_", "PORT", "WEB_CONCURRENCY"))
     }
-    # the child imports this checkout's bot/ and kpi/, whichever checkout the virtualenv was installed from
-    base["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), base.get("PYTHONPATH", "")]))
     base.update(values)
     return base
 
