@@ -65,7 +65,13 @@ class Conversation:
 
 
 # Methods that post into a conversation: refused as Slack refuses them when the bot cannot post there.
-POSTING = {"chat.postMessage", "chat.update", "chat.postEphemeral", "chat.scheduleMessage", "files.completeUploadExternal"}
+POSTING = {
+    "chat.postMessage",
+    "chat.update",
+    "chat.postEphemeral",
+    "chat.scheduleMessage",
+    "files.completeUploadExternal",
+}
 
 
 class LocalSlack:

@@ -18,8 +18,8 @@ from bot.render import alerts as ra
 from bot.render import answers as render
 from bot.render import modals
 from bot.render import rules as rr
-from bot.slack import parse as p
 from bot.slack import membership, permissions, understood
+from bot.slack import parse as p
 from bot.slack.answers import build
 from bot.slack.deps import Deps, Replier, guard
 from kpi import grammar
@@ -29,6 +29,7 @@ from kpi.store import state
 from kpi.texts import t
 
 log = logging.getLogger("bot.alerts")
+
 
 def register(app: App, deps: Deps) -> None:
     @app.action(ra.ACTION_ACK)
@@ -155,9 +156,8 @@ def handle(deps: Deps, replier: Replier, command: p.Command, body: dict, client)
     match command:
         case p.ListRules():
             rows = state.rules(url, team, channel)
-            replier.reply(
-                rr.rules_message(rows, deps.service.catalog, naive(now), deps.service.tz, lang, deps.currency)
-            )
+            listed = rr.rules_message(rows, deps.service.catalog, naive(now), deps.service.tz, lang, deps.currency)
+            replier.reply(rr.with_problem(listed, state.channel_problems(url, team, channel), deps.service.tz, lang))
             return
         case p.RuleHistory():
             replier.reply(rr.history_message(state.audit_entries(url, team, channel), deps.service.tz, lang))
