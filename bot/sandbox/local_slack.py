@@ -18,6 +18,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs
 
+from bot.sandbox.conversations import Conversations
+
 
 @dataclass
 class Call:
@@ -37,44 +39,7 @@ class Failure:
 POLL_INTERVAL = 0.02  # seconds
 
 
-# -- conversations: which channels exist, of which kind, and whether the bot is in them ------------------
-
-
-@dataclass
-class Conversation:
-    """A conversation as Slack knows it: ``kind`` is public | private | im | mpim."""
-
-    id: str
-    kind: str = "public"
-    member: bool = True
-    archived: bool = False
-    name: str = ""
-
-    def info(self) -> dict:
-        return {
-            "id": self.id,
-            "name": self.name or self.id.lower(),
-            "is_channel": self.kind in ("public", "private"),
-            "is_group": self.kind == "private",
-            "is_im": self.kind == "im",
-            "is_mpim": self.kind == "mpim",
-            "is_private": self.kind != "public",
-            "is_archived": self.archived,
-            "is_member": self.member,
-        }
-
-
-# Methods that post into a conversation: refused as Slack refuses them when the bot cannot post there.
-POSTING = {
-    "chat.postMessage",
-    "chat.update",
-    "chat.postEphemeral",
-    "chat.scheduleMessage",
-    "files.completeUploadExternal",
-}
-
-
-class LocalSlack:
+class LocalSlack(Conversations):
     def __init__(self, team_id: str = "T0LOCAL", users: dict[str, dict] | None = None):
         self.team_id = team_id
         self.users = users or {}
@@ -92,9 +57,6 @@ class LocalSlack:
         self.without_ts: set[str] = set()  # methods answered {"ok": true} with no ts (a broken proxy would)
         self.refused: list[tuple[str, int]] = []  # (method, status) of every call answered with a failure
         self._hold: dict | None = None  # see hold()
-        # None: every conversation is a public channel the bot is in (the console, tests that do not care);
-        # else only these exist (see add_channel), and posting follows Slack's membership rules
-        self.channels: dict[str, Conversation] | None = None
 
     # -- lifecycle ---------------------------------------------------------------------------
     def start(self) -> LocalSlack:
@@ -204,67 +166,6 @@ class LocalSlack:
         auth = call.headers.get("authorization", "")
         return self.tokens.get(auth.removeprefix("Bearer ").strip()) if auth.startswith("Bearer ") else None
 
-    # -- conversations --------------------------------------------------------------------------
-    def add_channel(
-        self, channel_id: str, kind: str = "public", member: bool = True, archived: bool = False, name: str = ""
-    ) -> Conversation:
-        """Declare a conversation (from then on, undeclared ones do not exist: ``channel_not_found``)."""
-        assert kind in ("public", "private", "im", "mpim"), kind
-        with self._cond:
-            if self.channels is None:
-                self.channels = {}
-            conversation = Conversation(channel_id, kind, member, archived, name)
-            self.channels[channel_id] = conversation
-            return conversation
-
-    def _conversation(self, channel_id: str) -> Conversation | None:
-        if self.channels is None:
-            return Conversation(channel_id)
-        if channel_id.startswith("U"):  # a user's id as channel: the bot's own DM with that person
-            return Conversation(channel_id, "im")
-        return self.channels.get(channel_id)
-
-    def _visible(self, channel_id: str) -> Conversation | None:
-        """The conversation as the bot sees it: private ones, DMs and group DMs it is not in are hidden."""
-        found = self._conversation(channel_id)
-        if found is None or (found.kind != "public" and not found.member):
-            return None
-        return found
-
-    def _posting_error(self, method: str, payload: dict) -> str | None:
-        """Why Slack would refuse to post there: channel_not_found, is_archived, not_in_channel (or None)."""
-        if method not in POSTING:
-            return None
-        channel = str(payload.get("channel") or payload.get("channel_id") or payload.get("channels") or "")
-        if method == "files.completeUploadExternal" and not channel:
-            return None  # uploaded without sharing it anywhere
-        found = self._visible(channel.split(",")[0])
-        if found is None:
-            return "channel_not_found"
-        if found.archived:
-            return "is_archived"
-        if not found.member:
-            return "not_in_channel"
-        return None
-
-    def _conversations(self, method: str, payload: dict) -> dict:
-        """conversations.join (public channels only) and conversations.info."""
-        channel = str(payload.get("channel") or "")
-        found = self._visible(channel) if method == "conversations.info" else self._conversation(channel)
-        if found is None:
-            return {"ok": False, "error": "channel_not_found"}
-        if method == "conversations.info":
-            return {"ok": True, "channel": found.info()}
-        if found.kind != "public":
-            return {"ok": False, "error": "method_not_supported_for_channel_type"}
-        if found.archived:
-            return {"ok": False, "error": "is_archived"}
-        already, found.member = found.member, True
-        answer: dict[str, Any] = {"ok": True, "channel": found.info()}
-        if already:
-            answer.update(warning="already_in_channel", response_metadata={"warnings": ["already_in_channel"]})
-        return answer
-
     # -- behaviour ----------------------------------------------------------------------------
     def _failure_for(self, name: str) -> Failure | None:
         for key in (name, "*"):
@@ -300,7 +201,7 @@ class LocalSlack:
             "access_token": grant["token"],
             "token_type": "bot",
             "scope": "commands,chat:write,files:write,users:read,app_mentions:read,im:history,"
-            "channels:history,groups:history",
+            "channels:history,groups:history,channels:join,groups:read",
             "bot_user_id": "UKPIBOT",
             "team": {"id": grant["team_id"], "name": grant["team_name"]},
             "enterprise": None,
