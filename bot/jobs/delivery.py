@@ -6,7 +6,9 @@
 * HTTP 429: wait ``Retry-After`` when it fits in the pass's budget, else leave it for the next pass.
 * 5xx and connection errors: exponential backoff (5 s, 10 s… up to 5 min) across passes.
 * Errors that will not go away (channel_not_found, not_in_channel, invalid_blocks…) are marked failed
-  and logged once, instead of being retried forever.
+  and logged once, instead of being retried forever. Those that come from the channel (the bot removed,
+  the channel archived or gone) are recorded on it: its rules show it (`/kpi alerts`, Home) and their
+  authors get one DM, until a post there goes through again.
 * A pass stops after ``KPI_DELIVERY_BUDGET`` seconds; what is left stays in the outbox.
 """
 
@@ -119,7 +121,7 @@ def deliver(ctx: Courier, now: datetime) -> Report:
                 state.failed(ctx.url, row["id"], error, now)
                 log.error("notification %s to %s dropped: Slack says %s", row["dedupe_key"], row["channel_id"], error)
                 report.failed += 1
-                if error in CHANNEL_PROBLEMS:
+                if error in CHANNEL_PROBLEMS and not row["channel_id"].startswith(("U", "W")):  # not a person's DM
                     _channel_refused(ctx, row, error, now)
             case _:
                 raise AssertionError(outcome)
