@@ -302,3 +302,11 @@ def test_an_archived_channel_is_shown_as_archived(ctx, slack, data, admin):
     [problem] = state.channel_problems(data, "T123")
     assert (problem["channel_id"], problem["error"]) == ("C9", "is_archived")
     assert "this channel is archived" in texts(admin.command("alerts", user="UADMIN", channel="C9").json())
+
+
+def test_private_channels_the_bot_is_in_and_its_own_dm_work_as_before(admin, slack, data):
+    for channel in ("GMINE", "D1"):
+        assert "Rule `#" in texts(admin.command("alert cac > 300 30d", user="UADMIN", channel=channel).json())
+        assert "Customer acquisition cost above €300.00" in texts(posts(slack, channel)[0].payload)
+    assert sorted(r.channel_id for r in state.rules(data) if r.parent_id is None) == ["D1", "GMINE"]
+    assert slack.calls_to("conversations.info") and all(o["failed_at"] is None for o in state.outbox_rows(data))
