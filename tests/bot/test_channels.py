@@ -17,6 +17,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot.jobs import delivery
 from bot.jobs.clock import run_pass
+from bot.slack import membership
 from bot.slack.listeners.home import dashboard
 from kpi.rules import Op, RuleKind, RuleSpec
 from kpi.store import state
@@ -310,3 +311,18 @@ def test_private_channels_the_bot_is_in_and_its_own_dm_work_as_before(admin, sla
         assert "Customer acquisition cost above €300.00" in texts(posts(slack, channel)[0].payload)
     assert sorted(r.channel_id for r in state.rules(data) if r.parent_id is None) == ["D1", "GMINE"]
     assert slack.calls_to("conversations.info") and all(o["failed_at"] is None for o in state.outbox_rows(data))
+
+
+def test_a_slow_slack_never_holds_a_form_past_its_check_budget(slack):
+    """Slack must have the form's answer within 3 s: a channel check Slack does not answer in time is given
+    up (read as "can post"; a later refusal is shown on the rule and told to its author)."""
+    slack.add_channel("GPRIV", kind="private", member=False)
+    client = WebClient(token="xoxb-x", base_url=slack.api_url)
+    slack.hold("conversations.join")
+    try:
+        assert membership.problem_within(client, "GPRIV", 0.05) is None  # given up, not waited for
+        slack.wait_until_held()
+    finally:
+        slack.release(drop=True)
+    slack.hold("none")
+    assert membership.problem_within(client, "GPRIV", 5.0) == "channel_invite_me"  # answered in time
