@@ -168,7 +168,7 @@ def handle(deps: Deps, replier: Replier, command: p.Command, body: dict, client)
             replier.reply(render.notice(text + " " + t(lang, "err_digest_usage")))
             return
         case p.Digest(action="now"):
-            membership.require(client, channel)  # joins a public channel; else says how to invite the bot
+            _can_post(deps, client, team, channel)
             wait = deps.limits.digest(f"{team}:{channel}")
             if wait:
                 replier.reply(render.notice(t(lang, "err_digest_busy", seconds=max(1, round(wait)))))
@@ -211,7 +211,7 @@ def handle(deps: Deps, replier: Replier, command: p.Command, body: dict, client)
                 ),
             )
         case p.CreateRule(spec=spec):
-            membership.require(client, channel)  # not saved unless the bot can post there
+            _can_post(deps, client, team, channel)  # not saved unless the bot can post there
             replier.reply(_create(deps, team, channel, spec, user))
         case p.RemoveRule(rule_id=rule_id):
             done = state.remove_rule(url, team, rule_id, user, naive(now))
@@ -251,11 +251,18 @@ def handle(deps: Deps, replier: Replier, command: p.Command, body: dict, client)
                 kpis,
                 understood.digest_filter(deps, kpis, where),
             )
-            membership.require(client, channel)
+            _can_post(deps, client, team, channel)
             state.subscribe_digest(url, team, channel, digest, user, naive(now))
             replier.reply(render.notice(understood.digest(deps, digest)))
         case _:
             raise AssertionError(command)
+
+
+def _can_post(deps: Deps, client, team: str, channel: str) -> None:
+    """Join the channel if it is public, else raise :class:`membership.CannotPost` (answered with what to
+    do); once the bot can post there, a delivery problem shown on the channel's rules is over."""
+    membership.require(client, channel)
+    state.channel_fixed(deps.settings.database_url, team, channel)
 
 
 def _create(deps: Deps, team: str, channel: str, spec, user: str) -> dict:
