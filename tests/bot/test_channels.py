@@ -28,7 +28,7 @@ from tests.support.rules import add_rule
 
 CAC_ABOVE_200 = RuleSpec("cac", RuleKind.THRESHOLD, Op.GT, 200.0, "30d")
 
-INVITE = "invite me with `/invite @KPI bot`"
+INVITE = "invite me with `/invite @kpi-bot`"
 
 
 @pytest.fixture
@@ -169,7 +169,7 @@ def test_the_texts_are_in_french_too(data, slack):
         answer = texts(running.command("alert cac > 300 30d", user="UADMIN", channel="GPRIV").json())
     finally:
         running.stop()
-    assert "invitez-moi avec `/invite @KPI bot`" in answer and state.rules(data) == []
+    assert "invitez-moi avec `/invite @kpi-bot`" in answer and state.rules(data) == []
 
 
 # -- forms ------------------------------------------------------------------------------------------
@@ -213,7 +213,7 @@ def test_the_forms_channel_pickers_offer_channels_only(admin, slack):
         assert picker["filter"] == {"include": ["public", "private"], "exclude_bot_users": True}
 
 
-@pytest.mark.parametrize("channel, expected", [("GPRIV", "/invite @KPI bot"), ("COLD", "This channel is archived")])
+@pytest.mark.parametrize("channel, expected", [("GPRIV", "/invite @kpi-bot"), ("COLD", "This channel is archived")])
 def test_a_form_for_a_channel_the_bot_cannot_post_in_answers_under_the_channel_field(
     admin, slack, data, channel, expected
 ):
