@@ -103,3 +103,18 @@ def history_message(entries: list[dict], tz, lang: str) -> dict:
         t(lang, "history_title") + "\n" + "\n".join(lines),
         [HeaderBlock(text=PlainTextObject(text=t(lang, "history_title"))), SectionBlock(text=_md("\n".join(lines)))],
     )
+
+
+def with_problem(listed: dict, problems: list[dict], tz, lang: str) -> dict:
+    """The channel's rules, under a warning when Slack refuses the bot's posts there (removed, archived)."""
+    if not problems:
+        return listed
+    row = problems[0]
+    text = t(
+        lang,
+        "channel_problem_line",
+        since=when_text(row["since"], tz, lang),
+        problem=t(lang, f"channel_problem_{row['error']}"),
+    )
+    blocks = [SectionBlock(text=_md(text)).to_dict(), *listed.get("blocks", [])][:50]
+    return {**listed, "text": f"{text}\n{listed.get('text', '')}", "blocks": blocks}

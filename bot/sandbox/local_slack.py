@@ -18,6 +18,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs
 
+from bot.sandbox.conversations import Conversations
+
 
 @dataclass
 class Call:
@@ -37,7 +39,7 @@ class Failure:
 POLL_INTERVAL = 0.02  # seconds
 
 
-class LocalSlack:
+class LocalSlack(Conversations):
     def __init__(self, team_id: str = "T0LOCAL", users: dict[str, dict] | None = None):
         self.team_id = team_id
         self.users = users or {}
@@ -199,7 +201,7 @@ class LocalSlack:
             "access_token": grant["token"],
             "token_type": "bot",
             "scope": "commands,chat:write,files:write,users:read,app_mentions:read,im:history,"
-            "channels:history,groups:history",
+            "channels:history,groups:history,channels:join,groups:read",
             "bot_user_id": "UKPIBOT",
             "team": {"id": grant["team_id"], "name": grant["team_name"]},
             "enterprise": None,
@@ -210,6 +212,12 @@ class LocalSlack:
     def answer(self, method: str, payload: dict, headers: dict | None = None) -> dict:
         ts = f"1700000000.{next(self._ts):06d}"
         headers = headers or {}
+        with self._cond:
+            refused = self._posting_error(method, payload)
+            if method in ("conversations.join", "conversations.info"):
+                return self._conversations(method, payload)
+        if refused:
+            return {"ok": False, "error": refused}
         match method:
             case "oauth.v2.access":
                 return self._exchange(payload, headers)

@@ -240,6 +240,16 @@ conversations = Table(  # the question answered in each thread ('' : a DM's last
     Index("ix_conversations_updated_at", "updated_at"),
 )
 
+delivery_problems = Table(  # a channel whose posts Slack refuses (bot removed, archived): shown on its rules
+    "delivery_problems",
+    metadata,
+    Column("team_id", Text, primary_key=True),
+    Column("channel_id", Text, primary_key=True),
+    Column("error", Text, nullable=False),  # not_in_channel | is_archived | channel_not_found
+    Column("since", DateTime, nullable=False),  # the first refusal since the last post that went through
+    Column("last_at", DateTime, nullable=False),
+)
+
 leases = Table(
     "leases",
     metadata,

@@ -28,10 +28,27 @@ TOKEN = "xoxb-test-0000-secret-token"
 NOW = datetime(2026, 11, 25, 10, 30, tzinfo=timezone.utc)
 
 
+# The conversations the tests use, declared to the fake Slack as channels the bot is in (DMs: the bot's
+# own); any other id does not exist there (channel_not_found), and tests add the ones the bot is not in.
+JOINED = (
+    *(f"C{i}" for i in range(13)),
+    *("C42", "C77", "C123", "C555", "C999", "CA", "CB", "CD", "CAC", "CTA", "CTB", "CT1", "CT2"),
+)
+OWN_DMS = ("D1", "D2", *(f"D{i}" for i in range(40, 50)))
+
+
+def declare_channels(fake: LocalSlack) -> LocalSlack:
+    for channel in JOINED:
+        fake.add_channel(channel, name=f"chan-{channel.lower()}")
+    for dm in OWN_DMS:
+        fake.add_channel(dm, kind="im")
+    return fake
+
+
 @pytest.fixture
 def slack():
     with LocalSlack() as fake:
-        yield fake
+        yield declare_channels(fake)
 
 
 def make_settings(db_url: str, slack: LocalSlack, **overrides) -> Settings:

@@ -10,7 +10,7 @@ from slack_bolt import App
 from bot.jobs.context import naive
 from bot.render import answers as render
 from bot.render.why import why_message
-from bot.slack import chart_posts
+from bot.slack import chart_posts, membership
 from bot.slack.answers import build
 from bot.slack.deps import Deps, Replier, guard
 from bot.slack.parse import Ask, Explain
@@ -90,6 +90,7 @@ def _chart(deps: Deps, replier: Replier, client, team: str, channel: str, value)
         if query is None or not channel:
             replier.reply(render.notice(t(deps.lang, "err_not_understood", words="…")))
             return
+        membership.require(client, channel)  # joins a public channel; else says how to invite the bot
         chart_posts.post(deps, client, team, channel, query["k"], query["p"], query["b"], where=query["w"])
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import re
 from dataclasses import replace
 from datetime import timedelta
@@ -17,8 +18,8 @@ from bot.render import alerts as ra
 from bot.render import answers as render
 from bot.render import modals
 from bot.render import rules as rr
+from bot.slack import membership, permissions, understood
 from bot.slack import parse as p
-from bot.slack import permissions, understood
 from bot.slack.answers import build
 from bot.slack.deps import Deps, Replier, guard
 from kpi import grammar
@@ -26,6 +27,8 @@ from kpi.grammar import DigestSpec
 from kpi.present import format_value
 from kpi.store import state
 from kpi.texts import t
+
+log = logging.getLogger("bot.alerts")
 
 
 def register(app: App, deps: Deps) -> None:
@@ -87,15 +90,17 @@ def register(app: App, deps: Deps) -> None:
         except grammar.FieldRefusal as refused:
             ack(response_action="errors", errors=_field_errors(deps, refused))
             return
+        if not _channel_checked(deps, ack, client, channel):
+            return
         ack()
         if editing is not None:
             if state.edit_rule(deps.settings.database_url, team, editing, spec, channel, user, naive(deps.clock())):
                 text = t(deps.lang, "rule_updated", id=editing, **understood.rule(deps, spec))
             else:  # removed meanwhile, or not this workspace's rule
                 text = t(deps.lang, "rule_not_found", id=editing)
-            client.chat_postEphemeral(channel=channel, user=user, **render.notice(text))
+            _confirm(client, channel, user, render.notice(text))
             return
-        client.chat_postEphemeral(channel=channel, user=user, **_create(deps, team, channel, spec, user))
+        _confirm(client, channel, user, _create(deps, team, channel, spec, user))
 
     @app.view(modals.CALLBACK_DIGEST)
     def digest_submitted(ack, body, view, client, context):
@@ -108,9 +113,39 @@ def register(app: App, deps: Deps) -> None:
         except grammar.FieldRefusal as refused:
             ack(response_action="errors", errors=_field_errors(deps, refused))
             return
+        if not _channel_checked(deps, ack, client, channel):
+            return
         ack()
         state.subscribe_digest(deps.settings.database_url, team, channel, digest, user, naive(deps.clock()))
-        client.chat_postEphemeral(channel=channel, user=user, **render.notice(understood.digest(deps, digest)))
+        _confirm(client, channel, user, render.notice(understood.digest(deps, digest)))
+
+
+FORM_CHECK_SECONDS = 2.0  # the channel check of a form, within Slack's 3 seconds to answer it
+
+
+def _channel_checked(deps: Deps, ack, client, channel: str) -> bool:
+    """Whether the bot can post in the form's channel (joining it if public); if not, the form is answered
+    with the reason under its channel field, and nothing is saved."""
+    key = membership.problem_within(client, channel, FORM_CHECK_SECONDS)
+    if key is None:
+        return True
+    ack(response_action="errors", errors={"channel": t(deps.lang, f"form_{key}")[:150]})
+    return False
+
+
+def _confirm(client, channel: str, user: str, message: dict) -> None:
+    """The form's confirmation, seen only by the person who sent it. Slack may still refuse it (the bot was
+    removed from the channel meanwhile, Slack is down): the saved change stands, and the person is told in
+    a DM instead; it never becomes an HTTP error on a form that is already closed."""
+    try:
+        client.chat_postEphemeral(channel=channel, user=user, **message)
+        return
+    except Exception as exc:  # noqa: BLE001 - any failure of Slack's: logged, then the DM
+        log.warning("form confirmation not shown in %s (%s); sent as a DM", channel, type(exc).__name__)
+    try:
+        client.chat_postMessage(channel=user, **message)
+    except Exception:  # noqa: BLE001 - nothing else can reach the person; logged with its traceback
+        log.exception("form confirmation could not reach %s", user)
 
 
 def handle(deps: Deps, replier: Replier, command: p.Command, body: dict, client) -> None:
@@ -121,9 +156,8 @@ def handle(deps: Deps, replier: Replier, command: p.Command, body: dict, client)
     match command:
         case p.ListRules():
             rows = state.rules(url, team, channel)
-            replier.reply(
-                rr.rules_message(rows, deps.service.catalog, naive(now), deps.service.tz, lang, deps.currency)
-            )
+            listed = rr.rules_message(rows, deps.service.catalog, naive(now), deps.service.tz, lang, deps.currency)
+            replier.reply(rr.with_problem(listed, state.channel_problems(url, team, channel), deps.service.tz, lang))
             return
         case p.RuleHistory():
             replier.reply(rr.history_message(state.audit_entries(url, team, channel), deps.service.tz, lang))
@@ -134,6 +168,7 @@ def handle(deps: Deps, replier: Replier, command: p.Command, body: dict, client)
             replier.reply(render.notice(text + " " + t(lang, "err_digest_usage")))
             return
         case p.Digest(action="now"):
+            _can_post(deps, client, team, channel)
             wait = deps.limits.digest(f"{team}:{channel}")
             if wait:
                 replier.reply(render.notice(t(lang, "err_digest_busy", seconds=max(1, round(wait)))))
@@ -176,6 +211,7 @@ def handle(deps: Deps, replier: Replier, command: p.Command, body: dict, client)
                 ),
             )
         case p.CreateRule(spec=spec):
+            _can_post(deps, client, team, channel)  # not saved unless the bot can post there
             replier.reply(_create(deps, team, channel, spec, user))
         case p.RemoveRule(rule_id=rule_id):
             done = state.remove_rule(url, team, rule_id, user, naive(now))
@@ -215,10 +251,18 @@ def handle(deps: Deps, replier: Replier, command: p.Command, body: dict, client)
                 kpis,
                 understood.digest_filter(deps, kpis, where),
             )
+            _can_post(deps, client, team, channel)
             state.subscribe_digest(url, team, channel, digest, user, naive(now))
             replier.reply(render.notice(understood.digest(deps, digest)))
         case _:
             raise AssertionError(command)
+
+
+def _can_post(deps: Deps, client, team: str, channel: str) -> None:
+    """Join the channel if it is public, else raise :class:`membership.CannotPost` (answered with what to
+    do); once the bot can post there, a delivery problem shown on the channel's rules is over."""
+    membership.require(client, channel)
+    state.channel_fixed(deps.settings.database_url, team, channel)
 
 
 def _create(deps: Deps, team: str, channel: str, spec, user: str) -> dict:

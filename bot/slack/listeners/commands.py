@@ -9,7 +9,7 @@ from concurrent.futures import TimeoutError as FutureTimeout
 from slack_bolt import App
 
 from bot.render import answers as render
-from bot.slack import chart_posts
+from bot.slack import chart_posts, membership
 from bot.slack import parse as p
 from bot.slack.answers import build
 from bot.slack.deps import Deps, Replier, guard
@@ -107,6 +107,7 @@ def handle(deps: Deps, replier: Replier, command: dict, client, parsed=None) -> 
                 if parsed.by:
                     service.catalog.dimension(kpi, parsed.by)  # refuse a bad breakdown before acking
                 service.period(parsed.period, deps.clock())  # and a bad period
+                membership.require(client, command.get("channel_id", ""))  # joins, or says how to invite it
                 replier.reply(render.notice(t(lang, "chart_posting", kpi=render.escape(kpi.name(lang)))))
                 _chart(deps, Replier.after_ack(replier.respond), client, command, parsed)  # already a worker
             case p.ListKpis() | p.Explain() | p.Ask() | p.Unclear():

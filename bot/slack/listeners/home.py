@@ -90,7 +90,30 @@ def dashboard(deps: Deps, team: str, period: str) -> dict:
         fire, digest = min(upcoming, key=lambda item: item[0])
         when = ra.when_text(fire.astimezone(timezone.utc).replace(tzinfo=None), service.tz, lang)
         next_digest = t(lang, "home_next_digest", channel=digest.channel_id, when=when)
-    return home_view(results, paces, pinned, period, firing, next_digest, lang, deps.currency)
+    view = home_view(results, paces, pinned, period, firing, next_digest, lang, deps.currency)
+    return with_channel_problems(view, state.channel_problems(url, team), deps)
+
+
+def with_channel_problems(view: dict, problems: list[dict], deps: Deps) -> dict:
+    """Channels where alerts and digests can no longer be posted, shown under the Home's header."""
+    if not problems:
+        return view
+    lines = [
+        t(
+            deps.lang,
+            "channel_problem_home",
+            channel=re.sub(r"[^A-Za-z0-9]", "", row["channel_id"]),
+            since=ra.when_text(row["since"], deps.service.tz, deps.lang),
+            problem=t(deps.lang, f"channel_problem_{row['error']}"),
+        )
+        for row in problems[:10]
+    ]
+    if len(problems) > 10:
+        lines.append(f"… +{len(problems) - 10}")
+    section = {"type": "section", "text": {"type": "mrkdwn", "text": "\n".join(lines)[:3000]}}
+    blocks = view["blocks"]
+    view["blocks"] = [*blocks[:2], section, *blocks[2:]][:100]
+    return view
 
 
 def publish_home(deps: Deps, client, team: str, user: str, period: str, logger) -> None:

@@ -14,6 +14,7 @@ The functions are re-exported here, so that callers write ``state.rules(db)``.
 
 from kpi.store.state.audit import audit, audit_entries
 from kpi.store.state.base import Conflict, Db
+from kpi.store.state.channels import channel_fixed, channel_problems, channel_refused
 from kpi.store.state.conversations import asked, remember
 from kpi.store.state.coordination import (
     beat,
@@ -55,6 +56,9 @@ from kpi.store.state.rules import (
 )
 
 __all__ = [
+    "channel_fixed",
+    "channel_problems",
+    "channel_refused",
     "Conflict",
     "Db",
     "UnitOfWork",
