@@ -1,9 +1,15 @@
 """Charts as PNG, rendered server-side with matplotlib (Agg backend: no display needed).
 
-* ``trend``: the KPI by day (or week) over the period, the previous period dashed behind it
-  (aligned point by point), and the alert threshold when a rule watches the KPI;
+* ``trend``: the KPI by day, calendar week or calendar month over the period, the previous period dashed
+  behind it (aligned point by point), and the alert threshold when a rule watches the KPI;
 * ``breakdown``: grouped bars, current vs previous, one pair per dimension value;
-* ``sparklines``: one small line per KPI, for digests.
+* ``sparklines``: one small line per KPI, for digests, with its dates and its range.
+
+They show what is known (:mod:`kpi.series`): a partial bucket (the day in progress, a week cut by the
+period) is a hollow point reached by a dashed segment, the last one labelled "to date", and never stretches
+the scale; the days to come are left empty; a ratio's points on too small a denominator are shaded
+columns, not spikes; a KPI without data says "No data". Legends sit under the axes, never on the data;
+axes have compact ticks without cents (€400K, 400 k €) and the last point's tick is always labelled.
 
 Sized for Slack's preview (880 × 400 px), numbers in the KPI's unit and the team's language.
 """
