@@ -207,6 +207,18 @@ def test_a_kpi_known_once_a_month_is_drawn_by_month_not_as_loose_weekly_dots(ser
     assert margin.current.values[0] is None and margin.current.values[2] == pytest.approx((1500 - 920) / 1500)
 
 
+def test_a_previous_period_of_isolated_values_is_still_drawn(service):
+    labels = [date(2026, 9, 1), date(2026, 10, 1), date(2026, 11, 1)]
+    current = Points(labels, [0.31, 0.24, 0.44], [False, False, True])
+    previous = Points(labels, [None, 0.26, None])  # one value between two gaps: a line alone draws nothing
+    drawn = Series(service.resolve("project_margin"), "month", current, previous)
+    fig = charts.trend_figure(drawn, "Project profitability", "90 d", "before", "en", "EUR")
+    charts.png(fig)
+    [line] = [line for line in fig.axes[0].get_lines() if line.get_label() == "before"]
+    assert line.get_marker() == "o" and line.get_markersize() > 0
+    assert [t.get_text() for t in fig.axes[0].get_xticklabels()] == ["Sep 2026", "Oct 2026", "Nov 2026"]
+
+
 def test_money_axes_have_compact_ticks_without_cents_in_english_and_french():
     def label(value: float, lang: str) -> str:
         return charts.tick_label(value, Unit.CURRENCY, lang, "EUR").replace("\xa0", " ").replace("\u202f", " ")
