@@ -45,19 +45,24 @@ def _mpl() -> SimpleNamespace:
     matplotlib.use("Agg")
     # Names come from the data ("Price $10 # $20"): never read them as TeX math, which garbles or crashes.
     matplotlib.rcParams["text.parse_math"] = False
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
     from matplotlib.ticker import FuncFormatter, MaxNLocator
 
-    return SimpleNamespace(Figure=Figure, FuncFormatter=FuncFormatter, MaxNLocator=MaxNLocator)
+    return SimpleNamespace(
+        Figure=Figure, FuncFormatter=FuncFormatter, MaxNLocator=MaxNLocator, FigureCanvasAgg=FigureCanvasAgg
+    )
 
 
 WIDTH, HEIGHT, DPI = 8.0, 3.64, 110  # 880 x 400 px
 CURRENT, PREVIOUS, THRESHOLD, BAND = "#1f6feb", "#8b949e", "#cf222e", "#2da44e"
 BAND_ALPHA = 0.18
+LEGEND_WIDTH = 0.88  # the share of the image's width a legend row may take (the axes start ~8% in)
 
 
 def _figure(height: float = HEIGHT) -> tuple[Figure, Any]:
     fig = _mpl().Figure(figsize=(WIDTH, height), dpi=DPI)
+    _mpl().FigureCanvasAgg(fig)  # a renderer to measure the legend with
     ax = fig.add_subplot(1, 1, 1)
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)
@@ -138,7 +143,12 @@ def trend_figure(
             color=THRESHOLD,
             linestyle=":",
             linewidth=1.6,
-            label=f"{t(lang, 'alert_threshold')}: {format_value(threshold, series.kpi.unit, lang, currency)}",
+            label=t(
+                lang,
+                "chart_threshold",
+                label=t(lang, "alert_threshold"),
+                value=format_value(threshold, series.kpi.unit, lang, currency),
+            ),
         )
     _partial(ax, series, cur, lang, currency)
     _x_ticks(ax, series, lang)
@@ -205,7 +215,7 @@ def _partial(ax: Any, series: Series, cur: list[float], lang: str, currency: str
     if partial[-1] == last:
         text = t(lang, "chart_to_date")
         if drawn[last] != cur[last]:
-            text = f"{text}: {tick_label(cur[last], series.kpi.unit, lang, currency)}"
+            text = t(lang, "chart_to_date_value", value=tick_label(cur[last], series.kpi.unit, lang, currency))
         ax.annotate(
             text,
             (last, drawn[last]),
@@ -297,9 +307,14 @@ def _x_ticks(ax: Any, series: Series, lang: str) -> None:
 
 
 def _legend_below(ax: Any) -> None:
-    """Under the axes, in rows of up to four: it can never sit on the data or the expected range."""
+    """Under the axes, in up to four columns, as many as fit the figure's width: it can never sit on the data
+    or the expected range, nor run off the image."""
     handles, _ = ax.get_legend_handles_labels()
-    ax.legend(loc="upper left", bbox_to_anchor=(0, -0.12), ncol=min(4, max(1, len(handles))), frameon=False, fontsize=9)
+    renderer = ax.figure.canvas.get_renderer()
+    for columns in range(min(4, max(1, len(handles))), 0, -1):  # as many as the figure's width holds
+        legend = ax.legend(loc="upper left", bbox_to_anchor=(0, -0.12), ncol=columns, frameon=False, fontsize=9)
+        if legend.get_window_extent(renderer).width <= LEGEND_WIDTH * ax.figure.bbox.width:
+            return
 
 
 def breakdown(

@@ -166,7 +166,7 @@ def test_a_partial_spike_does_not_stretch_the_scale_and_says_its_value(service):
     ax = fig.axes[0]
     assert ax.get_ylim()[1] < 300
     [label] = [c for c in ax.texts if c.get_gid() == "to-date"]
-    assert label.get_text().replace("\u202f", " ").replace("\xa0", " ") == "à date: 799 €"
+    assert label.get_text().replace("\u202f", " ").replace("\xa0", " ") == "à date : 799 €"
     [arrow] = [line for line in ax.get_lines() if line.get_gid() == "partial-points"]
     assert arrow.get_marker() == "^" and arrow.get_ydata()[0] < 300
 
@@ -243,6 +243,18 @@ def test_the_legend_sits_under_the_axes_and_the_last_day_is_labelled(service):
     ax = fig.axes[0]
     legend, axes = ax.get_legend().get_window_extent(), ax.get_window_extent()
     assert legend.y1 < axes.y0  # wholly below the plotting area
+    long = charts.trend_figure(
+        thirty_days(service, "revenue", values),
+        "CA",
+        "du mardi 27 octobre au mercredi 25 novembre 2026",
+        "les 30 jours d'avant",
+        "fr",
+        "EUR",
+        2500.0,
+        band,
+    )
+    charts.png(long)
+    assert long.axes[0].get_legend().get_window_extent().x1 <= 880  # long French labels: in two rows, all seen
     assert {"Expected range", "Line crossed: €2,500.00"} <= {t.get_text() for t in ax.get_legend().get_texts()}
     ticks = [t.get_text() for t in ax.get_xticklabels()]
     assert ticks[-1] == "25 Nov" and len(ticks) <= 9
