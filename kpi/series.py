@@ -89,12 +89,13 @@ def series(
     """The KPI by day, week or month over the pair's periods; ``where``: for one value of a breakdown only;
     ``now``: what is known (default: the current period's end); ``min_denominator``: a rule's ``min``
     (default: thin below a quarter of the usual denominator, or below 5 rows counted); ``first_data``: the
-    first day the KPI's tables have rows."""
+    first day the KPI's tables have rows (default: not known)."""
     days = (pair.current.end_day() - pair.current.first_day()).days
     grain = grain_for(days)
     known = Known(now or pair.current.end, first_data, min_denominator)
     current, thin_below = _known_points(service, kpi, pair.current, grain, where, known)
-    while grain in COARSER and _sparse(current, known.now.astimezone(pair.current.tz).date()):
+    today = known.now.astimezone(pair.current.tz).date()
+    while grain in COARSER and _sparse(current, grain, today, known.first_data):
         # a KPI known once a month (invoices) drawn by week is loose dots: by month, while that leaves 3 points
         coarser, thin = _known_points(service, kpi, pair.current, COARSER[grain], where, known)
         if len(coarser.values) < MIN_POINTS:
@@ -216,9 +217,14 @@ def _known_points(
     return Points(keys, kept, partial, thin), below
 
 
-def _sparse(points: Points, today: date) -> bool:
-    """Fewer than half of the buckets up to today have a value, but some do: better drawn by a coarser grain."""
-    past = [v for label, v in zip(points.labels, points.values, strict=True) if label <= today]
+def _sparse(points: Points, grain: str, today: date, since: date | None) -> bool:
+    """Fewer than half of the buckets from the first data (``since``) up to today have a value, but some do:
+    better drawn by a coarser grain."""
+    past = [
+        v
+        for label, v in zip(points.labels, points.values, strict=True)
+        if label <= today and (since is None or _bucket_end(label, grain) > since)
+    ]
     known = sum(v is not None for v in past)
     return 0 < known < len(past) / 2
 

@@ -16,7 +16,7 @@ from kpi.periods import parse_period
 from kpi.rules import Op, RuleKind, RuleSpec
 from kpi.series import Points, Series, series
 from kpi.service import KpiService
-from kpi.spans import range_pair
+from kpi.spans import Grain, calendar_pair, range_pair
 from tests.bot.conftest import make_settings
 from tests.support.messages import texts
 from tests.support.rules import add_rule, subscribe
@@ -173,7 +173,8 @@ def test_a_partial_spike_does_not_stretch_the_scale_and_says_its_value(service):
 
 def test_series_mark_today_partial_and_leave_the_future_out(service):
     now = datetime(2026, 11, 25, 10, 30, tzinfo=timezone.utc)
-    november = series(service, service.resolve("revenue"), parse_period("2026-11", now, ZoneInfo("UTC")), now=now)
+    whole_month = calendar_pair(date(2026, 11, 1), Grain.MONTH, ZoneInfo("UTC"))
+    november = series(service, service.resolve("revenue"), whole_month, now=now)
     assert november.grain == "day" and len(november.current.values) == 30
     assert november.current.values[1] == 1000 and november.current.values[24] == 0  # Nov 2; today, so far
     assert november.current.values[25:] == [None] * 5  # Nov 26-30: not known yet, not zero
@@ -192,7 +193,9 @@ def test_weekly_buckets_are_calendar_weeks_with_their_cut_edges_marked(service):
 
 def test_long_ranges_are_drawn_by_calendar_month(service):
     pair = range_pair(date(2025, 9, 15), date(2026, 11, 24), ZoneInfo("UTC"))
-    months = series(service, service.resolve("revenue"), pair, with_previous=False, now=NOW)
+    months = series(
+        service, service.resolve("revenue"), pair, with_previous=False, now=NOW, first_data=date(2025, 9, 1)
+    )
     assert months.grain == "month" and months.current.labels[0] == date(2025, 9, 1)
     assert months.current.labels[-1] == date(2026, 11, 1) and len(months.current.labels) == 15
     assert months.current.partial == [True] + [False] * 13 + [True]  # from Sep 15; to Nov 24
@@ -349,7 +352,8 @@ def test_a_chart_of_the_month_in_progress_leaves_the_days_to_come_empty(server, 
     slack.wait_for(lambda calls: any(c.name == "files.completeUploadExternal" for c in calls))
     [(fig, args)] = drawn
     november = args[0]
-    assert november.current.values[1] == 1000 and november.current.values[25:] == [None] * 5  # Nov 26-30
+    values = november.current.values  # November to date, or the whole of it: Nov 26-30 not known yet, not €0
+    assert values[1] == 1000 and values[24] == 0 and all(v is None for v in values[25:])
     assert [i for i, p in enumerate(november.current.partial) if p] == [24]  # Nov 25, 10:30: to date
     [label] = [t for t in fig.axes[0].texts if t.get_gid() == "to-date"]
     assert label.get_text() == "to date"
