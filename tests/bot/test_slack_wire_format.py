@@ -1,0 +1,78 @@
+"""Text as Slack sends it, through the real app and the fake Slack: entity-encoded, with links, channels,
+mentions and groups in Slack's syntax. Values Slack turned into links are read as typed, never dropped."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.bot.conftest import Server, make_settings
+from tests.bot.test_conversations import Events, posts
+from tests.support.messages import texts
+
+ALL_REVENUE = "Read as: Revenue · October 2026\n"
+
+
+@pytest.fixture
+def talk(data, slack):
+    running = Server(make_settings(data, slack), slack)
+    running.app.deps.synchronous = True
+    slack.reset()
+    yield running
+    running.stop()
+
+
+# what Slack sends for "revenue 2026-10 for VALUE" -> the value the person typed
+LINKED = [
+    ("<http://google.com|google.com>", "google.com"),
+    ("<https://google.com>", "google.com"),
+    ("<#C123|general>", "#general"),
+    ("<#C123>", "#C123"),
+    ("<!subteam^S1|@sales>", "@sales"),
+    ("<!channel>", "@channel"),
+    ("<@U9|ana>", "@ana"),
+    ("R&amp;D", "R&D"),
+]
+
+
+def refused_for(typed: str, body: str) -> bool:
+    """The answer says the typed value is not in the data (read in lower case; `&` escaped or not, the
+    outbound escaping is another part's)."""
+    said = body.lower().replace("&amp;", "&")
+    return f"no *{typed.lower()}* among the values" in said
+
+
+@pytest.mark.parametrize(("sent", "typed"), LINKED)
+def test_a_value_slack_turned_into_a_link_is_read_as_typed_in_a_command(talk, sent, typed):
+    body = texts(talk.command(f"revenue 2026-10 for {sent}", raw=True).json())
+    assert refused_for(typed, body), body
+    assert "€" not in body and ALL_REVENUE not in body  # never answered as all revenue
+
+
+@pytest.mark.parametrize(("sent", "typed"), LINKED[:4])
+def test_a_value_slack_turned_into_a_link_is_read_as_typed_in_a_dm_and_a_mention(talk, slack, sent, typed):
+    events = Events(talk)
+    events.send(
+        {"type": "message", "channel_type": "im", "channel": "D42", "user": "U123", "ts": "1.1"}
+        | {"text": f"revenue 2026-10 for {sent}"}
+    )
+    events.send(
+        {"type": "app_mention", "channel": "C123", "user": "U123", "ts": "2.1"}
+        | {"text": f"<@UKPIBOT> revenue 2026-10 for {sent}"}
+    )
+    answers = [texts(call.payload) for call in posts(slack)]
+    assert len(answers) == 2, answers
+    for body in answers:
+        assert refused_for(typed, body) and ALL_REVENUE not in body, body
+
+
+def test_a_linked_value_that_is_in_the_data_is_answered_for_it(talk, slack):
+    """A domain in the data (a source named google.com): the linked value filters, as typed."""
+    body = texts(talk.command("revenue 2026-10 for <http://organic|organic>", raw=True).json())
+    assert "Read as: Revenue · October 2026 · channel = organic" in body, body
+
+
+def test_a_dm_for_r_and_d_is_read_with_the_value_r_and_d(talk, slack):
+    Events(talk).dm("revenue 2026-10 for R&D", "3.1")
+    [answer] = posts(slack)
+    body = texts(answer.payload)
+    assert refused_for("R&D", body) and "amp" not in body.replace("&amp;", ""), body
