@@ -40,9 +40,7 @@ def decode(text: str, bot_user_id: str = "") -> str:
 
 def mentions(text: str, user_id: str) -> bool:
     """Whether Slack's ``text`` mentions ``user_id`` (``<@U123>`` or ``<@U123|name>``)."""
-    return bool(user_id) and any(
-        m.group(1).partition("|")[0] == "@" + user_id for m in _CONTROL.finditer(text)
-    )
+    return bool(user_id) and any(m.group(1).partition("|")[0] == "@" + user_id for m in _CONTROL.finditer(text))
 
 
 def _meant(inside: str, label: str, bot_user_id: str) -> str:

@@ -124,6 +124,15 @@ class Server:
         )
         return body, response_url
 
+    @staticmethod
+    def json_or_empty(body: str) -> dict:
+        """A command's inline answer as a message ({} when it acked with no body)."""
+        try:
+            found = json.loads(body) if body else {}
+        except ValueError:
+            return {}
+        return found if isinstance(found, dict) else {}
+
     def command(self, text: str, **kwargs) -> Response:
         body, _ = self.command_body(text, **kwargs)
         return self.post_signed(body)

@@ -43,11 +43,26 @@ class Events:
         assert response.status == 200
 
     def dm(self, text: str, ts: str, thread: str | None = None, channel: str = "D42") -> None:
-        event = {"type": "message", "channel_type": "im", "channel": channel, "user": "U123", "text": slack_encode(text), "ts": ts}
+        event = {
+            "type": "message",
+            "channel_type": "im",
+            "channel": channel,
+            "user": "U123",
+            "text": slack_encode(text),
+            "ts": ts,
+        }
         self.send(event | ({"thread_ts": thread} if thread else {}))
 
     def mention(self, text: str, ts: str, channel: str = "C123") -> None:
-        self.send({"type": "app_mention", "channel": channel, "user": "U123", "text": f"<@UKPIBOT> {slack_encode(text)}", "ts": ts})
+        self.send(
+            {
+                "type": "app_mention",
+                "channel": channel,
+                "user": "U123",
+                "text": f"<@UKPIBOT> {slack_encode(text)}",
+                "ts": ts,
+            }
+        )
         # Slack also sends the mention as a message of the channel: it must not be answered twice
         self.send(
             {

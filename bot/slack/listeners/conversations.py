@@ -8,6 +8,7 @@ question answered there: people talk in threads, and the bot does not answer the
 from __future__ import annotations
 
 import logging
+
 from slack_bolt import App
 from sqlalchemy.exc import SQLAlchemyError
 
