@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import pytest
 
+from bot.sandbox.console import Console
+from kpi.store import state
 from tests.bot.conftest import Server, make_settings
 from tests.bot.test_conversations import Events, posts
 from tests.support.messages import texts
@@ -76,3 +78,17 @@ def test_a_dm_for_r_and_d_is_read_with_the_value_r_and_d(talk, slack):
     [answer] = posts(slack)
     body = texts(answer.payload)
     assert refused_for("R&D", body) and "amp" not in body.replace("&amp;", ""), body
+
+
+def test_the_console_sends_what_is_typed_as_slack_sends_it(data, slack):
+    """The console's lines go through the same decoding as Slack's: `>` creates the rule, `R&D` is a value."""
+    console = Console(make_settings(data, slack))
+    try:
+        created = console.run_line("/kpi alert cac > 150 30d")
+        refused = console.run_line("/kpi revenue 2026-10 for R&D")
+    finally:
+        console.close()
+    [rule] = state.rules(data, "T0LOCAL")
+    assert (rule.spec.op.value, rule.spec.threshold) == (">", 150.0)
+    assert "Rule `#1` created" in created and "&amp;gt;" not in created
+    assert "No r&d among the values" in refused, refused  # the console shows text without its *bold*
