@@ -92,3 +92,24 @@ def test_the_console_sends_what_is_typed_as_slack_sends_it(data, slack):
     assert (rule.spec.op.value, rule.spec.threshold) == (">", 150.0)
     assert "Rule `#1` created" in created and "&amp;gt;" not in created
     assert "No r&d among the values" in refused, refused  # the console shows text without its *bold*
+
+
+@pytest.mark.parametrize(
+    ("text", "typed"),
+    [
+        ("alert cac &gt; 200 30d for <http://google.com|google.com>", "google.com"),
+        ("alert cac &gt; 200 30d for <!subteam^S1|@sales>", "@sales"),
+        ("digest daily 09:00 for <!channel>", "@channel"),
+        ("digest daily 09:00 for <#C1|general>", "#general"),
+    ],
+)
+def test_a_rule_or_digest_for_a_linked_value_is_refused_with_the_value_as_typed(data, slack, text, typed):
+    slack.users.update({"UADMIN": {"id": "UADMIN", "is_admin": True}})
+    running = Server(make_settings(data, slack), slack)
+    try:
+        body = texts(running.command(text, user="UADMIN", raw=True).json())
+    finally:
+        running.stop()
+    assert refused_for(typed, body), body
+    assert "<!" not in body and "<#" not in body and "<http" not in body  # never a live mention or link
+    assert state.rules(data) == [] and state.active_digests(data, "T123") == []  # nothing created
