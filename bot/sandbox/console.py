@@ -19,7 +19,8 @@ from pydantic import SecretStr
 from slack_bolt.request import BoltRequest
 
 from bot.render.text import blocks_to_text
-from bot.sandbox.local_slack import LocalSlack, slack_encode
+from bot.sandbox.local_slack import LocalSlack
+from bot.sandbox.slack_typing import slack_encode
 from bot.slack.app import create_app
 from bot.slack.signing import signed_headers
 from kpi.config import Settings

@@ -16,7 +16,8 @@ import pytest
 import uvicorn
 from pydantic import SecretStr
 
-from bot.sandbox.local_slack import LocalSlack, slack_encode
+from bot.sandbox.local_slack import LocalSlack
+from bot.sandbox.slack_typing import slack_encode
 from bot.slack.app import create_app
 from bot.slack.signing import signed_headers
 from bot.slack.web import create_asgi

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from bot.sandbox.local_slack import slack_encode
+from bot.sandbox.slack_typing import slack_encode
 from kpi.store import state
 from tests.bot.conftest import NOW, Server, make_settings
 from tests.support.messages import texts

@@ -9,7 +9,7 @@ from urllib.parse import parse_qs
 
 import pytest
 
-from bot.sandbox.local_slack import slack_encode
+from bot.sandbox.slack_typing import slack_encode
 from kpi.store import state
 from tests.bot.conftest import Server, make_settings
 from tests.bot.test_conversations import Events

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.sandbox.local_slack import slack_encode
+from bot.sandbox.slack_typing import slack_encode
 from bot.slack.wire import decode, mentions
 
 DECODED = [
