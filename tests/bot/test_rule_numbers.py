@@ -9,6 +9,7 @@ import re
 import pytest
 from sqlalchemy import insert, select
 
+from kpi.rules import Op, RuleKind, RuleSpec
 from kpi.store import state
 from kpi.store.engines import get_engine
 from kpi.store.migrations import upgrade
@@ -17,6 +18,9 @@ from tests.bot.conftest import Server, make_settings
 from tests.bot.test_workspaces import two  # noqa: F401 - the fixture: workspaces TA and TB, a rule each
 from tests.support.clock import T0
 from tests.support.messages import posts, texts
+from tests.support.rules import add_rule
+
+BY_CHANNEL = RuleSpec("cac", RuleKind.THRESHOLD, Op.GT, 250.0, "30d", segment_by="channel")
 
 NUMBER = re.compile(r"#(\d+)")
 
@@ -54,6 +58,10 @@ def admin_server(data, slack):
 
 def test_segments_use_no_number_and_the_digest_shows_the_lists_numbers(admin_server, slack, data):
     run = admin_server.command
+    for _ in range(3):  # another workspace's rules, split by channel: they use none of this workspace's numbers
+        other = state.rule(data, "TOTHER", add_rule(data, BY_CHANNEL, team="TOTHER"))
+        for key in ("organic", "paid_search"):
+            state.create_segment(data, other, key, T0.replace(tzinfo=None))
     assert "Rule `#1` created" in said(run("alert cac > 250 30d by channel", user="UADMIN", channel="C9"))
     segments = [r for r in state.rules(data, "T123") if r.parent_id is not None]
     assert {r.segment_key for r in segments} == {"paid_search", "organic", ""}  # judged at once: 3 segments
