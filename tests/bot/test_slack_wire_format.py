@@ -3,12 +3,15 @@ mentions and groups in Slack's syntax. Values Slack turned into links are read a
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import pytest
 
 from bot.sandbox.console import Console
 from kpi.store import state
 from tests.bot.conftest import Server, make_settings
 from tests.bot.test_conversations import Events, posts
+from tests.conftest import insert
 from tests.support.messages import texts
 
 ALL_REVENUE = "Read as: Revenue · October 2026\n"
@@ -113,3 +116,23 @@ def test_a_rule_or_digest_for_a_linked_value_is_refused_with_the_value_as_typed(
     assert refused_for(typed, body), body
     assert "<!" not in body and "<#" not in body and "<http" not in body  # never a live mention or link
     assert state.rules(data) == [] and state.active_digests(data, "T123") == []  # nothing created
+
+
+def test_a_domain_in_the_data_typed_as_slack_links_it_is_answered_for_that_value(data, slack):
+    """ "revenue 2026-10 for google.com" arrives as `…for <http://google.com|google.com>`: answered for the
+    product google.com (€12,000.00), not for all revenue."""
+    insert(data, "products", [{"id": 90, "name": "google.com", "category": "Ads"}])
+    sold = {"customer_id": None, "product_id": 90, "cost": 0, "sold_at": datetime(2026, 10, 12, 10)}
+    insert(data, "sales", [{"id": 900, "amount": 12000, **sold}])
+    running = Server(make_settings(data, slack), slack)
+    running.app.deps.synchronous = True
+    try:
+        body, _ = running.command_body("revenue 2026-10 for google.com")
+        assert "%3Chttp%3A%2F%2Fgoogle.com%7Cgoogle.com%3E" in body  # sent as Slack links it
+        answer = texts(running.post_signed(body).json())
+        Events(running).dm("revenue 2026-10 for google.com", "5.1")
+        [dm] = posts(slack)
+    finally:
+        running.stop()
+    for shown in (answer, texts(dm.payload)):
+        assert "*€12,000.00*" in shown and "product = google.com" in shown, shown
