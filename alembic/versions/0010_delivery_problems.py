@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0010_delivery_problems"
-down_revision = "0008"
+down_revision = "0009_rule_numbers"
 branch_labels = None
 depends_on = None
 

@@ -94,10 +94,14 @@ def register(app: App, deps: Deps) -> None:
             return
         ack()
         if editing is not None:
-            if state.edit_rule(deps.settings.database_url, team, editing, spec, channel, user, naive(deps.clock())):
-                text = t(deps.lang, "rule_updated", id=editing, **understood.rule(deps, spec))
+            row = state.rule(deps.settings.database_url, team, editing)  # the form carries the rule's id
+            number = row.shown if row else editing
+            if row and state.edit_rule(
+                deps.settings.database_url, team, editing, spec, channel, user, naive(deps.clock())
+            ):
+                text = t(deps.lang, "rule_updated", id=number, **understood.rule(deps, spec))
             else:  # removed meanwhile, or not this workspace's rule
-                text = t(deps.lang, "rule_not_found", id=editing)
+                text = t(deps.lang, "rule_not_found", id=number)
             _confirm(client, channel, user, render.notice(text))
             return
         _confirm(client, channel, user, _create(deps, team, channel, spec, user))
@@ -186,8 +190,8 @@ def handle(deps: Deps, replier: Replier, command: p.Command, body: dict, client)
             client.views_open(
                 trigger_id=body.get("trigger_id", ""), view=modals.rule_modal(deps.service.catalog, lang, channel, team)
             )
-        case p.EditRule(rule_id=rule_id):
-            row = state.rule(url, team, rule_id)
+        case p.EditRule(rule_id=rule_id):  # the number people type, per workspace
+            row = state.rule_numbered(url, team, rule_id)
             if row is None:
                 replier.reply(render.notice(t(lang, "rule_not_found", id=rule_id)))
                 return
@@ -214,10 +218,11 @@ def handle(deps: Deps, replier: Replier, command: p.Command, body: dict, client)
             _can_post(deps, client, team, channel)  # not saved unless the bot can post there
             replier.reply(_create(deps, team, channel, spec, user))
         case p.RemoveRule(rule_id=rule_id):
-            done = state.remove_rule(url, team, rule_id, user, naive(now))
+            row = state.rule_numbered(url, team, rule_id)
+            done = row is not None and state.remove_rule(url, team, row.id, user, naive(now))
             replier.reply(render.notice(t(lang, "rule_removed" if done else "rule_not_found", id=rule_id)))
         case p.SnoozeRule(rule_id=rule_id, seconds=seconds):
-            _snooze(deps, replier, team, rule_id, seconds, user)
+            _snooze(deps, replier, team, rule_id, seconds, user, typed=True)
         case p.Pin(kpi=key, on=on):
             name = render.escape(deps.service.catalog.kpis[key].name(lang))
             changed = state.pin(url, team, key, user, naive(now), on)
@@ -274,31 +279,38 @@ def _create(deps: Deps, team: str, channel: str, spec, user: str) -> dict:
         assert found.where is not None  # asked with a filter
         by, key = found.where
         spec = replace(spec, segment_by=by, segment_only=key if key is not None else "")
-    same = next((row.id for row in state.rules(url, team, channel) if row.spec == spec), None)
+    same = next((row.shown for row in state.rules(url, team, channel) if row.spec == spec), None)
     if same is not None:
         return render.notice(t(deps.lang, "rule_duplicate", id=same))
     rule_id = state.create_rule(url, team, channel, spec, user, naive(deps.clock()))
+    created = state.rule(url, team, rule_id)
     # A new rule is checked at once: the channel learns now, not in five minutes, if it is already crossed.
     deps.later(run_pass, deps.jobs, deps.clock(), True, {rule_id})
     return render.notice(
         t(
             deps.lang,
             "rule_created",
-            id=rule_id,
+            id=created.shown if created else rule_id,
             **understood.rule(deps, spec),
             minutes=max(1, deps.settings.kpi_eval_interval // 60),
         )
     )
 
 
-def _snooze(deps: Deps, replier: Replier, team: str, rule_id: int, seconds: int, user: str) -> None:
+def _snooze(
+    deps: Deps, replier: Replier, team: str, rule_id: int, seconds: int, user: str, typed: bool = False
+) -> None:
+    """Snooze a rule: ``rule_id`` is the number people typed (``typed``), else its id (an alert's button)."""
     now = naive(deps.clock())
     until = now + timedelta(seconds=seconds)
-    done = state.snooze_rule(deps.settings.database_url, team, rule_id, until, user, now)
+    url = deps.settings.database_url
+    row = state.rule_numbered(url, team, rule_id) if typed else state.rule(url, team, rule_id)
+    number = row.shown if row else rule_id
+    done = row is not None and state.snooze_rule(url, team, row.id, until, user, now)
     text = (
-        t(deps.lang, "rule_snoozed", id=rule_id, until=ra.when_text(until, deps.service.tz, deps.lang))
+        t(deps.lang, "rule_snoozed", id=number, until=ra.when_text(until, deps.service.tz, deps.lang))
         if done
-        else t(deps.lang, "rule_not_found", id=rule_id)
+        else t(deps.lang, "rule_not_found", id=number)
     )
     replier.reply(render.notice(text))
 

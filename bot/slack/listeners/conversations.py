@@ -8,7 +8,6 @@ question answered there: people talk in threads, and the bot does not answer the
 from __future__ import annotations
 
 import logging
-import re
 
 from slack_bolt import App
 from sqlalchemy.exc import SQLAlchemyError
@@ -18,13 +17,13 @@ from bot.render import answers as render
 from bot.slack import parse as p
 from bot.slack.deps import Deps, Replier, guard
 from bot.slack.listeners import commands
+from bot.slack.middleware import MENTIONS_BOT
 from kpi.grammar.questions import Reading
 from kpi.store import state
 from kpi.texts import t
 
 log = logging.getLogger("bot.conversations")
 
-_MENTION = re.compile(r"<@[A-Z0-9]+(\|[^>]*)?>")
 MAX_EVENT_TEXT = p.MAX_TEXT  # a longer message is refused with its length, not read (as a command is)
 _ANSWERED = (p.Ask, p.ListKpis, p.Explain, p.Help, p.Unclear, p.TooLong, p.NotUnderstood, p.MissingKpi, p.BadKpi)
 
@@ -38,8 +37,7 @@ def register(app: App, deps: Deps) -> None:
     def message(event, client, context):
         if event.get("subtype") or event.get("bot_id") or not isinstance(event.get("text"), str):
             return  # edits, deletions, joins, bots (the bot itself included)
-        bot = context.bot_user_id or ""
-        if bot and f"<@{bot}" in event["text"] and event.get("channel_type") != "im":
+        if context.get(MENTIONS_BOT) and event.get("channel_type") != "im":
             return  # a mention: answered once, by the app_mention listener
         direct = event.get("channel_type") == "im"
         if not direct and not event.get("thread_ts"):
@@ -51,7 +49,7 @@ def converse(deps: Deps, client, team: str, event: dict, addressed: bool) -> Non
     """Read the message (as a follow-up when its thread holds an answer), answer it in its thread, and keep
     the question for the next reply."""
     channel, user = str(event.get("channel", "")), str(event.get("user", ""))
-    text = _MENTION.sub(" ", str(event.get("text", ""))[: MAX_EVENT_TEXT + 1]).strip()
+    text = str(event.get("text", ""))[: MAX_EVENT_TEXT + 1].strip()  # decoded by the middleware, bot mention removed
     if not channel or not user:
         return
     direct = event.get("channel_type") == "im"

@@ -79,7 +79,7 @@ def dashboard(deps: Deps, team: str, period: str) -> dict:
                 ra.segment_name(kpi.name(lang) if kpi else row.kpi, row.segment_key, row.spec.segment_by, lang)
             )
             channel = re.sub(r"[^A-Za-z0-9]", "", row.channel_id)
-            firing.append(f"#{row.id} {name} (<#{channel}>)")
+            firing.append(f"#{row.shown} {name} (<#{channel}>)")
     next_digest = None
     upcoming = []
     for digest in state.active_digests(url, team):

@@ -15,6 +15,7 @@ from kpi.store.state_schema import (
     alert_messages,
     alert_rules,
     audit_log,
+    conversations,
     digests,
     heartbeat,
     incidents,
@@ -127,6 +128,7 @@ def clear_state(db: Db) -> None:
             slack_installations,
             slack_bots,
             slack_oauth_states,
+            conversations,
         ):
             conn.execute(delete(table))
 
