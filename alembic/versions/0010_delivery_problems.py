@@ -2,7 +2,7 @@
 told once to the people whose rules and digests post there
 
 Revision ID: 0010_delivery_problems
-Revises: 0008
+Revises: 0009_rule_numbers
 Create Date: 2026-12-04
 """
 
