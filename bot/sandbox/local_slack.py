@@ -13,6 +13,7 @@ import base64
 import itertools
 import json
 import threading
+import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -55,6 +56,10 @@ class LocalSlack:
         self.without_ts: set[str] = set()  # methods answered {"ok": true} with no ts (a broken proxy would)
         self.refused: list[tuple[str, int]] = []  # (method, status) of every call answered with a failure
         self._hold: dict | None = None  # see hold()
+        # latency: seconds the server waits before answering any call (``delay``) or one method's
+        # (``delays["chat.update"]``, ``delays["response_url"]`` for every response URL)
+        self.delay = 0.0
+        self.delays: dict[str, float] = {}
 
     # -- lifecycle ---------------------------------------------------------------------------
     def start(self) -> LocalSlack:
@@ -163,6 +168,13 @@ class LocalSlack:
         """The workspace whose bot token made ``call`` (None for response URLs and unknown tokens)."""
         auth = call.headers.get("authorization", "")
         return self.tokens.get(auth.removeprefix("Bearer ").strip()) if auth.startswith("Bearer ") else None
+
+    # -- latency ------------------------------------------------------------------------------
+    def _slow_down(self, kind: str, name: str) -> None:
+        """Answer late, as a slow Slack would: the handler's thread waits here, server side."""
+        seconds = self.delays.get(name, self.delays.get(kind, self.delay))
+        if seconds > 0:
+            time.sleep(seconds)
 
     # -- behaviour ----------------------------------------------------------------------------
     def _failure_for(self, name: str) -> Failure | None:
@@ -299,6 +311,7 @@ def _handler(slack: LocalSlack):
                     headers,
                 )
             headers = {k.lower(): v for k, v in self.headers.items()}
+            slack._slow_down(kind, name)
             slack._record(Call(kind, name, payload, headers))
             if kind == "response_url":
                 return self._reply(200, {"ok": True})

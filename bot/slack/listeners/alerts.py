@@ -29,41 +29,19 @@ from kpi.texts import t
 
 
 def register(app: App, deps: Deps) -> None:
+    # Buttons and forms answer Slack's HTTP request at once (within its 3 seconds whatever Slack's own
+    # latency): every call to Slack (users.info, response URLs, chat.postEphemeral) comes after, in a worker.
     @app.action(ra.ACTION_ACK)
     def acknowledge(ack, respond, action, body, context):
         ack()
-        replier = Replier.after_ack(respond)
-        with guard(replier, deps.lang):
-            ref = _ref(action.get("value"))
-            if ref is None:
-                return
-            team, user = context.team_id or "", body.get("user", {}).get("id", "")
-            incident = state.acknowledge(deps.settings.database_url, team, ref[0], ref[1], user, naive(deps.clock()))
-            if incident is None:
-                replier.reply(render.notice(t(deps.lang, "rule_not_found", id=ref[0])))
-                return
-            if incident["message_id"]:  # show who acknowledged it on the alert itself
-                respond(
-                    replace_original=True,
-                    **rerender(
-                        deps.jobs, state.incidents_for_message(deps.settings.database_url, incident["message_id"])
-                    ),
-                )
-            replier.reply(render.notice(t(deps.lang, "incident_acked")))
+        user = body.get("user", {}).get("id", "")
+        deps.later(_acknowledge, deps, respond, context.team_id or "", action.get("value"), user)
 
     def snooze(days: int):
         def handler(ack, respond, action, body, client, context):
             ack()
-            replier = Replier.after_ack(respond)
-            with guard(replier, deps.lang):
-                ref = _ref(action.get("value"))
-                user = body.get("user", {}).get("id", "")
-                if ref is None:
-                    return
-                if not permissions.can_manage(deps.settings, client, user):
-                    replier.reply(render.notice(permissions.refusal(deps.settings, deps.lang)))
-                    return
-                _snooze(deps, replier, context.team_id or "", ref[0], int(timedelta(days=days).total_seconds()), user)
+            user, seconds = body.get("user", {}).get("id", ""), int(timedelta(days=days).total_seconds())
+            deps.later(_snooze_button, deps, respond, client, context.team_id or "", action.get("value"), user, seconds)
 
         return handler
 
@@ -77,9 +55,11 @@ def register(app: App, deps: Deps) -> None:
 
     @app.view(modals.CALLBACK_RULE)
     def rule_submitted(ack, body, view, client, context):
+        """The form's own mistakes are answered on the form (``response_action: errors``) before acking;
+        saving and the confirmation come after the ack."""
         user, values, team, channel, meta = _submission(body, view, context)
         editing = meta.get("rule") if isinstance(meta.get("rule"), int) else None
-        if not permissions.can_manage(deps.settings, client, user):
+        if permissions.known(deps.settings, client, user) is False:
             ack(response_action="errors", errors={"kpi": permissions.refusal(deps.settings, deps.lang)[:150]})
             return
         try:
@@ -88,19 +68,12 @@ def register(app: App, deps: Deps) -> None:
             ack(response_action="errors", errors=_field_errors(deps, refused))
             return
         ack()
-        if editing is not None:
-            if state.edit_rule(deps.settings.database_url, team, editing, spec, channel, user, naive(deps.clock())):
-                text = t(deps.lang, "rule_updated", id=editing, **understood.rule(deps, spec))
-            else:  # removed meanwhile, or not this workspace's rule
-                text = t(deps.lang, "rule_not_found", id=editing)
-            client.chat_postEphemeral(channel=channel, user=user, **render.notice(text))
-            return
-        client.chat_postEphemeral(channel=channel, user=user, **_create(deps, team, channel, spec, user))
+        deps.later(_save_rule, deps, _ephemeral(client, channel, user), client, team, channel, spec, user, editing)
 
     @app.view(modals.CALLBACK_DIGEST)
     def digest_submitted(ack, body, view, client, context):
         user, values, team, channel, _ = _submission(body, view, context)
-        if not permissions.can_manage(deps.settings, client, user):
+        if permissions.known(deps.settings, client, user) is False:
             ack(response_action="errors", errors={"cadence": permissions.refusal(deps.settings, deps.lang)[:150]})
             return
         try:
@@ -109,8 +82,68 @@ def register(app: App, deps: Deps) -> None:
             ack(response_action="errors", errors=_field_errors(deps, refused))
             return
         ack()
+        deps.later(_save_digest, deps, _ephemeral(client, channel, user), client, team, channel, digest, user)
+
+
+def _ephemeral(client, channel: str, user: str) -> Replier:
+    """Answers that go to ``user`` in ``channel`` as an ephemeral message (a form has no response URL)."""
+
+    def respond(response_type: str = "ephemeral", replace_original: bool = False, **message) -> None:
+        client.chat_postEphemeral(channel=channel, user=user, **message)
+
+    return Replier.after_ack(respond)
+
+
+def _acknowledge(deps: Deps, respond, team: str, value, user: str) -> None:
+    replier = Replier.after_ack(respond)
+    with guard(replier, deps.lang):
+        ref = _ref(value)
+        if ref is None:
+            return
+        incident = state.acknowledge(deps.settings.database_url, team, ref[0], ref[1], user, naive(deps.clock()))
+        if incident is None:
+            replier.reply(render.notice(t(deps.lang, "rule_not_found", id=ref[0])))
+            return
+        if incident["message_id"]:  # show who acknowledged it on the alert itself
+            respond(
+                replace_original=True,
+                **rerender(deps.jobs, state.incidents_for_message(deps.settings.database_url, incident["message_id"])),
+            )
+        replier.reply(render.notice(t(deps.lang, "incident_acked")))
+
+
+def _snooze_button(deps: Deps, respond, client, team: str, value, user: str, seconds: int) -> None:
+    replier = Replier.after_ack(respond)
+    with guard(replier, deps.lang):
+        ref = _ref(value)
+        if ref is None:
+            return
+        if not permissions.can_manage(deps.settings, client, user):
+            replier.reply(render.notice(permissions.refusal(deps.settings, deps.lang)))
+            return
+        _snooze(deps, replier, team, ref[0], seconds, user)
+
+
+def _save_rule(deps: Deps, replier: Replier, client, team: str, channel: str, spec, user: str, editing) -> None:
+    with guard(replier, deps.lang):
+        if not permissions.can_manage(deps.settings, client, user):  # Slack's answer was not known at the ack
+            replier.reply(render.notice(permissions.refusal(deps.settings, deps.lang)))
+            return
+        if editing is None:
+            replier.reply(_create(deps, team, channel, spec, user))
+        elif state.edit_rule(deps.settings.database_url, team, editing, spec, channel, user, naive(deps.clock())):
+            replier.reply(render.notice(t(deps.lang, "rule_updated", id=editing, **understood.rule(deps, spec))))
+        else:  # removed meanwhile, or not this workspace's rule
+            replier.reply(render.notice(t(deps.lang, "rule_not_found", id=editing)))
+
+
+def _save_digest(deps: Deps, replier: Replier, client, team: str, channel: str, digest, user: str) -> None:
+    with guard(replier, deps.lang):
+        if not permissions.can_manage(deps.settings, client, user):
+            replier.reply(render.notice(permissions.refusal(deps.settings, deps.lang)))
+            return
         state.subscribe_digest(deps.settings.database_url, team, channel, digest, user, naive(deps.clock()))
-        client.chat_postEphemeral(channel=channel, user=user, **render.notice(understood.digest(deps, digest)))
+        replier.reply(render.notice(understood.digest(deps, digest)))
 
 
 def handle(deps: Deps, replier: Replier, command: p.Command, body: dict, client) -> None:

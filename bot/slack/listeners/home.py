@@ -45,17 +45,20 @@ def register(app: App, deps: Deps) -> None:
 
     def pin_handler(on: bool):
         def handler(ack, body, client, logger, action, context):
-            ack()
+            ack()  # the permission check asks Slack (users.info): after the ack
             user, team = body["user"]["id"], context.team_id or ""
-            key = str(action.get("value", ""))[:64]
-            if key in deps.service.catalog.kpis and permissions.can_manage(deps.settings, client, user):
-                state.pin(deps.settings.database_url, team, key, user, naive(deps.clock()), on)
-            deps.later(publish_home, deps, client, team, user, "month", logger)
+            deps.later(_pin, deps, client, team, user, str(action.get("value", ""))[:64], on, logger)
 
         return handler
 
     app.action(ACTION_PIN)(pin_handler(True))
     app.action(ACTION_UNPIN)(pin_handler(False))
+
+
+def _pin(deps: Deps, client, team: str, user: str, key: str, on: bool, logger) -> None:
+    if key in deps.service.catalog.kpis and permissions.can_manage(deps.settings, client, user):
+        state.pin(deps.settings.database_url, team, key, user, naive(deps.clock()), on)
+    publish_home(deps, client, team, user, "month", logger)
 
 
 def dashboard(deps: Deps, team: str, period: str) -> dict:
