@@ -13,11 +13,12 @@ import base64
 import itertools
 import json
 import threading
-import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs
+
+from bot.sandbox.latency import Latency
 
 
 @dataclass
@@ -56,10 +57,7 @@ class LocalSlack:
         self.without_ts: set[str] = set()  # methods answered {"ok": true} with no ts (a broken proxy would)
         self.refused: list[tuple[str, int]] = []  # (method, status) of every call answered with a failure
         self._hold: dict | None = None  # see hold()
-        # latency: seconds the server waits before answering any call (``delay``) or one method's
-        # (``delays["chat.update"]``, ``delays["response_url"]`` for every response URL)
-        self.delay = 0.0
-        self.delays: dict[str, float] = {}
+        self.latency = Latency()  # a slow Slack: `slack.latency.delay = 4.0` answers every call 4 s late
 
     # -- lifecycle ---------------------------------------------------------------------------
     def start(self) -> LocalSlack:
@@ -168,13 +166,6 @@ class LocalSlack:
         """The workspace whose bot token made ``call`` (None for response URLs and unknown tokens)."""
         auth = call.headers.get("authorization", "")
         return self.tokens.get(auth.removeprefix("Bearer ").strip()) if auth.startswith("Bearer ") else None
-
-    # -- latency ------------------------------------------------------------------------------
-    def _slow_down(self, kind: str, name: str) -> None:
-        """Answer late, as a slow Slack would: the handler's thread waits here, server side."""
-        seconds = self.delays.get(name, self.delays.get(kind, self.delay))
-        if seconds > 0:
-            time.sleep(seconds)
 
     # -- behaviour ----------------------------------------------------------------------------
     def _failure_for(self, name: str) -> Failure | None:
@@ -311,7 +302,7 @@ def _handler(slack: LocalSlack):
                     headers,
                 )
             headers = {k.lower(): v for k, v in self.headers.items()}
-            slack._slow_down(kind, name)
+            slack.latency.wait(kind, name)  # a slow Slack answers late (bot.sandbox.latency)
             slack._record(Call(kind, name, payload, headers))
             if kind == "response_url":
                 return self._reply(200, {"ok": True})

@@ -31,7 +31,7 @@ def running(data, slack):
     slack.users.update({"UADMIN": {"id": "UADMIN", "is_admin": True}})
     server = Server(make_settings(data, slack), slack, clock=lambda: T0)
     yield server
-    slack.delay = 0.0
+    slack.latency.delay = 0.0
     server.stop()
 
 
@@ -87,7 +87,7 @@ def test_every_button_form_and_command_is_answered_within_3_s_when_slack_takes_4
         e["action_id"]: e.get("value") for b in alert.payload["blocks"] if b["type"] == "actions" for e in b["elements"]
     }
     slack.reset()
-    slack.delay = SLACK_LATENCY  # from now on Slack answers every call (API and response URLs) in 4 s
+    slack.latency.delay = SLACK_LATENCY  # from now on Slack answers every call (API and response URLs) in 4 s
 
     answers = {
         "acknowledge": timed(lambda: running.action(ra.ACTION_ACK, buttons[ra.ACTION_ACK], user="UADMIN")),
@@ -126,7 +126,7 @@ def test_every_button_form_and_command_is_answered_within_3_s_when_slack_takes_4
 
 
 def test_a_form_with_a_mistake_is_still_answered_on_the_form_at_once(running, slack, data):
-    slack.delay = SLACK_LATENCY
+    slack.latency.delay = SLACK_LATENCY
     bad = {**RULE, "threshold": {"type": "plain_text_input", "value": "lots"}}
     response, seconds = timed(lambda: submit(running, modals.CALLBACK_RULE, bad))
     assert seconds < SLACK_LIMIT

@@ -75,11 +75,22 @@ def converse(deps: Deps, client, team: str, event: dict, addressed: bool) -> Non
     if not isinstance(parsed, _ANSWERED):  # rules, digests, targets, pins: the command's work (permissions, forms)
         replier.reply(render.notice(t(deps.lang, "err_use_command", text=render.escape(text[:80]))))
         return
-    if isinstance(parsed, p.Ask) and (parsed.chart or parsed.why) and (wait := deps.limits.heavy(user)):
-        # charts and decompositions are heavy work: the same per-person quota as `/kpi … chart`
+    heavy = commands.is_heavy(deps, parsed)
+    if heavy and (wait := deps.limits.heavy(user)):
+        # charts, decompositions, very long ranges: the same per-person quota and pool as `/kpi`
         replier.reply(render.notice(t(deps.lang, "err_busy", seconds=max(1, round(wait)))))
         return
     command = {"team_id": team, "channel_id": channel, "user_id": user, "text": text}
+    if heavy:  # in the heavy pool, so that a flood of it never delays everyone else's answers
+        deps.later(_answer, deps, replier, command, client, parsed, (root, thread, direct, posted, now), heavy=True)
+    else:
+        _answer(deps, replier, command, client, parsed, (root, thread, direct, posted, now))
+
+
+def _answer(deps: Deps, replier: Replier, command: dict, client, parsed, where: tuple) -> None:
+    """Answer in the thread, then keep the question for the thread's follow-ups."""
+    root, thread, direct, posted, now = where
+    team, channel = command["team_id"], command["channel_id"]
     commands.handle(deps, replier, command, client, parsed)
     if isinstance(parsed, p.Ask) and posted:
         threads = [root or "", *posted] if direct and not thread else [root]
