@@ -141,6 +141,9 @@ class OncePerEvent(Middleware):
                 self.clock().astimezone(timezone.utc).replace(tzinfo=None),
             )
         except SQLAlchemyError:
+            if event_id:  # no one reads an event's answer: its listener apologises where the person wrote
+                req.context["state_failed"] = logged_failure(self.logger)
+                return next()
             return apology(self.settings, self.logger)
         if not first:
             self.logger.info("event %s already handled; this delivery is ignored", str(event_id)[:40])
@@ -151,9 +154,15 @@ class OncePerEvent(Middleware):
 def apology(settings: Settings, logger: logging.Logger) -> BoltResponse:
     """The bot's own database failed before any listener: the person gets the apology with an error id
     (a slash command shows the body; other payloads ignore it), and the log the traceback under that id."""
-    error_id = uuid.uuid4().hex[:10]
-    logger.exception("the bot's database failed while checking a request [error_id=%s]", error_id)
+    error_id = logged_failure(logger)
     body = json.dumps(
         {"response_type": "ephemeral", "text": t(settings.kpi_language, "err_internal", error_id=error_id)}
     )
     return BoltResponse(status=200, body=body, headers={"content-type": "application/json"})
+
+
+def logged_failure(logger: logging.Logger) -> str:
+    """The traceback of the bot's database failing, logged under a new error id (returned)."""
+    error_id = uuid.uuid4().hex[:10]
+    logger.exception("the bot's database failed while checking a request [error_id=%s]", error_id)
+    return error_id

@@ -26,17 +26,24 @@ log = logging.getLogger("bot.conversations")
 
 _MENTION = re.compile(r"<@[A-Z0-9]+(\|[^>]*)?>")
 MAX_EVENT_TEXT = p.MAX_TEXT  # a longer message is refused with its length, not read (as a command is)
+# messages people write: plain ones, a thread reply also sent to the channel, one with a file attached
+_PLAIN = (None, "thread_broadcast", "file_share")
 _ANSWERED = (p.Ask, p.ListKpis, p.Explain, p.Help, p.Unclear, p.TooLong, p.NotUnderstood, p.MissingKpi, p.BadKpi)
 
 
 def register(app: App, deps: Deps) -> None:
     @app.event("app_mention")
     def mention(event, client, context):
+        if event.get("bot_id") or event.get("subtype") not in _PLAIN or not isinstance(event.get("text"), str):
+            return  # other bots' mentions (and edits of a mention) are not questions
+        if context.get("state_failed"):  # the bot's database failed before this listener: said, not lost
+            deps.later(apologise, deps, client, event, context["state_failed"])
+            return
         deps.later(converse, deps, client, context.team_id or event.get("team", ""), event, True)
 
     @app.event("message")
     def message(event, client, context):
-        if event.get("subtype") or event.get("bot_id") or not isinstance(event.get("text"), str):
+        if event.get("subtype") not in _PLAIN or event.get("bot_id") or not isinstance(event.get("text"), str):
             return  # edits, deletions, joins, bots (the bot itself included)
         bot = context.bot_user_id or ""
         if bot and f"<@{bot}" in event["text"] and event.get("channel_type") != "im":
@@ -44,14 +51,25 @@ def register(app: App, deps: Deps) -> None:
         direct = event.get("channel_type") == "im"
         if not direct and not event.get("thread_ts"):
             return  # a channel's own conversation: not addressed to the bot
+        if context.get("state_failed"):  # a DM gets the apology; a thread's reply may not be for the bot
+            if direct:
+                deps.later(apologise, deps, client, event, context["state_failed"])
+            return
         deps.later(converse, deps, client, context.team_id or event.get("team", ""), event, direct)
+
+
+def apologise(deps: Deps, client, event: dict, error_id: str) -> None:
+    """The apology, with the error id of the logged failure, where the question was asked."""
+    thread = event.get("thread_ts") or (None if event.get("channel_type") == "im" else event.get("ts"))
+    message = render.notice(t(deps.lang, "err_internal", error_id=error_id))
+    client.chat_postMessage(channel=str(event.get("channel", "")), thread_ts=thread, **message)
 
 
 def converse(deps: Deps, client, team: str, event: dict, addressed: bool) -> None:
     """Read the message (as a follow-up when its thread holds an answer), answer it in its thread, and keep
     the question for the next reply."""
     channel, user = str(event.get("channel", "")), str(event.get("user", ""))
-    text = _MENTION.sub(" ", str(event.get("text", ""))[: MAX_EVENT_TEXT + 1]).strip()
+    text = _MENTION.sub(" ", str(event.get("text", ""))).strip()  # a long one is refused with its length
     if not channel or not user:
         return
     direct = event.get("channel_type") == "im"
