@@ -12,6 +12,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
+from sqlalchemy.exc import SQLAlchemyError
+
 from bot.render import answers as render
 from kpi.config import Settings
 from kpi.errors import DefinitionError, PeriodError, Refusal, SourceError, SourceTimeout, UnknownDimension, UnknownKpi
@@ -92,11 +94,18 @@ class Quotas:
 
     def heavy(self, user: str) -> float:
         """0 when ``user`` may start heavy work now (and it is counted), else the seconds to wait."""
-        return state.take(self.db, f"heavy:{user}", self.clock(), self.per_user, self.window)
+        return self._take(f"heavy:{user}", self.per_user, self.window)
 
     def digest(self, channel: str) -> float:
         """0 when ``channel`` may get a digest now (and it is counted), else the seconds to wait."""
-        return state.take(self.db, f"digest:{channel}", self.clock(), 1, self.digest_gap)
+        return self._take(f"digest:{channel}", 1, self.digest_gap)
+
+    def _take(self, key: str, limit: int, window: float) -> float:
+        try:
+            return state.take(self.db, key, self.clock(), limit, window)
+        except SQLAlchemyError:  # the work is still done (the heavy pool still takes one at a time)
+            log.warning("a quota could not be counted: the bot's database failed", exc_info=True)
+            return 0.0
 
 
 class Replier:

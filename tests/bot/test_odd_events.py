@@ -85,13 +85,14 @@ def test_a_signed_event_that_is_not_an_object_gets_200_and_one_log_line(talk, sl
     events = Events(talk)
     with caplog.at_level(logging.INFO):
         statuses = [events.send("x"), events.send(["x"]), events.send(None)]
-    assert statuses == [200, 200, 200]
+        home_for_no_one = events.send({"type": "app_home_opened", "tab": "home"})  # no user: nothing to publish
+    assert statuses == [200, 200, 200] and home_for_no_one == 200
     lines = [r for r in caplog.records if "event is not an object" in r.getMessage()]
     assert len(lines) == 3 and "(str)" in lines[0].getMessage()
     assert not [r for r in caplog.records if r.exc_info or r.levelno >= logging.ERROR]  # no traceback
     unsigned = talk.post_signed(json.dumps({"type": "event_callback", "event": "x"}), secret="not-the-secret")
     assert unsigned.status == 401
-    assert posts(slack) == []
+    assert posts(slack) == [] and slack.calls_to("views.publish") == []
 
 
 def test_a_40_kb_dm_is_refused_with_its_real_length(talk, slack):

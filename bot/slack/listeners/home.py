@@ -25,8 +25,9 @@ from kpi.texts import t
 def register(app: App, deps: Deps) -> None:
     @app.event("app_home_opened")
     def home_opened(event, client, logger, context):
-        if event.get("tab") in (None, "home"):
-            deps.later(publish_home, deps, client, context.team_id or "", event["user"], "month", logger)
+        user = event.get("user")
+        if event.get("tab") in (None, "home") and isinstance(user, str) and user:  # no one to show it to else
+            deps.later(publish_home, deps, client, context.team_id or "", user, "month", logger)
 
     for period in PERIODS:
 
