@@ -81,6 +81,20 @@ def test_thread_replies_sent_to_the_channel_too_or_with_a_file_are_answered_like
     assert len(posts(slack)) == 4
 
 
+def test_people_talking_about_the_numbers_in_a_thread_are_not_answered(talk, slack):
+    events = Events(talk)
+    events.mention("revenue in october 2026", "700.1")
+    for number, chatter in enumerate(
+        ["this month is better than last month", "revenue is up this month", "we did better in october 2026"]
+    ):
+        events.reply(chatter, "700.1", f"700.{number + 2}")
+    assert len(posts(slack)) == 1  # the answer to the mention only
+    events.reply("and last month?", "700.1", "700.9")
+    events.reply("same for september 2026", "700.1", "700.10")
+    assert [texts(p.payload).count("Read as: Revenue · ") for p in posts(slack)[1:]] == [1, 1]
+    assert "Read as: Revenue · September 2026" in texts(posts(slack)[-1].payload)
+
+
 def test_a_signed_event_that_is_not_an_object_gets_200_and_one_log_line(talk, slack, caplog):
     events = Events(talk)
     with caplog.at_level(logging.INFO):

@@ -139,11 +139,27 @@ def read(deps: Deps, text: str, previous: Reading | None, addressed: bool):
         and head not in p.COMMAND_WORDS
         and (reading.found or reading.unknown)
     )
-    if not addressed and (not follows or reading.unknown):
+    if not addressed and (not follows or reading.unknown or not _asks(text)):
         return None
     if follows:
         return p.free_text(text, catalog, previous=previous)
     return p.parse(text, catalog, deps.lang, deps.currency)
+
+
+# how a reply not addressed to the bot starts when it follows the answer up ("and by channel?", "same for
+# september", "vs last year", "et en septembre ?"), as opposed to people talking about the numbers
+_FOLLOW_UP_HEADS = {
+    "and", "same", "vs", "versus", "what", "how", "also", "only", "just", "by",
+    "et", "pareil", "idem", "même", "meme", "quid", "par", "seulement", "juste",
+}  # fmt: skip
+_SHORT_REPLY = 4  # words: "vs last year", "september 2026", "by category"
+
+
+def _asks(text: str) -> bool:
+    """Whether a thread reply not addressed to the bot reads as a follow-up question: a question mark, a
+    few words, or a follow-up's first word. "this month is better than last month" is chatter."""
+    words = text.lower().split()
+    return text.rstrip().endswith("?") or len(words) <= _SHORT_REPLY or (bool(words) and words[0] in _FOLLOW_UP_HEADS)
 
 
 def _question(ask: p.Ask) -> dict:
