@@ -149,8 +149,8 @@ def read(deps: Deps, text: str, previous: Reading | None, addressed: bool):
 # how a reply not addressed to the bot starts when it follows the answer up ("and by channel?", "same for
 # september", "vs last year", "et en septembre ?"), as opposed to people talking about the numbers
 _FOLLOW_UP_HEADS = {
-    "and", "same", "vs", "versus", "what", "how", "also", "only", "just", "by",
-    "et", "pareil", "idem", "même", "meme", "quid", "par", "seulement", "juste",
+    "and", "same", "vs", "versus", "what", "how", "also", "only", "just", "by", "show",
+    "et", "pareil", "idem", "même", "meme", "quid", "par", "seulement", "juste", "montre",
 }  # fmt: skip
 _SHORT_REPLY = 4  # words: "vs last year", "september 2026", "by category"
 
