@@ -143,6 +143,9 @@ class OncePerEvent(Middleware):
                 self.clock().astimezone(timezone.utc).replace(tzinfo=None),
             )
         except SQLAlchemyError:
+            if event_id:  # no one reads an event's answer: its listener apologises where the person wrote
+                req.context["state_failed"] = logged_failure(self.logger)
+                return next()
             return apology(self.settings, self.logger)
         if not first:
             self.logger.info("event %s already handled; this delivery is ignored", str(event_id)[:40])
@@ -174,8 +177,7 @@ class DecodedText(Middleware):
 def apology(settings: Settings, logger: logging.Logger) -> BoltResponse:
     """The bot's own database failed before any listener: the person gets the apology with an error id
     (a slash command shows the body; other payloads ignore it), and the log the traceback under that id."""
-    error_id = uuid.uuid4().hex[:10]
-    logger.exception("the bot's database failed while checking a request [error_id=%s]", error_id)
+    error_id = logged_failure(logger)
     body = json.dumps(
         {"response_type": "ephemeral", "text": t(settings.kpi_language, "err_internal", error_id=error_id)}
     )
@@ -243,3 +245,10 @@ def _refuse(client, body: dict, text: str) -> None:
         from slack_sdk.webhook import WebhookClient
 
         WebhookClient(body["response_url"]).send(text=text, response_type="ephemeral", replace_original=False)
+
+
+def logged_failure(logger: logging.Logger) -> str:
+    """The traceback of the bot's database failing, logged under a new error id (returned)."""
+    error_id = uuid.uuid4().hex[:10]
+    logger.exception("the bot's database failed while checking a request [error_id=%s]", error_id)
+    return error_id

@@ -261,6 +261,16 @@ delivery_problems = Table(  # a channel whose posts Slack refuses (bot removed, 
     Column("last_at", DateTime, nullable=False),
 )
 
+quota_uses = Table(  # each use of a limited thing (heavy work per person, a digest now per channel), shared
+    "quota_uses",  # by every web process; kept as long as its window
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("key", Text, nullable=False),  # "heavy:T…:U…", "digest:T…:C…"
+    Column("used_at", Float, nullable=False),  # seconds since the epoch
+    Index("ix_quota_uses_key_used_at", "key", "used_at"),
+    Index("ix_quota_uses_used_at", "used_at"),
+)
+
 leases = Table(
     "leases",
     metadata,

@@ -7,6 +7,7 @@
 * :mod:`.freshness` — source tables whose rows stopped arriving;
 * :mod:`.conversations` — the question answered in each thread, for follow-ups;
 * :mod:`.coordination` — the clock's lease, Slack events seen once, heartbeats;
+* :mod:`.quotas` — limits on expensive work, shared by every process;
 * :mod:`.audit` — who changed what.
 
 The functions are re-exported here, so that callers write ``state.rules(db)``.
@@ -39,6 +40,7 @@ from kpi.store.state.outbox import (
     release,
     retry_later,
 )
+from kpi.store.state.quotas import take
 from kpi.store.state.rules import (
     UnitOfWork,
     acknowledge,
@@ -102,6 +104,7 @@ __all__ = [
     "snooze_rule",
     "stale",
     "subscribe_digest",
+    "take",
     "team_targets",
     "unit_of_work",
     "unsubscribe_digest",
