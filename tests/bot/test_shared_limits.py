@@ -42,6 +42,9 @@ def dm(user: str, text: str, number: int) -> dict:
 def test_a_flood_of_heavy_dms_and_mentions_leaves_another_persons_kpi_answered_inline(data, slack):
     running = Server(make_settings(data, slack), slack)
     slack.reset()
+    slack.add_channel("C777")  # the bot is in the channel of the mentions, and each DM is the bot's own
+    for i in range(40):
+        slack.add_channel(f"D{i:03d}", kind="im")
     # every chart, once drawn, waits at Slack's upload for as long as the test wants: whatever holds a worker
     # stays held, so a cheap answer that queued behind the flood would never come inline
     slack.hold("files.getUploadURLExternal")

@@ -26,6 +26,7 @@ from kpi.present import format_value
 from kpi.store import state
 from kpi.texts import t
 
+
 def register(app: App, deps: Deps) -> None:
     # Buttons answer Slack's HTTP request at once (within its 3 seconds whatever Slack's own
     # latency): every call to Slack (users.info, response URLs, chat.postEphemeral) comes after, in a worker.
