@@ -45,7 +45,7 @@ def rules_message(rules: list[Rule], catalog: Catalog, now: datetime, tz, lang: 
         line = t(
             lang,
             "rule_line",
-            id=row.id,
+            id=row.shown,
             kpi=escape(name),
             line=line_text(spec, unit, lang, currency),
             window=spec.window,
@@ -62,7 +62,7 @@ def rules_message(rules: list[Rule], catalog: Catalog, now: datetime, tz, lang: 
             line = t(
                 lang,
                 "rule_line",
-                id=row.id,
+                id=row.shown,
                 kpi=escape(name),
                 line=line_text(spec, unit, lang, currency),
                 window=spec.window,

@@ -19,6 +19,7 @@ from typing import Any
 from urllib.parse import parse_qs
 
 from bot.sandbox.conversations import Conversations
+from bot.sandbox.latency import Latency
 
 
 @dataclass
@@ -57,6 +58,7 @@ class LocalSlack(Conversations):
         self.without_ts: set[str] = set()  # methods answered {"ok": true} with no ts (a broken proxy would)
         self.refused: list[tuple[str, int]] = []  # (method, status) of every call answered with a failure
         self._hold: dict | None = None  # see hold()
+        self.latency = Latency()  # a slow Slack: `slack.latency.delay = 4.0` answers every call 4 s late
 
     # -- lifecycle ---------------------------------------------------------------------------
     def start(self) -> LocalSlack:
@@ -307,6 +309,7 @@ def _handler(slack: LocalSlack):
                     headers,
                 )
             headers = {k.lower(): v for k, v in self.headers.items()}
+            slack.latency.wait(kind, name)  # a slow Slack answers late (bot.sandbox.latency)
             slack._record(Call(kind, name, payload, headers))
             if kind == "response_url":
                 return self._reply(200, {"ok": True})

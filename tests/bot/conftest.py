@@ -17,6 +17,7 @@ import uvicorn
 from pydantic import SecretStr
 
 from bot.sandbox.local_slack import LocalSlack
+from bot.sandbox.slack_typing import slack_encode
 from bot.slack.app import create_app
 from bot.slack.signing import signed_headers
 from bot.slack.web import create_asgi
@@ -117,7 +118,10 @@ class Server:
         except urllib.error.HTTPError as err:
             return Response(err.code, err.read().decode())
 
-    def command_body(self, text: str, user: str = "U123", channel: str = "C123", team: str = "T123") -> tuple[str, str]:
+    def command_body(
+        self, text: str, user: str = "U123", channel: str = "C123", team: str = "T123", raw: bool = False
+    ) -> tuple[str, str]:
+        """A signed slash command's body; ``text`` is sent as Slack sends what was typed (unless ``raw``)."""
         self.count += 1
         response_url = self.slack.response_url(f"cmd{self.count}")
         body = urlencode(
@@ -130,13 +134,22 @@ class Server:
                 "user_id": user,
                 "user_name": "ana",
                 "command": "/kpi",
-                "text": text,
+                "text": text if raw else slack_encode(text),
                 "api_app_id": "A123",
                 "response_url": response_url,
                 "trigger_id": f"trig.{self.count}",
             }
         )
         return body, response_url
+
+    @staticmethod
+    def json_or_empty(body: str) -> dict:
+        """A command's inline answer as a message ({} when it acked with no body)."""
+        try:
+            found = json.loads(body) if body else {}
+        except ValueError:
+            return {}
+        return found if isinstance(found, dict) else {}
 
     def command(self, text: str, **kwargs) -> Response:
         body, _ = self.command_body(text, **kwargs)

@@ -44,7 +44,7 @@ def dispatch(deps: Deps, replier: Replier, command: dict, client) -> None:
         if deps.synchronous:  # the console: everything before the prompt comes back
             handle(deps, replier, command, client, parsed)
             return
-        heavy = _heavy(deps, parsed)
+        heavy = is_heavy(deps, parsed)
         if heavy:
             wait = deps.limits.heavy(command.get("user_id", ""))
             if wait:
@@ -62,7 +62,7 @@ def dispatch(deps: Deps, replier: Replier, command: dict, client) -> None:
             _Late(deps, replier, name).start(deps.settings.kpi_answer_timeout - deps.settings.kpi_inline_budget, future)
 
 
-def _heavy(deps: Deps, parsed) -> bool:
+def is_heavy(deps: Deps, parsed) -> bool:
     """Work that takes seconds of CPU or source time. (A digest posted now is heavy too, but the command
     only checks the channel's quota and acks: the posting itself goes to the heavy pool.)"""
     match parsed:
