@@ -6,10 +6,10 @@ from __future__ import annotations
 from collections import Counter
 from datetime import datetime
 
-from slack_sdk.models.blocks import Block, HeaderBlock, PlainTextObject, SectionBlock
+from slack_sdk.models.blocks import Block, SectionBlock
 
 from bot.render.alerts import line_text, when_text
-from bot.render.answers import _md, escape, message
+from bot.render.blocks import escape, fixed, header, md, message
 from kpi.catalog import Catalog, Unit
 from kpi.present import breakdown_key, dimension_name, format_value
 from kpi.rules import Rule, RuleKind
@@ -24,7 +24,8 @@ def state_text(rule: Rule, now: datetime, tz, lang: str) -> str:
 
 def rules_message(rules: list[Rule], catalog: Catalog, now: datetime, tz, lang: str, currency: str) -> dict:
     if not rules:
-        return message(t(lang, "rule_list_empty"), [SectionBlock(text=_md(t(lang, "rule_list_empty")))])
+        empty = fixed(t(lang, "rule_list_empty"))
+        return message(empty, [SectionBlock(text=md(empty))])
     lines = []
     segments: dict[int, list[Rule]] = {}
     for row in rules:
@@ -80,26 +81,26 @@ def rules_message(rules: list[Rule], catalog: Catalog, now: datetime, tz, lang: 
             )
             line += f" · {t(lang, 'rule_last_value', value=shown)}"
         lines.append(line)
-    blocks: list[Block] = [HeaderBlock(text=PlainTextObject(text=t(lang, "rule_list_title")))]
+    blocks: list[Block] = [header(t(lang, "rule_list_title"))]
     chunk: list[str] = []
     for line in lines:
         if sum(len(c) + 1 for c in chunk) + len(line) > 2900:
-            blocks.append(SectionBlock(text=_md("\n".join(chunk))))
+            blocks.append(SectionBlock(text=md("\n".join(chunk))))
             chunk = []
         chunk.append(line)
     if chunk:
-        blocks.append(SectionBlock(text=_md("\n".join(chunk))))
+        blocks.append(SectionBlock(text=md("\n".join(chunk))))
     return message(t(lang, "rule_list_title") + "\n" + "\n".join(lines), blocks)
 
 
 def history_message(entries: list[dict], tz, lang: str) -> dict:
     if not entries:
-        return message(t(lang, "history_empty"), [SectionBlock(text=_md(t(lang, "history_empty")))])
+        return message(t(lang, "history_empty"), [SectionBlock(text=md(t(lang, "history_empty")))])
     lines = []
     for e in entries:
         what = t(lang, "action_" + e["action"].replace(".", "_"), target=escape(e.get("target") or ""))
         lines.append(t(lang, "history_line", when=when_text(e["at"], tz, lang), user=escape(e["user_id"]), what=what))
     return message(
         t(lang, "history_title") + "\n" + "\n".join(lines),
-        [HeaderBlock(text=PlainTextObject(text=t(lang, "history_title"))), SectionBlock(text=_md("\n".join(lines)))],
+        [header(t(lang, "history_title")), SectionBlock(text=md("\n".join(lines)))],
     )

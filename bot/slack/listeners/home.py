@@ -12,7 +12,7 @@ from bot.jobs.context import naive
 from bot.jobs.digests import firing_now, trigger_of
 from bot.render import alerts as ra
 from bot.render import answers as render
-from bot.render.answers import escape
+from bot.render.blocks import escape
 from bot.render.home import ACTION_PERIOD, ACTION_PIN, ACTION_UNPIN, PERIODS, home_view
 from bot.slack import permissions
 from bot.slack.deps import Deps
@@ -89,7 +89,8 @@ def dashboard(deps: Deps, team: str, period: str) -> dict:
     if upcoming:
         fire, digest = min(upcoming, key=lambda item: item[0])
         when = ra.when_text(fire.astimezone(timezone.utc).replace(tzinfo=None), service.tz, lang)
-        next_digest = t(lang, "home_next_digest", channel=digest.channel_id, when=when)
+        channel = re.sub(r"[^A-Za-z0-9]", "", digest.channel_id)
+        next_digest = t(lang, "home_next_digest", channel=channel, when=when)
     return home_view(results, paces, pinned, period, firing, next_digest, lang, deps.currency)
 
 
