@@ -253,9 +253,7 @@ def help_message(catalog: Catalog, lang: str) -> dict:
         SectionBlock(text=md(fixed(t(lang, "help_commands")))),
         SectionBlock(text=md(fixed(t(lang, "help_examples")))),
         DividerBlock(),
-        ContextBlock(
-            elements=[md(t(lang, "help_periods"), MAX_FIELD), md(t(lang, "help_kpis", kpis=kpis), MAX_FIELD)]
-        ),
+        ContextBlock(elements=[md(t(lang, "help_periods"), MAX_FIELD), md(t(lang, "help_kpis", kpis=kpis), MAX_FIELD)]),
     ]
     return message(t(lang, "help_title") + "\n" + fixed(t(lang, "help_commands")), blocks)
 

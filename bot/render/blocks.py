@@ -16,6 +16,9 @@ from collections.abc import Callable, Sequence
 
 from slack_sdk.models.blocks import Block, HeaderBlock, MarkdownTextObject, PlainTextObject, SectionBlock
 
+from kpi.errors import Refusal
+from kpi.texts import t
+
 MAX_BLOCKS = 50  # per message
 MAX_VIEW_BLOCKS = 100  # per modal or Home tab
 MAX_SECTION = 3000
@@ -27,6 +30,7 @@ MAX_FALLBACK = 3000  # the top-level text we send (Slack takes 40,000; a notific
 # The control sequences the bot itself means to write: a user or a channel named by its id.
 _INTENDED = re.compile(r"<[@#][A-Z0-9]{1,20}>")
 _ENTITY = re.compile(r"&(amp|lt|gt);")
+_BARE_AMP = re.compile(r"&(?!(?:amp|lt|gt);)")
 _ENTITIES = {"amp": "&", "lt": "<", "gt": ">"}
 
 
@@ -40,19 +44,19 @@ def unescape(text: str) -> str:
 
 
 def fixed(text: str) -> str:
-    """A fixed text of kpi/locales with literal ``<``, ``>`` or ``&`` ("OP is one of >, <, >=, <="), made
-    safe for mrkdwn: escaped, except the mentions the bot means (``<@U123>``, ``<#C123>``)."""
+    """A text made safe for mrkdwn and top-level ``text``: a fixed text of kpi/locales with literal ``<``,
+    ``>`` or ``&`` ("OP is one of >, <, >=, <="), or a text whose values were escaped already. Entities
+    are kept as they are, anything raw is escaped, except the mentions the bot means (``<@U123>``,
+    ``<#C123>``), which only a fixed text holds raw."""
     out, last = [], 0
     for found in _INTENDED.finditer(text):
-        out += [escape(text[last : found.start()]), found.group(0)]
+        out += [_escape_raw(text[last : found.start()]), found.group(0)]
         last = found.end()
-    return "".join(out) + escape(text[last:])
+    return "".join(out) + _escape_raw(text[last:])
 
 
-def safe_text(text: str) -> str:
-    """A message's top-level ``text`` (what notifications show): no control sequence at all. What was
-    already escaped stays as it is, anything raw is escaped; the bot's own mentions are kept."""
-    return fixed(unescape(text))
+def _escape_raw(text: str) -> str:
+    return _BARE_AMP.sub("&amp;", text).replace("<", "&lt;").replace(">", "&gt;")
 
 
 def plain(text: str) -> str:
@@ -60,6 +64,15 @@ def plain(text: str) -> str:
     ``*bold*`` and no backticks."""
     text = unescape(text).replace("`", "")
     return re.sub(r"(?<![\w*])\*([^*\n]+)\*(?![\w*])", r"\1", text)
+
+
+def refusal_text(problem: Refusal, lang: str) -> str:
+    """A refusal of typed input for mrkdwn: its words escaped (the value typed, the closest values of the
+    data), the text's own literal ``<``, ``>`` too."""
+    if not problem.key:
+        return ""
+    values = {k: escape(v) if isinstance(v, str) else v for k, v in problem.params.items()}
+    return fixed(t(lang, problem.key, **values))
 
 
 def clip(text: str, limit: int) -> str:
@@ -98,9 +111,9 @@ def md(text: str, limit: int = MAX_SECTION) -> MarkdownTextObject:
     return MarkdownTextObject(text=clip(text, limit))
 
 
-def header(text: str) -> HeaderBlock:
+def header(text: str, emoji: bool | None = True) -> HeaderBlock:
     """A header: plain text, shown as written (so given raw, never escaped)."""
-    return HeaderBlock(text=PlainTextObject(text=clip(text, MAX_HEADER), emoji=True))
+    return HeaderBlock(text=PlainTextObject(text=clip(text, MAX_HEADER), emoji=emoji))
 
 
 def section(text: str) -> SectionBlock:
@@ -111,4 +124,4 @@ def message(text: str, blocks: Sequence[Block | dict]) -> dict:
     """``{"text": fallback, "blocks": [...]}`` for ``ack``, ``respond`` or ``chat.postMessage``: at most 50
     blocks, each validated by ``slack_sdk``, and a fallback without any control sequence."""
     shown = [b if isinstance(b, dict) else b.to_dict() for b in list(blocks)[:MAX_BLOCKS]]
-    return {"text": clip(safe_text(text), MAX_FALLBACK), "blocks": shown}
+    return {"text": clip(fixed(text), MAX_FALLBACK), "blocks": shown}

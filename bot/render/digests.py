@@ -36,7 +36,7 @@ def digest_message(
     )
     if where is not None:  # a digest for one value of a breakdown: 'channel = organic'
         title += f" · {dimension_name(where[0], lang)} = {breakdown_key(where[1], lang, where[0])}"
-    blocks: list[Block] = [header(title)]
+    blocks: list[Block] = [header(title, emoji=None)]
     blocks.append(
         SectionBlock(
             text=md(

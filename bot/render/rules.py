@@ -81,7 +81,7 @@ def rules_message(rules: list[Rule], catalog: Catalog, now: datetime, tz, lang: 
             )
             line += f" · {t(lang, 'rule_last_value', value=shown)}"
         lines.append(line)
-    blocks: list[Block] = [header(t(lang, "rule_list_title"))]
+    blocks: list[Block] = [header(t(lang, "rule_list_title"), emoji=None)]
     chunk: list[str] = []
     for line in lines:
         if sum(len(c) + 1 for c in chunk) + len(line) > 2900:
@@ -102,5 +102,5 @@ def history_message(entries: list[dict], tz, lang: str) -> dict:
         lines.append(t(lang, "history_line", when=when_text(e["at"], tz, lang), user=escape(e["user_id"]), what=what))
     return message(
         t(lang, "history_title") + "\n" + "\n".join(lines),
-        [header(t(lang, "history_title")), SectionBlock(text=md("\n".join(lines)))],
+        [header(t(lang, "history_title"), emoji=None), SectionBlock(text=md("\n".join(lines)))],
     )

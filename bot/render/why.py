@@ -66,7 +66,7 @@ def why_message(total: KpiResult, whys: list[Why], catalog: Catalog, lang: str, 
     now = format_value(total.value, kpi.unit, lang, currency)
     title = t(lang, "why_title", kpi=kpi.name(lang), before=before, now=now)
     blocks: list[Block] = [
-        header(title),
+        header(title, emoji=None),
         ContextBlock(
             elements=[
                 md(

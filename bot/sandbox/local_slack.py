@@ -18,6 +18,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs
 
+from bot.sandbox.slack_rules import refuse_as_slack
+
 
 @dataclass
 class Call:
@@ -53,7 +55,8 @@ class LocalSlack:
         self.tokens: dict[str, str] = {}  # bot token -> team id
         self.invalid_tokens: set[str] = set()  # tokens auth.test refuses (invalid_auth), as Slack does
         self.without_ts: set[str] = set()  # methods answered {"ok": true} with no ts (a broken proxy would)
-        self.refused: list[tuple[str, int]] = []  # (method, status) of every call answered with a failure
+        self.refused: list[tuple[str, int | str]] = []  # (method, status or Slack's error) of every call refused
+        self.invalid: list[tuple[str, str, str]] = []  # (method, error, what is wrong): payloads Slack refuses
         self._hold: dict | None = None  # see hold()
 
     # -- lifecycle ---------------------------------------------------------------------------
@@ -299,6 +302,9 @@ def _handler(slack: LocalSlack):
                     headers,
                 )
             headers = {k.lower(): v for k, v in self.headers.items()}
+            refused = refuse_as_slack(slack, kind, name, payload)
+            if refused is not None:  # refused as Slack refuses it: never posted, so not recorded as a call
+                return self._reply(200 if kind == "api" else 400, {"ok": False, "error": refused})
             slack._record(Call(kind, name, payload, headers))
             if kind == "response_url":
                 return self._reply(200, {"ok": True})

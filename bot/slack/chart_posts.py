@@ -6,6 +6,7 @@ import logging
 
 from bot.jobs.context import naive
 from bot.render import charts
+from bot.render.blocks import escape
 from bot.slack.deps import Deps
 from kpi.anomaly import Sensitivity
 from kpi.compute import compute
@@ -37,7 +38,7 @@ def draw(
     found = service.ask(kpi, period_text, deps.clock(), where=where).where if where else None
     if found is not None:  # the value as in the data, its dimension resolved
         name = f"{name} · {dimension_name(found[0], lang)} = {breakdown_key(found[1], lang, found[0])}"
-    comment = t(lang, "chart_comment", kpi=name, period=current, previous=previous)
+    comment = t(lang, "chart_comment", kpi=escape(name), period=current, previous=previous)
     if by:
         by = service.catalog.dimension(kpi, by)
         result = (

@@ -17,6 +17,7 @@ from bot.render import alerts as ra
 from bot.render import answers as render
 from bot.render import modals
 from bot.render import rules as rr
+from bot.render.blocks import clip, fixed, plain
 from bot.slack import parse as p
 from bot.slack import permissions, understood
 from bot.slack.answers import build
@@ -131,7 +132,7 @@ def handle(deps: Deps, replier: Replier, command: p.Command, body: dict, client)
         case p.Digest(action="show") if not permissions.can_manage(deps.settings, client, user):
             current = state.active_digests(url, team, channel)
             text = understood.digest(deps, current[0].spec) if current else t(lang, "digest_not_subscribed")
-            replier.reply(render.notice(text + " " + t(lang, "err_digest_usage")))
+            replier.reply(render.notice(text + " " + fixed(t(lang, "err_digest_usage"))))
             return
         case p.Digest(action="now"):
             wait = deps.limits.digest(f"{team}:{channel}")
@@ -291,7 +292,7 @@ def _ref(value) -> tuple[int, int] | None:
 def _field_errors(deps: Deps, refused: grammar.FieldRefusal) -> dict[str, str]:
     """A form's refusals as Slack shows them under each field (150 characters at most)."""
     hint = t(deps.lang, "modal_threshold_hint")
-    return {name: (problem.text(deps.lang) or hint)[:150] for name, problem in refused.errors.items()}
+    return {name: clip(plain(problem.text(deps.lang) or hint), 150) for name, problem in refused.errors.items()}
 
 
 def _submission(body: dict, view: dict, context) -> tuple[str, dict, str, str, dict]:
