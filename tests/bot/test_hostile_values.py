@@ -11,6 +11,7 @@ from data is found; the fake Slack refuses none of them (its limits: bot/sandbox
 from __future__ import annotations
 
 import json
+import re
 from datetime import date, timedelta
 
 import pytest
@@ -198,12 +199,9 @@ def test_commands_buttons_modals_and_home_with_hostile_values(hostile_data, host
 
 def test_home_with_129_kpis_and_60_firing_segments_loses_nothing_silently(hostile_data, hostile_definitions, slack):
     ctx = jobs(hostile_data, slack, hostile_definitions)
-    add_rule(
-        ctx.url,
-        RuleSpec("revenue", RuleKind.THRESHOLD, Op.GT, 0.0, "30d", segment_by="product"),
-        channel="C0ALERTS",
-        team=TEAM,
-    )
+    for kpi in ("revenue", hostile.kpi_key(0)):  # 50 products watched by each (Slack's limit of a message)
+        spec = RuleSpec(kpi, RuleKind.THRESHOLD, Op.GT, 0.0, "30d", segment_by="product")
+        add_rule(ctx.url, spec, channel="C0ALERTS", team=TEAM)
     run_pass(ctx, T0)
     firing = [r for r in state.rules(ctx.url, TEAM) if r.parent_id is not None and r.state == "firing"]
     assert len(firing) >= 56
@@ -269,3 +267,33 @@ def test_fixed_texts_keep_the_bots_own_mentions_and_escape_the_rest(lang):
     assert "`/kpi alert cac &gt; 150 30" in usage and "&lt;=" in usage and "<" not in usage.replace("&lt;", "")
     assert fixed(t(lang, "alert_acked", user=ADMIN)).endswith(f"<@{ADMIN}>")
     assert fixed(t(lang, "home_next_digest", channel="C0DIGEST", when="x")).count("<#C0DIGEST>") == 1
+
+
+def test_form_errors_are_plain_texts_with_every_placeholder_filled(hostile_data, hostile_definitions, slack):
+    """Slack shows a form's errors as plain text: no *bold*, no backticks, no entity, no "{command}"."""
+    from tests.bot.test_modals import opened_view, submit
+
+    slack.users.update({ADMIN: {"id": ADMIN, "is_admin": True}, "UPLEB": {"id": "UPLEB"}})
+    running = Server(make_settings(hostile_data, slack, kpi_definitions=str(hostile_definitions)), slack)
+    running.app.deps.synchronous = True
+    slack.reset()
+    try:
+        running.command("alert", user=ADMIN, channel=CHANNEL, team=TEAM)
+        view = opened_view(slack)
+        errors = {}
+        for values, user in [
+            ({"kpi": "<!channel>", "op": ">", "threshold": "1", "window": "30d", "channel": CHANNEL}, ADMIN),
+            ({"kpi": "revenue", "op": ">", "threshold": "<!channel> & *x*", "window": "30d"}, ADMIN),
+            ({"kpi": "revenue", "op": "unusual", "threshold": "`<@U1>`", "window": "30d"}, ADMIN),
+            ({"kpi": "revenue", "op": ">", "threshold": "1", "window": "30d"}, "UPLEB"),
+        ]:
+            answer = submit(running, view, values, user=user).json()
+            assert answer["response_action"] == "errors"
+            errors.update({f"{user}:{k}": v for k, v in answer["errors"].items()})
+    finally:
+        running.stop()
+    assert "Which KPI? For example /kpi alert cac." in errors[f"{ADMIN}:kpi"]
+    for field, text in errors.items():
+        assert "{" not in text and "`" not in text and "&lt;" not in text and "&amp;" not in text, field
+        assert not re.search(r"(?<![\w*])\*[^*\n]+\*(?![\w*])", text), field
+        assert len(text) <= 150

@@ -81,7 +81,7 @@ def register(app: App, deps: Deps) -> None:
         user, values, team, channel, meta = _submission(body, view, context)
         editing = meta.get("rule") if isinstance(meta.get("rule"), int) else None
         if not permissions.can_manage(deps.settings, client, user):
-            ack(response_action="errors", errors={"kpi": permissions.refusal(deps.settings, deps.lang)[:150]})
+            ack(response_action="errors", errors={"kpi": _not_allowed(deps)})
             return
         try:
             spec = grammar.rule_from_fields(values, deps.service.catalog, deps.lang, deps.currency)
@@ -102,7 +102,7 @@ def register(app: App, deps: Deps) -> None:
     def digest_submitted(ack, body, view, client, context):
         user, values, team, channel, _ = _submission(body, view, context)
         if not permissions.can_manage(deps.settings, client, user):
-            ack(response_action="errors", errors={"cadence": permissions.refusal(deps.settings, deps.lang)[:150]})
+            ack(response_action="errors", errors={"cadence": _not_allowed(deps)})
             return
         try:
             digest = grammar.digest_from_fields(values, deps.service.catalog)
@@ -287,6 +287,11 @@ def _ref(value) -> tuple[int, int] | None:
     if re.fullmatch(r"[0-9]{1,9}", rule) and re.fullmatch(r"[0-9]{1,9}", seq):  # ASCII digits ('²' is not one)
         return int(rule), int(seq)
     return None
+
+
+def _not_allowed(deps: Deps) -> str:
+    """The refusal of a form to someone who may not change rules, as plain text under a field."""
+    return clip(plain(permissions.refusal(deps.settings, deps.lang)), 150)
 
 
 def _field_errors(deps: Deps, refused: grammar.FieldRefusal) -> dict[str, str]:
