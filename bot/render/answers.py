@@ -14,7 +14,7 @@ from datetime import timezone
 from babel.dates import format_time
 from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement, ContextBlock, DividerBlock, SectionBlock
 
-from bot.render.blocks import MAX_BUTTON, MAX_FIELD, MAX_SECTION, clip, escape, fixed, header, md, message, plain
+from bot.render.blocks import MAX_BUTTON, MAX_FIELD, MAX_SECTION, clip, escape, fixed, header, md, message
 from kpi.catalog import Catalog, Kpi
 from kpi.compute import KpiResult, Reason, ReasonCode
 from kpi.errors import PeriodError, UnknownDimension, UnknownKpi
@@ -287,7 +287,7 @@ def unclear(words: str, readings: list[tuple[str, str]], lang: str, no_kpi: bool
         blocks.append(
             ActionsBlock(
                 elements=[
-                    ButtonElement(text=clip(plain(label), MAX_BUTTON), action_id=f"{ACTION_ASK}_{n}", value=value)
+                    ButtonElement(text=clip(label, MAX_BUTTON), action_id=f"{ACTION_ASK}_{n}", value=value)
                     for n, (label, value) in enumerate(readings[:5])
                 ]
             )

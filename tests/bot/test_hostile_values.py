@@ -28,6 +28,7 @@ from kpi.pacing import Miss, Pace
 from kpi.rules import Op, RuleKind, RuleSpec
 from kpi.store import state
 from tests.bot.conftest import Server, make_settings
+from tests.bot.test_conversations import Events
 from tests.support import hostile
 from tests.support.clock import T0, FakeTime
 from tests.support.messages import posts, texts
@@ -174,6 +175,18 @@ def test_commands_buttons_modals_and_home_with_hostile_values(hostile_data, host
             ("kpi_why", json.dumps({"k": hostile.kpi_key(7), "p": "2026-10", "b": None})),
         ]:
             assert running.action(action, value, user=ADMIN, team=TEAM, channel=CHANNEL).status == 200
+        talk = Events(running)
+        for n, question in enumerate(
+            [
+                "revenue last month for <!channel> Pro",  # did you mean …? in a public thread
+                "revenue 2026-10 by product",
+                "why revenue 2026-10",
+                f"{hostile.kpi_key(8)} 2026-10 for {hostile.product_name(2)}",
+                "<!here> &amp; <@U1> <#C1|general> <http://evil|x>",
+            ]
+        ):
+            talk.mention(question, ts=f"1700000100.{n:06d}")
+            talk.dm(question, ts=f"1700000200.{n:06d}")
         event = {
             "token": "x",
             "team_id": TEAM,
@@ -188,6 +201,8 @@ def test_commands_buttons_modals_and_home_with_hostile_values(hostile_data, host
     finally:
         running.stop()
     found = payloads(slack)
+    in_threads = [texts(c.payload) for c in slack.calls_to("chat.postMessage") if c.payload.get("thread_ts")]
+    assert any("Did you mean `&lt;@U1&gt;" in text for text in in_threads)  # a public thread: escaped
     kinds = {name for name, _ in found}
     assert {"chat.postMessage", "views.open", "views.publish", "files.completeUploadExternal"} <= kinds
     everything = json.dumps([p for _, p in found + acks], ensure_ascii=False)
