@@ -169,6 +169,9 @@ def test_commands_buttons_modals_and_home_with_hostile_values(hostile_data, host
             response = running.command(text, user=ADMIN, channel=CHANNEL, team=TEAM)
             assert response.status == 200, text
             acks.append((f"ack {text}", response.json() if response.body else {}))
+        empty = running.command("alerts", user=ADMIN, channel="C0EMPTY", team=TEAM)
+        acks.append(("ack alerts elsewhere", empty.json()))
+        assert "Create one with `/kpi alert cac &gt; 150 30d`" in texts(empty.json())
         for action, value in [
             ("kpi_share", json.dumps({"k": "revenue", "p": "2026-10", "b": "product"})),
             ("kpi_explain", hostile.kpi_key(6)),
@@ -208,6 +211,7 @@ def test_commands_buttons_modals_and_home_with_hostile_values(hostile_data, host
     everything = json.dumps([p for _, p in found + acks], ensure_ascii=False)
     assert "&lt;!channel&gt;" in everything  # the hostile values were shown, escaped
     assert "OP is one of &gt;, &lt;, &gt;=, &lt;=" in everything
+    assert "`/kpi alert KPI &gt; VALUE by DIMENSION`" in everything  # the help's fixed text
     assert_clean(found + acks)
     assert slack.invalid == []
 
