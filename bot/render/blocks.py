@@ -86,24 +86,24 @@ def clip(text: str, limit: int) -> str:
     return cut + "…"
 
 
-def clip_lines(lines: Sequence[str], limit: int, more: Callable[[int], str]) -> str:
-    """Whole lines joined up to ``limit`` characters; those left out told by ``more(count)`` ("…and 12
-    more") instead of being cut mid-token."""
+def clip_lines(lines: Sequence[str], limit: int, more: Callable[[int], str], sep: str = "\n") -> str:
+    """Whole lines (or items: ``sep``) joined up to ``limit`` characters; those left out told by
+    ``more(count)`` ("…and 12 more") instead of being cut mid-token."""
     total = len(lines)
     kept: list[str] = []
     used = 0
     for n, line in enumerate(lines):
         rest = total - n - 1  # the lines after this one, told by ``more`` if they don't fit
-        if used + len(line) + (len(more(rest)) + 1 if rest else 0) > limit:
+        if used + len(line) + (len(more(rest)) + len(sep) if rest else 0) > limit:
             break
         kept.append(line)
-        used += len(line) + 1
+        used += len(line) + len(sep)
     else:
-        return "\n".join(kept)
+        return sep.join(kept)
     if not kept:  # even the first line is too long: it is cut, the others counted
-        kept = [clip(lines[0], limit - len(more(total - 1)) - 1 if total > 1 else limit)]
+        kept = [clip(lines[0], limit - len(more(total - 1)) - len(sep) if total > 1 else limit)]
     left = total - len(kept)
-    return "\n".join(kept + ([more(left)] if left else []))
+    return sep.join(kept + ([more(left)] if left else []))
 
 
 def md(text: str, limit: int = MAX_SECTION) -> MarkdownTextObject:

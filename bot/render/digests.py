@@ -5,7 +5,7 @@ from __future__ import annotations
 from babel.dates import format_date
 from slack_sdk.models.blocks import Block, SectionBlock
 
-from bot.render.blocks import MAX_FIELD, escape, header, md, message
+from bot.render.blocks import MAX_FIELD, MAX_SECTION, clip_lines, escape, header, md, message
 from kpi.compute import KpiResult
 from kpi.present import arrow, breakdown_key, dimension_name, format_pct_change, format_value, period_label
 from kpi.texts import babel_locale, t
@@ -39,9 +39,7 @@ def digest_message(
     blocks: list[Block] = [header(title, emoji=None)]
     blocks.append(
         SectionBlock(
-            text=md(
-                t(lang, "digest_firing", rules=escape(", ".join(firing))) if firing else t(lang, "digest_all_quiet")
-            )
+            text=md(t(lang, "digest_firing", rules=_firing(firing, lang)) if firing else t(lang, "digest_all_quiet"))
         )
     )
     fields = []
@@ -65,3 +63,9 @@ def digest_message(
         blocks.append(SectionBlock(fields=fields[i : i + 10]))
     lines = [f"{escape(m.kpi.name(lang))}: {format_value(m.value, m.kpi.unit, lang, currency)}" for m in month]
     return message(escape(title) + "\n" + "\n".join(lines), blocks)
+
+
+def _firing(firing: list[str], lang: str) -> str:
+    """The firing rules, escaped, as many as fit in the section, the others counted ("… and 12 more")."""
+    room = MAX_SECTION - len(t(lang, "digest_firing", rules=""))
+    return clip_lines([escape(rule) for rule in firing], room, lambda n: t(lang, "breakdown_more", count=n), sep=", ")

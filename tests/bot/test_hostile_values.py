@@ -97,6 +97,7 @@ def test_alerts_of_every_kind_and_digests_with_hostile_values(hostile_data, host
     add_rule(url, rule_from_words("revenue", ["unusual", "day"], catalog), channel="C0ALERTS")
     subscribe(url, at="13:00", tz="UTC", channel="C0DIGEST", kpis=",".join(hostile.kpi_key(n) for n in range(12)))
     subscribe(url, at="13:00", tz="UTC", channel="C0ALL")  # every one of the 129 KPIs
+    subscribe(url, at="13:00", tz="UTC", channel="C0SEG", kpis="revenue")  # 53 segments firing there
     run_pass(ctx, T0)
     run_pass(ctx, T0 + timedelta(hours=1))  # 13:00: the digests
     segment_posts = posts(slack, "C0SEG")
@@ -104,6 +105,11 @@ def test_alerts_of_every_kind_and_digests_with_hostile_values(hostile_data, host
     assert any(h.startswith("🔴 ") and h.endswith(" alerts") for h in headers)  # 50 segments, grouped
     assert "watches at most 50 values of *product*: 13 more" in texts(segment_posts[0].payload)
     assert posts(slack, "C0ALERTS") and posts(slack, "C0DIGEST") and posts(slack, "C0ALL")
+    [digest] = [p.payload for p in segment_posts if "KPI digest" in p.payload["text"]]
+    firing = digest["blocks"][1]["text"]["text"]
+    assert firing.startswith("🔴 Firing now: #") and len(firing) <= 3000
+    shown, more = firing.count(", "), int(firing.rsplit("… and ", 1)[1].split(" more")[0])
+    assert shown + more == len([r for r in state.rules(url, "T1", "C0SEG") if r.state == "firing"])
     body = texts(posts(slack, "C0ALERTS")[0].payload)
     assert "&lt;!channel&gt;" in body or "&lt;!here&gt;" in body  # the names are there, escaped
     assert_clean(payloads(slack))
