@@ -9,11 +9,13 @@ from datetime import datetime
 from slack_sdk.models.blocks import Block, SectionBlock
 
 from bot.render.alerts import line_text, when_text
-from bot.render.blocks import escape, fixed, header, md, message
+from bot.render.blocks import clip_lines, escape, fixed, header, md, message
 from kpi.catalog import Catalog, Unit
 from kpi.present import breakdown_key, dimension_name, format_value
 from kpi.rules import Rule, RuleKind
 from kpi.texts import t
+
+MAX_FIRING = 2000  # characters of a rule's firing segments in /kpi alerts (a section holds 3,000)
 
 
 def state_text(rule: Rule, now: datetime, tz, lang: str) -> str:
@@ -70,7 +72,7 @@ def rules_message(rules: list[Rule], catalog: Catalog, now: datetime, tz, lang: 
                 state=t(lang, "rule_segments", count=len(mine), states=counts or "—"),
             )
             if firing:
-                line += f" · 🔴 {escape(', '.join(firing))}"
+                line += " · 🔴 " + _firing(firing, lang)
             lines.append(line)
             continue
         if row.last_value is not None:
@@ -81,16 +83,28 @@ def rules_message(rules: list[Rule], catalog: Catalog, now: datetime, tz, lang: 
             )
             line += f" · {t(lang, 'rule_last_value', value=shown)}"
         lines.append(line)
-    blocks: list[Block] = [header(t(lang, "rule_list_title"), emoji=None)]
+    blocks: list[Block] = [header(t(lang, "rule_list_title"), emoji=None), *_sections(lines)]
+    return message(t(lang, "rule_list_title") + "\n" + "\n".join(lines), blocks)
+
+
+def _sections(lines: list[str]) -> list[SectionBlock]:
+    """Lines in as few sections as they fit in (2,900 characters each)."""
+    blocks: list[SectionBlock] = []
     chunk: list[str] = []
     for line in lines:
-        if sum(len(c) + 1 for c in chunk) + len(line) > 2900:
+        if chunk and sum(len(c) + 1 for c in chunk) + len(line) > 2900:
             blocks.append(SectionBlock(text=md("\n".join(chunk))))
             chunk = []
         chunk.append(line)
     if chunk:
         blocks.append(SectionBlock(text=md("\n".join(chunk))))
-    return message(t(lang, "rule_list_title") + "\n" + "\n".join(lines), blocks)
+    return blocks
+
+
+def _firing(firing: list[str], lang: str) -> str:
+    """A segment rule's firing values, escaped, as many as fit, the others counted ("… and 12 more")."""
+    more = lambda n: t(lang, "breakdown_more", count=n)  # noqa: E731
+    return clip_lines([escape(f) for f in firing], MAX_FIRING, more, sep=", ")
 
 
 def history_message(entries: list[dict], tz, lang: str) -> dict:
