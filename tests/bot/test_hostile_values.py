@@ -19,6 +19,7 @@ import pytest
 from bot.jobs.clock import run_pass
 from bot.jobs.context import JobContext
 from bot.render import alerts as ra
+from bot.render import rules as rr
 from bot.render.blocks import MAX_SECTION, clip_lines, escape, fixed, plain
 from bot.sandbox.slack_rules import refusal
 from kpi.anomaly import Judgement
@@ -112,7 +113,13 @@ def test_alerts_of_every_kind_and_digests_with_hostile_values(hostile_data, host
     assert shown + more == len([r for r in state.rules(url, "T1", "C0SEG") if r.state == "firing"])
     body = texts(posts(slack, "C0ALERTS")[0].payload)
     assert "&lt;!channel&gt;" in body or "&lt;!here&gt;" in body  # the names are there, escaped
-    assert_clean(payloads(slack))
+    listed = rr.rules_message(
+        state.rules(url, "T1", "C0SEG"), catalog, T0.replace(tzinfo=None), ctx.service.tz, "en", "EUR"
+    )
+    assert refusal("chat.postEphemeral", listed) is None
+    firing_values = texts(listed).split(" · 🔴 ")[1].split("\n")[0]
+    assert firing_values.endswith(" more") and len(firing_values) <= 2000  # those that fit, the others counted
+    assert_clean(payloads(slack) + [("chat.postEphemeral", listed)])
     assert slack.invalid == []
 
 
