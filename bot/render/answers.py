@@ -14,7 +14,7 @@ from datetime import timezone
 from babel.dates import format_time
 from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement, ContextBlock, DividerBlock, SectionBlock
 
-from bot.render.blocks import MAX_BUTTON, MAX_FIELD, MAX_SECTION, clip, escape, fixed, header, md, message
+from bot.render.blocks import MAX_BUTTON, MAX_FIELD, MAX_SECTION, clip, escape, fixed, header, md, message, section
 from kpi.catalog import Catalog, Kpi
 from kpi.compute import KpiResult, Reason, ReasonCode
 from kpi.errors import PeriodError, UnknownDimension, UnknownKpi
@@ -262,7 +262,8 @@ def help_message(catalog: Catalog, lang: str) -> dict:
 
 
 def notice(text: str) -> dict:
-    return message(text, [SectionBlock(text=md(text))])
+    """A one-section message of a mrkdwn text (its data escaped already)."""
+    return message(text, [section(text)])
 
 
 def reading_label(kpi_name: str, period: str, by: str | None, where: str | None, lang: str) -> str:

@@ -5,8 +5,9 @@ channel (``<#C1>``) or a link (``<http://…|label>``) in mrkdwn, in a message's
 a file's ``initial_comment``. Every piece of text that comes from the data or from people (product and
 channel values, KPI names from a team's catalog, words typed back, did-you-mean lists) goes through
 :func:`escape` before it is put in such a text; the fixed texts with a literal ``<`` or ``>`` go through
-:func:`fixed`. Plain texts (headers, buttons, modal titles and errors) are shown literally: they get
-:func:`plain`, never an entity.
+:func:`fixed` (which :func:`message` also applies to every fallback). Plain texts (headers, buttons,
+options) are shown literally: they are given raw, never escaped; a refusal shown as plain text (a
+form's errors) goes through :func:`plain`.
 """
 
 from __future__ import annotations
@@ -47,7 +48,8 @@ def fixed(text: str) -> str:
     """A text made safe for mrkdwn and top-level ``text``: a fixed text of kpi/locales with literal ``<``,
     ``>`` or ``&`` ("OP is one of >, <, >=, <="), or a text whose values were escaped already. Entities
     are kept as they are, anything raw is escaped, except the mentions the bot means (``<@U123>``,
-    ``<#C123>``), which only a fixed text holds raw."""
+    ``<#C123>``), which only a fixed text holds raw (so data must be escaped before: a raw ``<@U1>`` from
+    the data would pass for one of them)."""
     out, last = [], 0
     for found in _INTENDED.finditer(text):
         out += [_escape_raw(text[last : found.start()]), found.group(0)]
