@@ -139,8 +139,10 @@ def test_unusual_and_target_alerts_render_hostile_names_safely(hostile_data, hos
             ra.target_snapshot(2, 1, target, result, miss, catalog, lang, "EUR"),
         ]
         message = ra.alert_message(snapshots, [None, f"👀 Acknowledged by <@{ADMIN}>"], lang)
-        assert refusal("chat.postMessage", message) is None
-        assert hostile.control_sequences(message, INTENDED) == []
+        resolved = ra.resolved_reply(kpi.name(lang), "€1.00", "above €0.00", lang)
+        for shown in (message, resolved):
+            assert refusal("chat.postMessage", shown) is None
+            assert hostile.control_sequences(shown, INTENDED) == []
         assert "&lt;!channel&gt;" in json.dumps(message) or "&lt;!here&gt;" in json.dumps(message)
 
 
