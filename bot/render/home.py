@@ -43,9 +43,11 @@ def home_view(
     next_digest: str | None,
     lang: str,
     currency: str,
+    problems: list[str] | None = None,
 ) -> dict:
     """The dashboard, always within Slack's 100 blocks: KPIs past the room left are counted ("and 33
-    more — `/kpi list`"), the firing rules (escaped lines) cut on whole lines with "…and N more"."""
+    more — `/kpi list`"), the firing rules (escaped lines) cut on whole lines with "…and N more";
+    ``problems``: the channels the bot can no longer post in, under the header."""
     label = period_label(results[0].current, lang) if results else ""
     blocks: list[Block] = [
         header(t(lang, "home_title", period=label)),
@@ -61,6 +63,8 @@ def home_view(
             ]
         ),
     ]
+    if problems:
+        blocks.append(SectionBlock(text=md(clip_lines(problems, MAX_SECTION, lambda n: f"… +{n}"))))
     if not pinned:
         blocks.append(ContextBlock(elements=[md(t(lang, "home_pinned_hint"))]))
     room = MAX_VIEW_BLOCKS - len(blocks) - 4  # the period, the divider, the firing rules, the next digest

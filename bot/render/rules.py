@@ -48,7 +48,7 @@ def rules_message(rules: list[Rule], catalog: Catalog, now: datetime, tz, lang: 
         line = t(
             lang,
             "rule_line",
-            id=row.id,
+            id=row.shown,
             kpi=escape(name),
             line=line_text(spec, unit, lang, currency),
             window=spec.window,
@@ -65,7 +65,7 @@ def rules_message(rules: list[Rule], catalog: Catalog, now: datetime, tz, lang: 
             line = t(
                 lang,
                 "rule_line",
-                id=row.id,
+                id=row.shown,
                 kpi=escape(name),
                 line=line_text(spec, unit, lang, currency),
                 window=spec.window,
@@ -118,3 +118,18 @@ def history_message(entries: list[dict], tz, lang: str) -> dict:
         t(lang, "history_title") + "\n" + "\n".join(lines),
         [header(t(lang, "history_title"), emoji=None), SectionBlock(text=md("\n".join(lines)))],
     )
+
+
+def with_problem(listed: dict, problems: list[dict], tz, lang: str) -> dict:
+    """The channel's rules, under a warning when Slack refuses the bot's posts there (removed, archived)."""
+    if not problems:
+        return listed
+    row = problems[0]
+    text = t(
+        lang,
+        "channel_problem_line",
+        since=when_text(row["since"], tz, lang),
+        problem=t(lang, f"channel_problem_{row['error']}"),
+    )
+    blocks = [SectionBlock(text=md(text)).to_dict(), *listed.get("blocks", [])][:50]
+    return {**listed, "text": f"{text}\n{listed.get('text', '')}", "blocks": blocks}

@@ -18,6 +18,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs
 
+from bot.sandbox.conversations import Conversations
+from bot.sandbox.latency import Latency
 from bot.sandbox.slack_rules import refuse_as_slack
 
 
@@ -39,7 +41,7 @@ class Failure:
 POLL_INTERVAL = 0.02  # seconds
 
 
-class LocalSlack:
+class LocalSlack(Conversations):
     def __init__(self, team_id: str = "T0LOCAL", users: dict[str, dict] | None = None):
         self.team_id = team_id
         self.users = users or {}
@@ -58,6 +60,7 @@ class LocalSlack:
         self.refused: list[tuple[str, int | str]] = []  # (method, status or Slack's error) of every call refused
         self.invalid: list[tuple[str, str, str]] = []  # (method, error, what is wrong): payloads Slack refuses
         self._hold: dict | None = None  # see hold()
+        self.latency = Latency()  # a slow Slack: `slack.latency.delay = 4.0` answers every call 4 s late
 
     # -- lifecycle ---------------------------------------------------------------------------
     def start(self) -> LocalSlack:
@@ -202,7 +205,7 @@ class LocalSlack:
             "access_token": grant["token"],
             "token_type": "bot",
             "scope": "commands,chat:write,files:write,users:read,app_mentions:read,im:history,"
-            "channels:history,groups:history",
+            "channels:history,groups:history,channels:join,groups:read",
             "bot_user_id": "UKPIBOT",
             "team": {"id": grant["team_id"], "name": grant["team_name"]},
             "enterprise": None,
@@ -213,6 +216,12 @@ class LocalSlack:
     def answer(self, method: str, payload: dict, headers: dict | None = None) -> dict:
         ts = f"1700000000.{next(self._ts):06d}"
         headers = headers or {}
+        with self._cond:
+            refused = self._posting_error(method, payload)
+            if method in ("conversations.join", "conversations.info"):
+                return self._conversations(method, payload)
+        if refused:
+            return {"ok": False, "error": refused}
         match method:
             case "oauth.v2.access":
                 return self._exchange(payload, headers)
@@ -302,6 +311,7 @@ def _handler(slack: LocalSlack):
                     headers,
                 )
             headers = {k.lower(): v for k, v in self.headers.items()}
+            slack.latency.wait(kind, name)  # a slow Slack answers late (bot.sandbox.latency)
             refused = refuse_as_slack(slack, kind, name, payload)
             if refused is not None:  # refused as Slack refuses it: never posted, so not recorded as a call
                 return self._reply(200 if kind == "api" else 400, {"ok": False, "error": refused})

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import logging
 
+from slack_sdk.errors import SlackApiError
+
 from bot.jobs.context import naive
 from bot.render import charts
 from bot.render.blocks import clip, escape
+from bot.slack import membership
 from bot.slack.deps import Deps
 from kpi.anomaly import Sensitivity
 from kpi.compute import compute
@@ -94,12 +97,18 @@ def post(
     where: str | None = None,
 ) -> None:
     png, filename, comment = draw(deps, kpi, period, by, team, channel, where)
-    client.files_upload_v2(
-        channel=channel,
-        file=png,
-        filename=filename,
-        title=filename.removesuffix(".png"),
-        initial_comment=comment,
-        thread_ts=thread_ts,
-    )
+    try:
+        client.files_upload_v2(
+            channel=channel,
+            file=png,
+            filename=filename,
+            title=filename.removesuffix(".png"),
+            initial_comment=comment,
+            thread_ts=thread_ts,
+        )
+    except SlackApiError as exc:  # not a member (any more), archived: said as such, not as an internal error
+        key = membership.refused(exc)
+        if key is None:
+            raise
+        raise membership.CannotPost(key) from exc
     log.info("chart %s posted in %s (%d bytes) at %s", filename, channel, len(png), naive(deps.clock()))

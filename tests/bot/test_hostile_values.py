@@ -38,7 +38,14 @@ from tests.support.rules import add_rule, subscribe
 ADMIN = "UADMIN"
 TEAM = "T123"
 CHANNEL = "C123"
-INTENDED = {f"<@{ADMIN}>", f"<#{CHANNEL}>", "<#C0ALERTS>", "<#C0DIGEST>"}
+OURS = ("C0ALERTS", "C0SEG", "C0DIGEST", "C0ALL", "C0EMPTY")  # channels of this test, the bot in them
+INTENDED = {f"<@{ADMIN}>", f"<#{CHANNEL}>", *(f"<#{c}>" for c in OURS)}
+
+
+@pytest.fixture(autouse=True)
+def our_channels(slack):
+    for channel in OURS:
+        slack.add_channel(channel, name=channel.lower())
 
 
 def payloads(slack) -> list[tuple[str, dict]]:
@@ -319,7 +326,7 @@ def test_form_errors_are_plain_texts_with_every_placeholder_filled(hostile_data,
             ({"kpi": "<!channel>", "op": ">", "threshold": "1", "window": "30d", "channel": CHANNEL}, ADMIN),
             ({"kpi": "revenue", "op": ">", "threshold": "<!channel> & *x*", "window": "30d"}, ADMIN),
             ({"kpi": "revenue", "op": "unusual", "threshold": "`<@U1>`", "window": "30d"}, ADMIN),
-            ({"kpi": "revenue", "op": ">", "threshold": "1", "window": "30d"}, "UPLEB"),
+            ({"kpi": "revenue", "op": ">", "threshold": "1", "window": "30d", "channel": "CGONE"}, ADMIN),
         ]:
             answer = submit(running, view, values, user=user).json()
             assert answer["response_action"] == "errors"
@@ -327,6 +334,7 @@ def test_form_errors_are_plain_texts_with_every_placeholder_filled(hostile_data,
     finally:
         running.stop()
     assert "Which KPI? For example /kpi alert cac." in errors[f"{ADMIN}:kpi"]
+    assert f"{ADMIN}:channel" in errors  # a channel the bot can't post in, said on the form
     for field, text in errors.items():
         assert "{" not in text and "`" not in text and "&lt;" not in text and "&amp;" not in text, field
         assert not re.search(r"(?<![\w*])\*[^*\n]+\*(?![\w*])", text), field

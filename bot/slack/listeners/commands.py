@@ -10,7 +10,7 @@ from slack_bolt import App
 
 from bot.render import answers as render
 from bot.render.blocks import fixed, refusal_text
-from bot.slack import chart_posts
+from bot.slack import chart_posts, membership
 from bot.slack import parse as p
 from bot.slack.answers import build
 from bot.slack.deps import Deps, Replier, guard
@@ -45,7 +45,7 @@ def dispatch(deps: Deps, replier: Replier, command: dict, client) -> None:
         if deps.synchronous:  # the console: everything before the prompt comes back
             handle(deps, replier, command, client, parsed)
             return
-        heavy = _heavy(deps, parsed)
+        heavy = is_heavy(deps, parsed)
         if heavy:
             wait = deps.limits.heavy(command.get("user_id", ""))
             if wait:
@@ -63,7 +63,7 @@ def dispatch(deps: Deps, replier: Replier, command: dict, client) -> None:
             _Late(deps, replier, name).start(deps.settings.kpi_answer_timeout - deps.settings.kpi_inline_budget, future)
 
 
-def _heavy(deps: Deps, parsed) -> bool:
+def is_heavy(deps: Deps, parsed) -> bool:
     """Work that takes seconds of CPU or source time. (A digest posted now is heavy too, but the command
     only checks the channel's quota and acks: the posting itself goes to the heavy pool.)"""
     match parsed:
@@ -108,6 +108,7 @@ def handle(deps: Deps, replier: Replier, command: dict, client, parsed=None) -> 
                 if parsed.by:
                     service.catalog.dimension(kpi, parsed.by)  # refuse a bad breakdown before acking
                 service.period(parsed.period, deps.clock())  # and a bad period
+                membership.require(client, command.get("channel_id", ""))  # joins, or says how to invite it
                 replier.reply(render.notice(t(lang, "chart_posting", kpi=render.escape(kpi.name(lang)))))
                 _chart(deps, Replier.after_ack(replier.respond), client, command, parsed)  # already a worker
             case p.ListKpis() | p.Explain() | p.Ask() | p.Unclear():
