@@ -121,7 +121,7 @@ class Console:
                 path = folder / f"{name}-{self.count}.png"
                 path.write_bytes(data)
                 saved.append(str(path))
-        comment = payload.get("initial_comment", "")
+        comment = blocks_to_text({"text": payload.get("initial_comment", "")})  # mrkdwn, as Slack shows it
         return f"📈 {comment}\n  chart saved to {', '.join(saved)} (in Slack it shows in the channel)"
 
 

@@ -15,6 +15,7 @@ from datetime import datetime, timezone
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.render import answers as render
+from bot.render.blocks import refusal_text
 from kpi.config import Settings
 from kpi.errors import DefinitionError, PeriodError, Refusal, SourceError, SourceTimeout, UnknownDimension, UnknownKpi
 from kpi.service import KpiService
@@ -172,7 +173,7 @@ def guard(replier: Replier, lang: str, kpi_name: str = "") -> Iterator[None]:
     except UnknownDimension as exc:
         replier.reply(render.bad_dimension(exc, lang))
     except Refusal as exc:  # typed input refused with its reason (a filter's value not found…)
-        replier.reply(render.notice(exc.text(lang)))
+        replier.reply(render.notice(refusal_text(exc, lang)))
     except SourceTimeout as exc:
         log.warning("source database did not answer within %gs for %s", exc.seconds, kpi_name or "a command")
         replier.reply(

@@ -22,7 +22,7 @@ from bot.slack.app import create_app
 from bot.slack.signing import signed_headers
 from bot.slack.web import create_asgi
 from kpi.config import Settings
-from tests.support import fixtures
+from tests.support import fixtures, hostile
 
 SECRET = "test-signing-secret-0123456789"
 TOKEN = "xoxb-test-0000-secret-token"
@@ -50,6 +50,8 @@ def declare_channels(fake: LocalSlack) -> LocalSlack:
 def slack():
     with LocalSlack() as fake:
         yield declare_channels(fake)
+    # every test checks Slack's limits for free: no payload the fake refused as Slack would
+    assert not fake.invalid, f"payloads Slack would refuse: {fake.invalid[:3]}"
 
 
 def make_settings(db_url: str, slack: LocalSlack, **overrides) -> Settings:
@@ -188,6 +190,19 @@ class Server:
 def data(db_url):
     fixtures.load(db_url)
     return db_url
+
+
+@pytest.fixture
+def hostile_data(data):
+    """The fixture data plus hostile values: 60 products and 3 channels named like Slack's control sequences."""
+    hostile.load(data)
+    return data
+
+
+@pytest.fixture
+def hostile_definitions(tmp_path):
+    """A team catalog (KPI_DEFINITIONS) of 120 KPIs with hostile 300-character names."""
+    return hostile.write_catalog(tmp_path / "team_kpis.yml")
 
 
 @pytest.fixture

@@ -17,6 +17,7 @@ from bot.render import alerts as ra
 from bot.render import answers as render
 from bot.render import modals
 from bot.render import rules as rr
+from bot.render.blocks import fixed
 from bot.slack import membership, permissions, understood
 from bot.slack import parse as p
 from bot.slack.answers import build
@@ -100,7 +101,7 @@ def handle(deps: Deps, replier: Replier, command: p.Command, body: dict, client)
         case p.Digest(action="show") if not permissions.can_manage(deps.settings, client, user):
             current = state.active_digests(url, team, channel)
             text = understood.digest(deps, current[0].spec) if current else t(lang, "digest_not_subscribed")
-            replier.reply(render.notice(text + " " + t(lang, "err_digest_usage")))
+            replier.reply(render.notice(text + " " + fixed(t(lang, "err_digest_usage"))))
             return
         case p.Digest(action="now"):
             _can_post(deps, client, team, channel)

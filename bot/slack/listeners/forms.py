@@ -12,6 +12,7 @@ from slack_bolt import App
 from bot.jobs.context import naive
 from bot.render import answers as render
 from bot.render import modals
+from bot.render.blocks import clip, plain
 from bot.slack import membership, permissions, understood
 from bot.slack.deps import Deps, Replier, guard
 from bot.slack.listeners.alerts import create_rule
@@ -30,7 +31,7 @@ def register(app: App, deps: Deps) -> None:
         user, values, team, channel, meta = _submission(body, view, context)
         editing = meta.get("rule") if isinstance(meta.get("rule"), int) else None
         if permissions.known(deps.settings, client, user) is False:
-            ack(response_action="errors", errors={"kpi": permissions.refusal(deps.settings, deps.lang)[:150]})
+            ack(response_action="errors", errors={"kpi": _not_allowed(deps)})
             return
         try:
             spec = grammar.rule_from_fields(values, deps.service.catalog, deps.lang, deps.currency)
@@ -46,7 +47,7 @@ def register(app: App, deps: Deps) -> None:
     def digest_submitted(ack, body, view, client, context):
         user, values, team, channel, _ = _submission(body, view, context)
         if permissions.known(deps.settings, client, user) is False:
-            ack(response_action="errors", errors={"cadence": permissions.refusal(deps.settings, deps.lang)[:150]})
+            ack(response_action="errors", errors={"cadence": _not_allowed(deps)})
             return
         try:
             digest = grammar.digest_from_fields(values, deps.service.catalog)
@@ -103,7 +104,7 @@ def _channel_checked(deps: Deps, ack, client, channel: str) -> bool:
     key = membership.problem_within(client, channel, FORM_CHECK_SECONDS)
     if key is None:
         return True
-    ack(response_action="errors", errors={"channel": t(deps.lang, f"form_{key}")[:150]})
+    ack(response_action="errors", errors={"channel": clip(plain(t(deps.lang, f"form_{key}")), 150)})
     return False
 
 
@@ -125,7 +126,12 @@ def _confirm(client, channel: str, user: str, message: dict) -> None:
 def _field_errors(deps: Deps, refused: grammar.FieldRefusal) -> dict[str, str]:
     """A form's refusals as Slack shows them under each field (150 characters at most)."""
     hint = t(deps.lang, "modal_threshold_hint")
-    return {name: (problem.text(deps.lang) or hint)[:150] for name, problem in refused.errors.items()}
+    return {name: clip(plain(problem.text(deps.lang) or hint), 150) for name, problem in refused.errors.items()}
+
+
+def _not_allowed(deps: Deps) -> str:
+    """The refusal of a form to someone who may not change rules, as plain text under a field."""
+    return clip(plain(permissions.refusal(deps.settings, deps.lang)), 150)
 
 
 def _submission(body: dict, view: dict, context) -> tuple[str, dict, str, str, dict]:

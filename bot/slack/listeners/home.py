@@ -12,7 +12,7 @@ from bot.jobs.context import naive
 from bot.jobs.digests import firing_now, trigger_of
 from bot.render import alerts as ra
 from bot.render import answers as render
-from bot.render.answers import escape
+from bot.render.blocks import escape
 from bot.render.home import ACTION_PERIOD, ACTION_PIN, ACTION_UNPIN, PERIODS, home_view
 from bot.slack import permissions
 from bot.slack.deps import Deps
@@ -93,15 +93,14 @@ def dashboard(deps: Deps, team: str, period: str) -> dict:
     if upcoming:
         fire, digest = min(upcoming, key=lambda item: item[0])
         when = ra.when_text(fire.astimezone(timezone.utc).replace(tzinfo=None), service.tz, lang)
-        next_digest = t(lang, "home_next_digest", channel=digest.channel_id, when=when)
-    view = home_view(results, paces, pinned, period, firing, next_digest, lang, deps.currency)
-    return with_channel_problems(view, state.channel_problems(url, team), deps)
+        channel = re.sub(r"[^A-Za-z0-9]", "", digest.channel_id)
+        next_digest = t(lang, "home_next_digest", channel=channel, when=when)
+    problems = channel_problems(state.channel_problems(url, team), deps)
+    return home_view(results, paces, pinned, period, firing, next_digest, lang, deps.currency, problems)
 
 
-def with_channel_problems(view: dict, problems: list[dict], deps: Deps) -> dict:
+def channel_problems(problems: list[dict], deps: Deps) -> list[str]:
     """Channels where alerts and digests can no longer be posted, shown under the Home's header."""
-    if not problems:
-        return view
     lines = [
         t(
             deps.lang,
@@ -114,10 +113,7 @@ def with_channel_problems(view: dict, problems: list[dict], deps: Deps) -> dict:
     ]
     if len(problems) > 10:
         lines.append(f"… +{len(problems) - 10}")
-    section = {"type": "section", "text": {"type": "mrkdwn", "text": "\n".join(lines)[:3000]}}
-    blocks = view["blocks"]
-    view["blocks"] = [*blocks[:2], section, *blocks[2:]][:100]
-    return view
+    return lines
 
 
 def publish_home(deps: Deps, client, team: str, user: str, period: str, logger) -> None:
