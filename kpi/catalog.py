@@ -9,7 +9,7 @@ measures offers. Everything that needs to know what kind of number a KPI is asks
 from __future__ import annotations
 
 import difflib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from enum import Enum
 from pathlib import Path
@@ -125,6 +125,7 @@ class Catalog:
     specs: dict[str, MeasureSpec]
     aliases: dict[str, str]  # any name of a KPI (normalized) -> its key
     dimension_aliases: dict[str, str]  # any name of a dimension (normalized) -> its name
+    unset_labels: dict[str, Text] = field(default_factory=dict)  # dimension -> what its rows without a value are
 
     # -- lookups -----------------------------------------------------------------
     def freshness(self, table: str) -> timedelta | None:
@@ -185,6 +186,11 @@ class Catalog:
 
     def measure_unit(self, name: str) -> Unit:
         return Unit.CURRENCY if self.measures[name].unit == "currency" else Unit.NUMBER
+
+    def unset_label(self, dimension: str | None, lang: str) -> str | None:
+        """What rows without a value of ``dimension`` are, as the definitions name them (None: not said)."""
+        found = self.unset_labels.get(dimension or "")
+        return found(lang) if found is not None else None
 
     def formula_text(self, kpi: Kpi, lang: str) -> str:
         if kpi.formula_text is not None:
@@ -248,6 +254,7 @@ def build(
         specs={key: _spec(key, m) for key, m in plain.items()},
         aliases=aliases,
         dimension_aliases=dimension_aliases,
+        unset_labels={name: d.unset for name, (_, d) in dimensions.items() if d.unset is not None},
     )
 
 

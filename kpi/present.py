@@ -136,10 +136,13 @@ def dimension_name(dimension: str, lang: str) -> str:
     return messages(lang).get(key, dimension)
 
 
-def breakdown_key(key: str | None, lang: str, dimension: str | None = None) -> str:
-    """A dimension value as shown; rows with none: '(no channel)' when the dimension is known."""
+def breakdown_key(key: str | None, lang: str, dimension: str | None = None, catalog: Catalog | None = None) -> str:
+    """A dimension value as shown; rows with none: what the catalog says they are ('no channel (sales team
+    spend)'), else 'no channel (unassigned)' when the dimension is known."""
     if key is not None:
         return key
+    if catalog is not None and (label := catalog.unset_label(dimension, lang)) is not None:
+        return label
     return t(lang, "none_key_of", dimension=dimension_name(dimension, lang)) if dimension else t(lang, "none_key")
 
 

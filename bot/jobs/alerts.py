@@ -330,7 +330,9 @@ def _write_channel(ctx: JobContext, team: str, channel: str, planned: list[_Plan
             if p.obs.status is Status.VALUE:
                 values["last_value"] = p.obs.value
             kpi = catalog.kpis.get(p.spec.kpi)
-            name = ra.segment_name(kpi.name(lang) if kpi else p.spec.kpi, p.row.segment_key, p.spec.segment_by, lang)
+            name = ra.segment_name(
+                kpi.name(lang) if kpi else p.spec.kpi, p.row.segment_key, p.spec.segment_by, lang, catalog
+            )
             for event in p.events:
                 match event:
                     case Event.FIRING:

@@ -20,7 +20,7 @@ from kpi.compute import Reason, ReasonCode
 from kpi.errors import KpiError, Refusal
 from kpi.grammar import WEEKDAYS
 from kpi.pacing import pace
-from kpi.present import breakdown_key, format_value
+from kpi.present import breakdown_key, format_pct_change, format_value
 from kpi.rules import Rule, State
 from kpi.series import series, unusualness
 from kpi.store import state
@@ -140,7 +140,9 @@ def digest_payload(
     for row in state.rules(ctx.url, team, channel):
         if firing_now(row, now):
             kpi = service.catalog.kpis.get(row.kpi)
-            name = ra.segment_name(kpi.name(lang) if kpi else row.kpi, row.segment_key, row.spec.segment_by, lang)
+            name = ra.segment_name(
+                kpi.name(lang) if kpi else row.kpi, row.segment_key, row.spec.segment_by, lang, service.catalog
+            )
             firing.append(f"#{row.id} {name}")
     # what moved most against its usual variation first (yesterday vs the four weeks before)
     window = service.period("30d", now)
@@ -165,11 +167,13 @@ def digest_payload(
         )
         if parts and (share := parts[0][0].share(parts[0][1])) is not None and share > 0:
             w, p = parts[0]
+            offset = w.offset(p)  # more than all of it: the other values went the other way, and it is said
             why[r.kpi.key] = t(
                 lang,
-                "digest_why",
-                key=breakdown_key(p.key, lang, w.by),
-                share=format_value(share, Unit.PERCENT, lang),
+                "digest_why" if offset is None else "digest_why_offset",
+                key=breakdown_key(p.key, lang, w.by, service.catalog),
+                share=format_value(share, Unit.PERCENT, lang) if offset is None else format_pct_change(share, lang),
+                offset=format_pct_change(offset or 0.0, lang),
                 direction=t(lang, "why_rise" if w.change > 0 else "why_drop"),
             )
     day = now.astimezone(service.tz).date()

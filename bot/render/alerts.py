@@ -96,7 +96,7 @@ def alert_snapshot(
     largest parts are shown instead of ``top``)."""
     kpi = result.kpi
     line = line_text(spec, kpi.unit, lang, currency)
-    title = f"🔴 {segment_name(kpi.name(lang), segment, by, lang)} {line}"
+    title = f"🔴 {segment_name(kpi.name(lang), segment, by, lang, catalog)} {line}"
     window = period_title(result.current, lang)
     now_value = format_value(result.value, kpi.unit, lang, currency)
     if spec.kind is RuleKind.CHANGE and result.change_pct is not None:
@@ -142,7 +142,7 @@ def alert_snapshot(
             + t(
                 lang,
                 "alert_mover",
-                key=escape(breakdown_key(mover.key, lang)),
+                key=escape(breakdown_key(mover.key, lang, by, catalog)),
                 measure=escape(catalog.measures[mover.measure].label(lang)),
                 current=_measure_value(catalog, mover.measure, mover.current, lang, currency),
                 previous=_measure_value(catalog, mover.measure, mover.previous, lang, currency),
@@ -175,9 +175,9 @@ UNUSUAL_PERIOD = {"day": "yesterday", "week": "last-week"}  # what an unusual ru
 UNUSUAL_CHART = "56d"  # the chart of an unusual rule: 8 weeks by day, with the expected range
 
 
-def segment_name(name: str, segment: str | None, by: str | None, lang: str) -> str:
+def segment_name(name: str, segment: str | None, by: str | None, lang: str, catalog: Catalog | None = None) -> str:
     """'Customer acquisition cost' or, for a segment's rule, 'Customer acquisition cost · paid_search'."""
-    return name if segment is None else f"{name} · {breakdown_key(segment or None, lang, by)}"
+    return name if segment is None else f"{name} · {breakdown_key(segment or None, lang, by, catalog)}"
 
 
 def unusual_snapshot(
