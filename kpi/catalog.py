@@ -31,7 +31,7 @@ from kpi.model import (  # noqa: F401 - the definitions' types, re-exported for 
     freshness_of,
     ref_of,
 )
-from kpi.store.expr import BinOp, Expr, Ref, parse, refs, render
+from kpi.store.expr import BinOp, Expr, Num, Ref, parse, refs, render
 from kpi.store.specs import ADDITIVE, FilterSpec, JoinSpec, MeasureSpec
 from kpi.validation import read, validate
 
@@ -83,6 +83,7 @@ class Metric:
     denominator: tuple[str, ...]  # a ratio's measures under its top-level division (what `min N` guards)
     additive: bool  # every measure is a sum or a count: day values add up
     dimensions: tuple[str, ...]  # the breakdowns all its measures offer (restricted by the KPI's list)
+    positive: bool = False  # never below zero (counts and sums of columns, no subtraction): a target must be > 0
 
     @property
     def accumulates(self) -> bool:
@@ -110,9 +111,35 @@ def compile_metric(kpi: Kpi, measures: dict[str, Measure]) -> Metric:
     common = [d for d in used[0].dimensions if all(d in m.dimensions for m in used)]
     if kpi.dimensions is not None:
         common = [d for d in kpi.dimensions if d in common]
-    return Metric(
-        kpi.key, formula, kind, names, numerator, denominator, all(m.agg in ADDITIVE for m in used), tuple(common)
+    positive = _never_negative(formula) and all(
+        m.agg in ("count", "count_distinct") or (m.expr is not None and _never_negative(parse(m.expr))) for m in used
     )
+    return Metric(
+        kpi.key,
+        formula,
+        kind,
+        names,
+        numerator,
+        denominator,
+        all(m.agg in ADDITIVE for m in used),
+        tuple(common),
+        positive,
+    )
+
+
+def _never_negative(expr: Expr) -> bool:
+    """No subtraction, negation nor negative constant: counts, sums of columns and their ratios (a revenue, a
+    rate, a cost per customer); a margin or a score (promoters − detractors) can go below zero."""
+    match expr:
+        case Ref():
+            return True
+        case Num(value=value):
+            return value >= 0
+        case BinOp(op="-"):
+            return False
+        case BinOp(left=left, right=right):
+            return _never_negative(left) and _never_negative(right)
+    return False
 
 
 @dataclass(frozen=True)

@@ -19,9 +19,10 @@ from kpi.catalog import Unit
 from kpi.compute import Reason, ReasonCode
 from kpi.errors import KpiError, Refusal
 from kpi.grammar import WEEKDAYS
-from kpi.pacing import pace
+from kpi.grammar.words import DEFAULT_MARGIN
+from kpi.pacing import standings
 from kpi.present import breakdown_key, format_pct_change, format_value
-from kpi.rules import Rule, State
+from kpi.rules import Rule, State, target_margins
 from kpi.series import series, unusualness
 from kpi.store import state
 from kpi.store.state.records import Digest, DigestSpec
@@ -152,13 +153,9 @@ def digest_payload(
     }
     order = sorted(range(len(month)), key=lambda i: -unusualness(trends[month[i].kpi.key].current.values))
     first, month = [first[i] for i in order], [month[i] for i in order]
-    targets = state.team_targets(ctx.url, team)
-    paces = {}
-    for r in month:
-        if (r.kpi.key, "month") in targets:
-            found = pace(service.catalog, r, targets[(r.kpi.key, "month")], now, r.current.calendar_end())
-            if found is not None:
-                paces[r.kpi.key] = found
+    targets = {k: v for (k, grain), v in state.team_targets(ctx.url, team).items() if grain == "month"}
+    margins = target_margins(state.rules(ctx.url, team), "month")
+    paces = standings(service.catalog, month, targets, margins, now, DEFAULT_MARGIN)
     why = {}  # month to date: the value that explains most of each KPI's change (kpi.why)
     for r in month:  # a digest of one value: its change split across the other breakdowns
         _, whys = service.why(r.kpi, "month", now, where=where)

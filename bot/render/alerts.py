@@ -27,6 +27,7 @@ from kpi.present import (
     change_text,
     format_pct_change,
     format_value,
+    period_label,
     period_span,
     period_title,
     previous_field,
@@ -231,7 +232,7 @@ def target_text(kpi: Kpi, found: Miss, lang: str, currency: str) -> str:
     """ "On pace for €1.31M of €1.5M (−12.7%): €9,450.00 a day is needed for the 20 days left, against
     €7,100.00 a day so far." (a level KPI: where it stands against its target)."""
     p = found.pace
-    gap = format_pct_change((p.projected - p.target) / abs(p.target), lang)
+    gap = target_gap(p.projected, p.target, kpi.unit, lang, currency)
     days = format_value(round(found.days_left), Unit.NUMBER, lang)
     if p.prorated:
         return t(
@@ -348,6 +349,35 @@ def stale_text(key: str, table: str, found, rule_ids: list[int], tz, lang: str) 
     gap = found.usual_gap_days or 1
     usual = t(lang, "stale_gap_one") if gap == 1 else t(lang, "stale_gap_many", days=gap)
     return t(lang, f"{key}_notice", table=escape(table), last=last, usual=usual, rules=rules)
+
+
+def period_ended_reply(
+    kpi_name: str, closed: KpiResult, found: Miss | None, unit: Unit, lang: str, currency: str
+) -> dict:
+    """ "✅ November 2026 is over: Revenue ended at €1.80M against its target of €2.00M (−10.0%), missed."."""
+    words = {"kpi": escape(kpi_name), "period": escape(period_label(closed.current, lang))}
+    if found is None:
+        text = t(lang, "target_period_over_no_value", **words)
+    else:
+        p = found.pace
+        text = t(
+            lang,
+            "target_period_over",
+            **words,
+            value=format_value(p.value, unit, lang, currency),
+            target=format_value(p.target, unit, lang, currency),
+            gap=target_gap(p.value, p.target, unit, lang, currency),
+            verdict=t(lang, "target_met" if p.on_track else "target_missed"),
+        )
+    return message(text, [SectionBlock(text=_md(text))])
+
+
+def target_gap(value: float, target: float, unit: Unit, lang: str, currency: str) -> str:
+    """How far from the target: '−10.0%', or in the KPI's unit against a target of 0 ('+24.1')."""
+    if target:
+        return format_pct_change((value - target) / abs(target), lang)
+    text = format_value(abs(value), unit, lang, currency)
+    return ("+" if value > 0 else "−" if value < 0 else "±") + text
 
 
 def resolved_reply(kpi_name: str, value: str, line: str, lang: str) -> dict:

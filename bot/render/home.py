@@ -15,7 +15,7 @@ from slack_sdk.models.blocks import (
 
 from bot.render.answers import _clip, _md, escape
 from kpi.compute import KpiResult
-from kpi.pacing import Pace
+from kpi.pacing import Miss, Standing
 from kpi.present import arrow, format_pct_change, format_value, period_label, period_span
 from kpi.texts import t
 
@@ -25,7 +25,13 @@ ACTION_UNPIN = "home_unpin"
 PERIODS = ("week", "month", "quarter")
 
 
-def pace_text(p: Pace, unit, lang: str, currency: str) -> str:
+def pace_text(found: Miss, unit, lang: str, currency: str) -> str:
+    """Where a KPI stands against its target, judged as its target rule judges it (:attr:`Miss.standing`)."""
+    p = found.pace
+    if found.standing is Standing.EARLY:
+        status = t(lang, "pace_early", pct=format_value(found.elapsed, type(unit).PERCENT, lang))
+    else:
+        status = t(lang, "pace_on_track" if found.standing is Standing.ON_TRACK else "pace_off_track")
     if p.prorated:
         return t(
             lang,
@@ -34,18 +40,14 @@ def pace_text(p: Pace, unit, lang: str, currency: str) -> str:
             expected=format_value(p.expected, unit, lang, currency),
             target=format_value(p.target, unit, lang, currency),
             projected=format_value(p.projected, unit, lang, currency),
+            status=status,
         )
-    return t(
-        lang,
-        "pace_level",
-        target=format_value(p.target, unit, lang, currency),
-        status=t(lang, "pace_on_track" if p.on_track else "pace_off_track"),
-    )
+    return t(lang, "pace_level", target=format_value(p.target, unit, lang, currency), status=status)
 
 
 def home_view(
     results: list[KpiResult],
-    paces: dict[str, Pace],
+    paces: dict[str, Miss],
     pinned: list[str],
     period: str,
     firing: list[str],
