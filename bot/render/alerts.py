@@ -163,7 +163,10 @@ def alert_snapshot(
     )
     if since:
         blocks.append(ContextBlock(elements=[_md(t(lang, "alert_still_firing", since=since))]))
-    blocks.append(_actions(f"{rule_id}:{seq}", kpi.key, spec.window, by, spec.window, lang))
+    # a segment's (or a filtered rule's) chart is that value's; the rows without a value can't be asked for
+    # alone: their chart is the breakdown they are one bar of
+    where = f"{by}={segment}" if segment and by else None
+    blocks.append(_actions(f"{rule_id}:{seq}", kpi.key, spec.window, by, spec.window, lang, where, segment == ""))
     return {
         "title": title,
         "kpi": kpi.key,
@@ -301,8 +304,18 @@ def target_snapshot(
     return {"title": title, "kpi": kpi.key, "change": False, "blocks": [b.to_dict() for b in blocks]}
 
 
-def _actions(ref: str, kpi: str, period: str, by: str | None, chart_period: str, lang: str) -> ActionsBlock:
-    """An alert's buttons: acknowledge, snooze, the breakdown over ``period``, the chart over ``chart_period``."""
+def _actions(
+    ref: str,
+    kpi: str,
+    period: str,
+    by: str | None,
+    chart_period: str,
+    lang: str,
+    where: str | None = None,
+    chart_by: bool = False,
+) -> ActionsBlock:
+    """An alert's buttons: acknowledge, snooze, the breakdown over ``period``, the chart over ``chart_period``
+    (of one value of a breakdown with ``where``; by ``by`` with ``chart_by``)."""
     return ActionsBlock(
         elements=[
             ButtonElement(text=t(lang, "button_ack"), action_id=ACTION_ACK, value=ref),
@@ -312,7 +325,9 @@ def _actions(ref: str, kpi: str, period: str, by: str | None, chart_period: str,
                 text=t(lang, "button_breakdown"), action_id=ACTION_BREAKDOWN, value=f"{kpi}|{period}|{by or ''}"
             ),
             ButtonElement(
-                text=t(lang, "button_chart"), action_id="kpi_chart", value=query_value(kpi, chart_period, None)
+                text=t(lang, "button_chart"),
+                action_id="kpi_chart",
+                value=query_value(kpi, chart_period, by if chart_by else None, where),
             ),
         ]
     )
