@@ -29,6 +29,7 @@ from kpi.store.state.records import Digest, DigestSpec
 from kpi.texts import t
 
 log = logging.getLogger("bot.jobs")
+FUTURE_SLOT = timedelta(days=1)  # a recorded slot this far past the clock came from a pass in the future
 
 
 def trigger_of(digest: DigestSpec) -> CronTrigger:
@@ -77,12 +78,19 @@ def post_due_digests(ctx: JobContext, now: datetime, report: PassReport | None =
         if slot is None:
             continue
         stored_slot = naive(slot)
-        if digest.last_slot is not None and stored_slot <= digest.last_slot:
+        late = now - slot > grace
+        # a slot no pass at a real time could have recorded (`run-jobs --at 2999-…` before it was refused):
+        # ignored, so that the digest resumes at its next slot on time (and a late one never moves it back)
+        future = digest.last_slot is not None and digest.last_slot > naive(ctx.wall()) + FUTURE_SLOT
+        if digest.last_slot is not None and stored_slot <= digest.last_slot and not future:
             continue
+        if future and late:
+            continue
+        if future:
+            log.warning("digest %s had a slot from the future (%s): it resumes", digest.id, digest.last_slot)
         if report is not None and report.expired(ctx):
             report.skipped += 1  # due, and left for the next pass (within its grace, it is posted then)
             continue
-        late = now - slot > grace
         try:
             with state.unit_of_work(ctx.url) as uow:
                 uow.mark_digest(digest.id, digest.last_slot, stored_slot)
