@@ -208,3 +208,23 @@ def test_a_new_period_resolves_a_miss_with_how_the_old_one_ended(ctx, slack, tar
     assert state.rules(ctx.url)[0].state == "ok"
     # and the new month starts fresh: nothing fires before a fifth of it
     assert run_pass(ctx, datetime(2026, 11, 3, 12, tzinfo=timezone.utc)).events == {}
+
+
+def test_a_target_of_zero_and_its_rule_from_slack(data, slack):
+    """`/kpi target nps 0 month` then `/kpi alert nps target month`: judged (NPS to date 40, above 0), not
+    'no data'."""
+    from tests.bot.conftest import Server, make_settings
+
+    slack.users.update({"UADMIN": {"id": "UADMIN", "is_admin": True}})
+    running = Server(make_settings(data, slack), slack, clock=lambda: OCT_20)
+    try:
+        running.app.deps.synchronous = True
+        body = texts(running.command("target nps 0 month", user="UADMIN", channel="C9").json())
+        assert "Target for *Net Promoter Score* set to 0.0" in body
+        running.command("alert nps target month", user="UADMIN", channel="C9")
+        assert run_pass(running.app.deps.jobs, OCT_20 + timedelta(minutes=1)).events == {}
+    finally:
+        running.stop()
+    [rule] = state.rules(data)
+    assert (rule.state, rule.last_value, rule.last_error) == ("ok", 40.0, None)
+    assert not [p for p in posts(slack, "C9") if "no data" in texts(p.payload).lower()]
