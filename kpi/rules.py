@@ -129,6 +129,17 @@ class Observation:
                 return spec.breached(self.value)
         raise AssertionError(spec.kind)
 
+    def held(self, spec: RuleSpec) -> bool:
+        """A target rule off track in the last tenth of its period: no new warning (no time left to act), and
+        not 'ok' either (the digest and Home say 'off track' that day): pending, without an alert."""
+        return (
+            spec.kind is RuleKind.TARGET
+            and not self.ended
+            and self.miss is not None
+            and self.miss.standing is Standing.OFF_TRACK
+            and self.miss.late
+        )
+
     def recovers(self, spec: RuleSpec) -> bool:
         """Back to normal. A target rule recovers when back on pace, or when its period is over (it is told
         how the period ended, and the new one starts fresh); in the last days of a period, a miss stays open
@@ -191,6 +202,8 @@ def step(spec: RuleSpec, current: RuleState, obs: Observation, now: datetime) ->
         if due and not snoozed and not current.acked:
             return Step(replace(firing, last_notified_at=now), (Event.REPEAT,))
         return Step(firing)
+    if obs.held(spec):
+        return Step(replace(current, state=State.PENDING))
     if not obs.breaches(spec):
         return Step(replace(current, state=State.OK, pending_count=0))
     count = current.pending_count + 1

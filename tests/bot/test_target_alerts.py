@@ -71,8 +71,13 @@ def test_back_on_pace_resolves_it_in_the_thread(ctx, slack, data, target):
 def test_no_warning_too_early_nor_too_late_to_act(ctx, slack, target):
     add_rule(ctx.url, REVENUE_TARGET)
     assert run_pass(ctx, datetime(2026, 10, 4, 12, tzinfo=timezone.utc)).events == {}  # 11 % of the month gone
-    assert run_pass(ctx, datetime(2026, 10, 29, 12, tzinfo=timezone.utc)).events == {}  # 8 % of it left
-    assert posts(slack) == [] and state.rules(ctx.url)[0].state == "ok"
+    assert state.rules(ctx.url)[0].state == "ok"  # too early to judge, as the digest says
+    late = datetime(2026, 10, 29, 12, tzinfo=timezone.utc)
+    assert run_pass(ctx, late).events == {}  # 8 % of it left
+    # off track, too late for a new warning: not 'ok' while the digest says 'off track' that day
+    assert posts(slack) == [] and state.rules(ctx.url)[0].state == "pending"
+    message, _ = digest_payload(ctx, None, late, "T1", "C1")
+    assert ": off track" in texts(message)
 
 
 def test_without_a_target_the_rule_says_how_to_set_one_once(ctx, slack):
