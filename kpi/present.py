@@ -221,10 +221,10 @@ def summary_lines(result: KpiResult, catalog: Catalog, lang: str, currency: str 
     lines.append(comparison + (f"  {change}" if change else ""))
     if result.by:
         lines.append(f"  {t(lang, 'breakdown_by', dimension=dimension_name(result.by, lang))}")
-        width = max((len(breakdown_key(r.key, lang, result.by)) for r in result.breakdown), default=0)
+        width = max((len(breakdown_key(r.key, lang, result.by, catalog)) for r in result.breakdown), default=0)
         for row in result.breakdown:
             lines.append(
-                f"    {breakdown_key(row.key, lang, result.by):<{width}}  "
+                f"    {breakdown_key(row.key, lang, result.by, catalog):<{width}}  "
                 f"{format_value(row.value, kpi.unit, lang, currency)}"
             )
     lines.append(f"  {kpi.description(lang)} {t(lang, 'formula')} {catalog.formula_text(kpi, lang)}")
