@@ -183,3 +183,32 @@ def test_a_part_larger_than_the_change_says_what_offset_it():
     assert "explains 71.0% of the rise" in part_line(
         small, small.parts[0], CATALOG, CATALOG.kpis["revenue"].unit, "en", "EUR"
     )
+
+
+def test_the_reasons_in_french(db_url):
+    from bot.render.why import why_message
+    from kpi.service import KpiService
+    from tests.support.messages import texts
+
+    fixtures.load(db_url)
+    service = KpiService(CATALOG, get_engine(db_url), ZoneInfo("UTC"), "fr", "EUR")
+    now = datetime(2026, 11, 25, tzinfo=timezone.utc)
+    total, whys = service.why("cac", "2026-10", now, where="channel=organic")
+    body = texts(why_message(total, whys, CATALOG, "fr", "EUR"))
+    assert "*Coût d'acquisition client* pour canal = organic ne se répartit pas davantage" in body
+    total, whys = service.why("ltv_cac", "2026-10", now)
+    assert "ni un total ni un rapport de totaux" in texts(why_message(total, whys, CATALOG, "fr", "EUR"))
+
+
+def test_no_value_to_compare_with_is_said_as_such(db_url):
+    """September's visitor conversion against August, which had no visitors: nothing to compare."""
+    from bot.render.why import why_message
+    from kpi.service import KpiService
+    from tests.support.messages import texts
+
+    fixtures.load(db_url)
+    service = KpiService(CATALOG, get_engine(db_url), ZoneInfo("UTC"), "en", "EUR")
+    total, whys = service.why("visitor_conversion", "2026-09", datetime(2026, 11, 25, tzinfo=timezone.utc))
+    assert total.value is not None and total.previous_value is None
+    body = texts(why_message(total, whys, CATALOG, "en", "EUR"))
+    assert "has no value in one of the two periods: there is no change to split" in body
