@@ -77,7 +77,7 @@ def _watch(
     text = t(  # a dimension with thousands of values must not flood a channel
         ctx.lang,
         "rule_segments_capped",
-        id=parent.id,
+        id=parent.shown,
         max=MAX_SEGMENTS,
         dimension=parent.spec.segment_by,
         size=alerts.size_label(ctx.service.catalog, parent.spec.kpi, ctx.lang),
