@@ -147,6 +147,8 @@ class Dimension(_Frozen):
     """A breakdown's other names (``canal`` for ``channel``), matched in any case and without accents."""
 
     aliases: tuple[str, ...] = ()
+    # what rows without a value are (e.g. "no channel (sales team spend)"); unset: "no channel (unassigned)"
+    unset: Text | None = None
 
 
 class DefinitionsFile(_Frozen):

@@ -136,10 +136,13 @@ def dimension_name(dimension: str, lang: str) -> str:
     return messages(lang).get(key, dimension)
 
 
-def breakdown_key(key: str | None, lang: str, dimension: str | None = None) -> str:
-    """A dimension value as shown; rows with none: '(no channel)' when the dimension is known."""
+def breakdown_key(key: str | None, lang: str, dimension: str | None = None, catalog: Catalog | None = None) -> str:
+    """A dimension value as shown; rows with none: what the catalog says they are ('no channel (sales team
+    spend)'), else 'no channel (unassigned)' when the dimension is known."""
     if key is not None:
         return key
+    if catalog is not None and (label := catalog.unset_label(dimension, lang)) is not None:
+        return label
     return t(lang, "none_key_of", dimension=dimension_name(dimension, lang)) if dimension else t(lang, "none_key")
 
 
@@ -218,10 +221,10 @@ def summary_lines(result: KpiResult, catalog: Catalog, lang: str, currency: str 
     lines.append(comparison + (f"  {change}" if change else ""))
     if result.by:
         lines.append(f"  {t(lang, 'breakdown_by', dimension=dimension_name(result.by, lang))}")
-        width = max((len(breakdown_key(r.key, lang, result.by)) for r in result.breakdown), default=0)
+        width = max((len(breakdown_key(r.key, lang, result.by, catalog)) for r in result.breakdown), default=0)
         for row in result.breakdown:
             lines.append(
-                f"    {breakdown_key(row.key, lang, result.by):<{width}}  "
+                f"    {breakdown_key(row.key, lang, result.by, catalog):<{width}}  "
                 f"{format_value(row.value, kpi.unit, lang, currency)}"
             )
     lines.append(f"  {kpi.description(lang)} {t(lang, 'formula')} {catalog.formula_text(kpi, lang)}")

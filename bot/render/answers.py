@@ -148,7 +148,7 @@ def breakdown_table(result: KpiResult, lang: str, currency: str, catalog: Catalo
             change = format_pct_change((row.value - row.previous) / abs(row.previous), lang)
         rows.append(
             (
-                escape(clip(breakdown_key(row.key, lang, result.by), 40)),
+                escape(clip(breakdown_key(row.key, lang, result.by, catalog), 40)),
                 format_value(row.value, result.kpi.unit, lang, currency),
                 change,
             )
@@ -171,9 +171,8 @@ def breakdown_table(result: KpiResult, lang: str, currency: str, catalog: Catalo
         if row.value is None:
             zero = tuple(name for name, value in row.measures.items() if not value)
             why = Reason(ReasonCode.ZERO_DENOMINATOR, zero) if zero else Reason(ReasonCode.NO_DATA)
-            text += (
-                f"\n_{escape(clip(breakdown_key(row.key, lang, result.by), 40))}_: {reason_text(why, catalog, lang)}"
-            )
+            key = escape(clip(breakdown_key(row.key, lang, result.by, catalog), 40))
+            text += f"\n_{key}_: {reason_text(why, catalog, lang)}"
     return text
 
 

@@ -10,7 +10,7 @@ from kpi.catalog import Catalog, Unit
 from kpi.compute import KpiResult
 from kpi.present import breakdown_key, dimension_name, format_pct_change, format_value, period_title
 from kpi.texts import t
-from kpi.why import Part, Why
+from kpi.why import Part, Why, unsplit_reason
 
 TOP = 5  # values shown per breakdown
 
@@ -21,13 +21,15 @@ def part_line(why: Why, part: Part, catalog: Catalog, unit: Unit, lang: str, cur
     moved = ", ".join(
         f"{catalog.measures[name].label(lang)} {_moved(before, now, lang)}" for name, before, now in part.measures
     )
-    key = escape(breakdown_key(part.key, lang, why.by))
+    key = escape(breakdown_key(part.key, lang, why.by, catalog))
     if share is not None and share > 0:
+        offset = why.offset(part)  # more than all of the change: the other values went the other way
         line = t(
             lang,
-            "why_part_share",
+            "why_part_share" if offset is None else "why_part_share_offset",
             key=key,
-            share=format_value(share, Unit.PERCENT, lang),
+            share=format_value(share, Unit.PERCENT, lang) if offset is None else format_pct_change(share, lang),
+            offset=format_pct_change(offset or 0.0, lang),
             direction=t(lang, "why_rise" if why.change > 0 else "why_drop"),
             measures=escape(moved),
         )
@@ -60,6 +62,25 @@ def _signed(value: float, unit: Unit, lang: str, currency: str) -> str:
     return ("+" if value > 0 else "−" if value < 0 else "±") + text
 
 
+def _unsplit(total: KpiResult, whys: list[Why], catalog: Catalog, lang: str) -> str:
+    """Why nothing is split: the KPI's kind, its breakdowns, its values, or no change at all."""
+    reason = unsplit_reason(catalog, total) or ("why_nothing" if whys else "why_no_compare")
+    where = ""
+    if total.where is not None:
+        by, key = total.where
+        where = f"{dimension_name(by, lang)} = {breakdown_key(key, lang, by, catalog)}"
+    dimension = total.where[0] if total.where is not None else ""
+    return t(
+        lang,
+        reason,
+        kpi=escape(total.kpi.name(lang)),
+        where=escape(where),
+        dimension=escape(dimension_name(dimension, lang)),
+        key=total.kpi.key,
+        by=dimension,
+    )
+
+
 def why_message(total: KpiResult, whys: list[Why], catalog: Catalog, lang: str, currency: str) -> dict:
     kpi = total.kpi
     before = format_value(total.previous_value, kpi.unit, lang, currency)
@@ -86,7 +107,7 @@ def why_message(total: KpiResult, whys: list[Why], catalog: Catalog, lang: str, 
     ]
     lines = []
     if not whys or not any(w.change for w in whys):
-        lines.append(t(lang, "why_nothing" if whys else "why_cannot", kpi=escape(kpi.name(lang))))
+        lines.append(_unsplit(total, whys, catalog, lang))
     for why in whys:
         if not why.change:
             continue
