@@ -15,11 +15,14 @@ import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
+from typing import TYPE_CHECKING
 
-from kpi.service import KpiService
 from kpi.store.arrivals import last_row
 from kpi.store.days import daily_values, midnight_utc
 from kpi.store.specs import MeasureSpec
+
+if TYPE_CHECKING:  # the service asks this module about its own answers (kpi.coverage)
+    from kpi.service import KpiService
 
 WEEKS = 8  # the history a table's usual gap is learned from
 FACTOR = 1.5  # stale past this many usual gaps without a new row

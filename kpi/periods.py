@@ -25,6 +25,7 @@ from kpi.spans import (
     range_pair,
     rolling_pair,
     shift,
+    to_date,
     to_date_pair,
     year_over_year,
 )
@@ -171,11 +172,17 @@ def _day(text: str, original: str) -> date:
 
 
 def parse_period(text: str, now: datetime, tz: ZoneInfo | None = None) -> PeriodPair:
-    """Parse ``text`` relative to ``now`` (aware) in ``tz`` (defaults to now's zone)."""
+    """Parse ``text`` relative to ``now`` (aware) in ``tz`` (defaults to now's zone). A period that
+    contains ``now`` comes cut at now, against the same elapsed span of the one it is compared with
+    (:func:`kpi.spans.to_date`)."""
     if now.tzinfo is None:
         raise ValueError("now must be time-zone aware")
     tz = tz or cast(ZoneInfo, now.tzinfo)
     now = now.astimezone(tz)
+    return to_date(_parse(text, now, tz), now)
+
+
+def _parse(text: str, now: datetime, tz: ZoneInfo) -> PeriodPair:
     original = text
     if not isinstance(text, str) or len(text) > 64:
         raise PeriodError(str(text)[:64], ACCEPTED_FORMS)

@@ -25,21 +25,25 @@ from slack_sdk.models.blocks import (
 )
 
 from kpi.catalog import Catalog, Kpi
-from kpi.compute import KpiResult, Reason, ReasonCode
+from kpi.compute import Cover, KpiResult, Reason, ReasonCode, pct_change
 from kpi.errors import PeriodError, UnknownDimension, UnknownKpi
 from kpi.periods import ACCEPTED_FORMS
 from kpi.present import (
     breakdown_key,
     change_text,
+    covered_span,
     dimension_name,
     direction_text,
+    first_data_text,
     format_pct_change,
     format_value,
+    honest_notes,
     period_label,
     period_span,
     period_title,
     previous_field,
     reason_text,
+    stale_lines,
 )
 from kpi.spans import year_earlier
 from kpi.texts import babel_locale, t
@@ -113,6 +117,8 @@ def answer(
     kpi = result.kpi
     value = format_value(result.value, kpi.unit, lang, currency)
     period = period_title(result.current, lang)
+    if result.cover is Cover.PARTIAL:  # 'October 2025 (Oct 1 – 31, 2025), from Oct 4, 2025 (first data)'
+        period += ", " + t(lang, "cover_from", first=first_data_text(result, lang))
     if result.where is not None:  # one value of a breakdown: said with the period, as it was read
         period += f"  ·  {where_text(result, lang)}"
     previous = format_value(result.previous_value, kpi.unit, lang, currency)
@@ -124,7 +130,8 @@ def answer(
             text=_md(f"*{value}*  ·  {escape(period)}"),
             fields=[
                 _md(
-                    f"*{previous_field(result, lang)}*\n{previous} ({escape(period_span(result.previous, lang))})",
+                    f"*{previous_field(result, lang)}*\n{previous} "
+                    f"({escape(covered_span(result.previous, result, lang, previous=True))})",
                     MAX_FIELD,
                 ),
                 _md(f"*{t(lang, 'field_change')}*\n{change}", MAX_FIELD),
@@ -132,8 +139,11 @@ def answer(
         ),
     ]
     reason = reason_text(result.reason, catalog, lang)
-    if reason:
+    if reason and result.cover in (Cover.FULL, Cover.PARTIAL):  # otherwise the coverage note says it
         blocks.append(SectionBlock(text=_md(f":information_source: {escape(reason)}")))
+    notes = honest_notes(result, lang)
+    if notes:
+        blocks.append(SectionBlock(text=_md(escape("\n".join(notes)))))
     if result.by:
         blocks.append(SectionBlock(text=_md(breakdown_table(result, lang, currency, catalog))))
     blocks.append(
@@ -176,8 +186,8 @@ def breakdown_table(result: KpiResult, lang: str, currency: str, catalog: Catalo
     rows = []
     for row in result.breakdown:
         change = ""
-        if row.value is not None and row.previous:
-            change = format_pct_change((row.value - row.previous) / abs(row.previous), lang)
+        if (pct := pct_change(row.value, row.previous)) is not None:
+            change = format_pct_change(pct, lang)
         rows.append(
             (
                 escape(_clip(breakdown_key(row.key, lang, result.by), 40)),
@@ -227,6 +237,9 @@ def kpi_list(results: list[KpiResult], lang: str, currency: str) -> dict:
         fields.append(_md(f"*{escape(r.kpi.name(lang))}* (`{r.kpi.key}`)\n{value}{trend}", MAX_FIELD))
     for i in range(0, len(fields), 10):  # a section holds at most 10 fields
         blocks.append(SectionBlock(fields=fields[i : i + 10]))
+    stale = stale_lines(results, lang)
+    if stale:
+        blocks.append(ContextBlock(elements=[_md(escape("\n".join(stale)))]))
     if results:
         blocks.append(
             ContextBlock(

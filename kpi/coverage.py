@@ -1,0 +1,131 @@
+"""What the data can back, said with every number: the span each KPI's source covers, and stale tables.
+
+* **Coverage.** Each table's first row (:func:`kpi.store.arrivals.first_row`, one indexed ``min`` per
+  table) says where its data begins; a KPI's data begins on the latest first day of the tables it reads.
+  A period is *covered* when it starts on or after that day, *partly covered* when the data begins
+  inside it ("from Dec 4, 2025 (first data)"), *not covered* when it ends before ("No revenue data
+  before Dec 4, 2025"), and *in the future* when it has not begun. A period not covered, or in the
+  future, has no value (never a €0.00); a change is computed only when both periods are covered
+  (:attr:`kpi.compute.KpiResult.comparable`), and a percentage only as :func:`kpi.compute.pct_change`
+  allows. A cumulative measure (``window: to_end``) is complete in any period that ends after its data
+  begins.
+* **Stale tables.** The tables a KPI reads that stopped getting rows (:mod:`kpi.freshness`, the check
+  the alert channel gets) ride along with the result, so that answers, digests and Home say "⚠ sales has
+  had no new rows since Dec 2 (usually daily)", and the change is not coloured better or worse.
+
+:func:`qualify` applies both to results; :class:`kpi.service.KpiService` runs it on every answer.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import replace
+from datetime import date, datetime, time, timezone
+from typing import TYPE_CHECKING
+
+from kpi import freshness
+from kpi.compute import BreakdownRow, Cover, KpiResult, Reason, ReasonCode, Stale
+from kpi.errors import KpiError
+from kpi.spans import Period
+from kpi.store.arrivals import first_row
+from kpi.store.specs import MeasureSpec
+
+if TYPE_CHECKING:
+    from kpi.service import KpiService
+
+log = logging.getLogger(__name__)
+_WORST = (Cover.FULL, Cover.PARTIAL, Cover.NONE)
+
+
+def first_days(service: KpiService, tables: dict[str, MeasureSpec]) -> dict[str, date | None]:
+    """The first local day with a row in each table (None: an empty table, or one that could not say)."""
+    out: dict[str, date | None] = {}
+    for table, spec in tables.items():
+        try:
+            found = first_row(service.source, spec)
+        except KpiError as exc:
+            log.warning("coverage of %s unknown: %s", table, exc.message)
+            found = None
+        if isinstance(found, datetime):  # naive UTC: its local day
+            out[table] = found.replace(tzinfo=timezone.utc).astimezone(service.tz).date()
+        else:
+            out[table] = found
+    return out
+
+
+def cover(period: Period, first: date | None, now: datetime, cumulative: bool = False) -> Cover:
+    """How much of ``period`` data beginning on ``first`` covers (``now`` aware)."""
+    if period.starts_after(now):
+        return Cover.FUTURE
+    if first is None:
+        return Cover.FULL  # nothing known: no claim either way
+    begins = datetime.combine(first, time(), tzinfo=period.tz)
+    if period.end <= begins:
+        return Cover.NONE
+    if period.start < begins and not cumulative:
+        return Cover.PARTIAL
+    return Cover.FULL
+
+
+def qualify(service: KpiService, results: list[KpiResult], now: datetime) -> list[KpiResult]:
+    """Each result with its coverage and its stale tables, and without any value the data cannot back."""
+    catalog = service.catalog
+    probes: dict[str, MeasureSpec] = {}
+    for result in results:
+        for name in catalog.measures_of(result.kpi):
+            probes.setdefault(freshness.table_name(catalog.specs[name]), catalog.specs[name])
+    firsts = first_days(service, probes)
+    try:
+        fresh = freshness.check(service, {r.kpi.key for r in results}, now)
+    except KpiError as exc:
+        log.warning("freshness not checked: %s", exc.message)
+        fresh = {}
+    return [_qualified(service, r, firsts, fresh, now) for r in results]
+
+
+def _kpi_cover(service: KpiService, result: KpiResult, period: Period, firsts, now) -> tuple[Cover, date | None]:
+    catalog, worst, since = service.catalog, Cover.FULL, None
+    for name in catalog.measures_of(result.kpi):
+        spec = catalog.specs[name]
+        first = firsts.get(freshness.table_name(spec))
+        found = cover(period, first, now, spec.to_end)
+        if found is Cover.FUTURE:
+            return found, None
+        if first is not None and (since is None or first > since):
+            since = first
+        if _WORST.index(found) > _WORST.index(worst):
+            worst = found
+    return worst, since
+
+
+def _qualified(service: KpiService, result: KpiResult, firsts, fresh, now: datetime) -> KpiResult:
+    current, first = _kpi_cover(service, result, result.current, firsts, now)
+    previous, _ = _kpi_cover(service, result, result.previous, firsts, now)
+    tables = freshness.tables_of(service, result.kpi.key)
+    stale = tuple(
+        Stale(t, f.last_row_at, f.usual_gap_days) for t, f in sorted(fresh.items()) if f.stale and t in tables
+    )
+    found = replace(result, first_data=first, cover=current, previous_cover=previous, stale=stale)
+    if current in (Cover.NONE, Cover.FUTURE):
+        code = ReasonCode.FUTURE if current is Cover.FUTURE else ReasonCode.BEFORE_DATA
+        found = replace(
+            found,
+            value=None,
+            reason=Reason(code, since=first if code is ReasonCode.BEFORE_DATA else None),
+            measures=dict.fromkeys(found.measures),
+            breakdown=tuple(replace(r, value=None, measures=dict.fromkeys(r.measures)) for r in found.breakdown),
+        )
+    if previous is Cover.NONE:
+        found = replace(
+            found,
+            previous_value=None,
+            previous_reason=Reason(ReasonCode.BEFORE_DATA, since=first),
+            previous_measures=dict.fromkeys(found.previous_measures),
+        )
+    if not found.comparable:  # no row's change either
+        found = replace(found, breakdown=tuple(_without_previous(r) for r in found.breakdown))
+    return found
+
+
+def _without_previous(row: BreakdownRow) -> BreakdownRow:
+    return replace(row, previous=None, previous_measures=dict.fromkeys(row.previous_measures))
