@@ -2,16 +2,19 @@
 
 * **Coverage.** Each table's first row (:func:`kpi.store.arrivals.first_row`, one indexed ``min`` per
   table) says where its data begins; a KPI's data begins on the latest first day of the tables it reads.
-  A period is *covered* when it starts on or after that day, *partly covered* when the data begins
-  inside it ("from Dec 4, 2025 (first data)"), *not covered* when it ends before ("No revenue data
-  before Dec 4, 2025"), and *in the future* when it has not begun. A period not covered, or in the
+  A period is *not covered* when it ends before that day ("No revenue data before Dec 4, 2025"), *partly
+  covered* when the data begins inside it more than one usual gap of the table after its start ("from
+  Dec 4, 2025 (first data)": a table that gets rows every week may well have had none in the period's
+  first days; a table whose rhythm is not known yet is never called partly covered), *covered*
+  otherwise, and *in the future* when it has not begun. A period not covered, or in the
   future, has no value (never a €0.00); a change is computed only when both periods are covered
   (:attr:`kpi.compute.KpiResult.comparable`), and a percentage only as :func:`kpi.compute.pct_change`
   allows. A cumulative measure (``window: to_end``) is complete in any period that ends after its data
   begins.
 * **Stale tables.** The tables a KPI reads that stopped getting rows (:mod:`kpi.freshness`, the check
   the alert channel gets) ride along with the result, so that answers, digests and Home say "⚠ sales has
-  had no new rows since Dec 2 (usually daily)", and the change is not coloured better or worse.
+  had no new rows since Dec 2 (usually daily)", and the change is not coloured better or worse (for a
+  period that reaches past the table's newest row: an earlier period's rows have all arrived).
 
 :func:`qualify` applies both to results; :class:`kpi.service.KpiService` runs it on every answer.
 """
@@ -20,7 +23,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import replace
-from datetime import date, datetime, time, timezone
+from datetime import date, datetime, time, timedelta, timezone
 from typing import TYPE_CHECKING
 
 from kpi import freshness
@@ -53,8 +56,11 @@ def first_days(service: KpiService, tables: dict[str, MeasureSpec]) -> dict[str,
     return out
 
 
-def cover(period: Period, first: date | None, now: datetime, cumulative: bool = False) -> Cover:
-    """How much of ``period`` data beginning on ``first`` covers (``now`` aware)."""
+def cover(
+    period: Period, first: date | None, now: datetime, cumulative: bool = False, usual_gap_days: int | None = 1
+) -> Cover:
+    """How much of ``period`` data beginning on ``first`` covers (``now`` aware), for a table that gets rows
+    every ``usual_gap_days`` (None: not known)."""
     if period.starts_after(now):
         return Cover.FUTURE
     if first is None:
@@ -62,7 +68,9 @@ def cover(period: Period, first: date | None, now: datetime, cumulative: bool = 
     begins = datetime.combine(first, time(), tzinfo=period.tz)
     if period.end <= begins:
         return Cover.NONE
-    if period.start < begins and not cumulative:
+    if cumulative or usual_gap_days is None:
+        return Cover.FULL
+    if begins - period.start > timedelta(days=usual_gap_days):
         return Cover.PARTIAL
     return Cover.FULL
 
@@ -83,12 +91,14 @@ def qualify(service: KpiService, results: list[KpiResult], now: datetime) -> lis
     return [_qualified(service, r, firsts, fresh, now) for r in results]
 
 
-def _kpi_cover(service: KpiService, result: KpiResult, period: Period, firsts, now) -> tuple[Cover, date | None]:
+def _kpi_cover(service: KpiService, result: KpiResult, period: Period, firsts, fresh, now) -> tuple[Cover, date | None]:
     catalog, worst, since = service.catalog, Cover.FULL, None
     for name in catalog.measures_of(result.kpi):
         spec = catalog.specs[name]
-        first = firsts.get(freshness.table_name(spec))
-        found = cover(period, first, now, spec.to_end)
+        table = freshness.table_name(spec)
+        first = firsts.get(table)
+        gap = fresh[table].usual_gap_days if table in fresh else None
+        found = cover(period, first, now, spec.to_end, gap)
         if found is Cover.FUTURE:
             return found, None
         if first is not None and (since is None or first > since):
@@ -99,11 +109,13 @@ def _kpi_cover(service: KpiService, result: KpiResult, period: Period, firsts, n
 
 
 def _qualified(service: KpiService, result: KpiResult, firsts, fresh, now: datetime) -> KpiResult:
-    current, first = _kpi_cover(service, result, result.current, firsts, now)
-    previous, _ = _kpi_cover(service, result, result.previous, firsts, now)
+    current, first = _kpi_cover(service, result, result.current, firsts, fresh, now)
+    previous, _ = _kpi_cover(service, result, result.previous, firsts, fresh, now)
     tables = freshness.tables_of(service, result.kpi.key)
-    stale = tuple(
-        Stale(t, f.last_row_at, f.usual_gap_days) for t, f in sorted(fresh.items()) if f.stale and t in tables
+    stale = tuple(  # a stale table matters to a period that reaches past its newest row
+        Stale(t, f.last_row_at, f.usual_gap_days)
+        for t, f in sorted(fresh.items())
+        if f.stale and t in tables and (f.last_row_at is None or result.current.end_utc() > f.last_row_at)
     )
     found = replace(result, first_data=first, cover=current, previous_cover=previous, stale=stale)
     if current in (Cover.NONE, Cover.FUTURE):
@@ -115,11 +127,11 @@ def _qualified(service: KpiService, result: KpiResult, firsts, fresh, now: datet
             measures=dict.fromkeys(found.measures),
             breakdown=tuple(replace(r, value=None, measures=dict.fromkeys(r.measures)) for r in found.breakdown),
         )
-    if previous is Cover.NONE:
+    if previous is Cover.NONE or current is Cover.FUTURE:  # nothing to compare a period not begun with
         found = replace(
             found,
             previous_value=None,
-            previous_reason=Reason(ReasonCode.BEFORE_DATA, since=first),
+            previous_reason=Reason(ReasonCode.BEFORE_DATA, since=first) if previous is Cover.NONE else None,
             previous_measures=dict.fromkeys(found.previous_measures),
         )
     if not found.comparable:  # no row's change either

@@ -154,7 +154,7 @@ def coverage_notes(result: KpiResult, lang: str) -> list[str]:
     earlier.', a period partly covered, a period not begun. Empty when both periods are covered."""
     kpi, first = kpi_data_name(result.kpi, lang), first_data_text(result, lang)
     if result.cover is Cover.FUTURE:
-        return [t(lang, "cover_future", period=period_label(result.current, lang))]
+        return [t(lang, "reason_future")]
     if result.cover is Cover.NONE:
         return [t(lang, "cover_none", kpi=kpi, first=first)]
     against = t(lang, "cover_against_year" if is_year_earlier(result) else "cover_against_previous")

@@ -16,7 +16,7 @@ from slack_sdk.models.blocks import (
 from bot.render.answers import _clip, _md, escape
 from kpi.compute import KpiResult
 from kpi.pacing import Pace
-from kpi.present import arrow, format_pct_change, format_value, period_label, period_span
+from kpi.present import arrow, format_pct_change, format_value, period_label, period_span, stale_lines
 from kpi.texts import t
 
 ACTION_PERIOD = "home_period"
@@ -92,6 +92,9 @@ def home_view(
             )
         )
     blocks.append(ContextBlock(elements=[_md(escape(period_span(results[0].current, lang)) if results else "—")]))
+    stale = stale_lines(results, lang)  # what the alert channel is told, said on the dashboard too
+    if stale:
+        blocks.append(ContextBlock(elements=[_md(escape("\n".join(stale)))]))
     blocks.append(DividerBlock())
     blocks.append(
         SectionBlock(text=_md(t(lang, "home_firing", rules=", ".join(firing)) if firing else t(lang, "home_quiet")))
