@@ -24,20 +24,19 @@ from __future__ import annotations
 import logging
 from dataclasses import replace
 from datetime import date, datetime, time, timedelta, timezone
-from typing import TYPE_CHECKING
 
 from kpi import freshness
 from kpi.compute import BreakdownRow, Cover, KpiResult, Reason, ReasonCode, Stale
 from kpi.errors import KpiError
+from kpi.freshness import KpiService
 from kpi.spans import Period
 from kpi.store.arrivals import first_row
 from kpi.store.specs import MeasureSpec
 
-if TYPE_CHECKING:
-    from kpi.service import KpiService
-
 log = logging.getLogger(__name__)
 _WORST = (Cover.FULL, Cover.PARTIAL, Cover.NONE)
+Firsts = dict[str, date | None]  # each table's first day with a row
+Fresh = dict[str, freshness.Freshness]  # each table's freshness
 
 
 def first_days(service: KpiService, tables: dict[str, MeasureSpec]) -> dict[str, date | None]:
@@ -91,7 +90,9 @@ def qualify(service: KpiService, results: list[KpiResult], now: datetime) -> lis
     return [_qualified(service, r, firsts, fresh, now) for r in results]
 
 
-def _kpi_cover(service: KpiService, result: KpiResult, period: Period, firsts, fresh, now) -> tuple[Cover, date | None]:
+def _kpi_cover(
+    service: KpiService, result: KpiResult, period: Period, firsts: Firsts, fresh: Fresh, now: datetime
+) -> tuple[Cover, date | None]:
     catalog, worst, since = service.catalog, Cover.FULL, None
     for name in catalog.measures_of(result.kpi):
         spec = catalog.specs[name]
@@ -108,9 +109,12 @@ def _kpi_cover(service: KpiService, result: KpiResult, period: Period, firsts, f
     return worst, since
 
 
-def _qualified(service: KpiService, result: KpiResult, firsts, fresh, now: datetime) -> KpiResult:
+def _qualified(service: KpiService, result: KpiResult, firsts: Firsts, fresh: Fresh, now: datetime) -> KpiResult:
     current, first = _kpi_cover(service, result, result.current, firsts, fresh, now)
-    previous, _ = _kpi_cover(service, result, result.previous, firsts, fresh, now)
+    previous, since = _kpi_cover(service, result, result.previous, firsts, fresh, now)
+    first = first or since
+    if current is Cover.FUTURE:  # nothing is compared with a period not begun: no claim on the other one
+        previous = Cover.FULL
     tables = freshness.tables_of(service, result.kpi.key)
     stale = tuple(  # a stale table matters to a period that reaches past its newest row
         Stale(t, f.last_row_at, f.usual_gap_days)
@@ -127,7 +131,7 @@ def _qualified(service: KpiService, result: KpiResult, firsts, fresh, now: datet
             measures=dict.fromkeys(found.measures),
             breakdown=tuple(replace(r, value=None, measures=dict.fromkeys(r.measures)) for r in found.breakdown),
         )
-    if previous is Cover.NONE or current is Cover.FUTURE:  # nothing to compare a period not begun with
+    if previous is Cover.NONE or current is Cover.FUTURE:
         found = replace(
             found,
             previous_value=None,

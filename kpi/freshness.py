@@ -15,14 +15,30 @@ import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
-from typing import TYPE_CHECKING
+from typing import Protocol
+from zoneinfo import ZoneInfo
 
+from sqlalchemy.engine import Engine
+
+from kpi.catalog import Catalog
 from kpi.store.arrivals import last_row
 from kpi.store.days import daily_values, midnight_utc
+from kpi.store.rollup import Rollups
 from kpi.store.specs import MeasureSpec
 
-if TYPE_CHECKING:  # the service asks this module about its own answers (kpi.coverage)
-    from kpi.service import KpiService
+
+class KpiService(Protocol):
+    """What this module reads of :class:`kpi.service.KpiService` (which asks it about its own answers)."""
+
+    @property
+    def catalog(self) -> Catalog: ...
+    @property
+    def source(self) -> Engine: ...
+    @property
+    def tz(self) -> ZoneInfo: ...
+    @property
+    def rollups(self) -> Rollups | None: ...
+
 
 WEEKS = 8  # the history a table's usual gap is learned from
 FACTOR = 1.5  # stale past this many usual gaps without a new row

@@ -5,7 +5,7 @@ Shared by the CLI and the Slack app, so that a number reads the same everywhere.
 
 from __future__ import annotations
 
-from datetime import date, timedelta, timezone
+from datetime import date, timedelta, timezone, tzinfo
 from functools import cache
 from typing import Any
 
@@ -165,7 +165,7 @@ def coverage_notes(result: KpiResult, lang: str) -> list[str]:
     return []
 
 
-def stale_line(stale: Stale, tz, lang: str) -> str:
+def stale_line(stale: Stale, tz: tzinfo, lang: str) -> str:
     """'⚠ sales has had no new rows since Dec 2 (usually daily)': what the alert channel is told."""
     if stale.last_row_at is None:
         since = "—"

@@ -1,0 +1,226 @@
+"""Honest answers (issue 25): a number is shown only where the data backs it.
+
+A table over every built-in KPI × {the current month by name, the current ISO week, a future period, a
+period before the first row, a year earlier without data, a stale table}, in English and French; then the
+examples of the issue through the real app and the fake Slack, on a year of demo data ending Dec 4, 2026.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timezone
+
+import pytest
+from sqlalchemy import delete
+
+from bot.jobs.context import JobContext
+from bot.jobs.digests import digest_payload
+from bot.render.answers import answer
+from kpi import demo
+from kpi.catalog import load_catalog
+from kpi.compute import Cover, pct_change
+from kpi.service import KpiService
+from kpi.store import facts
+from kpi.store.engines import get_engine
+from kpi.store.migrations import upgrade
+from kpi.store.schema import FACT_TABLES
+from tests.bot.conftest import Server, make_settings
+from tests.support.messages import texts
+
+NOW = datetime(2026, 12, 4, 10, 0, tzinfo=timezone.utc)  # a Friday
+LATER = datetime(2026, 12, 8, 10, 0, tzinfo=timezone.utc)  # four days without a row: daily tables are stale
+KPIS = list(load_catalog(None).kpis)
+STALE_KPIS = set(KPIS) - {"project_margin", "utilization"}  # project time comes on weekdays: 3 days is usual
+
+WORDS = {
+    "en": {
+        "month_by_name": ("december", NOW, [r"December 2026 to date \(Dec 1–4, 2026\)", r"\(Nov 1–4, 2026\)"]),
+        "iso_week": ("2026-W49", NOW, [r"week 49, 2026 to date \(Nov 30–Dec 4, 2026\)", r"\(Nov 23–27, 2026\)"]),
+        "future": ("2027", NOW, [r"No value yet: this period is in the future\."]),
+        "before_first_row": ("2026-06", NOW, [r"No .+ data before (Aug|Sep) \d{1,2}, 2026\.\n"]),
+        "yoy_without_history": (
+            "last-month yoy",
+            NOW,
+            [r"No .+ data before (Aug|Sep) \d{1,2}, 2026: nothing to compare a year earlier\."],
+        ),
+        "stale_table": ("week", LATER, [r"⚠ \w+ has had no new rows since Dec 4 \(usually (daily|every 2 days)\)"]),
+    },
+    "fr": {
+        "month_by_name": ("décembre", NOW, [r"décembre 2026 à date \(1–4 déc\. 2026\)", r"\(1–4 nov\. 2026\)"]),
+        "iso_week": ("2026-W49", NOW, [r"semaine 49 2026 à date \(30 nov\.–4 déc\. 2026\)", r"\(23–27 nov\. 2026\)"]),
+        "future": ("2027", NOW, [r"Pas encore de valeur : cette période est dans le futur\."]),
+        "before_first_row": ("2026-06", NOW, [r"Aucune donnée de .+ avant le \d{1,2} (août|sept\.) 2026\.\n"]),
+        "yoy_without_history": (
+            "mois-dernier vs année dernière",
+            NOW,
+            [r"Aucune donnée de .+ avant le \d{1,2} (août|sept\.) 2026 : rien à comparer un an plus tôt\."],
+        ),
+        "stale_table": (
+            "semaine",
+            LATER,
+            [r"⚠ \w+ n'a pas reçu de nouvelles lignes depuis le 4 déc\. \(d'habitude (chaque jour|tous les 2 jours)\)"],
+        ),
+    },
+}
+
+
+def plain(text: str) -> str:
+    """Babel's thin and non-breaking spaces as plain ones (or none around an interval's dash)."""
+    return text.replace("\u2009", "").replace("\u202f", " ").replace("\xa0", " ")
+
+
+def fields(message: dict) -> tuple[str, str, str]:
+    """The value line, the previous field and the change field of an answer."""
+    [section] = [b for b in message["blocks"] if b["type"] == "section" and b.get("fields")]
+    previous, change = (f["text"].split("\n", 1)[1] for f in section["fields"])
+    return plain(section["text"]["text"]), plain(previous), plain(change)
+
+
+@pytest.fixture(scope="module")
+def demo_url(tmp_path_factory) -> str:
+    """120 days of demo data up to NOW (its first rows in August 2026)."""
+    url = f"sqlite:///{tmp_path_factory.mktemp('honest') / 'demo.db'}"
+    upgrade(url)
+    facts.replace_all(url, demo.generate(NOW, days=120))
+    return url
+
+
+@pytest.fixture(scope="module", params=["en", "fr"])
+def service(request, demo_url) -> KpiService:
+    from kpi.config import Settings
+
+    settings = Settings(
+        _env_file=None,
+        database_url=demo_url,
+        source_database_url=demo_url,
+        kpi_timezone="UTC",
+        kpi_language=request.param,
+        kpi_rollups=False,
+    )
+    return KpiService.from_settings(settings)
+
+
+@pytest.mark.parametrize("case", list(WORDS["en"]))
+@pytest.mark.parametrize("kpi", KPIS)
+def test_every_kpi_says_what_its_data_backs(service, kpi, case):
+    lang = service.language
+    period, now, patterns = WORDS[lang][case]
+    result = service.ask(kpi, period, now)
+    message = answer(result, service.catalog, lang, "EUR", period)
+    body = plain(texts(message))
+    value, previous, change = fields(message)
+    for pattern in patterns if case != "stale_table" or kpi in STALE_KPIS else []:
+        assert re.search(pattern, body), f"{kpi} {case}: {pattern!r} not in\n{body}"
+    if case in ("month_by_name", "iso_week"):  # to date, against the same elapsed span
+        assert result.current.end == now and result.current.is_to_date
+        assert result.previous.end - result.previous.start == result.current.end - result.current.start
+    if case in ("future", "before_first_row"):  # no value, no comparison: never a €0.00 or a −100 %
+        assert value.startswith("*—*") and change == "—" and result.value is None
+        assert result.cover is (Cover.FUTURE if case == "future" else Cover.NONE)
+    if case == "yoy_without_history":
+        assert previous.startswith("—") and change == "—" and result.change_pct is None
+    if case == "stale_table":
+        stale = kpi in STALE_KPIS
+        assert bool(result.stale) is stale
+        if stale:  # said, and not judged: a drop that may be a broken import is neither 🔴 nor 🟢
+            assert "🔴" not in body and "🟢" not in body
+            assert not re.search(r"\b(worse|better|moins bien|mieux)\b", change)
+
+
+def test_a_percentage_needs_a_comparable_base():
+    assert pct_change(110.0, 100.0) == pytest.approx(0.1)
+    assert pct_change(-90.0, -100.0) == pytest.approx(0.1)  # a loss that shrinks: +10 %
+    assert pct_change(5.0, None) is None  # no base
+    assert pct_change(5.0, 0.0) is None  # from nothing: not "+∞ %"
+    assert pct_change(100.0, -5.0) is None and pct_change(-5.0, 100.0) is None  # the other sign
+
+
+# -- the issue's examples, through the real app and the fake Slack ------------------------------------
+
+
+@pytest.fixture(scope="module")
+def year_url(tmp_path_factory) -> str:
+    """A year of demo data up to NOW, as `make demo` made it: the first rows on Dec 4, 2025."""
+    url = f"sqlite:///{tmp_path_factory.mktemp('honest_year') / 'demo.db'}"
+    upgrade(url)
+    facts.replace_all(url, demo.generate(NOW, days=365))
+    return url
+
+
+@pytest.fixture
+def app(year_url, slack):
+    running = Server(make_settings(year_url, slack), slack, clock=lambda: NOW)
+    yield running
+    running.stop()
+
+
+def ask(app: Server, text: str) -> tuple[str, str, str, str]:
+    message = app.command(text).json()
+    return (plain(texts(message)), *fields(message))
+
+
+def test_month_yoy_against_a_year_earlier_partly_covered_has_no_percentage(app):
+    body, value, previous, change = ask(app, "revenue month yoy")
+    assert "December 2026 to date (Dec 1–4, 2026)" in value
+    assert previous.endswith("(Dec 1–4, 2025, from Dec 4, 2025 (first data))")
+    assert change == "—" and "%" not in change
+    assert "The revenue data begins on Dec 4, 2025, inside a period compared: no change is computed." in body
+
+
+def test_last_month_vs_last_year_before_the_first_row_says_so(app):
+    body, _, previous, change = ask(app, "revenue last-month vs last year")
+    assert "No revenue data before Dec 4, 2025: nothing to compare a year earlier." in body
+    assert previous == "— (Nov 1–30, 2025)" and change == "—" and "€0.00" not in body
+
+
+def test_ytd_against_a_year_mostly_without_data_has_no_percentage(app):
+    body, value, previous, change = ask(app, "revenue ytd")
+    assert "2026 to date (Jan 1–Dec 4, 2026)" in value
+    assert "from Dec 4, 2025 (first data)" in previous and change == "—" and "%" not in body.split("Formula")[0]
+
+
+def test_a_future_year_has_no_value_and_no_verdict(app):
+    body, value, previous, change = ask(app, "revenue 2027")
+    assert value.startswith("*—*") and change == "—" and previous.startswith("—")
+    assert "No value yet: this period is in the future." in body
+    assert "€0.00" not in body and "−100.0%" not in body and "worse" not in body
+
+
+def test_a_month_before_the_first_row_is_no_value(app):
+    body, value, _, change = ask(app, "what was revenue in october 2025?")
+    assert "October 2025" in value and value.startswith("*—*") and change == "—"
+    assert "No revenue data before Dec 4, 2025." in body and "€0.00" not in body and "unchanged" not in body
+
+
+@pytest.mark.parametrize(
+    "question, current, previous",
+    [
+        ("revenue december", "December 2026 to date (Dec 1–4, 2026)", "(Nov 1–4, 2026)"),
+        ("revenue 2026-12", "December 2026 to date (Dec 1–4, 2026)", "(Nov 1–4, 2026)"),
+        ("revenue 2026-W49", "week 49, 2026 to date (Nov 30–Dec 4, 2026)", "(Nov 23–27, 2026)"),
+        ("revenue 2026-11-20..2026-12-04", "Nov 20–Dec 4, 2026 to date", "(Nov 5–19, 2026)"),
+    ],
+)
+def test_a_period_containing_now_is_compared_to_date(app, question, current, previous):
+    _, value, prev, _ = ask(app, question)
+    assert current in value and prev.endswith(previous)
+
+
+def test_december_and_month_say_the_same_thing(app):
+    assert ask(app, "revenue december")[1:] == ask(app, "revenue month")[1:]
+
+
+def test_a_stale_table_is_said_and_not_judged(year_url, slack):
+    with get_engine(year_url).begin() as conn:  # sales stopped on Dec 2 at noon
+        conn.execute(delete(FACT_TABLES["sales"]).where(FACT_TABLES["sales"].c.sold_at >= datetime(2026, 12, 2, 12)))
+    running = Server(make_settings(year_url, slack), slack, clock=lambda: NOW)
+    try:
+        body, _, _, change = ask(running, "revenue week")
+        assert "⚠ sales has had no new rows since Dec 2 (usually daily)" in body
+        assert "🔴" not in body and "worse" not in body and change.endswith("▼ not judged: stale data")
+        ctx = JobContext.from_settings(make_settings(year_url, slack))
+        digest, _ = digest_payload(ctx, None, NOW, "T1", "C1")
+        assert "⚠ sales has had no new rows since Dec 2 (usually daily)" in texts(digest)
+    finally:
+        running.stop()
+        facts.replace_all(year_url, demo.generate(NOW, days=365))
