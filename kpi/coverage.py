@@ -24,6 +24,7 @@ from __future__ import annotations
 import logging
 from dataclasses import replace
 from datetime import date, datetime, time, timedelta, timezone
+from typing import Any
 
 from kpi import freshness
 from kpi.compute import BreakdownRow, Cover, KpiResult, Reason, ReasonCode, Stale
@@ -35,6 +36,7 @@ from kpi.store.specs import MeasureSpec
 
 log = logging.getLogger(__name__)
 _WORST = (Cover.FULL, Cover.PARTIAL, Cover.NONE)
+MEMO_SIZE = 1024  # probes kept per service (by table and instant) before they are all forgotten
 Firsts = dict[str, date | None]  # each table's first day with a row
 Fresh = dict[str, freshness.Freshness]  # each table's freshness
 
@@ -53,6 +55,22 @@ def first_days(service: KpiService, tables: dict[str, MeasureSpec]) -> dict[str,
         else:
             out[table] = found
     return out
+
+
+def _memo(service: KpiService, kind: str, now: datetime, tables: dict[str, MeasureSpec], work: Any) -> dict[str, Any]:
+    """``work(tables)`` for the tables not yet known at this very ``now``: a digest or a dashboard asks
+    many questions at one instant, and each table is probed once for all of them (a later ``now`` asks
+    again, so new rows are always seen)."""
+    memo = getattr(service, "memo", None)
+    if memo is None:
+        return dict(work(tables))
+    if len(memo) > MEMO_SIZE:
+        memo.clear()
+    missing = {t: spec for t, spec in tables.items() if (kind, t, now) not in memo}
+    if missing:
+        for table, found in work(missing).items():
+            memo[(kind, table, now)] = found
+    return {t: memo[(kind, t, now)] for t in tables}
 
 
 def cover(
@@ -74,16 +92,25 @@ def cover(
     return Cover.FULL
 
 
-def qualify(service: KpiService, results: list[KpiResult], now: datetime) -> list[KpiResult]:
-    """Each result with its coverage and its stale tables, and without any value the data cannot back."""
-    catalog = service.catalog
-    probes: dict[str, MeasureSpec] = {}
-    for result in results:
-        for name in catalog.measures_of(result.kpi):
-            probes.setdefault(freshness.table_name(catalog.specs[name]), catalog.specs[name])
-    firsts = first_days(service, probes)
+def qualify(
+    service: KpiService, results: list[KpiResult], now: datetime, with_freshness: bool = True
+) -> list[KpiResult]:
+    """Each result with its coverage and its stale tables, and without any value the data cannot back.
+    Rules check freshness on their own (they wait in *no data*): ``with_freshness=False`` skips it."""
+    probes = freshness.probes(service, {r.kpi.key for r in results})
+    firsts = _memo(service, "first", now, probes, lambda tables: first_days(service, tables))
     try:
-        fresh = freshness.check(service, {r.kpi.key for r in results}, now)
+        fresh = (
+            _memo(
+                service,
+                "fresh",
+                now,
+                probes,
+                lambda tables: {t: freshness.check_table(service, t, spec, now) for t, spec in tables.items()},
+            )
+            if with_freshness
+            else {}
+        )
     except KpiError as exc:
         log.warning("freshness not checked: %s", exc.message)
         fresh = {}

@@ -7,8 +7,9 @@ engine. Every method takes ``now`` (aware) instead of reading the clock.
 from __future__ import annotations
 
 import difflib
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.engine import Engine
@@ -35,6 +36,8 @@ class KpiService:
     language: str
     currency: str
     rollups: Rollups | None = None
+    # what kpi.coverage probed (each table's first row and freshness) at one instant, asked again at the next
+    memo: dict[Any, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> KpiService:

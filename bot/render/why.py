@@ -7,7 +7,15 @@ from slack_sdk.models.blocks import Block, ContextBlock, HeaderBlock, PlainTextO
 from bot.render.answers import _clip, _md, escape, message, read_as
 from kpi.catalog import Catalog, Unit
 from kpi.compute import KpiResult
-from kpi.present import breakdown_key, dimension_name, format_pct_change, format_value, period_title
+from kpi.present import (
+    breakdown_key,
+    coverage_notes,
+    dimension_name,
+    format_pct_change,
+    format_value,
+    period_title,
+    stale_lines,
+)
 from kpi.texts import t
 from kpi.why import Part, Why
 
@@ -84,7 +92,9 @@ def why_message(total: KpiResult, whys: list[Why], catalog: Catalog, lang: str, 
         ),
     ]
     lines = []
-    if not whys or not any(w.change for w in whys):
+    if not total.comparable:  # no change the data backs (kpi.coverage): say why, not "cannot be split"
+        lines.append(escape("\n".join(coverage_notes(total, lang))))
+    elif not whys or not any(w.change for w in whys):
         lines.append(t(lang, "why_nothing" if whys else "why_cannot", kpi=escape(kpi.name(lang))))
     for why in whys:
         if not why.change:
@@ -101,4 +111,6 @@ def why_message(total: KpiResult, whys: list[Why], catalog: Catalog, lang: str, 
         blocks.append(SectionBlock(text=_md(lines[0])))
     else:
         blocks.append(ContextBlock(elements=[_md(t(lang, "why_how"))]))
+    if total.stale:  # the tables it reads that stopped getting rows, as every answer says them
+        blocks.append(ContextBlock(elements=[_md(escape("\n".join(stale_lines([total], lang))))]))
     return message(title + "\n" + "\n".join(lines), blocks[:50])

@@ -7,6 +7,7 @@ examples of the issue through the real app and the fake Slack, on a year of demo
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import datetime, timezone
 
@@ -16,6 +17,7 @@ from sqlalchemy import delete
 from bot.jobs.context import JobContext
 from bot.jobs.digests import digest_payload
 from bot.render.answers import answer
+from bot.slack.listeners.home import dashboard
 from kpi import demo
 from kpi.catalog import load_catalog
 from kpi.compute import Cover, pct_change
@@ -221,6 +223,10 @@ def test_a_stale_table_is_said_and_not_judged(year_url, slack):
         ctx = JobContext.from_settings(make_settings(year_url, slack))
         digest, _ = digest_payload(ctx, None, NOW, "T1", "C1")
         assert "⚠ sales has had no new rows since Dec 2 (usually daily)" in texts(digest)
+        home = json.dumps(dashboard(running.app.deps, "T123", "week"), ensure_ascii=False)
+        assert "⚠ sales has had no new rows since Dec 2 (usually daily)" in home
+        [revenue] = [line for line in home.split('"') if line.startswith("*Revenue*")]
+        assert "▼" in revenue and "🔴" not in revenue  # the drop is shown, not judged
     finally:
         running.stop()
         facts.replace_all(year_url, demo.generate(NOW, days=365))
