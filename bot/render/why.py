@@ -6,7 +6,7 @@ from slack_sdk.models.blocks import Block, ContextBlock, HeaderBlock, PlainTextO
 
 from bot.render.answers import _clip, _md, escape, message, read_as
 from kpi.catalog import Catalog, Unit
-from kpi.compute import KpiResult
+from kpi.compute import KpiResult, pct_change
 from kpi.present import (
     breakdown_key,
     coverage_notes,
@@ -59,7 +59,8 @@ def _moved(before: float, now: float, lang: str) -> str:
         return "="
     if not before:
         return t(lang, "why_new")
-    return format_pct_change((now - before) / abs(before), lang)
+    moved = pct_change(now, before)  # the one percentage rule (kpi.compute): none across a change of sign
+    return format_pct_change(moved, lang) if moved is not None else "—"
 
 
 def _signed(value: float, unit: Unit, lang: str, currency: str) -> str:
