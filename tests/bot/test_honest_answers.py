@@ -230,3 +230,17 @@ def test_a_stale_table_is_said_and_not_judged(year_url, slack):
     finally:
         running.stop()
         facts.replace_all(year_url, demo.generate(NOW, days=365))
+
+
+def test_a_period_the_data_begins_inside_says_from_when(app):
+    body, value, previous, change = ask(app, "revenue 2025")
+    assert value.startswith("*€") and "2025 (Jan 1–Dec 31, 2025), from Dec 4, 2025 (first data)" in value
+    assert previous.startswith("—") and change == "—"  # 2024: no data at all
+    assert "No revenue data before Dec 4, 2025: nothing to compare a year earlier." in body  # 2024 is both
+
+
+def test_the_first_month_of_data_has_nothing_before_it_to_compare_with(app):
+    body, value, previous, change = ask(app, "revenue 2025-12")
+    assert "December 2025 (Dec 1–31, 2025), from Dec 4, 2025 (first data)" in value
+    assert previous == "— (Nov 1–30, 2025)" and change == "—"
+    assert "No revenue data before Dec 4, 2025: nothing to compare with the period before." in body
