@@ -72,7 +72,7 @@ def observe_all(
             computed = compute_many(
                 service.catalog, service.source, kpis, service.period(window, now), rollups=service.rollups
             )
-            results = {r.kpi.key: r for r in qualify(service, computed, now, with_freshness=False)}
+            results = {r.kpi.key: r for r in qualify(service, computed, now)}
         except SourceError as exc:
             for i in ids:
                 out[i] = Observation(Status.ERROR, detail=exc.message)
@@ -124,7 +124,7 @@ def observe_segments(
             computed = compute_many(
                 service.catalog, service.source, kpis, service.period(window, now), by, service.rollups
             )
-            results = {r.kpi.key: r for r in qualify(service, computed, now, with_freshness=False)}
+            results = {r.kpi.key: r for r in qualify(service, computed, now)}
         except (SourceError, UserInputError) as exc:
             out |= {i: Observation(Status.ERROR, detail=exc.message) for i in ids}
             continue

@@ -92,24 +92,17 @@ def cover(
     return Cover.FULL
 
 
-def qualify(
-    service: KpiService, results: list[KpiResult], now: datetime, with_freshness: bool = True
-) -> list[KpiResult]:
-    """Each result with its coverage and its stale tables, and without any value the data cannot back.
-    Rules check freshness on their own (they wait in *no data*): ``with_freshness=False`` skips it."""
+def qualify(service: KpiService, results: list[KpiResult], now: datetime) -> list[KpiResult]:
+    """Each result with its coverage and its stale tables, and without any value the data cannot back."""
     probes = freshness.probes(service, {r.kpi.key for r in results})
     firsts = _memo(service, "first", now, probes, lambda tables: first_days(service, tables))
     try:
-        fresh = (
-            _memo(
-                service,
-                "fresh",
-                now,
-                probes,
-                lambda tables: {t: freshness.check_table(service, t, spec, now) for t, spec in tables.items()},
-            )
-            if with_freshness
-            else {}
+        fresh = _memo(
+            service,
+            "fresh",
+            now,
+            probes,
+            lambda tables: {t: freshness.check_table(service, t, spec, now) for t, spec in tables.items()},
         )
     except KpiError as exc:
         log.warning("freshness not checked: %s", exc.message)

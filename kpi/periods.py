@@ -179,18 +179,15 @@ def parse_period(text: str, now: datetime, tz: ZoneInfo | None = None, cut: bool
         raise ValueError("now must be time-zone aware")
     tz = tz or cast(ZoneInfo, now.tzinfo)
     now = now.astimezone(tz)
-    found = _parse(text, now, tz, cut)
+    if not isinstance(text, str) or len(text) > 64:
+        raise PeriodError(str(text)[:64], ACCEPTED_FORMS)
+    if m := _YOY.match(normalize(text)):
+        return year_over_year(parse_period(m.group(1), now, tz, cut))
+    found = _parse(normalize(text), text, now, tz)
     return to_date(found, now) if cut else found
 
 
-def _parse(text: str, now: datetime, tz: ZoneInfo, cut: bool) -> PeriodPair:
-    original = text
-    if not isinstance(text, str) or len(text) > 64:
-        raise PeriodError(str(text)[:64], ACCEPTED_FORMS)
-    key = normalize(text)
-    if m := _YOY.match(key):
-        return year_over_year(parse_period(m.group(1), now, tz, cut))
-
+def _parse(key: str, original: str, now: datetime, tz: ZoneInfo) -> PeriodPair:
     if key in _TO_DATE_WORDS:
         return to_date_pair(now, _TO_DATE_WORDS[key])
     if key in _LAST_WORDS:

@@ -14,6 +14,7 @@ from datetime import datetime, timezone
 import pytest
 from sqlalchemy import delete
 
+from bot.jobs.clock import run_pass
 from bot.jobs.context import JobContext
 from bot.jobs.digests import digest_payload
 from bot.render.answers import answer
@@ -21,13 +22,15 @@ from bot.slack.listeners.home import dashboard
 from kpi import demo
 from kpi.catalog import load_catalog
 from kpi.compute import Cover, pct_change
+from kpi.rules import Op, RuleKind, RuleSpec
 from kpi.service import KpiService
-from kpi.store import facts
+from kpi.store import facts, state
 from kpi.store.engines import get_engine
 from kpi.store.migrations import upgrade
 from kpi.store.schema import FACT_TABLES
 from tests.bot.conftest import Server, make_settings
-from tests.support.messages import texts
+from tests.support.messages import posts, texts
+from tests.support.rules import add_rule
 
 NOW = datetime(2026, 12, 4, 10, 0, tzinfo=timezone.utc)  # a Friday
 LATER = datetime(2026, 12, 8, 10, 0, tzinfo=timezone.utc)  # four days without a row: daily tables are stale
@@ -244,3 +247,16 @@ def test_the_first_month_of_data_has_nothing_before_it_to_compare_with(app):
     assert "December 2025 (Dec 1–31, 2025), from Dec 4, 2025 (first data)" in value
     assert previous == "— (Nov 1–30, 2025)" and change == "—"
     assert "No revenue data before Dec 4, 2025: nothing to compare with the period before." in body
+
+
+def test_a_change_rule_against_a_year_the_data_barely_covers_does_not_fire(year_url, slack):
+    """Today the year-earlier month to date holds a few hours of data: "+77,629.6 %" must not fire a rule."""
+    ctx = JobContext.from_settings(make_settings(year_url, slack))
+    rise = add_rule(ctx.url, RuleSpec("revenue", RuleKind.CHANGE, Op.GE, 0.2, "month yoy"))
+    try:
+        at = NOW.replace(hour=23)  # the year-earlier month to date: 13 hours of Dec 4, 2025, the first data
+        assert run_pass(ctx, at).events == {"no_data": 1}
+        assert state.rule(ctx.url, "T1", rise).state == "no_data"
+        assert not any("Revenue rises" in texts(p.payload) for p in posts(slack))
+    finally:
+        state.remove_rule(ctx.url, "T1", rise, "UADMIN", NOW.replace(tzinfo=None))
