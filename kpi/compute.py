@@ -46,6 +46,7 @@ class Cover(str, Enum):
     PARTIAL = "partial"  # the data begins inside the period
     NONE = "none"  # the period ends before the data begins
     FUTURE = "future"  # the period has not begun
+    AFTER = "after"  # the period begins after the newest row of a table that stopped getting rows (stale)
 
 
 @dataclass(frozen=True)

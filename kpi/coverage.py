@@ -14,7 +14,8 @@
 * **Stale tables.** The tables a KPI reads that stopped getting rows (:mod:`kpi.freshness`, the check
   the alert channel gets) ride along with the result, so that answers, digests and Home say "⚠ sales has
   had no new rows since Dec 2 (usually daily)", and the change is not coloured better or worse (for a
-  period that reaches past the table's newest row: an earlier period's rows have all arrived).
+  period that reaches past the table's newest row: an earlier period's rows have all arrived). A period
+  that begins after that row has no value at all: nothing arrived in it.
 
 :func:`qualify` applies both to results; :class:`kpi.service.KpiService` runs it on every answer.
 """
@@ -141,9 +142,10 @@ def _qualified(service: KpiService, result: KpiResult, firsts: Firsts, fresh: Fr
         for t, f in sorted(fresh.items())
         if f.stale and t in tables and (f.last_row_at is None or result.current.end_utc() > f.last_row_at)
     )
+    current, previous = _after(result.current, current, stale), _after(result.previous, previous, stale)
     found = replace(result, first_data=first, cover=current, previous_cover=previous, stale=stale)
-    if current in (Cover.NONE, Cover.FUTURE):
-        code = ReasonCode.FUTURE if current is Cover.FUTURE else ReasonCode.BEFORE_DATA
+    if current in (Cover.NONE, Cover.FUTURE, Cover.AFTER):
+        code = {Cover.FUTURE: ReasonCode.FUTURE, Cover.AFTER: ReasonCode.NO_DATA}.get(current, ReasonCode.BEFORE_DATA)
         found = replace(
             found,
             value=None,
@@ -151,15 +153,24 @@ def _qualified(service: KpiService, result: KpiResult, firsts: Firsts, fresh: Fr
             measures=dict.fromkeys(found.measures),
             breakdown=tuple(replace(r, value=None, measures=dict.fromkeys(r.measures)) for r in found.breakdown),
         )
-    if previous is Cover.NONE or current is Cover.FUTURE:
+    if previous in (Cover.NONE, Cover.AFTER) or current is Cover.FUTURE:
+        reasons = {Cover.NONE: Reason(ReasonCode.BEFORE_DATA, since=first), Cover.AFTER: Reason(ReasonCode.NO_DATA)}
         found = replace(
             found,
             previous_value=None,
-            previous_reason=Reason(ReasonCode.BEFORE_DATA, since=first) if previous is Cover.NONE else None,
+            previous_reason=reasons.get(previous),
             previous_measures=dict.fromkeys(found.previous_measures),
         )
     if not found.comparable:  # no row's change either
         found = replace(found, breakdown=tuple(_without_previous(r) for r in found.breakdown))
+    return found
+
+
+def _after(period: Period, found: Cover, stale: tuple[Stale, ...]) -> Cover:
+    """A period that begins after the newest row of a stale table: nothing arrived in it, so it has no value
+    (rather than a €0.00)."""
+    if found is Cover.FULL and any(s.last_row_at and period.start_utc() >= s.last_row_at for s in stale):
+        return Cover.AFTER
     return found
 
 

@@ -157,6 +157,8 @@ def coverage_notes(result: KpiResult, lang: str) -> list[str]:
         return [t(lang, "reason_future")]
     if result.cover is Cover.NONE:
         return [t(lang, "cover_none", kpi=kpi, first=first)]
+    if result.cover is Cover.AFTER:
+        return []  # the stale table's line says it: no row since
     against = t(lang, "cover_against_year" if is_year_earlier(result) else "cover_against_previous")
     if result.previous_cover is Cover.NONE:
         return [t(lang, "cover_none_previous", kpi=kpi, first=first, against=against)]

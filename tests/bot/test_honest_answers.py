@@ -127,7 +127,8 @@ def test_every_kpi_says_what_its_data_backs(service, kpi, case):
     if case == "stale_table":
         stale = kpi in STALE_KPIS
         assert bool(result.stale) is stale
-        if stale:  # said, and not judged: a drop that may be a broken import is neither 🔴 nor 🟢
+        if stale:  # said, and no value: nothing arrived in the week (never a €0.00 or a −100 % 🔴)
+            assert value.startswith("*—*") and change == "—" and result.cover is Cover.AFTER
             assert "🔴" not in body and "🟢" not in body
             assert not re.search(r"\b(worse|better|moins bien|mieux)\b", change)
 
@@ -230,6 +231,9 @@ def test_a_stale_table_is_said_and_not_judged(year_url, slack):
         assert "⚠ sales has had no new rows since Dec 2 (usually daily)" in home
         [revenue] = [line for line in home.split('"') if line.startswith("*Revenue*")]
         assert "▼" in revenue and "🔴" not in revenue  # the drop is shown, not judged
+        body, value, _, change = ask(running, "revenue today")  # nothing arrived today: no value at all
+        assert value.startswith("*—*") and change == "—" and "€0.00" not in body
+        assert "⚠ sales has had no new rows since Dec 2 (usually daily)" in body
     finally:
         running.stop()
         facts.replace_all(year_url, demo.generate(NOW, days=365))
