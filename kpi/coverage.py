@@ -37,6 +37,7 @@ from kpi.store.specs import MeasureSpec
 
 log = logging.getLogger(__name__)
 _WORST = (Cover.FULL, Cover.PARTIAL, Cover.NONE)
+_UNKNOWN = object()
 MEMO_SIZE = 1024  # probes kept per service (by table and instant) before they are all forgotten
 Firsts = dict[str, date | None]  # each table's first day with a row
 Fresh = dict[str, freshness.Freshness]  # each table's freshness
@@ -67,11 +68,14 @@ def _memo(service: KpiService, kind: str, now: datetime, tables: dict[str, Measu
         return dict(work(tables))
     if len(memo) > MEMO_SIZE:
         memo.clear()
-    missing = {t: spec for t, spec in tables.items() if (kind, t, now) not in memo}
+    known = {t: memo.get((kind, t, now), _UNKNOWN) for t in tables}  # one read each: safe across threads
+    out = {t: found for t, found in known.items() if found is not _UNKNOWN}
+    missing = {t: spec for t, spec in tables.items() if t not in out}
     if missing:
-        for table, found in work(missing).items():
-            memo[(kind, table, now)] = found
-    return {t: memo[(kind, t, now)] for t in tables}
+        probed = dict(work(missing))
+        memo.update({(kind, t, now): found for t, found in probed.items()})
+        out.update(probed)
+    return out
 
 
 def cover(
