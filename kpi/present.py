@@ -140,9 +140,10 @@ def reason_text(reason: Reason | None, catalog: Catalog, lang: str) -> str | Non
 
 
 def kpi_data_name(kpi: Kpi, lang: str) -> str:
-    """The KPI's name inside a sentence: 'revenue', 'customer acquisition cost', but 'Net Promoter Score'."""
+    """The KPI's name inside an English sentence: 'revenue', 'customer acquisition cost', but 'Net Promoter
+    Score'; French quotes it as it is (« Chiffre d'affaires »), which needs no elision."""
     name = kpi.name(lang)
-    return name[:1].lower() + name[1:] if name[1:] == name[1:].lower() else name
+    return name[:1].lower() + name[1:] if lang == "en" and name[1:] == name[1:].lower() else name
 
 
 def first_data_text(result: KpiResult, lang: str) -> str:

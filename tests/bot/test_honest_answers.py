@@ -54,11 +54,11 @@ WORDS = {
         "month_by_name": ("décembre", NOW, [r"décembre 2026 à date \(1–4 déc\. 2026\)", r"\(1–4 nov\. 2026\)"]),
         "iso_week": ("2026-W49", NOW, [r"semaine 49 2026 à date \(30 nov\.–4 déc\. 2026\)", r"\(23–27 nov\. 2026\)"]),
         "future": ("2027", NOW, [r"Pas encore de valeur : cette période est dans le futur\."]),
-        "before_first_row": ("2026-06", NOW, [r"Aucune donnée de .+ avant le \d{1,2} (août|sept\.) 2026\.\n"]),
+        "before_first_row": ("2026-06", NOW, [r"Aucune donnée pour « .+ » avant le \d{1,2} (août|sept\.) 2026\.\n"]),
         "yoy_without_history": (
             "mois-dernier vs année dernière",
             NOW,
-            [r"Aucune donnée de .+ avant le \d{1,2} (août|sept\.) 2026 : rien à comparer un an plus tôt\."],
+            [r"Aucune donnée pour « .+ » avant le \d{1,2} (août|sept\.) 2026 : rien à comparer un an plus tôt\."],
         ),
         "stale_table": (
             "semaine",
@@ -264,3 +264,19 @@ def test_a_change_rule_against_a_year_the_data_barely_covers_does_not_fire(year_
         assert not any("Revenue rises" in texts(p.payload) for p in posts(slack))
     finally:
         state.remove_rule(ctx.url, "T1", rise, "UADMIN", NOW.replace(tzinfo=None))
+
+
+def test_in_french_through_the_app(year_url, slack):
+    running = Server(make_settings(year_url, slack, kpi_language="fr"), slack, clock=lambda: NOW)
+    try:
+        body, _, previous, change = ask(running, "ca mois-dernier vs année dernière")
+        said = "Aucune donnée pour « Chiffre d'affaires » avant le 4 déc. 2025 : rien à comparer un an plus tôt."
+        assert said in body
+        assert previous.startswith("—") and change == "—"
+        _, value, previous, _ = ask(running, "ca décembre")
+        assert "décembre 2026 à date (1–4 déc. 2026)" in value and previous.endswith("(1–4 nov. 2026)")
+        body, value, _, change = ask(running, "ca 2027")
+        assert value.startswith("*—*") and change == "—"
+        assert "Pas encore de valeur : cette période est dans le futur." in body
+    finally:
+        running.stop()
