@@ -280,3 +280,9 @@ def test_in_french_through_the_app(year_url, slack):
         assert "Pas encore de valeur : cette période est dans le futur." in body
     finally:
         running.stop()
+
+
+def test_why_of_a_change_the_data_does_not_back_says_so(app):
+    body = plain(texts(app.command("why revenue month yoy").json()))
+    assert "The revenue data begins on Dec 4, 2025, inside a period compared: no change is computed." in body
+    assert "explains" not in body and "not a total nor a ratio of totals" not in body
