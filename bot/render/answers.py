@@ -234,6 +234,8 @@ def kpi_list(results: list[KpiResult], lang: str, currency: str) -> dict:
             colour = "" if r.improved is None else (" 🟢" if r.improved else " 🔴")
             pct = f" {format_pct_change(r.change_pct, lang)}" if r.change_pct is not None else ""
             trend = f"  {mark}{pct}{colour}"
+        elif r.cover is Cover.PARTIAL:  # a value the data covers only in part: said, and not compared
+            trend = f"  ({t(lang, 'cover_from', first=first_data_text(r, lang))})"
         fields.append(_md(f"*{escape(r.kpi.name(lang))}* (`{r.kpi.key}`)\n{value}{trend}", MAX_FIELD))
     for i in range(0, len(fields), 10):  # a section holds at most 10 fields
         blocks.append(SectionBlock(fields=fields[i : i + 10]))

@@ -286,3 +286,9 @@ def test_why_of_a_change_the_data_does_not_back_says_so(app):
     body = plain(texts(app.command("why revenue month yoy").json()))
     assert "The revenue data begins on Dec 4, 2025, inside a period compared: no change is computed." in body
     assert "explains" not in body and "not a total nor a ratio of totals" not in body
+
+
+def test_the_list_says_which_values_the_data_covers_only_in_part(app):
+    body = plain(texts(app.command("list 2025-12").json()))
+    assert "*Revenue* (`revenue`)\n€" in body and "(from Dec 4, 2025 (first data))" in body
+    assert "▲" not in body and "▼" not in body  # nothing to compare a first month with
