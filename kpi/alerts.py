@@ -15,6 +15,7 @@ from datetime import datetime
 from kpi.anomaly import MIN_HISTORY, Sensitivity, judge
 from kpi.catalog import Catalog
 from kpi.compute import KpiResult, compute_many, segment_of
+from kpi.coverage import qualify
 from kpi.errors import SourceError, UserInputError
 from kpi.pacing import miss, target_allowed
 from kpi.rules import Observation, RuleKind, RuleSpec, Status
@@ -68,12 +69,10 @@ def observe_all(
         keys = list(dict.fromkeys(specs[i].kpi for i in ids))
         try:
             kpis = [service.catalog.kpis[k] for k in keys if k in service.catalog.kpis]
-            results = {
-                r.kpi.key: r
-                for r in compute_many(
-                    service.catalog, service.source, kpis, service.period(window, now), rollups=service.rollups
-                )
-            }
+            computed = compute_many(
+                service.catalog, service.source, kpis, service.period(window, now), rollups=service.rollups
+            )
+            results = {r.kpi.key: r for r in qualify(service, computed, now)}
         except SourceError as exc:
             for i in ids:
                 out[i] = Observation(Status.ERROR, detail=exc.message)
@@ -137,12 +136,10 @@ def observe_segments(
         keys = sorted({specs[i].kpi for i in ids})
         try:
             kpis = [service.catalog.kpis[k] for k in keys if k in service.catalog.kpis]
-            results = {
-                r.kpi.key: r
-                for r in compute_many(
-                    service.catalog, service.source, kpis, service.period(window, now), by, service.rollups
-                )
-            }
+            computed = compute_many(
+                service.catalog, service.source, kpis, service.period(window, now), by, service.rollups
+            )
+            results = {r.kpi.key: r for r in qualify(service, computed, now)}
         except (SourceError, UserInputError) as exc:
             out |= {i: Observation(Status.ERROR, detail=exc.message) for i in ids}
             continue

@@ -25,6 +25,7 @@ from kpi.spans import (
     range_pair,
     rolling_pair,
     shift,
+    to_date,
     to_date_pair,
     year_over_year,
 )
@@ -170,19 +171,23 @@ def _day(text: str, original: str) -> date:
     return day
 
 
-def parse_period(text: str, now: datetime, tz: ZoneInfo | None = None) -> PeriodPair:
-    """Parse ``text`` relative to ``now`` (aware) in ``tz`` (defaults to now's zone)."""
+def parse_period(text: str, now: datetime, tz: ZoneInfo | None = None, cut: bool = True) -> PeriodPair:
+    """Parse ``text`` relative to ``now`` (aware) in ``tz`` (defaults to now's zone). A period that
+    contains ``now`` comes cut at now, against the same elapsed span of the one it is compared with
+    (:func:`kpi.spans.to_date`); ``cut=False`` gives the period as written (to tell its kind)."""
     if now.tzinfo is None:
         raise ValueError("now must be time-zone aware")
     tz = tz or cast(ZoneInfo, now.tzinfo)
     now = now.astimezone(tz)
-    original = text
     if not isinstance(text, str) or len(text) > 64:
         raise PeriodError(str(text)[:64], ACCEPTED_FORMS)
-    key = normalize(text)
-    if m := _YOY.match(key):
-        return year_over_year(parse_period(m.group(1), now, tz))
+    if m := _YOY.match(normalize(text)):
+        return year_over_year(parse_period(m.group(1), now, tz, cut))
+    found = _parse(normalize(text), text, now, tz)
+    return to_date(found, now) if cut else found
 
+
+def _parse(key: str, original: str, now: datetime, tz: ZoneInfo) -> PeriodPair:
     if key in _TO_DATE_WORDS:
         return to_date_pair(now, _TO_DATE_WORDS[key])
     if key in _LAST_WORDS:

@@ -82,7 +82,7 @@ _SHAPE_REFERENCE = datetime(2026, 1, 15, 12, tzinfo=timezone.utc)  # only the ki
 def check_window(window: str) -> str:
     """A rule's window: rolling ('7d', '30d', '90d', any Nd) or to date ('week', 'month', 'quarter')."""
     try:
-        pair = parse_period(window, _SHAPE_REFERENCE)
+        pair = parse_period(window, _SHAPE_REFERENCE, cut=False)  # a fixed period is not a window
     except PeriodError:
         raise RuleError("rule_bad_window", text=window[:MAX_TYPED], windows=", ".join(WINDOWS)) from None
     if pair.current.kind not in (Kind.ROLLING, Kind.TO_DATE):

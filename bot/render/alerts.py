@@ -13,7 +13,7 @@ from bot.render.why import part_line
 from kpi.alerts import Mover
 from kpi.anomaly import Judgement
 from kpi.catalog import Catalog, Kpi, Unit
-from kpi.compute import KpiResult
+from kpi.compute import KpiResult, pct_change
 from kpi.pacing import Miss
 from kpi.present import (
     breakdown_key,
@@ -112,7 +112,8 @@ def alert_snapshot(
         cur, prev = result.measures.get(name), result.previous_measures.get(name)
         if cur is None or prev is None:
             continue
-        pct = format_pct_change((cur - prev) / abs(prev), lang) if prev else "—"
+        moved = pct_change(cur, prev)  # the one percentage rule (kpi.compute)
+        pct = format_pct_change(moved, lang) if moved is not None else "—"
         drivers.append(
             "• "
             + t(

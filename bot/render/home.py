@@ -7,7 +7,7 @@ from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement, ContextB
 from bot.render.blocks import MAX_SECTION, MAX_VIEW_BLOCKS, clip_lines, escape, header, md
 from kpi.compute import KpiResult
 from kpi.pacing import Miss, Standing
-from kpi.present import arrow, format_pct_change, format_value, period_label, period_span
+from kpi.present import arrow, format_pct_change, format_value, period_label, period_span, stale_lines
 from kpi.texts import t
 
 ACTION_PERIOD = "home_period"
@@ -69,12 +69,15 @@ def home_view(
         blocks.append(SectionBlock(text=md(clip_lines(problems, MAX_SECTION, _more_rules(lang)))))
     if not pinned:
         blocks.append(ContextBlock(elements=[md(t(lang, "home_pinned_hint"))]))
-    room = MAX_VIEW_BLOCKS - len(blocks) - 4  # the period, the divider, the firing rules, the next digest
+    stale = stale_lines(results, lang)  # what the alert channel is told, said on the dashboard too
+    room = MAX_VIEW_BLOCKS - len(blocks) - 4 - bool(stale)  # the period, stale tables, divider, rules, digest
     shown = results if len(results) <= room else results[: room - 1]
     blocks += [kpi_section(r, paces, pinned, lang, currency) for r in shown]
     if len(shown) < len(results):
         blocks.append(ContextBlock(elements=[md(t(lang, "home_more_kpis", count=len(results) - len(shown)))]))
     blocks.append(ContextBlock(elements=[md(escape(period_span(results[0].current, lang)) if results else "—")]))
+    if stale:
+        blocks.append(ContextBlock(elements=[md(escape("\n".join(stale)))]))
     blocks.append(DividerBlock())
     if firing:
         title = t(lang, "home_firing", rules="").rstrip()

@@ -7,8 +7,16 @@ from slack_sdk.models.blocks import Block, ContextBlock, SectionBlock
 from bot.render.answers import read_as
 from bot.render.blocks import clip, escape, header, md, message
 from kpi.catalog import Catalog, Unit
-from kpi.compute import KpiResult
-from kpi.present import breakdown_key, dimension_name, format_pct_change, format_value, period_title
+from kpi.compute import KpiResult, pct_change
+from kpi.present import (
+    breakdown_key,
+    coverage_notes,
+    dimension_name,
+    format_pct_change,
+    format_value,
+    period_title,
+    stale_lines,
+)
 from kpi.texts import t
 from kpi.why import Part, Why, unsplit_reason
 
@@ -54,7 +62,8 @@ def _moved(before: float, now: float, lang: str) -> str:
         return "="
     if not before:
         return t(lang, "why_new")
-    return format_pct_change((now - before) / abs(before), lang)
+    moved = pct_change(now, before)  # the one percentage rule (kpi.compute): none across a change of sign
+    return format_pct_change(moved, lang) if moved is not None else "—"
 
 
 def _signed(value: float, unit: Unit, lang: str, currency: str) -> str:
@@ -106,7 +115,9 @@ def why_message(total: KpiResult, whys: list[Why], catalog: Catalog, lang: str, 
         ),
     ]
     lines = []
-    if not whys or not any(w.change for w in whys):
+    if not total.comparable:  # no change the data backs (kpi.coverage): say why, not "cannot be split"
+        lines.append(escape("\n".join(coverage_notes(total, lang))))
+    elif not whys or not any(w.change for w in whys):
         lines.append(_unsplit(total, whys, catalog, lang))
     for why in whys:
         if not why.change:
@@ -123,4 +134,6 @@ def why_message(total: KpiResult, whys: list[Why], catalog: Catalog, lang: str, 
         blocks.append(SectionBlock(text=md(lines[0])))
     else:
         blocks.append(ContextBlock(elements=[md(t(lang, "why_how"))]))
+    if total.stale:  # the tables it reads that stopped getting rows, as every answer says them
+        blocks.append(ContextBlock(elements=[md(escape("\n".join(stale_lines([total], lang))))]))
     return message(escape(title) + "\n" + "\n".join(lines), blocks)
