@@ -201,7 +201,8 @@ def test_the_reasons_in_french(db_url):
 
 
 def test_no_value_to_compare_with_is_said_as_such(db_url):
-    """September's visitor conversion against August, which had no visitors: nothing to compare."""
+    """September's visitor conversion against August, before the first visit recorded: nothing to compare, and
+    the answer says why (the data's coverage, kpi.coverage) rather than that the change cannot be split."""
     from bot.render.why import why_message
     from kpi.service import KpiService
     from tests.support.messages import texts
@@ -211,4 +212,5 @@ def test_no_value_to_compare_with_is_said_as_such(db_url):
     total, whys = service.why("visitor_conversion", "2026-09", datetime(2026, 11, 25, tzinfo=timezone.utc))
     assert total.value is not None and total.previous_value is None
     body = texts(why_message(total, whys, CATALOG, "en", "EUR"))
-    assert "has no value in one of the two periods: there is no change to split" in body
+    assert "No visitor conversion data before Sep 30, 2026: nothing to compare with the period before." in body
+    assert "cannot be split" not in body
