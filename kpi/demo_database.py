@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import datetime, time, timedelta
 from typing import Any
 
-from kpi.demo import LAG, DemoCalendar, generate, invoices, naive_utc, numbered
+from kpi.demo import LAG, PER_DAY, DemoCalendar, generate, invoices, naive_utc, numbered
 
 TIMES = {  # each table's time column (for the top-up's window)
     "leads": "created_at",
@@ -37,7 +37,7 @@ def top_up(url: str, now: datetime, seed: int = 42) -> int:
     covered = datetime.combine(last, time())  # its last day again too: it may have been generated part way
     demo = DemoCalendar(seed, first, cutoff)
     rows = demo.days(max(first, last - timedelta(days=LAG.days)), cutoff)
-    fresh = {c["id"]: c for c in rows["customers"]}
+    fresh = {c["id"]: c for c in rows["customers"] if c["acquired_at"] >= covered}
     customers = [c for c in demo_rows.customers(url) if c["id"] not in fresh] + list(fresh.values())
     demo.follow_ups(customers, covered, rows)
     new = {name: [r for r in table if _since(name, r, covered)] for name, table in rows.items()}
@@ -46,7 +46,10 @@ def top_up(url: str, now: datetime, seed: int = 42) -> int:
         covered.date(),
         cutoff,
     )
-    new["deals"] = rows["deals"]  # deals of the last weeks: some have closed since
+    created = {lead["id"]: lead["created_at"] for lead in rows["leads"]}
+    new["deals"] = [  # new deals, and the deals of the last weeks that have closed since
+        d for d in rows["deals"] if created[d["lead_id"]] >= covered or (d["closed_at"] or covered) >= covered
+    ]
     return demo_rows.upsert(url, numbered(new))
 
 
@@ -62,12 +65,15 @@ def _since(table: str, row: dict[str, Any], covered: datetime) -> bool:
 
 def ensure_demo(url: str, now: datetime) -> bool:
     """The demo database at ``url``: migrated, filled with :data:`DEMO_DAYS` days of demo data up to ``now``
-    when its fact tables are empty, else topped up (:func:`top_up`). True when it was filled now."""
+    when its fact tables are empty (or hold a demo made before its ids came from the calendar), else topped
+    up (:func:`top_up`). True when it was filled now."""
     from kpi.store import demo_rows, facts, migrations
 
     migrations.upgrade(url)
     if sum(facts.row_counts(url).values()):
-        top_up(url, now)
-        return False
+        if demo_rows.lowest_id(url, "leads") >= PER_DAY:  # ids from the calendar: it can be topped up
+            top_up(url, now)
+            return False
+        facts.replace_all(url, {})  # a demo.db made before the calendar's ids: made again
     demo_rows.fill(url, generate(now))
     return True

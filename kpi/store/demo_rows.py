@@ -27,6 +27,13 @@ def _day(value: Any) -> date:
     return value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
 
 
+def lowest_id(url: str, name: str) -> int:
+    """The lowest id of a table (0 when it is empty)."""
+    table = FACT_TABLES[name]
+    with get_engine(url).connect() as conn:
+        return int(conn.execute(select(func.coalesce(func.min(table.c.id), 0))).scalar_one())
+
+
 def customers(url: str) -> list[dict[str, Any]]:
     table = FACT_TABLES["customers"]
     with get_engine(url).connect() as conn:

@@ -67,3 +67,18 @@ def test_a_new_demo_is_stored_as_sqlalchemy_stores_it(tmp_path):
         with get_engine(url).connect() as conn:
             stored.append({t: sorted(conn.exec_driver_sql(f"SELECT * FROM {t}").all()) for t in FACT_TABLES})
     assert stored[0] == stored[1] and len(stored[0]["sales"]) > 1000
+
+
+def test_a_demo_made_before_the_calendar_ids_is_made_again(tmp_path):
+    """Its ids (1, 2, 3…) would collide with a top-up's: the demo is made again, whole."""
+    url = f"sqlite:///{tmp_path / 'demo.db'}"
+    migrations.upgrade(url)
+    old = demo.generate(D0, days=30)
+    for number, lead in enumerate(old["leads"], 1):
+        lead["id"] = number
+    for deal in old["deals"]:
+        deal["lead_id"] = None
+    facts.replace_all(url, old)
+    assert demo_database.ensure_demo(url, SIX_DAYS_LATER)
+    assert demo_rows.lowest_id(url, "leads") >= demo.PER_DAY
+    assert _table(url, "visits") == _generated(demo.generate(SIX_DAYS_LATER), "visits")
