@@ -16,9 +16,9 @@ from typing import Any
 
 from sqlalchemy.engine import Engine
 
-from kpi import exact
 from kpi.catalog import Catalog, Direction, Kpi
 from kpi.spans import Period, PeriodPair
+from kpi.store import exact
 from kpi.store.aggregate import Row, aggregate
 from kpi.store.expr import BinOp, Expr, Neg, Num, Ref, refs
 from kpi.store.specs import Window
@@ -144,7 +144,7 @@ Values = dict[Any, float]  # a measure's (or a formula's) value by breakdown key
 
 
 def _grouped(rows: list[Row]) -> dict[tuple[str, int], Values]:
-    """Each measure × window by key (pieces of the same key summed exactly, :mod:`kpi.exact`; NaN only when
+    """Each measure × window by key (pieces of the same key summed exactly, :mod:`kpi.store.exact`; NaN only when
     every piece is)."""
     out: dict[tuple[str, int], Values] = {}
     for name, w, key, value in rows:

@@ -16,8 +16,8 @@ from babel.numbers import format_currency, format_decimal, format_percent
 from kpi.anomaly import MIN_HISTORY, Judgement
 from kpi.catalog import Catalog, Direction, Kpi, Unit
 from kpi.compute import KpiResult, Reason, ReasonCode
-from kpi.exact import Exact
 from kpi.spans import Grain, Kind, Period, year_earlier
+from kpi.store.exact import Exact
 from kpi.texts import babel_locale, t
 
 

@@ -25,7 +25,7 @@ from sqlalchemy import Date, cast, func, literal_column
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
-from sqlalchemy.types import DateTime, Double, Text, TypeDecorator
+from sqlalchemy.types import DateTime, Double, Text, TypeDecorator, TypeEngine
 
 from kpi.errors import SourceError
 
@@ -50,6 +50,37 @@ def _number_clickhouse(element: Any, compiler: Any, **kw: Any) -> str:
 
 
 NUMBER = Number()  # DOUBLE / DOUBLE PRECISION / REAL / Float64 (8 bytes) everywhere; never a 4-byte FLOAT
+
+
+class Value(TypeEngine[Any]):
+    """The type of an aggregate's value: an exact decimal where the engine has one that every aggregate fits
+    (PostgreSQL, DuckDB, ClickHouse: 29 digits before the point, 9 after), so that a sum of money comes back
+    to the cent at any size a column holds (€11,999,999,999,999.88 has 16 digits, more than an 8-byte
+    float keeps); :data:`NUMBER` elsewhere (SQLite holds floats; the warehouses' SQL is unchanged). Values
+    come back as the driver gives them (a float type would turn the decimals into floats):
+    :func:`kpi.store.aggregate.rows_of` reads them."""
+
+    __visit_name__ = "kpi_value"
+    cache_ok = True
+
+
+@compiles(Value)
+def _value(element: Any, compiler: Any, **kw: Any) -> str:
+    return str(compiler.process(Double(), **kw))
+
+
+@compiles(Value, "postgresql")
+@compiles(Value, "duckdb")
+def _value_decimal(element: Any, compiler: Any, **kw: Any) -> str:
+    return "NUMERIC(38, 9)"
+
+
+@compiles(Value, CLICKHOUSE)
+def _value_clickhouse(element: Any, compiler: Any, **kw: Any) -> str:
+    return "Nullable(Decimal(38, 9))"
+
+
+VALUE = Value()
 
 
 class KeyText(Text):

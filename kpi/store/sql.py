@@ -12,7 +12,7 @@ from typing import cast as cast_any  # `cast` is SQL's CAST here
 from sqlalchemy import Date, case, cast, column, distinct, func, literal_column, table
 from sqlalchemy.sql import ColumnElement
 
-from kpi.store.dialects import INSTANT, NUMBER, Greatest
+from kpi.store.dialects import INSTANT, NUMBER, VALUE, Greatest
 from kpi.store.expr import BinOp, Expr, Neg, Num, Ref
 from kpi.store.specs import FilterSpec, MeasureSpec, Window
 
@@ -182,7 +182,7 @@ def _aggregate(spec: MeasureSpec, value: ColumnElement[Any] | None) -> ColumnEle
             agg = func.max(value)
         case _:
             raise AssertionError(spec.agg)
-    return cast(agg, NUMBER)
+    return cast(agg, VALUE)
 
 
 def source_of(spec: MeasureSpec, extra: Sequence[Ref] = ()) -> tuple[Aliases, Any, Any]:

@@ -12,11 +12,11 @@ import pytest
 
 from kpi.catalog import Unit, load_catalog
 from kpi.compute import compute
-from kpi.exact import Exact, clean, combine, constant, from_database
 from kpi.periods import parse_period
 from kpi.present import format_delta, format_value
 from kpi.store import canonical, facts
 from kpi.store.engines import get_engine
+from kpi.store.exact import Exact, clean, combine, constant, from_database
 from kpi.store.rollup import Rollups
 from tests.conftest import clear, clickhouse_database
 
@@ -96,3 +96,38 @@ def test_a_breakdown_total_stays_exact(db_url):
         CATALOG, get_engine(db_url), "revenue", parse_period("2026-10", NOW, ZoneInfo("UTC")), by="category"
     )
     assert format_value(result.value, Unit.CURRENCY, "en") == "€1,000,000,000,000.00"
+
+
+BIG = {  # twelve days of €999,999,999,999.99 (the most a DECIMAL(14, 2) row holds) in November
+    "products": PRODUCTS,
+    "sales": [
+        {
+            "id": 100 + day,
+            "sold_at": datetime(2026, 11, day, 12),
+            "customer_id": None,
+            "product_id": 1,
+            "amount": Decimal("999999999999.99"),
+            "cost": Decimal(0),
+        }
+        for day in range(1, 13)
+    ],
+}
+
+
+@pytest.mark.parametrize("with_rollups", [False, True])
+def test_a_total_beyond_what_a_float_holds_is_exact_where_the_engine_has_decimals(source, db_url, with_rollups):
+    """€11,999,999,999,999.88 has 16 significant digits, one more than an 8-byte float keeps: PostgreSQL, DuckDB
+    and ClickHouse return it as a decimal; through rollups kept in PostgreSQL, days are added as decimals.
+    (SQLite holds floats, as a source or as the bot's own database: its sums are exact to 15 significant
+    digits, €9,999,999,999,999.99.)"""
+    if get_engine(source).dialect.name == "sqlite" or (with_rollups and db_url.startswith("sqlite")):
+        pytest.skip("SQLite holds floats")
+    facts.replace_all(source, BIG)
+    rollups = None
+    if with_rollups:
+        rollups = Rollups(db_url, ZoneInfo("UTC"), late_days=3)
+        rollups.refresh(get_engine(source), list(CATALOG.specs.values()), NOW)
+    result = compute(
+        CATALOG, get_engine(source), "revenue", parse_period("2026-11", NOW, ZoneInfo("UTC")), rollups=rollups
+    )
+    assert format_value(result.value, Unit.CURRENCY, "en") == "€11,999,999,999,999.88"

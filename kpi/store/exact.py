@@ -1,9 +1,11 @@
 """Exact values: money keeps its cents at any size a column holds.
 
-The database hands back 8-byte floats (``kpi.store.dialects.NUMBER``): each holds 15 significant digits
-exactly, so a sum the database made of a DECIMAL column (a period, a rollup day: €12,345,678,901.34 is 13
-digits) comes back as the float nearest to it, and :func:`from_database` reads it back as that decimal
-(15 significant digits, which also drops a float sum's binary noise: 1727520.2599999998 is 1727520.26).
+PostgreSQL, DuckDB and ClickHouse hand back an aggregate as an exact decimal
+(``kpi.store.dialects.VALUE``), read as an :class:`Exact`. SQLite, the rollup table and the warehouses hand
+back 8-byte floats, which hold 15 significant digits exactly: a sum the database made of a DECIMAL column (a
+period, a rollup day: €12,345,678,901.34 is 13 digits) comes back as the float nearest to it, and
+:func:`from_database` reads it back as that decimal (15 significant digits, which also drops a float sum's
+binary noise: 1727520.2599999998 is 1727520.26).
 From there the pieces of a value are added, and formulas evaluated, in :class:`~decimal.Decimal`; the result
 is an :class:`Exact`: a float for every computation downstream (comparisons, charts, JSON, NumPy), that
 carries the exact decimal for what is shown (:func:`kpi.present.format_value`). Before, values went through
