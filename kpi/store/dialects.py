@@ -6,7 +6,8 @@ decided here:
 
 * numbers are cast to :data:`NUMBER`, an 8-byte float on every engine (SQLAlchemy's ``Float`` is a
   4-byte ``FLOAT`` on DuckDB and ClickHouse, which loses cents: €1,693,628.49 read back as €1,693,628.50),
-  that may be NULL (``Nullable(Float64)`` on ClickHouse);
+  that may be NULL (``Nullable(Float64)`` on ClickHouse); an aggregate's value is cast to :data:`VALUE`,
+  an exact decimal where the engine has one (PostgreSQL, DuckDB, ClickHouse), so money keeps its cents;
 * :func:`local_day` buckets a naive-UTC timestamp into a local calendar day for a fixed UTC offset;
 * ``GREATEST`` is spelled ``MAX(a, b)`` on SQLite;
 * breakdown keys are cast to :data:`KEY`, a text that may be NULL: ``TEXT`` everywhere but ClickHouse,
