@@ -124,7 +124,7 @@ def clock_health(settings) -> int:
 
 def check(settings, offline: bool) -> int:
     """Each part of the set-up, one line each, with the fix for what is wrong. Exit 2 when anything is."""
-    from bot.slack.app import ConfigurationError, create_app
+    from bot.slack.app import ConfigurationError, create_app, missing_slack_settings
     from kpi.catalog import load_catalog
     from kpi.store.migrations import not_ready
 
@@ -151,8 +151,9 @@ def check(settings, offline: bool) -> int:
         line(False, "KPI definitions", str(exc))
     if catalog is not None:
         line(*_source(settings.source_url, sorted({m.table for m in catalog.measures.values()})))
-    if offline:
-        line(True, "Slack", "not checked (--offline)")
+    missing = missing_slack_settings(settings)
+    if missing or offline:
+        line(not missing, "Slack", missing or "settings present; the token is not checked with Slack (--offline)")
     else:
         try:
             create_app(settings)

@@ -41,6 +41,8 @@ BOT_SCOPES = (
     "im:history",
     "channels:history",
     "groups:history",
+    "channels:join",
+    "groups:read",
 )
 STATE_SECONDS = 600
 REFUSED = {"invalid_browser", "invalid_state", "missing_code", "invalid_code"}

@@ -13,8 +13,12 @@ from pathlib import Path
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+from kpi.errors import KpiError
 
 
 class Settings(BaseSettings):
@@ -89,15 +93,30 @@ class Settings(BaseSettings):
         "it skips the rest (recorded) until the next pass.",
     )
 
+    @field_validator("database_url", "source_database_url")
+    @classmethod
+    def _readable_url(cls, value: str | None, info: ValidationInfo) -> str | None:
+        """A URL SQLAlchemy can read, port included; said without the URL, which may hold a password."""
+        if value is None:
+            return value
+        try:
+            make_url(value).port  # noqa: B018 - reading the port is what checks it
+        except (ArgumentError, ValueError):
+            raise ValueError(
+                f"{str(info.field_name).upper()} is not a database URL "
+                "(scheme://user:password@host:port/database, e.g. postgresql+psycopg://kpi@db:5432/kpi)"
+            ) from None
+        return value
+
     @field_validator("database_url")
     @classmethod
     def _bot_database(cls, value: str) -> str:
         engine = value.split(":", 1)[0].split("+", 1)[0].lower()
         if engine not in ("sqlite", "postgresql", "postgres"):
             raise ValueError(
-                f"DATABASE_URL holds the bot's own records (rules, incidents, rollups) and must be "
-                f"SQLite or PostgreSQL, not {engine or value!r}; a warehouse that holds the facts goes "
-                "in SOURCE_DATABASE_URL"
+                "DATABASE_URL holds the bot's own records (rules, incidents, rollups) and must be SQLite or "
+                "PostgreSQL (a sqlite:// or postgresql:// URL); a warehouse that holds the facts goes in "
+                "SOURCE_DATABASE_URL"
             )
         return value
 
@@ -107,7 +126,7 @@ class Settings(BaseSettings):
         try:
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError) as exc:
-            raise ValueError(f"KPI_TIMEZONE={value!r} is not an IANA time zone name (e.g. 'Europe/Paris')") from exc
+            raise ValueError("KPI_TIMEZONE is not an IANA time zone name (e.g. 'Europe/Paris')") from exc
         return value
 
     @field_validator("kpi_language", mode="before")
@@ -120,7 +139,7 @@ class Settings(BaseSettings):
     def _currency_code(cls, value: str) -> str:
         value = value.strip().upper()
         if len(value) != 3 or not value.isalpha():
-            raise ValueError(f"KPI_CURRENCY={value!r} must be an ISO 4217 code such as EUR")
+            raise ValueError("KPI_CURRENCY must be an ISO 4217 code such as EUR")
         return value
 
     @model_validator(mode="after")
@@ -208,7 +227,25 @@ class Settings(BaseSettings):
         return self.source_database_url or self.database_url
 
 
+class InvalidConfiguration(KpiError, ValueError):
+    """The environment does not make a valid configuration. The message names each variable and what
+    is wrong with it, never its value: a value may be a secret (pydantic's own message prints them)."""
+
+
+def describe(exc: ValidationError) -> str:
+    """One line per problem, ``VARIABLE: what is wrong``, built without the values that were given."""
+    lines = []
+    for error in exc.errors(include_input=False, include_url=False, include_context=False):
+        message = str(error["msg"]).removeprefix("Value error, ")
+        where = str(error["loc"][0]).upper() if error["loc"] else ""
+        lines.append(message if not where or message.startswith(where) else f"{where}: {message}")
+    return "; ".join(lines)
+
+
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
-    """Read the configuration once per process."""
-    return Settings()
+    """Read the configuration once per process; :class:`InvalidConfiguration` names what is wrong."""
+    try:
+        return Settings()
+    except ValidationError as exc:
+        raise InvalidConfiguration(describe(exc)) from None

@@ -18,6 +18,11 @@ from kpi.store.migrations import upgrade
 from kpi.store.schema import FACT_TABLES, metadata
 
 TEST_POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL")
+# Processes the tests start (`python -m bot`, `python -m kpi`) import this checkout's bot/ and kpi/, whichever
+# checkout the virtualenv's editable install points at (a second work tree shares one virtualenv)
+os.environ["PYTHONPATH"] = os.pathsep.join(
+    filter(None, [str(Path(__file__).resolve().parents[1]), os.environ.get("PYTHONPATH", "")])
+)
 # the PostgreSQL runs carry the `postgres` marker: `-m "not postgres"` runs SQLite only
 BACKENDS = ["sqlite"] + ([pytest.param("postgres", marks=pytest.mark.postgres)] if TEST_POSTGRES_URL else [])
 

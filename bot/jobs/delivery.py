@@ -6,7 +6,9 @@
 * HTTP 429: wait ``Retry-After`` when it fits in the pass's budget, else leave it for the next pass.
 * 5xx and connection errors: exponential backoff (5 s, 10 s… up to 5 min) across passes.
 * Errors that will not go away (channel_not_found, not_in_channel, invalid_blocks…) are marked failed
-  and logged once, instead of being retried forever.
+  and logged once, instead of being retried forever. Those that come from the channel (the bot removed,
+  the channel archived or gone) are recorded on it: its rules show it (`/kpi alerts`, Home) and their
+  authors get one DM, until a post there goes through again.
 * A pass stops after ``KPI_DELIVERY_BUDGET`` seconds; what is left stays in the outbox.
 """
 
@@ -22,8 +24,10 @@ from typing import Any, Protocol
 
 from slack_sdk.errors import SlackApiError, SlackRequestError
 
+from bot.render.answers import notice
 from kpi.errors import SecretKeyError
 from kpi.store import state
+from kpi.texts import t
 
 
 class Courier(Protocol):
@@ -87,6 +91,7 @@ def deliver(ctx: Courier, now: datetime) -> Report:
     start = ctx.monotonic()
     budget = ctx.settings.kpi_delivery_budget
     last_sent: dict[str, float] = {}
+    working: set[tuple[str, str]] = set()  # (team, channel) where a post went through in this pass
     rows = state.pending_outbox(ctx.url, now)
     for index, row in enumerate(rows):
         if ctx.monotonic() - start > budget:
@@ -106,6 +111,9 @@ def deliver(ctx: Courier, now: datetime) -> Report:
             case ("ok", ts):
                 state.delivered(ctx.url, row["id"], ts, now)
                 report.delivered += 1
+                if (row["team_id"], row["channel_id"]) not in working:
+                    working.add((row["team_id"], row["channel_id"]))
+                    state.channel_fixed(ctx.url, row["team_id"], row["channel_id"])
             case ("retry", at, error):
                 state.retry_later(ctx.url, row["id"], at, error)
                 report.retried += 1
@@ -113,6 +121,8 @@ def deliver(ctx: Courier, now: datetime) -> Report:
                 state.failed(ctx.url, row["id"], error, now)
                 log.error("notification %s to %s dropped: Slack says %s", row["dedupe_key"], row["channel_id"], error)
                 report.failed += 1
+                if error in CHANNEL_PROBLEMS and not row["channel_id"].startswith(("U", "W")):  # not a person's DM
+                    _channel_refused(ctx, row, error, now)
             case _:
                 raise AssertionError(outcome)
     return report
@@ -184,6 +194,18 @@ def _send_with_retries(ctx, row: dict, thread_ts, last_sent: dict, start: float,
         except (OSError, ValueError) as exc:  # connection refused/reset, timeouts, bad gateway bodies
             last_sent[channel] = ctx.monotonic()
             return ("retry", now + backoff(row["attempts"]), f"{type(exc).__name__}: {exc}"[:200])
+
+
+# Refusals that come from the channel itself: shown on its rules and told to their authors (once)
+CHANNEL_PROBLEMS = {"not_in_channel", "is_archived", "channel_not_found"}
+
+
+def _channel_refused(ctx: Courier, row: dict, error: str, now: datetime) -> None:
+    lang = ctx.settings.kpi_language
+    text = t(lang, "channel_problem_dm", channel=row["channel_id"], problem=t(lang, f"channel_problem_{error}"))
+    told = state.channel_refused(ctx.url, row["team_id"], row["channel_id"], error, now, notice(text))
+    if told:
+        log.warning("posts in %s refused (%s): %d rule author(s) told", row["channel_id"], error, len(told))
 
 
 MAX_NO_TS = 5  # answers without a ts retried that many times, then the notification is failed (logged)

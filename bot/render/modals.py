@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 from slack_sdk.models.blocks import (
+    ConversationFilter,
     ConversationSelectElement,
     InputBlock,
     Option,
@@ -33,6 +34,10 @@ OPS = [
     ("unusual", "op_unusual"),
     ("target", "op_target"),
 ]
+
+
+# The channel pickers offer channels only: never a DM or group DM (the bot is not in them), nor a bot's DM.
+CHANNELS_ONLY = ConversationFilter(include=["public", "private"], exclude_bot_users=True)
 
 
 def _option(text: str, value: str) -> Option:
@@ -115,7 +120,9 @@ def rule_modal(catalog: Catalog, lang: str, channel: str, team: str, rule: Rule 
                 block_id="channel",
                 label=t(lang, "modal_channel"),
                 element=ConversationSelectElement(
-                    action_id="value", initial_conversation=(rule.channel_id if rule else channel) or None
+                    action_id="value",
+                    initial_conversation=(rule.channel_id if rule else channel) or None,
+                    filter=CHANNELS_ONLY,
                 ),
             ),
             InputBlock(
@@ -191,7 +198,9 @@ def digest_modal(
             InputBlock(
                 block_id="channel",
                 label=t(lang, "modal_channel"),
-                element=ConversationSelectElement(action_id="value", initial_conversation=channel or None),
+                element=ConversationSelectElement(
+                    action_id="value", initial_conversation=channel or None, filter=CHANNELS_ONLY
+                ),
             ),
         ],
     )

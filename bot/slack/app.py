@@ -31,17 +31,11 @@ class ConfigurationError(Exception):
 def create_app(
     settings: Settings, service: KpiService | None = None, *, clock: Callable[[], datetime] = utc_now
 ) -> App:
+    problem = missing_slack_settings(settings)
+    if problem:
+        raise ConfigurationError(problem)
     token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else ""
     secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else ""
-    if not token and not settings.oauth:
-        raise ConfigurationError(
-            "SLACK_BOT_TOKEN is not set (the xoxb- token of the installed app), "
-            "nor SLACK_CLIENT_ID for several workspaces."
-        )
-    if not settings.socket_mode and not secret:
-        raise ConfigurationError("SLACK_SIGNING_SECRET is not set (Basic Information page of the Slack app).")
-    if settings.oauth and settings.socket_mode:
-        raise ConfigurationError("Socket Mode serves one workspace: unset SLACK_APP_TOKEN or SLACK_CLIENT_ID.")
     logger = logging.getLogger("bot.bolt")
     if not any(isinstance(f, _BoltLogLines) for f in logger.filters):
         logger.addFilter(_BoltLogLines())
@@ -66,9 +60,12 @@ def create_app(
     finally:
         client._logger = logging.getLogger("slack_sdk.web")
 
+    deps = Deps(settings=settings, service=service or KpiService.from_settings(settings), clock=clock)
     app.use(middleware.NotReplayed(settings, clock, logger))
     app.use(middleware.WellFormed(logger))
     app.use(middleware.OncePerEvent(settings, clock, logger))
+    app.use(middleware.SameWorkspace(settings, deps.later, logger))
+    app.use(middleware.DecodedText())
 
     if settings.oauth:
         # app_uninstalled / tokens_revoked: the workspace's tokens are deleted from the store.
@@ -78,10 +75,24 @@ def create_app(
     def on_error(error, body, logger):  # errors raised outside our own guarded handlers
         logger.error("unhandled error in Bolt (%s)", type(error).__name__, exc_info=error)
 
-    deps = Deps(settings=settings, service=service or KpiService.from_settings(settings), clock=clock)
     listeners.register(app, deps)
     app.deps = deps  # type: ignore[attr-defined]  # for the console and tests
     return app
+
+
+def missing_slack_settings(settings: Settings) -> str | None:
+    """What the web app needs from Slack's settings and lacks (None when nothing): checked without any
+    network, by ``create_app`` and by ``python -m bot check --offline``."""
+    if not settings.slack_bot_token and not settings.oauth:
+        return (
+            "SLACK_BOT_TOKEN is not set (the xoxb- token of the installed app), "
+            "nor SLACK_CLIENT_ID for several workspaces."
+        )
+    if not settings.socket_mode and not settings.slack_signing_secret:
+        return "SLACK_SIGNING_SECRET is not set (Basic Information page of the Slack app)."
+    if settings.oauth and settings.socket_mode:
+        return "Socket Mode serves one workspace: unset SLACK_APP_TOKEN or SLACK_CLIENT_ID."
+    return None
 
 
 def _bolt_app(settings: Settings, client: WebClient, secret: str, logger: logging.Logger) -> App:

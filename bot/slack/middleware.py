@@ -2,7 +2,8 @@
 
 * :class:`NotReplayed` — a signed request seen a second time is a replay: 401, no effect;
 * :class:`WellFormed` — the envelope of interactivity payloads (below);
-* :class:`OncePerEvent` — each Slack event is handled once, whatever its retries and the processes.
+* :class:`OncePerEvent` — each Slack event is handled once, whatever its retries and the processes;
+* :class:`DecodedText` — the text of commands and message events as the person typed it (:mod:`bot.slack.wire`).
 
 The envelope: the shape Slack gives every interactivity payload, checked once before any listener runs.
 
@@ -25,6 +26,7 @@ from slack_bolt import BoltRequest, BoltResponse
 from slack_bolt.middleware import Middleware
 from sqlalchemy.exc import SQLAlchemyError
 
+from bot.slack import wire
 from kpi.config import Settings
 from kpi.store import state
 from kpi.texts import t
@@ -141,6 +143,9 @@ class OncePerEvent(Middleware):
                 self.clock().astimezone(timezone.utc).replace(tzinfo=None),
             )
         except SQLAlchemyError:
+            if event_id:  # no one reads an event's answer: its listener apologises where the person wrote
+                req.context["state_failed"] = logged_failure(self.logger)
+                return next()
             return apology(self.settings, self.logger)
         if not first:
             self.logger.info("event %s already handled; this delivery is ignored", str(event_id)[:40])
@@ -148,12 +153,111 @@ class OncePerEvent(Middleware):
         return next()
 
 
+MENTIONS_BOT = "mentions_bot"  # in the listener's context: the event's text mentioned the bot (removed from it)
+_TEXT_EVENTS = ("message", "app_mention")
+
+
+class DecodedText(Middleware):
+    """Slack's text format decoded once, before any listener reads it: a slash command's ``text`` and the
+    ``text`` of message and mention events become what the person typed (:func:`bot.slack.wire.decode`).
+    The bot's own mentions are removed from an event's text; ``context[MENTIONS_BOT]`` says there was one."""
+
+    def process(self, *, req: BoltRequest, resp: BoltResponse, next: Callable[[], BoltResponse]) -> BoltResponse:
+        body = req.body
+        if isinstance(body.get("command"), str) and isinstance(body.get("text"), str):
+            body["text"] = wire.decode(body["text"])
+        event = body.get("event") if body.get("type") == "event_callback" else None
+        if isinstance(event, dict) and event.get("type") in _TEXT_EVENTS and isinstance(event.get("text"), str):
+            bot = req.context.bot_user_id or ""
+            req.context[MENTIONS_BOT] = wire.mentions(event["text"], bot)
+            event["text"] = wire.decode(event["text"], bot)
+        return next()
+
+
 def apology(settings: Settings, logger: logging.Logger) -> BoltResponse:
     """The bot's own database failed before any listener: the person gets the apology with an error id
     (a slash command shows the body; other payloads ignore it), and the log the traceback under that id."""
-    error_id = uuid.uuid4().hex[:10]
-    logger.exception("the bot's database failed while checking a request [error_id=%s]", error_id)
+    error_id = logged_failure(logger)
     body = json.dumps(
         {"response_type": "ephemeral", "text": t(settings.kpi_language, "err_internal", error_id=error_id)}
     )
     return BoltResponse(status=200, body=body, headers={"content-type": "application/json"})
+
+
+def _text(value: object) -> str:
+    return value if isinstance(value, str) else ""
+
+
+def _object(body: dict, key: str) -> dict:
+    value = body.get(key)
+    return value if isinstance(value, dict) else {}
+
+
+def foreign_team(body: dict) -> str | None:
+    """The team of a person from another organisation in this request (Slack Connect: a partner's member
+    in a shared channel or a DM), or None when the person belongs to the installed workspace.
+
+    The workspace a request is delivered for is the installation's (``team_id`` of commands and events,
+    ``team.id`` of interactivity payloads); the person's own team is ``user_team`` / ``source_team`` /
+    ``team`` in a message event, ``user.team_id`` in interactivity payloads and ``user_team`` in a command.
+    An organisation-wide install (Enterprise Grid) serves every workspace of the organisation: its
+    workspaces are not foreign, so no team check is made there."""
+    team = body.get("team")
+    home = _text(body.get("team_id")) or (_text(team.get("id")) if isinstance(team, dict) else "")
+    if not home or body.get("is_enterprise_install") in (True, "true"):
+        return None
+    event, user = _object(body, "event"), _object(body, "user")
+    teams = [event.get("user_team"), event.get("source_team"), event.get("team"), user.get("team_id")]
+    teams.append(body.get("user_team"))
+    return next((other for other in map(_text, teams) if other and other != home), None)
+
+
+class SameWorkspace(Middleware):
+    """Only the installed workspace's people are answered: a request from a member of another team gets a
+    polite refusal and no data (a command: the refusal as its answer; a mention or a DM: the refusal in
+    the background; a button: the refusal through its response URL; anything else is ignored)."""
+
+    def __init__(self, settings: Settings, later: Callable[..., None], logger: logging.Logger):
+        self.settings, self.later, self.logger = settings, later, logger
+
+    def process(self, *, req: BoltRequest, resp: BoltResponse, next: Callable[[], BoltResponse]) -> BoltResponse:
+        other = foreign_team(req.body)
+        if other is None:
+            return next()
+        self.logger.info("a request from team %s (not the installed workspace) was refused", other[:20])
+        text = t(self.settings.kpi_language, "err_other_workspace")
+        if "command" in req.body:
+            body = json.dumps({"response_type": "ephemeral", "text": text})
+            return BoltResponse(status=200, body=body, headers={"content-type": "application/json"})
+        if req.body.get("type") == "view_submission":  # the form is replaced by the refusal, nothing saved
+            view = {
+                "type": "modal",
+                "title": {"type": "plain_text", "text": "KPI bot"},
+                "close": {"type": "plain_text", "text": "OK"},
+                "blocks": [{"type": "section", "text": {"type": "plain_text", "text": text}}],
+            }
+            body = json.dumps({"response_action": "update", "view": view})
+            return BoltResponse(status=200, body=body, headers={"content-type": "application/json"})
+        self.later(_refuse, req.context.client, req.body, text)
+        return BoltResponse(status=200, body="")
+
+
+def _refuse(client, body: dict, text: str) -> None:
+    """Tell a person of another workspace that the bot does not answer them (never any data)."""
+    event = _object(body, "event")
+    channel, user = _text(event.get("channel")), _text(event.get("user"))
+    if event.get("type") == "app_mention" and channel and user:
+        client.chat_postEphemeral(channel=channel, user=user, text=text)
+    elif event.get("type") == "message" and event.get("channel_type") == "im" and channel:
+        client.chat_postMessage(channel=channel, text=text)
+    elif isinstance(body.get("response_url"), str) and body.get("type") == "block_actions":
+        from slack_sdk.webhook import WebhookClient
+
+        WebhookClient(body["response_url"]).send(text=text, response_type="ephemeral", replace_original=False)
+
+
+def logged_failure(logger: logging.Logger) -> str:
+    """The traceback of the bot's database failing, logged under a new error id (returned)."""
+    error_id = uuid.uuid4().hex[:10]
+    logger.exception("the bot's database failed while checking a request [error_id=%s]", error_id)
+    return error_id

@@ -302,8 +302,9 @@ def tokens(text: str) -> list[str]:
     text = re.sub(r"<[^>]*>", " ", text)  # Slack's mentions and links
     text = re.sub(r"\s*=\s*", "=", text)
     text = " ".join(w if "=" in w else w.replace("_", " ") for w in text.split())  # paid_search -> paid search
-    words = re.findall(r"[a-z0-9_=/.\-]+", text)
-    return [w.strip(".-") for w in words if w.strip(".-")]
+    # "r&d", "#general", "@sales": values as typed (Slack's channels and groups decoded by the bot)
+    words = [w.strip(".-&") for w in re.findall(r"[a-z0-9_=/.\-&#@]+", text)]
+    return [w for w in words if w.strip("#@")]
 
 
 def period_at(words: list[str], i: int) -> tuple[str, int] | None:

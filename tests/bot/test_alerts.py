@@ -211,7 +211,10 @@ def test_permanent_slack_errors_are_not_retried_forever(ctx, slack, caplog):
     report = run_pass(ctx, T0)
     assert report.delivery.failed == 1
     assert "channel_not_found" in caplog.text
-    assert run_pass(ctx, T0 + timedelta(hours=1)).delivery.failed == 0
+    later = run_pass(ctx, T0 + timedelta(hours=1))
+    assert len(posts(slack, "C1")) == 1  # the alert is not tried again
+    # the only new attempt: the DM telling the rule's author (refused too, by this Slack that refuses all)
+    assert later.delivery.failed == 1 and [c.payload["channel"] for c in posts(slack)] == ["C1", "UADMIN"]
 
 
 def test_messages_to_one_channel_are_paced(ctx, slack):

@@ -249,12 +249,16 @@ def test_an_unmigrated_database_says_run_migrate_and_creates_nothing(tmp_path):
 @pytest.mark.slow
 def test_check_offline_needs_no_slack_and_health_tells_the_clock_state(tmp_path):
     db = _migrated(tmp_path)
-    out = _bot(["check", "--offline"], tmp_path, DATABASE_URL=db)
+    slack_settings = dict(SLACK_BOT_TOKEN=TOKEN, SLACK_SIGNING_SECRET=SECRET)
+    unset = _bot(["check", "--offline"], tmp_path, DATABASE_URL=db)
+    assert unset.returncode == 2 and "FAIL  Slack: SLACK_BOT_TOKEN is not set" in unset.stdout
+    out = _bot(["check", "--offline"], tmp_path, DATABASE_URL=db, **slack_settings)
     assert out.returncode == 0, out.stdout + out.stderr
     assert out.stdout.splitlines()[0].startswith("ok    configuration: HTTP, one workspace")
     assert "ok    bot database: migrated" in out.stdout and "ok    KPI definitions: 9 KPIs" in out.stdout
-    assert "ok    source: 0 rows in" in out.stdout and "ok    Slack: not checked (--offline)" in out.stdout
-    broken = _bot(["check", "--offline"], tmp_path, DATABASE_URL=f"sqlite:///{tmp_path / 'none.db'}")
+    assert "ok    source: 0 rows in" in out.stdout
+    assert "ok    Slack: settings present; the token is not checked" in out.stdout
+    broken = _bot(["check", "--offline"], tmp_path, DATABASE_URL=f"sqlite:///{tmp_path / 'none.db'}", **slack_settings)
     assert broken.returncode == 2 and "FAIL  bot database: there is no database" in broken.stdout
     stale = _bot(["health"], tmp_path, DATABASE_URL=db)
     assert stale.returncode == 1 and json.loads(stale.stdout) == {"scheduler": "stale", "last_pass": None}

@@ -10,7 +10,7 @@ from slack_bolt import App
 from bot.jobs.context import naive
 from bot.render import answers as render
 from bot.render.why import why_message
-from bot.slack import chart_posts
+from bot.slack import chart_posts, membership
 from bot.slack.answers import build
 from bot.slack.deps import Deps, Replier, guard
 from bot.slack.parse import Ask, Explain
@@ -32,8 +32,8 @@ def register(app: App, deps: Deps) -> None:
         team = context.team_id or ""
         replier = Replier.after_ack(respond)
         wait = deps.limits.heavy(context.user_id or "")
-        if wait:  # the same quota as /kpi … chart
-            replier.reply(render.notice(t(deps.lang, "err_busy", seconds=max(1, round(wait)))))
+        if wait:  # the same quota as /kpi … chart (said after the ack: a response URL is a call to Slack)
+            deps.later(replier.reply, render.notice(t(deps.lang, "err_busy", seconds=max(1, round(wait)))))
             return
         _audit(deps, body, context, "chart.post", action.get("value"))
         deps.later(_chart, deps, replier, client, team, channel, action.get("value"), heavy=True)
@@ -44,7 +44,7 @@ def register(app: App, deps: Deps) -> None:
         wait = deps.limits.heavy(context.user_id or "")  # one query per breakdown: the charts' quota
         replier = Replier.after_ack(respond)
         if wait:
-            replier.reply(render.notice(t(deps.lang, "err_busy", seconds=max(1, round(wait)))))
+            deps.later(replier.reply, render.notice(t(deps.lang, "err_busy", seconds=max(1, round(wait)))))
             return
         deps.later(_why, deps, replier, action.get("value"), heavy=True)
 
@@ -90,6 +90,7 @@ def _chart(deps: Deps, replier: Replier, client, team: str, channel: str, value)
         if query is None or not channel:
             replier.reply(render.notice(t(deps.lang, "err_not_understood", words="…")))
             return
+        membership.require(client, channel)  # joins a public channel; else says how to invite the bot
         chart_posts.post(deps, client, team, channel, query["k"], query["p"], query["b"], where=query["w"])
 
 

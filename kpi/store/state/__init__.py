@@ -7,6 +7,7 @@
 * :mod:`.freshness` — source tables whose rows stopped arriving;
 * :mod:`.conversations` — the question answered in each thread, for follow-ups;
 * :mod:`.coordination` — the clock's lease, Slack events seen once, heartbeats;
+* :mod:`.quotas` — limits on expensive work, shared by every process;
 * :mod:`.audit` — who changed what.
 
 The functions are re-exported here, so that callers write ``state.rules(db)``.
@@ -14,6 +15,7 @@ The functions are re-exported here, so that callers write ``state.rules(db)``.
 
 from kpi.store.state.audit import audit, audit_entries
 from kpi.store.state.base import Conflict, Db
+from kpi.store.state.channels import channel_fixed, channel_problems, channel_refused
 from kpi.store.state.conversations import asked, remember
 from kpi.store.state.coordination import (
     beat,
@@ -38,6 +40,7 @@ from kpi.store.state.outbox import (
     release,
     retry_later,
 )
+from kpi.store.state.quotas import take
 from kpi.store.state.rules import (
     UnitOfWork,
     acknowledge,
@@ -49,12 +52,16 @@ from kpi.store.state.rules import (
     open_incidents,
     remove_rule,
     rule,
+    rule_numbered,
     rules,
     snooze_rule,
     unit_of_work,
 )
 
 __all__ = [
+    "channel_fixed",
+    "channel_problems",
+    "channel_refused",
     "Conflict",
     "Db",
     "UnitOfWork",
@@ -91,11 +98,13 @@ __all__ = [
     "remove_rule",
     "retry_later",
     "rule",
+    "rule_numbered",
     "rules",
     "set_target",
     "snooze_rule",
     "stale",
     "subscribe_digest",
+    "take",
     "team_targets",
     "unit_of_work",
     "unsubscribe_digest",
