@@ -270,7 +270,7 @@ def parser() -> argparse.ArgumentParser:
     s.set_defaults(func=cmd_overview)
 
     s = sub.add_parser("demo-data", help="fill the canonical tables with realistic demo data")
-    s.add_argument("--days", type=int, default=365)
+    s.add_argument("--days", type=int, default=800)  # kpi.demo.DEMO_DAYS: 26 months, so that a year earlier has data
     s.add_argument("--seed", type=int, default=42)
     s.add_argument("--replace", action="store_true", help="overwrite tables that already hold rows")
     s.set_defaults(func=cmd_demo_data)

@@ -18,6 +18,7 @@ from sqlalchemy.engine import Engine
 
 from kpi.catalog import Catalog, Direction, Kpi
 from kpi.spans import Period, PeriodPair
+from kpi.store import exact
 from kpi.store.aggregate import Row, aggregate
 from kpi.store.expr import BinOp, Expr, Neg, Num, Ref, refs
 from kpi.store.specs import Window
@@ -111,7 +112,7 @@ class KpiResult:
     def change(self) -> float | None:
         if self.value is None or self.previous_value is None or not self.comparable:
             return None
-        return self.value - self.previous_value
+        return exact.combine("-", self.value, self.previous_value)
 
     @property
     def change_pct(self) -> float | None:
@@ -189,19 +190,22 @@ Values = dict[Any, float]  # a measure's (or a formula's) value by breakdown key
 
 
 def _grouped(rows: list[Row]) -> dict[tuple[str, int], Values]:
-    """Each measure × window by key (pieces of the same key summed; NaN only when every piece is)."""
+    """Each measure × window by key (pieces of the same key summed exactly, :mod:`kpi.store.exact`; NaN only when
+    every piece is)."""
     out: dict[tuple[str, int], Values] = {}
     for name, w, key, value in rows:
         slot = out.setdefault((name, w), {})
         key = TOTAL if key is None else key
-        old = slot.get(key)
-        slot[key] = value if old is None or math.isnan(old) else (old if math.isnan(value) else old + value)
+        old, value = slot.get(key), exact.from_database(value)
+        slot[key] = (
+            value if old is None or math.isnan(old) else (old if math.isnan(value) else exact.combine("+", old, value))
+        )
     return out
 
 
 def _series(catalog: Catalog, grouped: dict[Any, Any], name: str, w: int, keys: list[Any]) -> Values:
     values = grouped.get((name, w), {})
-    fill = 0.0 if catalog.measures[name].additive else math.nan  # additive: no rows, nothing counted or summed
+    fill = exact.ZERO if catalog.measures[name].additive else math.nan  # additive: no rows, nothing counted
     out = {}
     for k in keys:
         v = values.get(k, math.nan)
@@ -271,18 +275,12 @@ def _result(
 
 def _total(catalog: Catalog, name: str, values: Values, totals: list[Row] | None, w: int) -> float:
     if totals is None or catalog.measures[name].additive:
-        return math.fsum(v for v in values.values() if not math.isnan(v))
+        return exact.total(list(values.values()))
     return _series(catalog, _grouped([r for r in totals if r[0] == name]), name, w, [TOTAL])[TOTAL]
 
 
 def _clean(value: Any) -> float | None:
-    if value is None:
-        return None
-    value = float(value)
-    if math.isnan(value) or math.isinf(value):
-        return None
-    # 12 significant digits drop binary float noise (1727520.2599999998 -> 1727520.26); +0.0 avoids -0.0
-    return float(f"{value:.12g}") + 0.0
+    return exact.clean(value)
 
 
 def _reason(value: float | None, zero: list[str]) -> Reason | None:
@@ -304,17 +302,11 @@ def evaluate(expr: Expr, env: dict[str, Values], keys: list[Any]) -> tuple[Value
     def ev(node: Expr, k: str | None) -> float:
         match node:
             case Num(value=value):
-                return float(value)
+                return exact.constant(value)
             case Ref(name=name):
                 return env[name][k]
             case Neg(operand=operand):
-                return -ev(operand, k)
-            case BinOp(op="+", left=left, right=right):
-                return ev(left, k) + ev(right, k)
-            case BinOp(op="-", left=left, right=right):
-                return ev(left, k) - ev(right, k)
-            case BinOp(op="*", left=left, right=right):
-                return ev(left, k) * ev(right, k)
+                return exact.combine("-", exact.ZERO, ev(operand, k))
             case BinOp(op="/", left=left, right=right):
                 num, den = ev(left, k), ev(right, k)
                 if den == 0:
@@ -323,7 +315,9 @@ def evaluate(expr: Expr, env: dict[str, Values], keys: list[Any]) -> tuple[Value
                         if n not in zero:
                             zero.append(n)
                     return math.nan
-                return num / den
+                return exact.combine("/", num, den)
+            case BinOp(op=op, left=left, right=right):
+                return exact.combine(op, ev(left, k), ev(right, k))
         raise AssertionError(node)
 
     return {k: ev(expr, k) for k in keys}, zero

@@ -17,6 +17,7 @@ from kpi.anomaly import MIN_HISTORY, Judgement
 from kpi.catalog import Catalog, Direction, Kpi, Unit
 from kpi.compute import Cover, KpiResult, Reason, ReasonCode, Stale
 from kpi.spans import Grain, Kind, Period, year_earlier
+from kpi.store.exact import Exact
 from kpi.texts import babel_locale, t
 
 
@@ -29,6 +30,8 @@ def format_value(value: float | None, unit: Unit, lang: str, currency: str = "EU
 
 def _formatted(value: float, unit: Unit, lang: str, currency: str) -> str:
     loc = babel_locale(lang)
+    if isinstance(value, Exact) and unit in (Unit.CURRENCY, Unit.NUMBER):
+        value = value.exact  # type: ignore[assignment]  # Babel formats decimals exactly: €12,345,678,901.34
     match unit:
         case Unit.PERCENT:
             return format_percent(value, _percent_pattern(value, loc), locale=loc)
@@ -60,7 +63,7 @@ def format_delta(delta: float, unit: Unit, lang: str, currency: str = "EUR") -> 
     """An absolute change with its sign; percentages change by points."""
     loc = babel_locale(lang)
     sign = "+" if delta > 0 else ("−" if delta < 0 else "±")
-    size = abs(delta)
+    size: Any = abs(delta.exact) if isinstance(delta, Exact) and unit in (Unit.CURRENCY, Unit.NUMBER) else abs(delta)
     match unit:
         case Unit.PERCENT:
             text = format_decimal(size * 100, "#,##0.0" if size >= 0.001 else "#,##0.00", locale=loc)
