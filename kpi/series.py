@@ -89,10 +89,10 @@ def series(
     """The KPI by day, week or month over the pair's periods; ``where``: for one value of a breakdown only;
     ``now``: what is known (default: the current period's end); ``min_denominator``: a rule's ``min``
     (default: thin below a quarter of the usual denominator, or below 5 rows counted); ``first_data``: the
-    first day the KPI's tables have rows (default: not known)."""
+    first day the KPI's tables have rows (default: asked, :func:`first_data_day`)."""
     days = (pair.current.end_day() - pair.current.first_day()).days
     grain = grain_for(days)
-    known = Known(now or pair.current.end, first_data, min_denominator)
+    known = Known(now or pair.current.end, first_data or first_data_day(service, kpi), min_denominator)
     current, thin_below = _known_points(service, kpi, pair.current, grain, where, known)
     today = known.now.astimezone(pair.current.tz).date()
     while grain in COARSER and _sparse(current, grain, today, known.first_data):
@@ -108,6 +108,17 @@ def series(
     catalog = service.catalog
     denominator = catalog.metrics[kpi.key].denominator
     return Series(kpi, grain, current, previous, thin_below, catalog.measures[denominator[0]] if denominator else None)
+
+
+def first_data_day(service: KpiService, kpi: Kpi) -> date | None:
+    """The first day the KPI's data covers (:mod:`kpi.coverage`: the latest first day of the tables it
+    reads), None when not known: a sum before it is no data, not zero."""
+    from kpi import coverage, freshness
+
+    catalog = service.catalog
+    specs = {freshness.table_name(catalog.specs[n]): catalog.specs[n] for n in catalog.measures_of(kpi)}
+    days = [d for d in coverage.first_days(service, specs).values() if d is not None]
+    return max(days) if days else None
 
 
 def daily(service: KpiService, kpi: Kpi, first: date, last: date) -> dict[date, float | None]:

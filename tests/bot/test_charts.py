@@ -382,3 +382,14 @@ def test_the_digest_image_dates_each_sparkline_and_says_no_data(ctx, slack, draw
     assert [t.get_text() for t in revenue.get_xticklabels()] == ["27 Oct", "24 Nov"]  # not today (partial)
     assert [t.get_text() for t in revenue.get_yticklabels()] == ["€0", "€1K"]
     assert [t.get_text() for t in nps.texts] == ["No data"]  # no response since Oct 7
+
+
+def test_a_year_before_the_first_row_is_no_data_not_zero(service):
+    year = calendar_pair(date(2026, 1, 1), Grain.YEAR, ZoneInfo("UTC"))  # sales begin on Aug 1, 2026
+    revenue = series(service, service.resolve("revenue"), year, now=NOW)
+    assert revenue.grain == "week" and all(v is None for v in revenue.previous.values)  # 2025: nothing, not €0
+    known = zip(revenue.current.values, revenue.current.partial, strict=True)
+    weeks = dict(zip(revenue.current.labels, known, strict=True))
+    assert weeks[date(2026, 7, 20)] == (None, False)
+    assert weeks[date(2026, 7, 27)] == (20, True)  # Aug 1-2 only: from the first row
+    assert weeks[date(2026, 8, 3)] == (0, False)
