@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import cast
 from zoneinfo import ZoneInfo
 
@@ -26,6 +26,7 @@ from kpi.spans import (
     rolling_pair,
     shift,
     to_date_pair,
+    year_earlier,
     year_over_year,
 )
 
@@ -60,6 +61,7 @@ ACCEPTED_FORMS = [
     "q3",
     "t3",
     "w43 (the latest one begun)",
+    "july..today",
     "any of them + yoy (vs last year)",
 ]
 
@@ -150,6 +152,17 @@ MONTH_NAMES = {  # a month's name alone: the latest such month that has begun
     "decembre": 12,
 }
 _RANGE = re.compile(r"^(\d{4}-\d{2}-\d{2})\s*\.\.\s*(\d{4}-\d{2}-\d{2})$")
+# The forms the question reader writes for what people say (kpi.grammar.phrases), read here against ``now``
+_YEARLESS_DAY = re.compile(r"^--(\d{2})-(\d{2})$")  # ISO 8601's day without a year: the latest one begun
+_SPOKEN_RANGE = re.compile(r"^(.+?)\.\.(.+)$")  # any two periods: from the first's start to the second's end
+_HALF = re.compile(r"^(?:(\d{4})-)?[hs]([12])$")  # H1 / S1 (semestre): the latest first half begun
+_WEEK_OF = re.compile(r"^week-of-(.+)$")  # the ISO week holding a day
+_TO_DATE = re.compile(r"^(.+)-to-date$")  # "T4 à date": the period so far when it is the current one
+_YEAR_EARLIER = re.compile(r"^(.+)-1y$")  # "this month last year": the period a year earlier
+WEEKDAY_NAMES = {
+    "monday": 0, "lundi": 0, "tuesday": 1, "mardi": 1, "wednesday": 2, "mercredi": 2, "thursday": 3,
+    "jeudi": 3, "friday": 4, "vendredi": 4, "saturday": 5, "samedi": 5, "sunday": 6, "dimanche": 6,
+}  # fmt: skip
 
 
 def normalize(text: str) -> str:
@@ -237,7 +250,10 @@ def parse_period(text: str, now: datetime, tz: ZoneInfo | None = None) -> Period
         if last < first or (last - first).days > MAX_ROLLING_DAYS:
             raise PeriodError(original, ACCEPTED_FORMS)
         return range_pair(first, last, tz)
-    raise PeriodError(original[:64], ACCEPTED_FORMS)
+    found = spoken_period(key, now, tz)
+    if found is None:
+        raise PeriodError(original[:64], ACCEPTED_FORMS)
+    return found
 
 
 _CANONICAL = {
@@ -302,10 +318,12 @@ def looks_like_period(text: str) -> bool:
         key in _TO_DATE_WORDS
         or key in _LAST_WORDS
         or key in MONTH_NAMES
+        or key in WEEKDAY_NAMES
         or any(
             p.match(key)
             for p in (_LATEST_QUARTER, _LATEST_WEEK, _ROLLING, _YEAR, _MONTH, _QUARTER, _WEEK, _DAY, _RANGE)
         )
+        or any(p.match(key) for p in (_YEARLESS_DAY, _SPOKEN_RANGE, _HALF, _WEEK_OF, _TO_DATE, _YEAR_EARLIER))
     )
 
 
@@ -342,3 +360,120 @@ def asks_year_over_year(words: list[str]) -> tuple[bool, list[str]]:
             if tuple(plain[i : i + len(phrase)]) == phrase:
                 return True, words[:i] + words[i + len(phrase) :]
     return False, words
+
+
+# -- what people say (the question reader's forms) -------------------------------------------------------
+
+
+def _named_day(key: str, year: int) -> date | None:
+    """Days people name: Black Friday (the day after the fourth Thursday of November), Cyber Monday,
+    Christmas, New Year's Day."""
+    november = date(year, 11, 1)
+    thanksgiving = november + timedelta(days=(3 - november.weekday()) % 7 + 21)
+    return {
+        "black-friday": thanksgiving + timedelta(days=1),
+        "cyber-monday": thanksgiving + timedelta(days=4),
+        "christmas": date(year, 12, 25),
+        "noel": date(year, 12, 25),
+        "new-year": date(year, 1, 1),
+    }.get(key)
+
+
+def _latest_day(key: str, today: date) -> date | None:
+    """A day without a year (``--11-03``, ``monday``, ``black-friday``): the latest one up to today (a
+    weekday: the latest one before today)."""
+    if m := _YEARLESS_DAY.match(key):
+        month, day = int(m.group(1)), int(m.group(2))
+        for year in (today.year, today.year - 1):
+            try:
+                found = date(year, month, day)
+            except ValueError:
+                return None
+            if found <= today:
+                return found
+        return None
+    if key in WEEKDAY_NAMES:
+        return today - timedelta(days=(today.weekday() - WEEKDAY_NAMES[key] - 1) % 7 + 1)
+    for year in (today.year, today.year - 1):
+        named = _named_day(key, year)
+        if named is None or named <= today:
+            return named
+    return None
+
+
+def _bounds(pair: PeriodPair) -> tuple[date, date]:
+    """The first and last day of a pair's current period."""
+    cur = pair.current
+    last = cur.end - timedelta(microseconds=1)
+    return cur.start.date(), last.date()
+
+
+def _spoken_range(first_text: str, last_text: str, now: datetime, tz: ZoneInfo) -> PeriodPair | None:
+    """``july..november``, ``--09-01..--09-15``, ``2026-07-01..today``: from the first period's first day to
+    the second's last. Since the first day of the current year, quarter or month up to today is that period
+    to date ("since January" = the year to date); a start after the end is the one a year before."""
+    try:
+        first, _ = _bounds(parse_period(first_text, now, tz))
+        _, last = _bounds(parse_period(last_text, now, tz))
+    except PeriodError:
+        return None
+    if first > last:
+        first = first.replace(year=first.year - 1, day=min(first.day, 28) if first.month == 2 else first.day)
+    today = now.date()
+    if last == today:
+        for grain in (Grain.YEAR, Grain.QUARTER, Grain.MONTH):
+            if first == grain_start(today, grain):
+                return to_date_pair(now, grain)
+    if first > last or (last - first).days > MAX_ROLLING_DAYS:
+        return None
+    return range_pair(first, last, tz)
+
+
+def spoken_period(key: str, now: datetime, tz: ZoneInfo) -> PeriodPair | None:
+    """The periods people say, in the forms :mod:`kpi.grammar.phrases` writes them (normalized ``key``);
+    None when ``key`` is none of them."""
+    today = now.date()
+    if (day := _latest_day(key, today)) is not None:
+        return calendar_pair(day, Grain.DAY, tz)
+    if m := _HALF.match(key):
+        year = int(m.group(1)) if m.group(1) else today.year - (m.group(2) == "2" and today.month < 7)
+        first = date(year, 1 if m.group(2) == "1" else 7, 1)
+        return range_pair(first, shift(first, Grain.MONTH, 6) - timedelta(days=1), tz)
+    if m := _WEEK_OF.match(key):
+        start, _ = _bounds(parse_period(m.group(1), now, tz))
+        return calendar_pair(grain_start(start, Grain.WEEK), Grain.WEEK, tz)
+    if m := _TO_DATE.match(key):
+        pair = parse_period(m.group(1), now, tz)
+        grain = pair.current.grain
+        if grain is not None and pair.current.start <= now < pair.current.end:
+            return to_date_pair(now, grain)
+        return pair
+    if m := _YEAR_EARLIER.match(key):
+        pair = parse_period(m.group(1), now, tz)
+        return PeriodPair(year_earlier(pair.current), year_earlier(pair.previous))
+    if m := _SPOKEN_RANGE.match(key):
+        return _spoken_range(m.group(1), m.group(2), now, tz)
+    return None
+
+
+def grain_of(text: str) -> Grain | None:
+    """The grain of a period text ('month', 'last-month', '2026-10', 'october' -> MONTH), None when it has none
+    (a rolling window, a range): to tell whether "vs the month before" is the usual comparison."""
+    key = normalize(text)
+    if key in _TO_DATE_WORDS:
+        return _TO_DATE_WORDS[key]
+    if key in _LAST_WORDS:
+        return _LAST_WORDS[key]
+    if key in MONTH_NAMES or _MONTH.match(key):
+        return Grain.MONTH
+    if _LATEST_QUARTER.match(key) or _QUARTER.match(key):
+        return Grain.QUARTER
+    if _LATEST_WEEK.match(key) or _WEEK.match(key) or _WEEK_OF.match(key):
+        return Grain.WEEK
+    if _YEAR.match(key):
+        return Grain.YEAR
+    if _DAY.match(key) or _YEARLESS_DAY.match(key) or key in WEEKDAY_NAMES:
+        return Grain.DAY
+    if m := _TO_DATE.match(key):
+        return grain_of(m.group(1))
+    return None

@@ -90,6 +90,8 @@ def parse(text: str | None, catalog: Catalog, lang: str = "en", currency: str = 
             found = read(head, words[1:], catalog, lang, currency)
             if read in (_explain, _list) and isinstance(found, (BadKpi, NotUnderstood, MissingKpi)) and words[1:]:
                 return free_text(text, catalog, found)
+            if read is _digest and isinstance(found, (BadDigest, BadKpi)) and _reads_as_question(text, catalog):
+                return free_text(text, catalog, found)  # "récap des kpis de la semaine": a list, not a digest
             return found
     return _question(text, words, catalog)
 
@@ -104,6 +106,12 @@ def _question(text: str, words: list[str], catalog: Catalog, share: bool = False
     if not isinstance(strict, (BadKpi, NotUnderstood)):
         return strict
     return free_text(text, catalog, strict)
+
+
+def _reads_as_question(text: str, catalog: Catalog) -> bool:
+    """A sentence that begins with a command word but reads whole as a question or a list."""
+    reading = reader_for(catalog).read(text)
+    return reading.kind in ("ask", "list") and not reading.unknown and not reading.unhonoured
 
 
 COMMAND_WORDS = _HELP | _LIST | _EXPLAIN | _SHARE | _ALERTS | _ALERT | _DIGEST | _PIN | _UNPIN | _TARGET

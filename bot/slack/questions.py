@@ -29,13 +29,12 @@ def free_text(
             return ListKpis(_period(reading) or DEFAULT_PERIOD)
         case "explain" if reading.kpi is not None:
             return Explain(reading.kpi)
+        case "ask" if reading.unhonoured and not reading.unknown:
+            return _unhonoured(reading)
         case "ask" if not reading.unknown:
             return as_ask(reading)
         case "ask":
-            periods = [s for w in reading.unknown for s in period_suggestions(w)][:2]
-            clean = replace(reading, unknown=())
-            options = [replace(clean, period=s) for s in periods] + [clean]
-            return Unclear(" ".join(reading.unknown), tuple(as_ask(r) for r in options))
+            return Unclear(" ".join(reading.unknown), tuple(as_ask(r) for r in closest_readings(reading)))
     if strict is not None and len(text.split()) <= 1:
         return strict
     words = reading.unknown or tuple(text.split())
@@ -55,6 +54,27 @@ def free_text(
     )
     readings = readings[:3] if reading.unknown else ()
     return Unclear(" ".join(words)[:100], readings, no_kpi=True)
+
+
+def closest_readings(reading: Reading) -> list[Reading]:
+    """The readings offered for a question read in part: only ones that keep every part understood. A word
+    that looks like a period ('lastmonth') is offered as that period when the question has none; when a word
+    left over holds a digit or the question's comparison was not made, no period is offered in its place (it
+    would be another period than the one asked)."""
+    clean = replace(reading, unknown=(), unhonoured=())
+    if reading.unhonoured or any(any(c.isdigit() for c in w) for w in reading.unknown):
+        return []
+    if reading.period is not None:
+        return [clean]
+    periods = [s for w in reading.unknown for s in period_suggestions(w)][:2]
+    return [replace(clean, period=s) for s in periods] + [clean]
+
+
+def _unhonoured(reading: Reading) -> Unclear:
+    """A comparison understood but not one the bot makes ("revenue this month vs march"): refused, with the two
+    exact comparisons it makes for the same question (the period just before, the same period a year earlier)."""
+    clean = replace(reading, unhonoured=(), yoy=False)
+    return Unclear(" ".join(reading.unhonoured), (as_ask(clean), as_ask(replace(clean, yoy=True))))
 
 
 def as_ask(reading: Reading) -> Ask:

@@ -7,13 +7,14 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from kpi.grammar import dates
 from kpi.periods import MONTH_NAMES, canonical, looks_like_period
 
 # -- the words ---------------------------------------------------------------------------------------
 
 FILLER = frozenset(
     """
-what whats was were is are be been being how hows did do does doing done going went trending trend tracking
+what whats was were is are be been being how hows did do does doing done going went trending tracking
 looking look our my we us the a an of to at it its this that these those there their me you your please pls
 show give tell get got let lets see display check quick can could would will may might about much many
 number numbers figure figures value values stats kpi metric so far now currently current right today's
@@ -24,12 +25,14 @@ quel quelle quels quelles est sont etait etaient a ete ete notre nos mon ma mes 
 du d au aux ce cet cette ces il elle on nous vous me moi donne donner montre montrer affiche afficher dis
 dire peux peut pourrais pourriez voir svp stp merci bonjour salut et aussi encore meme alors comment
 combien valeur chiffre chiffres niveau actuel actuelle combien qu que quoi cest c s y en ou va
-evolue evolution resultat resultats performance tendance periode as well happened happening go goes gone
+evolue resultat resultats performance tendance periode as well happened happening go goes gone
 drop drops dropped dropping fall falls fell rise rises rose risen increase increased increasing decrease decreased
 change changed changes move moved moving grow grew growth jump jumped spike spiked lower higher better worse
 baisse baisser baisse hausse augmente augmentation diminue diminution chute monte bouge change evolue passe
 breakdown detail split look looks stand stands standing fare faring think know need want like see
 quick one over ratio tu toi sommes ou where's kind mind ll ve re don didn isn wasn aren doesn won
+bot u plz wat teh yo hiya came come comes coming vient viennent venu venus venue venues venant
+customer customers client clients average moyenne moyen soir
 """.split()
 )
 
@@ -84,6 +87,8 @@ FOR_WITH_DIMENSION = frozenset({"de", "du", "des", "d", "en"})  # filters only w
 VALUE_GLUE = frozenset({"is", "est", "=", "equals", "egal", ":"})
 CHART = (
     ("chart",),
+    ("trend",),
+    ("evolution",),
     ("graph",),
     ("plot",),
     ("courbe",),
@@ -154,6 +159,8 @@ LIST = frozenset(
         "toutes",
         "dashboard",
         "tableau",
+        "recap",
+        "summary",
     }
 )
 WHY = frozenset({"why", "pourquoi", "explains", "drove", "driving", "driven", "caused", "cause"})
@@ -190,6 +197,13 @@ TOTAL = (
     ("all", "channels"),
     ("tous", "canaux"),
 )
+# after a comparison word: the usual comparison ("vs the week before", "comparé au mois d'avant")
+PREVIOUS_WORDS = frozenset({"before", "avant", "previous", "prior", "precedent", "precedente", "preceding"})
+SAME_WORDS = frozenset({"same", "meme"})
+COMPARE_SKIP = frozenset(
+    {"the", "to", "a", "au", "aux", "le", "la", "les", "l", "with", "of", "that", "celui", "celle"}
+)
+WHY_PHRASES = (("what", "moved"), ("what", "drove"), ("what", "caused"), ("qui", "explique"), ("what", "explains"))
 NEW_PERIOD = (("same", "for"), ("pareil", "pour"), ("idem", "pour"), ("meme", "chose", "pour"))
 
 # periods as phrases -> the period text kpi.periods reads
@@ -226,7 +240,20 @@ DAYS_IN = {
     "month": 30,
     "months": 30,
     "mois": 30,
+    "year": 365,
+    "years": 365,
+    "an": 365,
+    "ans": 365,
+    "annee": 365,
+    "annees": 365,
 }
+
+
+def rolling_days(count: int, unit: str) -> int:
+    """ "the last 3 months" -> 90 days; whole years of months are years ("the last 12 months" -> 365 days)."""
+    if DAYS_IN[unit] == 30 and count % 12 == 0:
+        return count // 12 * 365
+    return count * DAYS_IN[unit]
 
 
 def _period_phrases() -> list[tuple[tuple[str, ...], str]]:
@@ -306,9 +333,40 @@ def tokens(text: str) -> list[str]:
     return [w.strip(".-") for w in words if w.strip(".-")]
 
 
+TO_DATE_TAILS = (("a", "date"), ("to", "date"), ("so", "far"), ("jusqu", "ici"), ("jusqu", "a", "present"))
+
+
 def period_at(words: list[str], i: int) -> tuple[str, int] | None:
-    """The period phrase at ``words[i]`` ('last 30 days', 'le mois dernier', 'september 2026', 'q3'), as
-    the period text kpi.periods reads, and the index after it; None when none starts there."""
+    """The period phrase at ``words[i]`` ('last 30 days', 'le mois dernier', 'september 2026', 'q3', 'from July
+    to November', 'since July 1st', 'November 3', 'H1'…), as the period text kpi.periods reads, and the index
+    after it; None when none starts there. The longest phrase wins; "T4 à date" is that quarter to date."""
+    found = [
+        hit
+        for hit in (
+            dates.range_at(words, i, _single_period_at),
+            dates.since_at(words, i, _single_period_at),
+            dates.part_of_month_at(words, i),
+            dates.half_at(words, i),
+            dates.week_of_at(words, i),
+            dates.month_of_at(words, i),
+            dates.day_at(words, i),
+            _single_period_at(words, i),
+        )
+        if hit is not None
+    ]
+    if not found:
+        return None
+    text, end = max(found, key=lambda hit: hit[1])
+    for tail in TO_DATE_TAILS:
+        if tuple(words[end : end + len(tail)]) == tail and ".." not in text:
+            return f"{text}-to-date", end + len(tail)
+    return text, end
+
+
+def _single_period_at(words: list[str], i: int) -> tuple[str, int] | None:
+    """One period said in one piece: 'last 30 days', 'le mois dernier', 'september 2026', 'q3', 'week 45'."""
+    if i >= len(words):
+        return None
     word = words[i]
     nxt = words[i + 1] if i + 1 < len(words) else ""
     best: tuple[str, int] | None = None
@@ -341,8 +399,7 @@ def period_at(words: list[str], i: int) -> tuple[str, int] | None:
         if first in (("les",), ("sur", "les"), ()) and k < len(words) and words[k] in ("derniers", "dernieres"):
             k += 1
         if k < len(words) and words[k] in DAYS_IN and (first or words[j + 1] in ("derniers", "dernieres")):
-            days = int(words[j]) * DAYS_IN[words[k]]
-            return f"{days}d", k + 1
+            return f"{rolling_days(int(words[j]), words[k])}d", k + 1
     if word in MONTH_NAMES and (
         word != "may" and word != "mar" or i > 0 and words[i - 1] in ("in", "for", "of", "en", "during")
     ):

@@ -15,12 +15,14 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from typing import Any
 
 from kpi.catalog import Catalog
 from kpi.errors import UnknownDimension
+from kpi.grammar import dates
+from kpi.grammar.comparisons import comparison_at, period_read, phrase_at, usual_comparison
+from kpi.grammar.names import Span, Values, content, phrase_end, stem, value_follows
 from kpi.grammar.phrases import (
     ARTICLES,
     BY,
@@ -43,6 +45,7 @@ from kpi.grammar.phrases import (
     VALUE_GLUE,
     VS,
     WHY,
+    WHY_PHRASES,
     YOY,
     period_at,
     tokens,
@@ -69,6 +72,7 @@ class Reading:
     total: bool = False  # "overall", "au total": no breakdown nor filter (in a follow-up)
     why: bool = False  # "why did revenue drop?": the change split across breakdowns
     listing: bool = False  # "all kpis", "liste": every KPI asked for
+    unhonoured: tuple[str, ...] = ()  # a comparison understood but not one the bot makes ("vs march"), as typed
 
     @property
     def found_besides_period(self) -> bool:
@@ -93,6 +97,8 @@ class Reader:
             if bare:
                 self.kpis.setdefault(bare, key)
         self.kpi_len = max(len(p) for p in self.kpis)
+        self._stemmed = {tuple(stem(w) for w in words): key for words, key in reversed(self.kpis.items())}
+        self.phrases = [(words, key) for phrase, key in catalog.phrases.items() if (words := content(phrase))]
         self.dimensions: dict[str, str] = {}
         for metric in catalog.metrics.values():
             for name in metric.dimensions:
@@ -128,8 +134,11 @@ class Reader:
             | set(ORDINAL_QUARTER)
             | WHY
             | {"derniers", "dernieres", "dernier", "derniere", "last", "past", "previous"}
+            | {w for words, _ in self.phrases for w in words}
+            | dates.WORDS
         )
         self._known = set(self.vocabulary)
+        self.values = Values(catalog, self._known, set(self.kpis))
 
     # -- the pieces -------------------------------------------------------------------------------
     def _split(self, word: str) -> list[str]:
@@ -162,20 +171,26 @@ class Reader:
         return self.dimensions.get(word.replace("-", "_"))
 
     def _kpi_at(self, words: list[str], i: int) -> tuple[str, int] | None:
+        """A KPI's name or alias at ``words[i]``, or one of the catalog's phrases for it ("cost to win a new
+        customer"), whichever is longer."""
+        best: tuple[str, int] | None = None
         for n in range(min(self.kpi_len, len(words) - i), 0, -1):
-            key = self.kpis.get(tuple(words[i : i + n]))
+            run = tuple(words[i : i + n])
+            key = self.kpis.get(run) or self._stemmed.get(tuple(stem(w) for w in run))
             if key is not None:
-                return key, i + n
-        return None
+                best = (key, i + n)
+                break
+        for phrase, key in self.phrases:
+            end = phrase_end(words, i, phrase)
+            if end is not None and (best is None or end > best[1]):
+                best = (key, end)
+        return best
 
-    @staticmethod
-    def _phrase_at(words: list[str], i: int, phrases: Iterable[tuple[str, ...]]) -> int | None:
-        for phrase in sorted(phrases, key=len, reverse=True):
-            if tuple(words[i : i + len(phrase)]) == tuple(phrase):
-                return i + len(phrase)
-        return None
+    _phrase_at = staticmethod(phrase_at)
 
-    def _value_at(self, words: list[str], raw: list[str], i: int) -> tuple[str | None, str, int] | None:
+    def _value_at(
+        self, words: list[str], raw: list[str], i: int, spans: dict[int, Span]
+    ) -> tuple[str | None, str, int] | None:
         """After a filter word: [articles] [DIMENSION] VALUE [DIMENSION]. None when what follows is a period,
         a KPI or nothing (the filter word was filler)."""
         j = i
@@ -190,6 +205,7 @@ class Reader:
                 j += 1
         if (
             j >= len(words)
+            or j in spans
             or "=" in words[j]
             or period_at(words, j)
             or self._kpi_at(words, j)
@@ -226,15 +242,19 @@ class Reader:
     def read(self, text: str) -> Reading:
         raw = tokens(text)
         raw = [part for w in raw for part in self._split(w)]
-        raw = [w for w in raw if not (len(w) == 1 and w.isalpha())]  # l', d', what's: elisions
+        raw = [w for w in raw if not (len(w) == 1 and w.isalpha() and w != "a")]  # l', d', what's: elisions
         words = [self.correct(w) for w in raw]
-        found: dict[str, Any] = {"unknown": {}}
+        found: dict[str, Any] = {"unknown": {}, "spans": self.values.spans(raw)}
         flags: set[str] = set()
         i = 0
         while i < len(words):
             i = self._step(words, raw, i, found, flags)
         unknown = tuple(found.pop("unknown").values())
+        found.pop("spans")
+        compare = found.pop("compare", None)
         reading = Reading(**found, unknown=unknown)
+        if compare is not None and not usual_comparison(reading.period, compare[0]):
+            reading = replace(reading, unhonoured=(compare[1],))
         if reading.kpi is not None:
             kind = "explain" if flags & {"explain"} and not (reading.period or reading.by or reading.where) else "ask"
         elif (flags & {"list"} or reading.period and not reading.found_besides_period) and not unknown:
@@ -251,34 +271,34 @@ class Reader:
             and reading.by is None
             and _one_run(raw, unknown)
             and not any(period_suggestions(w) for w in unknown)
+            and not any(any(c.isdigit() for c in w) for w in unknown)
         ):
             reading = replace(reading, where="=" + " ".join(unknown), guessed=True, unknown=())
         return reading
 
     def _step(self, words: list[str], raw: list[str], i: int, found: dict[str, Any], flags: set[str]) -> int:
         word = words[i]
+        if i in found["spans"]:  # a value of a breakdown beats a KPI typo or a period word ("Training day")
+            dim, value, end = found["spans"][i]
+            if "where" in found:
+                found["unknown"][i] = " ".join(raw[i:end])
+            found.setdefault("where", f"{dim}={value}")
+            return int(end)
         if "=" in word.strip("="):
             name, _, value = raw[i].partition("=")
             found.setdefault("where", f"{self.dimension(name) or name}={value}")
             return i + 1
-        if (end := self._phrase_at(words, i, VS)) is not None and (
-            after := self._phrase_at(words, end, LAST_YEAR)
-        ) is not None:
-            found["yoy"] = True
-            return after
-        if (end := self._phrase_at(words, i, YOY)) is not None:
-            found["yoy"] = True
-            return end
-        if (end := self._phrase_at(words, i, VS)) is not None:  # "vs last month": the usual comparison
+        if (end := comparison_at(words, raw, i, found)) is not None:
             return end
         if (end := self._phrase_at(words, i, NEW_PERIOD)) is not None:
             return end
-        if (hit := self._kpi_at(words, i)) is not None and "kpi" not in found:
-            found["kpi"] = hit[0]
-            return hit[1]
+        if (end := self._phrase_at(words, i, WHY_PHRASES)) is not None:
+            found["why"] = True
+            return end
+        if (hit := self._kpi_at(words, i)) is not None and found.setdefault("kpi", hit[0]) == hit[0]:
+            return hit[1]  # the KPI, or the same one said again ("how busy… (billable share of hours)")
         if (hit := period_at(words, i)) is not None:
-            found.setdefault("period", hit[0])  # a second period ("this month vs last month") is the comparison
-            return hit[1]
+            return period_read(words, raw, i, hit, found)
         if (end := self._phrase_at(words, i, TOTAL)) is not None:
             found["total"] = True
             return end
@@ -286,6 +306,8 @@ class Reader:
             j = end
             while j < len(words) and words[j] in ARTICLES:
                 j += 1
+            if j in found["spans"]:  # "venus par paid search": a value, so a filter
+                return j
             if j < len(words) and self.dimension(words[j]) is not None and "by" not in found:
                 found["by"] = self.dimension(words[j])
                 return j + 1
@@ -304,7 +326,7 @@ class Reader:
             found["chart"] = True
             return end
         if (word in FOR or word in FOR_WITH_DIMENSION) and "where" not in found:
-            value_hit = self._value_at(words, raw, i + 1)
+            value_hit = self._value_at(words, raw, i + 1, found["spans"])
             if value_hit is not None and (word in FOR or value_hit[0] is not None):
                 dim, value, end = value_hit
                 found["where"] = f"{dim or ''}={value}"
@@ -320,6 +342,8 @@ class Reader:
             flags.add("help")
         elif word in EXPLAIN:
             flags.add("explain")
+        elif (dim := self.dimension(word)) is not None and value_follows(words, i, found["spans"]):
+            pass  # "le canal referral", "the product Training day": the value says it
         elif (dim := self.dimension(word)) is not None:
             run = [j for j in range(i - 1, max(i - 4, -1), -1) if j in found["unknown"]]
             run = [j for n, j in enumerate(run) if j == i - 1 - n]

@@ -1,0 +1,106 @@
+"""Comparisons as people say them, in English and French, and a period moved a year back.
+
+- "yoy", "vs last year", "compared to the same month last year", "par rapport à l'an dernier", "vs N-1",
+  "vs même semaine l'an dernier": against the same period a year earlier.
+- "vs the week before", "comparé au mois d'avant", "vs the previous period", "revenue vs last month" (this
+  month): the usual comparison, the period just before, which every answer makes anyway.
+- any other period after "vs" ("revenue this month vs march") is understood but is not a comparison the bot
+  makes: kept for the reader to refuse with the two it makes, never dropped silently.
+- "this month last year", "le mois dernier l'an dernier" (a period, then "last year" without "vs"): that
+  period a year earlier.
+
+Pure: the period texts are :mod:`kpi.periods`' forms, read against the clock later."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from kpi.grammar.phrases import COMPARE_SKIP, GRAIN, LAST_YEAR, PREVIOUS_WORDS, SAME_WORDS, VS, YOY, period_at
+from kpi.periods import grain_of
+from kpi.spans import Grain
+
+PERIOD_WORDS = (*GRAIN, "period", "periode")
+
+
+def phrase_at(words: list[str], i: int, phrases: Iterable[tuple[str, ...]]) -> int | None:
+    """The end of the longest of ``phrases`` starting at ``words[i]``."""
+    for phrase in sorted(phrases, key=len, reverse=True):
+        if tuple(words[i : i + len(phrase)]) == tuple(phrase):
+            return i + len(phrase)
+    return None
+
+
+def period_read(words: list[str], raw: list[str], i: int, hit: tuple[str, int], found: dict[str, Any]) -> int:
+    """A period at ``words[i]``: the question's own (a second one, "last month this month", is a comparison to
+    check). Right after it, "last year" moves it a year back ("this month last year")."""
+    text, end = hit
+    if "period" in found:
+        found.setdefault("compare", (text, " ".join(raw[i:end])))
+        return end
+    j = end
+    while j < len(words) and words[j] in ("of", "de", "du"):
+        j += 1
+    after = phrase_at(words, j, LAST_YEAR)
+    if after is not None and not text.startswith("last-year") and grain_of(text) is not None:
+        found["period"] = f"{text}-1y"
+        return after
+    found["period"] = text
+    return end
+
+
+def comparison_at(words: list[str], raw: list[str], i: int, found: dict[str, Any]) -> int | None:
+    """A comparison at ``words[i]``: sets ``yoy``, or ``compare`` (a period to check against the question's
+    own, see :func:`usual_comparison`); the index after it, None when none starts there."""
+    if (end := phrase_at(words, i, YOY)) is not None:
+        found["yoy"] = True
+        return end
+    start = phrase_at(words, i, VS)
+    if start is None:
+        return None
+    j = _skip(words, start)
+    if j + 1 < len(words) and words[j] in SAME_WORDS:  # "the same month last year"
+        k = _skip(words, j + 1 + (words[j + 1] in PERIOD_WORDS))
+        if (after := phrase_at(words, k, LAST_YEAR)) is not None:
+            found["yoy"] = True
+            return after
+    if (after := phrase_at(words, j, LAST_YEAR)) is not None:
+        found["yoy"] = True
+        return after
+    if (previous := previous_at(words, j)) is not None:  # "the week before", "le mois d'avant"
+        found.setdefault("compare", (previous[0], " ".join(raw[i : previous[1]])))
+        return previous[1]
+    if (hit := period_at(words, j)) is not None:
+        found.setdefault("compare", (hit[0], " ".join(raw[i : hit[1]])))
+        return hit[1]
+    return start
+
+
+def _skip(words: list[str], j: int) -> int:
+    while j < len(words) and words[j] in COMPARE_SKIP:
+        j += 1
+    return j
+
+
+def previous_at(words: list[str], j: int) -> tuple[str, int] | None:
+    """ "the week before", "the previous month", "le mois d'avant", "la semaine précédente", "the previous
+    period": the period just before, said without naming it (its grain, or "" for any period)."""
+    if j + 1 < len(words) and words[j] in PREVIOUS_WORDS and words[j + 1] in PERIOD_WORDS:
+        return GRAIN.get(words[j + 1], ""), j + 2
+    if j + 1 < len(words) and words[j] in PERIOD_WORDS and words[j + 1] in PREVIOUS_WORDS:
+        return GRAIN.get(words[j], ""), j + 2
+    return None
+
+
+def usual_comparison(period: str | None, compare: str) -> bool:
+    """Whether the comparison a question names is the one every answer makes: the period just before
+    ``period`` (the question's; None: this month so far)."""
+    current = period or "month"
+    grain = grain_of(current)
+    if compare == "":
+        return True
+    if compare == "today":  # "the day before"
+        return grain is Grain.DAY
+    if compare in ("week", "month", "quarter", "year"):  # "the month before"
+        return grain is not None and grain.value == compare
+    return compare.startswith("last-") and current == compare[len("last-") :]  # "this month vs last month"
