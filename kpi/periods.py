@@ -417,7 +417,7 @@ def _spoken_range(first_text: str, last_text: str, now: datetime, tz: ZoneInfo) 
         _, last = _bounds(parse_period(last_text, now, tz))
     except PeriodError:
         return None
-    if first > last:
+    if first > last and (first_text in MONTH_NAMES or _YEARLESS_DAY.match(first_text)):  # "from December to March"
         first = first.replace(year=first.year - 1, day=min(first.day, 28) if first.month == 2 else first.day)
     today = now.date()
     if last == today:

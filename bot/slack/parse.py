@@ -100,8 +100,10 @@ def _question(text: str, words: list[str], catalog: Catalog, share: bool = False
     """A KPI question: read as free text; when something is left over, the strict grammar is tried
     (`cac 2026-10-01..2026-10-15 by foo`), and when that fails too, free text says what it did not understand."""
     reading = reader_for(catalog).read(text)
-    if reading.kind == "ask" and not reading.unknown:
+    if reading.kind == "ask" and not reading.unknown and not reading.unhonoured:
         return replace(as_ask(reading), share=share)
+    if reading.kind == "ask" and reading.unhonoured:
+        return free_text(text, catalog)
     strict = _ask(words, catalog, share=share)
     if not isinstance(strict, (BadKpi, NotUnderstood)):
         return strict

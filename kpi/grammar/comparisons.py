@@ -73,6 +73,9 @@ def comparison_at(words: list[str], raw: list[str], i: int, found: dict[str, Any
     if (hit := period_at(words, j)) is not None:
         found.setdefault("compare", (hit[0], " ".join(raw[i : hit[1]])))
         return hit[1]
+    if j < len(words) and words[j] in (*PERIOD_WORDS, *SAME_WORDS, *PREVIOUS_WORDS):  # a period not read
+        found.setdefault("compare", ("?", " ".join(raw[i : j + 1])))
+        return j + 1
     return start
 
 
@@ -101,6 +104,8 @@ def usual_comparison(period: str | None, compare: str) -> bool:
         return True
     if compare == "today":  # "the day before"
         return grain is Grain.DAY
+    if compare == "yesterday":  # "today vs yesterday"
+        return current == "today"
     if compare in ("week", "month", "quarter", "year"):  # "the month before"
         return grain is not None and grain.value == compare
     return compare.startswith("last-") and current == compare[len("last-") :]  # "this month vs last month"

@@ -82,8 +82,11 @@ def day_at(words: list[str], i: int) -> tuple[str, int] | None:
     for phrase, name in NAMED_DAYS.items():
         if tuple(words[i : i + len(phrase)]) == phrase:
             return name, i + len(phrase)
+    if words[i] in ("last", "past", "previous") and i + 1 < len(words) and words[i + 1] in WEEKDAY_NAMES:
+        return words[i + 1], i + 2  # "last friday": the latest one
     if words[i] in WEEKDAY_NAMES:
-        return words[i], i + 1
+        after = i + 1 + (i + 1 < len(words) and words[i + 1] in ("dernier", "passe"))  # "vendredi dernier"
+        return words[i], after
     if (month := _month_at(words, i)) is not None:
         j = _skip(words, month[1])
         day = _number_at(words, j)
@@ -114,9 +117,13 @@ def _end_at(words: list[str], i: int, single_at) -> tuple[str, int, int | None] 
 def range_at(words: list[str], i: int, single_at) -> tuple[str, int] | None:  # type: ignore[no-untyped-def]
     """ "from July to November", "between 1 and 15 September", "du 1er au 15 septembre", "de juillet à
     novembre", "entre le 1er et le 15 septembre": ``first..last``. ``single_at`` reads one period."""
-    closers = RANGE_OPENERS.get(words[i]) if i < len(words) else None
-    if closers is None:
+    if i >= len(words):
         return None
+    closers = RANGE_OPENERS.get(words[i])
+    if closers is None:  # "Nov 1 - Nov 15", "1 to 15 September": two days, without "from"
+        closers, i = ("to", "until", "through", "au"), i - 1
+        if day_at(words, i + 1) is None and _number_at(words, i + 1) is None:
+            return None
     first = _end_at(words, i + 1, single_at)
     if first is None or first[1] >= len(words) or words[first[1]] not in closers:
         return None

@@ -72,6 +72,15 @@ class Values:
                 i += 1
         return found
 
+    def _typo(self, run: list[str], text: str) -> tuple[str, str] | None:
+        """A value typed with one typo ("trainnig day"): as many words as the value, and only words the reader
+        does not know otherwise differ from it."""
+        same_size = [label for label in self.labels if label.count("-") == text.count("-")]
+        for label in difflib.get_close_matches(text, same_size, n=1, cutoff=0.86):
+            if all(w == alias_key(v) or w not in self.known for w, v in zip(run, label.split("-"), strict=False)):
+                return self.labels[label]
+        return None
+
     def _at(self, raw: list[str], i: int) -> Span | None:
         for n in range(min(4, len(raw) - i), 0, -1):
             run = raw[i : i + n]
@@ -79,9 +88,8 @@ class Values:
                 continue  # a KPI's own name stays the KPI
             text = alias_key("-".join(run))
             found = self.labels.get(text) or self.labels.get(re.sub(r"(?<=[a-z]{3})[sx]$", "", text))
-            if found is None and len(text) >= 5 and not any(w in self.known for w in run):
-                close = difflib.get_close_matches(text, list(self.labels), n=1, cutoff=0.86)
-                found = self.labels[close[0]] if close else None
+            if found is None and len(text) >= 5 and not all(w in self.known for w in run):
+                found = self._typo(run, text)
             if found is not None:
                 return found[0], found[1], i + n
         return None

@@ -201,9 +201,10 @@ TOTAL = (
 PREVIOUS_WORDS = frozenset({"before", "avant", "previous", "prior", "precedent", "precedente", "preceding"})
 SAME_WORDS = frozenset({"same", "meme"})
 COMPARE_SKIP = frozenset(
-    {"the", "to", "a", "au", "aux", "le", "la", "les", "l", "with", "of", "that", "celui", "celle"}
+    {"the", "to", "a", "au", "aux", "le", "la", "les", "l", "with", "of", "that", "celui", "celle", "de", "du", "d"}
 )
 WHY_PHRASES = (("what", "moved"), ("what", "drove"), ("what", "caused"), ("qui", "explique"), ("what", "explains"))
+SMALL_TALK = (("ca", "va"), ("comment", "ca", "va"), ("how", "are", "you"), ("how", "is", "it", "going"))
 NEW_PERIOD = (("same", "for"), ("pareil", "pour"), ("idem", "pour"), ("meme", "chose", "pour"))
 
 # periods as phrases -> the period text kpi.periods reads
@@ -247,6 +248,18 @@ DAYS_IN = {
     "annee": 365,
     "annees": 365,
 }
+
+
+COUNT_WORDS = {
+    "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10,
+    "twelve": 12, "deux": 2, "trois": 3, "quatre": 4, "cinq": 5, "sept": 7, "huit": 8, "neuf": 9,
+    "dix": 10, "douze": 12,
+}  # fmt: skip
+
+
+def count_of(word: str) -> int | None:
+    """How many, in digits or in words ("the last *two* weeks", "les *deux* dernières semaines")."""
+    return int(word) if ROLLING.match(word) else COUNT_WORDS.get(word)
 
 
 def rolling_days(count: int, unit: str) -> int:
@@ -294,6 +307,16 @@ def _period_phrases() -> list[tuple[tuple[str, ...], str]]:
         (("hier",), "yesterday"),
         (("year", "to", "date"), "year"),
         (("so", "far", "this", "year"), "year"),
+        *(
+            ((*since, *the, grain), grain)
+            for grain in ("week", "month", "quarter", "year")
+            for since in (
+                ("since", "the", "start", "of"),
+                ("since", "the", "beginning", "of"),
+                ("since", "start", "of"),
+            )
+            for the in (("the",), ("this",), ())
+        ),
     ]
     return phrases
 
@@ -328,6 +351,7 @@ def tokens(text: str) -> list[str]:
     text = re.sub(r"[’'`´]", " ", text)
     text = re.sub(r"<[^>]*>", " ", text)  # Slack's mentions and links
     text = re.sub(r"\s*=\s*", "=", text)
+    text = re.sub(r"\s[-\u2013\u2014]\s", " to ", text)  # "Nov 1 - Nov 15": a range
     text = " ".join(w if "=" in w else w.replace("_", " ") for w in text.split())  # paid_search -> paid search
     words = re.findall(r"[a-z0-9_=/.\-]+", text)
     return [w.strip(".-") for w in words if w.strip(".-")]
@@ -393,13 +417,13 @@ def _single_period_at(words: list[str], i: int) -> tuple[str, int] | None:
         (),
     ):
         j = i + len(first)
-        if tuple(words[i:j]) != first or j >= len(words) or not ROLLING.match(words[j]):
+        if tuple(words[i:j]) != first or j >= len(words) or count_of(words[j]) is None:
             continue
         k = j + 1
         if first in (("les",), ("sur", "les"), ()) and k < len(words) and words[k] in ("derniers", "dernieres"):
             k += 1
         if k < len(words) and words[k] in DAYS_IN and (first or words[j + 1] in ("derniers", "dernieres")):
-            return f"{rolling_days(int(words[j]), words[k])}d", k + 1
+            return f"{rolling_days(count_of(words[j]) or 0, words[k])}d", k + 1
     if word in MONTH_NAMES and (
         word != "may" and word != "mar" or i > 0 and words[i - 1] in ("in", "for", "of", "en", "during")
     ):

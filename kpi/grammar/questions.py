@@ -41,6 +41,7 @@ from kpi.grammar.phrases import (
     NEW_PERIOD,
     ORDINAL_QUARTER,
     PERIODS,
+    SMALL_TALK,
     TOTAL,
     VALUE_GLUE,
     VS,
@@ -290,7 +291,7 @@ class Reader:
             return i + 1
         if (end := comparison_at(words, raw, i, found)) is not None:
             return end
-        if (end := self._phrase_at(words, i, NEW_PERIOD)) is not None:
+        if (end := self._phrase_at(words, i, (*NEW_PERIOD, *SMALL_TALK))) is not None:
             return end
         if (end := self._phrase_at(words, i, WHY_PHRASES)) is not None:
             found["why"] = True
