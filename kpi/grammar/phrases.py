@@ -32,7 +32,7 @@ baisse baisser baisse hausse augmente augmentation diminue diminution chute mont
 breakdown detail split look looks stand stands standing fare faring think know need want like see
 quick one over ratio tu toi sommes ou where's kind mind ll ve re don didn isn wasn aren doesn won
 bot u plz wat teh yo hiya came come comes coming vient viennent venu venus venue venues venant
-customer customers client clients average moyenne moyen soir
+average moyenne moyen soir nombre
 """.split()
 )
 
@@ -204,6 +204,8 @@ COMPARE_SKIP = frozenset(
     {"the", "to", "a", "au", "aux", "le", "la", "les", "l", "with", "of", "that", "celui", "celle", "de", "du", "d"}
 )
 WHY_PHRASES = (("what", "moved"), ("what", "drove"), ("what", "caused"), ("qui", "explique"), ("what", "explains"))
+# the people of a value ("paid search *customers*", "les *clients* social"): read only next to a value
+AUDIENCE = frozenset({"customer", "customers", "client", "clients", "users", "buyers", "acheteurs"})
 SMALL_TALK = (("ca", "va"), ("comment", "ca", "va"), ("how", "are", "you"), ("how", "is", "it", "going"))
 NEW_PERIOD = (("same", "for"), ("pareil", "pour"), ("idem", "pour"), ("meme", "chose", "pour"))
 

@@ -25,6 +25,7 @@ from kpi.grammar.comparisons import comparison_at, period_read, phrase_at, usual
 from kpi.grammar.names import Span, Values, content, phrase_end, stem, value_follows
 from kpi.grammar.phrases import (
     ARTICLES,
+    AUDIENCE,
     BY,
     CHART,
     CONNECTORS,
@@ -358,6 +359,7 @@ class Reader:
             and word not in FOR_WITH_DIMENSION
             and word not in ARTICLES
             and word not in ("by", "per", "par", "across", "selon")
+            and not (word in AUDIENCE and found["spans"])
         ):
             found["unknown"][i] = raw[i]
         return i + 1
