@@ -98,7 +98,7 @@ def converse(deps: Deps, client, team: str, event: dict, addressed: bool) -> Non
 
 def read(deps: Deps, text: str, previous: Reading | None, addressed: bool):
     """The command a message asks for, or None when a reply in a thread is not meant for the bot."""
-    catalog = deps.service.catalog
+    catalog = deps.reading_catalog()
     if len(text) > MAX_EVENT_TEXT:
         return p.TooLong(len(text)) if addressed else None
     reading = p.reader_for(catalog).read(text)
