@@ -54,4 +54,4 @@ def unclear(deps: Deps, command: p.Unclear) -> dict:
         )
         for a in command.readings
     ]
-    return render.unclear(command.words, readings, lang, command.no_kpi)
+    return render.unclear(command.words, readings, lang, command.no_kpi, command.comparison)

@@ -74,7 +74,7 @@ def _unhonoured(reading: Reading) -> Unclear:
     """A comparison understood but not one the bot makes ("revenue this month vs march"): refused, with the two
     exact comparisons it makes for the same question (the period just before, the same period a year earlier)."""
     clean = replace(reading, unhonoured=(), yoy=False)
-    return Unclear(" ".join(reading.unhonoured), (as_ask(clean), as_ask(replace(clean, yoy=True))))
+    return Unclear(" ".join(reading.unhonoured), (as_ask(clean), as_ask(replace(clean, yoy=True))), comparison=True)
 
 
 def as_ask(reading: Reading) -> Ask:

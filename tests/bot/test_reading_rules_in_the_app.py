@@ -1,0 +1,34 @@
+"""Issue 26's reading rules through the real app and the fake Slack: periods people say, values found in the
+data, and a comparison the bot does not make refused with the two it makes (never answered as another)."""
+
+from __future__ import annotations
+
+import json
+
+from tests.support.messages import texts
+
+
+def test_a_period_people_say_is_answered_as_said(server):
+    body = texts(server.command("what was revenue for the month of october?").json())
+    assert "Read as: Revenue · October 2026" in body
+    ranged = texts(server.command("cac from 2026-10-01 to 2026-10-15").json())
+    assert "Read as: Customer acquisition cost · Oct 1\u2009–\u200915, 2026" in ranged
+    french = texts(server.command("ca du 1er au 15 octobre").json())  # a bare day takes the other end's month
+    assert "Read as: Revenue · Oct 1\u2009–\u200915, 2026" in french
+
+
+def test_values_found_in_the_data_are_read_without_a_preposition(server):
+    server.app.deps.synchronous = True  # the values are read after the first answer: here, before it
+    catalog = server.app.deps.reading_catalog()
+    assert catalog.values["product"]["gateway"] == "Gateway"
+    body = texts(server.command("how did Gateway sell in october").json())
+    assert "Read as: Revenue · October 2026 · product = Gateway" in body
+
+
+def test_a_comparison_not_made_is_refused_with_the_two_that_are(server):
+    message = server.command("revenue this month vs march").json()
+    body = texts(message)
+    assert "I can't compare *vs march*" in body
+    values = [json.loads(e["value"]) for b in message["blocks"] if b["type"] == "actions" for e in b["elements"]]
+    assert [v["p"] for v in values] == ["month", "month yoy"]  # every part understood kept: KPI, period
+    assert all(v["k"] == "revenue" for v in values)
