@@ -44,15 +44,13 @@ def free_text(
             for key in catalog.suggest(" ".join(words[i : i + size]), 2):
                 if key not in suggested:
                     suggested.append(key)
-    readings = tuple(
-        as_ask(
-            replace(
-                reading, kind="ask", kpi=key, unknown=(), by=reading.by and dimension_or_none(catalog, key, reading.by)
-            )
-        )
+    known = {d for m in catalog.metrics.values() for d in m.dimensions}
+    readings = tuple(  # a breakdown of the catalog is kept: only KPIs that offer it are offered
+        as_ask(replace(reading, kind="ask", kpi=key, unknown=(), unhonoured=(), by=by))
         for key in dict.fromkeys(suggested)
+        if (by := reading.by and dimension_or_none(catalog, key, reading.by)) or reading.by not in known
     )
-    readings = readings[:3] if reading.unknown else ()
+    readings = readings[:3] if reading.unknown and not reading.unhonoured else ()
     return Unclear(" ".join(words)[:100], readings, no_kpi=True)
 
 

@@ -366,6 +366,8 @@ def period_at(words: list[str], i: int) -> tuple[str, int] | None:
     """The period phrase at ``words[i]`` ('last 30 days', 'le mois dernier', 'september 2026', 'q3', 'from July
     to November', 'since July 1st', 'November 3', 'H1'…), as the period text kpi.periods reads, and the index
     after it; None when none starts there. The longest phrase wins; "T4 à date" is that quarter to date."""
+    if i >= len(words):
+        return None
     found = [
         hit
         for hit in (
