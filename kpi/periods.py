@@ -157,6 +157,7 @@ _YEARLESS_DAY = re.compile(r"^--(\d{2})-(\d{2})$")  # ISO 8601's day without a y
 _SPOKEN_RANGE = re.compile(r"^(.+?)\.\.(.+)$")  # any two periods: from the first's start to the second's end
 _HALF = re.compile(r"^(?:(\d{4})-)?[hs]([12])$")  # H1 / S1 (semestre): the latest first half begun
 _WEEK_OF = re.compile(r"^week-of-(.+)$")  # the ISO week holding a day
+_LAST_MONTH = re.compile(r"^last-([a-z]+)$")  # last-december: the latest December that has ended
 _TO_DATE = re.compile(r"^(.+)-to-date$")  # "T4 à date": the period so far when it is the current one
 _YEAR_EARLIER = re.compile(r"^(.+)-1y$")  # "this month last year": the period a year earlier
 WEEKDAY_NAMES = {
@@ -323,7 +324,9 @@ def looks_like_period(text: str) -> bool:
             p.match(key)
             for p in (_LATEST_QUARTER, _LATEST_WEEK, _ROLLING, _YEAR, _MONTH, _QUARTER, _WEEK, _DAY, _RANGE)
         )
+        or key == "before-yesterday"
         or any(p.match(key) for p in (_YEARLESS_DAY, _SPOKEN_RANGE, _HALF, _WEEK_OF, _TO_DATE, _YEAR_EARLIER))
+        or bool((m := _LAST_MONTH.match(key)) and m.group(1) in MONTH_NAMES)
     )
 
 
@@ -394,6 +397,8 @@ def _latest_day(key: str, today: date) -> date | None:
         return None
     if key in WEEKDAY_NAMES:
         return today - timedelta(days=(today.weekday() - WEEKDAY_NAMES[key] - 1) % 7 + 1)
+    if key == "before-yesterday":
+        return today - timedelta(days=2)
     for year in (today.year, today.year - 1):
         named = _named_day(key, year)
         if named is None or named <= today:
@@ -435,6 +440,9 @@ def spoken_period(key: str, now: datetime, tz: ZoneInfo) -> PeriodPair | None:
     today = now.date()
     if (day := _latest_day(key, today)) is not None:
         return calendar_pair(day, Grain.DAY, tz)
+    if (m := _LAST_MONTH.match(key)) and m.group(1) in MONTH_NAMES:  # "last December": the latest one ended
+        month = MONTH_NAMES[m.group(1)]
+        return calendar_pair(date(today.year - (month >= today.month), month, 1), Grain.MONTH, tz)
     if m := _HALF.match(key):
         year = int(m.group(1)) if m.group(1) else today.year - (m.group(2) == "2" and today.month < 7)
         first = date(year, 1 if m.group(2) == "1" else 7, 1)
@@ -464,7 +472,7 @@ def grain_of(text: str) -> Grain | None:
         return _TO_DATE_WORDS[key]
     if key in _LAST_WORDS:
         return _LAST_WORDS[key]
-    if key in MONTH_NAMES or _MONTH.match(key):
+    if key in MONTH_NAMES or _MONTH.match(key) or _LAST_MONTH.match(key):
         return Grain.MONTH
     if _LATEST_QUARTER.match(key) or _QUARTER.match(key):
         return Grain.QUARTER
@@ -472,7 +480,7 @@ def grain_of(text: str) -> Grain | None:
         return Grain.WEEK
     if _YEAR.match(key):
         return Grain.YEAR
-    if _DAY.match(key) or _YEARLESS_DAY.match(key) or key in WEEKDAY_NAMES:
+    if _DAY.match(key) or _YEARLESS_DAY.match(key) or key in WEEKDAY_NAMES or key == "before-yesterday":
         return Grain.DAY
     if m := _TO_DATE.match(key):
         return grain_of(m.group(1))

@@ -13,6 +13,7 @@ Pure: the period texts are :mod:`kpi.periods`' forms, read against the clock lat
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from typing import Any
 
@@ -70,9 +71,12 @@ def comparison_at(words: list[str], raw: list[str], i: int, found: dict[str, Any
     if (previous := previous_at(words, j)) is not None:  # "the week before", "le mois d'avant"
         found.setdefault("compare", (previous[0], " ".join(raw[i : previous[1]])))
         return previous[1]
-    if (hit := period_at(words, j)) is not None:
-        found.setdefault("compare", (hit[0], " ".join(raw[i : hit[1]])))
-        return hit[1]
+    if (hit := period_at(words, j)) is not None:  # "vs Q1 2025", "vs T1 de l'an dernier"
+        k = hit[1] + (hit[1] < len(words) and words[hit[1]] in ("of", "de", "du"))
+        after = phrase_at(words, k, LAST_YEAR)
+        text = f"{hit[0]}-1y" if after is not None else hit[0]
+        found.setdefault("compare", (text, " ".join(raw[i : after or hit[1]])))
+        return after or hit[1]
     if j < len(words) and words[j] in (*PERIOD_WORDS, *SAME_WORDS, *PREVIOUS_WORDS):  # a period not read
         found.setdefault("compare", ("?", " ".join(raw[i : j + 1])))
         return j + 1
@@ -93,6 +97,16 @@ def previous_at(words: list[str], j: int) -> tuple[str, int] | None:
     if j + 1 < len(words) and words[j] in PERIOD_WORDS and words[j + 1] in PREVIOUS_WORDS:
         return GRAIN.get(words[j], ""), j + 2
     return None
+
+
+def year_earlier_comparison(period: str | None, compare: str) -> bool:
+    """Whether the comparison a question names is its own period a year earlier ("Q1 2026 vs Q1 2025", "T1 vs
+    T1 de l'an dernier")."""
+    current = period or "month"
+    if compare == f"{current}-1y":
+        return True
+    found = re.match(r"^(\d{4})(.*)$", current)
+    return bool(found) and compare == f"{int(found.group(1)) - 1}{found.group(2)}"  # type: ignore[union-attr]
 
 
 def usual_comparison(period: str | None, compare: str) -> bool:

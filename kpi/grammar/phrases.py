@@ -32,7 +32,7 @@ baisse baisser baisse hausse augmente augmentation diminue diminution chute mont
 breakdown detail split look looks stand stands standing fare faring think know need want like see
 quick one over ratio tu toi sommes ou where's kind mind ll ve re don didn isn wasn aren doesn won
 bot u plz wat teh yo hiya came come comes coming vient viennent venu venus venue venues venant
-average moyenne moyen soir nombre
+average moyenne moyen soir nombre cela consultants consultant toute tout toutes tous sa son ses leur leurs point
 """.split()
 )
 
@@ -306,6 +306,8 @@ def _period_phrases() -> list[tuple[tuple[str, ...], str]]:
         (("aujourdhui",), "today"),
         (("today",), "today"),
         (("yesterday",), "yesterday"),
+        (("avant", "hier"), "before-yesterday"),
+        (("day", "before", "yesterday"), "before-yesterday"),
         (("hier",), "yesterday"),
         (("year", "to", "date"), "year"),
         (("so", "far", "this", "year"), "year"),
@@ -348,7 +350,8 @@ ORDINAL_QUARTER = {
 
 def tokens(text: str) -> list[str]:
     """Lower-case words without accents; apostrophes and punctuation split words ("l'année" -> l, annee)."""
-    text = unicodedata.normalize("NFKD", text.lower())
+    text = re.sub(r"\bça\b", "cela", text.lower())  # "ça" is a pronoun, never CA (chiffre d'affaires)
+    text = unicodedata.normalize("NFKD", text)
     text = "".join(c for c in text if not unicodedata.combining(c))
     text = re.sub(r"[’'`´]", " ", text)
     text = re.sub(r"<[^>]*>", " ", text)  # Slack's mentions and links
@@ -428,6 +431,10 @@ def _single_period_at(words: list[str], i: int) -> tuple[str, int] | None:
             k += 1
         if k < len(words) and words[k] in DAYS_IN and (first or words[j + 1] in ("derniers", "dernieres")):
             return f"{rolling_days(count_of(words[j]) or 0, words[k])}d", k + 1
+    if word in ("last", "past", "previous") and nxt in MONTH_NAMES and nxt not in ("may", "mar"):
+        return f"last-{canonical(nxt)}", i + 2  # "last December": the latest one ended
+    if word in MONTH_NAMES and nxt in ("dernier", "passe") and word not in ("may", "mar"):
+        return f"last-{canonical(word)}", i + 2
     if word in MONTH_NAMES and (
         word != "may" and word != "mar" or i > 0 and words[i - 1] in ("in", "for", "of", "en", "during")
     ):
@@ -435,6 +442,8 @@ def _single_period_at(words: list[str], i: int) -> tuple[str, int] | None:
             return f"{nxt}-{MONTH_NAMES[word]:02d}", i + 2
         return canonical(word), i + 1
     if word in ORDINAL_QUARTER and nxt in ("quarter", "trimestre"):
+        if i + 2 < len(words) and YEAR.match(words[i + 2]):
+            return f"{words[i + 2]}-Q{ORDINAL_QUARTER[word]}", i + 3
         return f"q{ORDINAL_QUARTER[word]}", i + 2
     if re.fullmatch(r"[qt][1-4]", word) and YEAR.match(nxt):
         return f"{nxt}-Q{word[1]}", i + 2

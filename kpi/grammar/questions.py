@@ -21,7 +21,7 @@ from typing import Any
 from kpi.catalog import Catalog
 from kpi.errors import UnknownDimension
 from kpi.grammar import dates
-from kpi.grammar.comparisons import comparison_at, period_read, phrase_at, usual_comparison
+from kpi.grammar.comparisons import comparison_at, period_read, phrase_at, usual_comparison, year_earlier_comparison
 from kpi.grammar.names import Span, Values, content, phrase_end, stem, value_follows
 from kpi.grammar.phrases import (
     ARTICLES,
@@ -212,6 +212,7 @@ class Reader:
             or period_at(words, j)
             or self._kpi_at(words, j)
             or words[j] in FOR
+            or words[j] in LIST
             or self._phrase_at(words, j, (*CHART, *YOY, *VS, *BY))
         ):
             return None
@@ -255,7 +256,9 @@ class Reader:
         found.pop("spans")
         compare = found.pop("compare", None)
         reading = Reading(**found, unknown=unknown)
-        if compare is not None and not usual_comparison(reading.period, compare[0]):
+        if compare is not None and year_earlier_comparison(reading.period, compare[0]):
+            reading = replace(reading, yoy=True)
+        elif compare is not None and not usual_comparison(reading.period, compare[0]):
             reading = replace(reading, unhonoured=(compare[1],))
         if reading.kpi is not None:
             kind = "explain" if flags & {"explain"} and not (reading.period or reading.by or reading.where) else "ask"

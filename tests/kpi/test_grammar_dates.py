@@ -50,6 +50,19 @@ def test_a_weekday_is_the_latest_one_before_today(said):
     assert days(said) == (date(2026, 11, 30), date(2026, 11, 30))
 
 
+def test_the_day_before_yesterday():
+    assert days("avant-hier".replace("-", " ")) == days("the day before yesterday") == (date(2026, 12, 2),) * 2
+
+
+@pytest.mark.parametrize("said", ["last December", "décembre dernier"])
+def test_last_and_a_month_is_the_latest_one_ended(said):
+    assert days(said) == (date(2025, 12, 1), date(2025, 12, 31))
+
+
+def test_an_ordinal_quarter_with_its_year():
+    assert days("deuxième trimestre 2025") == (date(2025, 4, 1), date(2025, 6, 30))
+
+
 def test_named_days_are_the_latest_ones():
     assert days("black friday") == (date(2026, 11, 27), date(2026, 11, 27))
     assert days("cyber monday") == (date(2026, 11, 30), date(2026, 11, 30))

@@ -169,6 +169,12 @@ def test_a_comparison_understood_but_not_made_is_kept_to_be_refused(said):
     assert read(said).unhonoured
 
 
+@pytest.mark.parametrize("said", ["revenue Q1 2026 vs Q1 2025", "CA T1 vs T1 de l'an dernier", "cac 2026 vs 2025"])
+def test_the_same_period_a_year_earlier_named_after_vs_is_the_year_earlier_comparison(said):
+    reading = read(said)
+    assert (reading.yoy, reading.unhonoured) == (True, ())
+
+
 def test_a_period_then_last_year_is_that_period_a_year_earlier():
     assert read("revenue this month last year").period == "month-1y"
     assert read("ca le mois dernier l'an dernier").period == "last-month-1y"
@@ -179,6 +185,7 @@ def test_a_period_then_last_year_is_that_period_a_year_earlier():
 
 def test_small_talk_is_not_revenue():
     assert read("ça va ?").kpi is None
+    assert read("combien ça nous coûte d'acquérir un client").kpi == "cac"  # "ça" is never CA
 
 
 def test_a_number_is_never_guessed_as_a_value():
