@@ -9,11 +9,23 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import cast
 from zoneinfo import ZoneInfo
 
 from kpi.errors import PeriodError
+from kpi.periods_said import (
+    HALF,
+    LAST_MONTH,
+    MONTH_NAMES,
+    SPOKEN_RANGE,
+    TO_DATE,
+    WEEK_OF,
+    WEEKDAY_NAMES,
+    YEAR_EARLIER,
+    YEARLESS_DAY,
+    spoken_period,
+)
 from kpi.spans import (
     MAX_ROLLING_DAYS,
     MAX_YEAR,
@@ -26,7 +38,6 @@ from kpi.spans import (
     rolling_pair,
     shift,
     to_date_pair,
-    year_earlier,
     year_over_year,
 )
 
@@ -108,62 +119,7 @@ _WEEK = re.compile(r"^(\d{4})-?w(\d{1,2})$")
 _DAY = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
 _LATEST_QUARTER = re.compile(r"^[qt]([1-4])$")  # q3 (t3 in French): the latest third quarter begun
 _LATEST_WEEK = re.compile(r"^w(\d{1,2})$")  # w43: the latest ISO week 43 begun
-MONTH_NAMES = {  # a month's name alone: the latest such month that has begun
-    "january": 1,
-    "jan": 1,
-    "janvier": 1,
-    "janv": 1,
-    "february": 2,
-    "feb": 2,
-    "fevrier": 2,
-    "fevr": 2,
-    "fev": 2,
-    "march": 3,
-    "mar": 3,
-    "mars": 3,
-    "april": 4,
-    "apr": 4,
-    "avril": 4,
-    "avr": 4,
-    "may": 5,
-    "mai": 5,
-    "june": 6,
-    "jun": 6,
-    "juin": 6,
-    "july": 7,
-    "jul": 7,
-    "juillet": 7,
-    "juil": 7,
-    "august": 8,
-    "aug": 8,
-    "aout": 8,
-    "september": 9,
-    "sep": 9,
-    "sept": 9,
-    "septembre": 9,
-    "october": 10,
-    "oct": 10,
-    "octobre": 10,
-    "november": 11,
-    "nov": 11,
-    "novembre": 11,
-    "december": 12,
-    "dec": 12,
-    "decembre": 12,
-}
 _RANGE = re.compile(r"^(\d{4}-\d{2}-\d{2})\s*\.\.\s*(\d{4}-\d{2}-\d{2})$")
-# The forms the question reader writes for what people say (kpi.grammar.phrases), read here against ``now``
-_YEARLESS_DAY = re.compile(r"^--(\d{2})-(\d{2})$")  # ISO 8601's day without a year: the latest one begun
-_SPOKEN_RANGE = re.compile(r"^(.+?)\.\.(.+)$")  # any two periods: from the first's start to the second's end
-_HALF = re.compile(r"^(?:(\d{4})-)?[hs]([12])$")  # H1 / S1 (semestre): the latest first half begun
-_WEEK_OF = re.compile(r"^week-of-(.+)$")  # the ISO week holding a day
-_LAST_MONTH = re.compile(r"^last-([a-z]+)$")  # last-december: the latest December that has ended
-_TO_DATE = re.compile(r"^(.+)-to-date$")  # "T4 à date": the period so far when it is the current one
-_YEAR_EARLIER = re.compile(r"^(.+)-1y$")  # "this month last year": the period a year earlier
-WEEKDAY_NAMES = {
-    "monday": 0, "lundi": 0, "tuesday": 1, "mardi": 1, "wednesday": 2, "mercredi": 2, "thursday": 3,
-    "jeudi": 3, "friday": 4, "vendredi": 4, "saturday": 5, "samedi": 5, "sunday": 6, "dimanche": 6,
-}  # fmt: skip
 
 
 def normalize(text: str) -> str:
@@ -197,30 +153,8 @@ def parse_period(text: str, now: datetime, tz: ZoneInfo | None = None) -> Period
     if m := _YOY.match(key):
         return year_over_year(parse_period(m.group(1), now, tz))
 
-    if key in _TO_DATE_WORDS:
-        return to_date_pair(now, _TO_DATE_WORDS[key])
-    if key in _LAST_WORDS:
-        grain = _LAST_WORDS[key]
-        return calendar_pair(shift(grain_start(now.date(), grain), grain, -1), grain, tz)
-    if key in MONTH_NAMES:
-        month = MONTH_NAMES[key]
-        today = now.date()
-        return calendar_pair(date(today.year - (month > today.month), month, 1), Grain.MONTH, tz)
-    if m := _LATEST_QUARTER.match(key):
-        start, today = 3 * int(m.group(1)) - 2, now.date()
-        return calendar_pair(date(today.year - (start > today.month), start, 1), Grain.QUARTER, tz)
-    if m := _LATEST_WEEK.match(key):
-        year, week = now.date().isocalendar()[:2]
-        try:
-            monday = date.fromisocalendar(year - (int(m.group(1)) > week), int(m.group(1)), 1)
-        except ValueError:
-            raise PeriodError(original, ACCEPTED_FORMS) from None
-        return calendar_pair(monday, Grain.WEEK, tz)
-    if m := _ROLLING.match(key):
-        days = int(m.group(1))
-        if not 1 <= days <= MAX_ROLLING_DAYS:
-            raise PeriodError(original, ACCEPTED_FORMS)
-        return rolling_pair(now, days)
+    if (relative := _relative(key, now, tz, original)) is not None:
+        return relative
     if m := _YEAR.match(key):
         year = int(m.group(1))
         if not MIN_YEAR <= year <= MAX_YEAR:
@@ -251,10 +185,40 @@ def parse_period(text: str, now: datetime, tz: ZoneInfo | None = None) -> Period
         if last < first or (last - first).days > MAX_ROLLING_DAYS:
             raise PeriodError(original, ACCEPTED_FORMS)
         return range_pair(first, last, tz)
-    found = spoken_period(key, now, tz)
+    found = spoken_period(key, now, tz, parse_period)
     if found is None:
         raise PeriodError(original[:64], ACCEPTED_FORMS)
     return found
+
+
+def _relative(key: str, now: datetime, tz: ZoneInfo, original: str) -> PeriodPair | None:
+    """The forms read against ``now``: to date, the last one, the latest month, quarter or week of a name or
+    number begun, the last N days."""
+    if key in _TO_DATE_WORDS:
+        return to_date_pair(now, _TO_DATE_WORDS[key])
+    if key in _LAST_WORDS:
+        grain = _LAST_WORDS[key]
+        return calendar_pair(shift(grain_start(now.date(), grain), grain, -1), grain, tz)
+    if key in MONTH_NAMES:
+        month = MONTH_NAMES[key]
+        today = now.date()
+        return calendar_pair(date(today.year - (month > today.month), month, 1), Grain.MONTH, tz)
+    if m := _LATEST_QUARTER.match(key):
+        start, today = 3 * int(m.group(1)) - 2, now.date()
+        return calendar_pair(date(today.year - (start > today.month), start, 1), Grain.QUARTER, tz)
+    if m := _LATEST_WEEK.match(key):
+        year, week = now.date().isocalendar()[:2]
+        try:
+            monday = date.fromisocalendar(year - (int(m.group(1)) > week), int(m.group(1)), 1)
+        except ValueError:
+            raise PeriodError(original, ACCEPTED_FORMS) from None
+        return calendar_pair(monday, Grain.WEEK, tz)
+    if m := _ROLLING.match(key):
+        days = int(m.group(1))
+        if not 1 <= days <= MAX_ROLLING_DAYS:
+            raise PeriodError(original, ACCEPTED_FORMS)
+        return rolling_pair(now, days)
+    return None
 
 
 _CANONICAL = {
@@ -325,8 +289,8 @@ def looks_like_period(text: str) -> bool:
             for p in (_LATEST_QUARTER, _LATEST_WEEK, _ROLLING, _YEAR, _MONTH, _QUARTER, _WEEK, _DAY, _RANGE)
         )
         or key == "before-yesterday"
-        or any(p.match(key) for p in (_YEARLESS_DAY, _SPOKEN_RANGE, _HALF, _WEEK_OF, _TO_DATE, _YEAR_EARLIER))
-        or bool((m := _LAST_MONTH.match(key)) and m.group(1) in MONTH_NAMES)
+        or any(p.match(key) for p in (YEARLESS_DAY, SPOKEN_RANGE, HALF, WEEK_OF, TO_DATE, YEAR_EARLIER))
+        or bool((m := LAST_MONTH.match(key)) and m.group(1) in MONTH_NAMES)
     )
 
 
@@ -365,105 +329,6 @@ def asks_year_over_year(words: list[str]) -> tuple[bool, list[str]]:
     return False, words
 
 
-# -- what people say (the question reader's forms) -------------------------------------------------------
-
-
-def _named_day(key: str, year: int) -> date | None:
-    """Days people name: Black Friday (the day after the fourth Thursday of November), Cyber Monday,
-    Christmas, New Year's Day."""
-    november = date(year, 11, 1)
-    thanksgiving = november + timedelta(days=(3 - november.weekday()) % 7 + 21)
-    return {
-        "black-friday": thanksgiving + timedelta(days=1),
-        "cyber-monday": thanksgiving + timedelta(days=4),
-        "christmas": date(year, 12, 25),
-        "noel": date(year, 12, 25),
-        "new-year": date(year, 1, 1),
-    }.get(key)
-
-
-def _latest_day(key: str, today: date) -> date | None:
-    """A day without a year (``--11-03``, ``monday``, ``black-friday``): the latest one up to today (a
-    weekday: the latest one before today)."""
-    if m := _YEARLESS_DAY.match(key):
-        month, day = int(m.group(1)), int(m.group(2))
-        for year in (today.year, today.year - 1):
-            try:
-                found = date(year, month, day)
-            except ValueError:
-                return None
-            if found <= today:
-                return found
-        return None
-    if key in WEEKDAY_NAMES:
-        return today - timedelta(days=(today.weekday() - WEEKDAY_NAMES[key] - 1) % 7 + 1)
-    if key == "before-yesterday":
-        return today - timedelta(days=2)
-    for year in (today.year, today.year - 1):
-        named = _named_day(key, year)
-        if named is None or named <= today:
-            return named
-    return None
-
-
-def _bounds(pair: PeriodPair) -> tuple[date, date]:
-    """The first and last day of a pair's current period."""
-    cur = pair.current
-    last = cur.end - timedelta(microseconds=1)
-    return cur.start.date(), last.date()
-
-
-def _spoken_range(first_text: str, last_text: str, now: datetime, tz: ZoneInfo) -> PeriodPair | None:
-    """``july..november``, ``--09-01..--09-15``, ``2026-07-01..today``: from the first period's first day to
-    the second's last. Since the first day of the current year, quarter or month up to today is that period
-    to date ("since January" = the year to date); a start after the end is the one a year before."""
-    try:
-        first, _ = _bounds(parse_period(first_text, now, tz))
-        _, last = _bounds(parse_period(last_text, now, tz))
-    except PeriodError:
-        return None
-    if first > last and (first_text in MONTH_NAMES or _YEARLESS_DAY.match(first_text)):  # "from December to March"
-        first = first.replace(year=first.year - 1, day=min(first.day, 28) if first.month == 2 else first.day)
-    today = now.date()
-    if last == today:
-        for grain in (Grain.YEAR, Grain.QUARTER, Grain.MONTH):
-            if first == grain_start(today, grain):
-                return to_date_pair(now, grain)
-    if first > last or (last - first).days > MAX_ROLLING_DAYS:
-        return None
-    return range_pair(first, last, tz)
-
-
-def spoken_period(key: str, now: datetime, tz: ZoneInfo) -> PeriodPair | None:
-    """The periods people say, in the forms :mod:`kpi.grammar.phrases` writes them (normalized ``key``);
-    None when ``key`` is none of them."""
-    today = now.date()
-    if (day := _latest_day(key, today)) is not None:
-        return calendar_pair(day, Grain.DAY, tz)
-    if (m := _LAST_MONTH.match(key)) and m.group(1) in MONTH_NAMES:  # "last December": the latest one ended
-        month = MONTH_NAMES[m.group(1)]
-        return calendar_pair(date(today.year - (month >= today.month), month, 1), Grain.MONTH, tz)
-    if m := _HALF.match(key):
-        year = int(m.group(1)) if m.group(1) else today.year - (m.group(2) == "2" and today.month < 7)
-        first = date(year, 1 if m.group(2) == "1" else 7, 1)
-        return range_pair(first, shift(first, Grain.MONTH, 6) - timedelta(days=1), tz)
-    if m := _WEEK_OF.match(key):
-        start, _ = _bounds(parse_period(m.group(1), now, tz))
-        return calendar_pair(grain_start(start, Grain.WEEK), Grain.WEEK, tz)
-    if m := _TO_DATE.match(key):
-        pair = parse_period(m.group(1), now, tz)
-        grain = pair.current.grain
-        if grain is not None and pair.current.start <= now < pair.current.end:
-            return to_date_pair(now, grain)
-        return pair
-    if m := _YEAR_EARLIER.match(key):
-        pair = parse_period(m.group(1), now, tz)
-        return PeriodPair(year_earlier(pair.current), year_earlier(pair.previous))
-    if m := _SPOKEN_RANGE.match(key):
-        return _spoken_range(m.group(1), m.group(2), now, tz)
-    return None
-
-
 def grain_of(text: str) -> Grain | None:
     """The grain of a period text ('month', 'last-month', '2026-10', 'october' -> MONTH), None when it has none
     (a rolling window, a range): to tell whether "vs the month before" is the usual comparison."""
@@ -472,16 +337,16 @@ def grain_of(text: str) -> Grain | None:
         return _TO_DATE_WORDS[key]
     if key in _LAST_WORDS:
         return _LAST_WORDS[key]
-    if key in MONTH_NAMES or _MONTH.match(key) or _LAST_MONTH.match(key):
+    if key in MONTH_NAMES or _MONTH.match(key) or LAST_MONTH.match(key):
         return Grain.MONTH
     if _LATEST_QUARTER.match(key) or _QUARTER.match(key):
         return Grain.QUARTER
-    if _LATEST_WEEK.match(key) or _WEEK.match(key) or _WEEK_OF.match(key):
+    if _LATEST_WEEK.match(key) or _WEEK.match(key) or WEEK_OF.match(key):
         return Grain.WEEK
     if _YEAR.match(key):
         return Grain.YEAR
-    if _DAY.match(key) or _YEARLESS_DAY.match(key) or key in WEEKDAY_NAMES or key == "before-yesterday":
+    if _DAY.match(key) or YEARLESS_DAY.match(key) or key in WEEKDAY_NAMES or key == "before-yesterday":
         return Grain.DAY
-    if m := _TO_DATE.match(key):
+    if m := TO_DATE.match(key):
         return grain_of(m.group(1))
     return None

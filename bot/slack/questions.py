@@ -8,7 +8,8 @@ from dataclasses import replace
 
 from bot.slack.commands import DEFAULT_PERIOD, Ask, Command, Explain, Help, ListKpis, ParseError, Unclear
 from kpi.catalog import Catalog
-from kpi.grammar.questions import Reader, Reading, dimension_or_none, follow
+from kpi.grammar.names import dimension_or_none
+from kpi.grammar.questions import Reader, Reading, follow
 from kpi.periods import YOY, period_suggestions
 
 

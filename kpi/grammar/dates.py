@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 
-from kpi.periods import MONTH_NAMES, WEEKDAY_NAMES
+from kpi.periods_said import MONTH_NAMES, WEEKDAY_NAMES
 
 YEAR = re.compile(r"^(19|20)\d\d$")
 DAY_NUMBER = re.compile(r"^([1-9]|[12]\d|3[01])(st|nd|rd|th|er|re|e|eme)?$")

@@ -8,6 +8,7 @@ import difflib
 import re
 
 from kpi.catalog import Catalog
+from kpi.errors import UnknownDimension
 from kpi.grammar.phrases import ARTICLES, CONNECTORS, FILLER, FOR, VALUE_GLUE, tokens
 from kpi.model import alias_key
 
@@ -92,4 +93,17 @@ class Values:
                 found = self._typo(run, text)
             if found is not None:
                 return found[0], found[1], i + n
+        return None
+
+
+def one_run(raw: list[str], unknown: tuple[str, ...]) -> bool:
+    """The unknown words are next to each other in the question (one value, like "paid search")."""
+    first = raw.index(unknown[0])
+    return tuple(raw[first : first + len(unknown)]) == unknown
+
+
+def dimension_or_none(catalog: Catalog, kpi: str, name: str) -> str | None:
+    try:
+        return catalog.dimension(catalog.kpis[kpi], name)
+    except UnknownDimension:
         return None

@@ -8,7 +8,8 @@ import re
 import unicodedata
 
 from kpi.grammar import dates
-from kpi.periods import MONTH_NAMES, canonical, looks_like_period
+from kpi.periods import canonical, looks_like_period
+from kpi.periods_said import MONTH_NAMES
 
 # -- the words ---------------------------------------------------------------------------------------
 
@@ -406,31 +407,8 @@ def _single_period_at(words: list[str], i: int) -> tuple[str, int] | None:
             best = (text, i + len(phrase))
     if best is not None:
         return best
-    # "last 30 days", "past 2 weeks", "les 30 derniers jours", "sur 30 jours", "3 derniers mois"
-    for first in (
-        ("last",),
-        ("past",),
-        ("previous",),
-        ("the", "last"),
-        ("the", "past"),
-        ("over", "the", "last"),
-        ("in", "the", "last"),
-        ("over", "the", "past"),
-        ("in", "the", "past"),
-        ("during", "the", "last"),
-        ("les",),
-        ("sur", "les"),
-        ("sur",),
-        (),
-    ):
-        j = i + len(first)
-        if tuple(words[i:j]) != first or j >= len(words) or count_of(words[j]) is None:
-            continue
-        k = j + 1
-        if first in (("les",), ("sur", "les"), ()) and k < len(words) and words[k] in ("derniers", "dernieres"):
-            k += 1
-        if k < len(words) and words[k] in DAYS_IN and (first or words[j + 1] in ("derniers", "dernieres")):
-            return f"{rolling_days(count_of(words[j]) or 0, words[k])}d", k + 1
+    if (rolling := _rolling_at(words, i)) is not None:
+        return rolling
     if word in ("last", "past", "previous") and nxt in MONTH_NAMES and nxt not in ("may", "mar"):
         return f"last-{canonical(nxt)}", i + 2  # "last December": the latest one ended
     if word in MONTH_NAMES and nxt in ("dernier", "passe") and word not in ("may", "mar"):
@@ -459,4 +437,36 @@ def _single_period_at(words: list[str], i: int) -> tuple[str, int] | None:
         return None
     if looks_like_period(word):
         return canonical(word), i + 1
+    return None
+
+
+ROLLING_OPENERS = (
+    ("last",),
+    ("past",),
+    ("previous",),
+    ("the", "last"),
+    ("the", "past"),
+    ("over", "the", "last"),
+    ("in", "the", "last"),
+    ("over", "the", "past"),
+    ("in", "the", "past"),
+    ("during", "the", "last"),
+    ("les",),
+    ("sur", "les"),
+    ("sur",),
+    (),
+)
+
+
+def _rolling_at(words: list[str], i: int) -> tuple[str, int] | None:
+    """ "last 30 days", "past 2 weeks", "les 30 derniers jours", "sur 30 jours", "3 derniers mois": rolling days."""
+    for first in ROLLING_OPENERS:
+        j = i + len(first)
+        if tuple(words[i:j]) != first or j >= len(words) or count_of(words[j]) is None:
+            continue
+        k = j + 1
+        if first in (("les",), ("sur", "les"), ()) and k < len(words) and words[k] in ("derniers", "dernieres"):
+            k += 1
+        if k < len(words) and words[k] in DAYS_IN and (first or words[j + 1] in ("derniers", "dernieres")):
+            return f"{rolling_days(count_of(words[j]) or 0, words[k])}d", k + 1
     return None

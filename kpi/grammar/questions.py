@@ -19,10 +19,9 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from kpi.catalog import Catalog
-from kpi.errors import UnknownDimension
 from kpi.grammar import dates
 from kpi.grammar.comparisons import comparison_at, period_read, phrase_at, usual_comparison, year_earlier_comparison
-from kpi.grammar.names import Span, Values, content, phrase_end, stem, value_follows
+from kpi.grammar.names import Span, Values, content, one_run, phrase_end, stem, value_follows
 from kpi.grammar.phrases import (
     ARTICLES,
     AUDIENCE,
@@ -53,7 +52,8 @@ from kpi.grammar.phrases import (
     tokens,
 )
 from kpi.model import alias_key
-from kpi.periods import MONTH_NAMES, looks_like_period, period_suggestions
+from kpi.periods import looks_like_period, period_suggestions
+from kpi.periods_said import MONTH_NAMES
 
 # -- what a question is made of -----------------------------------------------------------------------
 
@@ -274,7 +274,7 @@ class Reader:
             and len(unknown) in (1, 2)
             and reading.where is None
             and reading.by is None
-            and _one_run(raw, unknown)
+            and one_run(raw, unknown)
             and not any(period_suggestions(w) for w in unknown)
             and not any(any(c.isdigit() for c in w) for w in unknown)
         ):
@@ -307,26 +307,8 @@ class Reader:
         if (end := self._phrase_at(words, i, TOTAL)) is not None:
             found["total"] = True
             return end
-        if (end := self._phrase_at(words, i, BY)) is not None:
-            j = end
-            while j < len(words) and words[j] in ARTICLES:
-                j += 1
-            if j in found["spans"]:  # "venus par paid search": a value, so a filter
-                return j
-            if j < len(words) and self.dimension(words[j]) is not None and "by" not in found:
-                found["by"] = self.dimension(words[j])
-                return j + 1
-            if (
-                j < len(words)
-                and end - i == 1
-                and "by" not in found
-                and words[j] not in FILLER
-                and not period_at(words, j)
-                and not self._kpi_at(words, j)
-                and words[j].isalpha()
-            ):
-                found["by"] = raw[j]  # not a breakdown of this catalog: refused with the known ones
-                return j + 1
+        if (end := self._by_at(words, raw, i, found)) is not None:
+            return end
         if (end := self._phrase_at(words, i, CHART)) is not None:
             found["chart"] = True
             return end
@@ -339,6 +321,39 @@ class Reader:
         if (end := self._phrase_at(words, i, EXPLAIN_PHRASES)) is not None:
             flags.add("explain")
             return end
+        self._word(words, raw, i, found, flags)
+        return i + 1
+
+    def _by_at(self, words: list[str], raw: list[str], i: int, found: dict[str, Any]) -> int | None:
+        """A breakdown: "by channel", "par canal"; "par paid search" is a filter (a value follows); "by lead"
+        (not a breakdown here) is kept to be refused with the breakdowns there are."""
+        end = self._phrase_at(words, i, BY)
+        if end is None:
+            return None
+        j = end
+        while j < len(words) and words[j] in ARTICLES:
+            j += 1
+        if j in found["spans"]:  # "venus par paid search": a value, so a filter
+            return j
+        if j < len(words) and self.dimension(words[j]) is not None and "by" not in found:
+            found["by"] = self.dimension(words[j])
+            return j + 1
+        if (
+            j < len(words)
+            and end - i == 1
+            and "by" not in found
+            and words[j] not in FILLER
+            and not period_at(words, j)
+            and not self._kpi_at(words, j)
+            and words[j].isalpha()
+        ):
+            found["by"] = raw[j]  # not a breakdown of this catalog: refused with the known ones
+            return j + 1
+        return None
+
+    def _word(self, words: list[str], raw: list[str], i: int, found: dict[str, Any], flags: set[str]) -> None:
+        """One word that starts no phrase: a command word, a dimension's name, filler, or not understood."""
+        word = words[i]
         if word in WHY:
             found["why"] = True
         elif word in LIST:
@@ -365,13 +380,6 @@ class Reader:
             and not (word in AUDIENCE and found["spans"])
         ):
             found["unknown"][i] = raw[i]
-        return i + 1
-
-
-def _one_run(raw: list[str], unknown: tuple[str, ...]) -> bool:
-    """The unknown words are next to each other in the question (one value, like "paid search")."""
-    first = raw.index(unknown[0])
-    return tuple(raw[first : first + len(unknown)]) == unknown
 
 
 def follow(previous: Reading, reply: Reading) -> Reading:
@@ -401,10 +409,3 @@ def follow(previous: Reading, reply: Reading) -> Reading:
         unknown=reply.unknown,
         why=reply.why,
     )
-
-
-def dimension_or_none(catalog: Catalog, kpi: str, name: str) -> str | None:
-    try:
-        return catalog.dimension(catalog.kpis[kpi], name)
-    except UnknownDimension:
-        return None
