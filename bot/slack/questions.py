@@ -111,5 +111,7 @@ def reader_for(catalog: Catalog) -> Reader:
     """One reader per catalog (its vocabulary is built once)."""
     kept = _READERS.get(id(catalog))
     if kept is None or kept[0] is not catalog:
+        while len(_READERS) >= 8:  # the catalog with the data's values is new every hour: keep the latest
+            del _READERS[next(iter(_READERS))]
         kept = _READERS[id(catalog)] = (catalog, Reader(catalog))
     return kept[1]
