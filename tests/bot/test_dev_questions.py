@@ -34,7 +34,7 @@ DEMO_VALUES = {  # the values in the demo data (kpi/demo.py), by dimension
     "project": list(demo.PROJECTS),
 }
 CATALOG = load_catalog().with_values(DEMO_VALUES)
-FLOORS = {"en": 0.95, "fr": 0.95}  # the issue's bar; reached: 100 % in each language on 2026-12-04
+FLOORS = {"en": 1.0, "fr": 1.0}  # what the reader reaches (2026-12-04); the issue asks 95 % at least
 MAX_SILENT = 0
 
 

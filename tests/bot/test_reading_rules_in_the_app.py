@@ -32,3 +32,18 @@ def test_a_comparison_not_made_is_refused_with_the_two_that_are(server):
     values = [json.loads(e["value"]) for b in message["blocks"] if b["type"] == "actions" for e in b["elements"]]
     assert [v["p"] for v in values] == ["month", "month yoy"]  # every part understood kept: KPI, period
     assert all(v["k"] == "revenue" for v in values)
+
+
+def test_without_the_data_s_values_questions_are_read_with_the_catalog_alone(data, slack, caplog):
+    from tests.bot.conftest import Server, make_settings
+
+    source = "postgresql+psycopg://kpi@127.0.0.1:1/facts"  # nothing listens: the values can't be read
+    running = Server(make_settings(data, slack, source_database_url=source, kpi_connect_timeout=1), slack)
+    try:
+        running.app.deps.synchronous = True
+        catalog = running.app.deps.reading_catalog()
+        assert catalog is running.app.deps.service.catalog and "product" not in catalog.values
+        assert "the values of the breakdowns could not be read" in caplog.text
+        assert running.app.deps.reading_catalog() is catalog  # not asked again within the hour
+    finally:
+        running.stop()
