@@ -13,6 +13,15 @@ from kpi.grammar.phrases import ARTICLES, CONNECTORS, FILLER, FOR, VALUE_GLUE, t
 from kpi.model import alias_key
 
 SKIPPABLE = FILLER | CONNECTORS | ARTICLES
+# the words a catalog phrase may hold that carry nothing ("how likely *are* customers *to* recommend *us*")
+GLUE = (
+    CONNECTORS
+    | ARTICLES
+    | frozenset(
+        "a an un une to our we us it its i their leur leurs sa son ses are is were was did do does how what whats"
+        " much many nous on tu vous".split()
+    )
+)
 Span = tuple[str, str, int]  # a value named in a question: (dimension, value, index after it)
 
 
@@ -22,8 +31,8 @@ def stem(word: str) -> str:
 
 
 def content(phrase: str) -> tuple[str, ...]:
-    """A catalog phrase as the words that carry it: filler words left out, plurals as singulars."""
-    return tuple(stem(w) for w in tokens(phrase) if w not in SKIPPABLE and not (len(w) == 1 and w.isalpha()))
+    """A catalog phrase as the words that carry it: glue words left out, plurals as singulars."""
+    return tuple(stem(w) for w in tokens(phrase) if w not in GLUE and not (len(w) == 1 and w.isalpha()))
 
 
 def phrase_end(words: list[str], i: int, phrase: tuple[str, ...]) -> int | None:

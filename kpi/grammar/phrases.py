@@ -33,7 +33,8 @@ baisse baisser baisse hausse augmente augmentation diminue diminution chute mont
 breakdown detail split look looks stand stands standing fare faring think know need want like see
 quick one over ratio tu toi sommes ou where's kind mind ll ve re don didn isn wasn aren doesn won
 bot u plz wat teh yo hiya came come comes coming vient viennent venu venus venue venues venant
-average moyenne moyen soir nombre cela consultants consultant toute tout toutes tous sa son ses leur leurs point
+average moyenne moyen soir nombre cela consultants consultant ils elles faire fais fait avoir avons avez ont
+eu make made need besoin voudrais veux aimerais savoir toute tout toutes tous sa son ses leur leurs point
 """.split()
 )
 
@@ -165,7 +166,7 @@ LIST = frozenset(
     }
 )
 WHY = frozenset({"why", "pourquoi", "explains", "drove", "driving", "driven", "caused", "cause"})
-EXPLAIN_PHRASES = (("qu", "est", "ce", "que"), ("est", "ce", "que"), ("est", "quoi"), ("what", "is", "meant", "by"))
+EXPLAIN_PHRASES = (("qu", "est", "ce", "que"), ("est", "quoi"), ("what", "is", "meant", "by"))  # not "est-ce que"
 HELP = frozenset({"help", "aide", "commands", "commandes", "usage"})
 EXPLAIN = frozenset(
     {

@@ -140,6 +140,8 @@ class Reader:
             | dates.WORDS
         )
         self._known = set(self.vocabulary)
+        # a typo is read as a word that means something, never as filler (it would vanish: "vendu" ≠ "venu")
+        self._targets = [w for w in self.vocabulary if w not in FILLER or w in keywords]
         self.values = Values(catalog, self._known, set(self.kpis))
 
     # -- the pieces -------------------------------------------------------------------------------
@@ -160,7 +162,7 @@ class Reader:
         """A word one typo away from a known word is read as that word ('revnue' -> 'revenue')."""
         if word in self._known or len(word) < 4 or not word.isalpha():
             return word
-        close = difflib.get_close_matches(word, self.vocabulary, n=1, cutoff=0.8)
+        close = difflib.get_close_matches(word, self._targets, n=1, cutoff=0.8)
         return close[0] if close else word
 
     def kpis_named_with(self, word: str) -> list[str]:
@@ -201,7 +203,9 @@ class Reader:
         if j >= len(words):
             return None
         dim = self.dimension(words[j])
-        if dim is not None and j + 1 < len(words):
+        if dim is not None and j + 1 >= len(words):
+            return None  # "marge sur les projets": the dimension's name alone is a breakdown, not a value
+        if dim is not None:
             j += 1
             while j < len(words) and words[j] in VALUE_GLUE:
                 j += 1

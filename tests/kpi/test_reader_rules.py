@@ -190,3 +190,19 @@ def test_small_talk_is_not_revenue():
 
 def test_a_number_is_never_guessed_as_a_value():
     assert read("revenue zork 12").where is None
+
+
+def test_a_typo_is_never_read_as_filler():
+    """A word one typo away from filler would vanish: "vendu" (sold) is not "venu" (came)."""
+    assert read("combien on a vendu le mois dernier").kpi == "revenue"
+    assert read("zorkk revenue").unknown == ("zorkk",) or read("zorkk revenue").where == "=zorkk"
+
+
+def test_est_ce_que_asks_a_question_not_a_definition():
+    assert read("est-ce que les consultants sont bien occupés").kind == "ask"
+    assert read("qu'est-ce que le NPS").kind == "explain"
+
+
+def test_a_dimension_s_name_alone_after_a_preposition_is_a_breakdown():
+    reading = read("marge sur les projets")
+    assert (reading.kpi, reading.by, reading.where) == ("project_margin", "project", None)
