@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 from kpi.errors import PeriodError
 from kpi.periods_said import (
+    COMPARED,
     HALF,
     LAST_MONTH,
     MONTH_NAMES,
@@ -289,7 +290,7 @@ def looks_like_period(text: str) -> bool:
             for p in (_LATEST_QUARTER, _LATEST_WEEK, _ROLLING, _YEAR, _MONTH, _QUARTER, _WEEK, _DAY, _RANGE)
         )
         or key == "before-yesterday"
-        or any(p.match(key) for p in (YEARLESS_DAY, SPOKEN_RANGE, HALF, WEEK_OF, TO_DATE, YEAR_EARLIER))
+        or any(p.match(key) for p in (YEARLESS_DAY, SPOKEN_RANGE, HALF, WEEK_OF, TO_DATE, YEAR_EARLIER, COMPARED))
         or bool((m := LAST_MONTH.match(key)) and m.group(1) in MONTH_NAMES)
     )
 

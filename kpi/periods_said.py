@@ -14,7 +14,7 @@ from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from kpi.errors import PeriodError
+from kpi.errors import PeriodError, Refusal
 from kpi.spans import (
     MAX_ROLLING_DAYS,
     Grain,
@@ -25,6 +25,7 @@ from kpi.spans import (
     shift,
     to_date_pair,
     year_earlier,
+    year_over_year,
 )
 
 Parse = Callable[[str, datetime, ZoneInfo], PeriodPair]
@@ -80,6 +81,7 @@ WEEK_OF = re.compile(r"^week-of-(.+)$")  # the ISO week holding a day
 LAST_MONTH = re.compile(r"^last-([a-z]+)$")  # last-december: the latest December that has ended
 TO_DATE = re.compile(r"^(.+)-to-date$")  # "T4 à date": the period so far when it is the current one
 YEAR_EARLIER = re.compile(r"^(.+)-1y$")  # "this month last year": the period a year earlier
+COMPARED = re.compile(r"^([^~]+)~([^~]+)$")  # "october vs september": checked against the clock
 WEEKDAY_NAMES = {
     "monday": 0, "lundi": 0, "tuesday": 1, "mardi": 1, "wednesday": 2, "mercredi": 2, "thursday": 3,
     "jeudi": 3, "friday": 4, "vendredi": 4, "saturday": 5, "samedi": 5, "sunday": 6, "dimanche": 6,
@@ -152,6 +154,19 @@ def _spoken_range(first_text: str, last_text: str, now: datetime, tz: ZoneInfo, 
     return range_pair(first, last, tz)
 
 
+def _compared(current: str, other: str, now: datetime, tz: ZoneInfo, parse: Parse) -> PeriodPair:
+    """A period compared with another one named ("october vs september", "Q3 vs Q2 2025"): the usual pair
+    when the other is the period just before, against a year earlier when it is that; any other is refused
+    (an answer compares with one of those two only), naming it."""
+    pair, against = parse(current, now, tz), parse(other, now, tz).current
+    if (against.start, against.end) == (pair.previous.start, pair.previous.end):
+        return pair
+    earlier = year_earlier(pair.current)
+    if (against.start, against.end) == (earlier.start, earlier.end):
+        return year_over_year(pair)
+    raise Refusal("err_comparison", words=f"vs {other}")
+
+
 def spoken_period(key: str, now: datetime, tz: ZoneInfo, parse: Parse) -> PeriodPair | None:
     """The periods people say, in the forms :mod:`kpi.grammar.phrases` writes them (normalized ``key``);
     None when ``key`` is none of them."""
@@ -174,6 +189,8 @@ def spoken_period(key: str, now: datetime, tz: ZoneInfo, parse: Parse) -> Period
         if grain is not None and pair.current.start <= now < pair.current.end:
             return to_date_pair(now, grain)
         return pair
+    if m := COMPARED.match(key):
+        return _compared(m.group(1), m.group(2), now, tz, parse)
     if m := YEAR_EARLIER.match(key):
         pair = parse(m.group(1), now, tz)
         return PeriodPair(year_earlier(pair.current), year_earlier(pair.previous))

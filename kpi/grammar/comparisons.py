@@ -19,9 +19,11 @@ from typing import Any
 
 from kpi.grammar.phrases import COMPARE_SKIP, GRAIN, LAST_YEAR, PREVIOUS_WORDS, SAME_WORDS, VS, YOY, period_at
 from kpi.periods import grain_of
+from kpi.periods_said import MONTH_NAMES
 from kpi.spans import Grain
 
 PERIOD_WORDS = (*GRAIN, "period", "periode")
+BEFORE = "before:"  # "the month before": the period just before, said by its grain ("before:" for any)
 
 
 def phrase_at(words: list[str], i: int, phrases: Iterable[tuple[str, ...]]) -> int | None:
@@ -93,9 +95,9 @@ def previous_at(words: list[str], j: int) -> tuple[str, int] | None:
     """ "the week before", "the previous month", "le mois d'avant", "la semaine précédente", "the previous
     period": the period just before, said without naming it (its grain, or "" for any period)."""
     if j + 1 < len(words) and words[j] in PREVIOUS_WORDS and words[j + 1] in PERIOD_WORDS:
-        return GRAIN.get(words[j + 1], ""), j + 2
+        return BEFORE + GRAIN.get(words[j + 1], ""), j + 2
     if j + 1 < len(words) and words[j] in PERIOD_WORDS and words[j + 1] in PREVIOUS_WORDS:
-        return GRAIN.get(words[j], ""), j + 2
+        return BEFORE + GRAIN.get(words[j], ""), j + 2
     return None
 
 
@@ -114,12 +116,26 @@ def usual_comparison(period: str | None, compare: str) -> bool:
     ``period`` (the question's; None: this month so far)."""
     current = period or "month"
     grain = grain_of(current)
-    if compare == "":
-        return True
-    if compare == "today":  # "the day before"
-        return grain is Grain.DAY
+    if compare.startswith(BEFORE):  # "the month before", "the previous period"
+        before = compare[len(BEFORE) :]
+        return before == "" or (
+            grain is Grain.DAY if before == "today" else grain is not None and grain.value == before
+        )
     if compare == "yesterday":  # "today vs yesterday"
         return current == "today"
-    if compare in ("week", "month", "quarter", "year"):  # "the month before"
-        return grain is not None and grain.value == compare
     return compare.startswith("last-") and current == compare[len("last-") :]  # "this month vs last month"
+
+
+def may_be_the_one_before(period: str | None, compare: str) -> bool:
+    """Whether ``compare`` may be the period just before the question's, which only the clock can tell
+    ("october vs september", "Nov 3 vs Nov 2"): the same grain, and names that follow each other."""
+    current = period or "month"
+    grain = grain_of(current)
+    if grain is None or grain is not grain_of(compare) or compare.startswith(BEFORE):
+        return False
+    if current in MONTH_NAMES and compare in MONTH_NAMES:
+        return (MONTH_NAMES[current] - MONTH_NAMES[compare]) % 12 == 1
+    quarters = re.fullmatch(r"q([1-4])", current), re.fullmatch(r"q([1-4])", compare)
+    if quarters[0] and quarters[1]:
+        return (int(quarters[0].group(1)) - int(quarters[1].group(1))) % 4 == 1
+    return current not in MONTH_NAMES and compare not in MONTH_NAMES and not (quarters[0] or quarters[1])

@@ -20,7 +20,14 @@ from typing import Any
 
 from kpi.catalog import Catalog
 from kpi.grammar import dates
-from kpi.grammar.comparisons import comparison_at, period_read, phrase_at, usual_comparison, year_earlier_comparison
+from kpi.grammar.comparisons import (
+    comparison_at,
+    may_be_the_one_before,
+    period_read,
+    phrase_at,
+    usual_comparison,
+    year_earlier_comparison,
+)
 from kpi.grammar.names import Span, Values, content, one_run, phrase_end, stem, value_follows
 from kpi.grammar.phrases import (
     ARTICLES,
@@ -260,10 +267,8 @@ class Reader:
         found.pop("spans")
         compare = found.pop("compare", None)
         reading = Reading(**found, unknown=unknown)
-        if compare is not None and year_earlier_comparison(reading.period, compare[0]):
-            reading = replace(reading, yoy=True)
-        elif compare is not None and not usual_comparison(reading.period, compare[0]):
-            reading = replace(reading, unhonoured=(compare[1],))
+        if compare is not None:
+            reading = _compared(reading, *compare)
         if reading.kpi is not None:
             kind = "explain" if flags & {"explain"} and not (reading.period or reading.by or reading.where) else "ask"
         elif (flags & {"list"} or reading.period and not reading.found_besides_period) and not unknown:
@@ -384,6 +389,19 @@ class Reader:
             and not (word in AUDIENCE and found["spans"])
         ):
             found["unknown"][i] = raw[i]
+
+
+def _compared(reading: Reading, compare: str, said: str) -> Reading:
+    """A question that names its comparison: a year earlier, the usual one (kept as it is), another calendar
+    period (``october~september``: the clock tells whether it is the one just before), or one the bot does not
+    make (refused: ``unhonoured``)."""
+    if year_earlier_comparison(reading.period, compare):
+        return replace(reading, yoy=True)
+    if usual_comparison(reading.period, compare):
+        return reading
+    if may_be_the_one_before(reading.period, compare) and not reading.yoy:
+        return replace(reading, period=f"{reading.period or 'month'}~{compare}")
+    return replace(reading, unhonoured=(said,))
 
 
 def follow(previous: Reading, reply: Reading) -> Reading:

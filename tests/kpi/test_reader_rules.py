@@ -205,3 +205,26 @@ def test_est_ce_que_asks_a_question_not_a_definition():
 def test_a_dimension_s_name_alone_after_a_preposition_is_a_breakdown():
     reading = read("marge sur les projets")
     assert (reading.kpi, reading.by, reading.where) == ("project_margin", "project", None)
+
+
+@pytest.mark.parametrize("said", ["revenue october vs september", "CA T3 vs T2", "revenue 2026-10 vs 2026-09"])
+def test_a_period_named_after_vs_that_may_be_the_one_before_is_left_to_the_clock(said):
+    from datetime import datetime, timezone
+
+    from kpi.periods import parse_period
+
+    period = read(said).period
+    assert period is not None and "~" in period
+    now = datetime(2026, 12, 4, 12, tzinfo=timezone.utc)
+    alone = period.split("~")[0]
+    assert parse_period(period, now) == parse_period(alone, now)  # it is: the usual comparison
+
+
+def test_the_clock_refuses_a_named_period_that_is_not_the_one_before():
+    from datetime import datetime, timezone
+
+    from kpi.errors import Refusal
+    from kpi.periods import parse_period
+
+    with pytest.raises(Refusal, match="compare"):  # January 2026 is not just after December 2026
+        parse_period(read("revenue january vs december").period or "", datetime(2026, 12, 4, tzinfo=timezone.utc))
