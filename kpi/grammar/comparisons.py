@@ -139,3 +139,18 @@ def may_be_the_one_before(period: str | None, compare: str) -> bool:
     if quarters[0] and quarters[1]:
         return (int(quarters[0].group(1)) - int(quarters[1].group(1))) % 4 == 1
     return current not in MONTH_NAMES and compare not in MONTH_NAMES and not (quarters[0] or quarters[1])
+
+
+def resolve_comparison(
+    period: str | None, yoy: bool, compare: str, said: str
+) -> tuple[str | None, bool, tuple[str, ...]]:
+    """A question that names its comparison (``compare``, typed as ``said``): a year earlier (``yoy``), the
+    usual one (kept as it is), a calendar period that may be the one just before (``october~september``: the
+    clock tells), or one the bot does not make: the period, ``yoy``, and what is refused (``unhonoured``)."""
+    if year_earlier_comparison(period, compare):
+        return period, True, ()
+    if usual_comparison(period, compare):
+        return period, yoy, ()
+    if may_be_the_one_before(period, compare) and not yoy:
+        return f"{period or 'month'}~{compare}", yoy, ()
+    return period, yoy, (said,)

@@ -20,14 +20,7 @@ from typing import Any
 
 from kpi.catalog import Catalog
 from kpi.grammar import dates
-from kpi.grammar.comparisons import (
-    comparison_at,
-    may_be_the_one_before,
-    period_read,
-    phrase_at,
-    usual_comparison,
-    year_earlier_comparison,
-)
+from kpi.grammar.comparisons import comparison_at, period_read, phrase_at, resolve_comparison
 from kpi.grammar.names import Span, Values, content, one_run, phrase_end, stem, value_follows
 from kpi.grammar.phrases import (
     ARTICLES,
@@ -268,7 +261,8 @@ class Reader:
         compare = found.pop("compare", None)
         reading = Reading(**found, unknown=unknown)
         if compare is not None:
-            reading = _compared(reading, *compare)
+            period, yoy, unhonoured = resolve_comparison(reading.period, reading.yoy, *compare)
+            reading = replace(reading, period=period, yoy=yoy, unhonoured=unhonoured)
         if reading.kpi is not None:
             kind = "explain" if flags & {"explain"} and not (reading.period or reading.by or reading.where) else "ask"
         elif (flags & {"list"} or reading.period and not reading.found_besides_period) and not unknown:
@@ -389,19 +383,6 @@ class Reader:
             and not (word in AUDIENCE and found["spans"])
         ):
             found["unknown"][i] = raw[i]
-
-
-def _compared(reading: Reading, compare: str, said: str) -> Reading:
-    """A question that names its comparison: a year earlier, the usual one (kept as it is), another calendar
-    period (``october~september``: the clock tells whether it is the one just before), or one the bot does not
-    make (refused: ``unhonoured``)."""
-    if year_earlier_comparison(reading.period, compare):
-        return replace(reading, yoy=True)
-    if usual_comparison(reading.period, compare):
-        return reading
-    if may_be_the_one_before(reading.period, compare) and not reading.yoy:
-        return replace(reading, period=f"{reading.period or 'month'}~{compare}")
-    return replace(reading, unhonoured=(said,))
 
 
 def follow(previous: Reading, reply: Reading) -> Reading:
