@@ -36,9 +36,15 @@ RANGE_OPENERS = {"from": ("to", "till", "until", "through", "thru"), "between": 
 RANGE_OPENERS |= {"du": ("au", "a"), "entre": ("et",), "depuis": ("jusqu",)}
 SINCE = frozenset({"since", "depuis"})
 FIRST = {"first": 1, "premiere": 1, "premier": 1, "1ere": 1, "1er": 1, "second": 2, "seconde": 2, "deuxieme": 2}
-FIRST |= {"2e": 2, "2eme": 2, "2nd": 2, "last": 2, "derniere": 2}
+FIRST |= {"2e": 2, "2eme": 2, "2nd": 2, "last": 2, "derniere": 2, "premiers": 1, "premieres": 1}
 NUMBERS = {"one": 1, "two": 2, "three": 3, "un": 1, "une": 1, "deux": 2, "trois": 3}
 HALF_WORDS = frozenset({"half", "semestre", "moitie"})
+PART_UNITS = frozenset(
+    {"week", "weeks", "semaine", "semaines", "day", "days", "jour", "jours", "quinzaine", "fortnight"}
+)
+PART_UNITS |= HALF_WORDS
+STARTS = frozenset({"beginning", "start", "debut"})  # "since the beginning of July", "du début du mois"
+ENDS = frozenset({"end", "fin"})  # "until the end of November"
 FORTNIGHT_WORDS = frozenset({"quinzaine", "fortnight"})
 MONTH_OF = frozenset({"month", "mois"})
 WORDS = frozenset(  # the words of these rules, for the reader's vocabulary (typos are read as them)
@@ -101,10 +107,13 @@ def day_at(words: list[str], i: int) -> tuple[str, int] | None:
     return None
 
 
-def _end_at(words: list[str], i: int, single_at) -> tuple[str, int, int | None] | None:  # type: ignore[no-untyped-def]
-    """One end of a range: a day, a whole period ("july", "Q3"), or a bare day number whose month the other
-    end gives ("between 1 and 15 September"): (text, end index, the bare day or None)."""
+def _end_at(words: list[str], i: int, single_at, edge: frozenset[str] = STARTS):  # type: ignore[no-untyped-def]
+    """One end of a range: a day, a whole period ("july", "Q3", "the beginning of July" for a first end, "the
+    end of November" for a last one), or a bare day number whose month the other end gives ("between 1 and
+    15 September"): (text, end index, the bare day or None)."""
     i = _skip(words, i)
+    while i < len(words) and words[i] in edge:
+        i = _skip(words, i + 1)
     if (day := day_at(words, i)) is not None:
         return day[0], day[1], None
     if (number := _number_at(words, i)) is not None:
@@ -128,7 +137,7 @@ def range_at(words: list[str], i: int, single_at) -> tuple[str, int] | None:  # 
     if first is None or first[1] >= len(words) or words[first[1]] not in closers:
         return None
     j = first[1] + 1 + (words[first[1]] == "jusqu" and first[1] + 1 < len(words) and words[first[1] + 1] == "au")
-    last = _end_at(words, j, single_at)
+    last = _end_at(words, j, single_at, ENDS)
     if last is None or (first[2] is not None and last[2] is not None):
         return None
     if last[2] is not None:  # "from July 3 to 15": the second end takes the first's month
@@ -153,27 +162,34 @@ def since_at(words: list[str], i: int, single_at) -> tuple[str, int] | None:  # 
 
 
 def part_of_month_at(words: list[str], i: int) -> tuple[str, int] | None:
-    """ "the first two weeks of November" (1-14), "the first week of" (1-7), "la première quinzaine de
-    novembre" / "the first half of November" (1-15), "la deuxième quinzaine" (16 to the month's end)."""
-    j = _skip(words, i)
+    """ "the first two weeks of November" (1-14), "the first week of" (1-7), "the first 10 days of", "les 10
+    premiers jours de", "la première quinzaine de novembre" / "the first half of November" (1-15), "la deuxième
+    quinzaine" (16 to the month's end)."""
+    j, count = _skip(words, i), 0
+    if j + 1 < len(words) and _count(words[j]) and words[j + 1] in FIRST:  # "les 10 premiers jours"
+        count, j = _count(words[j]), j + 1
     if j >= len(words) or words[j] not in FIRST:
         return None
     which, k = FIRST[words[j]], j + 1
-    count = 0
-    if k < len(words):
-        count = NUMBERS.get(words[k], int(words[k]) if words[k] in ("1", "2", "3") else 0)
-    k += count > 0
-    if k >= len(words) or words[k] not in ("week", "weeks", "semaine", "semaines", *FORTNIGHT_WORDS, *HALF_WORDS):
+    if not count and k < len(words) and _count(words[k]):
+        count, k = _count(words[k]), k + 1
+    unit = words[k] if k < len(words) else ""
+    if unit not in PART_UNITS:
         return None
     month = _month_at(words, _skip(words, k + 1))
     if month is None:
         return None
     m, end = month
-    if words[k] in FORTNIGHT_WORDS or words[k] in HALF_WORDS:
+    if unit in FORTNIGHT_WORDS or unit in HALF_WORDS:
         return (f"--{m:02d}-01..--{m:02d}-15" if which == 1 else f"--{m:02d}-16..{_month_name(m)}"), end
-    if which != 1:
+    days = max(count, 1) * (1 if unit in ("day", "days", "jour", "jours") else 7)
+    if which != 1 or days > 28:
         return None
-    return f"--{m:02d}-01..--{m:02d}-{7 * max(count, 1):02d}", end
+    return f"--{m:02d}-01..--{m:02d}-{days:02d}", end
+
+
+def _count(word: str) -> int:
+    return int(word) if word.isdigit() and 0 < int(word) <= 31 else NUMBERS.get(word, 0)
 
 
 def _month_name(month: int) -> str:

@@ -424,6 +424,8 @@ def _single_period_at(words: list[str], i: int) -> tuple[str, int] | None:
         if i + 2 < len(words) and YEAR.match(words[i + 2]):
             return f"{words[i + 2]}-Q{ORDINAL_QUARTER[word]}", i + 3
         return f"q{ORDINAL_QUARTER[word]}", i + 2
+    if word in ("year", "annee", "exercice") and YEAR.match(nxt):  # "l'année 2025"
+        return nxt, i + 2
     if re.fullmatch(r"[qt][1-4]", word) and YEAR.match(nxt):
         return f"{nxt}-Q{word[1]}", i + 2
     if word in ("quarter", "trimestre") and re.fullmatch(r"[1-4]", nxt):

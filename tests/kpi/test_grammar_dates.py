@@ -115,6 +115,22 @@ def test_the_first_weeks_or_fortnight_of_a_month(said, last):
     assert days(said) == (date(2026, 11, 1), date(2026, 11, last))
 
 
+@pytest.mark.parametrize("said", ["the first 10 days of November", "les 10 premiers jours de novembre"])
+def test_the_first_n_days_of_a_month(said):
+    assert days(said.removeprefix("les ")) == (date(2026, 11, 1), date(2026, 11, 10))
+
+
+@pytest.mark.parametrize(
+    "said", ["since the beginning of July", "depuis début juillet", "from the start of July until today"]
+)
+def test_the_beginning_of_a_period_is_its_first_day(said):
+    assert days(said) == (date(2026, 7, 1), date(2026, 12, 4))
+
+
+def test_the_year_and_its_number():
+    assert days("l'année 2025") == (date(2025, 1, 1), date(2025, 12, 31))
+
+
 def test_the_second_fortnight_runs_to_the_month_s_end():
     assert days("la deuxième quinzaine de novembre") == (date(2026, 11, 16), date(2026, 11, 30))
 
