@@ -14,13 +14,13 @@ from kpi.periods import YOY, period_suggestions
 
 
 def free_text(
-    text: str, catalog: Catalog, strict: ParseError | None = None, previous: Reading | None = None
+    text: str, catalog: Catalog, strict: ParseError | None = None, previous: Reading | None = None, lang: str = ""
 ) -> Command | ParseError:
     """A question in free text ("what was our cac last month?"), read by :mod:`kpi.grammar.questions`; as a
     reply in a thread, ``previous`` is the question it follows. ``strict`` is the strict grammar's
     refusal, kept when the text is one word that names nothing."""
     reader = reader_for(catalog)
-    reading = reader.read(text)
+    reading = reader.read(text, lang)
     if previous is not None:
         reading = follow(previous, reading) if reading.found or reading.unknown else reading
     match reading.kind:

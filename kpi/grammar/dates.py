@@ -231,3 +231,27 @@ def month_of_at(words: list[str], i: int) -> tuple[str, int] | None:
     if end < len(words) and YEAR.match(words[end]):
         return f"{words[end]}-{month[0]:02d}", end + 1
     return _month_name(month[0]), end
+
+
+SLASHED = re.compile(r"^(\d{1,2})/(\d{1,2})(?:/(\d{2}|\d{4}))?$")
+
+
+def numeric_date(word: str, lang: str) -> str | None:
+    """ "03/11", "3/11/2026": day first in French; in English only when it can't be read the other way ("11/23"
+    is November 23, "23/11" November 23 too); "03/04" in English is refused (March 4 or April 3?), never
+    guessed. The day as ``--11-03`` or ``2026-11-03``; None when ``word`` is no such date."""
+    found = SLASHED.match(word)
+    if found is None:
+        return None
+    a, b = int(found.group(1)), int(found.group(2))
+    if lang == "fr" or a > 12:
+        day, month = a, b
+    elif b > 12:
+        month, day = a, b
+    else:
+        return None
+    if not (1 <= month <= 12 and 1 <= day <= 31):
+        return None
+    year = found.group(3) or ""
+    year = f"20{year}" if len(year) == 2 else year
+    return f"{year}-{month:02d}-{day:02d}" if year else f"--{month:02d}-{day:02d}"

@@ -212,6 +212,7 @@ class Reader:
         if (
             j >= len(words)
             or j in spans
+            or re.fullmatch(r"[0-9/.\-]+", words[j]) is not None  # a number or a date is never a value
             or "=" in words[j]
             or period_at(words, j)
             or self._kpi_at(words, j)
@@ -246,8 +247,9 @@ class Reader:
         )
 
     # -- a whole question -------------------------------------------------------------------------
-    def read(self, text: str) -> Reading:
-        raw = tokens(text)
+    def read(self, text: str, lang: str = "") -> Reading:
+        """``lang``: the language numbers and dates are read in ("03/11" is November 3 in French)."""
+        raw = [dates.numeric_date(w, lang) or w for w in tokens(text)]
         raw = [part for w in raw for part in self._split(w)]
         raw = [w for w in raw if not (len(w) == 1 and w.isalpha() and w != "a")]  # l', d', what's: elisions
         words = [self.correct(w) for w in raw]

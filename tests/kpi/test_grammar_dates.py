@@ -184,3 +184,13 @@ def test_spoken_forms_that_do_not_read_are_refused():
         parse_period("--02-30", NOW, UTC)
     with pytest.raises(PeriodError):
         parse_period("monday..zork", NOW, UTC)
+
+
+def test_a_numeric_date_is_day_first_in_french_and_refused_when_ambiguous_in_english():
+    from kpi.grammar.dates import numeric_date
+
+    assert numeric_date("03/11", "fr") == "--11-03"
+    assert numeric_date("3/11/2026", "fr") == "2026-11-03"
+    assert numeric_date("11/23", "en") == "--11-23" and numeric_date("23/11", "en") == "--11-23"
+    assert numeric_date("03/04", "en") is None  # March 4 or April 3: never guessed
+    assert numeric_date("13/13", "fr") is None
