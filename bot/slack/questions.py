@@ -12,6 +12,8 @@ from kpi.grammar.names import dimension_or_none
 from kpi.grammar.questions import Reader, Reading, follow
 from kpi.periods import YOY, period_suggestions
 
+NEGATIONS = frozenset({"excluding", "except", "without", "not", "but", "hors", "sauf", "excepte", "sans", "pas"})
+
 
 def free_text(
     text: str, catalog: Catalog, strict: ParseError | None = None, previous: Reading | None = None, lang: str = ""
@@ -61,8 +63,8 @@ def closest_readings(reading: Reading) -> list[Reading]:
     left over holds a digit or the question's comparison was not made, no period is offered in its place (it
     would be another period than the one asked)."""
     clean = replace(reading, unknown=(), unhonoured=())
-    if reading.unhonoured or any(any(c.isdigit() for c in w) for w in reading.unknown):
-        return []
+    if reading.unhonoured or any(any(c.isdigit() for c in w) or w.lower() in NEGATIONS for w in reading.unknown):
+        return []  # another period, or the very value the question excludes ("revenue excluding hardware")
     if reading.period is not None:
         return [clean]
     periods = [s for w in reading.unknown for s in period_suggestions(w)][:2]

@@ -376,6 +376,7 @@ def period_at(words: list[str], i: int) -> tuple[str, int] | None:
     found = [
         hit
         for hit in (
+            _single_period_at(words, i),  # first: the plain form wins a tie
             dates.range_at(words, i, _single_period_at),
             dates.since_at(words, i, _single_period_at),
             dates.part_of_month_at(words, i),
@@ -383,7 +384,6 @@ def period_at(words: list[str], i: int) -> tuple[str, int] | None:
             dates.week_of_at(words, i),
             dates.month_of_at(words, i),
             dates.day_at(words, i),
-            _single_period_at(words, i),
         )
         if hit is not None
     ]

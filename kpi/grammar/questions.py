@@ -140,8 +140,10 @@ class Reader:
             | dates.WORDS
         )
         self._known = set(self.vocabulary)
-        # a typo is read as a word that means something, never as filler (it would vanish: "vendu" ≠ "venu")
-        self._targets = [w for w in self.vocabulary if w not in FILLER or w in keywords]
+        # a typo is read as a word that means something, never as one dropped ("vendu" ≠ "venu", "search" ≠ "each")
+        drops = FILLER | ARTICLES | CONNECTORS | FOR | FOR_WITH_DIMENSION | VALUE_GLUE
+        named = {w for words in self.kpis for w in words} | {w for words, _ in self.phrases for w in words}
+        self._targets = [w for w in self.vocabulary if w not in drops - named]
         self.values = Values(catalog, self._known, set(self.kpis))
 
     # -- the pieces -------------------------------------------------------------------------------

@@ -47,3 +47,9 @@ def test_without_the_data_s_values_questions_are_read_with_the_catalog_alone(dat
         assert running.app.deps.reading_catalog() is catalog  # not asked again within the hour
     finally:
         running.stop()
+
+
+def test_no_reading_is_offered_for_a_value_the_question_excludes(server):
+    message = server.command("revenue excluding hardware").json()
+    assert "I didn't understand *excluding* in your question." in texts(message)
+    assert not [b for b in message["blocks"] if b["type"] == "actions"]  # never "revenue for hardware"

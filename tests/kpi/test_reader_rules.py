@@ -228,3 +228,9 @@ def test_the_clock_refuses_a_named_period_that_is_not_the_one_before():
 
     with pytest.raises(Refusal, match="compare"):  # January 2026 is not just after December 2026
         parse_period(read("revenue january vs december").period or "", datetime(2026, 12, 4, tzinfo=timezone.utc))
+
+
+def test_a_typo_is_never_read_as_a_word_that_is_dropped():
+    """ "search" is one typo from "each", an article: read as it, the word would vanish and the answer be
+    confident about less than was asked."""
+    assert read("revenue from search").where == "=search"  # left for the data to refuse
