@@ -9,7 +9,7 @@ import re
 
 from kpi.catalog import Catalog
 from kpi.errors import UnknownDimension
-from kpi.grammar.phrases import ARTICLES, CONNECTORS, FILLER, FOR, VALUE_GLUE, tokens
+from kpi.grammar.phrases import ARTICLES, CONNECTORS, FILLER, FOR, FOR_WITH_DIMENSION, VALUE_GLUE, tokens
 from kpi.model import alias_key
 
 SKIPPABLE = FILLER | CONNECTORS | ARTICLES
@@ -116,3 +116,19 @@ def dimension_or_none(catalog: Catalog, kpi: str, name: str) -> str | None:
         return catalog.dimension(catalog.kpis[kpi], name)
     except UnknownDimension:
         return None
+
+
+def typo_targets(vocabulary: list[str], names: list[tuple[str, ...]]) -> list[str]:
+    """The words a typo may be read as: those that mean something, never one that is dropped ("vendu" is not
+    "venu", "search" is not "each"), unless a KPI's name holds it ("chiffre")."""
+    drops = SKIPPABLE | FOR | FOR_WITH_DIMENSION | VALUE_GLUE
+    named = {w for words in names for w in words}
+    return [w for w in vocabulary if w not in drops - named]
+
+
+def corrected(word: str, targets: list[str]) -> str:
+    """A word one typo away from a target is read as it ('revnue' -> 'revenue')."""
+    if len(word) < 4 or not word.isalpha():
+        return word
+    close = difflib.get_close_matches(word, targets, n=1, cutoff=0.8)
+    return close[0] if close else word

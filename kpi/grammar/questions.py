@@ -13,7 +13,6 @@ Pure: no Slack, no database, no clock.
 
 from __future__ import annotations
 
-import difflib
 import re
 from dataclasses import dataclass, replace
 from typing import Any
@@ -21,7 +20,7 @@ from typing import Any
 from kpi.catalog import Catalog
 from kpi.grammar import dates
 from kpi.grammar.comparisons import comparison_at, period_read, phrase_at, resolve_comparison
-from kpi.grammar.names import Span, Values, content, one_run, phrase_end, stem, value_follows
+from kpi.grammar.names import Span, Values, content, corrected, one_run, phrase_end, stem, typo_targets, value_follows
 from kpi.grammar.phrases import (
     ARTICLES,
     AUDIENCE,
@@ -140,10 +139,7 @@ class Reader:
             | dates.WORDS
         )
         self._known = set(self.vocabulary)
-        # a typo is read as a word that means something, never as one dropped ("vendu" ≠ "venu", "search" ≠ "each")
-        drops = FILLER | ARTICLES | CONNECTORS | FOR | FOR_WITH_DIMENSION | VALUE_GLUE
-        named = {w for words in self.kpis for w in words} | {w for words, _ in self.phrases for w in words}
-        self._targets = [w for w in self.vocabulary if w not in drops - named]
+        self._targets = typo_targets(self.vocabulary, [*self.kpis, *(words for words, _ in self.phrases)])
         self.values = Values(catalog, self._known, set(self.kpis))
 
     # -- the pieces -------------------------------------------------------------------------------
@@ -162,10 +158,7 @@ class Reader:
 
     def correct(self, word: str) -> str:
         """A word one typo away from a known word is read as that word ('revnue' -> 'revenue')."""
-        if word in self._known or len(word) < 4 or not word.isalpha():
-            return word
-        close = difflib.get_close_matches(word, self._targets, n=1, cutoff=0.8)
-        return close[0] if close else word
+        return word if word in self._known else corrected(word, self._targets)
 
     def kpis_named_with(self, word: str) -> list[str]:
         """KPIs one of whose names holds ``word`` ('cost' -> cac), for the closest readings."""
