@@ -2,7 +2,7 @@
 told once to the people whose rules and digests post there
 
 Revision ID: 0010_delivery_problems
-Revises: 0008
+Revises: 0009_rule_numbers
 Create Date: 2026-12-04
 """
 
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0010_delivery_problems"
-down_revision = "0008"
+down_revision = "0009_rule_numbers"
 branch_labels = None
 depends_on = None
 

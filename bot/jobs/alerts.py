@@ -200,7 +200,7 @@ def _segments(
             text = t(
                 ctx.lang,
                 "rule_segments_capped",
-                id=parent.id,
+                id=parent.shown,
                 max=MAX_SEGMENTS,
                 dimension=parent.spec.segment_by,
                 more=watched + len(new) - MAX_SEGMENTS,
@@ -268,8 +268,8 @@ def _stale_episodes(
             continue
         channels: dict[tuple[str, str], list[int]] = defaultdict(list)
         for r in rows:
-            if table in freshness.tables_of(ctx.service, r.kpi):
-                channels[(r.team_id, r.channel_id)].append(r.id)
+            if table in freshness.tables_of(ctx.service, r.kpi) and r.shown not in channels[(r.team_id, r.channel_id)]:
+                channels[(r.team_id, r.channel_id)].append(r.shown)  # a segment's number is its rule's
         for (team, channel), ids in channels.items():
             text = ra.stale_text(key, table, found, ids, ctx.service.tz, ctx.lang)
             with state.unit_of_work(ctx.url) as uow:
@@ -353,12 +353,14 @@ def _write_channel(ctx: JobContext, team: str, channel: str, planned: list[_Plan
                                 "alert_no_data",
                                 kpi=ra.escape(name),
                                 window=p.spec.window,
-                                id=p.row.id,
+                                id=p.row.shown,
                                 detail=ra.escape(p.obs.detail),
                             )
                         )
                     case Event.ERROR:
-                        notices.append(t(lang, "alert_error", kpi=ra.escape(name), window=p.spec.window, id=p.row.id))
+                        notices.append(
+                            t(lang, "alert_error", kpi=ra.escape(name), window=p.spec.window, id=p.row.shown)
+                        )
                     case _:
                         raise AssertionError(event)
             if p.new.state is not p.row.state or p.events:

@@ -141,7 +141,7 @@ def digest_payload(
         if firing_now(row, now):
             kpi = service.catalog.kpis.get(row.kpi)
             name = ra.segment_name(kpi.name(lang) if kpi else row.kpi, row.segment_key, row.spec.segment_by, lang)
-            firing.append(f"#{row.id} {name}")
+            firing.append(f"#{row.shown} {name}")
     # what moved most against its usual variation first (yesterday vs the four weeks before)
     window = service.period("30d", now)
     trends = {

@@ -5,17 +5,10 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 from babel.dates import format_datetime
-from slack_sdk.models.blocks import (
-    ActionsBlock,
-    Block,
-    ButtonElement,
-    ContextBlock,
-    HeaderBlock,
-    PlainTextObject,
-    SectionBlock,
-)
+from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement, ContextBlock, SectionBlock
 
-from bot.render.answers import MAX_FIELD, _clip, _md, escape, message, query_value
+from bot.render.answers import query_value
+from bot.render.blocks import MAX_FIELD, escape, header, md, message
 from bot.render.why import part_line
 from kpi.alerts import Mover
 from kpi.anomaly import Judgement
@@ -102,17 +95,17 @@ def alert_snapshot(
     if spec.kind is RuleKind.CHANGE and result.change_pct is not None:
         now_value += f" ({format_pct_change(result.change_pct, lang)})"
     fields = [
-        _md(f"*{t(lang, 'alert_now')}*\n{now_value}", MAX_FIELD),
-        _md(f"*{t(lang, 'alert_threshold')}*\n{line}", MAX_FIELD),
-        _md(
+        md(f"*{t(lang, 'alert_now')}*\n{now_value}", MAX_FIELD),
+        md(f"*{t(lang, 'alert_threshold')}*\n{line}", MAX_FIELD),
+        md(
             f"*{previous_field(result, lang, 'alert_previous_window')}*\n"
             f"{format_value(result.previous_value, kpi.unit, lang, currency)}"
             f" ({escape(period_span(result.previous, lang))})",
             MAX_FIELD,
         ),
-        _md(f"*{t(lang, 'field_change')}*\n{change_text(result, lang, currency) or '—'}", MAX_FIELD),
+        md(f"*{t(lang, 'field_change')}*\n{change_text(result, lang, currency) or '—'}", MAX_FIELD),
     ]
-    blocks: list[Block] = [SectionBlock(text=_md(f"*{escape(title)}* · {escape(window)}"), fields=fields)]
+    blocks: list[Block] = [SectionBlock(text=md(f"*{escape(title)}* · {escape(window)}"), fields=fields)]
     drivers = []
     for name in catalog.measures_of(kpi):
         cur, prev = result.measures.get(name), result.previous_measures.get(name)
@@ -149,11 +142,11 @@ def alert_snapshot(
             )
         )
     if drivers:
-        blocks.append(SectionBlock(text=_md(f"*{t(lang, 'alert_drivers')}*\n" + "\n".join(drivers))))
+        blocks.append(SectionBlock(text=md(f"*{t(lang, 'alert_drivers')}*\n" + "\n".join(drivers))))
     blocks.append(
         ContextBlock(
             elements=[
-                _md(
+                md(
                     f"*{t(lang, 'alert_what')}:* {escape(kpi.description(lang))} {t(lang, 'formula')} "
                     f"{escape(catalog.formula_text(kpi, lang))}. {escape(kpi.explanation.reading(lang))}"
                 )
@@ -161,7 +154,7 @@ def alert_snapshot(
         )
     )
     if since:
-        blocks.append(ContextBlock(elements=[_md(t(lang, "alert_still_firing", since=since))]))
+        blocks.append(ContextBlock(elements=[md(t(lang, "alert_still_firing", since=since))]))
     blocks.append(_actions(f"{rule_id}:{seq}", kpi.key, spec.window, by, spec.window, lang))
     return {
         "title": title,
@@ -205,15 +198,15 @@ def unusual_snapshot(
         **words,
     )
     fields = [
-        _md(f"*{t(lang, 'alert_now')}*\n{format_value(verdict.value, kpi.unit, lang, currency)}", MAX_FIELD),
-        _md(f"*{t(lang, 'alert_expected')}*\n{escape(expected)}", MAX_FIELD),
-        _md(f"*{t(lang, 'alert_threshold')}*\n{line_text(spec, kpi.unit, lang, currency)}", MAX_FIELD),
+        md(f"*{t(lang, 'alert_now')}*\n{format_value(verdict.value, kpi.unit, lang, currency)}", MAX_FIELD),
+        md(f"*{t(lang, 'alert_expected')}*\n{escape(expected)}", MAX_FIELD),
+        md(f"*{t(lang, 'alert_threshold')}*\n{line_text(spec, kpi.unit, lang, currency)}", MAX_FIELD),
     ]
     blocks: list[Block] = [
-        SectionBlock(text=_md(f"*{escape(unusual_text(kpi, verdict, lang, currency, spec.window))}*"), fields=fields),
+        SectionBlock(text=md(f"*{escape(unusual_text(kpi, verdict, lang, currency, spec.window))}*"), fields=fields),
         ContextBlock(
             elements=[
-                _md(
+                md(
                     f"*{t(lang, 'alert_what')}:* {escape(kpi.description(lang))} {t(lang, 'formula')} "
                     f"{escape(catalog.formula_text(kpi, lang))}. {escape(kpi.explanation.reading(lang))} "
                     f"{t(lang, f'alert_unusual_how{week}')}"
@@ -222,7 +215,7 @@ def unusual_snapshot(
         ),
     ]
     if since:
-        blocks.append(ContextBlock(elements=[_md(t(lang, "alert_still_firing", since=since))]))
+        blocks.append(ContextBlock(elements=[md(t(lang, "alert_still_firing", since=since))]))
     blocks.append(_actions(f"{rule_id}:{seq}", kpi.key, UNUSUAL_PERIOD[spec.window], None, UNUSUAL_CHART, lang))
     return {"title": title, "kpi": kpi.key, "change": False, "blocks": [b.to_dict() for b in blocks]}
 
@@ -270,16 +263,16 @@ def target_snapshot(
     kpi = result.kpi
     title = "🔴 " + t(lang, "alert_target_title", kpi=kpi.name(lang))
     fields = [
-        _md(f"*{t(lang, 'alert_now')}*\n{format_value(found.pace.value, kpi.unit, lang, currency)}", MAX_FIELD),
-        _md(
+        md(f"*{t(lang, 'alert_now')}*\n{format_value(found.pace.value, kpi.unit, lang, currency)}", MAX_FIELD),
+        md(
             f"*{t(lang, 'alert_projected')}*\n{format_value(found.pace.projected, kpi.unit, lang, currency)}", MAX_FIELD
         ),
-        _md(f"*{t(lang, 'alert_target')}*\n{format_value(found.pace.target, kpi.unit, lang, currency)}", MAX_FIELD),
-        _md(f"*{t(lang, 'alert_threshold')}*\n{line_text(spec, kpi.unit, lang, currency)}", MAX_FIELD),
+        md(f"*{t(lang, 'alert_target')}*\n{format_value(found.pace.target, kpi.unit, lang, currency)}", MAX_FIELD),
+        md(f"*{t(lang, 'alert_threshold')}*\n{line_text(spec, kpi.unit, lang, currency)}", MAX_FIELD),
     ]
     blocks: list[Block] = [
         SectionBlock(
-            text=_md(
+            text=md(
                 f"*{escape(title)}* · {escape(period_title(result.current, lang))}\n"
                 f"{escape(target_text(kpi, found, lang, currency))}"
             ),
@@ -287,7 +280,7 @@ def target_snapshot(
         ),
         ContextBlock(
             elements=[
-                _md(
+                md(
                     f"*{t(lang, 'alert_what')}:* {escape(kpi.description(lang))} {t(lang, 'formula')} "
                     f"{escape(catalog.formula_text(kpi, lang))}. {t(lang, 'alert_target_how')}"
                 )
@@ -295,7 +288,7 @@ def target_snapshot(
         ),
     ]
     if since:
-        blocks.append(ContextBlock(elements=[_md(t(lang, "alert_still_firing", since=since))]))
+        blocks.append(ContextBlock(elements=[md(t(lang, "alert_still_firing", since=since))]))
     blocks.append(_actions(f"{rule_id}:{seq}", kpi.key, spec.window, None, spec.window, lang))
     return {"title": title, "kpi": kpi.key, "change": False, "blocks": [b.to_dict() for b in blocks]}
 
@@ -325,20 +318,20 @@ def alert_message(snapshots: list[dict], statuses: list[str | None], lang: str) 
     """One message for every alert of a channel in a pass (statuses: resolved/acked lines or None)."""
     shown = snapshots[:MAX_ALERTS_PER_MESSAGE]
     title = shown[0]["title"] if len(snapshots) == 1 else f"🔴 {t(lang, 'alert_several', count=len(snapshots))}"
-    blocks = [HeaderBlock(text=PlainTextObject(text=_clip(title, 150), emoji=True)).to_dict()]
+    blocks = [header(title).to_dict()]
     for snapshot, status in zip(shown, statuses[: len(shown)], strict=True):
         blocks += [b for b in snapshot["blocks"] if not (status and b["type"] == "actions")]
         if status:
-            blocks.append(ContextBlock(elements=[_md(status)]).to_dict())
+            blocks.append(ContextBlock(elements=[md(status)]).to_dict())
     if len(snapshots) > len(shown):
         rest = ", ".join(s["title"] for s in snapshots[len(shown) :])
-        blocks.append(SectionBlock(text=_md(escape(rest))).to_dict())
-    text = t(lang, "alert_fallback", title=" · ".join(s["title"] for s in snapshots))
-    return {"text": _clip(text, 3000), "blocks": blocks[:50]}
+        blocks.append(SectionBlock(text=md(escape(rest))).to_dict())
+    text = t(lang, "alert_fallback", title=" · ".join(escape(s["title"]) for s in snapshots))
+    return message(text, blocks)
 
 
 def notice_message(lines: list[str]) -> dict:
-    return message(lines[0], [SectionBlock(text=_md(line)) for line in lines[:49]])
+    return message(lines[0], [SectionBlock(text=md(line)) for line in lines[:49]])
 
 
 def stale_text(key: str, table: str, found, rule_ids: list[int], tz, lang: str) -> str:
@@ -352,4 +345,4 @@ def stale_text(key: str, table: str, found, rule_ids: list[int], tz, lang: str) 
 
 def resolved_reply(kpi_name: str, value: str, line: str, lang: str) -> dict:
     text = t(lang, "alert_resolved_reply", kpi=escape(kpi_name), value=value, line=line)
-    return message(text, [SectionBlock(text=_md(text))])
+    return message(text, [SectionBlock(text=md(text))])

@@ -12,18 +12,9 @@ import json
 from datetime import timezone
 
 from babel.dates import format_time
-from slack_sdk.models.blocks import (
-    ActionsBlock,
-    Block,
-    ButtonElement,
-    ContextBlock,
-    DividerBlock,
-    HeaderBlock,
-    MarkdownTextObject,
-    PlainTextObject,
-    SectionBlock,
-)
+from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement, ContextBlock, DividerBlock, SectionBlock
 
+from bot.render.blocks import MAX_BUTTON, MAX_FIELD, MAX_SECTION, clip, escape, fixed, header, md, message, section
 from kpi.catalog import Catalog, Kpi
 from kpi.compute import KpiResult, Reason, ReasonCode
 from kpi.errors import PeriodError, UnknownDimension, UnknownKpi
@@ -44,38 +35,12 @@ from kpi.present import (
 from kpi.spans import year_earlier
 from kpi.texts import babel_locale, t
 
-MAX_BLOCKS = 50
-MAX_SECTION = 3000
-MAX_FIELD = 2000
-MAX_HEADER = 150
 MAX_BREAKDOWN_ROWS = 25
 ACTION_SHARE = "kpi_share"
 ACTION_EXPLAIN = "kpi_explain"
 ACTION_WHY = "kpi_why"
 ACTION_CHART = "kpi_chart"
 ACTION_ASK = "kpi_ask"  # a reading offered for a question understood only in part
-
-
-def escape(text: str) -> str:
-    """Slack's own escaping: & < > are the only control characters of mrkdwn links and mentions."""
-    return str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
-def _clip(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def _md(text: str, limit: int = MAX_SECTION) -> MarkdownTextObject:
-    return MarkdownTextObject(text=_clip(text, limit))
-
-
-def _header(text: str) -> HeaderBlock:
-    return HeaderBlock(text=PlainTextObject(text=_clip(text, MAX_HEADER), emoji=True))
-
-
-def message(text: str, blocks: list[Block]) -> dict:
-    blocks = blocks[:MAX_BLOCKS]
-    return {"text": _clip(text, 3000), "blocks": [b.to_dict() for b in blocks]}  # to_dict validates limits
 
 
 def query_value(kpi: str, period: str, by: str | None, where: str | None = None) -> str:
@@ -118,28 +83,28 @@ def answer(
     previous = format_value(result.previous_value, kpi.unit, lang, currency)
     change = change_text(result, lang, currency) or "—"
     blocks: list[Block] = [
-        _header(kpi.name(lang)),
-        ContextBlock(elements=[_md(escape(read_as(result, lang)))]),
+        header(kpi.name(lang)),
+        ContextBlock(elements=[md(escape(read_as(result, lang)))]),
         SectionBlock(
-            text=_md(f"*{value}*  ·  {escape(period)}"),
+            text=md(f"*{value}*  ·  {escape(period)}"),
             fields=[
-                _md(
+                md(
                     f"*{previous_field(result, lang)}*\n{previous} ({escape(period_span(result.previous, lang))})",
                     MAX_FIELD,
                 ),
-                _md(f"*{t(lang, 'field_change')}*\n{change}", MAX_FIELD),
+                md(f"*{t(lang, 'field_change')}*\n{change}", MAX_FIELD),
             ],
         ),
     ]
     reason = reason_text(result.reason, catalog, lang)
     if reason:
-        blocks.append(SectionBlock(text=_md(f":information_source: {escape(reason)}")))
+        blocks.append(SectionBlock(text=md(f":information_source: {escape(reason)}")))
     if result.by:
-        blocks.append(SectionBlock(text=_md(breakdown_table(result, lang, currency, catalog))))
+        blocks.append(SectionBlock(text=md(breakdown_table(result, lang, currency, catalog))))
     blocks.append(
         ContextBlock(
             elements=[
-                _md(
+                md(
                     f"{escape(kpi.description(lang))} {t(lang, 'formula')} {escape(catalog.formula_text(kpi, lang))}"
                     f"  ·  {direction_text(kpi, lang)}" + as_of_text(result, lang)
                 )
@@ -147,7 +112,7 @@ def answer(
         )
     )
     if shared_by:
-        blocks.append(ContextBlock(elements=[_md(t(lang, "shared_by", user=escape(shared_by)))]))
+        blocks.append(ContextBlock(elements=[md(t(lang, "shared_by", user=escape(shared_by)))]))
     else:
         where = f"{result.where[0]}={result.where[1]}" if result.where else None
         value_json = query_value(kpi.key, period_text, result.by, where)
@@ -158,7 +123,10 @@ def answer(
         buttons.append(ButtonElement(text=t(lang, "button_why"), action_id=ACTION_WHY, value=value_json))
         buttons.append(ButtonElement(text=t(lang, "button_explain"), action_id=ACTION_EXPLAIN, value=kpi.key))
         blocks.append(ActionsBlock(elements=buttons))
-    fallback = f"{kpi.name(lang)}, {period}: {value} ({previous_field(result, lang).lower()} {previous}; {change})"
+    fallback = (
+        f"{escape(kpi.name(lang))}, {escape(period)}: {value} "
+        f"({previous_field(result, lang).lower()} {previous}; {change})"
+    )
     return message(fallback, blocks)
 
 
@@ -180,7 +148,7 @@ def breakdown_table(result: KpiResult, lang: str, currency: str, catalog: Catalo
             change = format_pct_change((row.value - row.previous) / abs(row.previous), lang)
         rows.append(
             (
-                escape(_clip(breakdown_key(row.key, lang, result.by), 40)),
+                escape(clip(breakdown_key(row.key, lang, result.by), 40)),
                 format_value(row.value, result.kpi.unit, lang, currency),
                 change,
             )
@@ -204,7 +172,7 @@ def breakdown_table(result: KpiResult, lang: str, currency: str, catalog: Catalo
             zero = tuple(name for name, value in row.measures.items() if not value)
             why = Reason(ReasonCode.ZERO_DENOMINATOR, zero) if zero else Reason(ReasonCode.NO_DATA)
             text += (
-                f"\n_{escape(_clip(breakdown_key(row.key, lang, result.by), 40))}_: {reason_text(why, catalog, lang)}"
+                f"\n_{escape(clip(breakdown_key(row.key, lang, result.by), 40))}_: {reason_text(why, catalog, lang)}"
             )
     return text
 
@@ -212,8 +180,8 @@ def breakdown_table(result: KpiResult, lang: str, currency: str, catalog: Catalo
 def kpi_list(results: list[KpiResult], lang: str, currency: str) -> dict:
     period = period_label(results[0].current, lang) if results else ""
     blocks: list[Block] = [
-        _header(t(lang, "list_title", period=period)),
-        ContextBlock(elements=[_md(escape(t(lang, "read_as", reading=t(lang, "read_list", period=period))))]),
+        header(t(lang, "list_title", period=period)),
+        ContextBlock(elements=[md(escape(t(lang, "read_as", reading=t(lang, "read_list", period=period))))]),
     ]
     fields = []
     for r in results:
@@ -224,38 +192,38 @@ def kpi_list(results: list[KpiResult], lang: str, currency: str) -> dict:
             colour = "" if r.improved is None else (" 🟢" if r.improved else " 🔴")
             pct = f" {format_pct_change(r.change_pct, lang)}" if r.change_pct is not None else ""
             trend = f"  {mark}{pct}{colour}"
-        fields.append(_md(f"*{escape(r.kpi.name(lang))}* (`{r.kpi.key}`)\n{value}{trend}", MAX_FIELD))
+        fields.append(md(f"*{escape(r.kpi.name(lang))}* (`{r.kpi.key}`)\n{value}{trend}", MAX_FIELD))
     for i in range(0, len(fields), 10):  # a section holds at most 10 fields
         blocks.append(SectionBlock(fields=fields[i : i + 10]))
     if results:
         blocks.append(
             ContextBlock(
                 elements=[
-                    _md(
+                    md(
                         f"{escape(period_span(results[0].current, lang))} · {t(lang, 'field_previous').lower()}: "
                         f"{escape(period_span(results[0].previous, lang))}"
                     )
                 ]
             )
         )
-    lines = [f"{r.kpi.name(lang)}: {format_value(r.value, r.kpi.unit, lang, currency)}" for r in results]
+    lines = [f"{escape(r.kpi.name(lang))}: {format_value(r.value, r.kpi.unit, lang, currency)}" for r in results]
     return message(t(lang, "list_fallback", period=period) + "\n" + "\n".join(lines), blocks)
 
 
 def explanation(kpi: Kpi, catalog: Catalog, lang: str, currency: str, current: KpiResult | None) -> dict:
     blocks: list[Block] = [
-        _header(f"{kpi.name(lang)} ({kpi.key})"),
-        ContextBlock(elements=[_md(escape(t(lang, "read_as", reading=t(lang, "read_explain", kpi=kpi.name(lang)))))]),
+        header(f"{kpi.name(lang)} ({kpi.key})"),
+        ContextBlock(elements=[md(escape(t(lang, "read_as", reading=t(lang, "read_explain", kpi=kpi.name(lang)))))]),
         SectionBlock(
-            text=_md(escape(kpi.description(lang))),
+            text=md(escape(kpi.description(lang))),
             fields=[
-                _md(f"*{t(lang, 'formula').rstrip(' :')}*\n{escape(catalog.formula_text(kpi, lang))}", MAX_FIELD),
-                _md(f"*{t(lang, 'field_direction')}*\n{direction_text(kpi, lang)}", MAX_FIELD),
+                md(f"*{t(lang, 'formula').rstrip(' :')}*\n{escape(catalog.formula_text(kpi, lang))}", MAX_FIELD),
+                md(f"*{t(lang, 'field_direction')}*\n{direction_text(kpi, lang)}", MAX_FIELD),
             ],
         ),
-        SectionBlock(text=_md(f"*{t(lang, 'meaning')}* {escape(kpi.explanation.meaning(lang))}")),
-        SectionBlock(text=_md(f"*{t(lang, 'reading')}* {escape(kpi.explanation.reading(lang))}")),
-        SectionBlock(text=_md(f"*{t(lang, 'drivers')}* {escape(kpi.explanation.drivers(lang))}")),
+        SectionBlock(text=md(f"*{t(lang, 'meaning')}* {escape(kpi.explanation.meaning(lang))}")),
+        SectionBlock(text=md(f"*{t(lang, 'reading')}* {escape(kpi.explanation.reading(lang))}")),
+        SectionBlock(text=md(f"*{t(lang, 'drivers')}* {escape(kpi.explanation.drivers(lang))}")),
     ]
     if current is not None:
         value = format_value(current.value, kpi.unit, lang, currency)
@@ -263,37 +231,39 @@ def explanation(kpi: Kpi, catalog: Catalog, lang: str, currency: str, current: K
         blocks.append(
             ContextBlock(
                 elements=[
-                    _md(
+                    md(
                         f"{t(lang, 'current_value', period=period_label(current.current, lang))} *{value}*"
                         + (f"  {change}" if change else "")
                     )
                 ]
             )
         )
-    fallback = f"{kpi.name(lang)}: {kpi.description(lang)} {t(lang, 'formula')} {catalog.formula_text(kpi, lang)}"
+    fallback = (
+        f"{escape(kpi.name(lang))}: {escape(kpi.description(lang))} {t(lang, 'formula')} "
+        f"{escape(catalog.formula_text(kpi, lang))}"
+    )
     return message(fallback, blocks)
 
 
 def help_message(catalog: Catalog, lang: str) -> dict:
-    kpis = ", ".join(f"`{k}`" for k in catalog.keys())
+    kpis = ", ".join(f"`{escape(k)}`" for k in catalog.keys())
     blocks: list[Block] = [
-        _header(t(lang, "help_title")),
-        SectionBlock(text=_md(t(lang, "help_intro"))),
-        SectionBlock(text=_md(t(lang, "help_commands"))),
-        SectionBlock(text=_md(t(lang, "help_examples"))),
+        header(t(lang, "help_title")),
+        SectionBlock(text=md(t(lang, "help_intro"))),
+        SectionBlock(text=md(fixed(t(lang, "help_commands")))),
+        SectionBlock(text=md(fixed(t(lang, "help_examples")))),
         DividerBlock(),
-        ContextBlock(
-            elements=[_md(t(lang, "help_periods"), MAX_FIELD), _md(t(lang, "help_kpis", kpis=kpis), MAX_FIELD)]
-        ),
+        ContextBlock(elements=[md(t(lang, "help_periods"), MAX_FIELD), md(t(lang, "help_kpis", kpis=kpis), MAX_FIELD)]),
     ]
-    return message(t(lang, "help_title") + "\n" + t(lang, "help_commands"), blocks)
+    return message(t(lang, "help_title") + "\n" + fixed(t(lang, "help_commands")), blocks)
 
 
 # -- refusals -----------------------------------------------------------------------------
 
 
 def notice(text: str) -> dict:
-    return message(text, [SectionBlock(text=_md(text))])
+    """A one-section message of a mrkdwn text (its data escaped already)."""
+    return message(text, [section(text)])
 
 
 def reading_label(kpi_name: str, period: str, by: str | None, where: str | None, lang: str) -> str:
@@ -315,12 +285,12 @@ def unclear(
     key = "err_comparison" if comparison else "err_unclear_no_kpi" if no_kpi else "err_unclear"
     text = t(lang, key, words=escape(words[:100]))
     text += " " + (t(lang, "unclear_readings") if readings else t(lang, "unclear_no_reading"))
-    blocks: list[Block] = [SectionBlock(text=_md(text))]
+    blocks: list[Block] = [SectionBlock(text=md(text))]
     if readings:
         blocks.append(
             ActionsBlock(
                 elements=[
-                    ButtonElement(text=_clip(label, 75), action_id=f"{ACTION_ASK}_{n}", value=value)
+                    ButtonElement(text=clip(label, MAX_BUTTON), action_id=f"{ACTION_ASK}_{n}", value=value)
                     for n, (label, value) in enumerate(readings[:5])
                 ]
             )
@@ -331,8 +301,8 @@ def unclear(
 def unknown_kpi(error: UnknownKpi, lang: str) -> dict:
     parts = [t(lang, "err_unknown_kpi", name=escape(error.name[:64]))]
     if error.suggestions:
-        parts.append(t(lang, "err_did_you_mean", names=" / ".join(f"`{s}`" for s in error.suggestions)))
-    parts.append(t(lang, "err_known_kpis", names=", ".join(f"`{k}`" for k in error.known)))
+        parts.append(t(lang, "err_did_you_mean", names=" / ".join(f"`{escape(s)}`" for s in error.suggestions)))
+    parts.append(t(lang, "err_known_kpis", names=", ".join(f"`{escape(k)}`" for k in error.known)))
     return notice(" ".join(parts))
 
 
@@ -346,6 +316,6 @@ def bad_dimension(error: UnknownDimension, lang: str) -> dict:
         return notice(t(lang, "err_no_dimension", kpi=escape(error.kpi)))
     parts = [t(lang, "err_dimension", kpi=escape(error.kpi), name=escape(error.name[:64]))]
     if error.suggestions:
-        parts.append(t(lang, "err_did_you_mean", names=" / ".join(f"`{s}`" for s in error.suggestions)))
-    parts.append(t(lang, "err_dimension_known", names=", ".join(f"`{k}`" for k in error.known)))
+        parts.append(t(lang, "err_did_you_mean", names=" / ".join(f"`{escape(s)}`" for s in error.suggestions)))
+    parts.append(t(lang, "err_dimension_known", names=", ".join(f"`{escape(k)}`" for k in error.known)))
     return notice(" ".join(parts))

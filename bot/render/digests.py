@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from babel.dates import format_date
-from slack_sdk.models.blocks import Block, HeaderBlock, PlainTextObject, SectionBlock
+from slack_sdk.models.blocks import Block, SectionBlock
 
-from bot.render.answers import MAX_FIELD, _clip, _md, escape, message
+from bot.render.blocks import MAX_FIELD, MAX_SECTION, clip_lines, escape, header, md, message
 from kpi.compute import KpiResult
 from kpi.present import arrow, breakdown_key, dimension_name, format_pct_change, format_value, period_label
 from kpi.texts import babel_locale, t
@@ -36,12 +36,10 @@ def digest_message(
     )
     if where is not None:  # a digest for one value of a breakdown: 'channel = organic'
         title += f" · {dimension_name(where[0], lang)} = {breakdown_key(where[1], lang, where[0])}"
-    blocks: list[Block] = [HeaderBlock(text=PlainTextObject(text=_clip(title, 150)))]
+    blocks: list[Block] = [header(title, emoji=None)]
     blocks.append(
         SectionBlock(
-            text=_md(
-                t(lang, "digest_firing", rules=escape(", ".join(firing))) if firing else t(lang, "digest_all_quiet")
-            )
+            text=md(t(lang, "digest_firing", rules=_firing(firing, lang)) if firing else t(lang, "digest_all_quiet"))
         )
     )
     fields = []
@@ -52,7 +50,7 @@ def digest_message(
     for first, mtd in zip(yesterday, month, strict=True):
         kpi = first.kpi
         fields.append(
-            _md(
+            md(
                 f"*{escape(kpi.name(lang))}*\n{label_first}: {format_value(first.value, kpi.unit, lang, currency)} "
                 f"{arrow(first)}\n{t(lang, 'digest_mtd')}: {format_value(mtd.value, kpi.unit, lang, currency)} "
                 f"{arrow(mtd)} {format_pct_change(mtd.change_pct, lang) if mtd.change_pct is not None else ''}".rstrip()
@@ -63,5 +61,11 @@ def digest_message(
         )
     for i in range(0, len(fields), 10):
         blocks.append(SectionBlock(fields=fields[i : i + 10]))
-    lines = [f"{m.kpi.name(lang)}: {format_value(m.value, m.kpi.unit, lang, currency)}" for m in month]
-    return message(title + "\n" + "\n".join(lines), blocks)
+    lines = [f"{escape(m.kpi.name(lang))}: {format_value(m.value, m.kpi.unit, lang, currency)}" for m in month]
+    return message(escape(title) + "\n" + "\n".join(lines), blocks)
+
+
+def _firing(firing: list[str], lang: str) -> str:
+    """The firing rules, escaped, as many as fit in the section, the others counted ("… and 12 more")."""
+    room = MAX_SECTION - len(t(lang, "digest_firing", rules=""))
+    return clip_lines([escape(rule) for rule in firing], room, lambda n: t(lang, "breakdown_more", count=n), sep=", ")

@@ -2,18 +2,9 @@
 
 from __future__ import annotations
 
-from slack_sdk.models.blocks import (
-    ActionsBlock,
-    Block,
-    ButtonElement,
-    ContextBlock,
-    DividerBlock,
-    HeaderBlock,
-    PlainTextObject,
-    SectionBlock,
-)
+from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement, ContextBlock, DividerBlock, SectionBlock
 
-from bot.render.answers import _clip, _md, escape
+from bot.render.blocks import MAX_SECTION, MAX_VIEW_BLOCKS, clip_lines, escape, header, md
 from kpi.compute import KpiResult
 from kpi.pacing import Pace
 from kpi.present import arrow, format_pct_change, format_value, period_label, period_span
@@ -52,10 +43,14 @@ def home_view(
     next_digest: str | None,
     lang: str,
     currency: str,
+    problems: list[str] | None = None,
 ) -> dict:
+    """The dashboard, always within Slack's 100 blocks: KPIs past the room left are counted ("and 33
+    more — `/kpi list`"), the firing rules (escaped lines) cut on whole lines with "…and N more";
+    ``problems``: the channels the bot can no longer post in, under the header."""
     label = period_label(results[0].current, lang) if results else ""
     blocks: list[Block] = [
-        HeaderBlock(text=PlainTextObject(text=_clip(t(lang, "home_title", period=label), 150), emoji=True)),
+        header(t(lang, "home_title", period=label)),
         ActionsBlock(
             elements=[
                 ButtonElement(
@@ -68,33 +63,48 @@ def home_view(
             ]
         ),
     ]
+    if problems:
+        blocks.append(SectionBlock(text=md(clip_lines(problems, MAX_SECTION, lambda n: f"… +{n}"))))
     if not pinned:
-        blocks.append(ContextBlock(elements=[_md(t(lang, "home_pinned_hint"))]))
-    for r in results:
-        kpi = r.kpi
-        change = ""
-        if r.change_pct is not None:
-            change = f"{arrow(r)} {format_pct_change(r.change_pct, lang)}"
-        elif r.change is not None:
-            change = arrow(r)
-        lines = [f"*{escape(kpi.name(lang))}*  {format_value(r.value, kpi.unit, lang, currency)}  {change}".rstrip()]
-        if kpi.key in paces:
-            lines.append(pace_text(paces[kpi.key], kpi.unit, lang, currency))
-        is_pinned = kpi.key in pinned
-        blocks.append(
-            SectionBlock(
-                text=_md("\n".join(lines)),
-                accessory=ButtonElement(
-                    text=t(lang, "button_unpin" if is_pinned else "button_pin"),
-                    action_id=ACTION_UNPIN if is_pinned else ACTION_PIN,
-                    value=kpi.key,
-                ),
-            )
-        )
-    blocks.append(ContextBlock(elements=[_md(escape(period_span(results[0].current, lang)) if results else "—")]))
+        blocks.append(ContextBlock(elements=[md(t(lang, "home_pinned_hint"))]))
+    room = MAX_VIEW_BLOCKS - len(blocks) - 4  # the period, the divider, the firing rules, the next digest
+    shown = results if len(results) <= room else results[: room - 1]
+    blocks += [kpi_section(r, paces, pinned, lang, currency) for r in shown]
+    if len(shown) < len(results):
+        blocks.append(ContextBlock(elements=[md(t(lang, "home_more_kpis", count=len(results) - len(shown)))]))
+    blocks.append(ContextBlock(elements=[md(escape(period_span(results[0].current, lang)) if results else "—")]))
     blocks.append(DividerBlock())
-    blocks.append(
-        SectionBlock(text=_md(t(lang, "home_firing", rules=", ".join(firing)) if firing else t(lang, "home_quiet")))
+    if firing:
+        title = t(lang, "home_firing", rules="").rstrip()
+        text = title + "\n" + clip_lines(firing, MAX_SECTION - len(title) - 1, _more_rules(lang))
+    else:
+        text = t(lang, "home_quiet")
+    blocks.append(SectionBlock(text=md(text)))
+    blocks.append(ContextBlock(elements=[md(next_digest or t(lang, "home_no_digest"))]))
+    return {"type": "home", "blocks": [b.to_dict() for b in blocks]}
+
+
+def kpi_section(r: KpiResult, paces: dict[str, Pace], pinned: list[str], lang: str, currency: str) -> SectionBlock:
+    """One KPI of the dashboard: its value, change and pace, with its Pin (or Unpin) button."""
+    kpi = r.kpi
+    change = ""
+    if r.change_pct is not None:
+        change = f"{arrow(r)} {format_pct_change(r.change_pct, lang)}"
+    elif r.change is not None:
+        change = arrow(r)
+    lines = [f"*{escape(kpi.name(lang))}*  {format_value(r.value, kpi.unit, lang, currency)}  {change}".rstrip()]
+    if kpi.key in paces:
+        lines.append(pace_text(paces[kpi.key], kpi.unit, lang, currency))
+    is_pinned = kpi.key in pinned
+    return SectionBlock(
+        text=md("\n".join(lines)),
+        accessory=ButtonElement(
+            text=t(lang, "button_unpin" if is_pinned else "button_pin"),
+            action_id=ACTION_UNPIN if is_pinned else ACTION_PIN,
+            value=kpi.key,
+        ),
     )
-    blocks.append(ContextBlock(elements=[_md(next_digest or t(lang, "home_no_digest"))]))
-    return {"type": "home", "blocks": [b.to_dict() for b in blocks[:100]]}
+
+
+def _more_rules(lang: str):
+    return lambda count: t(lang, "home_more_rules", count=count)

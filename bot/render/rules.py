@@ -6,14 +6,16 @@ from __future__ import annotations
 from collections import Counter
 from datetime import datetime
 
-from slack_sdk.models.blocks import Block, HeaderBlock, PlainTextObject, SectionBlock
+from slack_sdk.models.blocks import Block, SectionBlock
 
 from bot.render.alerts import line_text, when_text
-from bot.render.answers import _md, escape, message
+from bot.render.blocks import clip_lines, escape, fixed, header, md, message
 from kpi.catalog import Catalog, Unit
 from kpi.present import breakdown_key, dimension_name, format_value
 from kpi.rules import Rule, RuleKind
 from kpi.texts import t
+
+MAX_FIRING = 2000  # characters of a rule's firing segments in /kpi alerts (a section holds 3,000)
 
 
 def state_text(rule: Rule, now: datetime, tz, lang: str) -> str:
@@ -24,7 +26,8 @@ def state_text(rule: Rule, now: datetime, tz, lang: str) -> str:
 
 def rules_message(rules: list[Rule], catalog: Catalog, now: datetime, tz, lang: str, currency: str) -> dict:
     if not rules:
-        return message(t(lang, "rule_list_empty"), [SectionBlock(text=_md(t(lang, "rule_list_empty")))])
+        empty = fixed(t(lang, "rule_list_empty"))
+        return message(empty, [SectionBlock(text=md(empty))])
     lines = []
     segments: dict[int, list[Rule]] = {}
     for row in rules:
@@ -45,7 +48,7 @@ def rules_message(rules: list[Rule], catalog: Catalog, now: datetime, tz, lang: 
         line = t(
             lang,
             "rule_line",
-            id=row.id,
+            id=row.shown,
             kpi=escape(name),
             line=line_text(spec, unit, lang, currency),
             window=spec.window,
@@ -62,14 +65,14 @@ def rules_message(rules: list[Rule], catalog: Catalog, now: datetime, tz, lang: 
             line = t(
                 lang,
                 "rule_line",
-                id=row.id,
+                id=row.shown,
                 kpi=escape(name),
                 line=line_text(spec, unit, lang, currency),
                 window=spec.window,
                 state=t(lang, "rule_segments", count=len(mine), states=counts or "—"),
             )
             if firing:
-                line += f" · 🔴 {escape(', '.join(firing))}"
+                line += " · 🔴 " + _firing(firing, lang)
             lines.append(line)
             continue
         if row.last_value is not None:
@@ -80,28 +83,40 @@ def rules_message(rules: list[Rule], catalog: Catalog, now: datetime, tz, lang: 
             )
             line += f" · {t(lang, 'rule_last_value', value=shown)}"
         lines.append(line)
-    blocks: list[Block] = [HeaderBlock(text=PlainTextObject(text=t(lang, "rule_list_title")))]
+    blocks: list[Block] = [header(t(lang, "rule_list_title"), emoji=None), *_sections(lines)]
+    return message(t(lang, "rule_list_title") + "\n" + "\n".join(lines), blocks)
+
+
+def _sections(lines: list[str]) -> list[SectionBlock]:
+    """Lines in as few sections as they fit in (2,900 characters each)."""
+    blocks: list[SectionBlock] = []
     chunk: list[str] = []
     for line in lines:
-        if sum(len(c) + 1 for c in chunk) + len(line) > 2900:
-            blocks.append(SectionBlock(text=_md("\n".join(chunk))))
+        if chunk and sum(len(c) + 1 for c in chunk) + len(line) > 2900:
+            blocks.append(SectionBlock(text=md("\n".join(chunk))))
             chunk = []
         chunk.append(line)
     if chunk:
-        blocks.append(SectionBlock(text=_md("\n".join(chunk))))
-    return message(t(lang, "rule_list_title") + "\n" + "\n".join(lines), blocks)
+        blocks.append(SectionBlock(text=md("\n".join(chunk))))
+    return blocks
+
+
+def _firing(firing: list[str], lang: str) -> str:
+    """A segment rule's firing values, escaped, as many as fit, the others counted ("… and 12 more")."""
+    more = lambda n: t(lang, "breakdown_more", count=n)  # noqa: E731
+    return clip_lines([escape(f) for f in firing], MAX_FIRING, more, sep=", ")
 
 
 def history_message(entries: list[dict], tz, lang: str) -> dict:
     if not entries:
-        return message(t(lang, "history_empty"), [SectionBlock(text=_md(t(lang, "history_empty")))])
+        return message(t(lang, "history_empty"), [SectionBlock(text=md(t(lang, "history_empty")))])
     lines = []
     for e in entries:
         what = t(lang, "action_" + e["action"].replace(".", "_"), target=escape(e.get("target") or ""))
         lines.append(t(lang, "history_line", when=when_text(e["at"], tz, lang), user=escape(e["user_id"]), what=what))
     return message(
         t(lang, "history_title") + "\n" + "\n".join(lines),
-        [HeaderBlock(text=PlainTextObject(text=t(lang, "history_title"))), SectionBlock(text=_md("\n".join(lines)))],
+        [header(t(lang, "history_title"), emoji=None), SectionBlock(text=md("\n".join(lines)))],
     )
 
 
@@ -116,5 +131,5 @@ def with_problem(listed: dict, problems: list[dict], tz, lang: str) -> dict:
         since=when_text(row["since"], tz, lang),
         problem=t(lang, f"channel_problem_{row['error']}"),
     )
-    blocks = [SectionBlock(text=_md(text)).to_dict(), *listed.get("blocks", [])][:50]
+    blocks = [SectionBlock(text=md(text)).to_dict(), *listed.get("blocks", [])][:50]
     return {**listed, "text": f"{text}\n{listed.get('text', '')}", "blocks": blocks}

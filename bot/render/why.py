@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from slack_sdk.models.blocks import Block, ContextBlock, HeaderBlock, PlainTextObject, SectionBlock
+from slack_sdk.models.blocks import Block, ContextBlock, SectionBlock
 
-from bot.render.answers import _clip, _md, escape, message, read_as
+from bot.render.answers import read_as
+from bot.render.blocks import clip, escape, header, md, message
 from kpi.catalog import Catalog, Unit
 from kpi.compute import KpiResult
 from kpi.present import breakdown_key, dimension_name, format_pct_change, format_value, period_title
@@ -65,10 +66,10 @@ def why_message(total: KpiResult, whys: list[Why], catalog: Catalog, lang: str, 
     now = format_value(total.value, kpi.unit, lang, currency)
     title = t(lang, "why_title", kpi=kpi.name(lang), before=before, now=now)
     blocks: list[Block] = [
-        HeaderBlock(text=PlainTextObject(text=_clip(title, 150))),
+        header(title, emoji=None),
         ContextBlock(
             elements=[
-                _md(
+                md(
                     escape(read_as(total, lang))
                     + "\n"
                     + escape(
@@ -95,10 +96,10 @@ def why_message(total: KpiResult, whys: list[Why], catalog: Catalog, lang: str, 
         if abs(why.rest) > 1e-9 * max(abs(why.change), 1.0):
             shown.append(t(lang, "why_rest", rest=_signed(why.rest, kpi.unit, lang, currency)))
         text = f"*{t(lang, 'why_by', dimension=escape(dimension_name(why.by, lang)))}*\n" + "\n".join(shown)
-        blocks.append(SectionBlock(text=_md(_clip(text, 2900))))
+        blocks.append(SectionBlock(text=md(clip(text, 2900))))
         lines.append(text)
     if not whys or not any(w.change for w in whys):
-        blocks.append(SectionBlock(text=_md(lines[0])))
+        blocks.append(SectionBlock(text=md(lines[0])))
     else:
-        blocks.append(ContextBlock(elements=[_md(t(lang, "why_how"))]))
-    return message(title + "\n" + "\n".join(lines), blocks[:50])
+        blocks.append(ContextBlock(elements=[md(t(lang, "why_how"))]))
+    return message(escape(title) + "\n" + "\n".join(lines), blocks)

@@ -20,6 +20,7 @@ from slack_bolt.request import BoltRequest
 
 from bot.render.text import blocks_to_text
 from bot.sandbox.local_slack import LocalSlack
+from bot.sandbox.slack_typing import slack_encode
 from bot.slack.app import create_app
 from bot.slack.signing import signed_headers
 from kpi.config import Settings
@@ -81,7 +82,7 @@ class Console:
                 "user_id": "U0CONSOLE",
                 "user_name": "you",
                 "command": "/kpi",
-                "text": text,
+                "text": slack_encode(text),  # as Slack sends what was typed
                 "api_app_id": "A0LOCAL",
                 "response_url": self.slack.response_url(str(self.count)),
                 "trigger_id": f"console.{self.count}",
@@ -120,7 +121,7 @@ class Console:
                 path = folder / f"{name}-{self.count}.png"
                 path.write_bytes(data)
                 saved.append(str(path))
-        comment = payload.get("initial_comment", "")
+        comment = blocks_to_text({"text": payload.get("initial_comment", "")})  # mrkdwn, as Slack shows it
         return f"📈 {comment}\n  chart saved to {', '.join(saved)} (in Slack it shows in the channel)"
 
 

@@ -19,6 +19,9 @@ from typing import Any
 from urllib.parse import parse_qs
 
 from bot.sandbox.conversations import Conversations
+from bot.sandbox.holding import Holding
+from bot.sandbox.latency import Latency
+from bot.sandbox.slack_rules import refuse_as_slack
 
 
 @dataclass
@@ -39,7 +42,7 @@ class Failure:
 POLL_INTERVAL = 0.02  # seconds
 
 
-class LocalSlack(Conversations):
+class LocalSlack(Conversations, Holding):
     def __init__(self, team_id: str = "T0LOCAL", users: dict[str, dict] | None = None):
         self.team_id = team_id
         self.users = users or {}
@@ -55,8 +58,9 @@ class LocalSlack(Conversations):
         self.tokens: dict[str, str] = {}  # bot token -> team id
         self.invalid_tokens: set[str] = set()  # tokens auth.test refuses (invalid_auth), as Slack does
         self.without_ts: set[str] = set()  # methods answered {"ok": true} with no ts (a broken proxy would)
-        self.refused: list[tuple[str, int]] = []  # (method, status) of every call answered with a failure
-        self._hold: dict | None = None  # see hold()
+        self.refused: list[tuple[str, int | str]] = []  # (method, status or Slack's error) of every call refused
+        self.invalid: list[tuple[str, str, str]] = []  # (method, error, what is wrong): payloads Slack refuses
+        self.latency = Latency()  # a slow Slack: `slack.latency.delay = 4.0` answers every call 4 s late
 
     # -- lifecycle ---------------------------------------------------------------------------
     def start(self) -> LocalSlack:
@@ -122,38 +126,6 @@ class LocalSlack(Conversations):
     def clear_failures(self) -> None:
         with self._cond:
             self._failures.clear()
-
-    def hold(self, name: str, after: int = 0) -> None:
-        """Let ``after`` calls to ``name`` through, then keep the next ones waiting, unanswered and
-        unprocessed (as if stuck before reaching Slack), until :meth:`release`."""
-        with self._cond:
-            self._hold = {"name": name, "left": after, "held": 0, "released": False, "drop": False}
-
-    def wait_until_held(self, timeout: float = 30.0) -> None:
-        with self._cond:
-            if not self._cond.wait_for(lambda: bool(self._hold and self._hold["held"]), timeout=timeout):
-                raise TimeoutError("no call was held")
-
-    def release(self, drop: bool) -> None:
-        """Let held calls go on (``drop=False``) or forget them: they never reached Slack (``drop=True``)."""
-        with self._cond:
-            if self._hold:
-                self._hold.update(released=True, drop=drop)
-            self._cond.notify_all()
-
-    def _held(self, name: str) -> bool:
-        """Blocks a call that is to be held; True when it must then be dropped unprocessed."""
-        with self._cond:
-            hold = self._hold
-            if not hold or hold["released"] or hold["name"] != name:
-                return False
-            if hold["left"] > 0:
-                hold["left"] -= 1
-                return False
-            hold["held"] += 1
-            self._cond.notify_all()
-            self._cond.wait_for(lambda: hold["released"])
-            return hold["drop"]
 
     def grant(self, code: str, team_id: str, token: str, team_name: str = "", user: str = "UINSTALL") -> None:
         """A user of ``team_id`` approved the app on Slack's page: ``code`` now buys ``token`` once."""
@@ -307,6 +279,10 @@ def _handler(slack: LocalSlack):
                     headers,
                 )
             headers = {k.lower(): v for k, v in self.headers.items()}
+            slack.latency.wait(kind, name)  # a slow Slack answers late (bot.sandbox.latency)
+            refused = refuse_as_slack(slack, kind, name, payload)
+            if refused is not None:  # refused as Slack refuses it: never posted, so not recorded as a call
+                return self._reply(200 if kind == "api" else 400, {"ok": False, "error": refused})
             slack._record(Call(kind, name, payload, headers))
             if kind == "response_url":
                 return self._reply(200, {"ok": True})

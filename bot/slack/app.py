@@ -65,6 +65,7 @@ def create_app(
     app.use(middleware.WellFormed(logger))
     app.use(middleware.OncePerEvent(settings, clock, logger))
     app.use(middleware.SameWorkspace(settings, deps.later, logger))
+    app.use(middleware.DecodedText())
 
     if settings.oauth:
         # app_uninstalled / tokens_revoked: the workspace's tokens are deleted from the store.

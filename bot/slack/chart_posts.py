@@ -8,6 +8,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot.jobs.context import naive
 from bot.render import charts
+from bot.render.blocks import clip, escape
 from bot.slack import membership
 from bot.slack.deps import Deps
 from kpi.anomaly import Sensitivity
@@ -40,7 +41,7 @@ def draw(
     found = service.ask(kpi, period_text, deps.clock(), where=where).where if where else None
     if found is not None:  # the value as in the data, its dimension resolved
         name = f"{name} · {dimension_name(found[0], lang)} = {breakdown_key(found[1], lang, found[0])}"
-    comment = t(lang, "chart_comment", kpi=name, period=current, previous=previous)
+    comment = t(lang, "chart_comment", kpi=escape(name), period=current, previous=previous)
     if by:
         by = service.catalog.dimension(kpi, by)
         result = (
@@ -48,7 +49,8 @@ def draw(
             if where
             else compute(service.catalog, service.source, kpi, pair, by, service.rollups)
         )
-        title = t(lang, "chart_breakdown_title", kpi=kpi.name(lang), dimension=dimension_name(by, lang), period=current)
+        short = clip(kpi.name(lang), 80)  # a team's 300-character name would not fit the image
+        title = t(lang, "chart_breakdown_title", kpi=short, dimension=dimension_name(by, lang), period=current)
         return charts.breakdown(result, title, current, previous, lang, currency), f"{kpi.key}-{by}.png", comment
     threshold = _threshold(deps, team, channel, kpi.key, period_text)
     drawn = series(service, kpi, pair, where=found)
@@ -57,7 +59,7 @@ def draw(
     if sensitivity:  # today is not over: only the days before it are judged
         today = deps.clock().astimezone(service.tz).date()
         band = expected_band(service, kpi, [d for d in drawn.current.labels if d < today], Sensitivity(sensitivity))
-    png = charts.trend(drawn, f"{name} - {current}", current, previous, lang, currency, threshold, band)
+    png = charts.trend(drawn, f"{clip(name, 80)} - {current}", current, previous, lang, currency, threshold, band)
     return png, f"{kpi.key}.png", comment
 
 

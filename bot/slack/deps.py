@@ -6,7 +6,6 @@ import logging
 import threading
 import time
 import uuid
-from collections import defaultdict, deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -16,6 +15,7 @@ from datetime import datetime, timedelta, timezone
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.render import answers as render
+from bot.render.blocks import refusal_text
 from kpi.catalog import Catalog
 from kpi.config import Settings
 from kpi.errors import (
@@ -29,6 +29,7 @@ from kpi.errors import (
     UnknownKpi,
 )
 from kpi.service import KpiService
+from kpi.store import state
 from kpi.texts import t
 
 log = logging.getLogger("bot")
@@ -48,7 +49,7 @@ class Deps:
     # heavy work (charts, digests posted now, very long ranges) waits in its own one-thread pool, so that a
     # flood of it never takes more than one core from the cheap answers of everyone else
     heavy: ThreadPoolExecutor = field(default_factory=lambda: ThreadPoolExecutor(1, thread_name_prefix="kpi-heavy"))
-    limits: Quotas = field(default_factory=lambda: Quotas())
+    limits: Quotas = field(init=False)
     synchronous: bool = False  # run follow-up work (evaluate a new rule, post a digest) before answering
     _jobs: object = None
     _reading: tuple[datetime, Catalog] | None = None  # the catalog with the data's values, and when it was read
@@ -74,6 +75,9 @@ class Deps:
             log.warning("the values of the breakdowns could not be read (%s): questions read without them", exc)
             return
         self._reading = (now, self.service.catalog.with_values(values))
+
+    def __post_init__(self) -> None:
+        self.limits = Quotas(self.settings.database_url)
 
     @property
     def jobs(self):
@@ -109,39 +113,33 @@ class Deps:
 
 
 class Quotas:
-    """Per-process limits on expensive work, counted over a sliding window: how many heavy requests one
-    person may have started in the last minute, and how often a channel may get a digest on demand."""
+    """Limits on expensive work, counted over a sliding window in the bot's database (so that they hold
+    whatever the number of web processes): how many heavy requests one person may have started in the
+    last minute, and how often a channel may get a digest on demand. ``clock``: seconds since the epoch."""
 
     def __init__(
         self,
+        db: str,
         per_user: int = 3,
         window: float = 60.0,
         digest_gap: float = 600.0,
-        clock: Callable[[], float] = time.monotonic,
+        clock: Callable[[], float] = time.time,
     ):
-        self.per_user, self.window, self.digest_gap, self.clock = per_user, window, digest_gap, clock
-        self._lock = threading.Lock()
-        self._heavy: dict[str, deque] = defaultdict(deque)
-        self._digests: dict[str, float] = {}
+        self.db, self.per_user, self.window, self.digest_gap, self.clock = db, per_user, window, digest_gap, clock
 
     def heavy(self, user: str) -> float:
         """0 when ``user`` may start heavy work now (and it is counted), else the seconds to wait."""
-        with self._lock:
-            now, seen = self.clock(), self._heavy[user]
-            while seen and now - seen[0] >= self.window:
-                seen.popleft()
-            if len(seen) >= self.per_user:
-                return self.window - (now - seen[0])
-            seen.append(now)
-            return 0.0
+        return self._take(f"heavy:{user}", self.per_user, self.window)
 
     def digest(self, channel: str) -> float:
         """0 when ``channel`` may get a digest now (and it is counted), else the seconds to wait."""
-        with self._lock:
-            now, last = self.clock(), self._digests.get(channel)
-            if last is not None and now - last < self.digest_gap:
-                return self.digest_gap - (now - last)
-            self._digests[channel] = now
+        return self._take(f"digest:{channel}", 1, self.digest_gap)
+
+    def _take(self, key: str, limit: int, window: float) -> float:
+        try:
+            return state.take(self.db, key, self.clock(), limit, window)
+        except SQLAlchemyError:  # the work is still done (the heavy pool still takes one at a time)
+            log.warning("a quota could not be counted: the bot's database failed", exc_info=True)
             return 0.0
 
 
@@ -209,7 +207,7 @@ def guard(replier: Replier, lang: str, kpi_name: str = "") -> Iterator[None]:
     except UnknownDimension as exc:
         replier.reply(render.bad_dimension(exc, lang))
     except Refusal as exc:  # typed input refused with its reason (a filter's value not found…)
-        replier.reply(render.notice(exc.text(lang)))
+        replier.reply(render.notice(refusal_text(exc, lang)))
     except SourceTimeout as exc:
         log.warning("source database did not answer within %gs for %s", exc.seconds, kpi_name or "a command")
         replier.reply(

@@ -2,7 +2,8 @@
 
 * :class:`NotReplayed` — a signed request seen a second time is a replay: 401, no effect;
 * :class:`WellFormed` — the envelope of interactivity payloads (below);
-* :class:`OncePerEvent` — each Slack event is handled once, whatever its retries and the processes.
+* :class:`OncePerEvent` — each Slack event is handled once, whatever its retries and the processes;
+* :class:`DecodedText` — the text of commands and message events as the person typed it (:mod:`bot.slack.wire`).
 
 The envelope: the shape Slack gives every interactivity payload, checked once before any listener runs.
 
@@ -25,6 +26,7 @@ from slack_bolt import BoltRequest, BoltResponse
 from slack_bolt.middleware import Middleware
 from sqlalchemy.exc import SQLAlchemyError
 
+from bot.slack import wire
 from kpi.config import Settings
 from kpi.store import state
 from kpi.texts import t
@@ -141,6 +143,9 @@ class OncePerEvent(Middleware):
                 self.clock().astimezone(timezone.utc).replace(tzinfo=None),
             )
         except SQLAlchemyError:
+            if event_id:  # no one reads an event's answer: its listener apologises where the person wrote
+                req.context["state_failed"] = logged_failure(self.logger)
+                return next()
             return apology(self.settings, self.logger)
         if not first:
             self.logger.info("event %s already handled; this delivery is ignored", str(event_id)[:40])
@@ -148,11 +153,31 @@ class OncePerEvent(Middleware):
         return next()
 
 
+MENTIONS_BOT = "mentions_bot"  # in the listener's context: the event's text mentioned the bot (removed from it)
+_TEXT_EVENTS = ("message", "app_mention")
+
+
+class DecodedText(Middleware):
+    """Slack's text format decoded once, before any listener reads it: a slash command's ``text`` and the
+    ``text`` of message and mention events become what the person typed (:func:`bot.slack.wire.decode`).
+    The bot's own mentions are removed from an event's text; ``context[MENTIONS_BOT]`` says there was one."""
+
+    def process(self, *, req: BoltRequest, resp: BoltResponse, next: Callable[[], BoltResponse]) -> BoltResponse:
+        body = req.body
+        if isinstance(body.get("command"), str) and isinstance(body.get("text"), str):
+            body["text"] = wire.decode(body["text"])
+        event = body.get("event") if body.get("type") == "event_callback" else None
+        if isinstance(event, dict) and event.get("type") in _TEXT_EVENTS and isinstance(event.get("text"), str):
+            bot = req.context.bot_user_id or ""
+            req.context[MENTIONS_BOT] = wire.mentions(event["text"], bot)
+            event["text"] = wire.decode(event["text"], bot)
+        return next()
+
+
 def apology(settings: Settings, logger: logging.Logger) -> BoltResponse:
     """The bot's own database failed before any listener: the person gets the apology with an error id
     (a slash command shows the body; other payloads ignore it), and the log the traceback under that id."""
-    error_id = uuid.uuid4().hex[:10]
-    logger.exception("the bot's database failed while checking a request [error_id=%s]", error_id)
+    error_id = logged_failure(logger)
     body = json.dumps(
         {"response_type": "ephemeral", "text": t(settings.kpi_language, "err_internal", error_id=error_id)}
     )
@@ -220,3 +245,10 @@ def _refuse(client, body: dict, text: str) -> None:
         from slack_sdk.webhook import WebhookClient
 
         WebhookClient(body["response_url"]).send(text=text, response_type="ephemeral", replace_original=False)
+
+
+def logged_failure(logger: logging.Logger) -> str:
+    """The traceback of the bot's database failing, logged under a new error id (returned)."""
+    error_id = uuid.uuid4().hex[:10]
+    logger.exception("the bot's database failed while checking a request [error_id=%s]", error_id)
+    return error_id

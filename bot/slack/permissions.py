@@ -18,17 +18,29 @@ _admins: dict[tuple[str, str, str], tuple[float, bool]] = {}
 _admins_lock = threading.Lock()
 
 
-def can_manage(settings, client, user: str, clock=time.monotonic) -> bool:
-    """KPI_ADMINS, else the workspace's admins and owners (users.info). Slack's answer is kept five
-    minutes, so that the form opened by `/kpi alert` is submitted (and acked) without a second call."""
+def _key(client, user: str) -> tuple[str, str, str]:
+    return (str(getattr(client, "base_url", "")), str(getattr(client, "token", "") or "")[-12:], user)
+
+
+def known(settings, client, user: str, clock=time.monotonic) -> bool | None:
+    """What :func:`can_manage` would answer, without asking Slack: None when only Slack can tell
+    (a form is acked at once, and asks after)."""
     admins = settings.admins
     if admins:
         return user in admins
-    key = (str(getattr(client, "base_url", "")), str(getattr(client, "token", "") or "")[-12:], user)
     with _admins_lock:
-        seen = _admins.get(key)
+        seen = _admins.get(_key(client, user))
     if seen is not None and clock() - seen[0] < ADMIN_TTL:
         return seen[1]
+    return None
+
+
+def can_manage(settings, client, user: str, clock=time.monotonic) -> bool:
+    """KPI_ADMINS, else the workspace's admins and owners (users.info). Slack's answer is kept five
+    minutes, so that the form opened by `/kpi alert` is submitted (and acked) without a second call."""
+    found = known(settings, client, user, clock)
+    if found is not None:
+        return found
     try:
         info = client.users_info(user=user)
     except SlackApiError as exc:
@@ -39,7 +51,7 @@ def can_manage(settings, client, user: str, clock=time.monotonic) -> bool:
     with _admins_lock:
         if len(_admins) > 10_000:
             _admins.clear()
-        _admins[key] = (clock(), allowed)
+        _admins[_key(client, user)] = (clock(), allowed)
     return allowed
 
 

@@ -23,6 +23,7 @@ from slack_bolt.adapter.asgi import SlackRequestHandler
 from slack_bolt.adapter.asgi.http_request import AsgiHttpRequest
 from slack_bolt.request import BoltRequest
 from slack_bolt.response import BoltResponse
+from slack_sdk.signature import SignatureVerifier
 
 from bot.logs import rejections
 from kpi.config import Settings, get_settings
@@ -139,10 +140,35 @@ def handle(app: App, body: str, query: str, headers: dict) -> BoltResponse:
     except (TypeError, AttributeError, KeyError, ValueError) as exc:
         rejections.note(f"unparseable request refused ({type(exc).__name__})")
         return BoltResponse(status=400, body="malformed request")
+    odd = _without_event(app, bolt_request)
+    if odd is not None:
+        return odd
     response = app.dispatch(bolt_request)
     if response.status == 401:
         rejections.note("request refused with 401: its signature is wrong, stale or already used")
     return response
+
+
+def _without_event(app: App, request: BoltRequest) -> BoltResponse | None:
+    """A signed ``event_callback`` whose ``event`` is not an object (no such payload comes from Slack) is
+    acknowledged and ignored with one log line: Bolt's own middlewares would fail on it (HTTP 500 and a
+    traceback). Unsigned, it goes on to Bolt, which refuses it (401)."""
+    body = request.body
+    if not isinstance(body, dict) or body.get("type") != "event_callback" or isinstance(body.get("event"), dict):
+        return None
+    settings = getattr(getattr(app, "deps", None), "settings", None)
+    secret = settings.slack_signing_secret if settings is not None else None
+    if secret is None:
+        return None
+
+    def first(name: str) -> str:
+        return str((request.headers.get(name) or [""])[0])
+
+    verifier = SignatureVerifier(secret.get_secret_value())
+    if not verifier.is_valid(request.raw_body, first("x-slack-request-timestamp"), first("x-slack-signature")):
+        return None
+    log.warning("signed event_callback whose event is not an object (%s) ignored", type(body.get("event")).__name__)
+    return BoltResponse(status=200, body="")
 
 
 _TIMESTAMP = re.compile(rb"[0-9]{1,12}")

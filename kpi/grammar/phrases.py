@@ -360,8 +360,9 @@ def tokens(text: str) -> list[str]:
     text = re.sub(r"\s*=\s*", "=", text)
     text = re.sub(r"\s[-\u2013\u2014]\s", " to ", text)  # "Nov 1 - Nov 15": a range
     text = " ".join(w if "=" in w else w.replace("_", " ") for w in text.split())  # paid_search -> paid search
-    words = re.findall(r"[a-z0-9_=/.\-]+", text)
-    return [w.strip(".-") for w in words if w.strip(".-")]
+    # "r&d", "#general", "@sales": values as typed (Slack's channels and groups decoded by the bot)
+    words = [w.strip(".-&") for w in re.findall(r"[a-z0-9_=/.\-&#@]+", text)]
+    return [w for w in words if w.strip("#@")]
 
 
 TO_DATE_TAILS = (("a", "date"), ("to", "date"), ("so", "far"), ("jusqu", "ici"), ("jusqu", "a", "present"))

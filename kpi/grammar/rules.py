@@ -241,7 +241,7 @@ def rule_from_fields(values: dict[str, str], catalog: Catalog, lang: str = "en",
     the command. Raises :class:`FieldRefusal` naming the field."""
     kpi = values.get("kpi", "")
     if kpi not in catalog.kpis:
-        raise FieldRefusal({"kpi": Refusal("err_missing_kpi")})
+        raise FieldRefusal({"kpi": Refusal("err_missing_kpi", command="alert")})
     head = values.get("op", "").lower()
     if head == "unusual":
         return _unusual_from_fields(kpi, values, lang)

@@ -135,6 +135,22 @@ def get_engine(url: str) -> Engine:
 
 
 def _create(url: str) -> Engine:
+    engine = _engine(url)
+    event.listen(engine, "handle_error", _read_only_is_lost)
+    return engine
+
+
+def _read_only_is_lost(context: Any) -> None:
+    """A connection that refuses writes ("attempt to write a readonly database": SQLite opened the file
+    while it could not be written; PostgreSQL's read-only transaction, 25006) is dropped, and the pool's
+    connections with it: once the database takes writes again, the next connection can write, without a
+    restart. (Kept, the pool would hand out read-only connections for ever.)"""
+    error = context.original_exception
+    if "readonly database" in str(error) or getattr(error, "sqlstate", None) == "25006":
+        context.is_disconnect = True
+
+
+def _engine(url: str) -> Engine:
     parsed = make_url(url)
     limit = _limits
     if parsed.get_backend_name() == "sqlite":

@@ -21,6 +21,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     func,
+    text,
 )
 
 from kpi.store.schema import metadata
@@ -45,6 +46,8 @@ alert_rules = Table(
     Column("parent_id", Integer, nullable=True),  # a segment's rule: the rule it is a segment of
     Column("segment_key", Text, nullable=True),  # ... and its dimension value ('' for rows without one)
     Column("segment_only", Text, nullable=True),  # a filtered rule: the one value of segment_by it watches
+    # the number people type and see (`/kpi alert remove 3`): per workspace, from 1; a segment's is its rule's
+    Column("number", Integer, nullable=True),
     Column("created_by", Text, nullable=False, server_default=""),
     Column("created_at", DateTime, nullable=False),
     Column("removed_at", DateTime, nullable=True),
@@ -63,6 +66,14 @@ alert_rules = Table(
     CheckConstraint("op IN ('>', '<', '>=', '<=')", name="op"),
     CheckConstraint("state IN ('ok', 'pending', 'firing', 'no_data', 'error')", name="state"),
     Index("ix_alert_rules_team_channel", "team_id", "channel_id"),
+    Index(
+        "uq_alert_rules_team_number",
+        "team_id",
+        "number",
+        unique=True,
+        sqlite_where=text("parent_id IS NULL"),
+        postgresql_where=text("parent_id IS NULL"),
+    ),
 )
 
 alert_messages = Table(
@@ -248,6 +259,16 @@ delivery_problems = Table(  # a channel whose posts Slack refuses (bot removed, 
     Column("error", Text, nullable=False),  # not_in_channel | is_archived | channel_not_found
     Column("since", DateTime, nullable=False),  # the first refusal since the last post that went through
     Column("last_at", DateTime, nullable=False),
+)
+
+quota_uses = Table(  # each use of a limited thing (heavy work per person, a digest now per channel), shared
+    "quota_uses",  # by every web process; kept as long as its window
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("key", Text, nullable=False),  # "heavy:T…:U…", "digest:T…:C…"
+    Column("used_at", Float, nullable=False),  # seconds since the epoch
+    Index("ix_quota_uses_key_used_at", "key", "used_at"),
+    Index("ix_quota_uses_used_at", "used_at"),
 )
 
 leases = Table(

@@ -17,11 +17,12 @@ import uvicorn
 from pydantic import SecretStr
 
 from bot.sandbox.local_slack import LocalSlack
+from bot.sandbox.slack_typing import slack_encode
 from bot.slack.app import create_app
 from bot.slack.signing import signed_headers
 from bot.slack.web import create_asgi
 from kpi.config import Settings
-from tests.support import fixtures
+from tests.support import fixtures, hostile
 
 SECRET = "test-signing-secret-0123456789"
 TOKEN = "xoxb-test-0000-secret-token"
@@ -49,6 +50,8 @@ def declare_channels(fake: LocalSlack) -> LocalSlack:
 def slack():
     with LocalSlack() as fake:
         yield declare_channels(fake)
+    # every test checks Slack's limits for free: no payload the fake refused as Slack would
+    assert not fake.invalid, f"payloads Slack would refuse: {fake.invalid[:3]}"
 
 
 def make_settings(db_url: str, slack: LocalSlack, **overrides) -> Settings:
@@ -117,7 +120,10 @@ class Server:
         except urllib.error.HTTPError as err:
             return Response(err.code, err.read().decode())
 
-    def command_body(self, text: str, user: str = "U123", channel: str = "C123", team: str = "T123") -> tuple[str, str]:
+    def command_body(
+        self, text: str, user: str = "U123", channel: str = "C123", team: str = "T123", raw: bool = False
+    ) -> tuple[str, str]:
+        """A signed slash command's body; ``text`` is sent as Slack sends what was typed (unless ``raw``)."""
         self.count += 1
         response_url = self.slack.response_url(f"cmd{self.count}")
         body = urlencode(
@@ -130,13 +136,22 @@ class Server:
                 "user_id": user,
                 "user_name": "ana",
                 "command": "/kpi",
-                "text": text,
+                "text": text if raw else slack_encode(text),
                 "api_app_id": "A123",
                 "response_url": response_url,
                 "trigger_id": f"trig.{self.count}",
             }
         )
         return body, response_url
+
+    @staticmethod
+    def json_or_empty(body: str) -> dict:
+        """A command's inline answer as a message ({} when it acked with no body)."""
+        try:
+            found = json.loads(body) if body else {}
+        except ValueError:
+            return {}
+        return found if isinstance(found, dict) else {}
 
     def command(self, text: str, **kwargs) -> Response:
         body, _ = self.command_body(text, **kwargs)
@@ -175,6 +190,19 @@ class Server:
 def data(db_url):
     fixtures.load(db_url)
     return db_url
+
+
+@pytest.fixture
+def hostile_data(data):
+    """The fixture data plus hostile values: 60 products and 3 channels named like Slack's control sequences."""
+    hostile.load(data)
+    return data
+
+
+@pytest.fixture
+def hostile_definitions(tmp_path):
+    """A team catalog (KPI_DEFINITIONS) of 120 KPIs with hostile 300-character names."""
+    return hostile.write_catalog(tmp_path / "team_kpis.yml")
 
 
 @pytest.fixture

@@ -53,9 +53,11 @@ def test_only_admins_change_rules(admin_server, slack, data):
 
 
 def test_remove_and_snooze_commands_are_audited(admin_server, data):
-    other_team = add_rule(data, channel="C123", team="TOTHER")
-    assert "There is no rule" in texts(admin_server.command(f"alert remove {other_team}", user="UADMIN").json())
-    rule = add_rule(data, channel="C123", team="T123")
+    add_rule(data, channel="C123", team="TOTHER")
+    add_rule(data, channel="C123", team="TOTHER")  # another workspace's #2
+    assert "There is no rule" in texts(admin_server.command("alert remove 2", user="UADMIN").json())
+    rule = state.rule(data, "T123", add_rule(data, channel="C123", team="T123")).number
+    assert rule == 1  # the workspace's first rule, whatever the others have
     assert "snoozed until 1 Nov 12:00" in texts(admin_server.command(f"alert snooze {rule} 1d", user="UADMIN").json())
     assert f"Rule `#{rule}` removed." in texts(admin_server.command(f"alert remove {rule}", user="UADMIN").json())
     assert "There is no rule `#999`" in texts(admin_server.command("alert remove 999", user="UADMIN").json())

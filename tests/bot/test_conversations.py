@@ -7,6 +7,7 @@ import json
 
 import pytest
 
+from bot.sandbox.slack_typing import slack_encode
 from kpi.store import state
 from tests.bot.conftest import NOW, Server, make_settings
 from tests.support.messages import texts
@@ -22,6 +23,8 @@ def talk(data, slack):
 
 
 class Events:
+    """Events as Slack sends them: the typed text entity-encoded, with links in Slack's syntax."""
+
     def __init__(self, server: Server):
         self.server, self.count = server, 0
 
@@ -40,11 +43,26 @@ class Events:
         assert response.status == 200
 
     def dm(self, text: str, ts: str, thread: str | None = None, channel: str = "D42") -> None:
-        event = {"type": "message", "channel_type": "im", "channel": channel, "user": "U123", "text": text, "ts": ts}
+        event = {
+            "type": "message",
+            "channel_type": "im",
+            "channel": channel,
+            "user": "U123",
+            "text": slack_encode(text),
+            "ts": ts,
+        }
         self.send(event | ({"thread_ts": thread} if thread else {}))
 
     def mention(self, text: str, ts: str, channel: str = "C123") -> None:
-        self.send({"type": "app_mention", "channel": channel, "user": "U123", "text": f"<@UKPIBOT> {text}", "ts": ts})
+        self.send(
+            {
+                "type": "app_mention",
+                "channel": channel,
+                "user": "U123",
+                "text": f"<@UKPIBOT> {slack_encode(text)}",
+                "ts": ts,
+            }
+        )
         # Slack also sends the mention as a message of the channel: it must not be answered twice
         self.send(
             {
@@ -52,7 +70,7 @@ class Events:
                 "channel_type": "channel",
                 "channel": channel,
                 "user": "U123",
-                "text": f"<@UKPIBOT> {text}",
+                "text": f"<@UKPIBOT> {slack_encode(text)}",
                 "ts": ts,
             }
         )
@@ -64,7 +82,7 @@ class Events:
                 "channel_type": "channel",
                 "channel": channel,
                 "user": "U123",
-                "text": text,
+                "text": slack_encode(text),
                 "ts": ts,
                 "thread_ts": thread,
             }

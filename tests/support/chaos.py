@@ -7,6 +7,7 @@ import socket
 import threading
 from pathlib import Path
 
+from sqlalchemy import event
 from sqlalchemy.engine import make_url
 
 from kpi.store.engines import get_engine
@@ -155,3 +156,30 @@ class UnreachableSlack:
     """Settings' Slack for code that must never call it: nothing listens on port 9."""
 
     api_url = "http://127.0.0.1:9/api/"
+
+
+class ReadOnlyDatabase:
+    """The bot's own SQLite database stops taking writes, then takes them again (a disk full, a file made
+    read-only, then fixed). Connections opened meanwhile can't write (as SQLite opens a file it may not
+    write), and the pool keeps them: coming back does not dispose of them (no restart)."""
+
+    def __init__(self, url: str):
+        self.engine = get_engine(url)
+        assert self.engine.dialect.name == "sqlite", "SQLite only"
+        self.is_down = False
+        event.listen(self.engine, "connect", self._connect)
+
+    def _connect(self, dbapi_conn, record) -> None:
+        if self.is_down:
+            dbapi_conn.execute("PRAGMA query_only = ON")
+
+    def down(self) -> None:
+        self.is_down = True
+        self.engine.dispose()  # every connection from now on is opened read-only
+
+    def up(self) -> None:
+        self.is_down = False
+
+    def close(self) -> None:
+        event.remove(self.engine, "connect", self._connect)
+        self.engine.dispose()

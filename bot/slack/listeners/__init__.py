@@ -3,7 +3,7 @@
 from slack_bolt import App
 
 from bot.slack.deps import Deps
-from bot.slack.listeners import actions, alerts, commands, conversations, home
+from bot.slack.listeners import actions, alerts, commands, conversations, forms, home
 
 
 def register(app: App, deps: Deps) -> None:
@@ -11,4 +11,5 @@ def register(app: App, deps: Deps) -> None:
     actions.register(app, deps)
     home.register(app, deps)
     alerts.register(app, deps)
+    forms.register(app, deps)
     conversations.register(app, deps)

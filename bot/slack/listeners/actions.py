@@ -32,8 +32,8 @@ def register(app: App, deps: Deps) -> None:
         team = context.team_id or ""
         replier = Replier.after_ack(respond)
         wait = deps.limits.heavy(context.user_id or "")
-        if wait:  # the same quota as /kpi … chart
-            replier.reply(render.notice(t(deps.lang, "err_busy", seconds=max(1, round(wait)))))
+        if wait:  # the same quota as /kpi … chart (said after the ack: a response URL is a call to Slack)
+            deps.later(replier.reply, render.notice(t(deps.lang, "err_busy", seconds=max(1, round(wait)))))
             return
         _audit(deps, body, context, "chart.post", action.get("value"))
         deps.later(_chart, deps, replier, client, team, channel, action.get("value"), heavy=True)
@@ -44,7 +44,7 @@ def register(app: App, deps: Deps) -> None:
         wait = deps.limits.heavy(context.user_id or "")  # one query per breakdown: the charts' quota
         replier = Replier.after_ack(respond)
         if wait:
-            replier.reply(render.notice(t(deps.lang, "err_busy", seconds=max(1, round(wait)))))
+            deps.later(replier.reply, render.notice(t(deps.lang, "err_busy", seconds=max(1, round(wait)))))
             return
         deps.later(_why, deps, replier, action.get("value"), heavy=True)
 

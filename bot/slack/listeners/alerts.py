@@ -1,9 +1,8 @@
-"""Alert rules and digests: `/kpi alert…`, `/kpi alerts`, `/kpi digest…`, alert buttons, the rule modal."""
+"""Alert rules and digests: `/kpi alert…`, `/kpi alerts`, `/kpi digest…` and the alert buttons (the forms' submissions
+are :mod:`bot.slack.listeners.forms`)."""
 
 from __future__ import annotations
 
-import json
-import logging
 import re
 from dataclasses import replace
 from datetime import timedelta
@@ -18,55 +17,31 @@ from bot.render import alerts as ra
 from bot.render import answers as render
 from bot.render import modals
 from bot.render import rules as rr
+from bot.render.blocks import fixed
 from bot.slack import membership, permissions, understood
 from bot.slack import parse as p
 from bot.slack.answers import build
 from bot.slack.deps import Deps, Replier, guard
-from kpi import grammar
 from kpi.grammar import DigestSpec
 from kpi.present import format_value
 from kpi.store import state
 from kpi.texts import t
 
-log = logging.getLogger("bot.alerts")
-
 
 def register(app: App, deps: Deps) -> None:
+    # Buttons answer Slack's HTTP request at once (within its 3 seconds whatever Slack's own
+    # latency): every call to Slack (users.info, response URLs, chat.postEphemeral) comes after, in a worker.
     @app.action(ra.ACTION_ACK)
     def acknowledge(ack, respond, action, body, context):
         ack()
-        replier = Replier.after_ack(respond)
-        with guard(replier, deps.lang):
-            ref = _ref(action.get("value"))
-            if ref is None:
-                return
-            team, user = context.team_id or "", body.get("user", {}).get("id", "")
-            incident = state.acknowledge(deps.settings.database_url, team, ref[0], ref[1], user, naive(deps.clock()))
-            if incident is None:
-                replier.reply(render.notice(t(deps.lang, "rule_not_found", id=ref[0])))
-                return
-            if incident["message_id"]:  # show who acknowledged it on the alert itself
-                respond(
-                    replace_original=True,
-                    **rerender(
-                        deps.jobs, state.incidents_for_message(deps.settings.database_url, incident["message_id"])
-                    ),
-                )
-            replier.reply(render.notice(t(deps.lang, "incident_acked")))
+        user = body.get("user", {}).get("id", "")
+        deps.later(_acknowledge, deps, respond, context.team_id or "", action.get("value"), user)
 
     def snooze(days: int):
         def handler(ack, respond, action, body, client, context):
             ack()
-            replier = Replier.after_ack(respond)
-            with guard(replier, deps.lang):
-                ref = _ref(action.get("value"))
-                user = body.get("user", {}).get("id", "")
-                if ref is None:
-                    return
-                if not permissions.can_manage(deps.settings, client, user):
-                    replier.reply(render.notice(permissions.refusal(deps.settings, deps.lang)))
-                    return
-                _snooze(deps, replier, context.team_id or "", ref[0], int(timedelta(days=days).total_seconds()), user)
+            user, seconds = body.get("user", {}).get("id", ""), int(timedelta(days=days).total_seconds())
+            deps.later(_snooze_button, deps, respond, client, context.team_id or "", action.get("value"), user, seconds)
 
         return handler
 
@@ -78,74 +53,35 @@ def register(app: App, deps: Deps) -> None:
         ack()
         deps.later(_breakdown, deps, Replier.after_ack(respond), str(action.get("value", "")))
 
-    @app.view(modals.CALLBACK_RULE)
-    def rule_submitted(ack, body, view, client, context):
-        user, values, team, channel, meta = _submission(body, view, context)
-        editing = meta.get("rule") if isinstance(meta.get("rule"), int) else None
+
+def _acknowledge(deps: Deps, respond, team: str, value, user: str) -> None:
+    replier = Replier.after_ack(respond)
+    with guard(replier, deps.lang):
+        ref = _ref(value)
+        if ref is None:
+            return
+        incident = state.acknowledge(deps.settings.database_url, team, ref[0], ref[1], user, naive(deps.clock()))
+        if incident is None:
+            replier.reply(render.notice(t(deps.lang, "rule_not_found", id=ref[0])))
+            return
+        if incident["message_id"]:  # show who acknowledged it on the alert itself
+            respond(
+                replace_original=True,
+                **rerender(deps.jobs, state.incidents_for_message(deps.settings.database_url, incident["message_id"])),
+            )
+        replier.reply(render.notice(t(deps.lang, "incident_acked")))
+
+
+def _snooze_button(deps: Deps, respond, client, team: str, value, user: str, seconds: int) -> None:
+    replier = Replier.after_ack(respond)
+    with guard(replier, deps.lang):
+        ref = _ref(value)
+        if ref is None:
+            return
         if not permissions.can_manage(deps.settings, client, user):
-            ack(response_action="errors", errors={"kpi": permissions.refusal(deps.settings, deps.lang)[:150]})
+            replier.reply(render.notice(permissions.refusal(deps.settings, deps.lang)))
             return
-        try:
-            spec = grammar.rule_from_fields(values, deps.service.catalog, deps.lang, deps.currency)
-        except grammar.FieldRefusal as refused:
-            ack(response_action="errors", errors=_field_errors(deps, refused))
-            return
-        if not _channel_checked(deps, ack, client, channel):
-            return
-        ack()
-        if editing is not None:
-            if state.edit_rule(deps.settings.database_url, team, editing, spec, channel, user, naive(deps.clock())):
-                text = t(deps.lang, "rule_updated", id=editing, **understood.rule(deps, spec))
-            else:  # removed meanwhile, or not this workspace's rule
-                text = t(deps.lang, "rule_not_found", id=editing)
-            _confirm(client, channel, user, render.notice(text))
-            return
-        _confirm(client, channel, user, _create(deps, team, channel, spec, user))
-
-    @app.view(modals.CALLBACK_DIGEST)
-    def digest_submitted(ack, body, view, client, context):
-        user, values, team, channel, _ = _submission(body, view, context)
-        if not permissions.can_manage(deps.settings, client, user):
-            ack(response_action="errors", errors={"cadence": permissions.refusal(deps.settings, deps.lang)[:150]})
-            return
-        try:
-            digest = grammar.digest_from_fields(values, deps.service.catalog)
-        except grammar.FieldRefusal as refused:
-            ack(response_action="errors", errors=_field_errors(deps, refused))
-            return
-        if not _channel_checked(deps, ack, client, channel):
-            return
-        ack()
-        state.subscribe_digest(deps.settings.database_url, team, channel, digest, user, naive(deps.clock()))
-        _confirm(client, channel, user, render.notice(understood.digest(deps, digest)))
-
-
-FORM_CHECK_SECONDS = 2.0  # the channel check of a form, within Slack's 3 seconds to answer it
-
-
-def _channel_checked(deps: Deps, ack, client, channel: str) -> bool:
-    """Whether the bot can post in the form's channel (joining it if public); if not, the form is answered
-    with the reason under its channel field, and nothing is saved."""
-    key = membership.problem_within(client, channel, FORM_CHECK_SECONDS)
-    if key is None:
-        return True
-    ack(response_action="errors", errors={"channel": t(deps.lang, f"form_{key}")[:150]})
-    return False
-
-
-def _confirm(client, channel: str, user: str, message: dict) -> None:
-    """The form's confirmation, seen only by the person who sent it. Slack may still refuse it (the bot was
-    removed from the channel meanwhile, Slack is down): the saved change stands, and the person is told in
-    a DM instead; it never becomes an HTTP error on a form that is already closed."""
-    try:
-        client.chat_postEphemeral(channel=channel, user=user, **message)
-        return
-    except Exception as exc:  # noqa: BLE001 - any failure of Slack's: logged, then the DM
-        log.warning("form confirmation not shown in %s (%s); sent as a DM", channel, type(exc).__name__)
-    try:
-        client.chat_postMessage(channel=user, **message)
-    except Exception:  # noqa: BLE001 - nothing else can reach the person; logged with its traceback
-        log.exception("form confirmation could not reach %s", user)
+        _snooze(deps, replier, team, ref[0], seconds, user)
 
 
 def handle(deps: Deps, replier: Replier, command: p.Command, body: dict, client) -> None:
@@ -165,7 +101,7 @@ def handle(deps: Deps, replier: Replier, command: p.Command, body: dict, client)
         case p.Digest(action="show") if not permissions.can_manage(deps.settings, client, user):
             current = state.active_digests(url, team, channel)
             text = understood.digest(deps, current[0].spec) if current else t(lang, "digest_not_subscribed")
-            replier.reply(render.notice(text + " " + t(lang, "err_digest_usage")))
+            replier.reply(render.notice(text + " " + fixed(t(lang, "err_digest_usage"))))
             return
         case p.Digest(action="now"):
             _can_post(deps, client, team, channel)
@@ -186,8 +122,8 @@ def handle(deps: Deps, replier: Replier, command: p.Command, body: dict, client)
             client.views_open(
                 trigger_id=body.get("trigger_id", ""), view=modals.rule_modal(deps.service.catalog, lang, channel, team)
             )
-        case p.EditRule(rule_id=rule_id):
-            row = state.rule(url, team, rule_id)
+        case p.EditRule(rule_id=rule_id):  # the number people type, per workspace
+            row = state.rule_numbered(url, team, rule_id)
             if row is None:
                 replier.reply(render.notice(t(lang, "rule_not_found", id=rule_id)))
                 return
@@ -212,12 +148,13 @@ def handle(deps: Deps, replier: Replier, command: p.Command, body: dict, client)
             )
         case p.CreateRule(spec=spec):
             _can_post(deps, client, team, channel)  # not saved unless the bot can post there
-            replier.reply(_create(deps, team, channel, spec, user))
+            replier.reply(create_rule(deps, team, channel, spec, user))
         case p.RemoveRule(rule_id=rule_id):
-            done = state.remove_rule(url, team, rule_id, user, naive(now))
+            row = state.rule_numbered(url, team, rule_id)
+            done = row is not None and state.remove_rule(url, team, row.id, user, naive(now))
             replier.reply(render.notice(t(lang, "rule_removed" if done else "rule_not_found", id=rule_id)))
         case p.SnoozeRule(rule_id=rule_id, seconds=seconds):
-            _snooze(deps, replier, team, rule_id, seconds, user)
+            _snooze(deps, replier, team, rule_id, seconds, user, typed=True)
         case p.Pin(kpi=key, on=on):
             name = render.escape(deps.service.catalog.kpis[key].name(lang))
             changed = state.pin(url, team, key, user, naive(now), on)
@@ -265,7 +202,7 @@ def _can_post(deps: Deps, client, team: str, channel: str) -> None:
     state.channel_fixed(deps.settings.database_url, team, channel)
 
 
-def _create(deps: Deps, team: str, channel: str, spec, user: str) -> dict:
+def create_rule(deps: Deps, team: str, channel: str, spec, user: str) -> dict:
     """Create the rule (unless the channel has the very same one) and say how it was understood."""
     url = deps.settings.database_url
     if spec.segment_only is not None:  # 'for referral': the value as in the data, and its breakdown
@@ -274,31 +211,38 @@ def _create(deps: Deps, team: str, channel: str, spec, user: str) -> dict:
         assert found.where is not None  # asked with a filter
         by, key = found.where
         spec = replace(spec, segment_by=by, segment_only=key if key is not None else "")
-    same = next((row.id for row in state.rules(url, team, channel) if row.spec == spec), None)
+    same = next((row.shown for row in state.rules(url, team, channel) if row.spec == spec), None)
     if same is not None:
         return render.notice(t(deps.lang, "rule_duplicate", id=same))
     rule_id = state.create_rule(url, team, channel, spec, user, naive(deps.clock()))
+    created = state.rule(url, team, rule_id)
     # A new rule is checked at once: the channel learns now, not in five minutes, if it is already crossed.
     deps.later(run_pass, deps.jobs, deps.clock(), True, {rule_id})
     return render.notice(
         t(
             deps.lang,
             "rule_created",
-            id=rule_id,
+            id=created.shown if created else rule_id,
             **understood.rule(deps, spec),
             minutes=max(1, deps.settings.kpi_eval_interval // 60),
         )
     )
 
 
-def _snooze(deps: Deps, replier: Replier, team: str, rule_id: int, seconds: int, user: str) -> None:
+def _snooze(
+    deps: Deps, replier: Replier, team: str, rule_id: int, seconds: int, user: str, typed: bool = False
+) -> None:
+    """Snooze a rule: ``rule_id`` is the number people typed (``typed``), else its id (an alert's button)."""
     now = naive(deps.clock())
     until = now + timedelta(seconds=seconds)
-    done = state.snooze_rule(deps.settings.database_url, team, rule_id, until, user, now)
+    url = deps.settings.database_url
+    row = state.rule_numbered(url, team, rule_id) if typed else state.rule(url, team, rule_id)
+    number = row.shown if row else rule_id
+    done = row is not None and state.snooze_rule(url, team, row.id, until, user, now)
     text = (
-        t(deps.lang, "rule_snoozed", id=rule_id, until=ra.when_text(until, deps.service.tz, deps.lang))
+        t(deps.lang, "rule_snoozed", id=number, until=ra.when_text(until, deps.service.tz, deps.lang))
         if done
-        else t(deps.lang, "rule_not_found", id=rule_id)
+        else t(deps.lang, "rule_not_found", id=number)
     )
     replier.reply(render.notice(text))
 
@@ -330,26 +274,3 @@ def _ref(value) -> tuple[int, int] | None:
     if re.fullmatch(r"[0-9]{1,9}", rule) and re.fullmatch(r"[0-9]{1,9}", seq):  # ASCII digits ('²' is not one)
         return int(rule), int(seq)
     return None
-
-
-def _field_errors(deps: Deps, refused: grammar.FieldRefusal) -> dict[str, str]:
-    """A form's refusals as Slack shows them under each field (150 characters at most)."""
-    hint = t(deps.lang, "modal_threshold_hint")
-    return {name: (problem.text(deps.lang) or hint)[:150] for name, problem in refused.errors.items()}
-
-
-def _submission(body: dict, view: dict, context) -> tuple[str, dict, str, str, dict]:
-    """Who submitted a modal, its values, and the team and channel it is for (picked, else where it opened).
-
-    The team is Bolt's reading of Slack's signed envelope (``context.team_id``: the installing workspace,
-    ``view.app_installed_team_id`` included), never the metadata's: a modal opened in one workspace can
-    only change that workspace's rules and digests."""
-    values = modals.submitted(view)
-    try:
-        meta = json.loads(view.get("private_metadata") or "{}")
-    except ValueError:
-        meta = {}
-    meta = meta if isinstance(meta, dict) else {}
-    team = context.team_id or ""
-    channel = (values.get("channel") or str(meta.get("channel", "")))[:32]
-    return body.get("user", {}).get("id", ""), values, team, channel, meta

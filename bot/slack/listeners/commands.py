@@ -9,6 +9,7 @@ from concurrent.futures import TimeoutError as FutureTimeout
 from slack_bolt import App
 
 from bot.render import answers as render
+from bot.render.blocks import fixed, refusal_text
 from bot.slack import chart_posts, membership
 from bot.slack import parse as p
 from bot.slack.answers import build
@@ -44,7 +45,7 @@ def dispatch(deps: Deps, replier: Replier, command: dict, client) -> None:
         if deps.synchronous:  # the console: everything before the prompt comes back
             handle(deps, replier, command, client, parsed)
             return
-        heavy = _heavy(deps, parsed)
+        heavy = is_heavy(deps, parsed)
         if heavy:
             wait = deps.limits.heavy(command.get("user_id", ""))
             if wait:
@@ -62,7 +63,7 @@ def dispatch(deps: Deps, replier: Replier, command: dict, client) -> None:
             _Late(deps, replier, name).start(deps.settings.kpi_answer_timeout - deps.settings.kpi_inline_budget, future)
 
 
-def _heavy(deps: Deps, parsed) -> bool:
+def is_heavy(deps: Deps, parsed) -> bool:
     """Work that takes seconds of CPU or source time. (A digest posted now is heavy too, but the command
     only checks the channel's quota and acks: the posting itself goes to the heavy pool.)"""
     match parsed:
@@ -88,7 +89,7 @@ def handle(deps: Deps, replier: Replier, command: dict, client, parsed=None) -> 
                 replier.reply(render.notice(t(lang, "err_too_long", length=length, limit=p.MAX_TEXT)))
             case p.NotUnderstood(words=words, suggestions=suggestions):
                 hint = (
-                    " " + t(lang, "err_did_you_mean", names=" / ".join(f"`{s}`" for s in suggestions))
+                    " " + t(lang, "err_did_you_mean", names=" / ".join(f"`{render.escape(s)}`" for s in suggestions))
                     if suggestions
                     else ""
                 )
@@ -132,18 +133,20 @@ def handle(deps: Deps, replier: Replier, command: dict, client, parsed=None) -> 
 
 def _refusal(parsed: p.BadRule | p.BadTarget | p.BadDigest, lang: str) -> str:
     """What was wrong (in the user's language), then how to write it."""
-    problem = render.escape(parsed.problem.text(lang)) if parsed.problem is not None else ""
+    problem = refusal_text(parsed.problem, lang) if parsed.problem is not None else ""
     match parsed:
         case p.BadRule(action="create"):
-            return (t(lang, "err_rule", problem=problem) + " " if problem else "") + t(lang, "err_rule_usage")
+            return (t(lang, "err_rule", problem=problem) + " " if problem else "") + fixed(t(lang, "err_rule_usage"))
         case p.BadRule(action="snooze"):
-            return (t(lang, "err_snooze", problem=problem) + " " if problem else "") + t(lang, "err_snooze_usage")
+            return (t(lang, "err_snooze", problem=problem) + " " if problem else "") + fixed(
+                t(lang, "err_snooze_usage")
+            )
         case p.BadRule(action=action):
-            return t(lang, "err_rule_id_usage", action=action)
+            return fixed(t(lang, "err_rule_id_usage", action=render.escape(action)))
         case p.BadTarget():
-            return (problem + " " if problem else "") + t(lang, "err_target_usage")
+            return (problem + " " if problem else "") + fixed(t(lang, "err_target_usage"))
         case p.BadDigest():
-            return (problem + " " if problem else "") + t(lang, "err_digest_usage")
+            return (problem + " " if problem else "") + fixed(t(lang, "err_digest_usage"))
     raise AssertionError(parsed)
 
 

@@ -8,7 +8,6 @@ question answered there: people talk in threads, and the bot does not answer the
 from __future__ import annotations
 
 import logging
-import re
 
 from slack_bolt import App
 from sqlalchemy.exc import SQLAlchemyError
@@ -18,40 +17,58 @@ from bot.render import answers as render
 from bot.slack import parse as p
 from bot.slack.deps import Deps, Replier, guard
 from bot.slack.listeners import commands
+from bot.slack.middleware import MENTIONS_BOT
 from kpi.grammar.questions import Reading
 from kpi.store import state
 from kpi.texts import t
 
 log = logging.getLogger("bot.conversations")
 
-_MENTION = re.compile(r"<@[A-Z0-9]+(\|[^>]*)?>")
 MAX_EVENT_TEXT = p.MAX_TEXT  # a longer message is refused with its length, not read (as a command is)
+# messages people write: plain ones, a thread reply also sent to the channel, one with a file attached
+_PLAIN = (None, "thread_broadcast", "file_share")
 _ANSWERED = (p.Ask, p.ListKpis, p.Explain, p.Help, p.Unclear, p.TooLong, p.NotUnderstood, p.MissingKpi, p.BadKpi)
 
 
 def register(app: App, deps: Deps) -> None:
     @app.event("app_mention")
     def mention(event, client, context):
+        if event.get("bot_id") or event.get("subtype") not in _PLAIN or not isinstance(event.get("text"), str):
+            return  # other bots' mentions (and edits of a mention) are not questions
+        if context.get("state_failed"):  # the bot's database failed before this listener: said, not lost
+            deps.later(apologise, deps, client, event, context["state_failed"])
+            return
         deps.later(converse, deps, client, context.team_id or event.get("team", ""), event, True)
 
     @app.event("message")
     def message(event, client, context):
-        if event.get("subtype") or event.get("bot_id") or not isinstance(event.get("text"), str):
+        if event.get("subtype") not in _PLAIN or event.get("bot_id") or not isinstance(event.get("text"), str):
             return  # edits, deletions, joins, bots (the bot itself included)
-        bot = context.bot_user_id or ""
-        if bot and f"<@{bot}" in event["text"] and event.get("channel_type") != "im":
+        if context.get(MENTIONS_BOT) and event.get("channel_type") != "im":
             return  # a mention: answered once, by the app_mention listener
         direct = event.get("channel_type") == "im"
         if not direct and not event.get("thread_ts"):
             return  # a channel's own conversation: not addressed to the bot
+        if context.get("state_failed"):  # a DM gets the apology; a thread's reply may not be for the bot
+            if direct:
+                deps.later(apologise, deps, client, event, context["state_failed"])
+            return
         deps.later(converse, deps, client, context.team_id or event.get("team", ""), event, direct)
+
+
+def apologise(deps: Deps, client, event: dict, error_id: str) -> None:
+    """The apology, with the error id of the logged failure, where the question was asked."""
+    thread = event.get("thread_ts") or (None if event.get("channel_type") == "im" else event.get("ts"))
+    message = render.notice(t(deps.lang, "err_internal", error_id=error_id))
+    client.chat_postMessage(channel=str(event.get("channel", "")), thread_ts=thread, **message)
 
 
 def converse(deps: Deps, client, team: str, event: dict, addressed: bool) -> None:
     """Read the message (as a follow-up when its thread holds an answer), answer it in its thread, and keep
     the question for the next reply."""
     channel, user = str(event.get("channel", "")), str(event.get("user", ""))
-    text = _MENTION.sub(" ", str(event.get("text", ""))[: MAX_EVENT_TEXT + 1]).strip()
+    # decoded by the middleware, the bot's mention removed; a long one is refused with its real length
+    text = str(event.get("text", "")).strip()
     if not channel or not user:
         return
     direct = event.get("channel_type") == "im"
@@ -75,11 +92,22 @@ def converse(deps: Deps, client, team: str, event: dict, addressed: bool) -> Non
     if not isinstance(parsed, _ANSWERED):  # rules, digests, targets, pins: the command's work (permissions, forms)
         replier.reply(render.notice(t(deps.lang, "err_use_command", text=render.escape(text[:80]))))
         return
-    if isinstance(parsed, p.Ask) and (parsed.chart or parsed.why) and (wait := deps.limits.heavy(user)):
-        # charts and decompositions are heavy work: the same per-person quota as `/kpi … chart`
+    heavy = commands.is_heavy(deps, parsed)
+    if heavy and (wait := deps.limits.heavy(user)):
+        # charts, decompositions, very long ranges: the same per-person quota and pool as `/kpi`
         replier.reply(render.notice(t(deps.lang, "err_busy", seconds=max(1, round(wait)))))
         return
     command = {"team_id": team, "channel_id": channel, "user_id": user, "text": text}
+    if heavy:  # in the heavy pool, so that a flood of it never delays everyone else's answers
+        deps.later(_answer, deps, replier, command, client, parsed, (root, thread, direct, posted, now), heavy=True)
+    else:
+        _answer(deps, replier, command, client, parsed, (root, thread, direct, posted, now))
+
+
+def _answer(deps: Deps, replier: Replier, command: dict, client, parsed, where: tuple) -> None:
+    """Answer in the thread, then keep the question for the thread's follow-ups."""
+    root, thread, direct, posted, now = where
+    team, channel = command["team_id"], command["channel_id"]
     commands.handle(deps, replier, command, client, parsed)
     if isinstance(parsed, p.Ask) and posted:
         threads = [root or "", *posted] if direct and not thread else [root]
@@ -110,11 +138,27 @@ def read(deps: Deps, text: str, previous: Reading | None, addressed: bool):
         and head not in p.COMMAND_WORDS
         and (reading.found or reading.unknown)
     )
-    if not addressed and (not follows or reading.unknown):
+    if not addressed and (not follows or reading.unknown or not _asks(text)):
         return None
     if follows:
         return p.free_text(text, catalog, previous=previous, lang=deps.lang)
     return p.parse(text, catalog, deps.lang, deps.currency)
+
+
+# how a reply not addressed to the bot starts when it follows the answer up ("and by channel?", "same for
+# september", "vs last year", "et en septembre ?"), as opposed to people talking about the numbers
+_FOLLOW_UP_HEADS = {
+    "and", "same", "vs", "versus", "what", "how", "also", "only", "just", "by", "show",
+    "et", "pareil", "idem", "même", "meme", "quid", "par", "seulement", "juste", "montre",
+}  # fmt: skip
+_SHORT_REPLY = 4  # words: "vs last year", "september 2026", "by category"
+
+
+def _asks(text: str) -> bool:
+    """Whether a thread reply not addressed to the bot reads as a follow-up question: a question mark, a
+    few words, or a follow-up's first word. "this month is better than last month" is chatter."""
+    words = text.lower().split()
+    return text.rstrip().endswith("?") or len(words) <= _SHORT_REPLY or (bool(words) and words[0] in _FOLLOW_UP_HEADS)
 
 
 def _question(ask: p.Ask) -> dict:

@@ -12,7 +12,7 @@ from bot.jobs.context import naive
 from bot.jobs.digests import firing_now, trigger_of
 from bot.render import alerts as ra
 from bot.render import answers as render
-from bot.render.answers import escape
+from bot.render.blocks import escape
 from bot.render.home import ACTION_PERIOD, ACTION_PIN, ACTION_UNPIN, PERIODS, home_view
 from bot.slack import permissions
 from bot.slack.deps import Deps
@@ -25,8 +25,9 @@ from kpi.texts import t
 def register(app: App, deps: Deps) -> None:
     @app.event("app_home_opened")
     def home_opened(event, client, logger, context):
-        if event.get("tab") in (None, "home"):
-            deps.later(publish_home, deps, client, context.team_id or "", event["user"], "month", logger)
+        user = event.get("user")
+        if event.get("tab") in (None, "home") and isinstance(user, str) and user:  # no one to show it to else
+            deps.later(publish_home, deps, client, context.team_id or "", user, "month", logger)
 
     for period in PERIODS:
 
@@ -45,17 +46,20 @@ def register(app: App, deps: Deps) -> None:
 
     def pin_handler(on: bool):
         def handler(ack, body, client, logger, action, context):
-            ack()
+            ack()  # the permission check asks Slack (users.info): after the ack
             user, team = body["user"]["id"], context.team_id or ""
-            key = str(action.get("value", ""))[:64]
-            if key in deps.service.catalog.kpis and permissions.can_manage(deps.settings, client, user):
-                state.pin(deps.settings.database_url, team, key, user, naive(deps.clock()), on)
-            deps.later(publish_home, deps, client, team, user, "month", logger)
+            deps.later(_pin, deps, client, team, user, str(action.get("value", ""))[:64], on, logger)
 
         return handler
 
     app.action(ACTION_PIN)(pin_handler(True))
     app.action(ACTION_UNPIN)(pin_handler(False))
+
+
+def _pin(deps: Deps, client, team: str, user: str, key: str, on: bool, logger) -> None:
+    if key in deps.service.catalog.kpis and permissions.can_manage(deps.settings, client, user):
+        state.pin(deps.settings.database_url, team, key, user, naive(deps.clock()), on)
+    publish_home(deps, client, team, user, "month", logger)
 
 
 def dashboard(deps: Deps, team: str, period: str) -> dict:
@@ -79,7 +83,7 @@ def dashboard(deps: Deps, team: str, period: str) -> dict:
                 ra.segment_name(kpi.name(lang) if kpi else row.kpi, row.segment_key, row.spec.segment_by, lang)
             )
             channel = re.sub(r"[^A-Za-z0-9]", "", row.channel_id)
-            firing.append(f"#{row.id} {name} (<#{channel}>)")
+            firing.append(f"#{row.shown} {name} (<#{channel}>)")
     next_digest = None
     upcoming = []
     for digest in state.active_digests(url, team):
@@ -89,15 +93,14 @@ def dashboard(deps: Deps, team: str, period: str) -> dict:
     if upcoming:
         fire, digest = min(upcoming, key=lambda item: item[0])
         when = ra.when_text(fire.astimezone(timezone.utc).replace(tzinfo=None), service.tz, lang)
-        next_digest = t(lang, "home_next_digest", channel=digest.channel_id, when=when)
-    view = home_view(results, paces, pinned, period, firing, next_digest, lang, deps.currency)
-    return with_channel_problems(view, state.channel_problems(url, team), deps)
+        channel = re.sub(r"[^A-Za-z0-9]", "", digest.channel_id)
+        next_digest = t(lang, "home_next_digest", channel=channel, when=when)
+    problems = channel_problems(state.channel_problems(url, team), deps)
+    return home_view(results, paces, pinned, period, firing, next_digest, lang, deps.currency, problems)
 
 
-def with_channel_problems(view: dict, problems: list[dict], deps: Deps) -> dict:
+def channel_problems(problems: list[dict], deps: Deps) -> list[str]:
     """Channels where alerts and digests can no longer be posted, shown under the Home's header."""
-    if not problems:
-        return view
     lines = [
         t(
             deps.lang,
@@ -110,10 +113,7 @@ def with_channel_problems(view: dict, problems: list[dict], deps: Deps) -> dict:
     ]
     if len(problems) > 10:
         lines.append(f"… +{len(problems) - 10}")
-    section = {"type": "section", "text": {"type": "mrkdwn", "text": "\n".join(lines)[:3000]}}
-    blocks = view["blocks"]
-    view["blocks"] = [*blocks[:2], section, *blocks[2:]][:100]
-    return view
+    return lines
 
 
 def publish_home(deps: Deps, client, team: str, user: str, period: str, logger) -> None:

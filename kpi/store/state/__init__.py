@@ -7,6 +7,7 @@
 * :mod:`.freshness` — source tables whose rows stopped arriving;
 * :mod:`.conversations` — the question answered in each thread, for follow-ups;
 * :mod:`.coordination` — the clock's lease, Slack events seen once, heartbeats;
+* :mod:`.quotas` — limits on expensive work, shared by every process;
 * :mod:`.audit` — who changed what.
 
 The functions are re-exported here, so that callers write ``state.rules(db)``.
@@ -39,6 +40,7 @@ from kpi.store.state.outbox import (
     release,
     retry_later,
 )
+from kpi.store.state.quotas import take
 from kpi.store.state.rules import (
     UnitOfWork,
     acknowledge,
@@ -50,6 +52,7 @@ from kpi.store.state.rules import (
     open_incidents,
     remove_rule,
     rule,
+    rule_numbered,
     rules,
     snooze_rule,
     unit_of_work,
@@ -95,11 +98,13 @@ __all__ = [
     "remove_rule",
     "retry_later",
     "rule",
+    "rule_numbered",
     "rules",
     "set_target",
     "snooze_rule",
     "stale",
     "subscribe_digest",
+    "take",
     "team_targets",
     "unit_of_work",
     "unsubscribe_digest",

@@ -15,6 +15,7 @@ from kpi.store.state_schema import (
     alert_messages,
     alert_rules,
     audit_log,
+    conversations,
     digests,
     heartbeat,
     incidents,
@@ -22,6 +23,7 @@ from kpi.store.state_schema import (
     outbox,
     pins,
     processed_events,
+    quota_uses,
     rollup_daily,
     rollup_state,
     slack_bots,
@@ -123,10 +125,12 @@ def clear_state(db: Db) -> None:
             targets,
             leases,
             processed_events,
+            quota_uses,
             stale_tables,
             slack_installations,
             slack_bots,
             slack_oauth_states,
+            conversations,
         ):
             conn.execute(delete(table))
 

@@ -108,6 +108,12 @@ class Rule:
     created_at: datetime | None = None
     parent_id: int | None = None  # a segment's rule: the rule (with segment_by) it belongs to
     segment_key: str | None = None  # ... and its dimension value ('' for rows without one)
+    number: int = 0  # what people type and see: per workspace, from 1; a segment's is its rule's
+
+    @property
+    def shown(self) -> int:
+        """The number people type and see (``id`` is the database's own, across workspaces)."""
+        return self.number or self.id
 
     @property
     def kpi(self) -> str:
@@ -152,6 +158,7 @@ class Rule:
             created_at=row["created_at"],
             parent_id=row["parent_id"],
             segment_key=row["segment_key"],
+            number=row["number"] or 0,
         )
 
 

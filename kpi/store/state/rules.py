@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, or_, select, update
+from sqlalchemy import func, insert, or_, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
@@ -23,17 +23,33 @@ from kpi.store.state.base import Conflict, Db, active, engine_of, rows
 from kpi.store.state.records import Rule, RuleSpec, spec_columns
 from kpi.store.state_schema import alert_history, alert_messages, alert_rules, digests, incidents, outbox
 
+NUMBER_ATTEMPTS = 5  # two processes numbering the same workspace's new rules at once: the loser takes the next
+
 
 def create_rule(db: Db, team: str, channel: str, spec: RuleSpec, user: str, now: datetime) -> int:
+    """A new rule; returns its id. People see it as the workspace's next number (:func:`rule_numbered`):
+    numbers are counted per workspace from 1, never reused, and not used up by segments."""
     fields = spec_columns(spec)
-    with engine_of(db).begin() as conn:
-        rule_id: int = conn.execute(
-            insert(alert_rules)
-            .values(team_id=team, channel_id=channel, created_by=user, created_at=now, **fields)
-            .returning(alert_rules.c.id)
-        ).scalar_one()
-        audit_in(conn, team, channel, user, "rule.create", str(rule_id), fields, now)
-    return rule_id
+    for attempt in range(NUMBER_ATTEMPTS):
+        try:
+            with engine_of(db).begin() as conn:
+                number = (
+                    1
+                    + conn.execute(
+                        select(func.coalesce(func.max(alert_rules.c.number), 0)).where(alert_rules.c.team_id == team)
+                    ).scalar_one()
+                )
+                rule_id: int = conn.execute(
+                    insert(alert_rules)
+                    .values(team_id=team, channel_id=channel, created_by=user, created_at=now, number=number, **fields)
+                    .returning(alert_rules.c.id)
+                ).scalar_one()
+                audit_in(conn, team, channel, user, "rule.create", str(number), fields, now)
+            return rule_id
+        except IntegrityError:
+            if attempt == NUMBER_ATTEMPTS - 1:
+                raise
+    raise AssertionError("unreachable")
 
 
 def create_segment(db: Db, parent: Rule, key: str, now: datetime) -> Rule:
@@ -43,6 +59,7 @@ def create_segment(db: Db, parent: Rule, key: str, now: datetime) -> Rule:
         **spec_columns(parent.spec),
         "parent_id": parent.id,
         "segment_key": key,
+        "number": parent.number or None,  # its rule's: segments use no number up
         "snoozed_until": parent.snoozed_until,
     }
     try:
@@ -71,6 +88,20 @@ def rules(db: Db, team: str | None = None, channel: str | None = None) -> list[R
     return [Rule.from_row(row) for row in active(db, alert_rules, team, channel)]
 
 
+def rule_numbered(db: Db, team: str, number: int) -> Rule | None:
+    """The workspace's live rule that people know as ``number`` (not a segment's)."""
+    with engine_of(db).connect() as conn:
+        row = conn.execute(
+            select(alert_rules).where(
+                alert_rules.c.team_id == team,
+                alert_rules.c.number == number,
+                alert_rules.c.parent_id.is_(None),
+                alert_rules.c.removed_at.is_(None),
+            )
+        ).first()
+    return Rule.from_row(row._mapping) if row else None
+
+
 def rule(db: Db, team: str, rule_id: int) -> Rule | None:
     with engine_of(db).connect() as conn:
         row = conn.execute(
@@ -97,7 +128,8 @@ def edit_rule(db: Db, team: str, rule_id: int, spec: RuleSpec, channel: str, use
         elif found:
             conn.execute(segments.values(version=alert_rules.c.version + 1, removed_at=now))
         if found:
-            audit_in(conn, team, fields.get("channel_id"), user, "rule.edit", str(rule_id), fields, now)
+            number = _number(conn, rule_id)
+            audit_in(conn, team, fields.get("channel_id"), user, "rule.edit", str(number), fields, now)
     return bool(found)
 
 
@@ -114,7 +146,7 @@ def _change_rule(
     """Change one of the team's live rules and audit it; False when the team has no such rule."""
     with engine_of(db).begin() as conn:
         row = conn.execute(
-            select(alert_rules.c.channel_id).where(
+            select(alert_rules.c.channel_id, alert_rules.c.number).where(
                 alert_rules.c.id == rule_id, alert_rules.c.team_id == team, alert_rules.c.removed_at.is_(None)
             )
         ).first()
@@ -125,8 +157,14 @@ def _change_rule(
             .where(or_(alert_rules.c.id == rule_id, alert_rules.c.parent_id == rule_id))
             .values(version=alert_rules.c.version + 1, **values)
         )  # its segments' rules too
-        audit_in(conn, team, row.channel_id, user, action, str(rule_id), detail, now)
+        audit_in(conn, team, row.channel_id, user, action, str(row.number or rule_id), detail, now)
     return True
+
+
+def _number(conn: Connection, rule_id: int) -> int:
+    """The number people know a rule by (its id for a row from before numbers)."""
+    found = conn.execute(select(alert_rules.c.number).where(alert_rules.c.id == rule_id)).scalar()
+    return int(found or rule_id)
 
 
 def remove_rule(db: Db, team: str, rule_id: int, user: str, now: datetime) -> bool:
@@ -151,7 +189,7 @@ def acknowledge(db: Db, team: str, rule_id: int, seq: int, user: str, now: datet
             return None
         if row.acked_by is None:
             conn.execute(update(incidents).where(incidents.c.id == row.id).values(acked_by=user, acked_at=now))
-            audit_in(conn, team, row.channel_id, user, "incident.ack", f"{rule_id}#{seq}", None, now)
+            audit_in(conn, team, row.channel_id, user, "incident.ack", f"{_number(conn, rule_id)}#{seq}", None, now)
         found = conn.execute(select(incidents).where(incidents.c.id == row.id)).first()
     assert found is not None  # the incident read just above
     return dict(found._mapping)
