@@ -56,6 +56,8 @@ def comparison_at(words: list[str], raw: list[str], i: int, found: dict[str, Any
     """A comparison at ``words[i]``: sets ``yoy``, or ``compare`` (a period to check against the question's
     own, see :func:`usual_comparison`); the index after it, None when none starts there."""
     if (end := phrase_at(words, i, YOY)) is not None:
+        if (hit := period_at(words, i)) is not None and hit[1] > end:
+            return None  # "sur un an glissant": a period, longer
         found["yoy"] = True
         return end
     start = phrase_at(words, i, VS)

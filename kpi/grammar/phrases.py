@@ -34,7 +34,8 @@ breakdown detail split look looks stand stands standing fare faring think know n
 quick one over ratio tu toi sommes ou where's kind mind ll ve re don didn isn wasn aren doesn won
 bot u plz wat teh yo hiya came come comes coming vient viennent venu venus venue venues venant
 average moyenne moyen soir nombre cela consultants consultant ils elles faire fais fait avoir avons avez ont
-eu make made need besoin voudrais veux aimerais savoir toute tout toutes tous sa son ses leur leurs point
+eu make made need besoin voudrais veux aimerais savoir je progresse progression sortir sors realise cumule
+equipe team toute tout toutes tous sa son ses leur leurs point
 """.split()
 )
 
@@ -309,6 +310,12 @@ def _period_phrases() -> list[tuple[tuple[str, ...], str]]:
         (("today",), "today"),
         (("yesterday",), "yesterday"),
         (("avant", "hier"), "before-yesterday"),
+        (("un", "an", "glissant"), "365d"),
+        (("sur", "un", "an", "glissant"), "365d"),
+        (("annee", "glissante"), "365d"),
+        (("rolling", "year"), "365d"),
+        (("rolling", "12", "months"), "365d"),
+        (("12", "mois", "glissants"), "365d"),
         (("day", "before", "yesterday"), "before-yesterday"),
         (("hier",), "yesterday"),
         (("year", "to", "date"), "year"),
@@ -455,6 +462,8 @@ ROLLING_OPENERS = (
     ("over", "the", "past"),
     ("in", "the", "past"),
     ("during", "the", "last"),
+    ("depuis",),
+    ("ces",),
     ("les",),
     ("sur", "les"),
     ("sur",),
@@ -469,7 +478,11 @@ def _rolling_at(words: list[str], i: int) -> tuple[str, int] | None:
         if tuple(words[i:j]) != first or j >= len(words) or count_of(words[j]) is None:
             continue
         k = j + 1
-        if first in (("les",), ("sur", "les"), ()) and k < len(words) and words[k] in ("derniers", "dernieres"):
+        if (
+            first in (("les",), ("ces",), ("sur", "les"), ())
+            and k < len(words)
+            and words[k] in ("derniers", "dernieres")
+        ):
             k += 1
         if k < len(words) and words[k] in DAYS_IN and (first or words[j + 1] in ("derniers", "dernieres")):
             return f"{rolling_days(count_of(words[j]) or 0, words[k])}d", k + 1

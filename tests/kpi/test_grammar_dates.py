@@ -194,3 +194,13 @@ def test_a_numeric_date_is_day_first_in_french_and_refused_when_ambiguous_in_eng
     assert numeric_date("11/23", "en") == "--11-23" and numeric_date("23/11", "en") == "--11-23"
     assert numeric_date("03/04", "en") is None  # March 4 or April 3: never guessed
     assert numeric_date("13/13", "fr") is None
+
+
+@pytest.mark.parametrize("said", ["sur un an glissant", "rolling 12 months", "12 mois glissants"])
+def test_a_rolling_year_is_365_days_not_a_year_earlier_comparison(said):
+    words = [w for w in tokens(said)]
+    assert period_at(words, 0) == ("365d", len(words))
+
+
+def test_depuis_n_days_is_the_last_n_days():
+    assert period_at(["depuis", "30", "jours"], 0) == ("30d", 3)
