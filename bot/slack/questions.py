@@ -8,8 +8,9 @@ from dataclasses import replace
 
 from bot.slack.commands import DEFAULT_PERIOD, Ask, Command, Explain, Help, ListKpis, ParseError, Unclear
 from kpi.catalog import Catalog
+from kpi.grammar.follow import follow
 from kpi.grammar.names import dimension_or_none
-from kpi.grammar.questions import Reader, Reading, follow
+from kpi.grammar.questions import Reader, Reading
 from kpi.periods import YOY, period_suggestions
 
 NEGATIONS = frozenset({"excluding", "except", "without", "not", "but", "hors", "sauf", "excepte", "sans", "pas"})

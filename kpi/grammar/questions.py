@@ -74,6 +74,7 @@ class Reading:
     why: bool = False  # "why did revenue drop?": the change split across breakdowns
     listing: bool = False  # "all kpis", "liste": every KPI asked for
     unhonoured: tuple[str, ...] = ()  # a comparison understood but not one the bot makes ("vs march"), as typed
+    compared: tuple[str, str, str] | None = None  # the comparison named, as typed, and the question's own period
 
     @property
     def found_besides_period(self) -> bool:
@@ -82,7 +83,9 @@ class Reading:
     @property
     def found(self) -> bool:
         """Anything a follow-up could change."""
-        return any((self.kpi, self.period, self.by, self.where, self.yoy, self.chart, self.total, self.why))
+        return any(
+            (self.kpi, self.period, self.by, self.where, self.yoy, self.chart, self.total, self.why, self.compared)
+        )
 
 
 class Reader:
@@ -259,7 +262,8 @@ class Reader:
         reading = Reading(**found, unknown=unknown)
         if compare is not None:
             period, yoy, unhonoured = resolve_comparison(reading.period, reading.yoy, *compare)
-            reading = replace(reading, period=period, yoy=yoy, unhonoured=unhonoured)
+            own = (*compare, reading.period or "")
+            reading = replace(reading, period=period, yoy=yoy, unhonoured=unhonoured, compared=own)
         if reading.kpi is not None:
             kind = "explain" if flags & {"explain"} and not (reading.period or reading.by or reading.where) else "ask"
         elif (flags & {"list"} or reading.period and not reading.found_besides_period) and not unknown:
@@ -380,32 +384,3 @@ class Reader:
             and not (word in AUDIENCE and found["spans"])
         ):
             found["unknown"][i] = raw[i]
-
-
-def follow(previous: Reading, reply: Reading) -> Reading:
-    """A reply in the thread of an answer: the previous question, changed only where the reply says.
-    A new breakdown is made inside the value asked ("and by category?" after "for organic"), and replaces
-    it when it is by that value's own dimension; a new filter drops the breakdown; "overall" drops both."""
-    if reply.kpi is not None and reply.kind == "explain":
-        return reply
-    by, where, guessed = previous.by, previous.where, previous.guessed
-    if reply.by is not None:
-        by = reply.by
-        if where is not None and where.partition("=")[0] == reply.by:
-            where, guessed = None, False
-    if reply.where is not None:
-        by, where, guessed = None, reply.where, reply.guessed
-    if reply.total:
-        by, where, guessed = None, None, False
-    return Reading(
-        kind="ask",
-        kpi=reply.kpi or previous.kpi,
-        period=reply.period or previous.period,
-        by=by,
-        where=where,
-        yoy=reply.yoy or previous.yoy,
-        chart=reply.chart,
-        guessed=guessed,
-        unknown=reply.unknown,
-        why=reply.why,
-    )

@@ -234,3 +234,12 @@ def test_a_typo_is_never_read_as_a_word_that_is_dropped():
     """ "search" is one typo from "each", an article: read as it, the word would vanish and the answer be
     confident about less than was asked."""
     assert read("revenue from search").where == "=search"  # left for the data to refuse
+
+
+def test_a_follow_up_s_comparison_is_read_against_the_question_it_follows():
+    from kpi.grammar.follow import follow
+
+    previous = read("revenue last week")
+    assert follow(previous, read("and vs the week before?")).period == "last-week"  # the usual one: kept
+    assert follow(previous, read("vs the month before")).unhonoured == ("vs the month before",)
+    assert follow(read("revenue october"), read("vs september?")).period == "october~september"
