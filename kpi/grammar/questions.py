@@ -1,12 +1,15 @@
 """Questions the way people ask them, in English and French: "what was our cac last month?", "quel est le
 taux de transformation du mois dernier pour le canal referral ?".
 
-Deterministic, from the catalog's own names: the KPI, the period, a breakdown (`by channel`, `par canal`),
-a filter (`for referral`, `pour le canal referral`, `channel=referral`), a comparison with the year before
-(`vs last year`, `par rapport à l'an dernier`) and a chart are found wherever they are; filler words are
-ignored; a word one typo away from a known word is read as that word. What is left is reported as not
-understood, never guessed silently: at most one short unknown run is read as a filter value, which the
-data then confirms ("did you mean"), and every answer says how the question was read.
+Deterministic, from the catalog's own names and phrases: the KPI (its name, an alias, or a phrase of the
+catalog: "cost per acquisition", :mod:`kpi.grammar.names`), the period (:mod:`kpi.grammar.dates`,
+:mod:`kpi.grammar.phrases`), a breakdown (`by channel`, `par canal`), a filter (`for referral`, `pour le canal
+referral`, `channel=referral`, or a value named alone: "paid search", "logiciel", "Training day"), a comparison
+(:mod:`kpi.grammar.comparisons`) and a chart are found wherever they are; filler words are ignored; a word one
+typo away from a meaningful word is read as that word. A value that exists beats a KPI typo or a period word.
+What is left is reported as not understood, never guessed silently: at most one short unknown run is read as
+a filter value, which the data then confirms ("did you mean"); a comparison understood but not made is kept
+in ``unhonoured`` to be refused; every answer says how the question was read.
 
 Pure: no Slack, no database, no clock.
 """
