@@ -53,3 +53,9 @@ def test_no_reading_is_offered_for_a_value_the_question_excludes(server):
     message = server.command("revenue excluding hardware").json()
     assert "I didn't understand *excluding* in your question." in texts(message)
     assert not [b for b in message["blocks"] if b["type"] == "actions"]  # never "revenue for hardware"
+
+
+def test_a_reading_offered_shows_a_period_said_as_its_dates(server):
+    message = server.command("revenue between 1 and 15 october zork").json()
+    labels = [e["text"]["text"] for b in message["blocks"] if b["type"] == "actions" for e in b["elements"]]
+    assert labels == ["Revenue · Oct 1\u2009–\u200915, 2026"]  # not "--10-01..--10-15"
