@@ -228,6 +228,12 @@ def load_catalog(extra: Path | None = None) -> Catalog:
             kpis[key] = (str(path), kpi.model_copy(update={"key": key}))
         for key, dim in parsed.dimensions.items():
             dimensions[key] = (str(path), _merged(dimensions.get(key), dim))
+        for key, more in parsed.phrases.items():  # a team's words for a built-in KPI
+            if key not in kpis:
+                issues.append(DefinitionIssue(str(path), f"phrases.{key}", "no such KPI", "name a KPI's key"))
+                continue
+            file, kpi = kpis[key]
+            kpis[key] = (file, kpi.model_copy(update={"phrases": (*kpi.phrases, *more)}))
     if issues:
         raise DefinitionError(issues)
     return build(measures, kpis, dimensions)

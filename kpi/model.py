@@ -156,6 +156,7 @@ class DefinitionsFile(_Frozen):
     measures: dict[str, Measure] = Field(default_factory=dict)
     kpis: dict[str, Kpi] = Field(default_factory=dict)
     dimensions: dict[str, Dimension] = Field(default_factory=dict)
+    phrases: dict[str, tuple[str, ...]] = Field(default_factory=dict)  # more phrases for a KPI of another file
 
 
 def alias_key(name: str) -> str:

@@ -243,3 +243,14 @@ def test_a_follow_up_s_comparison_is_read_against_the_question_it_follows():
     assert follow(previous, read("and vs the week before?")).period == "last-week"  # the usual one: kept
     assert follow(previous, read("vs the month before")).unhonoured == ("vs the month before",)
     assert follow(read("revenue october"), read("vs september?")).period == "october~september"
+
+
+def test_a_team_file_adds_phrases_to_a_built_in_kpi(tmp_path: Path):
+    team = tmp_path / "team.yml"
+    team.write_text("phrases:\n  cac: [cost per signup]\n", encoding="utf-8")
+    catalog = load_catalog(team)
+    assert catalog.phrases["cost per signup"] == "cac" and catalog.phrases["cost per acquisition"] == "cac"
+    assert Reader(catalog).read("cost per signup last month").kpi == "cac"
+    team.write_text("phrases:\n  zork: [cost per signup]\n", encoding="utf-8")
+    with pytest.raises(DefinitionError, match="no such KPI"):
+        load_catalog(team)
