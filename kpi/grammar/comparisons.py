@@ -17,7 +17,19 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
-from kpi.grammar.phrases import COMPARE_SKIP, GRAIN, LAST_YEAR, PREVIOUS_WORDS, SAME_WORDS, VS, YOY, period_at
+from kpi.grammar.phrases import (
+    COMPARE_SKIP,
+    DAYS_IN,
+    GRAIN,
+    LAST_YEAR,
+    PREVIOUS_WORDS,
+    SAME_WORDS,
+    VS,
+    YOY,
+    count_of,
+    period_at,
+    rolling_days,
+)
 from kpi.periods import grain_of
 from kpi.periods_said import MONTH_NAMES
 from kpi.spans import Grain
@@ -52,9 +64,27 @@ def period_read(words: list[str], raw: list[str], i: int, hit: tuple[str, int], 
     return end
 
 
+OVER = {  # "MoM", "week over week": the period just before, by its grain
+    ("mom",): "month",
+    ("month", "over", "month"): "month",
+    ("month", "on", "month"): "month",
+    ("wow",): "week",
+    ("week", "over", "week"): "week",
+    ("week", "on", "week"): "week",
+    ("qoq",): "quarter",
+    ("quarter", "over", "quarter"): "quarter",
+    ("dod",): "today",
+    ("day", "over", "day"): "today",
+}
+
+
 def comparison_at(words: list[str], raw: list[str], i: int, found: dict[str, Any]) -> int | None:
     """A comparison at ``words[i]``: sets ``yoy``, or ``compare`` (a period to check against the question's
     own, see :func:`usual_comparison`); the index after it, None when none starts there."""
+    for phrase, grain in OVER.items():
+        if tuple(words[i : i + len(phrase)]) == phrase:
+            found.setdefault("compare", (BEFORE + grain, " ".join(raw[i : i + len(phrase)])))
+            return i + len(phrase)
     if (end := phrase_at(words, i, YOY)) is not None:
         if (hit := period_at(words, i)) is not None and hit[1] > end:
             return None  # "sur un an glissant": a period, longer
@@ -72,6 +102,9 @@ def comparison_at(words: list[str], raw: list[str], i: int, found: dict[str, Any
     if (after := phrase_at(words, j, LAST_YEAR)) is not None:
         found["yoy"] = True
         return after
+    if (window := _window_before_at(words, j)) is not None:  # "vs les 30 jours précédents"
+        found.setdefault("compare", (window[0], " ".join(raw[i : window[1]])))
+        return window[1]
     if (previous := previous_at(words, j)) is not None:  # "the week before", "le mois d'avant"
         found.setdefault("compare", (previous[0], " ".join(raw[i : previous[1]])))
         return previous[1]
@@ -85,6 +118,18 @@ def comparison_at(words: list[str], raw: list[str], i: int, found: dict[str, Any
         found.setdefault("compare", ("?", " ".join(raw[i : j + 1])))
         return j + 1
     return start
+
+
+def _window_before_at(words: list[str], j: int) -> tuple[str, int] | None:
+    """ "the previous 30 days", "les 30 jours précédents", "the 30 days before": a rolling window before."""
+    k = j + (j < len(words) and words[j] in PREVIOUS_WORDS)
+    count = count_of(words[k]) if k < len(words) else None
+    if count is None or k + 1 >= len(words) or words[k + 1] not in DAYS_IN:
+        return None
+    end = k + 2 + (k + 2 < len(words) and words[k + 2] in (*PREVIOUS_WORDS, "precedents", "precedentes"))
+    if end == k + 2 and k == j:  # neither "previous" before nor after: a period of its own
+        return None
+    return f"{rolling_days(count, words[k + 1])}d", end
 
 
 def _skip(words: list[str], j: int) -> int:
@@ -125,6 +170,8 @@ def usual_comparison(period: str | None, compare: str) -> bool:
         )
     if compare == "yesterday":  # "today vs yesterday"
         return current == "today"
+    if compare == current and re.fullmatch(r"\d+d", current):  # "last 30 days vs the previous 30 days"
+        return True
     return compare.startswith("last-") and current == compare[len("last-") :]  # "this month vs last month"
 
 

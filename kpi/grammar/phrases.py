@@ -104,6 +104,7 @@ CHART = (
 )
 YOY = (
     ("year", "over", "year"),
+    ("year", "on", "year"),
     ("yoy",),
     ("y/y",),
     ("n-1",),

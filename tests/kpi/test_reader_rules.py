@@ -254,3 +254,21 @@ def test_a_team_file_adds_phrases_to_a_built_in_kpi(tmp_path: Path):
     team.write_text("phrases:\n  zork: [cost per signup]\n", encoding="utf-8")
     with pytest.raises(DefinitionError, match="no such KPI"):
         load_catalog(team)
+
+
+@pytest.mark.parametrize(
+    "said, period",
+    [
+        ("revenue MoM", None),
+        ("revenue this week WoW", "week"),
+        ("revenue last 7 days vs the previous 7 days", "7d"),
+        ("CA des 30 derniers jours vs les 30 jours précédents", "30d"),
+    ],
+)
+def test_the_usual_comparison_said_as_over_or_as_the_window_before(said, period):
+    reading = read(said)
+    assert (reading.period, reading.yoy, reading.unhonoured) == (period, False, ())
+
+
+def test_a_window_before_of_another_length_is_refused():
+    assert read("revenue last 30 days vs the previous 60 days").unhonoured == ("vs the previous 60 days",)
