@@ -126,9 +126,14 @@ def typo_targets(vocabulary: list[str], names: list[tuple[str, ...]]) -> list[st
     return [w for w in vocabulary if w not in drops - named]
 
 
-def corrected(word: str, targets: list[str]) -> str:
-    """A word one typo away from a target is read as it ('revnue' -> 'revenue')."""
+def corrected(word: str, targets: list[str], known: set[str]) -> str:
+    """A word one typo away from a target is read as it ('revnue' -> 'revenue'); two letters swapped, as
+    any known word ('mnoth' -> 'month', 'waht' -> 'what')."""
     if len(word) < 4 or not word.isalpha():
         return word
-    close = difflib.get_close_matches(word, targets, n=1, cutoff=0.8)
+    for i in range(len(word) - 1):
+        swapped = word[:i] + word[i + 1] + word[i] + word[i + 2 :]
+        if swapped in known:
+            return swapped
+    close = difflib.get_close_matches(word, targets, n=1, cutoff=0.84)  # not 0.8: "gimme" is not "gamme"
     return close[0] if close else word

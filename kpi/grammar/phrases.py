@@ -35,7 +35,8 @@ quick one over ratio tu toi sommes ou where's kind mind ll ve re don didn isn wa
 bot u plz wat teh yo hiya came come comes coming vient viennent venu venus venue venues venant
 average moyenne moyen soir nombre cela consultants consultant ils elles faire fais fait avoir avons avez ont
 eu make made need besoin voudrais veux aimerais savoir je progresse progression sortir sors realise cumule
-equipe team toute tout toutes tous sa son ses leur leurs point
+equipe team gimme thx thanx coucou wondering just petite question chance pull any quick
+toute tout toutes tous sa son ses leur leurs point
 """.split()
 )
 
@@ -365,6 +366,7 @@ def tokens(text: str) -> list[str]:
     text = "".join(c for c in text if not unicodedata.combining(c))
     text = re.sub(r"[’'`´]", " ", text)
     text = re.sub(r"<[^>]*>", " ", text)  # Slack's mentions and links
+    text = re.sub(r"(?<!\S)@[\w.\-]+", " ", text)  # a mention typed as text ("@kpi-bot")
     text = re.sub(r"\s*=\s*", "=", text)
     text = re.sub(r"\s[-\u2013\u2014]\s", " to ", text)  # "Nov 1 - Nov 15": a range
     text = " ".join(w if "=" in w else w.replace("_", " ") for w in text.split())  # paid_search -> paid search

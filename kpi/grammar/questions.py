@@ -164,7 +164,7 @@ class Reader:
 
     def correct(self, word: str) -> str:
         """A word one typo away from a known word is read as that word ('revnue' -> 'revenue')."""
-        return word if word in self._known else corrected(word, self._targets)
+        return word if word in self._known else corrected(word, self._targets, self._known)
 
     def kpis_named_with(self, word: str) -> list[str]:
         """KPIs one of whose names holds ``word`` ('cost' -> cac), for the closest readings."""

@@ -272,3 +272,12 @@ def test_the_usual_comparison_said_as_over_or_as_the_window_before(said, period)
 
 def test_a_window_before_of_another_length_is_refused():
     assert read("revenue last 30 days vs the previous 60 days").unhonoured == ("vs the previous 60 days",)
+
+
+def test_two_letters_swapped_are_a_typo_of_any_word():
+    assert read("waht's teh cac for last mnoth").period == "last-month"
+
+
+def test_a_typo_needs_to_be_close_to_mean_something_else():
+    """"gimme" is 0.8 like "gamme" (a name of the category breakdown): not close enough to read a breakdown."""
+    assert read("yo bot gimme the revenue for q3").by is None
