@@ -135,5 +135,5 @@ def corrected(word: str, targets: list[str], known: set[str]) -> str:
         swapped = word[:i] + word[i + 1] + word[i] + word[i + 2 :]
         if swapped in known:
             return swapped
-    close = difflib.get_close_matches(word, targets, n=1, cutoff=0.84)  # not 0.8: "gimme" is not "gamme"
+    close = difflib.get_close_matches(word, targets, n=1, cutoff=0.82)  # not 0.8: "gimme" is not "gamme"
     return close[0] if close else word
