@@ -366,7 +366,6 @@ def tokens(text: str) -> list[str]:
     text = "".join(c for c in text if not unicodedata.combining(c))
     text = re.sub(r"[’'`´]", " ", text)
     text = re.sub(r"<[^>]*>", " ", text)  # Slack's mentions and links
-    text = re.sub(r"(?<!\S)@[\w.\-]+", " ", text)  # a mention typed as text ("@kpi-bot")
     text = re.sub(r"\s*=\s*", "=", text)
     text = re.sub(r"\s[-\u2013\u2014]\s", " to ", text)  # "Nov 1 - Nov 15": a range
     text = " ".join(w if "=" in w else w.replace("_", " ") for w in text.split())  # paid_search -> paid search
