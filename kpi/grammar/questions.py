@@ -349,7 +349,7 @@ class Reader:
             j < len(words)
             and end - i == 1
             and "by" not in found
-            and words[j] not in FILLER
+            and words[j] not in ("now", "far", "exemple", "ailleurs", "the", "way")
             and not period_at(words, j)
             and not self._kpi_at(words, j)
             and words[j].isalpha()

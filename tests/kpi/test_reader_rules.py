@@ -279,5 +279,11 @@ def test_two_letters_swapped_are_a_typo_of_any_word():
 
 
 def test_a_typo_needs_to_be_close_to_mean_something_else():
-    """"gimme" is 0.8 like "gamme" (a name of the category breakdown): not close enough to read a breakdown."""
+    """ "gimme" is 0.8 like "gamme" (a name of the category breakdown): not close enough to read a breakdown."""
     assert read("yo bot gimme the revenue for q3").by is None
+
+
+@pytest.mark.parametrize("said, by", [("revenue per team", "team"), ("CA par équipe", "equipe")])
+def test_a_breakdown_word_that_is_filler_elsewhere_is_still_a_breakdown_asked(said, by):
+    """ "per team" is never dropped: the breakdown is kept, and the answer refuses it with the ones there are."""
+    assert read(said).by == by
