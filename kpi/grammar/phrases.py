@@ -402,7 +402,8 @@ def period_at(words: list[str], i: int) -> tuple[str, int] | None:
     text, end = max(found, key=lambda hit: hit[1])
     for tail in TO_DATE_TAILS:
         if tuple(words[end : end + len(tail)]) == tail and ".." not in text:
-            return f"{text}-to-date", end + len(tail)
+            already = text in ("today", "week", "month", "quarter", "year")  # "this quarter so far"
+            return (text if already else f"{text}-to-date"), end + len(tail)
     return text, end
 
 
