@@ -104,6 +104,8 @@ def _period(reading: Reading) -> str | None:
     if reading.period is None and not reading.yoy:
         return None
     period = reading.period or DEFAULT_PERIOD
+    if period == "-1y":  # "same for last year" asked alone: this month, a year earlier
+        period = f"{DEFAULT_PERIOD}-1y"
     return f"{period} {YOY}" if reading.yoy else period
 
 

@@ -22,6 +22,8 @@ def follow(previous: Reading, reply: Reading) -> Reading:
     if reply.total:
         by, where, guessed = None, None, False
     period, yoy, unhonoured = reply.period or previous.period, reply.yoy or previous.yoy, reply.unhonoured
+    if reply.period == "-1y":  # "same for last year": the same period, a year earlier
+        period = f"{previous.period or 'month'}-1y"
     if reply.compared is not None:  # "and vs the week before?": against the question it follows
         compare, said, own = reply.compared
         period, yoy, unhonoured = resolve_comparison(own or previous.period, previous.yoy, compare, said)

@@ -303,6 +303,9 @@ class Reader:
         if (end := comparison_at(words, raw, i, found)) is not None:
             return end
         if (end := self._phrase_at(words, i, (*NEW_PERIOD, *SMALL_TALK))) is not None:
+            if (after := self._phrase_at(words, end, LAST_YEAR)) is not None and "period" not in found:
+                found["period"] = "-1y"  # "same for last year": the period followed, a year earlier
+                return after
             return end
         if (end := self._phrase_at(words, i, WHY_PHRASES)) is not None:
             found["why"] = True

@@ -59,3 +59,21 @@ def test_a_reading_offered_shows_a_period_said_as_its_dates(server):
     message = server.command("revenue between 1 and 15 october zork").json()
     labels = [e["text"]["text"] for b in message["blocks"] if b["type"] == "actions" for e in b["elements"]]
     assert labels == ["Revenue · Oct 1\u2009–\u200915, 2026"]  # not "--10-01..--10-15"
+
+
+def test_same_for_last_year_in_a_thread_is_the_same_period_a_year_earlier(data, slack):
+    from tests.bot.conftest import Server, make_settings
+    from tests.bot.test_conversations import Events, posts
+
+    running = Server(make_settings(data, slack), slack)
+    running.app.deps.synchronous = True
+    slack.reset()
+    try:
+        events = Events(running)
+        events.mention("cac in october 2026 by channel", "300.1")
+        assert "Read as: Customer acquisition cost · October 2026 · by channel" in texts(posts(slack)[-1].payload)
+        events.reply("same for last year", "300.1", "300.2")
+        body = texts(posts(slack)[-1].payload)
+        assert "Read as: Customer acquisition cost · October 2025 · by channel" in body  # not all of 2025
+    finally:
+        running.stop()

@@ -287,3 +287,13 @@ def test_a_typo_needs_to_be_close_to_mean_something_else():
 def test_a_breakdown_word_that_is_filler_elsewhere_is_still_a_breakdown_asked(said, by):
     """ "per team" is never dropped: the breakdown is kept, and the answer refuses it with the ones there are."""
     assert read(said).by == by
+
+
+def test_same_for_last_year_is_the_period_followed_a_year_earlier():
+    from kpi.grammar.follow import follow
+
+    previous = read("cac last month by channel")
+    reply = follow(previous, read("same for last year"))
+    assert (reply.period, reply.by) == ("last-month-1y", "channel")  # not all of last year
+    assert follow(previous, read("pareil pour l'année dernière")).period == "last-month-1y"
+    assert follow(previous, read("and last year?")).period == "last-year"  # a period of its own
