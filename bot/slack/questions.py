@@ -39,6 +39,8 @@ def free_text(
             return as_ask(reading)
         case "ask":
             return Unclear(" ".join(reading.unknown), tuple(as_ask(r) for r in closest_readings(reading)))
+    if reading.kind == "none" and not reading.found and not reading.unknown and not reading.unhonoured:
+        return Help()  # "hi", "thanks!", "ça va ?": nothing asked, the hint of what can be
     if strict is not None and len(text.split()) <= 1:
         return strict
     words = reading.unknown or tuple(text.split())

@@ -77,3 +77,9 @@ def test_same_for_last_year_in_a_thread_is_the_same_period_a_year_earlier(data, 
         assert "Read as: Customer acquisition cost · October 2025 · by channel" in body  # not all of 2025
     finally:
         running.stop()
+
+
+def test_a_greeting_gets_the_hint_of_what_can_be_asked_not_an_unknown_kpi(server):
+    body = texts(server.command("hi").json())
+    assert "I don't know the KPI" not in body and "Unknown KPI" not in body
+    assert "KPI bot: your business indicators, in Slack" in body
