@@ -10,6 +10,7 @@ from bot.slack.commands import DEFAULT_PERIOD, Ask, Command, Explain, Help, List
 from kpi.catalog import Catalog
 from kpi.grammar.follow import follow
 from kpi.grammar.names import dimension_or_none
+from kpi.grammar.phrases import tokens
 from kpi.grammar.questions import Reader, Reading
 from kpi.periods import YOY, period_suggestions
 
@@ -39,8 +40,9 @@ def free_text(
             return as_ask(reading)
         case "ask":
             return Unclear(" ".join(reading.unknown), tuple(as_ask(r) for r in closest_readings(reading)))
-    if reading.kind == "none" and not reading.found and not reading.unknown and not reading.unhonoured:
-        return Help()  # "hi", "thanks!", "ça va ?": nothing asked, the hint of what can be
+    said = tokens(text)
+    if reading.kind == "none" and said and not (reading.found or reading.unknown or reading.unhonoured):
+        return Help()  # "hi", "thanks!", "ça va ?": words, none asking anything: the hint of what can be
     if strict is not None and len(text.split()) <= 1:
         return strict
     words = reading.unknown or tuple(text.split())
