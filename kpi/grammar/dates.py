@@ -34,7 +34,8 @@ NAMED_DAYS = {
 }
 RANGE_OPENERS = {"from": ("to", "till", "until", "through", "thru"), "between": ("and",), "de": ("a",)}
 RANGE_OPENERS |= {"du": ("au", "a"), "entre": ("et",), "depuis": ("jusqu",)}
-SINCE = frozenset({"since", "depuis"})
+SINCE = frozenset({"since", "depuis", "from", "starting"})  # "from July" without an end: since July
+SINCE_PHRASES = (("a", "partir", "de"), ("a", "partir", "du"), ("a", "compter", "du"), ("starting", "from"))
 FIRST = {"first": 1, "premiere": 1, "premier": 1, "1ere": 1, "1er": 1, "second": 2, "seconde": 2, "deuxieme": 2}
 FIRST |= {"2e": 2, "2eme": 2, "2nd": 2, "last": 2, "derniere": 2, "premiers": 1, "premieres": 1}
 NUMBERS = {"one": 1, "two": 2, "three": 3, "un": 1, "une": 1, "deux": 2, "trois": 3}
@@ -152,10 +153,14 @@ def range_at(words: list[str], i: int, single_at) -> tuple[str, int] | None:  # 
 
 
 def since_at(words: list[str], i: int, single_at) -> tuple[str, int] | None:  # type: ignore[no-untyped-def]
-    """ "since July 1st", "depuis septembre", "depuis le 1er juillet": from then up to today."""
-    if i >= len(words) or words[i] not in SINCE:
+    """ "since July 1st", "depuis septembre", "depuis le 1er juillet", "from July" (without an end), "à partir
+    du 1er juillet": from then up to today."""
+    if i >= len(words):
         return None
-    start = _end_at(words, i + 1, single_at)
+    opener = next((len(p) for p in SINCE_PHRASES if tuple(words[i : i + len(p)]) == p), int(words[i] in SINCE))
+    if not opener:
+        return None
+    start = _end_at(words, i + opener, single_at)
     if start is None or start[2] is not None or not start[0]:
         return None
     return f"{start[0]}..today", start[1]

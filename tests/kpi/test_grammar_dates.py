@@ -204,3 +204,8 @@ def test_a_rolling_year_is_365_days_not_a_year_earlier_comparison(said):
 
 def test_depuis_n_days_is_the_last_n_days():
     assert period_at(["depuis", "30", "jours"], 0) == ("30d", 3)
+
+
+@pytest.mark.parametrize("said", ["from July", "à partir de juillet", "starting July 1"])
+def test_from_a_day_without_an_end_runs_up_to_today(said):
+    assert days(said) == (date(2026, 7, 1), date(2026, 12, 4))
