@@ -260,7 +260,7 @@ class Reader:
         while i < len(words):
             i = self._step(words, raw, i, found, flags)
         unknown = tuple(found.pop("unknown").values())
-        found.pop("spans")
+        found.pop("spans"), found.pop("kpi_end", None)
         compare = found.pop("compare", None)
         reading = Reading(**found, unknown=unknown)
         if compare is not None:
@@ -311,6 +311,7 @@ class Reader:
             found["why"] = True
             return end
         if (hit := self._kpi_at(words, i)) is not None and found.setdefault("kpi", hit[0]) == hit[0]:
+            found["kpi_end"] = hit[1]
             return hit[1]  # the KPI, or the same one said again ("how busy… (billable share of hours)")
         if (hit := period_at(words, i)) is not None:
             return period_read(words, raw, i, hit, found)
@@ -388,5 +389,6 @@ class Reader:
             and word not in ARTICLES
             and word not in ("by", "per", "par", "across", "selon")
             and not (word in AUDIENCE and found["spans"])
+            and not (raw[i] in ("client", "customer") and found.get("kpi_end") == i)  # "coût de conquête client"
         ):
             found["unknown"][i] = raw[i]

@@ -297,3 +297,8 @@ def test_same_for_last_year_is_the_period_followed_a_year_earlier():
     assert (reply.period, reply.by) == ("last-month-1y", "channel")  # not all of last year
     assert follow(previous, read("pareil pour l'année dernière")).period == "last-month-1y"
     assert follow(previous, read("and last year?")).period == "last-year"  # a period of its own
+
+
+def test_client_right_after_a_kpi_is_part_of_its_name_not_a_value():
+    assert read("coût de conquête client").unknown == () and read("coût de conquête client").kpi == "cac"
+    assert read("revenue customers").where == "=customers"  # not dropped: left for the data to refuse
