@@ -13,8 +13,10 @@ from pathlib import Path
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 from kpi.errors import KpiError
 
@@ -90,6 +92,21 @@ class Settings(BaseSettings):
         description="Seconds a scheduler pass may spend on rules and digests before "
         "it skips the rest (recorded) until the next pass.",
     )
+
+    @field_validator("database_url", "source_database_url")
+    @classmethod
+    def _readable_url(cls, value: str | None, info: ValidationInfo) -> str | None:
+        """A URL SQLAlchemy can read, port included; said without the URL, which may hold a password."""
+        if value is None:
+            return value
+        try:
+            make_url(value).port  # noqa: B018 - reading the port is what checks it
+        except (ArgumentError, ValueError):
+            raise ValueError(
+                f"{str(info.field_name).upper()} is not a database URL "
+                "(scheme://user:password@host:port/database, e.g. postgresql+psycopg://kpi@db:5432/kpi)"
+            ) from None
+        return value
 
     @field_validator("database_url")
     @classmethod

@@ -64,7 +64,7 @@ def home_view(
         ),
     ]
     if problems:
-        blocks.append(SectionBlock(text=md(clip_lines(problems, MAX_SECTION, lambda n: f"… +{n}"))))
+        blocks.append(SectionBlock(text=md(clip_lines(problems, MAX_SECTION, _more_rules(lang)))))
     if not pinned:
         blocks.append(ContextBlock(elements=[md(t(lang, "home_pinned_hint"))]))
     room = MAX_VIEW_BLOCKS - len(blocks) - 4  # the period, the divider, the firing rules, the next digest

@@ -9,7 +9,7 @@ from datetime import datetime
 from slack_sdk.models.blocks import Block, SectionBlock
 
 from bot.render.alerts import line_text, when_text
-from bot.render.blocks import clip_lines, escape, fixed, header, md, message
+from bot.render.blocks import MAX_BLOCKS, MAX_SECTION, clip_lines, escape, fixed, header, md, message
 from kpi.catalog import Catalog, Unit
 from kpi.present import breakdown_key, dimension_name, format_value
 from kpi.rules import Rule, RuleKind
@@ -114,9 +114,10 @@ def history_message(entries: list[dict], tz, lang: str) -> dict:
     for e in entries:
         what = t(lang, "action_" + e["action"].replace(".", "_"), target=escape(e.get("target") or ""))
         lines.append(t(lang, "history_line", when=when_text(e["at"], tz, lang), user=escape(e["user_id"]), what=what))
+    shown = clip_lines(lines, MAX_SECTION, lambda count: t(lang, "breakdown_more", count=count))
     return message(
-        t(lang, "history_title") + "\n" + "\n".join(lines),
-        [header(t(lang, "history_title"), emoji=None), SectionBlock(text=md("\n".join(lines)))],
+        t(lang, "history_title") + "\n" + shown,
+        [header(t(lang, "history_title"), emoji=None), SectionBlock(text=md(shown))],
     )
 
 
@@ -131,5 +132,8 @@ def with_problem(listed: dict, problems: list[dict], tz, lang: str) -> dict:
         since=when_text(row["since"], tz, lang),
         problem=t(lang, f"channel_problem_{row['error']}"),
     )
-    blocks = [SectionBlock(text=md(text)).to_dict(), *listed.get("blocks", [])][:50]
+    blocks = [SectionBlock(text=md(text)).to_dict(), *listed.get("blocks", [])]
+    if len(blocks) > MAX_BLOCKS:  # the warning first, then the list cut on whole blocks, the cut said
+        more = t(lang, "breakdown_more", count=len(blocks) - MAX_BLOCKS + 1)
+        blocks = [*blocks[: MAX_BLOCKS - 1], SectionBlock(text=md(more)).to_dict()]
     return {**listed, "text": f"{text}\n{listed.get('text', '')}", "blocks": blocks}

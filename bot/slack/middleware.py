@@ -229,6 +229,15 @@ class SameWorkspace(Middleware):
         if "command" in req.body:
             body = json.dumps({"response_type": "ephemeral", "text": text})
             return BoltResponse(status=200, body=body, headers={"content-type": "application/json"})
+        if req.body.get("type") == "view_submission":  # the form is replaced by the refusal, nothing saved
+            view = {
+                "type": "modal",
+                "title": {"type": "plain_text", "text": "KPI bot"},
+                "close": {"type": "plain_text", "text": "OK"},
+                "blocks": [{"type": "section", "text": {"type": "plain_text", "text": text}}],
+            }
+            body = json.dumps({"response_action": "update", "view": view})
+            return BoltResponse(status=200, body=body, headers={"content-type": "application/json"})
         self.later(_refuse, req.context.client, req.body, text)
         return BoltResponse(status=200, body="")
 

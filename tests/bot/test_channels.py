@@ -326,3 +326,19 @@ def test_a_slow_slack_never_holds_a_form_past_its_check_budget(slack):
         slack.release(drop=True)
     slack.hold("none")
     assert membership.problem_within(client, "GPRIV", 5.0) == "channel_invite_me"  # answered in time
+
+
+@pytest.mark.parametrize("channel, joined", [("CPUB", True), ("GPRIV", False)])
+def test_the_show_chart_button_checks_the_channel_like_the_command(admin, slack, channel, joined):
+    """The button of an answer shared in a channel: a public one is joined before the upload, a private one
+    the bot is not in gets the invitation, and nothing is uploaded there."""
+    value = json.dumps({"k": "cac", "p": "2026-10", "b": None})
+    assert admin.action("kpi_chart", value, user="UADMIN", channel=channel).status == 200
+    if joined:
+        calls = slack.wait_for(lambda calls: any(c.name == "files.completeUploadExternal" for c in calls))
+        assert [c.payload["channel_id"] for c in calls if c.name == "files.completeUploadExternal"] == [channel]
+    else:
+        calls = slack.wait_for(lambda calls: any(c.kind == "response_url" for c in calls))
+        said = "\n".join(texts(c.payload) for c in calls if c.kind == "response_url")
+        assert INVITE in said and slack.calls_to("files.completeUploadExternal") == []
+    assert slack.channels is not None and slack.channels[channel].member is joined

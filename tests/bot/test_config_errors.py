@@ -41,6 +41,11 @@ CASES = {
         "DATABASE_URL holds the bot's own records",
         [PASSWORD, TOKEN],
     ),
+    "a database URL whose port is not a number": (
+        dict(SOURCE_DATABASE_URL=f"postgresql://kpi:{PASSWORD}@db.internal:notaport/kpi", SLACK_BOT_TOKEN=TOKEN),
+        "SOURCE_DATABASE_URL is not a database URL",
+        [PASSWORD, TOKEN, "notaport"],
+    ),
     "a port that is not a number": (
         dict(PORT="30x0", SLACK_BOT_TOKEN=TOKEN, SLACK_SIGNING_SECRET=SIGNING),
         "PORT: Input should be a valid integer",

@@ -67,6 +67,25 @@ def test_mentions_from_other_bots_are_ignored(talk, slack):
     assert answer.payload["thread_ts"] == "100.3" and "Customer acquisition cost" in texts(answer.payload)
 
 
+def test_dms_and_thread_replies_from_other_bots_are_ignored(talk, slack):
+    events = Events(talk)
+    events.dm("cac last month", "110.1", bot_id="BOTHER")  # a bot posting as itself in a DM with the bot
+    events.dm("cac last month", "110.2", bot_id="BOTHER", bot_profile={"id": "BOTHER"}, user="UBOTUSER")
+    events.mention("revenue in october 2026", "110.3")
+    events.reply("and by channel?", "110.3", "110.4", bot_id="BOTHER")
+    assert len(posts(slack)) == 1  # the person's mention only
+    events.dm("cac last month", "110.5")  # a person's DM is answered
+    assert len(posts(slack)) == 2 and "Customer acquisition cost" in texts(posts(slack)[-1].payload)
+
+
+def test_a_command_asked_in_a_dm_is_pointed_to_slash_kpi_with_what_was_typed_escaped(talk, slack):
+    events = Events(talk)
+    events.dm("alert cac &gt; 5 30d for &lt;!channel&gt;", "120.1")  # Slack's "alert cac > 5 30d for <!channel>"
+    [answer] = posts(slack)
+    said = json.dumps(answer.payload)
+    assert "<!channel>" not in said and "&lt;!channel&gt;" in said and "/kpi" in texts(answer.payload)
+
+
 def test_thread_replies_sent_to_the_channel_too_or_with_a_file_are_answered_like_plain_ones(talk, slack):
     events = Events(talk)
     events.mention("revenue in october 2026", "200.1")

@@ -114,3 +114,34 @@ def test_a_partner_button_click_changes_nothing_and_is_refused(talk, slack):
 )
 def test_foreign_team_reads_every_place_slack_puts_the_persons_team(body, foreign):
     assert foreign_team(body) == foreign
+
+
+def test_a_partner_form_submission_saves_nothing_and_the_form_says_why(talk, slack, data):
+    from bot.sandbox.slack_rules import refusal
+    from kpi.store import state
+
+    slack.users.update({"UADMIN": {"id": "UADMIN", "is_admin": True}})
+    talk.command("alert", user="UADMIN", channel="C42")
+    view = [c for c in slack.calls_to("views.open")][-1].payload["view"]
+    values = {"kpi": "cac", "op": ">", "threshold": "5", "window": "30d", "channel": "C42"}
+    state_values = {
+        block: {"value": {"type": "plain_text_input", "value": value}}
+        if block == "threshold"
+        else {"value": {"type": "conversations_select", "selected_conversation": value}}
+        if block == "channel"
+        else {"value": {"type": "static_select", "selected_option": {"value": value}}}
+        for block, value in values.items()
+    }
+    payload = {
+        "type": "view_submission",
+        "team": {"id": "T123"},
+        "user": {"id": "UADMIN", "team_id": "TEXTERNAL"},
+        "api_app_id": "A123",
+        "view": {**view, "id": "V1", "state": {"values": state_values}},
+    }
+    from urllib.parse import urlencode
+
+    answer = talk.post_signed(urlencode({"payload": json.dumps(payload)})).json()
+    assert answer["response_action"] == "update" and answer["view"]["blocks"][0]["text"]["text"].startswith(REFUSAL)
+    assert refusal("views.update", {"view_id": "V1", "view": answer["view"]}) is None  # a view Slack accepts
+    assert state.rules(data) == []

@@ -109,10 +109,8 @@ def channel_problems(problems: list[dict], deps: Deps) -> list[str]:
             since=ra.when_text(row["since"], deps.service.tz, deps.lang),
             problem=t(deps.lang, f"channel_problem_{row['error']}"),
         )
-        for row in problems[:10]
+        for row in problems
     ]
-    if len(problems) > 10:
-        lines.append(f"… +{len(problems) - 10}")
     return lines
 
 

@@ -16,6 +16,7 @@ from kpi.store.state_schema import (
     alert_rules,
     audit_log,
     conversations,
+    delivery_problems,
     digests,
     heartbeat,
     incidents,
@@ -108,9 +109,10 @@ def last_beat(db: Db, name: str) -> dict[str, Any] | None:
 
 
 def clear_state(db: Db) -> None:
-    """Empty every state table (tests and `demo` resets)."""
+    """Empty every state table (tests and `demo` resets), and on PostgreSQL restart their id sequences, as
+    SQLite does once a table is empty: a rule created after a reset has the same id on either."""
     with engine_of(db).begin() as conn:
-        for table in (
+        tables = (
             outbox,
             alert_history,
             incidents,
@@ -131,7 +133,12 @@ def clear_state(db: Db) -> None:
             slack_bots,
             slack_oauth_states,
             conversations,
-        ):
+            delivery_problems,
+        )
+        if conn.dialect.name == "postgresql":
+            conn.execute(text(f"TRUNCATE {', '.join(t.name for t in tables)} RESTART IDENTITY"))
+            return
+        for table in tables:
             conn.execute(delete(table))
 
 
