@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+from datetime import datetime, timedelta, timezone
 
 from kpi.config import get_settings
 from kpi.errors import KpiError
@@ -85,22 +86,18 @@ def run_clock(settings) -> int:
 
 def run_jobs_once(settings, at: str | None = None) -> int:
     """One pass at ``at`` (ISO 8601, UTC when it has no offset; default: now). A pass at a past
-    instant replays what was due then: digests within KPI_DIGEST_GRACE, rules on the data as of then."""
-    from datetime import datetime, timezone
-
+    instant replays what was due then: digests within KPI_DIGEST_GRACE, rules on the data as of then. An
+    instant more than a few minutes ahead of the clock is refused (:func:`at_problem`)."""
     from bot.jobs.clock import run_pass
     from bot.jobs.context import JobContext
 
     now = datetime.now(timezone.utc)
     if at:
-        now = instant(at)
-        if now is None:
-            print(
-                f"error: --at {at[:40]!r} is not an ISO 8601 instant between 2000 and 2999 such as "
-                "2026-11-25T08:00:00Z",
-                file=sys.stderr,
-            )
+        problem = at_problem(at, now)
+        if problem is not None:
+            print(f"error: {problem}; nothing was done", file=sys.stderr)
             return 2
+        now = instant(at) or now
     report = run_pass(JobContext.from_settings(settings), now)
     print(
         f"{report.rules} rules evaluated, events {dict(report.events) or 'none'}, {report.digests} digests, "
@@ -112,7 +109,6 @@ def run_jobs_once(settings, at: str | None = None) -> int:
 def clock_health(settings) -> int:
     """The clock's own health check (no HTTP): 0 when a pass succeeded within twice KPI_EVAL_INTERVAL."""
     import json
-    from datetime import datetime, timezone
 
     from bot.jobs.clock import health, watchdog_budget
 
@@ -179,9 +175,26 @@ def _source(url: str, tables: list[str]) -> tuple[bool, str, str]:
     )
 
 
+AHEAD = 300  # seconds: how far ahead of the clock `--at` may be (another machine's clock, a slow typist)
+
+
+def at_problem(text: str, now) -> str | None:
+    """What is wrong with ``--at`` at ``now`` (None: nothing). An instant in the future is refused: a pass
+    there would record digest slots, rule states and stale-table episodes no real pass reaches for years. A
+    past instant replays what was due then."""
+    moment = instant(text)
+    if moment is None:
+        return f"--at {text[:40]!r} is not an ISO 8601 instant between 2000 and 2999 such as 2026-11-25T08:00:00Z"
+    if moment > now + timedelta(seconds=AHEAD):
+        return (
+            f"--at {text[:40]!r} is in the future (it is {now:%Y-%m-%dT%H:%M}Z): a pass runs at most "
+            f"{AHEAD // 60} minutes ahead of now, or at a past instant to replay it"
+        )
+    return None
+
+
 def instant(text: str):
     """``--at``: an ISO 8601 instant (UTC when it has no offset) in a range a pass can compute (else None)."""
-    from datetime import datetime, timezone
 
     try:
         moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
@@ -250,7 +263,7 @@ def main(argv: list[str] | None = None) -> int:
         logs.configure(settings.log_level, settings.secrets())
         if args.mode == "health":
             return clock_health(settings)
-        if args.mode == "run-jobs" and args.at and instant(args.at) is None:
+        if args.mode == "run-jobs" and args.at and at_problem(args.at, datetime.now(timezone.utc)) is not None:
             return run_jobs_once(settings, args.at)  # says what --at accepts, before anything else
         if args.mode in ("clock", "run-jobs"):
             ensure_ready(settings.database_url)

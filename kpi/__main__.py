@@ -32,7 +32,7 @@ def _now() -> datetime:
 
 
 def result_json(result: KpiResult, service: KpiService) -> dict[str, Any]:
-    from kpi.present import breakdown_key, period_label, reason_text
+    from kpi.present import breakdown_key, honest_notes, period_label, reason_text
 
     def iso(dt: datetime) -> str:
         return dt.isoformat()
@@ -52,6 +52,13 @@ def result_json(result: KpiResult, service: KpiService) -> dict[str, Any]:
         },
         "unit": result.kpi.unit.value,
         "reason": reason_text(result.reason, service.catalog, service.language),
+        "coverage": {  # what the data backs (kpi.coverage)
+            "current": result.cover.value,
+            "previous": result.previous_cover.value,
+            "first_data": result.first_data.isoformat() if result.first_data else None,
+            "stale": [s.table for s in result.stale],
+            "notes": honest_notes(result, service.language),
+        },
     }
     if result.by:
         data["by"] = result.by
@@ -263,7 +270,7 @@ def parser() -> argparse.ArgumentParser:
     s.set_defaults(func=cmd_overview)
 
     s = sub.add_parser("demo-data", help="fill the canonical tables with realistic demo data")
-    s.add_argument("--days", type=int, default=365)
+    s.add_argument("--days", type=int, default=800)  # kpi.demo.DEMO_DAYS: 26 months, so that a year earlier has data
     s.add_argument("--seed", type=int, default=42)
     s.add_argument("--replace", action="store_true", help="overwrite tables that already hold rows")
     s.set_defaults(func=cmd_demo_data)

@@ -15,8 +15,9 @@ from datetime import datetime
 from kpi.anomaly import MIN_HISTORY, Sensitivity, judge
 from kpi.catalog import Catalog
 from kpi.compute import KpiResult, compute_many, segment_of
+from kpi.coverage import qualify
 from kpi.errors import SourceError, UserInputError
-from kpi.pacing import miss
+from kpi.pacing import miss, target_allowed
 from kpi.rules import Observation, RuleKind, RuleSpec, Status
 from kpi.series import Recent, last_complete, recent
 from kpi.service import KpiService
@@ -68,12 +69,10 @@ def observe_all(
         keys = list(dict.fromkeys(specs[i].kpi for i in ids))
         try:
             kpis = [service.catalog.kpis[k] for k in keys if k in service.catalog.kpis]
-            results = {
-                r.kpi.key: r
-                for r in compute_many(
-                    service.catalog, service.source, kpis, service.period(window, now), rollups=service.rollups
-                )
-            }
+            computed = compute_many(
+                service.catalog, service.source, kpis, service.period(window, now), rollups=service.rollups
+            )
+            results = {r.kpi.key: r for r in qualify(service, computed, now)}
         except SourceError as exc:
             for i in ids:
                 out[i] = Observation(Status.ERROR, detail=exc.message)
@@ -101,10 +100,25 @@ def on_target(spec: RuleSpec, result: KpiResult, target: float | None, catalog: 
             detail=f"no {spec.window}ly target is set: /kpi target {spec.kpi} VALUE {spec.window}",
             result=result,
         )
+    if not target_allowed(catalog, spec.kpi, target):
+        return Observation(
+            Status.NO_DATA,
+            detail=f"a target of {target:g} can't be met by a KPI that is never below zero: "
+            f"/kpi target {spec.kpi} VALUE {spec.window} with a positive VALUE",
+            result=result,
+        )
     found = miss(catalog, result, target, now, spec.threshold)
     if found is None:
         return Observation(Status.NO_DATA, detail="no value in the period yet", result=result)
     return Observation(Status.VALUE, found.pace.projected, result=result, miss=found)
+
+
+def period_ended(spec: RuleSpec, closed: KpiResult, target: float, catalog: Catalog) -> Observation:
+    """A target rule whose miss was open when its period ended: how the whole period ended against the target
+    (it resolves the miss; the new period is judged afresh, never on its first hours)."""
+    end = closed.current.end
+    found = miss(catalog, closed, target, end, spec.threshold)
+    return Observation(Status.VALUE, closed.value, result=closed, miss=found, ended=True)
 
 
 def observe_segments(
@@ -122,12 +136,10 @@ def observe_segments(
         keys = sorted({specs[i].kpi for i in ids})
         try:
             kpis = [service.catalog.kpis[k] for k in keys if k in service.catalog.kpis]
-            results = {
-                r.kpi.key: r
-                for r in compute_many(
-                    service.catalog, service.source, kpis, service.period(window, now), by, service.rollups
-                )
-            }
+            computed = compute_many(
+                service.catalog, service.source, kpis, service.period(window, now), by, service.rollups
+            )
+            results = {r.kpi.key: r for r in qualify(service, computed, now)}
         except (SourceError, UserInputError) as exc:
             out |= {i: Observation(Status.ERROR, detail=exc.message) for i in ids}
             continue
@@ -141,6 +153,27 @@ def observe_segments(
                 for row in result.breakdown
             }
     return out
+
+
+def largest_first(catalog: Catalog, kpi: str, found: dict[str, Observation]) -> list[str]:
+    """The values of a segment rule's dimension, largest first: by the KPI's denominator (new customers for
+    CAC: where most of it is), else by its own measures (a total's value); ties by name."""
+    metric = catalog.metrics.get(kpi)
+    names = (metric.denominator or metric.numerator) if metric else ()
+
+    def size(obs: Observation) -> float:
+        measures = obs.result.measures if obs.result is not None else {}
+        return math.fsum(abs(measures.get(n) or 0.0) for n in names)
+
+    sizes = {key: size(obs) for key, obs in found.items()}
+    return sorted(found, key=lambda k: (-sizes[k], k))
+
+
+def size_label(catalog: Catalog, kpi: str, lang: str) -> str:
+    """What :func:`largest_first` ranks by, as said: 'new customers', 'sales'."""
+    metric = catalog.metrics.get(kpi)
+    names = (metric.denominator or metric.numerator) if metric else ()
+    return ", ".join(catalog.measures[n].label(lang) for n in names)
 
 
 def observe_unusual(

@@ -31,7 +31,7 @@ from kpi.model import (  # noqa: F401 - the definitions' types, re-exported for 
     freshness_of,
     ref_of,
 )
-from kpi.store.expr import BinOp, Expr, Ref, parse, refs, render
+from kpi.store.expr import BinOp, Expr, Num, Ref, parse, refs, render
 from kpi.store.specs import ADDITIVE, FilterSpec, JoinSpec, MeasureSpec
 from kpi.validation import read, validate
 
@@ -83,6 +83,7 @@ class Metric:
     denominator: tuple[str, ...]  # a ratio's measures under its top-level division (what `min N` guards)
     additive: bool  # every measure is a sum or a count: day values add up
     dimensions: tuple[str, ...]  # the breakdowns all its measures offer (restricted by the KPI's list)
+    positive: bool = False  # never below zero (counts and sums of columns, no subtraction): a target must be > 0
 
     @property
     def accumulates(self) -> bool:
@@ -110,9 +111,35 @@ def compile_metric(kpi: Kpi, measures: dict[str, Measure]) -> Metric:
     common = [d for d in used[0].dimensions if all(d in m.dimensions for m in used)]
     if kpi.dimensions is not None:
         common = [d for d in kpi.dimensions if d in common]
-    return Metric(
-        kpi.key, formula, kind, names, numerator, denominator, all(m.agg in ADDITIVE for m in used), tuple(common)
+    positive = _never_negative(formula) and all(
+        m.agg in ("count", "count_distinct") or (m.expr is not None and _never_negative(parse(m.expr))) for m in used
     )
+    return Metric(
+        kpi.key,
+        formula,
+        kind,
+        names,
+        numerator,
+        denominator,
+        all(m.agg in ADDITIVE for m in used),
+        tuple(common),
+        positive,
+    )
+
+
+def _never_negative(expr: Expr) -> bool:
+    """No subtraction, negation nor negative constant: counts, sums of columns and their ratios (a revenue, a
+    rate, a cost per customer); a margin or a score (promoters − detractors) can go below zero."""
+    match expr:
+        case Ref():
+            return True
+        case Num(value=value):
+            return value >= 0
+        case BinOp(op="-"):
+            return False
+        case BinOp(left=left, right=right):
+            return _never_negative(left) and _never_negative(right)
+    return False
 
 
 @dataclass(frozen=True)
@@ -125,6 +152,7 @@ class Catalog:
     specs: dict[str, MeasureSpec]
     aliases: dict[str, str]  # any name of a KPI (normalized) -> its key
     dimension_aliases: dict[str, str]  # any name of a dimension (normalized) -> its name
+    unset_labels: dict[str, Text] = field(default_factory=dict)  # dimension -> what its rows without a value are
     phrases: dict[str, str] = field(default_factory=dict)  # what people say for a KPI (as written) -> its key
     values: dict[str, dict[str, str]] = field(default_factory=dict)  # dimension -> {label (normalized): value}
 
@@ -197,6 +225,11 @@ class Catalog:
     def measure_unit(self, name: str) -> Unit:
         return Unit.CURRENCY if self.measures[name].unit == "currency" else Unit.NUMBER
 
+    def unset_label(self, dimension: str | None, lang: str) -> str | None:
+        """What rows without a value of ``dimension`` are, as the definitions name them (None: not said)."""
+        found = self.unset_labels.get(dimension or "")
+        return found(lang) if found is not None else None
+
     def formula_text(self, kpi: Kpi, lang: str) -> str:
         if kpi.formula_text is not None:
             return kpi.formula_text(lang)
@@ -247,7 +280,8 @@ def _merged(before: tuple[str, Dimension] | None, dim: Dimension) -> Dimension:
     values = {
         v: tuple(dict.fromkeys((*old.values.get(v, ()), *dim.values.get(v, ())))) for v in {**old.values, **dim.values}
     }
-    return Dimension(aliases=tuple(dict.fromkeys((*old.aliases, *dim.aliases))), values=values)
+    aliases = tuple(dict.fromkeys((*old.aliases, *dim.aliases)))
+    return Dimension(aliases=aliases, values=values, unset=dim.unset or old.unset)
 
 
 def build(
@@ -284,6 +318,7 @@ def build(
         dimension_aliases=dimension_aliases,
         phrases=phrases,
         values=values,
+        unset_labels={name: d.unset for name, (_, d) in dimensions.items() if d.unset is not None},
     )
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timezone
+from datetime import date, datetime
 from enum import Enum
 from typing import Any
 
@@ -18,6 +18,7 @@ from sqlalchemy.engine import Engine
 
 from kpi.catalog import Catalog, Direction, Kpi
 from kpi.spans import Period, PeriodPair
+from kpi.store import exact
 from kpi.store.aggregate import Row, aggregate
 from kpi.store.expr import BinOp, Expr, Neg, Num, Ref, refs
 from kpi.store.specs import Window
@@ -29,12 +30,48 @@ class ReasonCode(str, Enum):
     ZERO_DENOMINATOR = "zero_denominator"  # e.g. no leads in the period
     NO_DATA = "no_data"  # an average/min/max over no rows
     FUTURE = "future"  # the period has not begun yet
+    BEFORE_DATA = "before_data"  # the period ends before the KPI's data begins
 
 
 @dataclass(frozen=True)
 class Reason:
     code: ReasonCode
     measures: tuple[str, ...] = ()
+    since: date | None = None  # BEFORE_DATA: the first day with data
+
+
+class Cover(str, Enum):
+    """How much of a period the KPI's data covers (:mod:`kpi.coverage`)."""
+
+    FULL = "full"
+    PARTIAL = "partial"  # the data begins inside the period
+    NONE = "none"  # the period ends before the data begins
+    FUTURE = "future"  # the period has not begun
+    AFTER = "after"  # the period begins after the newest row of a table that stopped getting rows (stale)
+
+
+@dataclass(frozen=True)
+class Stale:
+    """A table the KPI reads that has had no new rows for longer than usual (:mod:`kpi.freshness`)."""
+
+    table: str
+    last_row_at: datetime | None  # naive UTC
+    usual_gap_days: int | None
+
+
+def pct_change(value: float | None, base: float | None) -> float | None:
+    """The relative change from ``base`` to ``value`` (0.1 = +10 %), or None where a percentage would mislead.
+
+    The one rule for every percentage the bot shows (answers, lists, Home, digests, breakdowns, alerts):
+    no percentage when the base is missing (no data, or a period the data does not cover), when it is
+    zero (any change from nothing is infinite), or when it has the other sign than the value (from −€5 to
+    +€100 is not "+2,100 %"). The absolute change can still be said; the percentage cannot.
+    """
+    if value is None or base is None or base == 0:
+        return None
+    if (value < 0 < base) or (base < 0 < value):
+        return None
+    return (value - base) / abs(base)
 
 
 @dataclass(frozen=True)
@@ -61,24 +98,34 @@ class KpiResult:
     breakdown: tuple[BreakdownRow, ...] = ()
     as_of: datetime | None = None  # set when past days came from the daily rollup (naive UTC)
     where: tuple[str, str | None] | None = None  # one value of a breakdown only: (dimension, value)
+    first_data: date | None = None  # the first day the KPI's data covers, when known
+    cover: Cover = Cover.FULL  # how much of the current period the data covers
+    previous_cover: Cover = Cover.FULL  # and of the comparison period
+    stale: tuple[Stale, ...] = ()  # the tables it reads that stopped getting rows
+
+    @property
+    def comparable(self) -> bool:
+        """Both periods wholly covered by the data: only then is a change computed."""
+        return self.cover is Cover.FULL and self.previous_cover is Cover.FULL
 
     @property
     def change(self) -> float | None:
-        if self.value is None or self.previous_value is None:
+        if self.value is None or self.previous_value is None or not self.comparable:
             return None
-        return self.value - self.previous_value
+        return exact.combine("-", self.value, self.previous_value)
 
     @property
     def change_pct(self) -> float | None:
-        """Relative change (0.1 = +10 %); None when the previous value is 0 or missing."""
-        if self.change is None or not self.previous_value:
+        """Relative change (0.1 = +10 %), by :func:`pct_change`; None when there is no change to say."""
+        if self.change is None:
             return None
-        return self.change / abs(self.previous_value)
+        return pct_change(self.value, self.previous_value)
 
     @property
     def improved(self) -> bool | None:
-        """True when the change goes the KPI's good way, False the bad way, None when flat/unknown."""
-        if not self.change:
+        """True when the change goes the KPI's good way, False the bad way, None when flat/unknown, and
+        None when a table it reads is stale: a drop that may only be a broken import is not judged."""
+        if not self.change or self.stale:
             return None
         match self.kpi.direction:
             case Direction.UP:
@@ -143,19 +190,22 @@ Values = dict[Any, float]  # a measure's (or a formula's) value by breakdown key
 
 
 def _grouped(rows: list[Row]) -> dict[tuple[str, int], Values]:
-    """Each measure × window by key (pieces of the same key summed; NaN only when every piece is)."""
+    """Each measure × window by key (pieces of the same key summed exactly, :mod:`kpi.store.exact`; NaN only when
+    every piece is)."""
     out: dict[tuple[str, int], Values] = {}
     for name, w, key, value in rows:
         slot = out.setdefault((name, w), {})
         key = TOTAL if key is None else key
-        old = slot.get(key)
-        slot[key] = value if old is None or math.isnan(old) else (old if math.isnan(value) else old + value)
+        old, value = slot.get(key), exact.from_database(value)
+        slot[key] = (
+            value if old is None or math.isnan(old) else (old if math.isnan(value) else exact.combine("+", old, value))
+        )
     return out
 
 
 def _series(catalog: Catalog, grouped: dict[Any, Any], name: str, w: int, keys: list[Any]) -> Values:
     values = grouped.get((name, w), {})
-    fill = 0.0 if catalog.measures[name].additive else math.nan  # additive: no rows, nothing counted or summed
+    fill = exact.ZERO if catalog.measures[name].additive else math.nan  # additive: no rows, nothing counted
     out = {}
     for k in keys:
         v = values.get(k, math.nan)
@@ -223,32 +273,14 @@ def _result(
     )
 
 
-def in_time(results: list[KpiResult], now: datetime) -> list[KpiResult]:
-    """A missing value of a period that has not begun yet is said as such, not as a zero denominator."""
-    utc_now = now.astimezone(timezone.utc).replace(tzinfo=None)
-
-    def why(result: KpiResult) -> KpiResult:
-        if result.value is None and result.current.start_utc() > utc_now:
-            return replace(result, reason=Reason(ReasonCode.FUTURE))
-        return result
-
-    return [why(r) for r in results]
-
-
 def _total(catalog: Catalog, name: str, values: Values, totals: list[Row] | None, w: int) -> float:
     if totals is None or catalog.measures[name].additive:
-        return math.fsum(v for v in values.values() if not math.isnan(v))
+        return exact.total(list(values.values()))
     return _series(catalog, _grouped([r for r in totals if r[0] == name]), name, w, [TOTAL])[TOTAL]
 
 
 def _clean(value: Any) -> float | None:
-    if value is None:
-        return None
-    value = float(value)
-    if math.isnan(value) or math.isinf(value):
-        return None
-    # 12 significant digits drop binary float noise (1727520.2599999998 -> 1727520.26); +0.0 avoids -0.0
-    return float(f"{value:.12g}") + 0.0
+    return exact.clean(value)
 
 
 def _reason(value: float | None, zero: list[str]) -> Reason | None:
@@ -270,17 +302,11 @@ def evaluate(expr: Expr, env: dict[str, Values], keys: list[Any]) -> tuple[Value
     def ev(node: Expr, k: str | None) -> float:
         match node:
             case Num(value=value):
-                return float(value)
+                return exact.constant(value)
             case Ref(name=name):
                 return env[name][k]
             case Neg(operand=operand):
-                return -ev(operand, k)
-            case BinOp(op="+", left=left, right=right):
-                return ev(left, k) + ev(right, k)
-            case BinOp(op="-", left=left, right=right):
-                return ev(left, k) - ev(right, k)
-            case BinOp(op="*", left=left, right=right):
-                return ev(left, k) * ev(right, k)
+                return exact.combine("-", exact.ZERO, ev(operand, k))
             case BinOp(op="/", left=left, right=right):
                 num, den = ev(left, k), ev(right, k)
                 if den == 0:
@@ -289,7 +315,9 @@ def evaluate(expr: Expr, env: dict[str, Values], keys: list[Any]) -> tuple[Value
                         if n not in zero:
                             zero.append(n)
                     return math.nan
-                return num / den
+                return exact.combine("/", num, den)
+            case BinOp(op=op, left=left, right=right):
+                return exact.combine(op, ev(left, k), ev(right, k))
         raise AssertionError(node)
 
     return {k: ev(expr, k) for k in keys}, zero

@@ -15,11 +15,30 @@ import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
+from typing import Protocol
+from zoneinfo import ZoneInfo
 
-from kpi.service import KpiService
+from sqlalchemy.engine import Engine
+
+from kpi.catalog import Catalog
 from kpi.store.arrivals import last_row
 from kpi.store.days import daily_values, midnight_utc
+from kpi.store.rollup import Rollups
 from kpi.store.specs import MeasureSpec
+
+
+class KpiService(Protocol):
+    """What this module reads of :class:`kpi.service.KpiService` (which asks it about its own answers)."""
+
+    @property
+    def catalog(self) -> Catalog: ...
+    @property
+    def source(self) -> Engine: ...
+    @property
+    def tz(self) -> ZoneInfo: ...
+    @property
+    def rollups(self) -> Rollups | None: ...
+
 
 WEEKS = 8  # the history a table's usual gap is learned from
 FACTOR = 1.5  # stale past this many usual gaps without a new row
@@ -47,18 +66,27 @@ def tables_of(service: KpiService, kpi: str) -> set[str]:
 
 def check(service: KpiService, kpis: Iterable[str], now: datetime) -> dict[str, Freshness]:
     """The freshness of every table these KPIs read (one query for its newest row, one for its days)."""
+    return {table: check_table(service, table, spec, now) for table, spec in probes(service, kpis).items()}
+
+
+def probes(service: KpiService, kpis: Iterable[str]) -> dict[str, MeasureSpec]:
+    """Each table these KPIs read, with the measure to probe it by."""
     catalog = service.catalog
-    probes: dict[str, MeasureSpec] = {}
+    found: dict[str, MeasureSpec] = {}
     for key in kpis:
         if key not in catalog.kpis:
             continue
         for name in catalog.measures_of(catalog.kpis[key]):
             spec = catalog.specs[name]
-            current = probes.get(table_name(spec))
+            current = found.get(table_name(spec))
             if current is None or (current.to_end and not spec.to_end):  # a plain measure counts rows by day
-                probes[table_name(spec)] = spec
-    now_utc = now.astimezone(timezone.utc).replace(tzinfo=None)
-    return {table: _check(service, table, spec, now_utc) for table, spec in probes.items()}
+                found[table_name(spec)] = spec
+    return found
+
+
+def check_table(service: KpiService, table: str, spec: MeasureSpec, now: datetime) -> Freshness:
+    """The freshness of one table, probed by ``spec`` (``now`` aware)."""
+    return _check(service, table, spec, now.astimezone(timezone.utc).replace(tzinfo=None))
 
 
 def _check(service: KpiService, table: str, spec: MeasureSpec, now_utc: datetime) -> Freshness:

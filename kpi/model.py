@@ -150,6 +150,8 @@ class Dimension(_Frozen):
 
     aliases: tuple[str, ...] = ()
     values: dict[str, tuple[str, ...]] = Field(default_factory=dict)
+    # what rows without a value are (e.g. "no channel (sales team spend)"); unset: "no channel (unassigned)"
+    unset: Text | None = None
 
 
 class DefinitionsFile(_Frozen):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from enum import Enum
 
 from kpi.catalog import Catalog, Direction
 from kpi.compute import KpiResult
@@ -58,6 +59,20 @@ def pace(catalog: Catalog, result: KpiResult, target: float, now: datetime, full
     return Pace(target, result.value, False, target, result.value, good)
 
 
+def target_allowed(catalog: Catalog, key: str, target: float) -> bool:
+    """A KPI that is never below zero (revenue, a rate, CAC) takes only a positive target; one that can be
+    (NPS, a margin) takes any, 0 included."""
+    return target > 0 or not catalog.metrics[key].positive
+
+
+class Standing(str, Enum):
+    """The one judgement of a KPI against its target, said alike by the target rule, the digest and Home."""
+
+    EARLY = "early"  # before a fifth of the period: too early to judge
+    ON_TRACK = "on_track"  # the projection misses the target by no more than the margin
+    OFF_TRACK = "off_track"
+
+
 EARLY = 0.2  # before a fifth of the period, a projection is too unsure to warn on
 LATE = 0.1  # with less than a tenth of it left, there is no time to act: no new warning
 
@@ -86,6 +101,12 @@ class Miss:
         return 1.0 - self.elapsed < LATE
 
     @property
+    def standing(self) -> Standing:
+        if self.early:
+            return Standing.EARLY
+        return Standing.OFF_TRACK if self.missing else Standing.ON_TRACK
+
+    @property
     def per_day_so_far(self) -> float | None:
         return self.pace.value / self.days_gone if self.pace.prorated and self.days_gone > 0 else None
 
@@ -98,14 +119,38 @@ class Miss:
 
 
 def miss(catalog: Catalog, result: KpiResult, target: float, now: datetime, margin: float) -> Miss | None:
-    """``result`` (a period to date) against ``target``: its projection, and how far it misses."""
+    """``result`` (a period to date) against ``target``: its projection, and how far it misses (None: no value
+    yet, or a target the KPI can't take). The target rule, the digest and Home judge with this, and
+    :attr:`Miss.standing`, so that they never disagree."""
     full_end = result.current.calendar_end()
     found = pace(catalog, result, target, now, full_end)
-    if found is None or not target:
+    if found is None or not target_allowed(catalog, result.kpi.key, target):
         return None
     up = result.kpi.direction is Direction.UP
     gap = (target - found.projected) if up else (found.projected - target)
     elapsed = elapsed_share(result.current, now, full_end)
     gone = max((min(now, full_end) - result.current.start).total_seconds(), 0.0) / 86400
     left = max((full_end - now).total_seconds(), 0.0) / 86400
-    return Miss(found, gap / abs(target), elapsed, gone, left, margin)
+    # a target of 0 (an NPS that should stay positive): the margin reads in the KPI's own unit
+    return Miss(found, gap / (abs(target) or 1.0), elapsed, gone, left, margin)
+
+
+def standings(
+    catalog: Catalog,
+    results: list[KpiResult],
+    targets: dict[str, float],
+    margins: dict[str, float],
+    now: datetime,
+    default_margin: float,
+) -> dict[str, Miss]:
+    """Each result with a target, judged as its target rule judges it (the rule's margin when the team has
+    one for that KPI and grain, else ``default_margin``): what the digest and Home show."""
+    out = {}
+    for r in results:
+        target = targets.get(r.kpi.key)
+        if target is None:
+            continue
+        found = miss(catalog, r, target, now, margins.get(r.kpi.key, default_margin))
+        if found is not None:
+            out[r.kpi.key] = found
+    return out

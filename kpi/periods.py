@@ -38,6 +38,7 @@ from kpi.spans import (
     range_pair,
     rolling_pair,
     shift,
+    to_date,
     to_date_pair,
     year_over_year,
 )
@@ -141,21 +142,52 @@ def _day(text: str, original: str) -> date:
     return day
 
 
-def parse_period(text: str, now: datetime, tz: ZoneInfo | None = None) -> PeriodPair:
-    """Parse ``text`` relative to ``now`` (aware) in ``tz`` (defaults to now's zone)."""
+def parse_period(text: str, now: datetime, tz: ZoneInfo | None = None, cut: bool = True) -> PeriodPair:
+    """Parse ``text`` relative to ``now`` (aware) in ``tz`` (defaults to now's zone). A period that
+    contains ``now`` comes cut at now, against the same elapsed span of the one it is compared with
+    (:func:`kpi.spans.to_date`); ``cut=False`` gives the period as written (to tell its kind)."""
     if now.tzinfo is None:
         raise ValueError("now must be time-zone aware")
     tz = tz or cast(ZoneInfo, now.tzinfo)
     now = now.astimezone(tz)
-    original = text
     if not isinstance(text, str) or len(text) > 64:
         raise PeriodError(str(text)[:64], ACCEPTED_FORMS)
-    key = normalize(text)
-    if m := _YOY.match(key):
-        return year_over_year(parse_period(m.group(1), now, tz))
+    if m := _YOY.match(normalize(text)):
+        return year_over_year(parse_period(m.group(1), now, tz, cut))
+    found = _parse(normalize(text), text, now, tz)
+    return to_date(found, now) if cut else found
 
-    if (relative := _relative(key, now, tz, original)) is not None:
-        return relative
+
+def _uncut(text: str, now: datetime, tz: ZoneInfo) -> PeriodPair:
+    """A piece of a period said (``july`` in ``july..today``), as written: the whole is cut at now after."""
+    return parse_period(text, now, tz, cut=False)
+
+
+def _parse(key: str, original: str, now: datetime, tz: ZoneInfo) -> PeriodPair:
+    if key in _TO_DATE_WORDS:
+        return to_date_pair(now, _TO_DATE_WORDS[key])
+    if key in _LAST_WORDS:
+        grain = _LAST_WORDS[key]
+        return calendar_pair(shift(grain_start(now.date(), grain), grain, -1), grain, tz)
+    if key in MONTH_NAMES:
+        month = MONTH_NAMES[key]
+        today = now.date()
+        return calendar_pair(date(today.year - (month > today.month), month, 1), Grain.MONTH, tz)
+    if m := _LATEST_QUARTER.match(key):
+        start, today = 3 * int(m.group(1)) - 2, now.date()
+        return calendar_pair(date(today.year - (start > today.month), start, 1), Grain.QUARTER, tz)
+    if m := _LATEST_WEEK.match(key):
+        year, week = now.date().isocalendar()[:2]
+        try:
+            monday = date.fromisocalendar(year - (int(m.group(1)) > week), int(m.group(1)), 1)
+        except ValueError:
+            raise PeriodError(original, ACCEPTED_FORMS) from None
+        return calendar_pair(monday, Grain.WEEK, tz)
+    if m := _ROLLING.match(key):
+        days = int(m.group(1))
+        if not 1 <= days <= MAX_ROLLING_DAYS:
+            raise PeriodError(original, ACCEPTED_FORMS)
+        return rolling_pair(now, days)
     if m := _YEAR.match(key):
         year = int(m.group(1))
         if not MIN_YEAR <= year <= MAX_YEAR:
@@ -186,40 +218,10 @@ def parse_period(text: str, now: datetime, tz: ZoneInfo | None = None) -> Period
         if last < first or (last - first).days > MAX_ROLLING_DAYS:
             raise PeriodError(original, ACCEPTED_FORMS)
         return range_pair(first, last, tz)
-    found = spoken_period(key, now, tz, parse_period)
+    found = spoken_period(key, now, tz, _uncut)
     if found is None:
         raise PeriodError(original[:64], ACCEPTED_FORMS)
     return found
-
-
-def _relative(key: str, now: datetime, tz: ZoneInfo, original: str) -> PeriodPair | None:
-    """The forms read against ``now``: to date, the last one, the latest month, quarter or week of a name or
-    number begun, the last N days."""
-    if key in _TO_DATE_WORDS:
-        return to_date_pair(now, _TO_DATE_WORDS[key])
-    if key in _LAST_WORDS:
-        grain = _LAST_WORDS[key]
-        return calendar_pair(shift(grain_start(now.date(), grain), grain, -1), grain, tz)
-    if key in MONTH_NAMES:
-        month = MONTH_NAMES[key]
-        today = now.date()
-        return calendar_pair(date(today.year - (month > today.month), month, 1), Grain.MONTH, tz)
-    if m := _LATEST_QUARTER.match(key):
-        start, today = 3 * int(m.group(1)) - 2, now.date()
-        return calendar_pair(date(today.year - (start > today.month), start, 1), Grain.QUARTER, tz)
-    if m := _LATEST_WEEK.match(key):
-        year, week = now.date().isocalendar()[:2]
-        try:
-            monday = date.fromisocalendar(year - (int(m.group(1)) > week), int(m.group(1)), 1)
-        except ValueError:
-            raise PeriodError(original, ACCEPTED_FORMS) from None
-        return calendar_pair(monday, Grain.WEEK, tz)
-    if m := _ROLLING.match(key):
-        days = int(m.group(1))
-        if not 1 <= days <= MAX_ROLLING_DAYS:
-            raise PeriodError(original, ACCEPTED_FORMS)
-        return rolling_pair(now, days)
-    return None
 
 
 _CANONICAL = {

@@ -24,7 +24,7 @@ from kpi.anomaly import Judgement
 from kpi.compute import KpiResult
 from kpi.errors import PeriodError, Refusal
 from kpi.numbers import MAX_TYPED
-from kpi.pacing import Miss
+from kpi.pacing import Miss, Standing
 from kpi.periods import parse_period
 from kpi.spans import Kind
 from kpi.store.state.records import (
@@ -58,6 +58,7 @@ __all__ = [  # the records are the store's (kpi.store.state.records); the rules'
     "Step",
     "check_window",
     "step",
+    "target_margins",
 ]
 
 WINDOWS = ("7d", "30d", "90d", "week", "month", "quarter")
@@ -81,7 +82,7 @@ _SHAPE_REFERENCE = datetime(2026, 1, 15, 12, tzinfo=timezone.utc)  # only the ki
 def check_window(window: str) -> str:
     """A rule's window: rolling ('7d', '30d', '90d', any Nd) or to date ('week', 'month', 'quarter')."""
     try:
-        pair = parse_period(window, _SHAPE_REFERENCE)
+        pair = parse_period(window, _SHAPE_REFERENCE, cut=False)  # a fixed period is not a window
     except PeriodError:
         raise RuleError("rule_bad_window", text=window[:MAX_TYPED], windows=", ".join(WINDOWS)) from None
     if pair.current.kind not in (Kind.ROLLING, Kind.TO_DATE):
@@ -108,6 +109,7 @@ class Observation:
     miss: Miss | None = None  # target rules: the period's projection against the target
     quiet: bool = False  # no data told otherwise (a stale table's notice), or not worth telling
     # (a segment without rows this window): no notice of its own
+    ended: bool = False  # target rules: the period of an open miss is over; ``result``/``miss`` are its whole
 
     def breaches(self, spec: RuleSpec) -> bool:
         """Outside the expected range (unusual rules); heading for a miss with time left to act (target
@@ -116,20 +118,37 @@ class Observation:
             case RuleKind.UNUSUAL:
                 return self.judgement is not None and self.judgement.unusual
             case RuleKind.TARGET:
-                return self.miss is not None and self.miss.missing and not self.miss.early and not self.miss.late
+                return (
+                    not self.ended
+                    and self.miss is not None
+                    and self.miss.standing is Standing.OFF_TRACK
+                    and not self.miss.late
+                )
             case RuleKind.THRESHOLD | RuleKind.CHANGE:
                 assert self.value is not None
                 return spec.breached(self.value)
         raise AssertionError(spec.kind)
 
+    def held(self, spec: RuleSpec) -> bool:
+        """A target rule off track in the last tenth of its period: no new warning (no time left to act), and
+        not 'ok' either (the digest and Home say 'off track' that day): pending, without an alert."""
+        return (
+            spec.kind is RuleKind.TARGET
+            and not self.ended
+            and self.miss is not None
+            and self.miss.standing is Standing.OFF_TRACK
+            and self.miss.late
+        )
+
     def recovers(self, spec: RuleSpec) -> bool:
-        """Back to normal. A target rule recovers when back on pace, or when a new period starts; in the
-        last days of a period, a miss stays open (and fires no new one)."""
+        """Back to normal. A target rule recovers when back on pace, or when its period is over (it is told
+        how the period ended, and the new one starts fresh); in the last days of a period, a miss stays open
+        (and fires no new one)."""
         match spec.kind:
             case RuleKind.UNUSUAL:
                 return not self.breaches(spec)
             case RuleKind.TARGET:
-                return self.miss is None or not self.miss.missing or self.miss.early
+                return self.ended or self.miss is None or self.miss.standing is not Standing.OFF_TRACK
             case RuleKind.THRESHOLD | RuleKind.CHANGE:
                 assert self.value is not None
                 return spec.recovered(self.value)
@@ -183,9 +202,21 @@ def step(spec: RuleSpec, current: RuleState, obs: Observation, now: datetime) ->
         if due and not snoozed and not current.acked:
             return Step(replace(firing, last_notified_at=now), (Event.REPEAT,))
         return Step(firing)
+    if obs.held(spec):
+        return Step(replace(current, state=State.PENDING))
     if not obs.breaches(spec):
         return Step(replace(current, state=State.OK, pending_count=0))
     count = current.pending_count + 1
     if count >= spec.for_count and not snoozed:
         return Step(RuleState(State.FIRING, count, True, now, False, current.snoozed_until), (Event.FIRING,))
     return Step(replace(current, state=State.PENDING, pending_count=count))
+
+
+def target_margins(rules: list[Rule], grain: str) -> dict[str, float]:
+    """The margin of the team's target rules by KPI for ``grain`` (the smallest when several): the digest and
+    Home judge a target as the rule does."""
+    out: dict[str, float] = {}
+    for row in rules:
+        if row.spec.kind is RuleKind.TARGET and row.spec.window == grain:
+            out[row.kpi] = min(out.get(row.kpi, row.spec.threshold), row.spec.threshold)
+    return out

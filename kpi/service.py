@@ -7,15 +7,17 @@ engine. Every method takes ``now`` (aware) instead of reading the clock.
 from __future__ import annotations
 
 import difflib
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.engine import Engine
 
 from kpi.catalog import Catalog, Kpi, alias_key, load_catalog
-from kpi.compute import KpiResult, compute, compute_many, in_time, segment_of
+from kpi.compute import KpiResult, compute, compute_many, segment_of
 from kpi.config import Settings
+from kpi.coverage import qualify
 from kpi.errors import Refusal
 from kpi.periods import parse_period
 from kpi.spans import PeriodPair
@@ -34,6 +36,8 @@ class KpiService:
     language: str
     currency: str
     rollups: Rollups | None = None
+    # what kpi.coverage probed (each table's first row and freshness) at one instant, asked again at the next
+    memo: dict[Any, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> KpiService:
@@ -56,6 +60,11 @@ class KpiService:
             return None
         return self.rollups.refresh(self.source, list(self.catalog.specs.values()), now, rebuild)
 
+    def honest(self, results: list[KpiResult], now: datetime) -> list[KpiResult]:
+        """Results as the data can back them (:mod:`kpi.coverage`): no value for a period the data does not
+        cover or that has not begun, no change against a period partly covered, stale tables said."""
+        return qualify(self, results, now)
+
     def period(self, text: str, now: datetime) -> PeriodPair:
         return parse_period(text, now, self.tz)
 
@@ -74,13 +83,15 @@ class KpiService:
             pair = self.period(period, now)
             found = self._where(kpi, pair, where)
             if by is None or found.where is None:
-                return in_time([found], now)[0]
+                return self.honest([found], now)[0]
             if found.where[0] == by:  # "organic by channel": the breakdown itself
-                return in_time([compute(self.catalog, self.source, kpi, pair, by, self.rollups)], now)[0]
+                return self.honest([compute(self.catalog, self.source, kpi, pair, by, self.rollups)], now)[0]
             # a breakdown inside one value ("organic's revenue by category"): filtered in SQL
             inside = compute(self.within(kpi, *found.where), self.source, kpi, pair, by, self.rollups)
-            return in_time([replace(inside, where=found.where)], now)[0]
-        return in_time([compute(self.catalog, self.source, kpi, self.period(period, now), by, self.rollups)], now)[0]
+            return self.honest([replace(inside, where=found.where)], now)[0]
+        return self.honest([compute(self.catalog, self.source, kpi, self.period(period, now), by, self.rollups)], now)[
+            0
+        ]
 
     def _where(self, kpi: Kpi, pair: PeriodPair, where: str) -> KpiResult:
         """The KPI for one value of a breakdown: the breakdown computed, and its value's row taken (so the
@@ -141,12 +152,14 @@ class KpiService:
         pair = self.period(period, now)
         catalog, skip = self.catalog, None
         if where is not None:
-            total = in_time([self._where(kpi, pair, where)], now)[0]
+            total = self.honest([self._where(kpi, pair, where)], now)[0]
             if total.where is not None:
                 catalog, skip = self.within(kpi, *total.where), total.where[0]
         else:
-            total = in_time([compute(self.catalog, self.source, kpi, pair, None, self.rollups)], now)[0]
-        whys = []
+            total = self.honest([compute(self.catalog, self.source, kpi, pair, None, self.rollups)], now)[0]
+        whys: list[Why] = []
+        if not total.comparable:  # no change the data can back: nothing to split
+            return total, whys
         for by in self.catalog.metrics[kpi.key].dimensions:
             if by == skip:
                 continue
@@ -158,7 +171,7 @@ class KpiService:
     def overview(self, period: str, now: datetime, keys: list[str] | None = None) -> list[KpiResult]:
         """Every KPI (or the listed ones) for one period, in one round trip."""
         kpis = [self.resolve(k) for k in keys] if keys else list(self.catalog.kpis.values())
-        return in_time(
+        return self.honest(
             compute_many(self.catalog, self.source, kpis, self.period(period, now), rollups=self.rollups), now
         )
 

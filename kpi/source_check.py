@@ -3,7 +3,9 @@
 For every measure of the catalog (built-in, or ``KPI_DEFINITIONS``): its table and joined tables
 exist; every column it reads (time, expression, filters, joins, dimensions) exists; the time column
 is a timestamp (or a date, for ``time_type: date``); the columns it sums or averages are numbers.
-Each problem names the measure, what is wrong and the fix; each table says how many rows it holds.
+Each problem names the measure, what is wrong and the fix; each table says how many rows it holds,
+and each time column the measures read says its kind and what the bot does with it (naive times are read
+as UTC; zoned ones are compared as instants, see :class:`kpi.store.dialects.Instant`).
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ class Problem:
 class SourceReport:
     tables: dict[str, TableShape | None] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
+    times: dict[str, str] = field(default_factory=dict)  # table.column -> its kind and what the bot does
 
 
 def _needs(name: str, m: Measure) -> dict[str, dict[str, str | None]]:
@@ -80,6 +83,8 @@ def check_source(catalog: Catalog, url: str) -> SourceReport:
             continue
         for user, column, kind in needs:
             found = shape.columns.get(column)
+            if kind in ("timestamp", "date") and column in shape.times:
+                report.times[f"{table}.{column}"] = shape.times[column]
             if found is None:
                 close = [c for c in shape.columns if c.lower() == column.lower()]
                 hint = f" (the table has '{close[0]}')" if close else ""
@@ -122,6 +127,7 @@ def lines(report: SourceReport) -> list[str]:
             out.append(f"  missing  {name}")
         else:
             out.append(f"  ok       {name}: {shape.rows:,} rows" + ("" if shape.rows else " (empty)"))
+    out += [f"  time     {column}: {kind}" for column, kind in sorted(report.times.items())]
     out += [f"  problem  {p}" for p in report.problems]
     out.append(
         "The source has everything the catalog reads."

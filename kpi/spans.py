@@ -4,7 +4,10 @@ kind of period and its previous comparable period are built.
 * a calendar period (``2026-10``, ``2026-Q3``, ``last-month``…) → the previous one of the same kind;
 * a to-date period (``month``, ``week``…) → the same elapsed wall-clock span of the previous one
   (1–24 Nov → 1–24 Oct), clamped so that it never overlaps the current one;
-* a rolling window (``30d``) or a day range (``2026-10-01..2026-10-15``) → the same length just before.
+* a rolling window (``30d``) or a day range (``2026-10-01..2026-10-15``) → the same length just before;
+* any period that contains *now* (``december``, ``2026-W49``, a range ending today) is cut at now and
+  compared with the same elapsed span of its comparison period (:func:`to_date`): the one rule for
+  partial periods, used by answers, alerts, digests, Home, follow-ups and charts alike.
 
 Calendar arithmetic is done on local wall-clock times and then localised, so a
 day is a day even when it lasts 23 or 25 hours (DST). Reading a period from text is
@@ -80,6 +83,18 @@ class Period:
 
     def end_utc(self) -> datetime:
         return _naive_utc(self.end)
+
+    @property
+    def is_to_date(self) -> bool:
+        """A period cut at a moment inside it: 'month', 'december' on Dec 4, or a range ending today."""
+        if self.kind is Kind.TO_DATE:
+            return True
+        midnight = datetime.combine(self.end.date(), time(), tzinfo=self.end.tzinfo)
+        return self.kind is Kind.RANGE and self.end != midnight
+
+    def starts_after(self, now: datetime) -> bool:
+        """True when the period has not begun at ``now`` (aware)."""
+        return self.start > now
 
 
 @dataclass(frozen=True)
@@ -178,6 +193,34 @@ def to_date_pair(now: datetime, grain: Grain) -> PeriodPair:
             Kind.TO_DATE,
             grain,
         ),
+    )
+
+
+def to_date(pair: PeriodPair, now: datetime) -> PeriodPair:
+    """The one rule for partial periods: a period that contains ``now`` is compared *to date*.
+
+    Its current period is cut at ``now`` and its comparison period (the one before, or a year earlier) at
+    the same elapsed wall-clock time from its start, never past its own end: on Dec 4 at 10:00,
+    ``december`` is Dec 1 00:00 – Dec 4 10:00 against Nov 1 00:00 – Nov 4 10:00, as ``month`` is.
+    Periods that do not contain ``now`` (past ones, future ones, rolling windows, periods already to date)
+    are returned unchanged. Charts can use it on their own pair to draw the same spans."""
+    current, previous = pair.current, pair.previous
+    if current.kind in (Kind.TO_DATE, Kind.ROLLING) or not current.start <= now < current.end:
+        return pair
+    now = now.astimezone(current.tz)
+    elapsed = _wall(now) - _wall(current.start)
+    prev_end = min(_wall(previous.start) + elapsed, _wall(previous.end))
+    if current.grain is not None:
+        suffix = " (to date)"
+        return PeriodPair(
+            Period(current.start, now, current.label + suffix, Kind.TO_DATE, current.grain),
+            Period(
+                previous.start, _localize(prev_end, previous.tz), previous.label + suffix, Kind.TO_DATE, previous.grain
+            ),
+        )
+    return PeriodPair(
+        Period(current.start, now, current.label, current.kind),
+        Period(previous.start, _localize(prev_end, previous.tz), previous.label, previous.kind),
     )
 
 

@@ -17,11 +17,18 @@ from pydantic import ValidationError
 
 from kpi.errors import DefinitionIssue
 from kpi.model import DefinitionsFile, Dimension, Kpi, Measure, alias_key, ref_of
-from kpi.store.expr import ExprError, Ref, parse, refs
+from kpi.store.expr import ExprError, Ref, degenerate, parse, refs
 
 _KEY = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
 _TABLE = re.compile(r"^([A-Za-z_][A-Za-z0-9_]{0,62}\.)?[A-Za-z_][A-Za-z0-9_]{0,62}$")
+
+
+# The fix for constants that make a value always zero, infinite or empty (kpi.store.expr.degenerate)
+CONSTANT_FIX = (
+    "correct the constant (e.g. / 100 to turn cents into euros, / 1e6 for micros) or remove it; "
+    "to divide by something that can be zero, divide by a measure: a period where it is 0 then says so"
+)
 
 
 def read(path: Path) -> tuple[DefinitionsFile | None, list[DefinitionIssue]]:
@@ -139,8 +146,11 @@ def _validate_measure(file: str, key: str, m: Measure) -> list[DefinitionIssue]:
         bad(f"agg '{m.agg}' needs an expr", "add expr: the column (or column arithmetic) to aggregate")
     if m.expr:
         try:
-            for ref in refs(parse(m.expr)):
+            expr = parse(m.expr)
+            for ref in refs(expr):
                 checkref_of(ref, "expr column")
+            if (why := degenerate(expr)) is not None:
+                bad(f"expr '{m.expr[:60]}' can never give a usable value: {why}", CONSTANT_FIX)
         except ExprError as exc:
             bad(f"expr: {exc}", "use column names, numbers, + - * / and parentheses")
     for f in m.filters:
@@ -175,6 +185,12 @@ def _validate_kpi(file: str, key: str, kpi: Kpi, measures: dict[str, tuple[str, 
                 file, obj, f"formula: {exc}", "write a formula over measure names with + - * / and parentheses"
             )
         ]
+    if (why := degenerate(formula)) is not None:
+        out.append(
+            DefinitionIssue(
+                file, obj, f"formula '{kpi.formula[:60]}' can never give a usable value: {why}", CONSTANT_FIX
+            )
+        )
     used = []
     for ref in refs(formula):
         if ref.alias is not None or ref.name not in measures:

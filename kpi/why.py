@@ -48,6 +48,12 @@ class Why:
         """The part's share of the change (0.71: 71 %)."""
         return part.change / self.change if self.change else None
 
+    def offset(self, part: Part) -> float | None:
+        """What the other values did against the change when ``part`` alone is more than all of it (+663 % of
+        the rise: −563 % elsewhere), as a share of the change; None when it is not more."""
+        share = self.share(part)
+        return 1.0 - share if share is not None and share > 1.0 + 1e-9 else None
+
 
 def _linear(expr: Expr) -> bool:
     """No division below the top level: the expression's value over all rows is the sum over values."""
@@ -71,35 +77,60 @@ def _value(expr: Expr, measures: dict[str, float | None]) -> float:
     return found[0]
 
 
+def splittable(catalog: Catalog, key: str) -> bool:
+    """A total, or a plain ratio of totals (sums and counts above and below one division): its change splits."""
+    metric = catalog.metrics[key]
+    formula = metric.formula
+    if metric.kind is MetricKind.TOTAL:
+        return True
+    return (
+        metric.kind in (MetricKind.RATIO, MetricKind.CUMULATIVE)
+        and isinstance(formula, BinOp)
+        and formula.op == "/"
+        and _linear(formula.left)
+        and _linear(formula.right)
+    )
+
+
+def unsplit_reason(catalog: Catalog, total: KpiResult) -> str | None:
+    """Why ``total``'s change can't be split across values (a text key), None when it can: not a total nor
+    a ratio of totals; no breakdown (or, inside one value of its only breakdown, no other); or no value in
+    one of the two periods (nothing to compare)."""
+    metric = catalog.metrics[total.kpi.key]
+    if not splittable(catalog, total.kpi.key):
+        return "why_cannot"
+    inside = total.where[0] if total.where is not None else None
+    if not [d for d in metric.dimensions if d != inside]:
+        return "why_no_other_breakdown" if inside is not None else "why_no_breakdown"
+    if total.value is None or total.previous_value is None:
+        return "why_no_compare"
+    return None
+
+
 def decompose(catalog: Catalog, result: KpiResult) -> Why | None:
     """``result`` broken down (``result.by``) as parts of its change; None when it can't be split."""
     metric = catalog.metrics[result.kpi.key]
     if result.by is None or result.value is None or result.previous_value is None:
         return None
+    if not splittable(catalog, result.kpi.key):
+        return None
     change = result.value - result.previous_value
-    formula = metric.formula
     names = metric.measures
-    match metric.kind:
-        case MetricKind.TOTAL:
-            parts = [
-                Part(
-                    row.key,
-                    (row.measures.get(names[0]) or 0.0) - (row.previous_measures.get(names[0]) or 0.0),
-                    measures=_measures(names, row),
-                )
-                for row in result.breakdown
-            ]
-        case MetricKind.RATIO | MetricKind.CUMULATIVE if (
-            isinstance(formula, BinOp) and formula.op == "/" and _linear(formula.left) and _linear(formula.right)
-        ):
-            found = _ratio_parts(formula, result, names)
-            if found is None:
-                return None
-            parts = found
-        case MetricKind.RATIO | MetricKind.CUMULATIVE | MetricKind.LEVEL:
+    if metric.kind is MetricKind.TOTAL:
+        parts = [
+            Part(
+                row.key,
+                (row.measures.get(names[0]) or 0.0) - (row.previous_measures.get(names[0]) or 0.0),
+                measures=_measures(names, row),
+            )
+            for row in result.breakdown
+        ]
+    else:
+        assert isinstance(metric.formula, BinOp)
+        found = _ratio_parts(metric.formula, result, names)
+        if found is None:
             return None
-        case _:
-            raise AssertionError(metric.kind)
+        parts = found
     parts.sort(key=lambda p: -abs(p.change))
     return Why(result.kpi.key, result.by, change, tuple(parts), change - math.fsum(p.change for p in parts))
 

@@ -68,6 +68,7 @@ def test_the_command_line_table_works_on_the_demo_database(demo, args, expected)
             "previous",
             "unit",
             "reason",
+            "coverage",
             "by",
             "breakdown",
         }

@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import Any, cast
 
 from bot.jobs.context import JobContext, PassReport, naive
+from bot.jobs.segments import inside, segment_rules
 from bot.render import alerts as ra
 from kpi import alerts, freshness
 from kpi.errors import KpiError
@@ -23,7 +24,6 @@ from kpi.store import state
 from kpi.texts import t
 
 log = logging.getLogger("bot.jobs")
-MAX_SEGMENTS = 50  # values of its dimension one segment rule watches at most
 
 
 @dataclass
@@ -46,17 +46,18 @@ def evaluate_rules(ctx: JobContext, now: datetime, report: PassReport, rule_ids:
     # a rule split by a dimension is judged through its segments' rules, one per value seen
     parents = [r for r in rows if r.splits]
     rows = [r for r in rows if not r.splits]
-    segments, rows = _segments(ctx, parents, rows, now, report)
+    segments, rows = segment_rules(ctx, parents, rows, now, report)
     specs = {r.id: r.spec for r in rows}
     fresh = _freshness(ctx, rows, now)
     stale = {t: f for t, f in fresh.items() if f.stale}
     waiting = {r.id for r in rows if stale.keys() & freshness.tables_of(ctx.service, r.kpi)}
+    targets = _targets(ctx, rows)
     observations = alerts.observe_all(
         ctx.service,
         {r.id: r.spec for r in rows if r.id not in waiting and r.parent_id is None},
         now,
         lambda: report.expired(ctx),
-        _targets(ctx, rows),
+        targets,
     )
     observations |= {i: o for i, o in segments.items() if i not in waiting}
     announced = _stale_episodes(ctx, fresh, rows, stored_now) if rule_ids is None else set()
@@ -71,6 +72,7 @@ def evaluate_rules(ctx: JobContext, now: datetime, report: PassReport, rule_ids:
     rows = [r for r in rows if r.id in observations]  # the others keep their state until the next pass
     report.rules = len(rows)
     open_incidents = state.open_incidents(ctx.url, [r.id for r in rows])
+    observations |= _periods_over(ctx, rows, observations, open_incidents, targets, now)
     groups: dict[tuple[str, str], list[_Planned]] = defaultdict(list)
     plans: list[_Planned] = []
     for row in rows:
@@ -138,7 +140,7 @@ def evaluate_rules(ctx: JobContext, now: datetime, report: PassReport, rule_ids:
         if p.row.segment_key is not None:  # one value of a dimension
             by, top, whys = p.spec.segment_by, list[Any](), list[Any]()
             if p.spec.segment_only is not None:  # a filtered rule: its value's change split across the others
-                whys = _inside(ctx, p.spec, p.row.segment_key, now)
+                whys = inside(ctx, p.spec, p.row.segment_key, now)
         else:
             by, top, whys = moved[(p.spec.kpi, p.spec.window)]
         assert p.obs.result is not None  # a breach has the value it crossed with
@@ -166,74 +168,6 @@ def evaluate_rules(ctx: JobContext, now: datetime, report: PassReport, rule_ids:
         except state.Conflict as exc:
             report.conflicts += 1
             log.info("channel %s skipped: %s", channel, exc)
-
-
-def _segments(
-    ctx: JobContext, parents: list[Rule], rows: list[Rule], now: datetime, report: PassReport
-) -> tuple[dict[int, Observation], list[Rule]]:
-    """The observations of every segment's rule, from one breakdown per window × dimension, and the rules
-    with the segments seen for the first time added (a value that appears later is watched too). A segment
-    without data in this window (no rows, or below the ``min`` guard) is not told: segments come and go."""
-    if not parents:
-        return {}, rows
-    seen = alerts.observe_segments(ctx.service, {p.id: p.spec for p in parents}, now, lambda: report.expired(ctx))
-    children = {(r.parent_id, r.segment_key): r for r in rows if r.parent_id is not None}
-    out: dict[int, Observation] = {}
-    for parent in parents:
-        found = seen.get(parent.id)
-        if found is None:
-            continue  # the pass's time was spent: next pass
-        if isinstance(found, Observation):  # the breakdown failed: every segment hears it
-            out |= {r.id: found for (p, _), r in children.items() if p == parent.id}
-            continue
-        if parent.spec.segment_only is not None:  # a filtered rule: its one value, watched even while absent
-            found = {
-                parent.spec.segment_only: found.get(
-                    parent.spec.segment_only, Observation(Status.NO_DATA, detail="no rows for this value in the window")
-                )
-            }
-        watched = sum(1 for p, _ in children if p == parent.id)
-        new = sorted(found.keys() - {k for p, k in children if p == parent.id})
-        for key in new[: max(MAX_SEGMENTS - watched, 0)]:
-            children[(parent.id, key)] = state.create_segment(ctx.url, parent, key, naive(now))
-        if watched + len(new) > MAX_SEGMENTS:  # a dimension with thousands of values must not flood a channel
-            text = t(
-                ctx.lang,
-                "rule_segments_capped",
-                id=parent.shown,
-                max=MAX_SEGMENTS,
-                dimension=parent.spec.segment_by,
-                more=watched + len(new) - MAX_SEGMENTS,
-            )
-            try:  # told once per version of the rule (the outbox's key)
-                with state.unit_of_work(ctx.url) as uow:
-                    uow.add_outbox(
-                        f"segments-capped:{parent.id}:{parent.version}",
-                        parent.team_id,
-                        parent.channel_id,
-                        "chat.postMessage",
-                        ra.notice_message([text]),
-                        naive(now),
-                    )
-            except state.Conflict:
-                pass
-        for (p, segment), child in children.items():
-            if p != parent.id:
-                continue
-            obs = found.get(segment or "", Observation(Status.NO_DATA, detail="no rows for this segment in the window"))
-            out[child.id] = replace(obs, quiet=True) if obs.status is Status.NO_DATA else obs
-    known = {r.id for r in rows}
-    return out, rows + [c for c in children.values() if c.id not in known]
-
-
-def _inside(ctx: JobContext, spec: RuleSpec, key: str, now: datetime) -> list[Any]:
-    """The change of one value of a breakdown split across the KPI's other breakdowns (filtered in SQL: one
-    query each). For a filtered rule only: a rule watching each of 50 values would run 50 times as many."""
-    try:
-        return ctx.service.why(spec.kpi, spec.window, now, where=f"{spec.segment_by}={key}")[1]
-    except KpiError as exc:
-        log.info("the change of %s=%s was not split: %s", spec.segment_by, key, exc.message)
-        return []
 
 
 def _freshness(ctx: JobContext, rows: list[Rule], now: datetime) -> dict[str, freshness.Freshness]:
@@ -284,6 +218,32 @@ def _stale_episodes(
     return announced
 
 
+def _periods_over(
+    ctx: JobContext,
+    rows: list[Rule],
+    observations: dict[int, Observation],
+    incidents: dict[int, dict],
+    targets: dict[int, float | None],
+    now: datetime,
+) -> dict[int, Observation]:
+    """Target rules whose miss was opened in a period that is now over: resolved with how that period ended
+    against its target, rather than with a projection from the first hours of the new one."""
+    out: dict[int, Observation] = {}
+    for row in rows:
+        obs, incident, target = observations.get(row.id), incidents.get(row.id), targets.get(row.id)
+        if row.spec.kind is not RuleKind.TARGET or incident is None or obs is None or obs.result is None:
+            continue
+        if target is None or incident["opened_at"] >= obs.result.current.start_utc():
+            continue
+        try:
+            closed = ctx.service.ask(row.spec.kpi, f"last-{row.spec.window}", now)
+        except KpiError as exc:
+            log.info("the period before rule %s's was not computed: %s", row.id, exc.message)
+            continue
+        out[row.id] = alerts.period_ended(row.spec, closed, target, ctx.service.catalog)
+    return out
+
+
 def _targets(ctx: JobContext, rows: list[Rule]) -> dict[int, float | None]:
     """Each target rule's target: its team's, for its KPI and grain (None: not set)."""
     out: dict[int, float | None] = {}
@@ -330,7 +290,9 @@ def _write_channel(ctx: JobContext, team: str, channel: str, planned: list[_Plan
             if p.obs.status is Status.VALUE:
                 values["last_value"] = p.obs.value
             kpi = catalog.kpis.get(p.spec.kpi)
-            name = ra.segment_name(kpi.name(lang) if kpi else p.spec.kpi, p.row.segment_key, p.spec.segment_by, lang)
+            name = ra.segment_name(
+                kpi.name(lang) if kpi else p.spec.kpi, p.row.segment_key, p.spec.segment_by, lang, catalog
+            )
             for event in p.events:
                 match event:
                     case Event.FIRING:
@@ -397,12 +359,16 @@ def _resolve(
     )
     line = ra.line_text(p.spec, unit, ctx.lang, ctx.settings.kpi_currency)
     message_id = incident["message_id"]
+    if p.obs.ended and p.obs.result is not None:  # the period is over: how it ended against its target
+        reply = ra.period_ended_reply(name, p.obs.result, p.obs.miss, unit, ctx.lang, ctx.settings.kpi_currency)
+    else:
+        reply = ra.resolved_reply(name, shown, line, ctx.lang)
     uow.add_outbox(
         f"incident:{incident['id']}:resolved",
         team,
         channel,
         "chat.postMessage",
-        ra.resolved_reply(name, shown, line, ctx.lang),
+        reply,
         now,
         message_id=message_id,
         in_thread=True,

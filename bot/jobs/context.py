@@ -31,6 +31,7 @@ class JobContext:
     worker: str = field(default_factory=lambda: f"{socket.gethostname()}:{os.getpid()}")
     sleep: Callable[[float], None] = time.sleep  # injected by tests: nothing ever really waits there
     monotonic: Callable[[], float] = time.monotonic
+    wall: Callable[[], datetime] = field(default=lambda: datetime.now(timezone.utc))  # the real clock, not a pass's
 
     @classmethod
     def from_settings(cls, settings: Settings, service: KpiService | None = None) -> JobContext:

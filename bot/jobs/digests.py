@@ -19,15 +19,17 @@ from kpi.catalog import Unit
 from kpi.compute import Reason, ReasonCode
 from kpi.errors import KpiError, Refusal
 from kpi.grammar import WEEKDAYS
-from kpi.pacing import pace
-from kpi.present import breakdown_key, format_value
-from kpi.rules import Rule, State
+from kpi.grammar.words import DEFAULT_MARGIN
+from kpi.pacing import standings
+from kpi.present import breakdown_key, format_pct_change, format_value
+from kpi.rules import Rule, State, target_margins
 from kpi.series import series, unusualness
 from kpi.store import state
 from kpi.store.state.records import Digest, DigestSpec
 from kpi.texts import t
 
 log = logging.getLogger("bot.jobs")
+FUTURE_SLOT = timedelta(days=1)  # a recorded slot this far past the clock came from a pass in the future
 
 
 def trigger_of(digest: DigestSpec) -> CronTrigger:
@@ -76,12 +78,19 @@ def post_due_digests(ctx: JobContext, now: datetime, report: PassReport | None =
         if slot is None:
             continue
         stored_slot = naive(slot)
-        if digest.last_slot is not None and stored_slot <= digest.last_slot:
+        late = now - slot > grace
+        # a slot no pass at a real time could have recorded (`run-jobs --at 2999-…` before it was refused):
+        # ignored, so that the digest resumes at its next slot on time (and a late one never moves it back)
+        future = digest.last_slot is not None and digest.last_slot > naive(ctx.wall()) + FUTURE_SLOT
+        if digest.last_slot is not None and stored_slot <= digest.last_slot and not future:
             continue
+        if future and late:
+            continue
+        if future:
+            log.warning("digest %s had a slot from the future (%s): it resumes", digest.id, digest.last_slot)
         if report is not None and report.expired(ctx):
             report.skipped += 1  # due, and left for the next pass (within its grace, it is posted then)
             continue
-        late = now - slot > grace
         try:
             with state.unit_of_work(ctx.url) as uow:
                 uow.mark_digest(digest.id, digest.last_slot, stored_slot)
@@ -140,23 +149,23 @@ def digest_payload(
     for row in state.rules(ctx.url, team, channel):
         if firing_now(row, now):
             kpi = service.catalog.kpis.get(row.kpi)
-            name = ra.segment_name(kpi.name(lang) if kpi else row.kpi, row.segment_key, row.spec.segment_by, lang)
+            name = ra.segment_name(
+                kpi.name(lang) if kpi else row.kpi, row.segment_key, row.spec.segment_by, lang, service.catalog
+            )
             firing.append(f"#{row.shown} {name}")
     # what moved most against its usual variation first (yesterday vs the four weeks before)
     window = service.period("30d", now)
     trends = {
-        r.kpi.key: series(service, r.kpi, window, with_previous=False, where=(by, value or None) if where else None)
+        r.kpi.key: series(
+            service, r.kpi, window, with_previous=False, where=(by, value or None) if where else None, now=now
+        )
         for r in month
     }
     order = sorted(range(len(month)), key=lambda i: -unusualness(trends[month[i].kpi.key].current.values))
     first, month = [first[i] for i in order], [month[i] for i in order]
-    targets = state.team_targets(ctx.url, team)
-    paces = {}
-    for r in month:
-        if (r.kpi.key, "month") in targets:
-            found = pace(service.catalog, r, targets[(r.kpi.key, "month")], now, r.current.calendar_end())
-            if found is not None:
-                paces[r.kpi.key] = found
+    targets = {k: v for (k, grain), v in state.team_targets(ctx.url, team).items() if grain == "month"}
+    margins = target_margins(state.rules(ctx.url, team), "month")
+    paces = standings(service.catalog, month, targets, margins, now, DEFAULT_MARGIN)
     why = {}  # month to date: the value that explains most of each KPI's change (kpi.why)
     for r in month:  # a digest of one value: its change split across the other breakdowns
         _, whys = service.why(r.kpi, "month", now, where=where)
@@ -165,11 +174,13 @@ def digest_payload(
         )
         if parts and (share := parts[0][0].share(parts[0][1])) is not None and share > 0:
             w, p = parts[0]
+            offset = w.offset(p)  # more than all of it: the other values went the other way, and it is said
             why[r.kpi.key] = t(
                 lang,
-                "digest_why",
-                key=breakdown_key(p.key, lang, w.by),
-                share=format_value(share, Unit.PERCENT, lang),
+                "digest_why" if offset is None else "digest_why_offset",
+                key=breakdown_key(p.key, lang, w.by, service.catalog),
+                share=format_value(share, Unit.PERCENT, lang) if offset is None else format_pct_change(share, lang),
+                offset=format_pct_change(offset or 0.0, lang),
                 direction=t(lang, "why_rise" if w.change > 0 else "why_drop"),
             )
     day = now.astimezone(service.tz).date()
@@ -182,6 +193,7 @@ def digest_payload(
             for r, y in zip(month, first, strict=True)
         ],
         lang,
+        currency,
     )
     image = {
         "file_b64": base64.b64encode(png).decode(),

@@ -13,13 +13,14 @@ from bot.render.why import part_line
 from kpi.alerts import Mover
 from kpi.anomaly import Judgement
 from kpi.catalog import Catalog, Kpi, Unit
-from kpi.compute import KpiResult
+from kpi.compute import KpiResult, pct_change
 from kpi.pacing import Miss
 from kpi.present import (
     breakdown_key,
     change_text,
     format_pct_change,
     format_value,
+    period_label,
     period_span,
     period_title,
     previous_field,
@@ -89,7 +90,7 @@ def alert_snapshot(
     largest parts are shown instead of ``top``)."""
     kpi = result.kpi
     line = line_text(spec, kpi.unit, lang, currency)
-    title = f"🔴 {segment_name(kpi.name(lang), segment, by, lang)} {line}"
+    title = f"🔴 {segment_name(kpi.name(lang), segment, by, lang, catalog)} {line}"
     window = period_title(result.current, lang)
     now_value = format_value(result.value, kpi.unit, lang, currency)
     if spec.kind is RuleKind.CHANGE and result.change_pct is not None:
@@ -111,7 +112,8 @@ def alert_snapshot(
         cur, prev = result.measures.get(name), result.previous_measures.get(name)
         if cur is None or prev is None:
             continue
-        pct = format_pct_change((cur - prev) / abs(prev), lang) if prev else "—"
+        moved = pct_change(cur, prev)  # the one percentage rule (kpi.compute)
+        pct = format_pct_change(moved, lang) if moved is not None else "—"
         drivers.append(
             "• "
             + t(
@@ -135,7 +137,7 @@ def alert_snapshot(
             + t(
                 lang,
                 "alert_mover",
-                key=escape(breakdown_key(mover.key, lang)),
+                key=escape(breakdown_key(mover.key, lang, by, catalog)),
                 measure=escape(catalog.measures[mover.measure].label(lang)),
                 current=_measure_value(catalog, mover.measure, mover.current, lang, currency),
                 previous=_measure_value(catalog, mover.measure, mover.previous, lang, currency),
@@ -155,7 +157,10 @@ def alert_snapshot(
     )
     if since:
         blocks.append(ContextBlock(elements=[md(t(lang, "alert_still_firing", since=since))]))
-    blocks.append(_actions(f"{rule_id}:{seq}", kpi.key, spec.window, by, spec.window, lang))
+    # a segment's (or a filtered rule's) chart is that value's; the rows without a value can't be asked for
+    # alone: their chart is the breakdown they are one bar of
+    where = f"{by}={segment}" if segment and by else None
+    blocks.append(_actions(f"{rule_id}:{seq}", kpi.key, spec.window, by, spec.window, lang, where, segment == ""))
     return {
         "title": title,
         "kpi": kpi.key,
@@ -168,9 +173,9 @@ UNUSUAL_PERIOD = {"day": "yesterday", "week": "last-week"}  # what an unusual ru
 UNUSUAL_CHART = "56d"  # the chart of an unusual rule: 8 weeks by day, with the expected range
 
 
-def segment_name(name: str, segment: str | None, by: str | None, lang: str) -> str:
+def segment_name(name: str, segment: str | None, by: str | None, lang: str, catalog: Catalog | None = None) -> str:
     """'Customer acquisition cost' or, for a segment's rule, 'Customer acquisition cost · paid_search'."""
-    return name if segment is None else f"{name} · {breakdown_key(segment or None, lang, by)}"
+    return name if segment is None else f"{name} · {breakdown_key(segment or None, lang, by, catalog)}"
 
 
 def unusual_snapshot(
@@ -224,7 +229,7 @@ def target_text(kpi: Kpi, found: Miss, lang: str, currency: str) -> str:
     """ "On pace for €1.31M of €1.5M (−12.7%): €9,450.00 a day is needed for the 20 days left, against
     €7,100.00 a day so far." (a level KPI: where it stands against its target)."""
     p = found.pace
-    gap = format_pct_change((p.projected - p.target) / abs(p.target), lang)
+    gap = target_gap(p.projected, p.target, kpi.unit, lang, currency)
     days = format_value(round(found.days_left), Unit.NUMBER, lang)
     if p.prorated:
         return t(
@@ -293,8 +298,18 @@ def target_snapshot(
     return {"title": title, "kpi": kpi.key, "change": False, "blocks": [b.to_dict() for b in blocks]}
 
 
-def _actions(ref: str, kpi: str, period: str, by: str | None, chart_period: str, lang: str) -> ActionsBlock:
-    """An alert's buttons: acknowledge, snooze, the breakdown over ``period``, the chart over ``chart_period``."""
+def _actions(
+    ref: str,
+    kpi: str,
+    period: str,
+    by: str | None,
+    chart_period: str,
+    lang: str,
+    where: str | None = None,
+    chart_by: bool = False,
+) -> ActionsBlock:
+    """An alert's buttons: acknowledge, snooze, the breakdown over ``period``, the chart over ``chart_period``
+    (of one value of a breakdown with ``where``; by ``by`` with ``chart_by``)."""
     return ActionsBlock(
         elements=[
             ButtonElement(text=t(lang, "button_ack"), action_id=ACTION_ACK, value=ref),
@@ -304,7 +319,9 @@ def _actions(ref: str, kpi: str, period: str, by: str | None, chart_period: str,
                 text=t(lang, "button_breakdown"), action_id=ACTION_BREAKDOWN, value=f"{kpi}|{period}|{by or ''}"
             ),
             ButtonElement(
-                text=t(lang, "button_chart"), action_id="kpi_chart", value=query_value(kpi, chart_period, None)
+                text=t(lang, "button_chart"),
+                action_id="kpi_chart",
+                value=query_value(kpi, chart_period, by if chart_by else None, where),
             ),
         ]
     )
@@ -341,6 +358,35 @@ def stale_text(key: str, table: str, found, rule_ids: list[int], tz, lang: str) 
     gap = found.usual_gap_days or 1
     usual = t(lang, "stale_gap_one") if gap == 1 else t(lang, "stale_gap_many", days=gap)
     return t(lang, f"{key}_notice", table=escape(table), last=last, usual=usual, rules=rules)
+
+
+def period_ended_reply(
+    kpi_name: str, closed: KpiResult, found: Miss | None, unit: Unit, lang: str, currency: str
+) -> dict:
+    """ "✅ November 2026 is over: Revenue ended at €1.80M against its target of €2.00M (−10.0%), missed."."""
+    words = {"kpi": escape(kpi_name), "period": escape(period_label(closed.current, lang))}
+    if found is None:
+        text = t(lang, "target_period_over_no_value", **words)
+    else:
+        p = found.pace
+        text = t(
+            lang,
+            "target_period_over",
+            **words,
+            value=format_value(p.value, unit, lang, currency),
+            target=format_value(p.target, unit, lang, currency),
+            gap=target_gap(p.value, p.target, unit, lang, currency),
+            verdict=t(lang, "target_met" if p.on_track else "target_missed"),
+        )
+    return message(text, [SectionBlock(text=md(text))])
+
+
+def target_gap(value: float, target: float, unit: Unit, lang: str, currency: str) -> str:
+    """How far from the target: '−10.0%', or in the KPI's unit against a target of 0 ('+24.1')."""
+    if target:
+        return format_pct_change((value - target) / abs(target), lang)
+    text = format_value(abs(value), unit, lang, currency)
+    return ("+" if value > 0 else "−" if value < 0 else "±") + text
 
 
 def resolved_reply(kpi_name: str, value: str, line: str, lang: str) -> dict:

@@ -16,21 +16,25 @@ from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement, ContextB
 
 from bot.render.blocks import MAX_BUTTON, MAX_FIELD, MAX_SECTION, clip, escape, fixed, header, md, message, section
 from kpi.catalog import Catalog, Kpi
-from kpi.compute import KpiResult, Reason, ReasonCode
+from kpi.compute import Cover, KpiResult, Reason, ReasonCode, pct_change
 from kpi.errors import PeriodError, UnknownDimension, UnknownKpi
 from kpi.periods import ACCEPTED_FORMS
 from kpi.present import (
     breakdown_key,
     change_text,
+    covered_span,
     dimension_name,
     direction_text,
+    first_data_text,
     format_pct_change,
     format_value,
+    honest_notes,
     period_label,
     period_span,
     period_title,
     previous_field,
     reason_text,
+    stale_lines,
 )
 from kpi.spans import year_earlier
 from kpi.texts import babel_locale, t
@@ -78,6 +82,8 @@ def answer(
     kpi = result.kpi
     value = format_value(result.value, kpi.unit, lang, currency)
     period = period_title(result.current, lang)
+    if result.cover is Cover.PARTIAL:  # 'October 2025 (Oct 1 – 31, 2025), from Oct 4, 2025 (first data)'
+        period += ", " + t(lang, "cover_from", first=first_data_text(result, lang))
     if result.where is not None:  # one value of a breakdown: said with the period, as it was read
         period += f"  ·  {where_text(result, lang)}"
     previous = format_value(result.previous_value, kpi.unit, lang, currency)
@@ -89,7 +95,8 @@ def answer(
             text=md(f"*{value}*  ·  {escape(period)}"),
             fields=[
                 md(
-                    f"*{previous_field(result, lang)}*\n{previous} ({escape(period_span(result.previous, lang))})",
+                    f"*{previous_field(result, lang)}*\n{previous} "
+                    f"({escape(covered_span(result.previous, result, lang, previous=True))})",
                     MAX_FIELD,
                 ),
                 md(f"*{t(lang, 'field_change')}*\n{change}", MAX_FIELD),
@@ -97,8 +104,11 @@ def answer(
         ),
     ]
     reason = reason_text(result.reason, catalog, lang)
-    if reason:
+    if reason and result.cover in (Cover.FULL, Cover.PARTIAL):  # otherwise the coverage note says it
         blocks.append(SectionBlock(text=md(f":information_source: {escape(reason)}")))
+    notes = honest_notes(result, lang)
+    if notes:
+        blocks.append(SectionBlock(text=md(escape("\n".join(notes)))))
     if result.by:
         blocks.append(SectionBlock(text=md(breakdown_table(result, lang, currency, catalog))))
     blocks.append(
@@ -144,11 +154,11 @@ def breakdown_table(result: KpiResult, lang: str, currency: str, catalog: Catalo
     rows = []
     for row in result.breakdown:
         change = ""
-        if row.value is not None and row.previous:
-            change = format_pct_change((row.value - row.previous) / abs(row.previous), lang)
+        if (pct := pct_change(row.value, row.previous)) is not None:
+            change = format_pct_change(pct, lang)
         rows.append(
             (
-                escape(clip(breakdown_key(row.key, lang, result.by), 40)),
+                escape(clip(breakdown_key(row.key, lang, result.by, catalog), 40)),
                 format_value(row.value, result.kpi.unit, lang, currency),
                 change,
             )
@@ -171,9 +181,8 @@ def breakdown_table(result: KpiResult, lang: str, currency: str, catalog: Catalo
         if row.value is None:
             zero = tuple(name for name, value in row.measures.items() if not value)
             why = Reason(ReasonCode.ZERO_DENOMINATOR, zero) if zero else Reason(ReasonCode.NO_DATA)
-            text += (
-                f"\n_{escape(clip(breakdown_key(row.key, lang, result.by), 40))}_: {reason_text(why, catalog, lang)}"
-            )
+            key = escape(clip(breakdown_key(row.key, lang, result.by, catalog), 40))
+            text += f"\n_{key}_: {reason_text(why, catalog, lang)}"
     return text
 
 
@@ -192,9 +201,14 @@ def kpi_list(results: list[KpiResult], lang: str, currency: str) -> dict:
             colour = "" if r.improved is None else (" 🟢" if r.improved else " 🔴")
             pct = f" {format_pct_change(r.change_pct, lang)}" if r.change_pct is not None else ""
             trend = f"  {mark}{pct}{colour}"
+        elif r.cover is Cover.PARTIAL:  # a value the data covers only in part: said, and not compared
+            trend = f"  ({t(lang, 'cover_from', first=first_data_text(r, lang))})"
         fields.append(md(f"*{escape(r.kpi.name(lang))}* (`{r.kpi.key}`)\n{value}{trend}", MAX_FIELD))
     for i in range(0, len(fields), 10):  # a section holds at most 10 fields
         blocks.append(SectionBlock(fields=fields[i : i + 10]))
+    stale = stale_lines(results, lang)
+    if stale:
+        blocks.append(ContextBlock(elements=[md(escape("\n".join(stale)))]))
     if results:
         blocks.append(
             ContextBlock(

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from babel.dates import format_date
-from slack_sdk.models.blocks import Block, SectionBlock
+from slack_sdk.models.blocks import Block, ContextBlock, SectionBlock
 
 from bot.render.blocks import MAX_FIELD, MAX_SECTION, clip_lines, escape, header, md, message
 from kpi.compute import KpiResult
-from kpi.present import arrow, breakdown_key, dimension_name, format_pct_change, format_value, period_label
+from kpi.present import arrow, breakdown_key, dimension_name, format_pct_change, format_value, period_label, stale_lines
 from kpi.texts import babel_locale, t
 
 
@@ -61,6 +61,9 @@ def digest_message(
         )
     for i in range(0, len(fields), 10):
         blocks.append(SectionBlock(fields=fields[i : i + 10]))
+    stale = stale_lines(list(yesterday) + list(month), lang)  # what the alert channel is told, said here too
+    if stale:
+        blocks.append(ContextBlock(elements=[md(escape("\n".join(stale)))]))
     lines = [f"{escape(m.kpi.name(lang))}: {format_value(m.value, m.kpi.unit, lang, currency)}" for m in month]
     return message(escape(title) + "\n" + "\n".join(lines), blocks)
 

@@ -6,8 +6,8 @@ from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement, ContextB
 
 from bot.render.blocks import MAX_SECTION, MAX_VIEW_BLOCKS, clip_lines, escape, header, md
 from kpi.compute import KpiResult
-from kpi.pacing import Pace
-from kpi.present import arrow, format_pct_change, format_value, period_label, period_span
+from kpi.pacing import Miss, Standing
+from kpi.present import arrow, format_pct_change, format_value, period_label, period_span, stale_lines
 from kpi.texts import t
 
 ACTION_PERIOD = "home_period"
@@ -16,7 +16,13 @@ ACTION_UNPIN = "home_unpin"
 PERIODS = ("week", "month", "quarter")
 
 
-def pace_text(p: Pace, unit, lang: str, currency: str) -> str:
+def pace_text(found: Miss, unit, lang: str, currency: str) -> str:
+    """Where a KPI stands against its target, judged as its target rule judges it (:attr:`Miss.standing`)."""
+    p = found.pace
+    if found.standing is Standing.EARLY:
+        status = t(lang, "pace_early", pct=format_value(found.elapsed, type(unit).PERCENT, lang))
+    else:
+        status = t(lang, "pace_on_track" if found.standing is Standing.ON_TRACK else "pace_off_track")
     if p.prorated:
         return t(
             lang,
@@ -25,18 +31,14 @@ def pace_text(p: Pace, unit, lang: str, currency: str) -> str:
             expected=format_value(p.expected, unit, lang, currency),
             target=format_value(p.target, unit, lang, currency),
             projected=format_value(p.projected, unit, lang, currency),
+            status=status,
         )
-    return t(
-        lang,
-        "pace_level",
-        target=format_value(p.target, unit, lang, currency),
-        status=t(lang, "pace_on_track" if p.on_track else "pace_off_track"),
-    )
+    return t(lang, "pace_level", target=format_value(p.target, unit, lang, currency), status=status)
 
 
 def home_view(
     results: list[KpiResult],
-    paces: dict[str, Pace],
+    paces: dict[str, Miss],
     pinned: list[str],
     period: str,
     firing: list[str],
@@ -67,12 +69,15 @@ def home_view(
         blocks.append(SectionBlock(text=md(clip_lines(problems, MAX_SECTION, _more_rules(lang)))))
     if not pinned:
         blocks.append(ContextBlock(elements=[md(t(lang, "home_pinned_hint"))]))
-    room = MAX_VIEW_BLOCKS - len(blocks) - 4  # the period, the divider, the firing rules, the next digest
+    stale = stale_lines(results, lang)  # what the alert channel is told, said on the dashboard too
+    room = MAX_VIEW_BLOCKS - len(blocks) - 4 - bool(stale)  # the period, stale tables, divider, rules, digest
     shown = results if len(results) <= room else results[: room - 1]
     blocks += [kpi_section(r, paces, pinned, lang, currency) for r in shown]
     if len(shown) < len(results):
         blocks.append(ContextBlock(elements=[md(t(lang, "home_more_kpis", count=len(results) - len(shown)))]))
     blocks.append(ContextBlock(elements=[md(escape(period_span(results[0].current, lang)) if results else "—")]))
+    if stale:
+        blocks.append(ContextBlock(elements=[md(escape("\n".join(stale)))]))
     blocks.append(DividerBlock())
     if firing:
         title = t(lang, "home_firing", rules="").rstrip()
@@ -84,7 +89,7 @@ def home_view(
     return {"type": "home", "blocks": [b.to_dict() for b in blocks]}
 
 
-def kpi_section(r: KpiResult, paces: dict[str, Pace], pinned: list[str], lang: str, currency: str) -> SectionBlock:
+def kpi_section(r: KpiResult, paces: dict[str, Miss], pinned: list[str], lang: str, currency: str) -> SectionBlock:
     """One KPI of the dashboard: its value, change and pace, with its Pin (or Unpin) button."""
     kpi = r.kpi
     change = ""

@@ -41,7 +41,7 @@ def rules_message(rules: list[Rule], catalog: Catalog, now: datetime, tz, lang: 
         if spec.segment_only is not None:
             name = (
                 f"{name} ({dimension_name(spec.segment_by or '', lang)} = "
-                f"{breakdown_key(spec.segment_only or None, lang, spec.segment_by)})"
+                f"{breakdown_key(spec.segment_only or None, lang, spec.segment_by, catalog)})"
             )
         elif spec.segment_by:
             name = f"{name} ({t(lang, 'segment_for_each', dimension=dimension_name(spec.segment_by, lang))})"
@@ -57,7 +57,9 @@ def rules_message(rules: list[Rule], catalog: Catalog, now: datetime, tz, lang: 
         if row.splits:  # its segments' states, the firing ones named
             mine = segments.get(row.id, [])
             firing = sorted(
-                breakdown_key(c.segment_key or None, lang, spec.segment_by) for c in mine if c.state == "firing"
+                breakdown_key(c.segment_key or None, lang, spec.segment_by, catalog)
+                for c in mine
+                if c.state == "firing"
             )
             counts = ", ".join(
                 f"{n} {t(lang, f'state_{st}')}" for st, n in sorted(Counter(c.state.value for c in mine).items())

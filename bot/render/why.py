@@ -7,10 +7,18 @@ from slack_sdk.models.blocks import Block, ContextBlock, SectionBlock
 from bot.render.answers import read_as
 from bot.render.blocks import clip, escape, header, md, message
 from kpi.catalog import Catalog, Unit
-from kpi.compute import KpiResult
-from kpi.present import breakdown_key, dimension_name, format_pct_change, format_value, period_title
+from kpi.compute import KpiResult, pct_change
+from kpi.present import (
+    breakdown_key,
+    coverage_notes,
+    dimension_name,
+    format_pct_change,
+    format_value,
+    period_title,
+    stale_lines,
+)
 from kpi.texts import t
-from kpi.why import Part, Why
+from kpi.why import Part, Why, unsplit_reason
 
 TOP = 5  # values shown per breakdown
 
@@ -21,13 +29,15 @@ def part_line(why: Why, part: Part, catalog: Catalog, unit: Unit, lang: str, cur
     moved = ", ".join(
         f"{catalog.measures[name].label(lang)} {_moved(before, now, lang)}" for name, before, now in part.measures
     )
-    key = escape(breakdown_key(part.key, lang, why.by))
+    key = escape(breakdown_key(part.key, lang, why.by, catalog))
     if share is not None and share > 0:
+        offset = why.offset(part)  # more than all of the change: the other values went the other way
         line = t(
             lang,
-            "why_part_share",
+            "why_part_share" if offset is None else "why_part_share_offset",
             key=key,
-            share=format_value(share, Unit.PERCENT, lang),
+            share=format_value(share, Unit.PERCENT, lang) if offset is None else format_pct_change(share, lang),
+            offset=format_pct_change(offset or 0.0, lang),
             direction=t(lang, "why_rise" if why.change > 0 else "why_drop"),
             measures=escape(moved),
         )
@@ -52,12 +62,32 @@ def _moved(before: float, now: float, lang: str) -> str:
         return "="
     if not before:
         return t(lang, "why_new")
-    return format_pct_change((now - before) / abs(before), lang)
+    moved = pct_change(now, before)  # the one percentage rule (kpi.compute): none across a change of sign
+    return format_pct_change(moved, lang) if moved is not None else "—"
 
 
 def _signed(value: float, unit: Unit, lang: str, currency: str) -> str:
     text = format_value(abs(value), unit, lang, currency)
     return ("+" if value > 0 else "−" if value < 0 else "±") + text
+
+
+def _unsplit(total: KpiResult, whys: list[Why], catalog: Catalog, lang: str) -> str:
+    """Why nothing is split: the KPI's kind, its breakdowns, its values, or no change at all."""
+    reason = unsplit_reason(catalog, total) or ("why_nothing" if whys else "why_no_compare")
+    where = ""
+    if total.where is not None:
+        by, key = total.where
+        where = f"{dimension_name(by, lang)} = {breakdown_key(key, lang, by, catalog)}"
+    dimension = total.where[0] if total.where is not None else ""
+    return t(
+        lang,
+        reason,
+        kpi=escape(total.kpi.name(lang)),
+        where=escape(where),
+        dimension=escape(dimension_name(dimension, lang)),
+        key=total.kpi.key,
+        by=dimension,
+    )
 
 
 def why_message(total: KpiResult, whys: list[Why], catalog: Catalog, lang: str, currency: str) -> dict:
@@ -85,8 +115,10 @@ def why_message(total: KpiResult, whys: list[Why], catalog: Catalog, lang: str, 
         ),
     ]
     lines = []
-    if not whys or not any(w.change for w in whys):
-        lines.append(t(lang, "why_nothing" if whys else "why_cannot", kpi=escape(kpi.name(lang))))
+    if not total.comparable:  # no change the data backs (kpi.coverage): say why, not "cannot be split"
+        lines.append(escape("\n".join(coverage_notes(total, lang))))
+    elif not whys or not any(w.change for w in whys):
+        lines.append(_unsplit(total, whys, catalog, lang))
     for why in whys:
         if not why.change:
             continue
@@ -102,4 +134,6 @@ def why_message(total: KpiResult, whys: list[Why], catalog: Catalog, lang: str, 
         blocks.append(SectionBlock(text=md(lines[0])))
     else:
         blocks.append(ContextBlock(elements=[md(t(lang, "why_how"))]))
+    if total.stale:  # the tables it reads that stopped getting rows, as every answer says them
+        blocks.append(ContextBlock(elements=[md(escape("\n".join(stale_lines([total], lang))))]))
     return message(escape(title) + "\n" + "\n".join(lines), blocks)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, TextIO
@@ -35,16 +36,17 @@ DEMO_HINT = (
 )
 
 
-def prepare_demo(settings: Settings) -> Settings:
-    from kpi import demo
+def prepare_demo(settings: Settings, now: datetime | None = None) -> Settings:
+    """The demo's settings, its database created (26 months of data) or topped up to now."""
+    from kpi import demo_database
 
     settings = settings.model_copy(update={"database_url": DEMO_URL, "source_database_url": DEMO_URL})
-    demo.ensure_demo(settings.source_url, datetime.now(timezone.utc))
+    demo_database.ensure_demo(settings.source_url, now or datetime.now(timezone.utc))
     return settings
 
 
 class Console:
-    def __init__(self, settings: Settings, out: TextIO = sys.stdout):
+    def __init__(self, settings: Settings, out: TextIO = sys.stdout, clock: Callable[[], datetime] | None = None):
         self.slack = LocalSlack().start()
         self.settings = settings.model_copy(
             update={
@@ -56,7 +58,7 @@ class Console:
             }
         )
         self.slack.users["U0CONSOLE"] = {"id": "U0CONSOLE", "is_admin": True}
-        self.app = create_app(self.settings)
+        self.app = create_app(self.settings, clock=clock) if clock else create_app(self.settings)
         self.app.deps.synchronous = True  # type: ignore[attr-defined]  # a new rule is evaluated before the prompt comes back
         self.out = out
         self.count = 0

@@ -53,7 +53,8 @@ def draw(
         title = t(lang, "chart_breakdown_title", kpi=short, dimension=dimension_name(by, lang), period=current)
         return charts.breakdown(result, title, current, previous, lang, currency), f"{kpi.key}-{by}.png", comment
     threshold = _threshold(deps, team, channel, kpi.key, period_text)
-    drawn = series(service, kpi, pair, where=found)
+    guard = _min_denominator(deps, team, channel, kpi.key)
+    drawn = series(service, kpi, pair, where=found, now=deps.clock(), min_denominator=guard)
     sensitivity = _unusual(deps, team, channel, kpi.key) if drawn.grain == "day" else None
     band = None
     if sensitivity:  # today is not over: only the days before it are judged
@@ -71,6 +72,16 @@ def _threshold(deps: Deps, team: str, channel: str, kpi: str, window: str) -> fl
         spec = rule.spec
         if spec.kpi == kpi and spec.kind is RuleKind.THRESHOLD and spec.window == window.lower():
             return spec.threshold
+    return None
+
+
+def _min_denominator(deps: Deps, team: str, channel: str, kpi: str) -> float | None:
+    """The ``min`` guard of a rule of this channel on this KPI, if any: its chart shades the points under it."""
+    if not channel:
+        return None
+    for rule in state.rules(deps.settings.database_url, team, channel):
+        if rule.spec.kpi == kpi and rule.spec.min_denominator is not None:
+            return rule.spec.min_denominator
     return None
 
 

@@ -283,7 +283,9 @@ def _target(head: str, words: list[str], catalog: Catalog, lang: str, currency: 
     if not rest:
         return BadTarget()
     try:
-        grain, value = grammar.target_from_words(rest, catalog.kpis[kpi].unit, lang, currency)
+        grain, value = grammar.target_from_words(
+            rest, catalog.kpis[kpi].unit, lang, currency, catalog.metrics[kpi].positive, catalog.kpis[kpi].name(lang)
+        )
     except Refusal as exc:
         return BadTarget(exc if exc.key else None)
     return Target(kpi, grain, value)

@@ -328,8 +328,11 @@ def _unusual_from_fields(kpi: str, values: dict[str, str], lang: str) -> RuleSpe
     )
 
 
-def target_from_words(words: list[str], unit: Unit, lang: str, currency: str) -> tuple[str, float | None]:
-    """`VALUE [GRAIN]` or `off [GRAIN]` after the KPI: the grain (month by default) and the value (None: off)."""
+def target_from_words(
+    words: list[str], unit: Unit, lang: str, currency: str, positive: bool = False, name: str = ""
+) -> tuple[str, float | None]:
+    """`VALUE [GRAIN]` or `off [GRAIN]` after the KPI: the grain (month by default) and the value (None: off).
+    A KPI that is never below zero (``positive``: revenue, CAC, a rate) takes only a positive target."""
     grain = GRAINS.get(words[-1].lower()) if len(words) > 1 else None
     body = words[:-1] if grain else words
     grain = grain or "month"
@@ -338,4 +341,7 @@ def target_from_words(words: list[str], unit: Unit, lang: str, currency: str) ->
     text, left = number_words(body, lang)
     if text is None or left:
         raise RuleError()
-    return grain, parse_threshold(text, unit, lang, currency)
+    value = parse_threshold(text, unit, lang, currency)
+    if positive and value <= 0:
+        raise RuleError("target_not_positive", kpi=name, value=text[:MAX_TYPED])
+    return grain, value

@@ -18,6 +18,7 @@ import logging
 import math
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 from functools import lru_cache
 from typing import Any
 
@@ -27,6 +28,7 @@ from sqlalchemy.engine import Engine
 from kpi.errors import SourceTimeout
 from kpi.store.dialects import KEY
 from kpi.store.engines import limits, read_rows
+from kpi.store.exact import Exact
 from kpi.store.expr import Ref
 from kpi.store.specs import MeasureSpec, Window
 from kpi.store.sql import effective_ranges, filters_of, source_of, value_of
@@ -201,6 +203,10 @@ def rows_of(rows: Any, names: list[str]) -> list[Row]:
 
 
 def _number(value: Any) -> float:
+    """A value as a float: an exact decimal (a sum of money) as an :class:`~kpi.store.exact.Exact`, which
+    keeps its cents whatever its size."""
+    if isinstance(value, Decimal) and value.is_finite():
+        return Exact(value)
     try:
         return math.nan if value is None else float(value)
     except (TypeError, ValueError):

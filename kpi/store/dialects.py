@@ -6,23 +6,27 @@ decided here:
 
 * numbers are cast to :data:`NUMBER`, an 8-byte float on every engine (SQLAlchemy's ``Float`` is a
   4-byte ``FLOAT`` on DuckDB and ClickHouse, which loses cents: €1,693,628.49 read back as €1,693,628.50),
-  that may be NULL (``Nullable(Float64)`` on ClickHouse);
+  that may be NULL (``Nullable(Float64)`` on ClickHouse); an aggregate's value is cast to :data:`VALUE`,
+  an exact decimal where the engine has one (PostgreSQL, DuckDB, ClickHouse), so money keeps its cents;
 * :func:`local_day` buckets a naive-UTC timestamp into a local calendar day for a fixed UTC offset;
 * ``GREATEST`` is spelled ``MAX(a, b)`` on SQLite;
 * breakdown keys are cast to :data:`KEY`, a text that may be NULL: ``TEXT`` everywhere but ClickHouse,
   where ``String`` refuses NULL (the total's key, a LEFT JOIN without a match) and ``Nullable(String)``
-  is needed.
+  is needed;
+* time columns are read as :data:`INSTANT`, so that a bound instant means the same moment whatever the
+  column's kind and the session's or process's time zone (see :class:`Instant`).
 """
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
 from typing import Any
 
 from sqlalchemy import Date, cast, func, literal_column
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
-from sqlalchemy.types import Double, Text
+from sqlalchemy.types import DateTime, Double, Text, TypeDecorator, TypeEngine
 
 from kpi.errors import SourceError
 
@@ -49,6 +53,37 @@ def _number_clickhouse(element: Any, compiler: Any, **kw: Any) -> str:
 NUMBER = Number()  # DOUBLE / DOUBLE PRECISION / REAL / Float64 (8 bytes) everywhere; never a 4-byte FLOAT
 
 
+class Value(TypeEngine[Any]):
+    """The type of an aggregate's value: an exact decimal where the engine has one that every aggregate fits
+    (PostgreSQL, DuckDB, ClickHouse: 29 digits before the point, 9 after), so that a sum of money comes back
+    to the cent at any size a column holds (€11,999,999,999,999.88 has 16 digits, more than an 8-byte
+    float keeps); :data:`NUMBER` elsewhere (SQLite holds floats; the warehouses' SQL is unchanged). Values
+    come back as the driver gives them (a float type would turn the decimals into floats):
+    :func:`kpi.store.aggregate.rows_of` reads them."""
+
+    __visit_name__ = "kpi_value"
+    cache_ok = True
+
+
+@compiles(Value)
+def _value(element: Any, compiler: Any, **kw: Any) -> str:
+    return str(compiler.process(Double(), **kw))
+
+
+@compiles(Value, "postgresql")
+@compiles(Value, "duckdb")
+def _value_decimal(element: Any, compiler: Any, **kw: Any) -> str:
+    return "NUMERIC(38, 9)"
+
+
+@compiles(Value, CLICKHOUSE)
+def _value_clickhouse(element: Any, compiler: Any, **kw: Any) -> str:
+    return "Nullable(Decimal(38, 9))"
+
+
+VALUE = Value()
+
+
 class KeyText(Text):
     """The type of a breakdown key: a text that may be NULL on every engine."""
 
@@ -67,6 +102,62 @@ def _key_text_clickhouse(element: Any, compiler: Any, **kw: Any) -> str:
 
 
 KEY = KeyText()
+
+
+class Instant(TypeDecorator[datetime]):
+    """A source's time column, whatever its kind: the bot binds naive UTC instants to it and reads naive
+    UTC instants back (an aware value a driver returns, from ``timestamptz``, DuckDB's TIMESTAMPTZ or a
+    zoned ClickHouse ``DateTime``, is converted to UTC).
+
+    How each engine is made to compare a bound instant with every kind of column as the same moment
+    (``tests/kpi/test_time_zones.py`` proves it per engine × column kind × session zone):
+
+    * **PostgreSQL and DuckDB: the session's time zone is set to UTC on connect** (:mod:`kpi.store.engines`).
+      Binding aware instants instead would fix ``timestamptz`` columns and break naive ``timestamp``
+      ones: comparing a ``timestamp`` with a ``timestamptz`` converts the column in the session's zone.
+      The local days (``CAST(t + offset AS DATE)``) of a ``timestamptz`` column also follow the session's
+      zone. With the session in UTC, both kinds compare with naive UTC bounds as instants, and days are
+      exact; naive columns hold UTC, as the bot has always read them. The engine's session zone, not the
+      bound values, is the one place that decides, so no statement has to know its column's kind.
+    * **ClickHouse: each bound is sent as ``toDateTime64(value, 6, 'UTC')``** (:class:`UtcInstant`). Its
+      ``DateTime`` columns hold Unix instants, but a bound value arrives as text and is read in the
+      *column's* zone (a ``DateTime64(6, 'Asia/Tokyo')`` column reads '2026-10-01 00:00:00' as Tokyo
+      time, a zone-less one in the session's or server's zone), which no session setting can change
+      for a zoned column. An explicit UTC instant compares as an instant with every kind.
+    * SQLite has no zone types: its timestamps are naive UTC. The cloud warehouses bind as before.
+    """
+
+    impl = DateTime
+    cache_ok = True
+
+    def bind_expression(self, bindvalue: Any) -> Any:
+        return UtcInstant(bindvalue)
+
+    def process_result_value(self, value: Any, dialect: Any) -> Any:
+        if isinstance(value, datetime) and value.tzinfo is not None:
+            return value.astimezone(timezone.utc).replace(tzinfo=None)
+        return value
+
+
+class UtcInstant(FunctionElement[Any]):
+    """A bound naive-UTC instant: as is, except on ClickHouse where it is made an explicit UTC instant."""
+
+    inherit_cache = True
+    name = "utc_instant"
+    type = DateTime()
+
+
+@compiles(UtcInstant)
+def _utc_instant(element: Any, compiler: Any, **kw: Any) -> str:
+    return str(compiler.process(element.clauses, **kw))
+
+
+@compiles(UtcInstant, CLICKHOUSE)
+def _utc_instant_clickhouse(element: Any, compiler: Any, **kw: Any) -> str:
+    return f"toDateTime64({compiler.process(element.clauses, **kw)}, 6, 'UTC')"
+
+
+INSTANT = Instant()
 
 # The engines the bot reads its facts from: the first four run for real in the suite (ClickHouse as
 # chDB, its engine in-process); the cloud warehouses, which cannot run here, through their maintained

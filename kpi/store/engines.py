@@ -185,11 +185,12 @@ def _engine(url: str) -> Engine:
         given = " ".join(given) if isinstance(given, tuple) else (given or "")
         connect_args = {
             "connect_timeout": max(1, round(limit.connect_timeout)),
-            "options": f"{given} -c statement_timeout={int(limit.query_timeout * 1000)}".strip(),
+            # the session in UTC, after any zone the URL gives: see kpi.store.dialects.Instant
+            "options": f"{given} -c statement_timeout={int(limit.query_timeout * 1000)} -c TimeZone=UTC".strip(),
         }
     elif parsed.get_backend_name() == CLICKHOUSE:
         connect_args = clickhouse_args(parsed.query.get("interface") == "chdb", limit)
-    return create_engine(
+    engine = create_engine(
         url,
         pool_pre_ping=True,
         pool_size=5,
@@ -197,6 +198,15 @@ def _engine(url: str) -> Engine:
         pool_timeout=limit.connect_timeout,
         connect_args=connect_args,
     )
+    if parsed.get_backend_name() == "duckdb":
+        event.listen(engine, "connect", _duckdb_in_utc)
+    return engine
+
+
+def _duckdb_in_utc(dbapi_conn: Any, record: Any) -> None:
+    """DuckDB's session zone is the process's (``TZ``) unless set: UTC, as for PostgreSQL (see
+    :class:`kpi.store.dialects.Instant`)."""
+    dbapi_conn.execute("SET TimeZone = 'UTC'")
 
 
 def clickhouse_args(in_process: bool, limit: Limits) -> dict[str, Any]:

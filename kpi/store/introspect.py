@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -9,6 +10,7 @@ from sqlalchemy import inspect, text, types
 from sqlalchemy.exc import SQLAlchemyError
 
 from kpi.errors import SourceError
+from kpi.store.dialects import CLICKHOUSE
 from kpi.store.engines import get_engine, limits, within
 from kpi.store.facts import table_rows
 
@@ -18,6 +20,7 @@ class TableShape:
     name: str  # schema.table or table, as the definitions say
     columns: dict[str, str] = field(default_factory=dict)  # name -> timestamp | date | number | text | other
     rows: int | None = None
+    times: dict[str, str] = field(default_factory=dict)  # time column -> its kind and what the bot does with it
 
 
 def kind_of(sql_type: types.TypeEngine[Any]) -> str:
@@ -69,7 +72,26 @@ def kind_of_name(type_name: str) -> str:
     return "other"
 
 
-def _columns_from_information_schema(conn: Any, schema: str, table: str) -> dict[str, str] | None:
+def time_kind(dialect: str, type_name: str, zoned: bool = False) -> str:
+    """What a time column is and what the bot does with it (``check-source`` prints it): see
+    :class:`kpi.store.dialects.Instant` for why each kind gives the same answer in any session zone."""
+    name = type_name
+    while name.upper().startswith(("NULLABLE(", "LOWCARDINALITY(")) and name.endswith(")"):
+        name = name[name.index("(") + 1 : -1]
+    upper = name.upper()
+    if upper in ("DATE", "DATE32"):
+        return "date: read as calendar days of KPI_TIMEZONE"
+    if dialect == CLICKHOUSE:
+        zone = re.search(r"'([^']+)'", name)
+        base = name.split("(")[0]
+        what = f"ClickHouse {base} in {zone.group(1)}" if zone else f"ClickHouse {base} without a zone"
+        return f"{what}: instants, compared with explicit UTC instants whatever the column's or session's zone"
+    if zoned or "WITH TIME ZONE" in upper or upper.startswith(("TIMESTAMPTZ", "TIMESTAMP_TZ", "TIMESTAMP_LTZ")):
+        return "timestamp with time zone: instants, compared in a session the bot sets to UTC"
+    return "timestamp without time zone: its times are read as UTC"
+
+
+def _columns_from_information_schema(conn: Any, schema: str, table: str) -> TableShape | None:
     """DuckDB: SQLAlchemy's reflection goes through pg_catalog, which DuckDB only partly emulates."""
     query = (
         "SELECT column_name, data_type FROM information_schema.columns WHERE table_name = :t"
@@ -77,7 +99,23 @@ def _columns_from_information_schema(conn: Any, schema: str, table: str) -> dict
         + " ORDER BY ordinal_position"
     )
     rows = conn.execute(text(query), {"t": table, "s": schema}).all()
-    return {name: kind_of_name(str(kind)) for name, kind in rows} or None
+    if not rows:
+        return None
+    columns = {name: kind_of_name(str(kind)) for name, kind in rows}
+    times = {name: time_kind("duckdb", str(kind)) for name, kind in rows if columns[name] in ("timestamp", "date")}
+    return TableShape(f"{schema}.{table}" if schema else table, columns, times=times)
+
+
+def _shape(dialect: str, name: str, reflected: list[Any]) -> TableShape:
+    columns = {c["name"]: kind_of(c["type"]) for c in reflected}
+    times = {
+        c["name"]: time_kind(
+            dialect, str(getattr(c["type"], "name", None) or c["type"]), bool(getattr(c["type"], "timezone", False))
+        )
+        for c in reflected
+        if columns[c["name"]] in ("timestamp", "date")
+    }
+    return TableShape(name, columns, times=times)
 
 
 def describe(url: str, tables: list[str]) -> dict[str, TableShape | None]:
@@ -91,8 +129,8 @@ def describe(url: str, tables: list[str]) -> dict[str, TableShape | None]:
             with engine.connect() as conn:
                 for name in tables:
                     schema, _, table = name.rpartition(".")
-                    columns = _columns_from_information_schema(conn, schema, table)
-                    out[name] = TableShape(name, columns) if columns else None
+                    found = _columns_from_information_schema(conn, schema, table)
+                    out[name] = TableShape(name, found.columns, times=found.times) if found else None
             return out
         inspector = inspect(engine)
         for name in tables:
@@ -100,8 +138,7 @@ def describe(url: str, tables: list[str]) -> dict[str, TableShape | None]:
             if not inspector.has_table(table, schema=schema or None):
                 out[name] = None
                 continue
-            columns = {c["name"]: kind_of(c["type"]) for c in inspector.get_columns(table, schema=schema or None)}
-            out[name] = TableShape(name, columns)
+            out[name] = _shape(engine.dialect.name, name, inspector.get_columns(table, schema=schema or None))
         return out
 
     try:

@@ -29,14 +29,14 @@ from datetime import date, datetime, time, timedelta, timezone
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, case, delete, func, insert, literal_column, or_, select, union_all, update
+from sqlalchemy import and_, case, cast, delete, func, insert, literal_column, or_, select, union_all, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from kpi.errors import SourceError
 from kpi.store.aggregate import Row, rows_of
 from kpi.store.days import TOTAL, daily_values, midnight_utc, source_rows, stretches
-from kpi.store.dialects import SUPPORTED
+from kpi.store.dialects import SUPPORTED, VALUE
 from kpi.store.engines import get_engine
 from kpi.store.expr import Ref
 from kpi.store.specs import MeasureSpec, Window
@@ -172,7 +172,7 @@ class Rollups:
                 literal_column(str(int(i))).label("measure"),
                 literal_column(str(int(w))).label("window"),
                 rollup_daily.c.key,
-                func.sum(rollup_daily.c.value).label("value"),
+                func.sum(cast(rollup_daily.c.value, VALUE)).label("value"),  # PostgreSQL: days added as decimals
             )
             .where(
                 rollup_daily.c.measure == name,

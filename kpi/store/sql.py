@@ -9,10 +9,10 @@ from dataclasses import dataclass, field
 from typing import Any
 from typing import cast as cast_any  # `cast` is SQL's CAST here
 
-from sqlalchemy import Date, DateTime, case, cast, column, distinct, func, literal_column, table
+from sqlalchemy import Date, case, cast, column, distinct, func, literal_column, table
 from sqlalchemy.sql import ColumnElement
 
-from kpi.store.dialects import NUMBER, Greatest
+from kpi.store.dialects import INSTANT, NUMBER, VALUE, Greatest
 from kpi.store.expr import BinOp, Expr, Neg, Num, Ref
 from kpi.store.specs import FilterSpec, MeasureSpec, Window
 
@@ -56,7 +56,7 @@ class _Tables:
     def build(self) -> tuple[Aliases, Any]:
         spec = self.spec
         joins = {j.alias: j for j in spec.joins}
-        self.need(Ref(spec.time_column), Date if spec.time_is_date else DateTime)
+        self.need(Ref(spec.time_column), Date if spec.time_is_date else INSTANT)
         for alias in [a for a in self.columns if a is not None]:
             self.need(Ref(joins[alias].local))
             self.columns[alias].setdefault(joins[alias].remote, None)
@@ -182,7 +182,7 @@ def _aggregate(spec: MeasureSpec, value: ColumnElement[Any] | None) -> ColumnEle
             agg = func.max(value)
         case _:
             raise AssertionError(spec.agg)
-    return cast(agg, NUMBER)
+    return cast(agg, VALUE)
 
 
 def source_of(spec: MeasureSpec, extra: Sequence[Ref] = ()) -> tuple[Aliases, Any, Any]:
@@ -191,7 +191,7 @@ def source_of(spec: MeasureSpec, extra: Sequence[Ref] = ()) -> tuple[Aliases, An
     for ref in _walk_refs(spec.expr, []):
         tables.need(ref)
     for f in spec.filters:
-        tables.need(f.column, (Date if f.is_date else DateTime) if f.op == "before_end" else None)
+        tables.need(f.column, (Date if f.is_date else INSTANT) if f.op == "before_end" else None)
     for ref in extra:
         tables.need(ref)
     aliases, source = tables.build()

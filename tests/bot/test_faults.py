@@ -280,3 +280,44 @@ kpis:
     with pytest.raises(DefinitionError) as refused:
         load_catalog(path)
     assert "is too large (at most 1e15)" in str(refused.value)
+
+
+def test_run_jobs_refuses_an_instant_in_the_future_and_does_nothing(data, slack, monkeypatch, capsys):
+    """`run-jobs --at 2999-12-31T23:59:59Z` recorded every digest's slot in 2999 (no digest ever again) and
+    told every channel its data was stale: it is refused before the databases are touched."""
+    from bot.__main__ import main
+    from kpi.store import state
+
+    digest = subscribe(data)
+    for name, value in {
+        "DATABASE_URL": data,
+        "SLACK_BOT_TOKEN": "xoxb-test-0000-secret-token",
+        "SLACK_SIGNING_SECRET": "test-signing-secret-0123456789",
+        "SLACK_API_URL": slack.api_url,
+    }.items():
+        monkeypatch.setenv(name, value)
+    assert main(["run-jobs", "--at", "2999-12-31T23:59:59Z"]) == 2
+    err = capsys.readouterr().err
+    assert "is in the future" in err and "a pass runs at most 5 minutes ahead of now" in err
+    assert "nothing was done" in err
+    [row] = state.active_digests(data)
+    assert row.id == digest and row.last_slot == datetime(2026, 10, 30, 12, 0)  # as subscribed
+    assert state.outbox_rows(data) == [] and slack.calls == []
+
+
+def test_a_digest_stopped_by_a_slot_from_the_future_resumes_on_time(data, slack):
+    """A bot damaged before the refusal (its digest's slot recorded in 2999) posts the next digest on time,
+    and a replay long past never moves a slot back."""
+    from bot.jobs.context import JobContext
+    from kpi.store import state
+
+    ctx = JobContext.from_settings(make_settings(data, slack))
+    subscribe(data)
+    [row] = state.active_digests(data)
+    with state.unit_of_work(data) as uow:
+        uow.mark_digest(row.id, row.last_slot, datetime(2999, 12, 31, 8))
+    assert post_due_digests(ctx, datetime(2026, 11, 2, 12, tzinfo=timezone.utc)) == 0  # past its grace: later
+    assert state.active_digests(data)[0].last_slot == datetime(2999, 12, 31, 8)
+    assert post_due_digests(ctx, datetime(2026, 11, 3, 8, 5, tzinfo=timezone.utc)) == 1  # 09:05 in Paris
+    assert state.active_digests(data)[0].last_slot == datetime(2026, 11, 3, 8, 0)
+    assert post_due_digests(ctx, datetime(2026, 11, 3, 8, 10, tzinfo=timezone.utc)) == 0  # once

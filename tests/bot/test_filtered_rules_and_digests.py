@@ -105,3 +105,44 @@ def test_a_filtered_alert_says_what_moved_inside_its_value(admin_server, slack, 
     body = texts(posts(slack, "C9")[0].payload)
     assert "Revenue · organic above €100.00" in body and "*Now*\n€150.00" in body
     assert "*Pro* explains 71.4% of the rise" in body
+
+
+def test_show_chart_on_a_filtered_alert_draws_its_value(admin_server, slack, data):  # noqa: F811 - the fixture
+    """The button carries the rule's value, and the chart posted is organic's CAC, not the total's."""
+    import json
+
+    admin_server.command("alert cac > 250 30d for organic", user="UADMIN", channel="C9")
+    slack.wait_for(lambda calls: any(c.name == "chat.postMessage" for c in calls))
+    [post] = posts(slack, "C9")
+    [chart] = [
+        e
+        for b in post.payload["blocks"]
+        if b["type"] == "actions"
+        for e in b["elements"]
+        if e["action_id"] == "kpi_chart"
+    ]
+    assert json.loads(chart["value"]) == {"k": "cac", "p": "30d", "b": None, "w": "channel=organic"}
+    admin_server.action("kpi_chart", chart["value"], user="U77", channel="C9")
+    calls = slack.wait_for(lambda calls: any(c.name == "files.completeUploadExternal" for c in calls))
+    [done] = [c for c in calls if c.name == "files.completeUploadExternal"]
+    assert done.payload["initial_comment"].startswith("Customer acquisition cost · channel = organic")
+
+
+def test_show_chart_on_a_segment_alert_draws_its_value(ctx, slack):
+    """A rule for each channel: each segment's alert charts its own channel."""
+    import json
+
+    from kpi.rules import Op, RuleKind, RuleSpec
+    from tests.support.rules import add_rule
+
+    add_rule(ctx.url, RuleSpec("cac", RuleKind.THRESHOLD, Op.GT, 250.0, "30d", segment_by="channel"))
+    run_pass(ctx, T0)
+    [post] = posts(slack)
+    values = [
+        json.loads(e["value"])
+        for b in post.payload["blocks"]
+        if b["type"] == "actions"
+        for e in b["elements"]
+        if e["action_id"] == "kpi_chart"
+    ]
+    assert sorted(v["w"] for v in values) == ["channel=organic", "channel=paid_search"]

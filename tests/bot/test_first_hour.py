@@ -81,8 +81,8 @@ def test_a_breakdown_with_an_empty_group_explains_its_dash():
     from kpi.catalog import load_catalog
 
     text = breakdown_table(result, "en", "EUR", load_catalog(None))
-    assert "(no channel)" in text
-    assert "_(no channel)_: No value: «new customers» is zero in this period." in text
+    assert "no channel (sales team spend)" in text
+    assert "_no channel (sales team spend)_: No value: «new customers» is zero in this period." in text
 
 
 def _kpi(key):

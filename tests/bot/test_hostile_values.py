@@ -111,7 +111,9 @@ def test_alerts_of_every_kind_and_digests_with_hostile_values(hostile_data, host
     segment_posts = posts(slack, "C0SEG")
     headers = [p.payload["blocks"][0].get("text", {}).get("text", "") for p in segment_posts]
     assert any(h.startswith("🔴 ") and h.endswith(" alerts") for h in headers)  # 50 segments, grouped
-    assert "watches at most 50 values of *product*: 13 more" in texts(segment_posts[0].payload)
+    assert "watches the 50 largest values of *product* (by sales): 13 smaller are not watched" in texts(
+        segment_posts[0].payload
+    )
     assert posts(slack, "C0ALERTS") and posts(slack, "C0DIGEST") and posts(slack, "C0ALL")
     [digest] = [p.payload for p in segment_posts if "KPI digest" in p.payload["text"]]
     firing = digest["blocks"][1]["text"]["text"]

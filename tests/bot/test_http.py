@@ -25,7 +25,9 @@ def test_cac_month_answers_inline_with_numbers_trend_and_meaning(server):
     body = texts(message)
     assert "*€500.00*  ·  October 2026 (Oct 1\u2009–\u200931, 2026)" in body
     assert "*Previous*\n€90.00 (Sep 1\u2009–\u200930, 2026)" in body
-    assert "+€410.00 (+455.6%) ▲ 🔴 worse" in body  # CAC rising is bad
+    # CAC rose; but spend has had no row since Oct 7 (stale on Nov 25): the move is said, not judged
+    assert "+€410.00 (+455.6%) ▲ not judged: stale data" in body and "🔴" not in body
+    assert "⚠ spend has had no new rows since Oct 7 (usually every 25 days)" in body
     assert "Formula: marketing and sales spend ÷ new customers" in body and "lower is better" in body
     assert message["text"].startswith("Customer acquisition cost, October 2026")
     buttons = [e["action_id"] for b in blocks if b["type"] == "actions" for e in b["elements"]]
@@ -46,7 +48,8 @@ def test_french_answers_use_french_formats(data, slack):
         body = texts(running.command("coût-acquisition 2026-10").json())
         assert "Coût d'acquisition client" in body
         assert "*500,00\u00a0€*  ·  octobre 2026" in body
-        assert "Précédent" in body and "moins bien" in body
+        assert "Précédent" in body and "non jugé : données en retard" in body
+        assert "⚠ spend n'a pas reçu de nouvelles lignes depuis le 7 oct. (d'habitude tous les 25 jours)" in body
     finally:
         running.stop()
 

@@ -118,16 +118,44 @@ def test_a_dimension_the_kpi_does_not_have_is_refused_with_its_breakdowns():
 
 
 def test_a_dimension_with_too_many_values_is_capped_and_the_channel_told_once(ctx, slack, data, monkeypatch):
-    from bot.jobs import alerts as jobs
+    from bot.jobs import segments as jobs
 
     monkeypatch.setattr(jobs, "MAX_SEGMENTS", 2)
     parent = add_rule(ctx.url, BY_CHANNEL)
     run_pass(ctx, T0)
-    assert set(segments(ctx.url, parent)) == {"", "organic"}  # the first two values, in order
-    notices = [p for p in posts(slack) if "watches at most" in texts(p.payload)]
+    assert set(segments(ctx.url, parent)) == {"paid_search", "organic"}  # the two with new customers
+    notices = [p for p in posts(slack) if "largest values" in texts(p.payload)]
     assert len(notices) == 1
-    assert f"Rule `#{parent}` watches at most 2 values of *channel*: 1 more are not watched" in texts(
-        notices[0].payload
-    )
+    assert (
+        f"Rule `#{parent}` watches the 2 largest values of *channel* (by new customers): 1 smaller are not "
+        "watched (the largest of them: no channel (sales team spend))."
+    ) in texts(notices[0].payload)
     run_pass(ctx, T0 + timedelta(minutes=5))
-    assert len([p for p in posts(slack) if "watches at most" in texts(p.payload)]) == 1  # told once
+    assert len([p for p in posts(slack) if "largest values" in texts(p.payload)]) == 1  # told once
+
+
+@pytest.mark.slow
+def test_a_dimension_with_100_000_values_watches_the_largest_first(ctx, slack, data):
+    """100,000 more channels of one new customer each: `social` (71 new customers, the largest here) is
+    watched, although 'seg_…' come before it in alphabetical order; the channel is told what was left out."""
+    start = 1000
+    customers = [
+        {"id": start + i, "acquired_at": datetime(2026, 10, 20), "channel": f"seg_{i:06d}"} for i in range(100_000)
+    ]
+    customers += [{"id": 200_000 + i, "acquired_at": datetime(2026, 10, 21), "channel": "social"} for i in range(71)]
+    insert(data, "customers", customers)
+    insert(
+        data,
+        "spend",
+        [{"day": datetime(2026, 10, 22).date(), "kind": "marketing", "channel": "social", "amount": 71_000}],
+    )
+    parent = add_rule(ctx.url, BY_CHANNEL)
+    run_pass(ctx, T0)
+    watched = segments(ctx.url, parent)
+    assert len(watched) == 50 and {"social", "organic", "paid_search"} <= set(watched)
+    alerts = [p for p in posts(slack) if "🔴" in texts(p.payload)]
+    assert any("Customer acquisition cost · social above €250.00" in texts(p.payload) for p in alerts)  # €1,000
+    [notice] = [p for p in posts(slack) if "largest values" in texts(p.payload)]
+    assert "watches the 50 largest values of *channel* (by new customers): 99,954 smaller are not watched" in texts(
+        notice.payload
+    )

@@ -254,3 +254,19 @@ def test_a_ratio_is_judged_through_its_parts_and_its_min_guard(data, ctx, slack)
     ) in body
     assert "fewer than 5000" in texts(posts(slack, "C2")[0].payload)  # 1,000 visitors: too few for this rule
     assert state.rule(ctx.url, "T1", guarded).state == "no_data"
+
+
+def test_a_weekday_whose_history_is_flat_at_zero_does_not_always_fire(data, ctx, slack):
+    """A shop closed on Tuesdays (€0.00 every Tuesday for ten weeks): €1.00 on Tuesday Mar 9 is within the
+    range, never 'expected €0.00–€0.00'; €3,000 is unusual."""
+    tuesdays = {date(2026, 12, 29) + timedelta(weeks=i): 0.0 for i in range(11)}
+    rows = [r for r in sales(date(2026, 12, 28), date(2027, 3, 9), 1000, tuesdays) if r["amount"]]
+    insert(data, "sales", rows + [{**rows[-1], "id": 5000, "sold_at": datetime(2027, 3, 9, 11), "amount": 1.0}])
+    rule = add_rule(ctx.url, UNUSUAL)
+    assert run_pass(ctx, NOW).events == {}
+    assert state.rules(ctx.url)[0].state == "ok" and posts(slack) == []
+    insert(data, "sales", [{**rows[-1], "id": 5001, "sold_at": datetime(2027, 3, 9, 12), "amount": 2999.0}])
+    assert run_pass(ctx, NOW + timedelta(minutes=5)).events == {"firing": 1}
+    body = texts(posts(slack)[0].payload)
+    assert "Revenue on Tue, Mar 9: €3,000.00, unusually high: expected €0.00–€" in body
+    assert [h["to_state"] for h in state.history(ctx.url, rule)] == ["firing"]

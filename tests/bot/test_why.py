@@ -49,3 +49,17 @@ def test_why_asked_in_words_is_heavy_work_under_the_person_s_quota(server):
     bodies = [texts(server.command("why did revenue move in october 2026?", user="UWHY").json()) for _ in range(4)]
     assert all("Revenue" in b for b in bodies[:3])
     assert "You have asked for a lot of heavy work (charts, long ranges) in the last minute" in bodies[3]
+
+
+def test_why_inside_the_only_breakdown_of_a_ratio_says_so(server):
+    """CAC is a ratio of totals: asked inside one channel (its only breakdown), the reason is that one, not
+    'not a total nor a ratio of totals'."""
+    body = texts(server.command("why cac 2026-10 for organic", user="UWHY2").json())
+    assert "*Customer acquisition cost* for channel = organic is not split further" in body
+    assert "`/kpi cac by channel` compares the values" in body
+    assert "not a total nor a ratio of totals" not in body
+
+
+def test_why_names_the_rows_without_a_channel(server):
+    body = why_of(server, "cac 2026-10")
+    assert "• *no channel (sales team spend)* explains 24.4% of the rise" in body

@@ -120,3 +120,27 @@ def test_a_kpi_day_judged_from_the_source_and_said_in_both_languages(db_url, eng
     assert not early.judged and "is not judged yet: 3 past Tuesdays known, 4 needed" in unusual_text(
         revenue, early, "en"
     )
+
+
+def test_a_weekday_flat_at_zero_still_has_a_range():
+    """A shop closed on Sundays: every Sunday is €0.00. €1.00 on a Sunday is not unusual (the range is at
+    least FLOOR of the KPI's usual size), €5,000 is."""
+    daily = {MONDAY + timedelta(days=i): (0.0 if i % 7 == 6 else PROFILE[i % 7] * 100) for i in range(7 * 9)}
+    sunday = MONDAY + timedelta(weeks=8, days=6)
+    daily[sunday] = 1.0
+    verdict = judge(daily, sunday)
+    assert verdict.expected == 0.0 and verdict.high > 100 and not verdict.unusual
+    daily[sunday] = 5000.0
+    assert judge(daily, sunday).direction == "high"
+
+
+def test_a_kpi_centred_on_zero_gets_a_range_as_wide_as_its_swings():
+    """A profit that swings around 0 (−40 … +40): the range is in its own unit, not a share of a centre of 0."""
+    rng = random.Random(3)
+    daily = {MONDAY + timedelta(days=i): rng.uniform(-40, 40) for i in range(7 * 9)}
+    day = MONDAY + timedelta(weeks=8, days=2)
+    daily[day] = 1.0
+    verdict = judge(daily, day)
+    assert verdict.high - verdict.low > 40 and not verdict.unusual
+    daily[day] = 400.0
+    assert judge(daily, day).direction == "high"

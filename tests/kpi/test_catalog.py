@@ -264,3 +264,76 @@ def test_a_filter_on_an_infinite_number_is_refused(tmp_path):
         tmp_path, TEAM.replace("filters:\n", "filters:\n      - {column: total, op: '<', value: 1.0e+309}\n", 1)
     )
     assert any("1e309" in str(i) or "inf is not a usable number" in str(i) for i in issues), issues
+
+
+@pytest.mark.parametrize(
+    ("formula", "said"),
+    [
+        ("sales_amount / 1e-400", "the number 1e-400 in 'sales_amount / 1e-400' is too small: it reads as 0"),
+        ("sales_amount / 0", "it divides by 0, which is always 0"),
+        ("sales_amount / (1-1)", "it divides by 1 − 1, which is always 0"),
+        ("sales_amount / (2 * 0.0)", "it divides by 2 × 0, which is always 0"),
+        ("sales_amount * (1 - 1)", "sales_amount × (1 − 1) is always 0"),
+        ("0 * sales_amount + 0 * sales_amount", "0 × sales_amount is always 0"),
+        ("sales_amount * 1e15", "its constants multiply every value by 1e+15"),
+        ("sales_amount * 1e15 * 1e15 * 1e15 * 1e15 * 1e15 * 1e15 * 1e15 * 1e15 * 1e15 * 1e15", "by 1e+150"),
+        ("sales_amount" + " * 1e15" * 25, "multiply every value by inf: a value of 1 would be beyond 1e15"),
+        ("(sales_amount * 1e10) / (new_customers * 1e-10)", "multiply every value by 1e+20"),
+        ("sales_amount / 1e-300", "multiply every value by 1e+300"),
+        ("sales_amount * 1e-16", "every value would show as 0"),
+    ],
+)
+def test_constants_that_make_a_kpi_always_zero_infinite_or_empty_are_refused_with_the_fix(tmp_path, formula, said):
+    """Accepted, such a KPI would say "is zero" or "no data" for ever; refused at load, naming the KPI."""
+    issues = issues_of(
+        tmp_path,
+        f"""
+    kpis:
+      x:
+        name: {{en: X, fr: X}}
+        formula: "{formula}"
+        unit: currency
+        direction: up
+        description: {{en: d, fr: d}}
+        explanation:
+          meaning: {{en: m, fr: m}}
+          reading: {{en: r, fr: r}}
+          drivers: {{en: d, fr: d}}
+    """,
+    )
+    [issue] = [i for i in issues if i.obj == "kpis.x"]
+    assert said in issue.problem, issue
+    if "too small" not in said:
+        assert issue.problem.startswith(f"formula '{formula[:60]}' can never give a usable value: ")
+        assert "correct the constant" in issue.fix and "divide by a measure" in issue.fix
+
+
+@pytest.mark.parametrize("expr", ["total * 0", "total / (3 - 3)", "total * 1e15 * 1e15", "(total - discount) / 1e-16"])
+def test_a_measure_whose_constants_make_every_row_zero_or_unusable_is_refused(tmp_path, expr):
+    issues = issues_of(tmp_path, TEAM.replace("expr: total - discount", f'expr: "{expr}"'))
+    [issue] = [i for i in issues if i.obj == "measures.order_value"]
+    assert issue.problem.startswith(f"expr '{expr}' can never give a usable value") and "correct the constant" in (
+        issue.fix
+    )
+
+
+@pytest.mark.parametrize(
+    "formula",
+    ["sales_amount / 100", "sales_amount / 1e6", "100 * (invoiced - time_cost) / invoiced", "sales_amount - 0"],
+)
+def test_usual_constants_are_accepted(tmp_path, formula):
+    """Cents to euros, micros to units, a percentage: scales well inside what the bot counts."""
+    text = f"""
+    kpis:
+      x:
+        name: {{en: X, fr: X}}
+        formula: "{formula}"
+        unit: currency
+        direction: up
+        description: {{en: d, fr: d}}
+        explanation:
+          meaning: {{en: m, fr: m}}
+          reading: {{en: r, fr: r}}
+          drivers: {{en: d, fr: d}}
+    """
+    assert load_catalog(write(tmp_path, text)).metric("x").formula is not None

@@ -52,6 +52,13 @@ def test_compute_json_has_the_documented_shape(db_url, tmp_path):
     assert data["previous"]["start"] == "2026-09-01T00:00:00+00:00"
     assert data["unit"] == "currency" and data["reason"] is None
     assert data["breakdown"] == [{"key": "Hardware", "value": 250.0}, {"key": "Software", "value": 150.0}]
+    assert data["coverage"] == {
+        "current": "full",
+        "previous": "full",
+        "first_data": "2026-08-01",  # sales and the products they join: the first sale
+        "stale": [],
+        "notes": [],
+    }
 
 
 def test_compute_text_in_french(db_url, tmp_path):

@@ -23,7 +23,8 @@ def previous(text: str):
     [
         ("2026-10 yoy", date(2025, 10, 1), date(2025, 10, 31)),
         ("2026-Q3 vs last year", date(2025, 7, 1), date(2025, 9, 30)),
-        ("2026 yoy", date(2025, 1, 1), date(2025, 12, 31)),
+        ("2026 yoy", date(2025, 1, 1), date(2025, 11, 25)),  # 2026 contains now: to date, Jan 1 – Nov 25
+        ("2025 yoy", date(2024, 1, 1), date(2024, 12, 31)),
         ("2026-10-05 vs année dernière", date(2025, 10, 5), date(2025, 10, 5)),
         ("2026-10-01..2026-10-15 yoy", date(2025, 10, 1), date(2025, 10, 15)),
         ("2028-02-29 yoy", date(2027, 2, 28), date(2027, 2, 28)),  # no Feb 29 a year earlier

@@ -17,7 +17,9 @@ from bot.render.home import ACTION_PERIOD, ACTION_PIN, ACTION_UNPIN, PERIODS, ho
 from bot.slack import permissions
 from bot.slack.deps import Deps
 from kpi.errors import KpiError
-from kpi.pacing import pace
+from kpi.grammar.words import DEFAULT_MARGIN
+from kpi.pacing import standings
+from kpi.rules import target_margins
 from kpi.store import state
 from kpi.texts import t
 
@@ -67,14 +69,9 @@ def dashboard(deps: Deps, team: str, period: str) -> dict:
     now = deps.clock()
     pinned = [k for k in state.pinned(url, team) if k in service.catalog.kpis]
     results = service.overview(period, now, pinned or None)
-    targets = state.team_targets(url, team)
-    paces = {}
-    for r in results:
-        target = targets.get((r.kpi.key, period))
-        if target is not None:
-            found = pace(service.catalog, r, target, now, r.current.calendar_end())
-            if found is not None:
-                paces[r.kpi.key] = found
+    targets = {k: v for (k, grain), v in state.team_targets(url, team).items() if grain == period}
+    margins = target_margins(state.rules(url, team), period)
+    paces = standings(service.catalog, results, targets, margins, now, DEFAULT_MARGIN)
     firing = []
     for row in state.rules(url, team):
         if firing_now(row, now):
