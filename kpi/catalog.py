@@ -9,7 +9,7 @@ measures offers. Everything that needs to know what kind of number a KPI is asks
 from __future__ import annotations
 
 import difflib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from enum import Enum
 from pathlib import Path
@@ -153,6 +153,17 @@ class Catalog:
     aliases: dict[str, str]  # any name of a KPI (normalized) -> its key
     dimension_aliases: dict[str, str]  # any name of a dimension (normalized) -> its name
     unset_labels: dict[str, Text] = field(default_factory=dict)  # dimension -> what its rows without a value are
+    phrases: dict[str, str] = field(default_factory=dict)  # what people say for a KPI (as written) -> its key
+    values: dict[str, dict[str, str]] = field(default_factory=dict)  # dimension -> {label (normalized): value}
+
+    def with_values(self, known: dict[str, list[str]]) -> Catalog:
+        """The catalog with values found in the data (dimension -> values) added to the declared ones, for
+        the reader to recognise them in questions ("Training day", "Atlas migration")."""
+        values = {name: dict(labels) for name, labels in self.values.items()}
+        for name, found in known.items():
+            for value in found:
+                values.setdefault(name, {}).setdefault(alias_key(value), value)
+        return replace(self, values=values)
 
     # -- lookups -----------------------------------------------------------------
     def freshness(self, table: str) -> timedelta | None:
@@ -249,10 +260,28 @@ def load_catalog(extra: Path | None = None) -> Catalog:
         for key, kpi in parsed.kpis.items():
             kpis[key] = (str(path), kpi.model_copy(update={"key": key}))
         for key, dim in parsed.dimensions.items():
-            dimensions[key] = (str(path), dim)
+            dimensions[key] = (str(path), _merged(dimensions.get(key), dim))
+        for key, more in parsed.phrases.items():  # a team's words for a built-in KPI
+            if key not in kpis:
+                issues.append(DefinitionIssue(str(path), f"phrases.{key}", "no such KPI", "name a KPI's key"))
+                continue
+            file, kpi = kpis[key]
+            kpis[key] = (file, kpi.model_copy(update={"phrases": (*kpi.phrases, *more)}))
     if issues:
         raise DefinitionError(issues)
     return build(measures, kpis, dimensions)
+
+
+def _merged(before: tuple[str, Dimension] | None, dim: Dimension) -> Dimension:
+    """A team file's dimension adds its aliases and value labels to the built-in ones."""
+    if before is None:
+        return dim
+    old = before[1]
+    values = {
+        v: tuple(dict.fromkeys((*old.values.get(v, ()), *dim.values.get(v, ())))) for v in {**old.values, **dim.values}
+    }
+    aliases = tuple(dict.fromkeys((*old.aliases, *dim.aliases)))
+    return Dimension(aliases=aliases, values=values, unset=dim.unset or old.unset)
 
 
 def build(
@@ -274,6 +303,12 @@ def build(
     for key in kpis:  # keys always win over another KPI's alias
         aliases[alias_key(key)] = key
     dimension_aliases = {alias_key(a): name for name, (_, d) in dimensions.items() for a in d.aliases}
+    phrases = {phrase: key for key, (_, kpi) in kpis.items() for phrase in kpi.phrases}
+    values = {
+        name: {alias_key(label): value for value, labels in d.values.items() for label in (value, *labels)}
+        for name, (_, d) in dimensions.items()
+        if d.values
+    }
     return Catalog(
         measures=plain,
         kpis={k: kpi for k, (_, kpi) in kpis.items()},
@@ -281,6 +316,8 @@ def build(
         specs={key: _spec(key, m) for key, m in plain.items()},
         aliases=aliases,
         dimension_aliases=dimension_aliases,
+        phrases=phrases,
+        values=values,
         unset_labels={name: d.unset for name, (_, d) in dimensions.items() if d.unset is not None},
     )
 

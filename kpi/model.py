@@ -134,6 +134,7 @@ class Kpi(_Frozen):
     key: str = ""
     name: Text
     aliases: tuple[str, ...] = ()
+    phrases: tuple[str, ...] = ()  # what people say for it without its name ("cost per acquisition"), EN and FR
     formula: str
     formula_text: Text | None = None
     unit: Unit
@@ -144,9 +145,11 @@ class Kpi(_Frozen):
 
 
 class Dimension(_Frozen):
-    """A breakdown's other names (``canal`` for ``channel``), matched in any case and without accents."""
+    """A breakdown's other names (``canal`` for ``channel``), matched in any case and without accents, and
+    the labels people use for its values (``Software: [logiciel]``, ``paid_search: [paid search, SEA]``)."""
 
     aliases: tuple[str, ...] = ()
+    values: dict[str, tuple[str, ...]] = Field(default_factory=dict)
     # what rows without a value are (e.g. "no channel (sales team spend)"); unset: "no channel (unassigned)"
     unset: Text | None = None
 
@@ -155,6 +158,7 @@ class DefinitionsFile(_Frozen):
     measures: dict[str, Measure] = Field(default_factory=dict)
     kpis: dict[str, Kpi] = Field(default_factory=dict)
     dimensions: dict[str, Dimension] = Field(default_factory=dict)
+    phrases: dict[str, tuple[str, ...]] = Field(default_factory=dict)  # more phrases for a KPI of another file
 
 
 def alias_key(name: str) -> str:

@@ -14,6 +14,19 @@ from typing import cast
 from zoneinfo import ZoneInfo
 
 from kpi.errors import PeriodError
+from kpi.periods_said import (
+    COMPARED,
+    HALF,
+    LAST_MONTH,
+    MONTH_NAMES,
+    SPOKEN_RANGE,
+    TO_DATE,
+    WEEK_OF,
+    WEEKDAY_NAMES,
+    YEAR_EARLIER,
+    YEARLESS_DAY,
+    spoken_period,
+)
 from kpi.spans import (
     MAX_ROLLING_DAYS,
     MAX_YEAR,
@@ -61,6 +74,7 @@ ACCEPTED_FORMS = [
     "q3",
     "t3",
     "w43 (the latest one begun)",
+    "july..today",
     "any of them + yoy (vs last year)",
 ]
 
@@ -107,49 +121,6 @@ _WEEK = re.compile(r"^(\d{4})-?w(\d{1,2})$")
 _DAY = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
 _LATEST_QUARTER = re.compile(r"^[qt]([1-4])$")  # q3 (t3 in French): the latest third quarter begun
 _LATEST_WEEK = re.compile(r"^w(\d{1,2})$")  # w43: the latest ISO week 43 begun
-MONTH_NAMES = {  # a month's name alone: the latest such month that has begun
-    "january": 1,
-    "jan": 1,
-    "janvier": 1,
-    "janv": 1,
-    "february": 2,
-    "feb": 2,
-    "fevrier": 2,
-    "fevr": 2,
-    "fev": 2,
-    "march": 3,
-    "mar": 3,
-    "mars": 3,
-    "april": 4,
-    "apr": 4,
-    "avril": 4,
-    "avr": 4,
-    "may": 5,
-    "mai": 5,
-    "june": 6,
-    "jun": 6,
-    "juin": 6,
-    "july": 7,
-    "jul": 7,
-    "juillet": 7,
-    "juil": 7,
-    "august": 8,
-    "aug": 8,
-    "aout": 8,
-    "september": 9,
-    "sep": 9,
-    "sept": 9,
-    "septembre": 9,
-    "october": 10,
-    "oct": 10,
-    "octobre": 10,
-    "november": 11,
-    "nov": 11,
-    "novembre": 11,
-    "december": 12,
-    "dec": 12,
-    "decembre": 12,
-}
 _RANGE = re.compile(r"^(\d{4}-\d{2}-\d{2})\s*\.\.\s*(\d{4}-\d{2}-\d{2})$")
 
 
@@ -185,6 +156,11 @@ def parse_period(text: str, now: datetime, tz: ZoneInfo | None = None, cut: bool
         return year_over_year(parse_period(m.group(1), now, tz, cut))
     found = _parse(normalize(text), text, now, tz)
     return to_date(found, now) if cut else found
+
+
+def _uncut(text: str, now: datetime, tz: ZoneInfo) -> PeriodPair:
+    """A piece of a period said (``july`` in ``july..today``), as written: the whole is cut at now after."""
+    return parse_period(text, now, tz, cut=False)
 
 
 def _parse(key: str, original: str, now: datetime, tz: ZoneInfo) -> PeriodPair:
@@ -242,7 +218,10 @@ def _parse(key: str, original: str, now: datetime, tz: ZoneInfo) -> PeriodPair:
         if last < first or (last - first).days > MAX_ROLLING_DAYS:
             raise PeriodError(original, ACCEPTED_FORMS)
         return range_pair(first, last, tz)
-    raise PeriodError(original[:64], ACCEPTED_FORMS)
+    found = spoken_period(key, now, tz, _uncut)
+    if found is None:
+        raise PeriodError(original[:64], ACCEPTED_FORMS)
+    return found
 
 
 _CANONICAL = {
@@ -307,10 +286,14 @@ def looks_like_period(text: str) -> bool:
         key in _TO_DATE_WORDS
         or key in _LAST_WORDS
         or key in MONTH_NAMES
+        or key in WEEKDAY_NAMES
         or any(
             p.match(key)
             for p in (_LATEST_QUARTER, _LATEST_WEEK, _ROLLING, _YEAR, _MONTH, _QUARTER, _WEEK, _DAY, _RANGE)
         )
+        or key == "before-yesterday"
+        or any(p.match(key) for p in (YEARLESS_DAY, SPOKEN_RANGE, HALF, WEEK_OF, TO_DATE, YEAR_EARLIER, COMPARED))
+        or bool((m := LAST_MONTH.match(key)) and m.group(1) in MONTH_NAMES)
     )
 
 
@@ -347,3 +330,26 @@ def asks_year_over_year(words: list[str]) -> tuple[bool, list[str]]:
             if tuple(plain[i : i + len(phrase)]) == phrase:
                 return True, words[:i] + words[i + len(phrase) :]
     return False, words
+
+
+def grain_of(text: str) -> Grain | None:
+    """The grain of a period text ('month', 'last-month', '2026-10', 'october' -> MONTH), None when it has none
+    (a rolling window, a range): to tell whether "vs the month before" is the usual comparison."""
+    key = normalize(text)
+    if key in _TO_DATE_WORDS:
+        return _TO_DATE_WORDS[key]
+    if key in _LAST_WORDS:
+        return _LAST_WORDS[key]
+    if key in MONTH_NAMES or _MONTH.match(key) or LAST_MONTH.match(key):
+        return Grain.MONTH
+    if _LATEST_QUARTER.match(key) or _QUARTER.match(key):
+        return Grain.QUARTER
+    if _LATEST_WEEK.match(key) or _WEEK.match(key) or WEEK_OF.match(key):
+        return Grain.WEEK
+    if _YEAR.match(key):
+        return Grain.YEAR
+    if _DAY.match(key) or YEARLESS_DAY.match(key) or key in WEEKDAY_NAMES or key == "before-yesterday":
+        return Grain.DAY
+    if m := TO_DATE.match(key):
+        return grain_of(m.group(1))
+    return None

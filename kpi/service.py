@@ -118,6 +118,21 @@ class KpiService:
             choices=tuple(f"{seen[c]}={c}" for c in close),
         )
 
+    def known_values(self, now: datetime, period: str = "365d", limit: int = 500) -> dict[str, list[str]]:
+        """The values of each breakdown seen in the data over ``period`` (one breakdown query each, through
+        the rollups when they are on), for the question reader to recognise them ("Training day"): see
+        :meth:`Catalog.with_values`. At most ``limit`` values per breakdown, none longer than 64 characters."""
+        found: dict[str, list[str]] = {}
+        pair = self.period(period, now)
+        for key, metric in self.catalog.metrics.items():
+            for by in metric.dimensions:
+                if by in found:
+                    continue
+                result = compute(self.catalog, self.source, self.catalog.kpis[key], pair, by, self.rollups)
+                keys = [row.key for row in result.breakdown if row.key is not None and len(row.key) <= 64]
+                found[by] = keys[:limit]
+        return found
+
     def within(self, kpi: Kpi, by: str, key: str | None) -> Catalog:
         """The catalog with each measure of ``kpi`` narrowed, in SQL, to one value of the breakdown ``by``
         (``key``; None: the rows without one): to break down or split the change inside that value. The

@@ -92,7 +92,7 @@ def validate(
     seen_alias: dict[str, str] = {}
     for key, (file, kpi) in kpis.items():
         issues += _validate_kpi(file, key, kpi, measures)
-        for alias in kpi.aliases:
+        for kind, alias in [("alias", a) for a in kpi.aliases] + [("phrase", p) for p in kpi.phrases]:
             norm = alias_key(alias)
             other = seen_alias.get(norm)
             if other and other != key:
@@ -100,7 +100,7 @@ def validate(
                     DefinitionIssue(
                         file,
                         f"kpis.{key}",
-                        f"alias '{alias}' is already used by '{other}'",
+                        f"{kind} '{alias}' is already used by '{other}'",
                         "remove it from one of the two KPIs",
                     )
                 )
@@ -222,6 +222,9 @@ def _validate_kpi(file: str, key: str, kpi: Kpi, measures: dict[str, tuple[str, 
     for alias in kpi.aliases:
         if not alias.strip() or len(alias) > 64:
             out.append(DefinitionIssue(file, obj, f"alias '{alias[:64]}' is empty or too long", "use a short word"))
+    for phrase in kpi.phrases:
+        if not phrase.strip() or len(phrase) > 64:
+            out.append(DefinitionIssue(file, obj, f"phrase '{phrase[:64]}' is empty or too long", "use a few words"))
     return out
 
 
@@ -251,6 +254,30 @@ def _validate_dimensions(
                         obj,
                         f"alias '{alias}' is already the name of '{other}'",
                         "remove it from one of the two dimensions",
+                    )
+                )
+        out += _validate_values(file, obj, dim)
+    return out
+
+
+def _validate_values(file: str, obj: str, dim: Dimension) -> list[DefinitionIssue]:
+    """A dimension's value labels: short, and each naming one value only."""
+    out: list[DefinitionIssue] = []
+    labels: dict[str, str] = {}
+    for value, names in dim.values.items():
+        for label in (value, *names):
+            if not str(label).strip() or len(str(label)) > 64:
+                out.append(
+                    DefinitionIssue(
+                        file, obj, f"value label '{str(label)[:64]}' is empty or too long", "use a few words"
+                    )
+                )
+                continue
+            other = labels.setdefault(alias_key(str(label)), value)
+            if other != value:
+                out.append(
+                    DefinitionIssue(
+                        file, obj, f"label '{label}' names both '{other}' and '{value}'", "keep it on one value only"
                     )
                 )
     return out

@@ -291,10 +291,12 @@ def reading_label(kpi_name: str, period: str, by: str | None, where: str | None,
     return " · ".join(parts)
 
 
-def unclear(words: str, readings: list[tuple[str, str]], lang: str, no_kpi: bool = False) -> dict:
-    """A question read only in part: the words not understood, then the closest readings as buttons
-    (each a (label, question) pair; pressing one asks it)."""
-    key = "err_unclear_no_kpi" if no_kpi else "err_unclear"
+def unclear(
+    words: str, readings: list[tuple[str, str]], lang: str, no_kpi: bool = False, comparison: bool = False
+) -> dict:
+    """A question read only in part: the words not understood (or a comparison not made), then the closest
+    readings as buttons (each a (label, question) pair; pressing one asks it)."""
+    key = "err_comparison" if comparison else "err_unclear_no_kpi" if no_kpi else "err_unclear"
     text = t(lang, key, words=escape(words[:100]))
     text += " " + (t(lang, "unclear_readings") if readings else t(lang, "unclear_no_reading"))
     blocks: list[Block] = [SectionBlock(text=md(text))]

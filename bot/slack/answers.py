@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from typing import cast
 
@@ -9,7 +10,8 @@ from bot.render import answers as render
 from bot.render.why import why_message
 from bot.slack import parse as p
 from bot.slack.deps import Deps
-from kpi.errors import Refusal
+from kpi.errors import KpiError, Refusal
+from kpi.present import period_label
 
 
 def build(deps: Deps, command: p.ListKpis | p.Explain | p.Ask | p.Unclear, user: str) -> tuple[dict, str]:
@@ -49,9 +51,25 @@ def unclear(deps: Deps, command: p.Unclear) -> dict:
     catalog, lang = deps.service.catalog, deps.lang
     readings = [
         (
-            render.reading_label(catalog.kpis[a.kpi].name(lang), a.period, a.by, a.where, lang),
+            render.reading_label(catalog.kpis[a.kpi].name(lang), _period_shown(deps, a.period), a.by, a.where, lang),
             render.query_value(a.kpi, a.period, a.by, a.where),
         )
         for a in command.readings
     ]
-    return render.unclear(command.words, readings, lang, command.no_kpi)
+    return render.unclear(command.words, readings, lang, command.no_kpi, command.comparison)
+
+
+_SPOKEN = re.compile(r"--|\.\.|~|-1y\b|-to-date|week-of|before-yesterday")
+
+
+def _period_shown(deps: Deps, period: str) -> str:
+    """A period the reader wrote for what people say (``--07-01..today``) as its label ("Jul 1 – Dec 4,
+    2026") on a button; the plain forms (``last-month``) as they are."""
+    plain = period.removesuffix(" yoy")
+    if not _SPOKEN.search(plain):
+        return period
+    try:
+        label = period_label(deps.service.period(plain, deps.clock()).current, deps.lang)
+    except KpiError:
+        return period
+    return label + period[len(plain) :]

@@ -57,11 +57,13 @@ class NotUnderstood:
 @dataclass(frozen=True)
 class Unclear:
     """A free-text question read only in part: what was not understood, and the closest readings (offered
-    as buttons). ``no_kpi``: no KPI was found at all."""
+    as buttons). ``no_kpi``: no KPI was found at all; ``comparison``: ``words`` is a comparison understood but
+    not one the bot makes ("vs march"), and the readings are the two it makes."""
 
     words: str
     readings: tuple[Ask, ...] = ()
     no_kpi: bool = False
+    comparison: bool = False
 
 
 @dataclass(frozen=True)

@@ -10,19 +10,30 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.render import answers as render
 from bot.render.blocks import refusal_text
+from kpi.catalog import Catalog
 from kpi.config import Settings
-from kpi.errors import DefinitionError, PeriodError, Refusal, SourceError, SourceTimeout, UnknownDimension, UnknownKpi
+from kpi.errors import (
+    DefinitionError,
+    KpiError,
+    PeriodError,
+    Refusal,
+    SourceError,
+    SourceTimeout,
+    UnknownDimension,
+    UnknownKpi,
+)
 from kpi.service import KpiService
 from kpi.store import state
 from kpi.texts import t
 
 log = logging.getLogger("bot")
+VALUES_FOR = timedelta(hours=1)  # how long the values read from the data are used before reading them again
 
 
 def utc_now() -> datetime:
@@ -41,6 +52,29 @@ class Deps:
     limits: Quotas = field(init=False)
     synchronous: bool = False  # run follow-up work (evaluate a new rule, post a digest) before answering
     _jobs: object = None
+    _reading: tuple[datetime, Catalog] | None = None  # the catalog with the data's values, and when it was read
+    _reading_lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def reading_catalog(self) -> Catalog:
+        """The catalog questions are read with: the service's, with the values found in the data, so that
+        "Training day" reads as a product (:meth:`KpiService.known_values`). Read again past an hour, after
+        the answer (inline in the console); until then, and when the source can't say, the catalog alone."""
+        now = self.clock()
+        kept = self._reading
+        if kept is None or now - kept[0] > VALUES_FOR:
+            with self._reading_lock:
+                if self._reading is kept:  # one refresh at a time
+                    self._reading = (now, kept[1] if kept else self.service.catalog)
+                    self.later(self._read_values, now)
+        return (self._reading or (now, self.service.catalog))[1]
+
+    def _read_values(self, now: datetime) -> None:
+        try:
+            values = self.service.known_values(now)
+        except (SourceError, SQLAlchemyError, KpiError) as exc:
+            log.warning("the values of the breakdowns could not be read (%s): questions read without them", exc)
+            return
+        self._reading = (now, self.service.catalog.with_values(values))
 
     def __post_init__(self) -> None:
         self.limits = Quotas(self.settings.database_url)

@@ -89,21 +89,33 @@ def parse(text: str | None, catalog: Catalog, lang: str = "en", currency: str = 
         if head in heads:
             found = read(head, words[1:], catalog, lang, currency)
             if read in (_explain, _list) and isinstance(found, (BadKpi, NotUnderstood, MissingKpi)) and words[1:]:
-                return free_text(text, catalog, found)
+                return free_text(text, catalog, found, lang=lang)
+            if read is _digest and isinstance(found, (BadDigest, BadKpi)) and _reads_as_question(text, catalog):
+                return free_text(text, catalog, found, lang=lang)  # "récap des kpis de la semaine": a list
             return found
-    return _question(text, words, catalog)
+    return _question(text, words, catalog, lang=lang)
 
 
-def _question(text: str, words: list[str], catalog: Catalog, share: bool = False) -> Command | ParseError:
+def _question(
+    text: str, words: list[str], catalog: Catalog, share: bool = False, lang: str = ""
+) -> Command | ParseError:
     """A KPI question: read as free text; when something is left over, the strict grammar is tried
     (`cac 2026-10-01..2026-10-15 by foo`), and when that fails too, free text says what it did not understand."""
-    reading = reader_for(catalog).read(text)
-    if reading.kind == "ask" and not reading.unknown:
+    reading = reader_for(catalog).read(text, lang)
+    if reading.kind == "ask" and not reading.unknown and not reading.unhonoured:
         return replace(as_ask(reading), share=share)
+    if reading.kind == "ask" and reading.unhonoured:
+        return free_text(text, catalog, lang=lang)
     strict = _ask(words, catalog, share=share)
     if not isinstance(strict, (BadKpi, NotUnderstood)):
         return strict
-    return free_text(text, catalog, strict)
+    return free_text(text, catalog, strict, lang=lang)
+
+
+def _reads_as_question(text: str, catalog: Catalog) -> bool:
+    """A sentence that begins with a command word but reads whole as a question or a list."""
+    reading = reader_for(catalog).read(text)
+    return reading.kind in ("ask", "list") and not reading.unknown and not reading.unhonoured
 
 
 COMMAND_WORDS = _HELP | _LIST | _EXPLAIN | _SHARE | _ALERTS | _ALERT | _DIGEST | _PIN | _UNPIN | _TARGET
@@ -134,7 +146,7 @@ def _explain(head: str, rest: list[str], catalog: Catalog, lang: str, currency: 
 
 
 def _share(head: str, rest: list[str], catalog: Catalog, lang: str, currency: str) -> Command | ParseError:
-    return _question(" ".join(rest), rest, catalog, share=True) if rest else MissingKpi(head)
+    return _question(" ".join(rest), rest, catalog, share=True, lang=lang) if rest else MissingKpi(head)
 
 
 def _ask(words: list[str], catalog: Catalog, share: bool = False) -> Command | ParseError:
@@ -194,8 +206,8 @@ def _where(words: list[str], i: int, catalog: Catalog, kpi: str) -> tuple[str, i
             j += 1
         except UnknownDimension:
             name = ""
-    if looks_like_period(words[j]):
-        return None  # "for last-month" is a period, not a value
+    if looks_like_period(words[j]) or re.fullmatch(r"[0-9/.\-]+", words[j]):
+        return None  # "for last-month" is a period, "on 11/03" a date: not values
     return f"{name}={words[j]}", j + 1
 
 

@@ -133,7 +133,7 @@ def test_a_mention_is_answered_once_in_its_thread_and_followed_up(talk, slack, d
     events.reply("good call", "999.1", "999.2")  # a thread without an answer of the bot
     assert len(posts(slack)) == 5
     kept = state.asked(data, "T123", "C123", "200.1", NOW.replace(tzinfo=None))
-    assert kept == {"k": "cac", "p": "2026-09", "b": None, "w": "=organic", "y": True, "g": False}
+    assert kept == {"k": "cac", "p": "2026-09", "b": None, "w": "channel=organic", "y": True, "g": False}
 
 
 def test_a_dm_follow_up_without_a_thread(talk, slack):

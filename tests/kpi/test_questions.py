@@ -8,7 +8,8 @@ from datetime import date, datetime, timedelta, timezone
 import pytest
 
 from kpi.catalog import load_catalog
-from kpi.grammar.questions import Reader, Reading, follow, tokens
+from kpi.grammar.follow import follow
+from kpi.grammar.questions import Reader, Reading, tokens
 from kpi.periods import canonical, parse_period
 from kpi.store import state
 

@@ -41,7 +41,7 @@ def dispatch(deps: Deps, replier: Replier, command: dict, client) -> None:
     flood of it never slows the cheap answers of everyone else."""
     lang = deps.lang
     with guard(replier, lang):
-        parsed = p.parse(command.get("text", ""), deps.service.catalog, lang, deps.currency)
+        parsed = p.parse(command.get("text", ""), deps.reading_catalog(), lang, deps.currency)
         if deps.synchronous:  # the console: everything before the prompt comes back
             handle(deps, replier, command, client, parsed)
             return
@@ -83,7 +83,7 @@ def handle(deps: Deps, replier: Replier, command: dict, client, parsed=None) -> 
     user = command.get("user_id", "")
     with guard(replier, lang, getattr(parsed, "kpi", "")):
         if parsed is None:
-            parsed = p.parse(command.get("text", ""), deps.service.catalog, lang, deps.currency)
+            parsed = p.parse(command.get("text", ""), deps.reading_catalog(), lang, deps.currency)
         match parsed:
             case p.TooLong(length=length):
                 replier.reply(render.notice(t(lang, "err_too_long", length=length, limit=p.MAX_TEXT)))

@@ -126,10 +126,10 @@ def _answer(deps: Deps, replier: Replier, command: dict, client, parsed, where: 
 
 def read(deps: Deps, text: str, previous: Reading | None, addressed: bool):
     """The command a message asks for, or None when a reply in a thread is not meant for the bot."""
-    catalog = deps.service.catalog
+    catalog = deps.reading_catalog()
     if len(text) > MAX_EVENT_TEXT:
         return p.TooLong(len(text)) if addressed else None
-    reading = p.reader_for(catalog).read(text)
+    reading = p.reader_for(catalog).read(text, deps.lang)
     head = text.split()[0].lower() if text.split() else ""
     follows = (
         previous is not None
@@ -141,7 +141,7 @@ def read(deps: Deps, text: str, previous: Reading | None, addressed: bool):
     if not addressed and (not follows or reading.unknown or not _asks(text)):
         return None
     if follows:
-        return p.free_text(text, catalog, previous=previous)
+        return p.free_text(text, catalog, previous=previous, lang=deps.lang)
     return p.parse(text, catalog, deps.lang, deps.currency)
 
 
