@@ -8,18 +8,7 @@ from datetime import datetime, time, timedelta
 from typing import Any
 
 from kpi.demo import LAG, PER_DAY, DemoCalendar, generate, invoices, naive_utc, numbered
-
-TIMES = {  # each table's time column (for the top-up's window)
-    "leads": "created_at",
-    "deals": "closed_at",
-    "customers": "acquired_at",
-    "visits": "day",
-    "spend": "day",
-    "sales": "sold_at",
-    "nps_responses": "responded_at",
-    "project_time": "day",
-    "project_invoices": "invoiced_on",
-}
+from kpi.importer import TIME_COLUMNS
 
 
 def top_up(url: str, now: datetime, seed: int = 42) -> int:
@@ -54,7 +43,7 @@ def top_up(url: str, now: datetime, seed: int = 42) -> int:
 
 
 def _since(table: str, row: dict[str, Any], covered: datetime) -> bool:
-    column = TIMES.get(table)
+    column = TIME_COLUMNS.get(table)
     if column is None:
         return False
     value = row[column]

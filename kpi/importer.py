@@ -319,16 +319,19 @@ class ImportResult:
         )
 
 
+TIME_COLUMNS = {  # the column the canonical catalog reads each table's time from
+    "leads": "created_at",
+    "deals": "closed_at",
+    "customers": "acquired_at",
+    "visits": "day",
+    "spend": "day",
+    "sales": "sold_at",
+    "nps_responses": "responded_at",
+    "project_time": "day",
+    "project_invoices": "invoiced_on",
+}
+
+
 def _time_column(table: str) -> str | None:
     """The column the canonical catalog reads the table's time from."""
-    return {
-        "leads": "created_at",
-        "deals": "closed_at",
-        "customers": "acquired_at",
-        "visits": "day",
-        "spend": "day",
-        "sales": "sold_at",
-        "nps_responses": "responded_at",
-        "project_time": "day",
-        "project_invoices": "invoiced_on",
-    }.get(table)
+    return TIME_COLUMNS.get(table)
