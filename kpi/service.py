@@ -110,11 +110,11 @@ class KpiService:
                     seen[row.key] = by
         close = difflib.get_close_matches(value, list(seen), n=3, cutoff=0.5)
         raise Refusal(
-            "err_filter_value",
+            "err_filter_value" if close else "err_filter_value_none",  # no "Did you mean —?" with nothing to offer
             value=value[:64],
             kpi=kpi.key,
             where=" / ".join(dims),
-            close=", ".join(f"`{c}`" for c in close) or "—",
+            close=", ".join(f"`{c}`" for c in close),
             choices=tuple(f"{seen[c]}={c}" for c in close),
         )
 

@@ -32,7 +32,7 @@ def build(deps: Deps, command: p.ListKpis | p.Explain | p.Ask | p.Unclear, user:
             try:
                 result = service.ask(key, period, now, by=by, where=where)
             except Refusal as exc:
-                if not (command.guessed and exc.key == "err_filter_value"):
+                if not (command.guessed and exc.key in ("err_filter_value", "err_filter_value_none")):
                     raise
                 # a word of a free-text question was read as a value, and the data has no such value
                 readings = (replace(command, where=None, guessed=False),) + tuple(

@@ -90,3 +90,8 @@ def test_a_breakdown_and_a_why_inside_one_value(server):
     assert "By channel" not in why  # the value's own dimension is not split
     plain = texts(server.command("revenue 2026-10 for organic by channel").json())
     assert "By channel" in plain and "paid_search" in plain  # by the filter's own dimension: the breakdown
+
+
+def test_a_value_with_nothing_close_is_refused_without_an_empty_did_you_mean(server):
+    body = texts(server.command("revenue 2026-10 for zzqqxx").json())
+    assert "No *zzqqxx* among the values of" in body and "Did you mean" not in body and "—?" not in body
